@@ -1,0 +1,176 @@
+"""Arms are data: which model plays which role, on which provider, with which caps.
+
+Built-ins A-D reproduce the published arms. Users add arms in a TOML file:
+
+    [arms.S]
+    description = "Sonnet 4.6 orchestrates Haiku 4.5"
+    orchestrator = { model = "claude-sonnet-4-6", provider = "anthropic" }
+    executor = { model = "claude-haiku-4-5", provider = "anthropic", return_cap_chars = 8000 }
+
+or a single `solo = { ... }` role.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+PROVIDERS = ("anthropic", "ollama")
+PUBLISHED_RETURN_CAP_CHARS = 4000
+_ROLE_KEYS = {"model", "provider", "max_turns", "max_tokens", "return_cap_chars"}
+_ARM_KEYS = {"description", "solo", "orchestrator", "executor"}
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    model: str
+    provider: str
+    max_turns: int = 30
+    max_tokens: int = 8192
+    # Executor only: the returned summary is cut to this many characters before the
+    # orchestrator sees it (the published study's free-form return policy).
+    return_cap_chars: int = PUBLISHED_RETURN_CAP_CHARS
+
+
+@dataclass(frozen=True)
+class ArmSpec:
+    name: str
+    description: str
+    lead: RoleSpec
+    executor: RoleSpec | None = None
+
+    @property
+    def lead_role(self) -> str:
+        return "solo" if self.executor is None else "orchestrator"
+
+    def roles(self) -> dict[str, RoleSpec]:
+        roles = {self.lead_role: self.lead}
+        if self.executor is not None:
+            roles["executor"] = self.executor
+        return roles
+
+    def with_return_cap(self, chars: int) -> ArmSpec:
+        if self.executor is None:
+            return self
+        return replace(self, executor=replace(self.executor, return_cap_chars=chars))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            **{role: asdict(spec) for role, spec in self.roles().items()},
+        }
+
+
+OPUS = "claude-opus-4-7"
+HAIKU = "claude-haiku-4-5"
+QWEN = "qwen3.5:9b"
+
+BUILTIN_ARMS: dict[str, ArmSpec] = {
+    arm.name: arm
+    for arm in (
+        ArmSpec("A", "Opus 4.7 solo", RoleSpec(OPUS, "anthropic")),
+        ArmSpec(
+            "B",
+            "Opus 4.7 orchestrates Qwen 3.5-9B on Ollama (free local executor)",
+            RoleSpec(OPUS, "anthropic"),
+            RoleSpec(QWEN, "ollama", max_turns=20),
+        ),
+        ArmSpec(
+            "C",
+            "Opus 4.7 orchestrates Haiku 4.5",
+            RoleSpec(OPUS, "anthropic"),
+            RoleSpec(HAIKU, "anthropic", max_turns=20),
+        ),
+        ArmSpec("D", "Haiku 4.5 solo", RoleSpec(HAIKU, "anthropic")),
+    )
+}
+
+
+class ArmFileError(ValueError):
+    """A malformed arms file; the message names the file and line."""
+
+
+class UnknownArmError(LookupError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(
+            f"unknown arm {name!r} (known: {', '.join(known)}; add arms with --arms-file FILE)"
+        )
+
+
+def load_arms_file(path: Path) -> dict[str, ArmSpec]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ArmFileError(f"{path}: cannot read arms file ({exc.strerror})") from None
+    return parse_arms_toml(text, str(path))
+
+
+def parse_arms_toml(text: str, origin: str = "<arms>") -> dict[str, ArmSpec]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ArmFileError(f"{origin}: not valid TOML: {exc}") from None
+    arms_table = data.get("arms")
+    if not isinstance(arms_table, dict) or not arms_table:
+        raise ArmFileError(f"{origin}: no [arms.NAME] tables found")
+    arms: dict[str, ArmSpec] = {}
+    for name, table in arms_table.items():
+        where = f"{origin}:{_line_of(text, name)}"
+        if not isinstance(table, dict):
+            raise ArmFileError(f"{where}: arms.{name} must be a table")
+        arms[name] = _arm_from_table(name, table, where)
+    return arms
+
+
+def resolve_arm(name: str, extra: Mapping[str, ArmSpec] | None = None) -> ArmSpec:
+    arms = {**BUILTIN_ARMS, **(extra or {})}
+    try:
+        return arms[name]
+    except KeyError:
+        raise UnknownArmError(name, sorted(arms)) from None
+
+
+def _arm_from_table(name: str, table: dict[str, Any], where: str) -> ArmSpec:
+    unknown = set(table) - _ARM_KEYS
+    if unknown:
+        raise ArmFileError(f"{where}: arms.{name} has unknown key(s) {', '.join(sorted(unknown))}")
+    has_solo, has_orch = "solo" in table, "orchestrator" in table
+    if has_solo == has_orch:
+        raise ArmFileError(f"{where}: arms.{name} needs exactly one of 'solo' or 'orchestrator'")
+    if has_orch != ("executor" in table):
+        raise ArmFileError(f"{where}: arms.{name} needs 'executor' together with 'orchestrator'")
+    lead = _role_from_table(table["solo" if has_solo else "orchestrator"], name, where)
+    executor = _role_from_table(table["executor"], name, where) if has_orch else None
+    return ArmSpec(name, str(table.get("description", "")), lead, executor)
+
+
+def _role_from_table(table: Any, arm: str, where: str) -> RoleSpec:
+    if not isinstance(table, dict):
+        raise ArmFileError(f"{where}: arms.{arm} roles must be tables like {{ model = \"...\" }}")
+    unknown = set(table) - _ROLE_KEYS
+    if unknown:
+        raise ArmFileError(f"{where}: arms.{arm} role has unknown key(s) {', '.join(sorted(unknown))}")
+    model, provider = table.get("model"), table.get("provider", "anthropic")
+    if not isinstance(model, str) or not model:
+        raise ArmFileError(f"{where}: arms.{arm} role needs a model name")
+    if provider not in PROVIDERS:
+        raise ArmFileError(f"{where}: arms.{arm} provider must be one of {', '.join(PROVIDERS)}")
+    numbers = {}
+    for key in ("max_turns", "max_tokens", "return_cap_chars"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ArmFileError(f"{where}: arms.{arm} {key} must be a positive integer")
+            numbers[key] = value
+    return RoleSpec(model, provider, **numbers)
+
+
+def _line_of(text: str, arm: str) -> int:
+    pattern = re.compile(rf"^\s*\[\s*arms\.\"?{re.escape(arm)}\"?\s*[\].]", re.MULTILINE)
+    found = pattern.search(text)
+    return text.count("\n", 0, found.start()) + 1 if found else 1

@@ -1,0 +1,55 @@
+"""Re-read attribution: split a call's cache-read tokens by where the tokens came from.
+
+The cached prefix is the front of the prompt (tools, system, then messages in order). Each
+block is counted with tiktoken, the counts are scaled so they add up to the total input the
+API reported, and the first `cache_read` tokens of that sequence are credited to their
+sources. For the simulator the scale is 1; for live calls it absorbs tokenizer differences.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from engine.tokens import count_wire_block, tool_use_overhead
+from engine.usage import Usage
+
+
+def attribute_cache_read(
+    sourced_blocks: Sequence[tuple[str, dict[str, Any]]], model: str, usage: Usage
+) -> dict[str, int]:
+    if usage.cache_read <= 0 or not sourced_blocks:
+        return {}
+    counts: list[tuple[str, int]] = []
+    for index, (source, block) in enumerate(sourced_blocks):
+        tokens = count_wire_block(block)
+        if index == 0 and "input_schema" in block:
+            tokens += tool_use_overhead(model)
+        counts.append((source, tokens))
+    counted = sum(n for _, n in counts)
+    scale = usage.total_input / counted if counted else 1.0
+    shares: dict[str, float] = {}
+    remaining = float(usage.cache_read)
+    for source, tokens in counts:
+        if remaining <= 0:
+            break
+        take = min(tokens * scale, remaining)
+        shares[source] = shares.get(source, 0.0) + take
+        remaining -= take
+    if remaining > 0:
+        # Counted prefix shorter than reported (tokenizer mismatch): spread the rest pro rata.
+        whole = sum(shares.values()) or 1.0
+        for source in shares:
+            shares[source] += remaining * shares[source] / whole
+    return round_to_total(shares, usage.cache_read)
+
+
+def round_to_total(shares: dict[str, float], total: int) -> dict[str, int]:
+    """Integer shares that sum exactly to `total` (largest remainder method)."""
+    floors = {k: math.floor(v) for k, v in shares.items()}
+    short = total - sum(floors.values())
+    by_remainder = sorted(shares, key=lambda k: shares[k] - floors[k], reverse=True)
+    for key in by_remainder[: max(0, short)]:
+        floors[key] += 1
+    return {k: v for k, v in floors.items() if v}

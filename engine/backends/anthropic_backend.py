@@ -1,0 +1,88 @@
+"""Anthropic Messages API through the official async SDK, streaming by default.
+
+Usage is read from the SDK's accumulated final message, which merges `message_start`
+(input side and the `cache_creation` 5m/1h split) with the cumulative `message_delta`
+(API_FACTS 3.2). Retries on 408/409/429/5xx/529 are left to the SDK.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+
+from engine.backends.anthropic_format import build_request
+from engine.backends.base import BackendError, TextSink
+from engine.messages import ModelReply, ModelRequest, TextBlock, ToolUseBlock
+from engine.usage import Usage
+
+
+class AnthropicBackend:
+    provider = "anthropic"
+
+    def __init__(self, client: anthropic.AsyncAnthropic, *, streaming: bool = True) -> None:
+        self.client = client
+        self.streaming = streaming
+
+    async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
+        kwargs, _ = build_request(request)
+        try:
+            if self.streaming:
+                async with self.client.messages.stream(**kwargs) as stream:
+                    async for event in stream:
+                        if event.type == "text":
+                            on_text(event.text)
+                    message = await stream.get_final_message()
+            else:
+                message = await self.client.messages.create(**kwargs)
+                for block in message.content:
+                    if block.type == "text":
+                        on_text(block.text)
+        except anthropic.APIStatusError as exc:
+            raise BackendError(_status_line(exc)) from exc
+        except anthropic.APIConnectionError as exc:
+            raise BackendError(f"anthropic: cannot reach {self.client.base_url} ({exc})") from exc
+        return reply_from_message(message)
+
+
+def reply_from_message(message: Any) -> ModelReply:
+    blocks: list[TextBlock | ToolUseBlock] = []
+    for block in message.content:
+        if block.type == "text":
+            blocks.append(TextBlock(block.text))
+        elif block.type == "tool_use":
+            blocks.append(ToolUseBlock(block.id, block.name, dict(block.input)))
+    return ModelReply(
+        tuple(blocks),
+        str(message.stop_reason),
+        usage_from_sdk(message.usage),
+        {"request_id": str(message.id)},
+    )
+
+
+def usage_from_sdk(usage: Any) -> Usage:
+    written = int(usage.cache_creation_input_tokens or 0)
+    split = getattr(usage, "cache_creation", None)
+    if split is not None:
+        one_hour = int(split.ephemeral_1h_input_tokens or 0)
+        five_min = int(split.ephemeral_5m_input_tokens or 0)
+    else:
+        # Without the breakdown every write is at the default TTL, 5 minutes.
+        one_hour, five_min = 0, written
+    return Usage(
+        input_tokens=int(usage.input_tokens or 0),
+        output_tokens=int(usage.output_tokens or 0),
+        cache_write_5m=five_min,
+        cache_write_1h=one_hour,
+        cache_read=int(usage.cache_read_input_tokens or 0),
+    )
+
+
+def _status_line(exc: anthropic.APIStatusError) -> str:
+    detail = exc.message
+    if isinstance(exc.body, dict):
+        error = exc.body.get("error")
+        if isinstance(error, dict):
+            detail = f"{error.get('type')}: {error.get('message')}"
+    status = "mid-stream error" if exc.status_code == 200 else f"HTTP {exc.status_code}"
+    return f"anthropic: {status}: {detail}"

@@ -1,0 +1,97 @@
+"""Ollama chat through the official async client, streaming, tools on.
+
+The client drops tool-call ids (API_FACTS 6.2), so ids are made here; tool results go
+back with `tool_name`. Tokens and durations are recorded; a local model is priced at $0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import ollama
+
+from engine.backends.base import BackendError, TextSink
+from engine.messages import ModelReply, ModelRequest, TextBlock, ToolResultBlock, ToolUseBlock
+from engine.usage import Usage
+
+_NS = 1_000_000_000
+
+
+class OllamaBackend:
+    provider = "ollama"
+
+    def __init__(self, client: ollama.AsyncClient, host: str) -> None:
+        self.client = client
+        self.host = host
+        self._calls = 0
+
+    async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
+        content: list[str] = []
+        calls: list[ToolUseBlock] = []
+        final: Any = None
+        try:
+            stream = await self.client.chat(
+                model=request.model,
+                messages=build_messages(request),
+                tools=build_tools(request),
+                stream=True,
+                options={"num_predict": request.max_tokens},
+            )
+            async for chunk in stream:
+                if chunk.message.content:
+                    content.append(chunk.message.content)
+                    on_text(chunk.message.content)
+                for call in chunk.message.tool_calls or ():
+                    self._calls += 1
+                    arguments = dict(call.function.arguments or {})
+                    calls.append(ToolUseBlock(f"ollama_call_{self._calls}", call.function.name, arguments))
+                if chunk.done:
+                    final = chunk
+        except ollama.ResponseError as exc:
+            where = "mid-stream error" if exc.status_code == -1 else f"HTTP {exc.status_code}"
+            raise BackendError(f"ollama: {where}: {exc.error}") from exc
+        except (ConnectionError, httpx.HTTPError) as exc:
+            raise BackendError(f"ollama: cannot reach {self.host} (set OLLAMA_HOST): {exc}") from exc
+        if final is None:
+            raise BackendError("ollama: the stream ended without a final `done` chunk")
+        blocks: list[TextBlock | ToolUseBlock] = [TextBlock("".join(content))] if content else []
+        blocks += calls
+        usage = Usage(input_tokens=int(final.prompt_eval_count or 0), output_tokens=int(final.eval_count or 0))
+        extra = {
+            "total_s": (final.total_duration or 0) / _NS,
+            "prompt_eval_s": (final.prompt_eval_duration or 0) / _NS,
+            "eval_s": (final.eval_duration or 0) / _NS,
+            "load_s": (final.load_duration or 0) / _NS,
+        }
+        stop = "tool_use" if calls else str(final.done_reason or "stop")
+        return ModelReply(tuple(blocks), stop, usage, extra)
+
+
+def build_tools(request: ModelRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.input_schema},
+        }
+        for t in request.tools
+    ]
+
+
+def build_messages(request: ModelRequest) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"role": "system", "content": request.system}]
+    for message in request.messages:
+        texts = [b.text for b in message.blocks if isinstance(b, TextBlock)]
+        if message.role == "assistant":
+            entry: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
+            uses = [b for b in message.blocks if isinstance(b, ToolUseBlock)]
+            if uses:
+                entry["tool_calls"] = [{"function": {"name": u.name, "arguments": u.input}} for u in uses]
+            out.append(entry)
+            continue
+        for block in message.blocks:
+            if isinstance(block, ToolResultBlock):
+                out.append({"role": "tool", "tool_name": block.tool_name, "content": block.content})
+        if texts:
+            out.append({"role": "user", "content": "".join(texts)})
+    return out

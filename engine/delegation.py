@@ -1,0 +1,74 @@
+"""`delegate_to_executor`: runs the executor's own loop and returns its capped summary.
+
+The return policy is the published one: the executor's free-form final text, cut to
+`return_cap_chars`. Whatever comes back sits in the orchestrator's prompt for every later
+turn, which is where the re-read cost comes from.
+"""
+
+from __future__ import annotations
+
+from engine.bus import EventBus
+from engine.events import Delegation, ExecutorSummary
+from engine.ledger import Ledger
+from engine.loop import RoleRuntime, run_agent
+from engine.messages import ToolSpec, ToolUseBlock, summary_source
+from engine.prompts import DELEGATE_DESCRIPTION
+from engine.tokens import count_text
+from engine.tools import ToolOutcome
+
+DELEGATE_SPEC = ToolSpec(
+    name="delegate_to_executor",
+    description=DELEGATE_DESCRIPTION,
+    input_schema={
+        "type": "object",
+        "properties": {
+            "instruction": {"type": "string", "description": "What the executor should do."}
+        },
+        "required": ["instruction"],
+    },
+)
+
+
+def apply_return_cap(text: str, cap_chars: int) -> str:
+    if len(text) <= cap_chars:
+        return text
+    return text[:cap_chars] + f"\n[... executor summary truncated: {len(text) - cap_chars} more characters]"
+
+
+class DelegateTool:
+    spec = DELEGATE_SPEC
+
+    def __init__(self, lead: RoleRuntime, executor: RoleRuntime, bus: EventBus, ledger: Ledger) -> None:
+        self.lead = lead
+        self.executor = executor
+        self.bus = bus
+        self.ledger = ledger
+        self.delegations = 0
+
+    async def run(self, call: ToolUseBlock) -> ToolOutcome:
+        instruction = call.input.get("instruction")
+        if not isinstance(instruction, str) or not instruction.strip():
+            return ToolOutcome("Error: delegate_to_executor needs a non-empty instruction", True)
+        self.delegations += 1
+        number = self.delegations
+        turn = self.lead.turns
+        self.bus.emit(Delegation(self.bus.now(), turn, call.id, number, instruction))
+        outcome = await run_agent(self.executor, instruction, self.bus, self.ledger, delegation=number)
+        text = outcome.text.strip() or "(the executor returned no summary)"
+        if not outcome.completed:
+            text += f"\n[executor {outcome.reason}]"
+        returned = apply_return_cap(text, self.executor.spec.return_cap_chars)
+        self.bus.emit(
+            ExecutorSummary(
+                self.bus.now(),
+                turn,
+                call.id,
+                number,
+                returned,
+                count_text(returned),
+                len(text),
+                returned != text,
+                outcome.turns,
+            )
+        )
+        return ToolOutcome(returned, not outcome.completed, source=summary_source(number))

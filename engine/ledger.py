@@ -1,0 +1,57 @@
+"""Running totals per role: usage, dollars, and the re-read (cache-read) tokens and dollars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.pricing import ModelPrice
+from engine.usage import Usage
+
+
+@dataclass
+class RoleTotals:
+    model: str
+    provider: str
+    price: ModelPrice
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    turns: int = 0
+
+    @property
+    def cache_read_usd(self) -> float:
+        return self.price.cache_read_cost(self.usage.cache_read)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "provider": self.provider,
+            "turns": self.turns,
+            "usage": self.usage.to_dict(),
+            "cost_usd": round(self.cost_usd, 6),
+            "cache_read_usd": round(self.cache_read_usd, 6),
+        }
+
+
+@dataclass
+class Ledger:
+    roles: dict[str, RoleTotals] = field(default_factory=dict)
+
+    def register(self, role: str, model: str, provider: str, price: ModelPrice) -> None:
+        self.roles[role] = RoleTotals(model, provider, price)
+
+    def record(self, role: str, usage: Usage) -> tuple[float, RoleTotals]:
+        """Add one turn's usage; return that turn's cost and the role's new totals."""
+        totals = self.roles[role]
+        cost = totals.price.cost(usage)
+        totals.usage = totals.usage + usage
+        totals.cost_usd += cost
+        totals.turns += 1
+        return cost, totals
+
+    @property
+    def total_cost_usd(self) -> float:
+        return sum(t.cost_usd for t in self.roles.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {role: totals.to_dict() for role, totals in self.roles.items()}

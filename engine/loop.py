@@ -1,0 +1,116 @@
+"""The one agent loop: it serves solo, orchestrator and executor roles alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from engine.arms import RoleSpec
+from engine.attribution import attribute_cache_read
+from engine.backends import ModelBackend
+from engine.backends.anthropic_format import build_request
+from engine.bus import EventBus
+from engine.events import TextDelta, ToolCall, ToolRefused, ToolResult, TurnStarted, TurnUsage
+from engine.ledger import Ledger
+from engine.messages import (
+    SOURCE_OWN,
+    SOURCE_TASK,
+    SOURCE_TOOLS,
+    Block,
+    Message,
+    ModelRequest,
+    TextBlock,
+    ToolResultBlock,
+)
+from engine.tools import Tool, ToolOutcome
+
+
+@dataclass
+class RoleRuntime:
+    """A role as the loop runs it. `turns` counts across every run of the role."""
+
+    role: str
+    spec: RoleSpec
+    backend: ModelBackend
+    system: str
+    tools: Mapping[str, Tool]
+    turns: int = 0
+
+
+@dataclass(frozen=True)
+class AgentOutcome:
+    text: str
+    turns: int
+    completed: bool
+    reason: str = ""
+
+
+async def run_agent(
+    runtime: RoleRuntime,
+    prompt: str,
+    bus: EventBus,
+    ledger: Ledger,
+    *,
+    delegation: int | None = None,
+) -> AgentOutcome:
+    messages: list[Message] = [Message("user", [TextBlock(prompt)], source=SOURCE_TASK)]
+    specs = tuple(tool.spec for tool in runtime.tools.values())
+    role, model = runtime.role, runtime.spec.model
+    last_text = ""
+    for taken in range(1, runtime.spec.max_turns + 1):
+        runtime.turns += 1
+        turn = runtime.turns
+        bus.emit(TurnStarted(bus.now(), role, turn, model, delegation))
+        request = ModelRequest(model, runtime.system, specs, tuple(messages), runtime.spec.max_tokens)
+        started = time.monotonic()
+
+        def on_text(text: str, turn: int = turn) -> None:
+            bus.emit(TextDelta(bus.now(), role, turn, text))
+
+        reply = await runtime.backend.complete(request, on_text)
+        cost, totals = ledger.record(role, reply.usage)
+        attribution = (
+            attribute_cache_read(build_request(request)[1], model, reply.usage)
+            if runtime.backend.provider == "anthropic"
+            else {}
+        )
+        bus.emit(
+            TurnUsage(
+                bus.now(),
+                role,
+                turn,
+                model,
+                reply.usage.to_dict(),
+                round(cost, 6),
+                totals.usage.cache_read,
+                round(totals.cache_read_usd, 6),
+                round(totals.cost_usd, 6),
+                round(ledger.total_cost_usd, 6),
+                round(time.monotonic() - started, 3),
+                attribution,
+                delegation,
+            )
+        )
+        last_text = reply.text or last_text
+        if not reply.blocks:
+            return AgentOutcome(last_text, taken, True)
+        messages.append(Message("assistant", list(reply.blocks), source=SOURCE_OWN))
+        if not reply.tool_uses:
+            return AgentOutcome(reply.text, taken, True)
+        results: list[Block] = []
+        for use in reply.tool_uses:
+            bus.emit(ToolCall(bus.now(), role, turn, use.id, use.name, use.input))
+            tool = runtime.tools.get(use.name)
+            outcome = (
+                await tool.run(use)
+                if tool is not None
+                else ToolOutcome(f"Error: unknown tool {use.name!r}", True)
+            )
+            if outcome.refusal is not None:
+                refusal = outcome.refusal
+                bus.emit(ToolRefused(bus.now(), role, turn, use.id, use.name, refusal.path, refusal.reason))
+            bus.emit(ToolResult(bus.now(), role, turn, use.id, use.name, outcome.content, outcome.is_error))
+            results.append(ToolResultBlock(use.id, use.name, outcome.content, outcome.is_error, outcome.source))
+        messages.append(Message("user", results, source=SOURCE_TOOLS))
+    return AgentOutcome(last_text, runtime.spec.max_turns, False, f"stopped at max_turns={runtime.spec.max_turns}")

@@ -1,0 +1,87 @@
+"""Provider-neutral conversation: what the agent loop keeps, and backends translate.
+
+Every message carries a `source` so cache reads can be traced back to what put the tokens
+in the prompt: the task prompt, the role's own turns, tool results, or a given executor
+summary ("summary:3" is the third delegation's returned summary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.usage import Usage
+
+SOURCE_BASE = "base"
+SOURCE_TASK = "task"
+SOURCE_OWN = "own"
+SOURCE_TOOLS = "tool_results"
+SUMMARY_PREFIX = "summary:"
+
+
+def summary_source(delegation: int) -> str:
+    return f"{SUMMARY_PREFIX}{delegation}"
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolUseBlock:
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolResultBlock:
+    tool_use_id: str
+    tool_name: str
+    content: str
+    is_error: bool = False
+    source: str = SOURCE_TOOLS
+
+
+Block = TextBlock | ToolUseBlock | ToolResultBlock
+
+
+@dataclass
+class Message:
+    role: Literal["user", "assistant"]
+    blocks: list[Block]
+    source: str = SOURCE_OWN
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    model: str
+    system: str
+    tools: tuple[ToolSpec, ...]
+    messages: tuple[Message, ...]
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    blocks: tuple[TextBlock | ToolUseBlock, ...]
+    stop_reason: str
+    usage: Usage
+    # Provider extras worth keeping (Ollama durations, request ids); never secrets.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+
+    @property
+    def tool_uses(self) -> list[ToolUseBlock]:
+        return [b for b in self.blocks if isinstance(b, ToolUseBlock)]

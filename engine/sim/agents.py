@@ -1,0 +1,270 @@
+"""Deterministic scripted agents that really solve a task through the real tools.
+
+An agent is stateless, like a model: each request's transcript (how many turns it has
+taken, what the tools returned) and the seed decide the next turn. The plan comes from the
+task's reference fixes; the profile decides how the work is split into turns, which first
+attempts miss, and how long the executor's report back is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from engine.sim.profiles import Profile
+from tasks.model import Fix
+
+Role = Literal["solo", "orchestrator", "executor"]
+EDITOR = "str_replace_editor"
+DELEGATE = "delegate_to_executor"
+
+
+@dataclass(frozen=True)
+class ToolResultView:
+    name: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a request shows the model, reduced to what the scripts decide on."""
+
+    model: str
+    role: Role
+    first_user_text: str
+    assistant_turns: int
+    tool_results: tuple[ToolResultView, ...]
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PlannedTurn:
+    text: str
+    calls: tuple[PlannedCall, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the simulator knows of the trial: the task's fixes and its check command."""
+
+    fixes: tuple[Fix, ...]
+    check_command: str
+    seed: int
+
+
+def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> PlannedTurn:
+    rng = random.Random(_seed_key(scenario.seed, transcript))
+    if transcript.role == "executor":
+        fixes = [f for f in scenario.fixes if f.description in transcript.first_user_text]
+        plan = _executor_plan(fixes, profile, scenario, rng)
+    elif transcript.role == "orchestrator":
+        plan = _orchestrator_plan(scenario, profile, rng)
+    else:
+        plan = _solo_plan(scenario, profile, rng)
+    if transcript.assistant_turns < len(plan):
+        return plan[transcript.assistant_turns]
+    return PlannedTurn(_final_text(transcript, profile, scenario))
+
+
+def role_of(system: str, tool_names: Sequence[str]) -> Role:
+    if DELEGATE in tool_names:
+        return "orchestrator"
+    if "executor agent" in system:
+        return "executor"
+    return "solo"
+
+
+def _seed_key(seed: int, transcript: Transcript) -> str:
+    # One stream per (seed, model, role, assignment) so a plan is stable across its turns.
+    digest = hashlib.sha256(transcript.first_user_text.encode()).hexdigest()[:16]
+    return f"{seed}:{transcript.model}:{transcript.role}:{digest}"
+
+
+def _solo_plan(scenario: Scenario, profile: Profile, rng: random.Random) -> list[PlannedTurn]:
+    plan = [PlannedTurn(_say(rng, profile, _OPENERS), (_bash(scenario.check_command),))]
+    plan += _edit_turns(list(scenario.fixes), profile, rng)
+    plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(scenario.check_command),)))
+    return plan
+
+
+def _orchestrator_plan(scenario: Scenario, profile: Profile, rng: random.Random) -> list[PlannedTurn]:
+    plan = [PlannedTurn(_say(rng, profile, _OPENERS), (_bash(scenario.check_command),))]
+    for category, fixes in _by(scenario.fixes, "category").items():
+        instruction = _instruction(category, fixes, _category_command(scenario, category))
+        plan.append(
+            PlannedTurn(
+                _say(rng, profile, _DELEGATING),
+                (PlannedCall(DELEGATE, {"instruction": instruction}),),
+            )
+        )
+    plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(scenario.check_command),)))
+    return plan
+
+
+def _executor_plan(
+    fixes: list[Fix], profile: Profile, scenario: Scenario, rng: random.Random
+) -> list[PlannedTurn]:
+    if not fixes:
+        return []
+    plan = _edit_turns(fixes, profile, rng)
+    if profile.reviews_after_edit:
+        plan += _calls_as_turns(
+            [_view(path) for path in _by(fixes, "path")], profile, rng, _REVIEWS
+        )
+    command = _category_command(scenario, fixes[0].category)
+    plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(command),)))
+    return plan
+
+
+def _edit_turns(fixes: list[Fix], profile: Profile, rng: random.Random) -> list[PlannedTurn]:
+    """View each file, then edit; a missed first attempt is followed by a re-view."""
+    by_path = _by(fixes, "path")
+    turns = _calls_as_turns([_view(path) for path in by_path], profile, rng, _VIEWING)
+    edits: list[PlannedCall] = []
+    for fix in fixes:
+        if rng.random() < profile.mistake_rate:
+            turns.append(PlannedTurn(_say(rng, profile, _EDITING), (_replace(fix, sloppy=True),)))
+            turns.append(PlannedTurn(_say(rng, profile, _RETRYING), (_view(fix.path),)))
+        edits.append(_replace(fix))
+    turns += _calls_as_turns(edits, profile, rng, _EDITING)
+    return turns
+
+
+def _calls_as_turns(
+    calls: list[PlannedCall], profile: Profile, rng: random.Random, phrases: Sequence[str]
+) -> list[PlannedTurn]:
+    if not calls:
+        return []
+    if profile.batch_calls:
+        return [PlannedTurn(_say(rng, profile, phrases), tuple(calls))]
+    return [PlannedTurn(_say(rng, profile, phrases), (call,)) for call in calls]
+
+
+def _final_text(transcript: Transcript, profile: Profile, scenario: Scenario) -> str:
+    if transcript.role != "executor":
+        lines = [f"- {f.path}: {f.description}" for f in scenario.fixes]
+        return "All checks pass now. What I changed:\n" + "\n".join(lines)
+    fixes = [f for f in scenario.fixes if f.description in transcript.first_user_text]
+    if not fixes:
+        return "I could not match these instructions to anything in the workspace."
+    checks = [r.content for r in transcript.tool_results if r.name == "bash"]
+    last_check = checks[-1] if checks else "(no check was run)"
+    files = ", ".join(_by(fixes, "path"))
+    if profile.summary_style == "terse":
+        return f"Done: fixed {len(fixes)} issue(s) in {files}; the check passes."
+    changes = "\n".join(
+        f"- {f.path}: {f.description}. Replaced `{f.broken.strip()}` with `{f.original.strip()}`."
+        for f in fixes
+    )
+    if profile.summary_style == "moderate":
+        tail = "\n".join(last_check.strip().splitlines()[-4:])
+        return f"Summary of changes:\n{changes}\n\nCheck output (last lines):\n{tail}"
+    steps = "\n\n".join(
+        f"### Step {n}: {r.name}{' (error)' if r.is_error else ''}\n```\n{r.content}\n```"
+        for n, r in enumerate(transcript.tool_results, 1)
+    )
+    return (
+        f"# Executor report\n\n## Assignment\n{transcript.first_user_text}\n\n"
+        f"## Everything I did\n\n{steps}\n\n## Changes\n{changes}\n\n"
+        f"## Verification\n```\n{last_check}\n```\n\n## Notes\n"
+        "All requested problems are fixed and the check command passes. I kept every edit "
+        "minimal and did not touch the tests. Let me know if you want me to look at anything "
+        "else in these files."
+    )
+
+
+def _instruction(category: str, fixes: Sequence[Fix], command: str) -> str:
+    items = "\n".join(f"- {f.path}: {f.description}" for f in fixes)
+    return (
+        f"Fix these {category} problems:\n{items}\n"
+        f"View each file before editing and make the smallest change that fixes it. Then run "
+        f"`{command}` to confirm, and reply with what you changed."
+    )
+
+
+def _category_command(scenario: Scenario, category: str) -> str:
+    for part in scenario.check_command.split(";"):
+        if part.strip().startswith(category):
+            return part.strip()
+    return scenario.check_command
+
+
+def _by(fixes: Sequence[Fix], attribute: str) -> dict[str, list[Fix]]:
+    groups: dict[str, list[Fix]] = {}
+    for fix in fixes:
+        groups.setdefault(str(getattr(fix, attribute)), []).append(fix)
+    return groups
+
+
+def _bash(command: str) -> PlannedCall:
+    return PlannedCall("bash", {"command": command})
+
+
+def _view(path: str) -> PlannedCall:
+    return PlannedCall(EDITOR, {"command": "view", "path": path})
+
+
+def _replace(fix: Fix, *, sloppy: bool = False) -> PlannedCall:
+    # A sloppy attempt adds trailing whitespace: never present in a lint-clean file.
+    old = fix.broken.replace("\n", " \n", 1) if sloppy else fix.broken
+    return PlannedCall(
+        EDITOR, {"command": "str_replace", "path": fix.path, "old_str": old, "new_str": fix.original}
+    )
+
+
+def _say(rng: random.Random, profile: Profile, phrases: Sequence[str]) -> str:
+    picked = [rng.choice(phrases)]
+    picked += rng.sample(_FILLER, profile.narration_sentences - 1)
+    return " ".join(picked)
+
+
+_OPENERS = (
+    "Let me start by running the checks to see what is failing.",
+    "First I'll run the full check suite to get the list of failures.",
+    "I'll begin with the checks so I know exactly what is broken.",
+)
+_VIEWING = (
+    "I'll look at the file the errors point to.",
+    "Let me read the relevant code before changing it.",
+    "Viewing the file to see the exact lines.",
+)
+_EDITING = (
+    "Now I'll make the fix.",
+    "Applying the smallest change that fixes this.",
+    "Editing the line the error points at.",
+)
+_RETRYING = (
+    "That edit did not match; I'll view the file again and copy the text exactly.",
+    "The replacement missed. Let me re-read the file.",
+)
+_REVIEWS = (
+    "Let me double-check the edited file.",
+    "I'll review the file after the change.",
+)
+_DELEGATING = (
+    "I'll hand this group of problems to the executor.",
+    "Delegating the next batch of fixes to the executor.",
+    "These are mechanical; the executor can take them.",
+)
+_RECHECKS = (
+    "Running the checks again to confirm.",
+    "Let me verify with the checks.",
+    "Re-running the checks to make sure everything passes.",
+)
+_FILLER = (
+    "The error messages are specific enough to act on.",
+    "I want to keep the change minimal.",
+    "This should not affect any other module.",
+    "I will keep the tests untouched as required.",
+    "Type annotations should match what the code returns.",
+    "After this I'll move on to the next item.",
+)

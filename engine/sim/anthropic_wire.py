@@ -1,0 +1,209 @@
+"""The Anthropic Messages wire format, as the simulator reads and writes it.
+
+Shapes follow the streaming and API reference pages (API_FACTS section 3): every SSE event
+has an `event:` line and a `data:` line whose `type` matches; usage is in `message_start`
+(input side, cache fields, `cache_creation` split) and, cumulative, in `message_delta`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
+from engine.sim.cache import PromptBlock, content_hash
+from engine.tokens import count_text, count_wire_block, tool_use_overhead
+from engine.usage import Usage
+
+_DELTA_WORDS = 3
+
+
+class WireError(ValueError):
+    """A request the real API answers with 400 invalid_request_error."""
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    model: str
+    stream: bool
+    max_tokens: int
+    blocks: tuple[PromptBlock, ...]
+    automatic_ttl: str | None
+    transcript: Transcript
+
+
+def parse_request(body: dict[str, Any]) -> ParsedRequest:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise WireError("model: Field required")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise WireError("messages: at least one message is required")
+    max_tokens = body.get("max_tokens")
+    if not isinstance(max_tokens, int):
+        raise WireError("max_tokens: Field required")
+    tools = body.get("tools") or []
+    system = body.get("system") or []
+    system_blocks = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
+
+    blocks: list[PromptBlock] = []
+    for index, tool in enumerate(tools):
+        extra = tool_use_overhead(model) if index == 0 else 0
+        blocks.append(_block(tool, count_wire_block(tool) + extra))
+    for block in system_blocks:
+        blocks.append(_block(block, count_wire_block(block)))
+    tool_names: dict[str, str] = {}
+    results: list[ToolResultView] = []
+    assistant_turns = 0
+    for message in messages:
+        content = message.get("content")
+        parts = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+        if message.get("role") == "assistant":
+            assistant_turns += 1
+        for part in parts:
+            if part.get("type") == "text" and not part.get("text"):
+                raise WireError("messages: text content blocks must be non-empty")
+            blocks.append(_block(part, count_wire_block(part)))
+            if part.get("type") == "tool_use":
+                tool_names[str(part.get("id"))] = str(part.get("name"))
+            elif part.get("type") == "tool_result":
+                text = part.get("content", "")
+                if isinstance(text, list):
+                    text = "".join(str(p.get("text", "")) for p in text)
+                name = tool_names.get(str(part.get("tool_use_id")), "unknown")
+                results.append(ToolResultView(name, str(text), bool(part.get("is_error"))))
+    top_level = body.get("cache_control")
+    automatic_ttl = str(top_level.get("ttl", "5m")) if isinstance(top_level, dict) else None
+    system_text = "".join(str(b.get("text", "")) for b in system_blocks)
+    first = messages[0].get("content")
+    first_text = first if isinstance(first, str) else "".join(
+        str(p.get("text", "")) for p in first if p.get("type") == "text"
+    )
+    transcript = Transcript(
+        model=model,
+        role=role_of(system_text, [str(t.get("name")) for t in tools]),
+        first_user_text=first_text,
+        assistant_turns=assistant_turns,
+        tool_results=tuple(results),
+    )
+    return ParsedRequest(
+        model, bool(body.get("stream")), max_tokens, tuple(blocks), automatic_ttl, transcript
+    )
+
+
+def _block(block: dict[str, Any], tokens: int) -> PromptBlock:
+    control = block.get("cache_control")
+    ttl = str(control.get("ttl", "5m")) if isinstance(control, dict) else None
+    return PromptBlock(tokens, content_hash(block), ttl)
+
+
+def content_blocks(turn: PlannedTurn, id_prefix: str) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if turn.text:
+        blocks.append({"type": "text", "text": turn.text})
+    for n, call in enumerate(turn.calls):
+        blocks.append({"type": "tool_use", "id": f"{id_prefix}_{n}", "name": call.name, "input": call.input})
+    return blocks
+
+
+def output_tokens(blocks: list[dict[str, Any]]) -> int:
+    return max(1, sum(count_wire_block(b) for b in blocks))
+
+
+def usage_json(usage: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "cache_creation_input_tokens": usage.cache_write,
+        "cache_read_input_tokens": usage.cache_read,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": usage.cache_write_5m,
+            "ephemeral_1h_input_tokens": usage.cache_write_1h,
+        },
+        "output_tokens": usage.output_tokens,
+        "service_tier": "standard",
+    }
+
+
+def message_json(message_id: str, model: str, blocks: list[dict[str, Any]], usage: Usage) -> dict[str, Any]:
+    has_tools = any(b["type"] == "tool_use" for b in blocks)
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": blocks,
+        "stop_reason": "tool_use" if has_tools else "end_turn",
+        "stop_sequence": None,
+        "usage": usage_json(usage),
+    }
+
+
+def sse(event: dict[str, Any]) -> bytes:
+    return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+
+
+def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The documented event sequence for a finished message."""
+    usage = message["usage"]
+    start_usage = {**usage, "output_tokens": 1}
+    yield {
+        "type": "message_start",
+        "message": {**message, "content": [], "stop_reason": None, "usage": start_usage},
+    }
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            yield {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            if index == 0:
+                yield {"type": "ping"}
+            for piece in _chunks(block["text"]):
+                yield {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}}
+        else:
+            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+            yield {"type": "content_block_start", "index": index, "content_block": start}
+            raw = json.dumps(block["input"])
+            step = max(1, len(raw) // 4 + 1)
+            for offset in range(0, len(raw), step):
+                yield {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": raw[offset : offset + step]},
+                }
+        yield {"type": "content_block_stop", "index": index}
+    cumulative = {k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")}
+    yield {
+        "type": "message_delta",
+        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+        "usage": cumulative,
+    }
+    yield {"type": "message_stop"}
+
+
+def error_json(status: int, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": ERROR_TYPES.get(status, "api_error"), "message": message}}
+
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+
+
+def count_request_tokens(body: dict[str, Any]) -> int:
+    parsed = parse_request({**body, "max_tokens": 1})
+    return sum(b.tokens for b in parsed.blocks)
+
+
+def _chunks(text: str) -> Iterator[str]:
+    words = text.split(" ")
+    for start in range(0, len(words), _DELTA_WORDS):
+        piece = " ".join(words[start : start + _DELTA_WORDS])
+        yield piece if start + _DELTA_WORDS >= len(words) else piece + " "
+
+
+__all__ = ["count_text"]

@@ -1,0 +1,136 @@
+"""The Ollama `/api/chat` wire format, as the simulator reads and writes it (API_FACTS 6.1).
+
+Streaming is NDJSON, one object per line with no blank lines; tool calls arrive in a chunk
+with `done: false`; the final chunk carries `done: true`, `done_reason` and the metrics, all
+durations in nanoseconds. `prompt_eval_count` is the full context (v0.30.1+ semantics).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
+from engine.tokens import count_text
+
+_NS = 1_000_000_000
+CREATED_AT = "2026-01-01T00:00:00.000000Z"
+
+
+class OllamaWireError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ParsedChat:
+    model: str
+    stream: bool
+    prompt_tokens: int
+    message_hashes: tuple[int, ...]
+    message_tokens: tuple[int, ...]
+    transcript: Transcript
+
+
+def parse_chat(body: dict[str, Any]) -> ParsedChat:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise OllamaWireError("model is required")
+    messages = body.get("messages") or []
+    tools = body.get("tools") or []
+    system = "".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+    results = tuple(
+        ToolResultView(
+            str(m.get("tool_name", "unknown")),
+            str(m.get("content", "")),
+            str(m.get("content", "")).startswith("Error:"),
+        )
+        for m in messages
+        if m.get("role") == "tool"
+    )
+    first_user = next((str(m.get("content", "")) for m in messages if m.get("role") == "user"), "")
+    per_message = tuple(count_text(json.dumps(m, sort_keys=True)) for m in messages)
+    tool_tokens = count_text(json.dumps(tools, sort_keys=True)) if tools else 0
+    transcript = Transcript(
+        model=model,
+        role=role_of(system, [str(t.get("function", {}).get("name")) for t in tools]),
+        first_user_text=first_user,
+        assistant_turns=sum(1 for m in messages if m.get("role") == "assistant"),
+        tool_results=results,
+    )
+    return ParsedChat(
+        model,
+        body.get("stream", True) is not False,
+        tool_tokens + sum(per_message),
+        tuple(hash(json.dumps(m, sort_keys=True)) for m in messages),
+        per_message,
+        transcript,
+    )
+
+
+def assistant_message(turn: PlannedTurn) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": turn.text}
+    if turn.calls:
+        message["tool_calls"] = [
+            {"id": f"call_{n:08d}", "function": {"index": n, "name": c.name, "arguments": c.input}}
+            for n, c in enumerate(turn.calls)
+        ]
+    return message
+
+
+def output_tokens(message: dict[str, Any]) -> int:
+    calls = json.dumps(message.get("tool_calls", []))
+    return max(1, count_text(str(message.get("content", ""))) + (count_text(calls) if "tool_calls" in message else 0))
+
+
+@dataclass(frozen=True)
+class Metrics:
+    prompt_eval_count: int
+    eval_count: int
+    prompt_eval_s: float
+    eval_s: float
+    load_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        total = self.prompt_eval_s + self.eval_s + self.load_s
+        return {
+            "total_duration": int(total * _NS),
+            "load_duration": int(self.load_s * _NS),
+            "prompt_eval_count": self.prompt_eval_count,
+            "prompt_eval_duration": int(self.prompt_eval_s * _NS),
+            "eval_count": self.eval_count,
+            "eval_duration": int(self.eval_s * _NS),
+        }
+
+
+def final_response(model: str, message: dict[str, Any], metrics: Metrics) -> dict[str, Any]:
+    return {
+        "model": model,
+        "created_at": CREATED_AT,
+        "message": message,
+        "done": True,
+        "done_reason": "stop",
+        **metrics.to_json(),
+    }
+
+
+def stream_chunks(model: str, message: dict[str, Any], metrics: Metrics) -> Iterator[dict[str, Any]]:
+    words = str(message.get("content", "")).split(" ")
+    for start in range(0, len(words), 3):
+        piece = " ".join(words[start : start + 3])
+        if start + 3 < len(words):
+            piece += " "
+        if piece:
+            yield _chunk(model, {"role": "assistant", "content": piece})
+    if "tool_calls" in message:
+        yield _chunk(model, {"role": "assistant", "content": "", "tool_calls": message["tool_calls"]})
+    yield final_response(model, {"role": "assistant", "content": ""}, metrics)
+
+
+def ndjson(obj: dict[str, Any]) -> bytes:
+    return (json.dumps(obj) + "\n").encode()
+
+
+def _chunk(model: str, message: dict[str, Any]) -> dict[str, Any]:
+    return {"model": model, "created_at": CREATED_AT, "message": message, "done": False}

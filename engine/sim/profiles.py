@@ -1,0 +1,48 @@
+"""How the simulated models differ: turns taken, mistakes made, how much they say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SummaryStyle = Literal["terse", "moderate", "verbose"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    # Several tool calls in one turn (parallel tool use) instead of one call per turn.
+    batch_calls: bool
+    # Chance per fix of a first str_replace whose old_str does not match (then re-view).
+    mistake_rate: float
+    summary_style: SummaryStyle
+    narration_sentences: int
+    # Views each edited file again after editing (and quotes it when reporting back).
+    reviews_after_edit: bool
+    # Simulated speeds, used for the simulator's clock and Ollama's durations.
+    output_tokens_per_s: float
+    prefill_tokens_per_s: float
+
+
+OPUS_LIKE = Profile("opus-like", True, 0.0, "terse", 1, False, 55.0, 4000.0)
+HAIKU_LIKE = Profile("haiku-like", False, 0.2, "moderate", 2, False, 120.0, 8000.0)
+QWEN_LIKE = Profile("qwen-like", False, 0.3, "verbose", 3, True, 45.0, 1500.0)
+
+ANTHROPIC_MODELS = (
+    "claude-opus-4-7",
+    "claude-opus-4-6",
+    "claude-opus-4-5",
+    "claude-opus-4-1",
+    "claude-sonnet-4-6",
+    "claude-sonnet-4-5",
+    "claude-haiku-4-5",
+)
+OLLAMA_MODELS = ("qwen3.5:9b", "qwen2.5-coder:7b")
+
+
+def profile_for(model: str) -> Profile:
+    if "haiku" in model:
+        return HAIKU_LIKE
+    if model.startswith("claude-"):
+        return OPUS_LIKE
+    return QWEN_LIKE

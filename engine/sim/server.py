@@ -1,0 +1,341 @@
+"""The simulator: a loopback HTTP service speaking the Anthropic Messages API and Ollama chat.
+
+The engine reaches it only through the official `anthropic` and `ollama` clients, pointed
+at `SimulatorServer.url`. Replies come from the scripted agents; usage from tiktoken counts
+and the prompt-cache model. Time is a simulated clock advanced by each reply's modelled
+latency, so cache lifetimes and Ollama durations are deterministic. Every response carries
+`x-fep-simulated: true`.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from engine.sim import anthropic_wire, ollama_wire
+from engine.sim.agents import Scenario, next_turn
+from engine.sim.cache import CacheRuleError, PromptCache
+from engine.sim.faults import Fault
+from engine.sim.profiles import ANTHROPIC_MODELS, OLLAMA_MODELS, profile_for
+from engine.usage import Usage
+
+_FIRST_TOKEN_S = 0.4
+_MODEL_LOAD_S = 2.5
+
+
+@dataclass
+class BilledRequest:
+    """What the simulator billed for one successful request (for tests and audits)."""
+
+    api: str
+    model: str
+    usage: Usage
+
+
+@dataclass
+class _State:
+    scenario: Scenario
+    faults: list[Fault]
+    clock_s: float = 0.0
+    attempts: dict[str, int] = field(default_factory=lambda: {"anthropic": 0, "ollama": 0})
+    messages_served: int = 0
+    billed: list[BilledRequest] = field(default_factory=list)
+    ollama_prefix: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    ollama_loaded: set[str] = field(default_factory=set)
+
+
+class SimulatorServer:
+    """Start with `with SimulatorServer(scenario) as sim:`; `sim.url` is the base URL."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        faults: Sequence[Fault] = (),
+        stream_delay_s: float = 0.0,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._state = _State(scenario, list(faults))
+        self._cache = PromptCache(lambda: self._state.clock_s)
+        self.stream_delay_s = stream_delay_s
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def billed(self) -> list[BilledRequest]:
+        with self._lock:
+            return list(self._state.billed)
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fep-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- request handling (called from handler threads) ---------------------------------
+
+    def take_fault(self, api: str) -> Fault | None:
+        with self._lock:
+            self._state.attempts[api] += 1
+            attempt = self._state.attempts[api]
+            for fault in self._state.faults:
+                if fault.api == api and fault.attempt == attempt:
+                    return fault
+        return None
+
+    def anthropic_reply(self, body: dict[str, Any]) -> tuple[anthropic_wire.ParsedRequest, dict[str, Any]]:
+        parsed = anthropic_wire.parse_request(body)
+        if parsed.model not in ANTHROPIC_MODELS:
+            raise _NotFound(f"model: {parsed.model}")
+        profile = profile_for(parsed.model)
+        turn = next_turn(parsed.transcript, profile, self._state.scenario)
+        with self._lock:
+            self._state.messages_served += 1
+            serial = self._state.messages_served
+            input_side = self._cache.process(parsed.model, parsed.blocks, parsed.automatic_ttl)
+            blocks = anthropic_wire.content_blocks(turn, f"toolu_sim{serial:04d}")
+            out = anthropic_wire.output_tokens(blocks)
+            usage = Usage(
+                input_side.input_tokens,
+                out,
+                input_side.cache_write_5m,
+                input_side.cache_write_1h,
+                input_side.cache_read,
+            )
+            self._state.clock_s += (
+                _FIRST_TOKEN_S
+                + (usage.input_tokens + usage.cache_write) / profile.prefill_tokens_per_s
+                + out / profile.output_tokens_per_s
+            )
+            self._state.billed.append(BilledRequest("anthropic", parsed.model, usage))
+        message = anthropic_wire.message_json(f"msg_sim{serial:04d}", parsed.model, blocks, usage)
+        return parsed, message
+
+    def ollama_reply(self, body: dict[str, Any]) -> tuple[ollama_wire.ParsedChat, dict[str, Any], ollama_wire.Metrics]:
+        parsed = ollama_wire.parse_chat(body)
+        if parsed.model not in OLLAMA_MODELS:
+            raise _NotFound(f"model '{parsed.model}' not found")
+        profile = profile_for(parsed.model)
+        turn = next_turn(parsed.transcript, profile, self._state.scenario)
+        message = ollama_wire.assistant_message(turn)
+        out = ollama_wire.output_tokens(message)
+        with self._lock:
+            self._state.messages_served += 1
+            # Ollama keeps the KV cache of the previous prompt: only the new tail is evaluated.
+            previous = self._state.ollama_prefix.get(parsed.model, ())
+            shared = 0
+            for old, new in zip(previous, parsed.message_hashes, strict=False):
+                if old != new:
+                    break
+                shared += 1
+            reused = sum(parsed.message_tokens[:shared])
+            self._state.ollama_prefix[parsed.model] = parsed.message_hashes
+            load = 0.0 if parsed.model in self._state.ollama_loaded else _MODEL_LOAD_S
+            self._state.ollama_loaded.add(parsed.model)
+            metrics = ollama_wire.Metrics(
+                prompt_eval_count=parsed.prompt_tokens,
+                eval_count=out,
+                prompt_eval_s=max(1, parsed.prompt_tokens - reused) / profile.prefill_tokens_per_s,
+                eval_s=out / profile.output_tokens_per_s,
+                load_s=load,
+            )
+            self._state.clock_s += metrics.prompt_eval_s + metrics.eval_s + load
+            self._state.billed.append(
+                BilledRequest("ollama", parsed.model, Usage(input_tokens=parsed.prompt_tokens, output_tokens=out))
+            )
+        return parsed, message, metrics
+
+
+class _NotFound(LookupError):
+    pass
+
+
+def _handler_for(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(_SimHandler):
+        simulator = sim
+
+    return Handler
+
+
+class _SimHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    simulator: SimulatorServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path == "/api/tags":
+            models = [{"name": m, "model": m, "size": 6_600_000_000, "details": {"family": "qwen"}} for m in OLLAMA_MODELS]
+            self._json(200, {"models": models})
+        elif path == "/api/version":
+            self._json(200, {"version": "0.33.0-simulated"})
+        elif path in ("/", "/health"):
+            self._json(200, {"status": "ok", "simulated": True})
+        else:
+            self._json(404, {"error": f"no route {path}"})
+
+    def do_POST(self) -> None:
+        path = self.path.split("?")[0]
+        try:
+            body = self._body()
+        except ValueError:
+            self._json(400, anthropic_wire.error_json(400, "request body is not valid JSON"))
+            return
+        if path == "/v1/messages":
+            self._messages(body)
+        elif path == "/v1/messages/count_tokens":
+            self._count_tokens(body)
+        elif path == "/api/chat":
+            self._chat(body)
+        elif path == "/api/show":
+            name = str(body.get("model") or body.get("name") or "")
+            if name in OLLAMA_MODELS:
+                self._json(200, {"details": {"family": "qwen"}, "capabilities": ["completion", "tools"]})
+            else:
+                self._json(404, {"error": f"model '{name}' not found"})
+        else:
+            self._json(404, {"error": f"no route {path}"})
+
+    # -- Anthropic -------------------------------------------------------------------------
+
+    def _authorised(self) -> bool:
+        return bool(self.headers.get("x-api-key") or self.headers.get("authorization"))
+
+    def _messages(self, body: dict[str, Any]) -> None:
+        if not self._authorised():
+            self._json(401, anthropic_wire.error_json(401, "x-api-key header is required"))
+            return
+        fault = self.simulator.take_fault("anthropic")
+        if fault is not None and self._status_fault(fault, anthropic=True):
+            return
+        try:
+            parsed, message = self.simulator.anthropic_reply(body)
+        except (anthropic_wire.WireError, CacheRuleError) as exc:
+            self._json(400, anthropic_wire.error_json(400, str(exc)))
+            return
+        except _NotFound as exc:
+            self._json(404, anthropic_wire.error_json(404, str(exc)))
+            return
+        if not parsed.stream:
+            self._json(200, message)
+            return
+        events = [anthropic_wire.sse(e) for e in anthropic_wire.stream_events(message)]
+        error = anthropic_wire.sse(anthropic_wire.error_json(529, "Overloaded"))
+        self._stream("text/event-stream", events, fault, error)
+
+    def _count_tokens(self, body: dict[str, Any]) -> None:
+        try:
+            self._json(200, {"input_tokens": anthropic_wire.count_request_tokens(body)})
+        except anthropic_wire.WireError as exc:
+            self._json(400, anthropic_wire.error_json(400, str(exc)))
+
+    # -- Ollama ----------------------------------------------------------------------------
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        fault = self.simulator.take_fault("ollama")
+        if fault is not None and self._status_fault(fault, anthropic=False):
+            return
+        try:
+            parsed, message, metrics = self.simulator.ollama_reply(body)
+        except ollama_wire.OllamaWireError as exc:
+            self._json(400, {"error": str(exc)})
+            return
+        except _NotFound as exc:
+            self._json(404, {"error": str(exc)})
+            return
+        if not parsed.stream:
+            self._json(200, ollama_wire.final_response(parsed.model, message, metrics))
+            return
+        chunks = [ollama_wire.ndjson(c) for c in ollama_wire.stream_chunks(parsed.model, message, metrics)]
+        self._stream("application/x-ndjson", chunks, fault, ollama_wire.ndjson({"error": "an error was encountered while running the model"}))
+
+    # -- faults and plumbing -------------------------------------------------------------------
+
+    def _status_fault(self, fault: Fault, *, anthropic: bool) -> bool:
+        statuses = {"rate_limit": 429, "overloaded": 529, "server_error": 500}
+        if fault.kind not in statuses:
+            return False
+        status = statuses[fault.kind]
+        if not anthropic and status == 529:
+            status = 503
+        headers = {"retry-after": f"{fault.retry_after_s:g}"} if status == 429 else {}
+        message = {429: "Number of request tokens has exceeded your rate limit", 529: "Overloaded", 503: "server busy, please try again", 500: "Internal server error"}[status]
+        payload = anthropic_wire.error_json(status, message) if anthropic else {"error": message}
+        self._json(status, payload, headers)
+        return True
+
+    def _stream(self, content_type: str, chunks: Iterable[bytes], fault: Fault | None, error_chunk: bytes) -> None:
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-fep-simulated", "true")
+        self.end_headers()
+        items = list(chunks)
+        cut = max(1, len(items) // 2)
+        delay = fault.delay_s if fault is not None and fault.kind == "slow_stream" else self.simulator.stream_delay_s
+        for n, chunk in enumerate(items):
+            if fault is not None and n == cut:
+                if fault.kind == "mid_stream_error":
+                    self._chunk(error_chunk)
+                    break
+                if fault.kind == "drop_connection":
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+            self._chunk(chunk)
+            if delay:
+                time.sleep(delay)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("x-fep-simulated", "true")
+        if status >= 400:
+            self.send_header("request-id", "req_sim")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b"{}"
+        data = json.loads(raw or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("body must be a JSON object")
+        return data

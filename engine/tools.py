@@ -1,0 +1,254 @@
+"""The agent's tools: `str_replace_editor` and `bash`, both working inside one workspace.
+
+Every path the editor touches is resolved and must stay inside the workspace; an escape
+(`..`, an absolute path elsewhere, a symlink pointing out) is refused as a tool error the
+model sees, and reported so the trial can log it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.messages import SOURCE_TOOLS, ToolSpec, ToolUseBlock
+from tasks.judge import tool_environment
+
+BASH_TIMEOUT_S = 120.0
+OUTPUT_CAP_CHARS = 16_000
+_VIEW_LIMIT_LINES = 2_000
+
+
+@dataclass(frozen=True)
+class PathRefusal:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    content: str
+    is_error: bool = False
+    refusal: PathRefusal | None = None
+    source: str = SOURCE_TOOLS
+
+
+class Tool(Protocol):
+    spec: ToolSpec
+
+    async def run(self, call: ToolUseBlock) -> ToolOutcome: ...
+
+
+class WorkspaceEscape(Exception):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+def resolve_in_workspace(root: Path, raw: str) -> Path:
+    """The real path `raw` names, or WorkspaceEscape if it lies outside `root`."""
+    if not raw or "\x00" in raw:
+        raise WorkspaceEscape(raw, "empty or invalid path")
+    base = root.resolve()
+    candidate = Path(raw)
+    joined = candidate if candidate.is_absolute() else base / candidate
+    if not Path(os.path.normpath(joined)).is_relative_to(base):
+        if candidate.is_absolute():
+            raise WorkspaceEscape(raw, "absolute path outside the workspace")
+        raise WorkspaceEscape(raw, "'..' leads outside the workspace")
+    resolved = joined.resolve()
+    if not resolved.is_relative_to(base):
+        raise WorkspaceEscape(raw, "path leaves the workspace through a symlink")
+    return resolved
+
+
+def cap_output(text: str, limit: int = OUTPUT_CAP_CHARS) -> str:
+    """Keep the head and the tail; the middle of a long output is rarely what matters."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    cut = len(text) - 2 * half
+    return f"{text[:half]}\n[... {cut} characters cut ...]\n{text[-half:]}"
+
+
+EDITOR_SPEC = ToolSpec(
+    name="str_replace_editor",
+    description=(
+        "View, create and edit files in the workspace. `view` shows a file with line numbers "
+        "(or lists a directory); `create` writes a new file; `str_replace` replaces one exact, "
+        "unique occurrence of old_str with new_str; `insert` adds new_str after line insert_line "
+        "(0 for the top). Paths are relative to the workspace root."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {
+            "command": {"type": "string", "enum": ["view", "create", "str_replace", "insert"]},
+            "path": {"type": "string", "description": "File or directory path."},
+            "file_text": {"type": "string", "description": "Content for `create`."},
+            "old_str": {"type": "string", "description": "Exact text to replace."},
+            "new_str": {"type": "string", "description": "Replacement or inserted text."},
+            "insert_line": {"type": "integer", "description": "Line to insert after."},
+            "view_range": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "[start, end] lines for `view`; end -1 means to the end.",
+            },
+        },
+        "required": ["command", "path"],
+    },
+)
+
+BASH_SPEC = ToolSpec(
+    name="bash",
+    description=(
+        "Run a bash command in the workspace root and return its exit code and combined "
+        f"output. Commands time out after {int(BASH_TIMEOUT_S)} s; long output is cut in the "
+        "middle. mypy, ruff and pytest are on PATH."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {"command": {"type": "string", "description": "The command to run."}},
+        "required": ["command"],
+    },
+)
+
+
+class StrReplaceEditor:
+    spec = EDITOR_SPEC
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    async def run(self, call: ToolUseBlock) -> ToolOutcome:
+        args = call.input
+        raw_path = str(args.get("path", ""))
+        try:
+            path = resolve_in_workspace(self.root, raw_path)
+        except WorkspaceEscape as escape:
+            message = f"Error: refused: {escape.reason} ({raw_path!r})"
+            return ToolOutcome(message, True, PathRefusal(raw_path, escape.reason))
+        try:
+            return ToolOutcome(self._dispatch(str(args.get("command", "")), path, args))
+        except _EditorError as exc:
+            return ToolOutcome(f"Error: {exc}", True)
+        except (OSError, UnicodeDecodeError) as exc:
+            return ToolOutcome(f"Error: {raw_path}: {exc}", True)
+
+    def _dispatch(self, command: str, path: Path, args: dict[str, Any]) -> str:
+        rel = path.relative_to(self.root.resolve()) if path != self.root.resolve() else Path(".")
+        if command == "view":
+            return self._view(path, rel, args.get("view_range"))
+        if command == "create":
+            text = _require_str(args, "file_text")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            return f"Created {rel} ({len(text.splitlines())} lines)."
+        if command == "str_replace":
+            return self._str_replace(path, rel, _require_str(args, "old_str"), args)
+        if command == "insert":
+            return self._insert(path, rel, args)
+        raise _EditorError(f"unknown command {command!r}; use view, create, str_replace or insert")
+
+    def _view(self, path: Path, rel: Path, view_range: Any) -> str:
+        if path.is_dir():
+            entries = sorted(
+                str(p.relative_to(path)) + ("/" if p.is_dir() else "")
+                for p in path.rglob("*")
+                if not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)
+                and len(p.relative_to(path).parts) <= 2
+            )
+            return f"Contents of {rel}/:\n" + "\n".join(entries)
+        if not path.exists():
+            raise _EditorError(f"{rel} does not exist")
+        lines = path.read_text().splitlines()
+        start, end = 1, len(lines)
+        if isinstance(view_range, list) and len(view_range) == 2:
+            start = max(1, int(view_range[0]))
+            end = len(lines) if int(view_range[1]) == -1 else min(len(lines), int(view_range[1]))
+        shown = lines[start - 1 : end][:_VIEW_LIMIT_LINES]
+        numbered = "\n".join(f"{n:6}\t{line}" for n, line in enumerate(shown, start))
+        return f"{rel}:\n{numbered}"
+
+    def _str_replace(self, path: Path, rel: Path, old: str, args: dict[str, Any]) -> str:
+        if not path.is_file():
+            raise _EditorError(f"{rel} is not a file")
+        new = str(args.get("new_str", ""))
+        text = path.read_text()
+        count = text.count(old)
+        if count == 0:
+            raise _EditorError(f"no match for old_str in {rel}; view the file and copy it exactly")
+        if count > 1:
+            raise _EditorError(f"old_str occurs {count} times in {rel}; include more context")
+        path.write_text(text.replace(old, new))
+        line = text[: text.index(old)].count("\n") + 1
+        return f"Edited {rel}: replaced {len(old.splitlines())} line(s) at line {line}."
+
+    def _insert(self, path: Path, rel: Path, args: dict[str, Any]) -> str:
+        if not path.is_file():
+            raise _EditorError(f"{rel} is not a file")
+        after = args.get("insert_line")
+        if not isinstance(after, int):
+            raise _EditorError("insert needs an integer insert_line")
+        lines = path.read_text().splitlines(keepends=True)
+        if not 0 <= after <= len(lines):
+            raise _EditorError(f"insert_line {after} is outside 0..{len(lines)}")
+        new = _require_str(args, "new_str")
+        lines.insert(after, new if new.endswith("\n") else new + "\n")
+        path.write_text("".join(lines))
+        return f"Inserted {len(new.splitlines())} line(s) into {rel} after line {after}."
+
+
+class Bash:
+    spec = BASH_SPEC
+
+    def __init__(self, root: Path, timeout_s: float = BASH_TIMEOUT_S) -> None:
+        self.root = root
+        self.timeout_s = timeout_s
+
+    async def run(self, call: ToolUseBlock) -> ToolOutcome:
+        command = call.input.get("command")
+        if not isinstance(command, str) or not command.strip():
+            return ToolOutcome("Error: bash needs a non-empty command", True)
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            command,
+            cwd=self.root,
+            env=tool_environment(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), self.timeout_s)
+        except TimeoutError:
+            _kill_group(proc)
+            await proc.wait()
+            return ToolOutcome(f"Error: command timed out after {self.timeout_s:g} s", True)
+        except asyncio.CancelledError:
+            _kill_group(proc)
+            raise
+        text = out.decode(errors="replace")
+        return ToolOutcome(f"exit code: {proc.returncode}\n{cap_output(text)}")
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+class _EditorError(Exception):
+    pass
+
+
+def _require_str(args: dict[str, Any], key: str) -> str:
+    value = args.get(key)
+    if not isinstance(value, str):
+        raise _EditorError(f"missing string argument {key!r}")
+    return value

@@ -1,0 +1,225 @@
+"""Run one trial: provision a fresh workspace, run the arm's lead role, judge, report.
+
+Backends are the official SDK clients. With `backend="sim"` they point at an embedded
+simulator started for this trial; with `backend="live"` at the real services
+(ANTHROPIC_API_KEY, OLLAMA_HOST). Every step is an event on the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import anthropic
+import ollama
+
+from engine.arms import ArmSpec, RoleSpec
+from engine.backends import AnthropicBackend, BackendError, ModelBackend, OllamaBackend
+from engine.bus import EventBus
+from engine.delegation import DelegateTool
+from engine.events import EventSink, JudgeVerdict, TrialEnded, TrialError, TrialStarted
+from engine.ledger import Ledger
+from engine.loop import AgentOutcome, RoleRuntime, run_agent
+from engine.pricing import OFFICIAL, RateCard
+from engine.prompts import system_prompt
+from engine.sim import Fault, Scenario, SimulatorServer
+from engine.tools import Bash, StrReplaceEditor, Tool
+from engine.version import ENGINE_VERSION
+from tasks import JudgeResult, Task, get_task
+from tasks.workspace import fresh_workspace, remove_workspace
+
+BackendMode = Literal["sim", "live"]
+SIM_API_KEY = "sim-key-not-a-secret"
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+
+
+class TrialConfigError(ValueError):
+    """A trial that cannot start as configured; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    arm: ArmSpec
+    task_id: str
+    backend: BackendMode = "sim"
+    seed: int = 0
+    rate_card: RateCard = OFFICIAL
+    faults: tuple[Fault, ...] = ()
+    streaming: bool = True
+    sim_stream_delay_s: float = 0.0
+    keep_workspace: bool = False
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    trial_id: str
+    status: str
+    success: bool
+    judge: JudgeResult | None
+    roles: dict[str, object]
+    total_cost_usd: float
+    turns: int
+    wall_s: float
+    workspace: Path | None = None
+    reason: str = ""
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def new_trial_id(arm: str, task: str, seed: int) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{arm}-{task}-s{seed}-{secrets.token_hex(2)}"
+
+
+def check_config(config: TrialConfig) -> Task:
+    """Fail fast, before any workspace or server exists."""
+    task = get_task(config.task_id)
+    for spec in config.arm.roles().values():
+        config.rate_card.price(spec.model, spec.provider)
+    if config.backend == "live" and any(s.provider == "anthropic" for s in config.arm.roles().values()):
+        if not os.environ.get("ANTHROPIC_API_KEY"):
+            raise TrialConfigError(
+                f"arm {config.arm.name} needs ANTHROPIC_API_KEY for --backend live; set it or use --backend sim"
+            )
+    return task
+
+
+async def run_trial(config: TrialConfig, sinks: Sequence[EventSink], trial_id: str | None = None) -> TrialOutcome:
+    task = check_config(config)
+    trial_id = trial_id or new_trial_id(config.arm.name, task.id, config.seed)
+    bus = EventBus(sinks)
+    ledger = Ledger()
+    for role, spec in config.arm.roles().items():
+        ledger.register(role, spec.model, spec.provider, config.rate_card.price(spec.model, spec.provider))
+    workspace = fresh_workspace(task.id)
+    try:
+        await asyncio.to_thread(task.prepare, workspace)
+        scenario = Scenario(task.fixes, task.check_command, config.seed)
+        with _endpoints(config, scenario) as (anthropic_url, ollama_host):
+            bus.emit(_started(bus, trial_id, config))
+            lead = _runtimes(config, workspace, anthropic_url, ollama_host, bus, ledger)
+            return await _drive(bus, ledger, config, task, trial_id, workspace, lead)
+    finally:
+        if not config.keep_workspace:
+            remove_workspace(workspace)
+
+
+async def _drive(
+    bus: EventBus,
+    ledger: Ledger,
+    config: TrialConfig,
+    task: Task,
+    trial_id: str,
+    workspace: Path,
+    lead: RoleRuntime,
+) -> TrialOutcome:
+    status, reason = "completed", ""
+    outcome: AgentOutcome | None = None
+    try:
+        outcome = await run_agent(lead, task.prompt, bus, ledger)
+        if not outcome.completed:
+            status, reason = "max_turns", outcome.reason
+    except BackendError as exc:
+        status, reason = "error", str(exc)
+        bus.emit(TrialError(bus.now(), str(exc), lead.role, lead.turns, True))
+    except asyncio.CancelledError:
+        _end(bus, ledger, "interrupted", False, "cancelled by the user")
+        raise
+    judge = await asyncio.to_thread(task.judge, workspace)
+    bus.emit(JudgeVerdict(bus.now(), judge.passed, judge.to_dict(), judge.one_line()))
+    end = _end(bus, ledger, status, judge.passed and status != "error", reason)
+    return TrialOutcome(
+        trial_id,
+        status,
+        end.success,
+        judge,
+        ledger.to_dict(),
+        ledger.total_cost_usd,
+        end.turns,
+        end.wall_s,
+        workspace if config.keep_workspace else None,
+        reason,
+    )
+
+
+def _end(bus: EventBus, ledger: Ledger, status: str, success: bool, reason: str) -> TrialEnded:
+    turns = sum(t.turns for t in ledger.roles.values())
+    event = TrialEnded(bus.now(), status, success, turns, bus.now(), ledger.to_dict(), round(ledger.total_cost_usd, 6), reason)
+    bus.emit(event)
+    return event
+
+
+def _started(bus: EventBus, trial_id: str, config: TrialConfig) -> TrialStarted:
+    roles = config.arm.roles()
+    return TrialStarted(
+        bus.now(),
+        trial_id,
+        config.arm.name,
+        config.arm.to_dict(),
+        config.task_id,
+        {role: spec.model for role, spec in roles.items()},
+        {role: spec.provider for role, spec in roles.items()},
+        config.backend,
+        config.backend == "sim",
+        config.rate_card.to_dict(),
+        config.seed,
+        ENGINE_VERSION,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+@contextlib.contextmanager
+def _endpoints(config: TrialConfig, scenario: Scenario) -> Iterator[tuple[str | None, str]]:
+    if config.backend == "live":
+        yield None, os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+        return
+    with SimulatorServer(scenario, config.faults, config.sim_stream_delay_s) as sim:
+        yield sim.url, sim.url
+
+
+def _backend(spec: RoleSpec, config: TrialConfig, anthropic_url: str | None, ollama_host: str) -> ModelBackend:
+    if spec.provider == "ollama":
+        return OllamaBackend(ollama.AsyncClient(host=ollama_host), ollama_host)
+    if anthropic_url is None:
+        client = anthropic.AsyncAnthropic()
+    else:
+        client = anthropic.AsyncAnthropic(base_url=anthropic_url, api_key=SIM_API_KEY)
+    return AnthropicBackend(client, streaming=config.streaming)
+
+
+def _runtimes(
+    config: TrialConfig,
+    workspace: Path,
+    anthropic_url: str | None,
+    ollama_host: str,
+    bus: EventBus,
+    ledger: Ledger,
+) -> RoleRuntime:
+    arm = config.arm
+
+    def workspace_tools() -> dict[str, Tool]:
+        return {"str_replace_editor": StrReplaceEditor(workspace), "bash": Bash(workspace)}
+
+    lead = RoleRuntime(
+        arm.lead_role,
+        arm.lead,
+        _backend(arm.lead, config, anthropic_url, ollama_host),
+        system_prompt(arm.lead_role),
+        workspace_tools(),
+    )
+    if arm.executor is not None:
+        executor = RoleRuntime(
+            "executor",
+            arm.executor,
+            _backend(arm.executor, config, anthropic_url, ollama_host),
+            system_prompt("executor"),
+            workspace_tools(),
+        )
+        lead.tools = {**lead.tools, "delegate_to_executor": DelegateTool(lead, executor, bus, ledger)}
+    return lead

@@ -1,0 +1,31 @@
+"""Task ids to task objects. Tasks are created on demand so importing the catalog is cheap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tasks.model import Task
+
+
+class UnknownTaskError(LookupError):
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"unknown task {task_id!r} (known: {', '.join(TASK_IDS)})")
+        self.task_id = task_id
+
+
+def _tiny() -> Task:
+    from tasks.tiny import TinyTask
+
+    return TinyTask()
+
+
+_FACTORIES: dict[str, Callable[[], Task]] = {"tiny": _tiny}
+TASK_IDS: tuple[str, ...] = tuple(_FACTORIES)
+
+
+def get_task(task_id: str) -> Task:
+    try:
+        factory = _FACTORIES[task_id]
+    except KeyError:
+        raise UnknownTaskError(task_id) from None
+    return factory()

@@ -1,0 +1,186 @@
+"""The deterministic judge: mypy, ruff check and pytest exit codes plus a task verifier.
+
+No model ever judges. Each tool's output is parsed for counts so a session can show how
+far from green a tree is, but pass/fail is decided by exit codes alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ToolName = Literal["mypy", "ruff", "pytest"]
+
+_MYPY_FOUND = re.compile(r"Found (\d+) errors? in")
+_PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
+_JUDGE_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class JudgeCommand:
+    tool: ToolName
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ToolVerdict:
+    """One tool's outcome. `errors` is mypy/ruff error count or pytest failures + errors."""
+
+    tool: str
+    exit_code: int
+    errors: int
+    passed: int = 0
+    failed: int = 0
+    collection_errors: int = 0
+    skipped: int = 0
+    tail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    passed: bool
+    tools: tuple[ToolVerdict, ...]
+    verifier_problems: tuple[str, ...] = ()
+    duration_s: float = 0.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def verdict(self, tool: str) -> ToolVerdict | None:
+        return next((v for v in self.tools if v.tool == tool), None)
+
+    def one_line(self) -> str:
+        parts = [f"{v.tool} {'ok' if v.ok else f'{v.errors} err'}" for v in self.tools]
+        pytest_v = self.verdict("pytest")
+        if pytest_v is not None:
+            parts[-1] = f"pytest {pytest_v.passed} passed/{pytest_v.failed} failed"
+            if pytest_v.collection_errors:
+                parts[-1] += f"/{pytest_v.collection_errors} collection errors"
+        if self.verifier_problems:
+            parts.append(f"verifier: {len(self.verifier_problems)} problem(s)")
+        return ("GREEN  " if self.passed else "RED  ") + ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "tools": [asdict(v) for v in self.tools],
+            "verifier_problems": list(self.verifier_problems),
+            "duration_s": round(self.duration_s, 3),
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JudgeResult:
+        return cls(
+            passed=bool(data["passed"]),
+            tools=tuple(ToolVerdict(**v) for v in data.get("tools", [])),
+            verifier_problems=tuple(data.get("verifier_problems", [])),
+            duration_s=float(data.get("duration_s", 0.0)),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+def tool_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for the judge and the agent's bash: this interpreter's tools first."""
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTHONPATH", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def parse_mypy(exit_code: int, output: str) -> ToolVerdict:
+    found = _MYPY_FOUND.search(output)
+    errors = int(found.group(1)) if found else (0 if exit_code == 0 else 1)
+    return ToolVerdict("mypy", exit_code, errors, tail=_tail(output))
+
+
+def parse_ruff_json(exit_code: int, output: str) -> ToolVerdict:
+    try:
+        diagnostics = json.loads(output) if output.strip() else []
+        errors = len(diagnostics) if isinstance(diagnostics, list) else 1
+        tail = "\n".join(
+            f"{d['filename'].rsplit('/', 1)[-1]}:{d['location']['row']}: {d['code']} {d['message']}"
+            for d in diagnostics[:20]
+        )
+    except (ValueError, KeyError, TypeError):
+        errors, tail = (0 if exit_code == 0 else 1), _tail(output)
+    return ToolVerdict("ruff", exit_code, errors, tail=tail)
+
+
+def parse_pytest(exit_code: int, output: str) -> ToolVerdict:
+    counts: dict[str, int] = {}
+    summary = _pytest_summary_line(output)
+    for number, word in _PYTEST_COUNT.findall(summary):
+        key = "error" if word.startswith("error") else word
+        counts[key] = counts.get(key, 0) + int(number)
+    failed, collection = counts.get("failed", 0), counts.get("error", 0)
+    errors = failed + collection
+    if exit_code not in (0, 5) and errors == 0:
+        errors = 1
+    return ToolVerdict(
+        "pytest",
+        exit_code,
+        errors,
+        passed=counts.get("passed", 0),
+        failed=failed,
+        collection_errors=collection,
+        skipped=counts.get("skipped", 0),
+        tail=_tail(output),
+    )
+
+
+def run_judge(
+    root: Path,
+    commands: Sequence[JudgeCommand],
+    problems: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> JudgeResult:
+    """Run each command in `root`; pass = every exit code 0 and no verifier problem."""
+    started = time.monotonic()
+    verdicts: list[ToolVerdict] = []
+    environment = tool_environment(env)
+    for command in commands:
+        try:
+            proc = subprocess.run(
+                command.argv,
+                cwd=root,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=_JUDGE_TIMEOUT_S,
+                check=False,
+            )
+            code, output = proc.returncode, proc.stdout + proc.stderr
+        except subprocess.TimeoutExpired:
+            code, output = 124, f"{command.tool} timed out after {_JUDGE_TIMEOUT_S}s"
+        verdicts.append(_PARSERS[command.tool](code, output))
+    passed = all(v.ok for v in verdicts) and not problems
+    return JudgeResult(passed, tuple(verdicts), tuple(problems), time.monotonic() - started)
+
+
+def _pytest_summary_line(output: str) -> str:
+    for line in reversed(output.strip().splitlines()):
+        if _PYTEST_COUNT.search(line):
+            return line
+    return ""
+
+
+def _tail(output: str, lines: int = 12) -> str:
+    return "\n".join(output.strip().splitlines()[-lines:])
+
+
+_PARSERS = {"mypy": parse_mypy, "ruff": parse_ruff_json, "pytest": parse_pytest}

@@ -1,0 +1,114 @@
+"""The small fast task: a typed shopping-cart library broken in six places.
+
+Shipped inside the package (`project/`) so the default demo and CI need nothing from the
+network. The six breaks cover all three judges: two wrong annotations (3 mypy errors), two
+lint errors (F401, F841) and two logic bugs (4 failing tests).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tasks.judge import JudgeCommand, JudgeResult, run_judge
+from tasks.model import Fix
+from tasks.workspace import apply_replacement, copy_tree, tree_digest
+
+PROJECT_DIR = Path(__file__).parent / "project"
+
+_SUPPRESSION = re.compile(r"#\s*(type:\s*ignore|noqa)")
+
+FIXES: tuple[Fix, ...] = (
+    Fix(
+        id="tiny-mypy-format",
+        path="shopcart/money.py",
+        category="mypy",
+        description="Money.format is annotated to return int but builds a str",
+        broken="    def format(self) -> int:\n",
+        original="    def format(self) -> str:\n",
+    ),
+    Fix(
+        id="tiny-mypy-receipt",
+        path="shopcart/receipt.py",
+        category="mypy",
+        description="render_receipt is annotated to return list[str] but returns a str",
+        broken="def render_receipt(cart: Cart, rate_percent: int) -> list[str]:\n",
+        original="def render_receipt(cart: Cart, rate_percent: int) -> str:\n",
+    ),
+    Fix(
+        id="tiny-ruff-f401",
+        path="shopcart/pricing.py",
+        category="ruff",
+        description="unused import os (F401)",
+        broken="from shopcart.money import ZERO, Money\nimport os\n",
+        original="from shopcart.money import ZERO, Money\n",
+    ),
+    Fix(
+        id="tiny-ruff-f841",
+        path="shopcart/cart.py",
+        category="ruff",
+        description="unused local variable count in Cart.subtotal (F841)",
+        broken="    def subtotal(self) -> Money:\n        count = len(self.lines)\n        amount = ZERO\n",
+        original="    def subtotal(self) -> Money:\n        amount = ZERO\n",
+    ),
+    Fix(
+        id="tiny-pytest-threshold",
+        path="shopcart/pricing.py",
+        category="pytest",
+        description="the bulk discount skips carts holding exactly BULK_THRESHOLD items",
+        broken="    if cart.item_count() > BULK_THRESHOLD:\n",
+        original="    if cart.item_count() >= BULK_THRESHOLD:\n",
+    ),
+    Fix(
+        id="tiny-pytest-rounding",
+        path="shopcart/money.py",
+        category="pytest",
+        description="Money.percent truncates instead of rounding half up",
+        broken="        return Money((self.cents * pct) // 100)\n",
+        original="        return Money((self.cents * pct + 50) // 100)\n",
+    ),
+)
+
+PROMPT = """\
+You are working in a checkout of `shopcart`, a small typed Python library (package in
+`shopcart/`, tests in `tests/`). Its checks currently fail. Make all three pass:
+
+    mypy shopcart
+    ruff check .
+    pytest -q
+
+Rules: do not edit or delete tests, do not add `# type: ignore` or `# noqa`, and change only
+files under `shopcart/`. When the checks pass, reply with a short summary of what you changed.
+"""
+
+
+class TinyTask:
+    id = "tiny"
+    title = "shopcart: 2 mypy, 2 ruff and 2 logic breaks (small, fast)"
+    prompt = PROMPT
+    check_command = "mypy shopcart; ruff check --output-format concise .; pytest -q -p no:cacheprovider"
+    fixes = FIXES
+
+    def prepare(self, root: Path) -> None:
+        copy_tree(PROJECT_DIR, root)
+        for fix in self.fixes:
+            apply_replacement(root / fix.path, fix.original, fix.broken)
+
+    def judge_commands(self) -> tuple[JudgeCommand, ...]:
+        return (
+            JudgeCommand("mypy", ("python", "-m", "mypy", "shopcart")),
+            JudgeCommand("ruff", ("python", "-m", "ruff", "check", "--output-format", "json", ".")),
+            JudgeCommand("pytest", ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")),
+        )
+
+    def verify(self, root: Path) -> list[str]:
+        problems: list[str] = []
+        if tree_digest(root, "tests") != tree_digest(PROJECT_DIR, "tests"):
+            problems.append("tests/ was changed; the task forbids editing or deleting tests")
+        for path in sorted((root / "shopcart").rglob("*.py")):
+            if _SUPPRESSION.search(path.read_text()):
+                problems.append(f"{path.relative_to(root)} adds a type: ignore or noqa comment")
+        return problems
+
+    def judge(self, root: Path) -> JudgeResult:
+        return run_judge(root, self.judge_commands(), self.verify(root))
