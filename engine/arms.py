@@ -151,10 +151,12 @@ def _arm_from_table(name: str, table: dict[str, Any], where: str) -> ArmSpec:
 
 def _role_from_table(table: Any, arm: str, where: str) -> RoleSpec:
     if not isinstance(table, dict):
-        raise ArmFileError(f"{where}: arms.{arm} roles must be tables like {{ model = \"...\" }}")
+        raise ArmFileError(f'{where}: arms.{arm} roles must be tables like {{ model = "..." }}')
     unknown = set(table) - _ROLE_KEYS
     if unknown:
-        raise ArmFileError(f"{where}: arms.{arm} role has unknown key(s) {', '.join(sorted(unknown))}")
+        raise ArmFileError(
+            f"{where}: arms.{arm} role has unknown key(s) {', '.join(sorted(unknown))}"
+        )
     model, provider = table.get("model"), table.get("provider", "anthropic")
     if not isinstance(model, str) or not model:
         raise ArmFileError(f"{where}: arms.{arm} role needs a model name")

@@ -32,13 +32,18 @@ DELEGATE_SPEC = ToolSpec(
 def apply_return_cap(text: str, cap_chars: int) -> str:
     if len(text) <= cap_chars:
         return text
-    return text[:cap_chars] + f"\n[... executor summary truncated: {len(text) - cap_chars} more characters]"
+    return (
+        text[:cap_chars]
+        + f"\n[... executor summary truncated: {len(text) - cap_chars} more characters]"
+    )
 
 
 class DelegateTool:
     spec = DELEGATE_SPEC
 
-    def __init__(self, lead: RoleRuntime, executor: RoleRuntime, bus: EventBus, ledger: Ledger) -> None:
+    def __init__(
+        self, lead: RoleRuntime, executor: RoleRuntime, bus: EventBus, ledger: Ledger
+    ) -> None:
         self.lead = lead
         self.executor = executor
         self.bus = bus
@@ -53,7 +58,9 @@ class DelegateTool:
         number = self.delegations
         turn = self.lead.turns
         self.bus.emit(Delegation(self.bus.now(), turn, call.id, number, instruction))
-        outcome = await run_agent(self.executor, instruction, self.bus, self.ledger, delegation=number)
+        outcome = await run_agent(
+            self.executor, instruction, self.bus, self.ledger, delegation=number
+        )
         text = outcome.text.strip() or "(the executor returned no summary)"
         if not outcome.completed:
             text += f"\n[executor {outcome.reason}]"

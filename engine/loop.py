@@ -62,7 +62,9 @@ async def run_agent(
         runtime.turns += 1
         turn = runtime.turns
         bus.emit(TurnStarted(bus.now(), role, turn, model, delegation))
-        request = ModelRequest(model, runtime.system, specs, tuple(messages), runtime.spec.max_tokens)
+        request = ModelRequest(
+            model, runtime.system, specs, tuple(messages), runtime.spec.max_tokens
+        )
         started = time.monotonic()
 
         def on_text(text: str, turn: int = turn) -> None:
@@ -109,8 +111,20 @@ async def run_agent(
             )
             if outcome.refusal is not None:
                 refusal = outcome.refusal
-                bus.emit(ToolRefused(bus.now(), role, turn, use.id, use.name, refusal.path, refusal.reason))
-            bus.emit(ToolResult(bus.now(), role, turn, use.id, use.name, outcome.content, outcome.is_error))
-            results.append(ToolResultBlock(use.id, use.name, outcome.content, outcome.is_error, outcome.source))
+                bus.emit(
+                    ToolRefused(
+                        bus.now(), role, turn, use.id, use.name, refusal.path, refusal.reason
+                    )
+                )
+            bus.emit(
+                ToolResult(
+                    bus.now(), role, turn, use.id, use.name, outcome.content, outcome.is_error
+                )
+            )
+            results.append(
+                ToolResultBlock(use.id, use.name, outcome.content, outcome.is_error, outcome.source)
+            )
         messages.append(Message("user", results, source=SOURCE_TOOLS))
-    return AgentOutcome(last_text, runtime.spec.max_turns, False, f"stopped at max_turns={runtime.spec.max_turns}")
+    return AgentOutcome(
+        last_text, runtime.spec.max_turns, False, f"stopped at max_turns={runtime.spec.max_turns}"
+    )

@@ -28,7 +28,9 @@ class ModelPrice:
     @classmethod
     def from_base(cls, input_price: float, output_price: float) -> ModelPrice:
         """Anthropic's multipliers: 5m write 1.25x, 1h write 2x, read 0.1x of input."""
-        return cls(input_price, output_price, input_price * 1.25, input_price * 2, input_price * 0.1)
+        return cls(
+            input_price, output_price, input_price * 1.25, input_price * 2, input_price * 0.1
+        )
 
     def cost(self, usage: Usage) -> float:
         return (

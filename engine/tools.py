@@ -159,7 +159,10 @@ class StrReplaceEditor:
             entries = sorted(
                 str(p.relative_to(path)) + ("/" if p.is_dir() else "")
                 for p in path.rglob("*")
-                if not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)
+                if not any(
+                    part.startswith(".") or part == "__pycache__"
+                    for part in p.relative_to(path).parts
+                )
                 and len(p.relative_to(path).parts) <= 2
             )
             return f"Contents of {rel}/:\n" + "\n".join(entries)

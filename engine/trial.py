@@ -82,21 +82,26 @@ def check_config(config: TrialConfig) -> Task:
     task = get_task(config.task_id)
     for spec in config.arm.roles().values():
         config.rate_card.price(spec.model, spec.provider)
-    if config.backend == "live" and any(s.provider == "anthropic" for s in config.arm.roles().values()):
-        if not os.environ.get("ANTHROPIC_API_KEY"):
-            raise TrialConfigError(
-                f"arm {config.arm.name} needs ANTHROPIC_API_KEY for --backend live; set it or use --backend sim"
-            )
+    uses_anthropic = any(s.provider == "anthropic" for s in config.arm.roles().values())
+    if config.backend == "live" and uses_anthropic and not os.environ.get("ANTHROPIC_API_KEY"):
+        raise TrialConfigError(
+            f"arm {config.arm.name} needs ANTHROPIC_API_KEY for --backend live; "
+            "set it or use --backend sim"
+        )
     return task
 
 
-async def run_trial(config: TrialConfig, sinks: Sequence[EventSink], trial_id: str | None = None) -> TrialOutcome:
+async def run_trial(
+    config: TrialConfig, sinks: Sequence[EventSink], trial_id: str | None = None
+) -> TrialOutcome:
     task = check_config(config)
     trial_id = trial_id or new_trial_id(config.arm.name, task.id, config.seed)
     bus = EventBus(sinks)
     ledger = Ledger()
     for role, spec in config.arm.roles().items():
-        ledger.register(role, spec.model, spec.provider, config.rate_card.price(spec.model, spec.provider))
+        ledger.register(
+            role, spec.model, spec.provider, config.rate_card.price(spec.model, spec.provider)
+        )
     workspace = fresh_workspace(task.id)
     try:
         await asyncio.to_thread(task.prepare, workspace)
@@ -150,7 +155,16 @@ async def _drive(
 
 def _end(bus: EventBus, ledger: Ledger, status: str, success: bool, reason: str) -> TrialEnded:
     turns = sum(t.turns for t in ledger.roles.values())
-    event = TrialEnded(bus.now(), status, success, turns, bus.now(), ledger.to_dict(), round(ledger.total_cost_usd, 6), reason)
+    event = TrialEnded(
+        bus.now(),
+        status,
+        success,
+        turns,
+        bus.now(),
+        ledger.to_dict(),
+        round(ledger.total_cost_usd, 6),
+        reason,
+    )
     bus.emit(event)
     return event
 
@@ -183,7 +197,9 @@ def _endpoints(config: TrialConfig, scenario: Scenario) -> Iterator[tuple[str | 
         yield sim.url, sim.url
 
 
-def _backend(spec: RoleSpec, config: TrialConfig, anthropic_url: str | None, ollama_host: str) -> ModelBackend:
+def _backend(
+    spec: RoleSpec, config: TrialConfig, anthropic_url: str | None, ollama_host: str
+) -> ModelBackend:
     if spec.provider == "ollama":
         return OllamaBackend(ollama.AsyncClient(host=ollama_host), ollama_host)
     if anthropic_url is None:
@@ -221,5 +237,8 @@ def _runtimes(
             system_prompt("executor"),
             workspace_tools(),
         )
-        lead.tools = {**lead.tools, "delegate_to_executor": DelegateTool(lead, executor, bus, ledger)}
+        lead.tools = {
+            **lead.tools,
+            "delegate_to_executor": DelegateTool(lead, executor, bus, ledger),
+        }
     return lead

@@ -1,0 +1,1 @@
+"""fep-tui: watch, replay and compare multi-model coding-agent trials."""

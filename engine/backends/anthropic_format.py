@@ -39,7 +39,9 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[SourcedBl
         if index == last_user and content:
             content[-1] = {**content[-1], "cache_control": EPHEMERAL}
         messages.append({"role": message.role, "content": content})
-        flat += [(_source(message, b), wire) for b, wire in zip(message.blocks, content, strict=True)]
+        flat += [
+            (_source(message, b), wire) for b, wire in zip(message.blocks, content, strict=True)
+        ]
     kwargs: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,

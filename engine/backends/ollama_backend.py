@@ -45,19 +45,25 @@ class OllamaBackend:
                 for call in chunk.message.tool_calls or ():
                     self._calls += 1
                     arguments = dict(call.function.arguments or {})
-                    calls.append(ToolUseBlock(f"ollama_call_{self._calls}", call.function.name, arguments))
+                    calls.append(
+                        ToolUseBlock(f"ollama_call_{self._calls}", call.function.name, arguments)
+                    )
                 if chunk.done:
                     final = chunk
         except ollama.ResponseError as exc:
             where = "mid-stream error" if exc.status_code == -1 else f"HTTP {exc.status_code}"
             raise BackendError(f"ollama: {where}: {exc.error}") from exc
         except (ConnectionError, httpx.HTTPError) as exc:
-            raise BackendError(f"ollama: cannot reach {self.host} (set OLLAMA_HOST): {exc}") from exc
+            raise BackendError(
+                f"ollama: cannot reach {self.host} (set OLLAMA_HOST): {exc}"
+            ) from exc
         if final is None:
             raise BackendError("ollama: the stream ended without a final `done` chunk")
         blocks: list[TextBlock | ToolUseBlock] = [TextBlock("".join(content))] if content else []
         blocks += calls
-        usage = Usage(input_tokens=int(final.prompt_eval_count or 0), output_tokens=int(final.eval_count or 0))
+        usage = Usage(
+            input_tokens=int(final.prompt_eval_count or 0), output_tokens=int(final.eval_count or 0)
+        )
         extra = {
             "total_s": (final.total_duration or 0) / _NS,
             "prompt_eval_s": (final.prompt_eval_duration or 0) / _NS,
@@ -72,7 +78,11 @@ def build_tools(request: ModelRequest) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",
-            "function": {"name": t.name, "description": t.description, "parameters": t.input_schema},
+            "function": {
+                "name": t.name,
+                "description": t.description,
+                "parameters": t.input_schema,
+            },
         }
         for t in request.tools
     ]
@@ -86,7 +96,9 @@ def build_messages(request: ModelRequest) -> list[dict[str, Any]]:
             entry: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
             uses = [b for b in message.blocks if isinstance(b, ToolUseBlock)]
             if uses:
-                entry["tool_calls"] = [{"function": {"name": u.name, "arguments": u.input}} for u in uses]
+                entry["tool_calls"] = [
+                    {"function": {"name": u.name, "arguments": u.input}} for u in uses
+                ]
             out.append(entry)
             continue
         for block in message.blocks:

@@ -96,7 +96,9 @@ def _solo_plan(scenario: Scenario, profile: Profile, rng: random.Random) -> list
     return plan
 
 
-def _orchestrator_plan(scenario: Scenario, profile: Profile, rng: random.Random) -> list[PlannedTurn]:
+def _orchestrator_plan(
+    scenario: Scenario, profile: Profile, rng: random.Random
+) -> list[PlannedTurn]:
     plan = [PlannedTurn(_say(rng, profile, _OPENERS), (_bash(scenario.check_command),))]
     for category, fixes in _by(scenario.fixes, "category").items():
         instruction = _instruction(category, fixes, _category_command(scenario, category))
@@ -217,7 +219,8 @@ def _replace(fix: Fix, *, sloppy: bool = False) -> PlannedCall:
     # A sloppy attempt adds trailing whitespace: never present in a lint-clean file.
     old = fix.broken.replace("\n", " \n", 1) if sloppy else fix.broken
     return PlannedCall(
-        EDITOR, {"command": "str_replace", "path": fix.path, "old_str": old, "new_str": fix.original}
+        EDITOR,
+        {"command": "str_replace", "path": fix.path, "old_str": old, "new_str": fix.original},
     )
 
 

@@ -78,8 +78,10 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
     automatic_ttl = str(top_level.get("ttl", "5m")) if isinstance(top_level, dict) else None
     system_text = "".join(str(b.get("text", "")) for b in system_blocks)
     first = messages[0].get("content")
-    first_text = first if isinstance(first, str) else "".join(
-        str(p.get("text", "")) for p in first if p.get("type") == "text"
+    first_text = (
+        first
+        if isinstance(first, str)
+        else "".join(str(p.get("text", "")) for p in first if p.get("type") == "text")
     )
     transcript = Transcript(
         model=model,
@@ -104,7 +106,9 @@ def content_blocks(turn: PlannedTurn, id_prefix: str) -> list[dict[str, Any]]:
     if turn.text:
         blocks.append({"type": "text", "text": turn.text})
     for n, call in enumerate(turn.calls):
-        blocks.append({"type": "tool_use", "id": f"{id_prefix}_{n}", "name": call.name, "input": call.input})
+        blocks.append(
+            {"type": "tool_use", "id": f"{id_prefix}_{n}", "name": call.name, "input": call.input}
+        )
     return blocks
 
 
@@ -126,7 +130,9 @@ def usage_json(usage: Usage) -> dict[str, Any]:
     }
 
 
-def message_json(message_id: str, model: str, blocks: list[dict[str, Any]], usage: Usage) -> dict[str, Any]:
+def message_json(
+    message_id: str, model: str, blocks: list[dict[str, Any]], usage: Usage
+) -> dict[str, Any]:
     has_tools = any(b["type"] == "tool_use" for b in blocks)
     return {
         "id": message_id,
@@ -154,11 +160,19 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
     }
     for index, block in enumerate(message["content"]):
         if block["type"] == "text":
-            yield {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            yield {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "text", "text": ""},
+            }
             if index == 0:
                 yield {"type": "ping"}
             for piece in _chunks(block["text"]):
-                yield {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}}
+                yield {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": piece},
+                }
         else:
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             yield {"type": "content_block_start", "index": index, "content_block": start}
@@ -168,10 +182,21 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield {
                     "type": "content_block_delta",
                     "index": index,
-                    "delta": {"type": "input_json_delta", "partial_json": raw[offset : offset + step]},
+                    "delta": {
+                        "type": "input_json_delta",
+                        "partial_json": raw[offset : offset + step],
+                    },
                 }
         yield {"type": "content_block_stop", "index": index}
-    cumulative = {k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")}
+    cumulative = {
+        k: usage[k]
+        for k in (
+            "input_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "output_tokens",
+        )
+    }
     yield {
         "type": "message_delta",
         "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
@@ -181,7 +206,10 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def error_json(status: int, message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": ERROR_TYPES.get(status, "api_error"), "message": message}}
+    return {
+        "type": "error",
+        "error": {"type": ERROR_TYPES.get(status, "api_error"), "message": message},
+    }
 
 
 ERROR_TYPES = {

@@ -78,7 +78,7 @@ class PromptCache:
     ) -> Usage:
         """Bill one request's input side and update the cache; output tokens are left 0."""
         breakpoints = [i for i, b in enumerate(blocks) if b.ttl is not None]
-        ttls = {i: b.ttl for i, b in enumerate(blocks) if b.ttl is not None}
+        ttls: dict[int, str] = {i: b.ttl for i, b in enumerate(blocks) if b.ttl is not None}
         if automatic_ttl is not None and blocks:
             last = len(blocks) - 1
             if last in ttls and ttls[last] != automatic_ttl:
@@ -89,7 +89,9 @@ class PromptCache:
                 breakpoints.append(last)
                 ttls[last] = automatic_ttl
         if len(breakpoints) > MAX_BREAKPOINTS:
-            raise CacheRuleError(f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided")
+            raise CacheRuleError(
+                f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided"
+            )
         _check_ttl_order(breakpoints, ttls)
 
         keys = _prefix_keys(model, blocks)
@@ -108,7 +110,7 @@ class PromptCache:
         b_tokens = prefix[one_hour[-1]] if one_hour else read_tokens
         c_tokens = max(prefix[last], read_tokens)
         for b in eligible:
-            self._entries[keys[b]] = _Entry(now + TTL_SECONDS[ttls[b] or "5m"], ttls[b] or "5m")
+            self._entries[keys[b]] = _Entry(now + TTL_SECONDS[ttls[b]], ttls[b])
         return Usage(
             input_tokens=total - c_tokens,
             cache_write_1h=max(0, b_tokens - read_tokens),
@@ -116,7 +118,9 @@ class PromptCache:
             cache_read=read_tokens,
         )
 
-    def _find_hit(self, keys: list[tuple[str, str]], breakpoints: list[int], now: float) -> int | None:
+    def _find_hit(
+        self, keys: list[tuple[str, str]], breakpoints: list[int], now: float
+    ) -> int | None:
         best: int | None = None
         for bp in breakpoints:
             for position in range(bp, max(-1, bp - LOOKBACK_BLOCKS), -1):
@@ -148,7 +152,7 @@ def _prefix_tokens(blocks: Sequence[PromptBlock]) -> list[int]:
     return out
 
 
-def _check_ttl_order(breakpoints: list[int], ttls: dict[int, str | None]) -> None:
+def _check_ttl_order(breakpoints: list[int], ttls: dict[int, str]) -> None:
     seen_5m = False
     for bp in sorted(breakpoints):
         if ttls[bp] == "5m":

@@ -81,7 +81,11 @@ def assistant_message(turn: PlannedTurn) -> dict[str, Any]:
 
 def output_tokens(message: dict[str, Any]) -> int:
     calls = json.dumps(message.get("tool_calls", []))
-    return max(1, count_text(str(message.get("content", ""))) + (count_text(calls) if "tool_calls" in message else 0))
+    return max(
+        1,
+        count_text(str(message.get("content", "")))
+        + (count_text(calls) if "tool_calls" in message else 0),
+    )
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,9 @@ def final_response(model: str, message: dict[str, Any], metrics: Metrics) -> dic
     }
 
 
-def stream_chunks(model: str, message: dict[str, Any], metrics: Metrics) -> Iterator[dict[str, Any]]:
+def stream_chunks(
+    model: str, message: dict[str, Any], metrics: Metrics
+) -> Iterator[dict[str, Any]]:
     words = str(message.get("content", "")).split(" ")
     for start in range(0, len(words), 3):
         piece = " ".join(words[start : start + 3])
@@ -124,7 +130,9 @@ def stream_chunks(model: str, message: dict[str, Any], metrics: Metrics) -> Iter
         if piece:
             yield _chunk(model, {"role": "assistant", "content": piece})
     if "tool_calls" in message:
-        yield _chunk(model, {"role": "assistant", "content": "", "tool_calls": message["tool_calls"]})
+        yield _chunk(
+            model, {"role": "assistant", "content": "", "tool_calls": message["tool_calls"]}
+        )
     yield final_response(model, {"role": "assistant", "content": ""}, metrics)
 
 

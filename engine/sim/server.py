@@ -78,7 +78,9 @@ class SimulatorServer:
             return list(self._state.billed)
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fep-sim", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="fep-sim", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -105,7 +107,9 @@ class SimulatorServer:
                     return fault
         return None
 
-    def anthropic_reply(self, body: dict[str, Any]) -> tuple[anthropic_wire.ParsedRequest, dict[str, Any]]:
+    def anthropic_reply(
+        self, body: dict[str, Any]
+    ) -> tuple[anthropic_wire.ParsedRequest, dict[str, Any]]:
         parsed = anthropic_wire.parse_request(body)
         if parsed.model not in ANTHROPIC_MODELS:
             raise _NotFound(f"model: {parsed.model}")
@@ -133,7 +137,9 @@ class SimulatorServer:
         message = anthropic_wire.message_json(f"msg_sim{serial:04d}", parsed.model, blocks, usage)
         return parsed, message
 
-    def ollama_reply(self, body: dict[str, Any]) -> tuple[ollama_wire.ParsedChat, dict[str, Any], ollama_wire.Metrics]:
+    def ollama_reply(
+        self, body: dict[str, Any]
+    ) -> tuple[ollama_wire.ParsedChat, dict[str, Any], ollama_wire.Metrics]:
         parsed = ollama_wire.parse_chat(body)
         if parsed.model not in OLLAMA_MODELS:
             raise _NotFound(f"model '{parsed.model}' not found")
@@ -163,7 +169,11 @@ class SimulatorServer:
             )
             self._state.clock_s += metrics.prompt_eval_s + metrics.eval_s + load
             self._state.billed.append(
-                BilledRequest("ollama", parsed.model, Usage(input_tokens=parsed.prompt_tokens, output_tokens=out))
+                BilledRequest(
+                    "ollama",
+                    parsed.model,
+                    Usage(input_tokens=parsed.prompt_tokens, output_tokens=out),
+                )
             )
         return parsed, message, metrics
 
@@ -191,7 +201,10 @@ class _SimHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path == "/api/tags":
-            models = [{"name": m, "model": m, "size": 6_600_000_000, "details": {"family": "qwen"}} for m in OLLAMA_MODELS]
+            models = [
+                {"name": m, "model": m, "size": 6_600_000_000, "details": {"family": "qwen"}}
+                for m in OLLAMA_MODELS
+            ]
             self._json(200, {"models": models})
         elif path == "/api/version":
             self._json(200, {"version": "0.33.0-simulated"})
@@ -216,7 +229,9 @@ class _SimHandler(BaseHTTPRequestHandler):
         elif path == "/api/show":
             name = str(body.get("model") or body.get("name") or "")
             if name in OLLAMA_MODELS:
-                self._json(200, {"details": {"family": "qwen"}, "capabilities": ["completion", "tools"]})
+                self._json(
+                    200, {"details": {"family": "qwen"}, "capabilities": ["completion", "tools"]}
+                )
             else:
                 self._json(404, {"error": f"model '{name}' not found"})
         else:
@@ -272,8 +287,15 @@ class _SimHandler(BaseHTTPRequestHandler):
         if not parsed.stream:
             self._json(200, ollama_wire.final_response(parsed.model, message, metrics))
             return
-        chunks = [ollama_wire.ndjson(c) for c in ollama_wire.stream_chunks(parsed.model, message, metrics)]
-        self._stream("application/x-ndjson", chunks, fault, ollama_wire.ndjson({"error": "an error was encountered while running the model"}))
+        chunks = [
+            ollama_wire.ndjson(c) for c in ollama_wire.stream_chunks(parsed.model, message, metrics)
+        ]
+        self._stream(
+            "application/x-ndjson",
+            chunks,
+            fault,
+            ollama_wire.ndjson({"error": "an error was encountered while running the model"}),
+        )
 
     # -- faults and plumbing -------------------------------------------------------------------
 
@@ -285,12 +307,19 @@ class _SimHandler(BaseHTTPRequestHandler):
         if not anthropic and status == 529:
             status = 503
         headers = {"retry-after": f"{fault.retry_after_s:g}"} if status == 429 else {}
-        message = {429: "Number of request tokens has exceeded your rate limit", 529: "Overloaded", 503: "server busy, please try again", 500: "Internal server error"}[status]
+        message = {
+            429: "Number of request tokens has exceeded your rate limit",
+            529: "Overloaded",
+            503: "server busy, please try again",
+            500: "Internal server error",
+        }[status]
         payload = anthropic_wire.error_json(status, message) if anthropic else {"error": message}
         self._json(status, payload, headers)
         return True
 
-    def _stream(self, content_type: str, chunks: Iterable[bytes], fault: Fault | None, error_chunk: bytes) -> None:
+    def _stream(
+        self, content_type: str, chunks: Iterable[bytes], fault: Fault | None, error_chunk: bytes
+    ) -> None:
         self.send_response(200)
         self.send_header("content-type", content_type)
         self.send_header("transfer-encoding", "chunked")
@@ -298,7 +327,11 @@ class _SimHandler(BaseHTTPRequestHandler):
         self.end_headers()
         items = list(chunks)
         cut = max(1, len(items) // 2)
-        delay = fault.delay_s if fault is not None and fault.kind == "slow_stream" else self.simulator.stream_delay_s
+        delay = (
+            fault.delay_s
+            if fault is not None and fault.kind == "slow_stream"
+            else self.simulator.stream_delay_s
+        )
         for n, chunk in enumerate(items):
             if fault is not None and n == cut:
                 if fault.kind == "mid_stream_error":
@@ -319,7 +352,9 @@ class _SimHandler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
-    def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _json(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")

@@ -48,7 +48,11 @@ FIXES: tuple[Fix, ...] = (
         path="shopcart/cart.py",
         category="ruff",
         description="unused local variable count in Cart.subtotal (F841)",
-        broken="    def subtotal(self) -> Money:\n        count = len(self.lines)\n        amount = ZERO\n",
+        broken=(
+            "    def subtotal(self) -> Money:\n"
+            "        count = len(self.lines)\n"
+            "        amount = ZERO\n"
+        ),
         original="    def subtotal(self) -> Money:\n        amount = ZERO\n",
     ),
     Fix(
@@ -86,7 +90,9 @@ class TinyTask:
     id = "tiny"
     title = "shopcart: 2 mypy, 2 ruff and 2 logic breaks (small, fast)"
     prompt = PROMPT
-    check_command = "mypy shopcart; ruff check --output-format concise .; pytest -q -p no:cacheprovider"
+    check_command = (
+        "mypy shopcart; ruff check --output-format concise .; pytest -q -p no:cacheprovider"
+    )
     fixes = FIXES
 
     def prepare(self, root: Path) -> None:

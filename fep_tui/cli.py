@@ -1,0 +1,240 @@
+"""The `fep-tui` command line.
+
+Bad input never ends in a traceback: each known problem is one line on stderr naming the
+problem and the fix, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from engine.arms import ArmFileError, ArmSpec, UnknownArmError, load_arms_file, resolve_arm
+from engine.events import EventSink
+from engine.pricing import RATE_CARDS, UnknownRateCardError, UnpricedModelError, get_rate_card
+from engine.trial import (
+    BackendMode,
+    TrialConfig,
+    TrialConfigError,
+    check_config,
+    new_trial_id,
+    run_trial,
+)
+from fep_tui.headless import JsonLinesPrinter, TurnPrinter
+from sessions import SessionsDirError, SessionWriter, list_sessions, resolve_sessions_dir
+from tasks import TASK_IDS, UnknownTaskError
+
+EXIT_BAD_INPUT = 2
+ARMS_ENV = "FEP_ARMS_FILE"
+_KNOWN_ERRORS = (
+    UnknownArmError,
+    UnknownTaskError,
+    ArmFileError,
+    UnknownRateCardError,
+    UnpricedModelError,
+    TrialConfigError,
+    SessionsDirError,
+)
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fep-tui",
+        description="Watch, replay and compare multi-model coding-agent trials.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one trial of an arm on a task")
+    run.add_argument("--arm", required=True, help="arm name: A, B, C, D or one from --arms-file")
+    run.add_argument("--task", required=True, help=f"task id ({', '.join(TASK_IDS)})")
+    run.add_argument(
+        "--backend",
+        choices=("sim", "live"),
+        default=None,
+        help="sim: the embedded simulator; live: real Anthropic/Ollama "
+        "(default: sim unless ANTHROPIC_API_KEY is set)",
+    )
+    run.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    run.add_argument(
+        "--headless", action="store_true", help="print progress instead of opening the app"
+    )
+    run.add_argument(
+        "--json", action="store_true", help="print one JSON object per event and a final summary"
+    )
+    run.add_argument(
+        "--rate-card", default="official", help=f"price with this card ({', '.join(RATE_CARDS)})"
+    )
+    run.add_argument(
+        "--return-cap",
+        type=int,
+        default=None,
+        metavar="CHARS",
+        help="executor-return cap in characters",
+    )
+    run.add_argument(
+        "--keep-workspace", action="store_true", help="keep the trial's workspace copy"
+    )
+    _common(run)
+
+    sessions = sub.add_parser("sessions", help="saved sessions")
+    sessions_sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION")
+    listing = sessions_sub.add_parser("list", help="list saved sessions")
+    listing.add_argument("--json", action="store_true", help="one JSON object per session")
+    _common(listing, arms=False)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser, *, arms: bool = True) -> None:
+    parser.add_argument(
+        "--sessions-dir",
+        default=None,
+        help="where session files go (default: $FEP_SESSIONS_DIR or the user data dir)",
+    )
+    if arms:
+        parser.add_argument(
+            "--arms-file", default=None, help=f"TOML file with extra arms (default: ${ARMS_ENV})"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "sessions" and args.sessions_command == "list":
+            return _sessions_list(args)
+        if args.command == "sessions":
+            parser.parse_args(["sessions", "--help"])
+        parser.print_help()
+        return 0
+    except _KNOWN_ERRORS as exc:
+        return _fail(str(exc))
+    except UsageError as exc:
+        return _fail(str(exc))
+
+
+def _fail(message: str) -> int:
+    print(f"fep-tui: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _arm(args: argparse.Namespace) -> ArmSpec:
+    arms_file = args.arms_file or os.environ.get(ARMS_ENV)
+    extra = load_arms_file(Path(arms_file)) if arms_file else None
+    arm = resolve_arm(args.arm, extra)
+    if args.return_cap is not None:
+        if args.return_cap <= 0:
+            raise UsageError("--return-cap must be a positive number of characters")
+        arm = arm.with_return_cap(args.return_cap)
+    return arm
+
+
+def _run(args: argparse.Namespace) -> int:
+    backend: BackendMode = args.backend or (
+        "live" if os.environ.get("ANTHROPIC_API_KEY") else "sim"
+    )
+    config = TrialConfig(
+        arm=_arm(args),
+        task_id=args.task,
+        backend=backend,
+        seed=args.seed,
+        rate_card=get_rate_card(args.rate_card),
+        keep_workspace=args.keep_workspace,
+    )
+    check_config(config)
+    directory = resolve_sessions_dir(args.sessions_dir)
+    writer = SessionWriter(directory)
+    json_out = JsonLinesPrinter() if args.json else None
+    printer: EventSink = json_out if json_out is not None else TurnPrinter()
+    if not args.headless and not args.json:
+        Console(stderr=True).print(
+            "[dim]The live trial screen is not built yet; printing headless.[/]"
+        )
+    trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
+    try:
+        outcome = asyncio.run(run_trial(config, [writer, printer], trial_id))
+    except KeyboardInterrupt:
+        writer.close()
+        print(f"fep-tui: interrupted; session kept as interrupted: {writer.path}", file=sys.stderr)
+        return 130
+    finally:
+        writer.close()
+    if json_out is not None:
+        json_out.write(
+            {
+                "kind": "summary",
+                "trial_id": outcome.trial_id,
+                "simulated": backend == "sim",
+                "status": outcome.status,
+                "success": outcome.success,
+                "judge": outcome.judge.to_dict() if outcome.judge else None,
+                "roles": outcome.roles,
+                "total_cost_usd": round(outcome.total_cost_usd, 6),
+                "session": str(writer.path),
+            }
+        )
+    else:
+        Console(highlight=False).print(f"session saved: {writer.path}")
+    return 0 if outcome.status != "error" else 1
+
+
+def _sessions_list(args: argparse.Namespace) -> int:
+    directory = resolve_sessions_dir(args.sessions_dir)
+    summaries, rejected = list_sessions(directory)
+    if args.json:
+        for summary in summaries:
+            print(json.dumps(summary.to_dict()))
+        return 0
+    console = Console(highlight=False)
+    if not summaries:
+        console.print(
+            f"no sessions in {directory}; "
+            "start one with: fep-tui run --arm B --task tiny --headless"
+        )
+    else:
+        table = Table(title=f"sessions in {directory}", title_justify="left")
+        for column in (
+            "started",
+            "arm",
+            "task",
+            "status",
+            "success",
+            "turns",
+            "cost $",
+            "source",
+            "file",
+        ):
+            table.add_column(column, justify="right" if column in ("turns", "cost $") else "left")
+        for s in summaries:
+            table.add_row(
+                s.started_at.replace("+00:00", "Z"),
+                s.arm,
+                s.task,
+                s.status,
+                "-" if s.success is None else ("yes" if s.success else "no"),
+                str(s.turns),
+                f"{s.cost_usd:.4f}",
+                "SIMULATED" if s.simulated else "live",
+                Path(s.path).name,
+            )
+        console.print(table)
+    for line in rejected:
+        console.print(f"[yellow]skipped[/] {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

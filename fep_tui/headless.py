@@ -1,0 +1,140 @@
+"""Headless output of a running trial: one line per model turn, or one JSON object per event."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from engine.events import (
+    Delegation,
+    Event,
+    ExecutorSummary,
+    JudgeVerdict,
+    ToolCall,
+    ToolRefused,
+    TrialEnded,
+    TrialError,
+    TrialStarted,
+    TurnUsage,
+)
+
+
+class TurnPrinter:
+    """Human-readable progress: each turn's four buckets, re-read so far and running dollars."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        # soft_wrap: a turn line stays one line when piped or in a narrow terminal.
+        self.console = console or Console(
+            highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110
+        )
+        self.label = ""
+
+    def emit(self, event: Event) -> None:
+        out = self.console.print
+        if isinstance(event, TrialStarted):
+            self.label = "SIMULATED" if event.simulated else "LIVE"
+            roles = ", ".join(f"{r} {m} ({event.providers[r]})" for r, m in event.models.items())
+            out(
+                f"[bold]{self.label}[/] trial {event.trial_id}: "
+                f"arm {event.arm} on task {event.task}, seed {event.seed}"
+            )
+            out(f"  roles: {roles}; rate card: {event.rate_card['name']}")
+        elif isinstance(event, TurnUsage):
+            u = event.usage
+            role = _SHORT_ROLE.get(event.role, event.role)
+            out(
+                f"[dim]{self.label}[/] {role} t{event.turn:<3} "
+                f"in {u['input_tokens']:>6,} out {u['output_tokens']:>5,} "
+                f"cw {u['cache_write_5m'] + u['cache_write_1h']:>6,} cr {u['cache_read']:>6,} "
+                f"| re-read {event.role_cache_read:>7,} ${event.role_cache_read_usd:.4f} "
+                f"| total ${event.total_cost_usd:.4f}"
+            )
+        elif isinstance(event, ToolCall):
+            indent = "      " if event.role == "executor" else "  "
+            out(f"{indent}[cyan]-> {event.name}[/] {_brief(event.input)}")
+        elif isinstance(event, ToolRefused):
+            out(f"  [red]refused[/] {event.name} {event.path!r}: {event.reason}")
+        elif isinstance(event, Delegation):
+            out(f"  [magenta]delegation {event.delegation}[/] to the executor")
+        elif isinstance(event, ExecutorSummary):
+            cut = f", cut from {event.original_chars:,} chars" if event.truncated else ""
+            out(f"  [magenta]<- summary {event.delegation}[/]: {event.tokens:,} tokens{cut}")
+        elif isinstance(event, TrialError):
+            out(f"[red]error[/]: {event.message}")
+        elif isinstance(event, JudgeVerdict):
+            colour = "green" if event.passed else "red"
+            out(f"judge: [{colour}]{event.summary}[/]")
+        elif isinstance(event, TrialEnded):
+            self._summary(event)
+
+    def _summary(self, event: TrialEnded) -> None:
+        table = Table(
+            title=f"{self.label} per-role usage (tokens)", title_justify="left", box=box.SIMPLE_HEAD
+        )
+        for column in (
+            "role",
+            "model",
+            "turns",
+            "in",
+            "out",
+            "c.write",
+            "c.read",
+            "re-read$",
+            "cost$",
+        ):
+            if column == "model":
+                table.add_column(column, no_wrap=True, min_width=16)
+            else:
+                table.add_column(column, justify="left" if column == "role" else "right")
+        for role, totals in event.roles.items():
+            u = totals["usage"]
+            table.add_row(
+                _SHORT_ROLE.get(role, role).strip(),
+                str(totals["model"]),
+                str(totals["turns"]),
+                f"{u['input_tokens']:,}",
+                f"{u['output_tokens']:,}",
+                f"{u['cache_write_5m'] + u['cache_write_1h']:,}",
+                f"{u['cache_read']:,}",
+                f"{totals['cache_read_usd']:.4f}",
+                f"{totals['cost_usd']:.4f}",
+            )
+        self.console.print(table)
+        verdict = "[green]success[/]" if event.success else "[red]no success[/]"
+        reason = f" ({event.reason})" if event.reason else ""
+        self.console.print(
+            f"{self.label} trial {event.status}{reason}: {verdict}, {event.turns} turns, "
+            f"{event.wall_s:.1f} s, total ${event.total_cost_usd:.4f}"
+        )
+
+
+class JsonLinesPrinter:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def emit(self, event: Event) -> None:
+        self.write(event.to_dict())
+
+    def write(self, data: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(data) + "\n")
+        self.stream.flush()
+
+
+_SHORT_ROLE = {"orchestrator": "orch", "executor": "  exec", "solo": "solo"}
+
+
+def _brief(data: dict[str, Any], limit: int = 90) -> str:
+    if "command" in data and "path" in data:
+        text = f"{data['command']} {data['path']}"
+    elif "command" in data:
+        text = str(data["command"])
+    elif "instruction" in data:
+        text = str(data["instruction"]).splitlines()[0]
+    else:
+        text = json.dumps(data)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

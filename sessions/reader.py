@@ -1,0 +1,84 @@
+"""Reads a session file tolerantly: whole lines load, a cut or broken line is noted, never fatal."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.events import Event, EventFormatError, TrialEnded, event_from_dict
+from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
+
+
+@dataclass
+class Session:
+    path: Path
+    header: dict[str, Any]
+    events: list[Event]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.header.get("simulated", True))
+
+    @property
+    def end(self) -> TrialEnded | None:
+        last = self.events[-1] if self.events else None
+        return last if isinstance(last, TrialEnded) else None
+
+    @property
+    def complete(self) -> bool:
+        return self.end is not None
+
+
+def parse_header(line: str, path: Path) -> dict[str, Any]:
+    try:
+        header = json.loads(line)
+    except ValueError:
+        raise SessionFileError(f"{path}: not a fep-tui session (first line is not JSON)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        raise SessionFileError(f"{path}: not a fep-tui session (no session header)")
+    schema = header.get("schema")
+    if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+        raise SessionFileError(
+            f"{path}: written by a newer fep-tui (schema {schema}, "
+            f"this one reads {SCHEMA_VERSION}); upgrade fep-tui"
+        )
+    return header
+
+
+def load_session(path: Path) -> Session:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SessionFileError(f"{path}: no such session file") from None
+    except OSError as exc:
+        raise SessionFileError(f"{path}: cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise SessionFileError(f"{path}: empty file, not a session")
+    text = raw.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    header = parse_header(lines[0], path)
+    session = Session(path, header, [])
+    cut_last = not text.endswith("\n")
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            session.events.append(event_from_dict(json.loads(line)))
+        except (ValueError, EventFormatError, TypeError) as exc:
+            is_last = number == len(lines)
+            if is_last and cut_last:
+                session.problems.append(
+                    f"line {number}: cut off mid-line (the trial was interrupted)"
+                )
+            else:
+                session.problems.append(f"line {number}: skipped a broken event ({_short(exc)})")
+    if not session.complete:
+        session.problems.append("no trial_end event: the session is incomplete")
+    return session
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:120]
