@@ -173,6 +173,6 @@ def _role_from_table(table: Any, arm: str, where: str) -> RoleSpec:
 
 
 def _line_of(text: str, arm: str) -> int:
-    pattern = re.compile(rf"^\s*\[\s*arms\.\"?{re.escape(arm)}\"?\s*[\].]", re.MULTILINE)
+    pattern = re.compile(rf"^[ \t]*\[\s*arms\.\"?{re.escape(arm)}\"?\s*[\].]", re.MULTILINE)
     found = pattern.search(text)
     return text.count("\n", 0, found.start()) + 1 if found else 1

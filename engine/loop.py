@@ -36,6 +36,7 @@ class RoleRuntime:
     system: str
     tools: Mapping[str, Tool]
     turns: int = 0
+    executor: RoleRuntime | None = None
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,12 @@ async def run_trial(
         with _endpoints(config, scenario) as (anthropic_url, ollama_host):
             bus.emit(_started(bus, trial_id, config))
             lead = _runtimes(config, workspace, anthropic_url, ollama_host, bus, ledger)
-            return await _drive(bus, ledger, config, task, trial_id, workspace, lead)
+            try:
+                return await _drive(bus, ledger, config, task, trial_id, workspace, lead)
+            finally:
+                await lead.backend.aclose()
+                if lead.executor is not None:
+                    await lead.executor.backend.aclose()
     finally:
         if not config.keep_workspace:
             remove_workspace(workspace)
@@ -241,4 +246,5 @@ def _runtimes(
             **lead.tools,
             "delegate_to_executor": DelegateTool(lead, executor, bus, ledger),
         }
+        lead.executor = executor
     return lead

@@ -44,6 +44,9 @@ class AnthropicBackend:
             raise BackendError(f"anthropic: cannot reach {self.client.base_url} ({exc})") from exc
         return reply_from_message(message)
 
+    async def aclose(self) -> None:
+        await self.client.close()
+
 
 def reply_from_message(message: Any) -> ModelReply:
     blocks: list[TextBlock | ToolUseBlock] = []

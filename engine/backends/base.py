@@ -20,3 +20,7 @@ class ModelBackend(Protocol):
     async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
         """Send one request; stream text to `on_text` as it arrives; return the whole reply."""
         ...
+
+    async def aclose(self) -> None:
+        """Release connections; called once when the trial ends."""
+        ...

@@ -6,6 +6,7 @@ back with `tool_name`. Tokens and durations are recorded; a local model is price
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -72,6 +73,11 @@ class OllamaBackend:
         }
         stop = "tool_use" if calls else str(final.done_reason or "stop")
         return ModelReply(tuple(blocks), stop, usage, extra)
+
+    async def aclose(self) -> None:
+        # ollama-python leaves `close` unannotated; give it its real type once, here.
+        close: Callable[[], Awaitable[None]] = self.client.close
+        await close()
 
 
 def build_tools(request: ModelRequest) -> list[dict[str, Any]]:

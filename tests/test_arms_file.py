@@ -1,0 +1,55 @@
+"""User arms from TOML, and the errors a malformed file gets (with its line)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.arms import BUILTIN_ARMS, ArmFileError, UnknownArmError, parse_arms_toml, resolve_arm
+
+
+def test_builtin_arms_reproduce_the_published_roles() -> None:
+    assert BUILTIN_ARMS["A"].roles()["solo"].model == "claude-opus-4-7"
+    b = BUILTIN_ARMS["B"].roles()
+    assert b["orchestrator"].model == "claude-opus-4-7" and b["executor"].provider == "ollama"
+    assert b["executor"].return_cap_chars == 4000
+    assert BUILTIN_ARMS["C"].roles()["executor"].model == "claude-haiku-4-5"
+    assert BUILTIN_ARMS["D"].lead_role == "solo"
+
+
+def test_user_arm_is_parsed_and_resolvable() -> None:
+    arms = parse_arms_toml(
+        '[arms.S]\ndescription = "Sonnet orchestrates Haiku"\n'
+        'orchestrator = { model = "claude-sonnet-4-6" }\n'
+        'executor = { model = "claude-haiku-4-5", return_cap_chars = 8000, max_turns = 5 }\n'
+    )
+    arm = resolve_arm("S", arms)
+    assert arm.lead.provider == "anthropic" and arm.executor is not None
+    assert arm.executor.return_cap_chars == 8000 and arm.executor.max_turns == 5
+    assert resolve_arm("A", arms) is BUILTIN_ARMS["A"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[arms.X]\nsolo = { model = "m" \n', r"arms.toml: not valid TOML: .*line 2"),
+        ('# comment\n\n[arms.X]\norchestrator = { model = "m" }\n', r"arms.toml:3: .*'executor'"),
+        (
+            '[arms.X]\nsolo = { model = "m", provider = "openai" }\n',
+            r"arms.toml:1: .*provider must be",
+        ),
+        (
+            '[arms.X]\nsolo = { model = "m", max_turns = 0 }\n',
+            r"max_turns must be a positive integer",
+        ),
+        ('[arms.X]\nsolo = { model = "m" }\ncolour = "red"\n', r"unknown key\(s\) colour"),
+        ("title = 'no arms'\n", r"no \[arms.NAME\] tables"),
+    ],
+)
+def test_malformed_arm_files_name_the_problem_and_line(text: str, message: str) -> None:
+    with pytest.raises(ArmFileError, match=message):
+        parse_arms_toml(text, "arms.toml")
+
+
+def test_unknown_arm_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownArmError, match="known: A, B, C, D; add arms with --arms-file"):
+        resolve_arm("Z")

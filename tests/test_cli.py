@@ -1,0 +1,110 @@
+"""The command line as a user drives it: a subprocess, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def fep(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "FEP_SESSIONS_DIR": str(env_dir),
+        "HOME": str(env_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "fep_tui.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_headless_run_prints_turns_verdict_and_saves_a_listed_session(tmp_path: Path) -> None:
+    result = fep("run", "--arm", "B", "--task", "tiny", "--headless", env_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "SIMULATED trial" in out and "orch t1" in out and "exec t1" in out
+    assert "re-read" in out and "cw" in out and "cr" in out
+    assert "judge: GREEN" in out and "per-role usage" in out
+    assert "session saved:" in out
+    listing = fep("sessions", "list", "--json", env_dir=tmp_path)
+    rows = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert (
+        len(rows) == 1
+        and rows[0]["arm"] == "B"
+        and rows[0]["success"] is True
+        and rows[0]["simulated"]
+    )
+
+
+def test_json_run_prints_events_and_a_final_summary(tmp_path: Path) -> None:
+    result = fep("run", "--arm", "A", "--task", "tiny", "--json", "--seed", "7", env_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [o["kind"] for o in objects]
+    assert kinds[0] == "trial_start" and kinds[-2:] == ["trial_end", "summary"]
+    summary = objects[-1]
+    assert summary["success"] and summary["simulated"] and summary["judge"]["passed"]
+    assert Path(summary["session"]).exists() and summary["roles"]["solo"]["turns"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--arm", "Z", "--task", "tiny"], "unknown arm 'Z'"),
+        (["run", "--arm", "A", "--task", "T9"], "unknown task 'T9'"),
+        (
+            ["run", "--arm", "A", "--task", "tiny", "--rate-card", "cheap"],
+            "unknown rate card 'cheap'",
+        ),
+        (
+            ["run", "--arm", "B", "--task", "tiny", "--return-cap", "0"],
+            "--return-cap must be a positive",
+        ),
+        (
+            ["run", "--arm", "X", "--task", "tiny", "--arms-file", "/nonexistent.toml"],
+            "cannot read arms file",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = fep(*args, env_dir=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"fep-tui: error: {result.stderr.split('error: ', 1)[1].strip()}"
+    ]
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_malformed_arms_file_names_its_line(tmp_path: Path) -> None:
+    arms = tmp_path / "arms.toml"
+    arms.write_text('[arms.X]\nsolo = { model = "claude-opus-4-7"\n')
+    result = fep("run", "--arm", "X", "--task", "tiny", "--arms-file", str(arms), env_dir=tmp_path)
+    assert result.returncode == 2 and "line 2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unwritable_sessions_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    result = fep(
+        "run",
+        "--arm",
+        "A",
+        "--task",
+        "tiny",
+        "--sessions-dir",
+        str(blocker / "s"),
+        env_dir=tmp_path,
+    )
+    assert (
+        result.returncode == 2
+        and "not writable" in result.stderr
+        and "Traceback" not in result.stderr
+    )

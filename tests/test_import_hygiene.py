@@ -1,0 +1,41 @@
+"""The engine, tasks and sessions run headless: none of their modules may import textual."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import engine
+import sessions
+import tasks
+
+
+def _core_modules() -> list[str]:
+    names = []
+    for package in (engine, tasks, sessions):
+        names.append(package.__name__)
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if ".project" not in info.name:
+                names.append(info.name)
+    return names
+
+
+def test_every_core_module_is_covered() -> None:
+    names = _core_modules()
+    assert {"engine.sim.server", "engine.trial", "sessions.reader", "tasks.tiny"} <= set(names)
+
+
+def test_no_core_module_imports_textual() -> None:
+    # One fresh interpreter imports every core module; textual must not be loaded after.
+    code = (
+        "import importlib, sys\n"
+        f"for name in {_core_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    if any(m == 'textual' or m.startswith('textual.') for m in sys.modules):\n"
+        "        print(name); sys.exit(1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"{result.stdout.strip()} imports textual\n{result.stderr}"

@@ -1,0 +1,74 @@
+"""The judge's parsers and the tiny task: broken as specified, mended by its reference fixes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks import get_task
+from tasks.judge import parse_mypy, parse_pytest, parse_ruff_json
+from tasks.workspace import apply_replacement
+
+
+def test_parse_mypy_counts_errors() -> None:
+    assert (
+        parse_mypy(1, "a.py:1: error: x\nFound 3 errors in 2 files (checked 6 source files)").errors
+        == 3
+    )
+    assert parse_mypy(0, "Success: no issues found in 6 source files").errors == 0
+
+
+def test_parse_ruff_json_counts_diagnostics() -> None:
+    out = '[{"filename": "/w/a.py", "location": {"row": 3}, "code": "F401", "message": "unused"}]'
+    verdict = parse_ruff_json(1, out)
+    assert verdict.errors == 1 and "a.py:3: F401" in verdict.tail
+    assert parse_ruff_json(0, "[]").errors == 0
+
+
+def test_parse_pytest_summary_line() -> None:
+    verdict = parse_pytest(1, "...\n=== 4 failed, 19 passed, 1 skipped in 0.12s ===")
+    assert (verdict.failed, verdict.passed, verdict.skipped, verdict.errors) == (4, 19, 1, 4)
+    collection = parse_pytest(2, "=== 5 errors in 0.3s ===")
+    assert collection.collection_errors == 5 and collection.errors == 5
+    assert parse_pytest(0, "23 passed in 0.05s").passed == 23
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    get_task("tiny").prepare(root)
+    return root
+
+
+def test_tiny_is_red_after_injection_with_known_counts(broken: Path) -> None:
+    result = get_task("tiny").judge(broken)
+    counts = {v.tool: v.errors for v in result.tools}
+    assert not result.passed
+    assert counts == {"mypy": 3, "ruff": 2, "pytest": 4}
+    pytest_verdict = result.verdict("pytest")
+    assert pytest_verdict is not None and pytest_verdict.passed == 19
+
+
+def test_reference_fixes_turn_tiny_green(broken: Path) -> None:
+    task = get_task("tiny")
+    for fix in task.fixes:
+        apply_replacement(broken / fix.path, fix.broken, fix.original)
+    result = task.judge(broken)
+    assert result.passed, result.one_line()
+    verdict = result.verdict("pytest")
+    assert verdict is not None and verdict.passed == 23
+
+
+def test_verifier_rejects_suppressions_and_edited_tests(broken: Path) -> None:
+    task = get_task("tiny")
+    for fix in task.fixes:
+        apply_replacement(broken / fix.path, fix.broken, fix.original)
+    money = broken / "shopcart/money.py"
+    money.write_text(money.read_text() + "\nVALUE = 1  # type: ignore\n")
+    (broken / "tests/test_money.py").write_text("def test_nothing() -> None:\n    pass\n")
+    result = task.judge(broken)
+    assert not result.passed
+    assert any("type: ignore" in p for p in result.verifier_problems)
+    assert any("tests/ was changed" in p for p in result.verifier_problems)

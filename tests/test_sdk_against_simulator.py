@@ -1,0 +1,147 @@
+"""The official anthropic and ollama clients, pointed at the simulator, get back exactly the
+usage the simulator's cache model billed: streaming and non-streaming."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import ollama
+import pytest
+
+from engine.backends.anthropic_backend import usage_from_sdk
+from engine.sim import Scenario, SimulatorServer
+from engine.usage import Usage
+from tasks import get_task
+
+EPHEMERAL = {"type": "ephemeral"}
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    task = get_task("tiny")
+    with SimulatorServer(Scenario(task.fixes, task.check_command, seed=3)) as server:
+        yield server
+
+
+def _request(turn_text: str) -> dict[str, Any]:
+    long_system = "You are a senior software engineer working alone in a code repository. " * 200
+    return {
+        "model": "claude-opus-4-7",
+        "max_tokens": 1024,
+        "system": [{"type": "text", "text": long_system, "cache_control": EPHEMERAL}],
+        "tools": [
+            {
+                "name": "bash",
+                "description": "Run a command.",
+                "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}},
+                "cache_control": EPHEMERAL,
+            }
+        ],
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": turn_text, "cache_control": EPHEMERAL}],
+            }
+        ],
+    }
+
+
+def test_anthropic_non_streaming_usage_matches_the_bill(sim: SimulatorServer) -> None:
+    client = anthropic.Anthropic(base_url=sim.url, api_key="test-key", max_retries=0)
+    first = client.messages.create(**_request("Fix the shopcart checks."))
+    second = client.messages.create(**_request("Fix the shopcart checks."))
+    billed = [b.usage for b in sim.billed]
+    assert [usage_from_sdk(first.usage), usage_from_sdk(second.usage)] == billed
+    assert billed[0].cache_write_5m > 2048 and billed[0].cache_read == 0
+    assert billed[1].cache_read == billed[0].cache_write_5m, "the second call re-reads the prefix"
+    assert first.stop_reason == "tool_use" and first.content[1].type == "tool_use"
+
+
+def test_anthropic_streaming_usage_matches_the_bill(sim: SimulatorServer) -> None:
+    client = anthropic.Anthropic(base_url=sim.url, api_key="test-key", max_retries=0)
+    texts = []
+    for _ in range(2):
+        with client.messages.stream(**_request("Fix the shopcart checks.")) as stream:
+            texts.append("".join(stream.text_stream))
+            final = stream.get_final_message()
+        assert usage_from_sdk(final.usage) == sim.billed[-1].usage
+    assert texts[0] and texts[0] == texts[1], "deterministic text, streamed in deltas"
+    assert final.usage.cache_creation is not None
+    assert sim.billed[-1].usage.cache_read > 0
+
+
+def test_async_streaming_through_the_engine_backend(sim: SimulatorServer) -> None:
+    from engine.backends import AnthropicBackend
+    from engine.messages import Message, ModelRequest, TextBlock, ToolSpec
+
+    backend = AnthropicBackend(
+        anthropic.AsyncAnthropic(base_url=sim.url, api_key="k", max_retries=0)
+    )
+    request = ModelRequest(
+        "claude-opus-4-7",
+        "You are a senior software engineer. " * 300,
+        (ToolSpec("bash", "Run a command.", {"type": "object", "properties": {}}),),
+        (Message("user", [TextBlock("Fix the checks.")]),),
+        1024,
+    )
+    deltas: list[str] = []
+    reply = asyncio.run(backend.complete(request, deltas.append))
+    assert "".join(deltas) == reply.text and len(deltas) > 1
+    assert reply.usage == sim.billed[-1].usage
+    assert reply.tool_uses[0].name == "bash"
+
+
+def test_ollama_streaming_and_non_streaming_counts(sim: SimulatorServer) -> None:
+    client = ollama.Client(host=sim.url)
+    messages = [
+        {"role": "system", "content": "You are an executor agent working for an orchestrator."},
+        {
+            "role": "user",
+            "content": "Fix these mypy problems:\n- shopcart/money.py: "
+            "Money.format is annotated to return int but builds a str",
+        },
+    ]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "str_replace_editor",
+                "description": "edit",
+                "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+            },
+        }
+    ]
+    whole = client.chat(model="qwen3.5:9b", messages=messages, tools=tools)
+    assert (
+        Usage(input_tokens=whole.prompt_eval_count or 0, output_tokens=whole.eval_count or 0)
+        == sim.billed[-1].usage
+    )
+    assert (
+        whole.message.tool_calls
+        and whole.message.tool_calls[0].function.name == "str_replace_editor"
+    )
+    chunks = list(client.chat(model="qwen3.5:9b", messages=messages, tools=tools, stream=True))
+    final = chunks[-1]
+    assert final.done and final.done_reason == "stop"
+    assert (
+        Usage(input_tokens=final.prompt_eval_count or 0, output_tokens=final.eval_count or 0)
+        == sim.billed[-1].usage
+    )
+    assert final.eval_duration and final.prompt_eval_duration, "durations are reported in ns"
+    assert any(c.message.tool_calls for c in chunks[:-1]), (
+        "tool calls arrive before the final chunk"
+    )
+
+
+def test_unknown_models_get_the_documented_404s(sim: SimulatorServer) -> None:
+    client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.create(**{**_request("x"), "model": "claude-nonexistent"})
+    with pytest.raises(ollama.ResponseError) as missing:
+        ollama.Client(host=sim.url).chat(
+            model="missing", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert missing.value.status_code == 404 and "not found" in missing.value.error

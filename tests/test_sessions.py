@@ -1,0 +1,148 @@
+"""Session files: written as the trial runs, read back tolerantly, listed quickly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import TrialConfig, resolve_arm, run_trial
+from engine.events import TrialEnded, TrialStarted, TurnUsage
+from sessions import (
+    SessionFileError,
+    SessionWriter,
+    list_sessions,
+    load_session,
+    resolve_sessions_dir,
+)
+from sessions.redact import MASK, Redactor
+from tests.conftest import Recorder
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[object]]:
+    directory = tmp_path_factory.mktemp("sessions")
+    recorder = Recorder()
+    writer = SessionWriter(directory)
+    asyncio.run(run_trial(TrialConfig(resolve_arm("B"), "tiny"), [writer, recorder]))
+    assert writer.path is not None
+    return writer.path, list(recorder.events)
+
+
+def test_header_then_every_event_in_order(saved: tuple[Path, list[object]]) -> None:
+    path, emitted = saved
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    assert header["format"] == "fep-tui-session" and header["schema"] == 1
+    assert header["simulated"] is True and header["arm"] == "B" and header["task"] == "tiny"
+    assert header["rate_card"]["name"] == "official" and header["seed"] == 0
+    assert header["models"] == {"orchestrator": "claude-opus-4-7", "executor": "qwen3.5:9b"}
+    session = load_session(path)
+    assert session.complete and not session.problems
+    assert session.events == [e for e in emitted if not isinstance(e, TrialStarted)]
+
+
+def test_usage_totals_in_the_file_match_the_end_event(saved: tuple[Path, list[object]]) -> None:
+    session = load_session(saved[0])
+    usage = [e for e in session.events if isinstance(e, TurnUsage)]
+    end = session.end
+    assert isinstance(end, TrialEnded)
+    lead = [u for u in usage if u.role == "orchestrator"]
+    assert (
+        sum(u.usage["cache_read"] for u in lead) == end.roles["orchestrator"]["usage"]["cache_read"]
+    )
+    assert lead[-1].role_cache_read == end.roles["orchestrator"]["usage"]["cache_read"]
+
+
+def test_a_file_cut_mid_line_loads_up_to_its_last_whole_line(
+    saved: tuple[Path, list[object]], tmp_path: Path
+) -> None:
+    raw = saved[0].read_bytes()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(raw[: len(raw) // 2])
+    session = load_session(cut)
+    assert not session.complete and len(session.events) > 10
+    assert any("cut off mid-line" in p for p in session.problems)
+    assert any("incomplete" in p for p in session.problems)
+
+
+def test_a_broken_line_in_the_middle_is_skipped_and_named(
+    saved: tuple[Path, list[object]], tmp_path: Path
+) -> None:
+    lines = saved[0].read_text().splitlines()
+    lines[5] = '{"kind": "usage", "oops": '
+    lines[6] = '{"kind": "warp_drive", "t": 1}'
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("\n".join(lines) + "\n")
+    session = load_session(damaged)
+    assert session.complete
+    assert len(session.events) == len(lines) - 3
+    assert [p.split(":")[0] for p in session.problems] == ["line 6", "line 7"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"hello world\n", "not a fep-tui session"),
+        (b'{"some": "json"}\n', "no session header"),
+        (b'{"format": "fep-tui-session", "schema": 99}\n', "newer fep-tui"),
+    ],
+)
+def test_files_that_are_not_sessions_get_one_clear_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(SessionFileError, match=message):
+        load_session(path)
+    with pytest.raises(SessionFileError, match="no such session"):
+        load_session(tmp_path / "missing.jsonl")
+
+
+def test_listing_summarises_good_files_and_names_bad_ones(
+    saved: tuple[Path, list[object]], tmp_path: Path
+) -> None:
+    directory = tmp_path / "listing"
+    directory.mkdir()
+    (directory / "good.jsonl").write_bytes(saved[0].read_bytes())
+    (directory / "junk.jsonl").write_text("not json\n")
+    raw = saved[0].read_bytes()
+    (directory / "half.jsonl").write_bytes(raw[: len(raw) // 3])
+    summaries, rejected = list_sessions(directory)
+    by_status = {s.status: s for s in summaries}
+    good = by_status["completed"]
+    end = load_session(saved[0]).end
+    assert end is not None
+    assert good.arm == "B" and good.success and good.simulated and good.turns == end.turns
+    assert good.cost_usd == pytest.approx(end.total_cost_usd)
+    assert by_status["incomplete"].success is None
+    assert len(rejected) == 1 and "junk.jsonl" in rejected[0]
+
+
+def test_unwritable_sessions_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OSError, match=r"not writable.*--sessions-dir"):
+        resolve_sessions_dir(str(blocker / "sessions"))
+
+
+def test_redactor_masks_keys_from_the_environment_and_credential_shapes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef")
+    redactor = Redactor()
+    text = (
+        "key sk-ant-test-0123456789abcdef and api_key=hunter2hunter2 "
+        "and Bearer abcdefghijklmnopqrstuv"
+    )
+    cleaned = redactor.text(text)
+    assert (
+        "0123456789abcdef" not in cleaned
+        and "hunter2" not in cleaned
+        and "abcdefghijklmnop" not in cleaned
+    )
+    assert cleaned.count(MASK) == 3
+    assert redactor.value({"a": ["sk-ant-test-0123456789abcdef"]}) == {"a": [MASK]}
