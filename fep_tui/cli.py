@@ -187,7 +187,7 @@ def _run(args: argparse.Namespace) -> int:
             }
         )
     else:
-        Console(highlight=False).print(f"session saved: {writer.path}")
+        Console(highlight=False, soft_wrap=True).print(f"session saved: {writer.path}")
     return 0 if outcome.status != "error" else 1
 
 
