@@ -24,8 +24,10 @@ class Event:
     t: float
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        data["kind"] = self.kind
+        # `kind` first (then `t`, then `role` where there is one): a session index can
+        # classify a line from its first bytes without parsing it.
+        data: dict[str, Any] = {"kind": self.kind}
+        data.update((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
         return data
 
 
@@ -127,6 +129,8 @@ class TurnUsage(Event):
 
     `attribution` splits this call's cache-read tokens by where they came from
     (base, task, own, tool_results, summary:N); it sums to `usage["cache_read"]`.
+    `role_usage` is the role's cumulative four buckets after this call, so any point of a
+    replay can show its counters from one event.
     """
 
     kind: ClassVar[str] = "usage"
@@ -134,6 +138,7 @@ class TurnUsage(Event):
     turn: int
     model: str
     usage: dict[str, int]
+    role_usage: dict[str, int]
     cost_usd: float
     role_cache_read: int
     role_cache_read_usd: float

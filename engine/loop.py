@@ -85,6 +85,7 @@ async def run_agent(
                 turn,
                 model,
                 reply.usage.to_dict(),
+                totals.usage.to_dict(),
                 round(cost, 6),
                 totals.usage.cache_read,
                 round(totals.cache_read_usd, 6),

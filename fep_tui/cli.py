@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -29,7 +30,14 @@ from engine.trial import (
     run_trial,
 )
 from fep_tui.headless import JsonLinesPrinter, TurnPrinter
-from sessions import SessionsDirError, SessionWriter, list_sessions, resolve_sessions_dir
+from sessions import (
+    SessionFileError,
+    SessionsDirError,
+    SessionWriter,
+    list_sessions,
+    resolve_sessions_dir,
+)
+from sessions.index import SessionIndex
 from tasks import TASK_IDS, UnknownTaskError
 
 EXIT_BAD_INPUT = 2
@@ -42,6 +50,7 @@ _KNOWN_ERRORS = (
     UnpricedModelError,
     TrialConfigError,
     SessionsDirError,
+    SessionFileError,
 )
 
 
@@ -88,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(run)
 
+    replay = sub.add_parser("replay", help="open a saved session in the trial screen")
+    replay.add_argument("file", help="a session file (.jsonl)")
+    _common(replay, arms=False)
+
     sessions = sub.add_parser("sessions", help="saved sessions")
     sessions_sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION")
     listing = sessions_sub.add_parser("list", help="list saved sessions")
@@ -112,8 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command is None:
+            return _app(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "replay":
+            return _replay(args)
         if args.command == "sessions" and args.sessions_command == "list":
             return _sessions_list(args)
         if args.command == "sessions":
@@ -131,10 +148,13 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _extra_arms(args: argparse.Namespace) -> dict[str, ArmSpec]:
+    arms_file = getattr(args, "arms_file", None) or os.environ.get(ARMS_ENV)
+    return load_arms_file(Path(arms_file)) if arms_file else {}
+
+
 def _arm(args: argparse.Namespace) -> ArmSpec:
-    arms_file = args.arms_file or os.environ.get(ARMS_ENV)
-    extra = load_arms_file(Path(arms_file)) if arms_file else None
-    arm = resolve_arm(args.arm, extra)
+    arm = resolve_arm(args.arm, _extra_arms(args))
     if args.return_cap is not None:
         if args.return_cap <= 0:
             raise UsageError("--return-cap must be a positive number of characters")
@@ -156,13 +176,15 @@ def _run(args: argparse.Namespace) -> int:
     )
     check_config(config)
     directory = resolve_sessions_dir(args.sessions_dir)
+    if not args.headless and not args.json:
+        from fep_tui.app import APP_SIM_STREAM_DELAY_S, FepApp, StartLive
+
+        paced = replace(config, sim_stream_delay_s=APP_SIM_STREAM_DELAY_S)
+        FepApp(directory, _extra_arms(args), StartLive(paced)).run()
+        return 0
     writer = SessionWriter(directory)
     json_out = JsonLinesPrinter() if args.json else None
     printer: EventSink = json_out if json_out is not None else TurnPrinter()
-    if not args.headless and not args.json:
-        Console(stderr=True).print(
-            "[dim]The live trial screen is not built yet; printing headless.[/]"
-        )
     trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
     try:
         outcome = asyncio.run(run_trial(config, [writer, printer], trial_id))
@@ -189,6 +211,25 @@ def _run(args: argparse.Namespace) -> int:
     else:
         Console(highlight=False, soft_wrap=True).print(f"session saved: {writer.path}")
     return 0 if outcome.status != "error" else 1
+
+
+def _app(args: argparse.Namespace) -> int:
+    from fep_tui.app import FepApp
+
+    directory = resolve_sessions_dir(None)
+    FepApp(directory, _extra_arms(args)).run()
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from fep_tui.app import FepApp, StartReplay
+
+    path = Path(args.file)
+    # Open it once here so a bad file is a one-line error before the screen takes over.
+    SessionIndex.build(path)
+    directory = resolve_sessions_dir(args.sessions_dir)
+    FepApp(directory, start=StartReplay(path)).run()
+    return 0
 
 
 def _sessions_list(args: argparse.Namespace) -> int:

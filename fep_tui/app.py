@@ -1,0 +1,120 @@
+"""The Textual app: home (sessions), the trial screen (live or replay), help and the palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from engine.arms import BUILTIN_ARMS, ArmSpec, resolve_arm
+from engine.pricing import OFFICIAL
+from engine.trial import TrialConfig, TrialConfigError, check_config
+from fep_tui.commands import ScreenActions
+from fep_tui.screens.help import HelpScreen
+from fep_tui.screens.home import HomeScreen
+from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
+from fep_tui.screens.trial import TrialScreen
+from fep_tui.sources import LiveTrial, ReplaySession
+from sessions import SessionFileError
+
+# Simulated streams are paced in the app so a person can watch a turn arrive.
+APP_SIM_STREAM_DELAY_S = 0.01
+
+
+@dataclass(frozen=True)
+class StartLive:
+    config: TrialConfig
+
+
+@dataclass(frozen=True)
+class StartReplay:
+    path: Path
+
+
+class FepApp(App[None]):
+    CSS_PATH = "fep_tui.tcss"
+    TITLE = "fep-tui"
+    COMMANDS = App.COMMANDS | {ScreenActions}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("ctrl+n", "new_trial", "New trial", show=False, id="app.new"),
+    ]
+
+    def __init__(
+        self,
+        sessions_dir: Path,
+        arms: dict[str, ArmSpec] | None = None,
+        start: StartLive | StartReplay | None = None,
+    ) -> None:
+        super().__init__()
+        self.sessions_dir = sessions_dir
+        self.arms = {**BUILTIN_ARMS, **(arms or {})}
+        self.start = start
+        self.live_trials: list[LiveTrial] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen(self.sessions_dir))
+        if isinstance(self.start, StartLive):
+            self.start_trial(self.start.config)
+        elif isinstance(self.start, StartReplay):
+            self.open_replay(self.start.path)
+
+    def start_trial(self, config: TrialConfig) -> LiveTrial:
+        live = LiveTrial(config, self.sessions_dir)
+        self.live_trials.append(live)
+        self.run_worker(live.run(), name=live.trial_id, group="trials", exit_on_error=False)
+        self.push_screen(TrialScreen(live))
+        return live
+
+    def open_replay(self, path: Path) -> None:
+        try:
+            replay = ReplaySession.open(path)
+        except SessionFileError as exc:
+            self.notify(str(exc), title="cannot open session", severity="error", timeout=8)
+            return
+        if replay.index.problems:
+            self.notify(
+                "; ".join(replay.index.problems[:3]),
+                title="loaded what is whole",
+                severity="warning",
+            )
+        self.push_screen(TrialScreen(replay))
+
+    def action_new_trial(self) -> None:
+        def chosen(request: TrialRequest | None) -> None:
+            if request is None:
+                return
+            config = TrialConfig(
+                resolve_arm(request.arm, self.arms),
+                request.task,
+                backend="live" if request.backend == "live" else "sim",
+                seed=request.seed,
+                rate_card=OFFICIAL,
+                sim_stream_delay_s=APP_SIM_STREAM_DELAY_S,
+            )
+            try:
+                check_config(config)
+            except (TrialConfigError, LookupError) as exc:
+                self.notify(str(exc), title="cannot start the trial", severity="error", timeout=8)
+                return
+            self.start_trial(config)
+
+        self.push_screen(NewTrialScreen(self.arms), chosen)
+
+    def action_help(self) -> None:
+        sections = {
+            "Everywhere": list(self.BINDINGS),
+            "Sessions (home)": list(HomeScreen.BINDINGS),
+            "Trial (live and replay)": list(TrialScreen.BINDINGS),
+        }
+        self.push_screen(HelpScreen(sections))  # type: ignore[arg-type]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "trials":
+            error = event.worker.error
+            self.notify(f"trial {event.worker.name} failed: {error}", severity="error", timeout=10)

@@ -1,0 +1,42 @@
+"""Every binding of every screen, with its description."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def bindings_table(sections: dict[str, list[Binding]]) -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 1))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for title, bindings in sections.items():
+        table.add_row(f"[bold underline]{title}[/]", "")
+        for binding in bindings:
+            keys = binding.key_display or binding.key.replace(",", " / ")
+            table.add_row(keys, binding.description)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")
+    ]
+
+    def __init__(self, sections: dict[str, list[Binding]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", id="help"):
+            yield Static("[bold]fep-tui keys[/]  (ctrl+p opens the command palette)")
+            yield Static(bindings_table(self.sections))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

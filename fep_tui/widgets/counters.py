@@ -1,0 +1,60 @@
+"""The live counters: turn, elapsed, per-role buckets, re-read tokens and dollars, verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from sessions.timeline import Snapshot
+
+_ROLE = {"orchestrator": "orch", "executor": "exec", "solo": "solo", "advisor": "advr"}
+
+
+def source_label(header: dict[str, Any]) -> str:
+    return "SIMULATED" if header.get("simulated", True) else "LIVE"
+
+
+class CountersBar(Static):
+    """Renders one Snapshot; updated from the screen's tick, never per event."""
+
+    DEFAULT_CSS = """
+    CountersBar { height: auto; padding: 0 1; background: $boost; }
+    """
+
+    def show(self, snapshot: Snapshot, header: dict[str, Any]) -> None:
+        self.update(render_counters(snapshot, header))
+
+
+def render_counters(snapshot: Snapshot, header: dict[str, Any]) -> Text:
+    label = source_label(header)
+    text = Text()
+    text.append(
+        f" {label} ", style="bold reverse yellow" if label == "SIMULATED" else "bold reverse green"
+    )
+    arm, task, seed = header.get("arm", "?"), header.get("task", "?"), header.get("seed", "?")
+    text.append(f" {arm}·{task}·s{seed}")
+    text.append(f" │ turn {snapshot.lead_turn} │ {snapshot.t:,.1f}s │ ")
+    if snapshot.judge is None:
+        text.append("judge -", style="dim")
+    elif snapshot.judge.passed:
+        text.append("judge GREEN", style="bold green")
+    else:
+        text.append("judge RED", style="bold red")
+    text.append(f" │ ${snapshot.total_cost_usd:.4f} │ {snapshot.status}")
+    for role, counters in snapshot.roles.items():
+        u = counters.usage
+        writes = u.get("cache_write_5m", 0) + u.get("cache_write_1h", 0)
+        text.append("\n")
+        text.append(f"{_ROLE.get(role, role):<4} ", style="bold")
+        text.append(f"{counters.model.removeprefix('claude-')[:10]:<10} ", style="dim")
+        text.append(
+            f"in {u.get('input_tokens', 0):,} out {u.get('output_tokens', 0):,} cw {writes:,} "
+        )
+        # Cumulative cache reads are the re-read tokens: one figure, with its dollars.
+        text.append(
+            f"re-read {u.get('cache_read', 0):,} ${counters.cache_read_usd:.4f}", style="magenta"
+        )
+        text.append(f" │ ${counters.cost_usd:.4f}")
+    return text

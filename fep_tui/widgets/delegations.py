@@ -1,0 +1,74 @@
+"""Delegations and what came back; the highlighted one shows its re-read cost so far."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from sessions.timeline import DelegationView
+
+
+def delegation_line(view: DelegationView) -> str:
+    first = view.instruction.strip().splitlines()[0] if view.instruction.strip() else ""
+    if view.summary_tokens is None:
+        back = "…"
+    else:
+        back = f"{view.summary_tokens:,}t" + (" cut" if view.truncated else "")
+    return f"#{view.number} t{view.lead_turn} ← {back} {first[:26]}"
+
+
+def delegation_detail(view: DelegationView) -> str:
+    back = (
+        "waiting for the executor"
+        if view.summary_tokens is None
+        else f"summary {view.summary_tokens:,} tokens{' (truncated)' if view.truncated else ''}, "
+        f"{view.executor_turns} executor turns"
+    )
+    return (
+        f"#{view.number}: {back}\n"
+        f"re-read so far: {view.reread_tokens:,} tokens on {view.reread_turns} later turns "
+        f"= ${view.reread_usd:.4f}\n{view.instruction.strip()}"
+    )
+
+
+class DelegationsPane(Vertical):
+    DEFAULT_CSS = """
+    DelegationsPane OptionList { height: 1fr; min-height: 3; }
+    DelegationsPane #delegation-detail { height: auto; max-height: 6; color: $text-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._views: list[DelegationView] = []
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="delegation-list")
+        yield Static("no delegations yet", id="delegation-detail")
+
+    def show(self, views: list[DelegationView]) -> None:
+        options = self.query_one(OptionList)
+        if [delegation_line(v) for v in views] != [delegation_line(v) for v in self._views]:
+            highlighted = options.highlighted
+            options.clear_options()
+            options.add_options([Option(delegation_line(v), id=str(v.number)) for v in views])
+            if views:
+                options.highlighted = (
+                    min(highlighted or 0, len(views) - 1)
+                    if highlighted is not None
+                    else len(views) - 1
+                )
+        self._views = list(views)
+        self._show_detail()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        detail = self.query_one("#delegation-detail", Static)
+        index = self.query_one(OptionList).highlighted
+        if index is None or index >= len(self._views):
+            detail.update("no delegations yet" if not self._views else "")
+            return
+        detail.update(delegation_detail(self._views[index]))

@@ -1,0 +1,64 @@
+"""The text side of a trial for the panes: lead turns as they stream, tool calls and results.
+
+A fold over events. Live it takes every event; a replay folds only a window of events before
+the current position, so a seek reads a bounded slice of the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.events import Event, TextDelta, ToolCall, ToolRefused, ToolResult, TurnStarted
+
+
+@dataclass
+class TurnText:
+    role: str
+    turn: int
+    text: str = ""
+
+
+@dataclass
+class ToolEntry:
+    position: int
+    role: str
+    turn: int
+    call_id: str
+    name: str
+    input: dict[str, object]
+    output: str | None = None
+    is_error: bool = False
+    refused: str | None = None
+
+
+@dataclass
+class PaneFold:
+    lead_role: str
+    start: int = 0
+    turns: list[TurnText] = field(default_factory=list)
+    tools: list[ToolEntry] = field(default_factory=list)
+    _by_call: dict[str, ToolEntry] = field(default_factory=dict)
+
+    def apply(self, position: int, event: Event) -> None:
+        if isinstance(event, TurnStarted):
+            if event.role == self.lead_role:
+                self.turns.append(TurnText(event.role, event.turn))
+        elif isinstance(event, TextDelta):
+            if event.role == self.lead_role:
+                if not self.turns or self.turns[-1].turn != event.turn:
+                    self.turns.append(TurnText(event.role, event.turn))
+                self.turns[-1].text += event.text
+        elif isinstance(event, ToolCall):
+            entry = ToolEntry(
+                position, event.role, event.turn, event.call_id, event.name, event.input
+            )
+            self.tools.append(entry)
+            self._by_call[event.call_id] = entry
+        elif isinstance(event, ToolResult):
+            found = self._by_call.get(event.call_id)
+            if found is not None:
+                found.output, found.is_error = event.output, event.is_error
+        elif isinstance(event, ToolRefused):
+            found = self._by_call.get(event.call_id)
+            if found is not None:
+                found.refused = event.reason

@@ -1,0 +1,230 @@
+"""What a trial looked like at any point: counters, the re-read chart, delegations, verdict.
+
+A `Timeline` holds the light "skeleton" events of a trial (usage, turn starts, delegations,
+summaries, judge, errors, the end) in append-only lists keyed by event position, so the state
+at position p is a few bisections, whether the events came live or from an index of a file.
+Live and replay therefore show exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.events import (
+    Delegation,
+    Event,
+    ExecutorSummary,
+    JudgeVerdict,
+    TrialEnded,
+    TrialError,
+    TurnStarted,
+    TurnUsage,
+)
+from engine.messages import SUMMARY_PREFIX
+
+SKELETON_KINDS = frozenset(
+    {"usage", "turn_start", "delegation", "executor_summary", "judge", "error", "trial_end"}
+)
+# Chart groups, in stacking order: what was in the prompt before the work started, the
+# lead's own turns, the tool results it read, and what executors sent back.
+CHART_GROUPS = ("base", "own", "tool_results", "summaries")
+
+
+def chart_group(source: str) -> str:
+    if source.startswith(SUMMARY_PREFIX):
+        return "summaries"
+    if source in ("base", "task"):
+        return "base"
+    return source if source in CHART_GROUPS else "base"
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    position: int
+    turn: int
+    cache_read: int
+    groups: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RoleCounters:
+    role: str
+    model: str
+    usage: dict[str, int]
+    cache_read_usd: float
+    cost_usd: float
+    turns: int
+
+
+@dataclass(frozen=True)
+class DelegationView:
+    number: int
+    lead_turn: int
+    instruction: str
+    summary_tokens: int | None
+    truncated: bool
+    executor_turns: int | None
+    reread_tokens: int
+    reread_usd: float
+    reread_turns: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    position: int
+    t: float
+    lead_role: str
+    lead_turn: int
+    roles: dict[str, RoleCounters]
+    total_cost_usd: float
+    chart: list[ChartRow]
+    delegations: list[DelegationView]
+    judge: JudgeVerdict | None
+    end: TrialEnded | None
+    errors: list[str]
+
+    @property
+    def status(self) -> str:
+        return self.end.status if self.end is not None else "running"
+
+
+@dataclass
+class Timeline:
+    header: dict[str, Any]
+    length: int = 0
+    _usage: dict[str, list[tuple[int, TurnUsage]]] = field(default_factory=dict)
+    _usage_pos: dict[str, list[int]] = field(default_factory=dict)
+    _turns: list[tuple[int, int]] = field(default_factory=list)
+    _turn_pos: list[int] = field(default_factory=list)
+    _chart: list[ChartRow] = field(default_factory=list)
+    _chart_pos: list[int] = field(default_factory=list)
+    # Cumulative (tokens, turns) each executor summary has been re-read, after each chart row.
+    _summary_reads: list[dict[str, tuple[int, int]]] = field(default_factory=list)
+    _delegations: list[tuple[int, Delegation]] = field(default_factory=list)
+    _delegation_pos: list[int] = field(default_factory=list)
+    _summaries: dict[int, tuple[int, ExecutorSummary]] = field(default_factory=dict)
+    _times: list[float] = field(default_factory=list)
+    _times_pos: list[int] = field(default_factory=list)
+    _judge: tuple[int, JudgeVerdict] | None = None
+    _end: tuple[int, TrialEnded] | None = None
+    _errors: list[tuple[int, TrialError]] = field(default_factory=list)
+
+    @property
+    def lead_role(self) -> str:
+        return "orchestrator" if "orchestrator" in self.header.get("models", {}) else "solo"
+
+    def lead_turn_starts(self) -> list[tuple[int, int]]:
+        """(position, turn) of every lead-role turn start, in order."""
+        return list(self._turns)
+
+    def add(self, position: int, event: Event) -> None:
+        self.length = max(self.length, position + 1)
+        if isinstance(event, TurnUsage):
+            self._usage.setdefault(event.role, []).append((position, event))
+            self._usage_pos.setdefault(event.role, []).append(position)
+            self._stamp(position, event.t)
+            if event.role == self.lead_role:
+                self._add_chart_row(position, event)
+        elif isinstance(event, TurnStarted):
+            if event.role == self.lead_role:
+                self._turns.append((position, event.turn))
+                self._turn_pos.append(position)
+        elif isinstance(event, Delegation):
+            self._delegations.append((position, event))
+            self._delegation_pos.append(position)
+        elif isinstance(event, ExecutorSummary):
+            self._summaries[event.delegation] = (position, event)
+        elif isinstance(event, JudgeVerdict):
+            self._judge = (position, event)
+        elif isinstance(event, TrialEnded):
+            self._end = (position, event)
+            self._stamp(position, event.t)
+        elif isinstance(event, TrialError):
+            self._errors.append((position, event))
+
+    def _add_chart_row(self, position: int, event: TurnUsage) -> None:
+        groups: dict[str, int] = {}
+        for source, tokens in event.attribution.items():
+            groups[chart_group(source)] = groups.get(chart_group(source), 0) + tokens
+        self._chart.append(ChartRow(position, event.turn, event.usage["cache_read"], groups))
+        self._chart_pos.append(position)
+        reads = dict(self._summary_reads[-1]) if self._summary_reads else {}
+        for source, tokens in event.attribution.items():
+            if source.startswith(SUMMARY_PREFIX):
+                seen_tokens, seen_turns = reads.get(source, (0, 0))
+                reads[source] = (seen_tokens + tokens, seen_turns + 1)
+        self._summary_reads.append(reads)
+
+    def _stamp(self, position: int, t: float) -> None:
+        self._times.append(t)
+        self._times_pos.append(position)
+
+    def snapshot(self, position: int | None = None) -> Snapshot:
+        """State after the first `position` events (all events when None)."""
+        p = self.length if position is None else position
+        roles = {}
+        for role, positions in self._usage_pos.items():
+            n = bisect_left(positions, p)
+            if n:
+                roles[role] = self._counters(role, self._usage[role][n - 1][1], n)
+        n_chart = bisect_left(self._chart_pos, p)
+        chart = self._chart[:n_chart]
+        reads = self._summary_reads[n_chart - 1] if n_chart else {}
+        n_turns = bisect_left(self._turn_pos, p)
+        return Snapshot(
+            position=p,
+            t=self._time_at(p),
+            lead_role=self.lead_role,
+            lead_turn=self._turns[n_turns - 1][1] if n_turns else 0,
+            roles=roles,
+            total_cost_usd=sum(c.cost_usd for c in roles.values()),
+            chart=chart,
+            delegations=self._delegation_views(p, reads),
+            judge=self._judge[1] if self._judge and self._judge[0] < p else None,
+            end=self._end[1] if self._end and self._end[0] < p else None,
+            errors=[e.message for pos, e in self._errors if pos < p],
+        )
+
+    def _counters(self, role: str, last: TurnUsage, turns: int) -> RoleCounters:
+        usage = last.role_usage or last.usage
+        return RoleCounters(
+            role, last.model, usage, last.role_cache_read_usd, last.role_cost_usd, turns
+        )
+
+    def _delegation_views(self, p: int, reads: dict[str, tuple[int, int]]) -> list[DelegationView]:
+        price = self._lead_cache_read_price()
+        views = []
+        for _, delegation in self._delegations[: bisect_left(self._delegation_pos, p)]:
+            summary = self._summaries.get(delegation.delegation)
+            seen = summary is not None and summary[0] < p
+            key = f"{SUMMARY_PREFIX}{delegation.delegation}"
+            tokens, turns = reads.get(key, (0, 0))
+            views.append(
+                DelegationView(
+                    number=delegation.delegation,
+                    lead_turn=delegation.turn,
+                    instruction=delegation.instruction,
+                    summary_tokens=summary[1].tokens if seen and summary else None,
+                    truncated=bool(seen and summary and summary[1].truncated),
+                    executor_turns=summary[1].executor_turns if seen and summary else None,
+                    reread_tokens=tokens,
+                    reread_usd=tokens * price / 1_000_000,
+                    reread_turns=turns,
+                )
+            )
+        return views
+
+    def _lead_cache_read_price(self) -> float:
+        models = self.header.get("models", {})
+        providers = self.header.get("providers", {})
+        role = self.lead_role
+        if providers.get(role) == "ollama":
+            return 0.0
+        prices = self.header.get("rate_card", {}).get("prices", {})
+        return float(prices.get(models.get(role, ""), {}).get("cache_read", 0.0))
+
+    def _time_at(self, p: int) -> float:
+        n = bisect_left(self._times_pos, p)
+        return self._times[n - 1] if n else 0.0

@@ -1,0 +1,213 @@
+"""The app driven as a user would, with Pilot: a live trial, a replay, and bad files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import TrialConfig, resolve_arm
+from engine.events import TrialEnded, TurnUsage
+from fep_tui.app import FepApp, StartLive, StartReplay
+from fep_tui.screens.home import HomeScreen
+from fep_tui.screens.trial import TrialScreen
+from fep_tui.widgets.counters import CountersBar
+from fep_tui.widgets.transcript import TurnLog
+from sessions import load_session
+
+FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+
+
+def counters_text(app: FepApp) -> str:
+    return str(app.screen.query_one(CountersBar).render())
+
+
+class Notes:
+    """Records the app's notifications."""
+
+    def __init__(self, app: FepApp) -> None:
+        self.messages: list[tuple[str, str]] = []
+        original = app.notify
+
+        def notify(message: str, **kwargs: Any) -> None:
+            self.messages.append((message, str(kwargs.get("severity", "information"))))
+            original(message, **kwargs)
+
+        app.notify = notify  # type: ignore[method-assign]
+
+
+def test_live_trial_counters_rise_and_quitting_mid_trial_closes_the_session(tmp_path: Path) -> None:
+    config = TrialConfig(resolve_arm("B"), "tiny", sim_stream_delay_s=0.002)
+
+    async def scenario() -> list[float]:
+        app = FepApp(tmp_path, start=StartLive(config))
+        costs: list[float] = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            live = app.live_trials[0]
+            for _ in range(200):
+                await pilot.pause(0.1)
+                usage = [
+                    e for e in live.events if isinstance(e, TurnUsage) and e.role == "orchestrator"
+                ]
+                if usage and (not costs or usage[-1].total_cost_usd > costs[-1]):
+                    costs.append(usage[-1].total_cost_usd)
+                if len(costs) >= 3:
+                    break
+            assert isinstance(app.screen, TrialScreen)
+            await pilot.pause(0.2)
+            text = counters_text(app)
+            assert "SIMULATED" in text and "running" in text and "orch" in text
+            assert app.screen.query_one(TurnLog).line_count > 3, "the turns pane fills"
+            assert not live.finished
+            await pilot.press("q")
+        return costs
+
+    costs = asyncio.run(scenario())
+    assert costs == sorted(costs) and costs[0] < costs[-1], "the cost counter rises"
+    files = list(tmp_path.glob("*.jsonl"))
+    assert len(files) == 1
+    session = load_session(files[0])
+    end = session.end
+    assert isinstance(end, TrialEnded) and end.status == "interrupted"
+    assert not session.problems
+
+
+def _expected_lead_totals(position: int) -> tuple[int, float]:
+    """Cumulative orchestrator cache reads and trial cost after `position` events, from the file."""
+    events = load_session(FIXTURE).events[:position]
+    lead = [e for e in events if isinstance(e, TurnUsage) and e.role == "orchestrator"]
+    usage = [e for e in events if isinstance(e, TurnUsage)]
+    return sum(e.usage["cache_read"] for e in lead), usage[-1].total_cost_usd if usage else 0.0
+
+
+def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, TrialScreen) and screen.replay is not None
+            clock = screen.replay.clock
+            assert clock.position == clock.length, "a replay opens at its end"
+            assert "judge GREEN" in counters_text(app)
+            turns = len(clock.turn_starts)
+            await pilot.press("home")
+            assert clock.position == 0 and "turn 0" in counters_text(app)
+            for turn in range(1, turns + 1):
+                await pilot.press("right_square_bracket")
+                reads, cost = _expected_lead_totals(clock.position)
+                text = counters_text(app)
+                assert f"turn {turn} " in text
+                if turn == 1:
+                    assert "orch" not in text, "no usage before the first reply"
+                else:
+                    assert f"re-read {reads:,} " in text and f"${cost:.4f}" in text
+            for _ in range(turns - 2):
+                await pilot.press("left_square_bracket")
+            assert "turn 2 " in counters_text(app)
+            position = clock.position
+            await pilot.press("right", "right", "right", "left")
+            assert clock.position == position + 2
+            await pilot.press("g")
+            await pilot.press("5", "enter")
+            assert "turn 5 " in counters_text(app)
+            await pilot.press("end")
+            reads, cost = _expected_lead_totals(clock.length)
+            assert f"re-read {reads:,} " in counters_text(app)
+            await pilot.press("plus", "plus")
+            assert clock.speed == 4.0
+            await pilot.press("home", "space")
+            await pilot.pause(0.5)
+            assert clock.position > 0, "playing advances the replay"
+
+    asyncio.run(scenario())
+
+
+def _damaged_files(directory: Path) -> dict[str, Path]:
+    lines = FIXTURE.read_text().splitlines()
+    files = {
+        "missing": directory / "missing.jsonl",
+        "not a session": directory / "notes.jsonl",
+        "empty": directory / "empty.jsonl",
+        "cut mid-line": directory / "cut.jsonl",
+        "newer schema": directory / "newer.jsonl",
+        "broken middle line": directory / "broken.jsonl",
+    }
+    files["not a session"].write_text("these are my notes\n")
+    files["empty"].write_text("")
+    raw = FIXTURE.read_bytes()
+    files["cut mid-line"].write_bytes(raw[: len(raw) // 2 + 7])
+    header = json.loads(lines[0])
+    files["newer schema"].write_text(
+        json.dumps({**header, "schema": 99}) + "\n" + "\n".join(lines[1:]) + "\n"
+    )
+    broken = list(lines)
+    broken[900] = '{"kind": "usage", "t": oops'
+    files["broken middle line"].write_text("\n".join(broken) + "\n")
+    return files
+
+
+@pytest.mark.parametrize(
+    ("case", "opens", "message"),
+    [
+        ("missing", False, "no such session file"),
+        ("not a session", False, "not a fep-tui session"),
+        ("empty", False, "empty file"),
+        ("newer schema", False, "newer fep-tui"),
+        ("cut mid-line", True, "cut off mid-line"),
+        ("broken middle line", True, "skipped a broken event"),
+    ],
+)
+def test_bad_files_open_with_a_clear_message_never_a_traceback(
+    tmp_path: Path, case: str, opens: bool, message: str
+) -> None:
+    path = _damaged_files(tmp_path)[case]
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        notes = Notes(app)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.1)
+            app.open_replay(path)
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, TrialScreen) == opens
+            assert any(message in text for text, _ in notes.messages), notes.messages
+            if opens:
+                await pilot.press("home", "end")
+                assert "SIMULATED" in counters_text(app)
+
+    asyncio.run(scenario())
+
+
+def test_home_lists_filters_and_deletes_with_confirmation(tmp_path: Path) -> None:
+    shutil.copy(FIXTURE, tmp_path / "one.jsonl")
+    shutil.copy(FIXTURE, tmp_path / "two.jsonl")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            table = home.query_one("#sessions")
+            assert table.row_count == 2  # type: ignore[attr-defined]
+            await pilot.press("slash", *"zzz")
+            assert table.row_count == 0  # type: ignore[attr-defined]
+            await pilot.press(*["backspace"] * 3, "enter")
+            await pilot.press("d", "n")
+            assert len(list(tmp_path.glob("*.jsonl"))) == 2, "n keeps the file"
+            await pilot.press("d", "y")
+            await pilot.pause(0.1)
+            assert len(list(tmp_path.glob("*.jsonl"))) == 1
+            assert table.row_count == 1  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, TrialScreen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
+
+    asyncio.run(scenario())
