@@ -197,12 +197,17 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
+_FIELD_NAMES: dict[type[Event], frozenset[str]] = {
+    cls: frozenset(f.name for f in dataclasses.fields(cls)) for cls in EVENT_TYPES.values()
+}
+
+
 def event_from_dict(data: Mapping[str, Any]) -> Event:
     kind = data.get("kind")
     cls = EVENT_TYPES.get(str(kind))
     if cls is None:
         raise EventFormatError(f"unknown event kind {kind!r}")
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = _FIELD_NAMES[cls]
     try:
         return cls(**{k: v for k, v in data.items() if k in names})
     except TypeError as exc:

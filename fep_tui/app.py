@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -58,6 +59,10 @@ class FepApp(App[None]):
         self.live_trials: list[LiveTrial] = []
 
     def on_mount(self) -> None:
+        # Everything imported so far (SDKs, pydantic models, Textual) lives as long as the
+        # app. Freezing it keeps full collections from re-scanning it: unfrozen, each took
+        # 150-400 ms and stalled a live stream (bench/live_stream.py).
+        gc.freeze()
         self.push_screen(HomeScreen(self.sessions_dir))
         if isinstance(self.start, StartLive):
             self.start_trial(self.start.config)

@@ -16,6 +16,7 @@ from engine.trial import TrialConfig, TrialOutcome, new_trial_id, run_trial
 from sessions import SessionWriter
 from sessions.format import header_from_trial_start
 from sessions.index import SessionIndex
+from sessions.index_cache import open_index
 from sessions.replay import ReplayClock
 from sessions.timeline import Timeline
 
@@ -97,7 +98,7 @@ class ReplaySession:
 
     @classmethod
     def open(cls, path: Path) -> ReplaySession:
-        return cls(SessionIndex.build(path))
+        return cls(open_index(path))
 
     @property
     def header(self) -> dict[str, Any]:

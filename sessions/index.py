@@ -10,19 +10,21 @@ incomplete.
 from __future__ import annotations
 
 import json
-import mmap
+import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engine.events import EVENT_TYPES, Event, EventFormatError, event_from_dict
 from sessions.format import SessionFileError
 from sessions.reader import parse_header
 from sessions.timeline import SKELETON_KINDS, Timeline
 
-_PREFIX = b'{"kind":"'
-_HEAD_BYTES = 96
+# Events are written `{"kind":"...","t":...`; anything else is parsed in full.
+_HEAD = re.compile(rb'\{"kind":"([a-z_]+)","t":([-0-9.eE+]+)')
+_KINDS = {kind.encode(): kind for kind in EVENT_TYPES}
+_BLOCK_BYTES = 4 << 20
 
 
 @dataclass
@@ -59,57 +61,62 @@ class SessionIndex:
         except OSError as exc:
             raise SessionFileError(f"{path}: cannot read ({exc.strerror})") from None
         with handle:
-            size = path.stat().st_size
-            if size == 0:
+            header_line = handle.readline()
+            if not header_line.strip():
                 raise SessionFileError(f"{path}: empty file, not a session")
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                return cls._scan(path, data, size)
-
-    @classmethod
-    def _scan(cls, path: Path, data: mmap.mmap, size: int) -> SessionIndex:
-        first_end = data.find(b"\n")
-        header_line = data[: first_end if first_end >= 0 else size]
-        if not header_line.strip():
-            raise SessionFileError(f"{path}: empty file, not a session")
-        header = parse_header(header_line.decode("utf-8", errors="replace"), path)
-        index = cls(path, header, array("q"), array("d"), size, Timeline(header))
-        position = first_end + 1 if first_end >= 0 else size
-        line_number = 1
-        while position < size:
-            line_number += 1
-            end = data.find(b"\n", position)
-            if end < 0:
-                index.problems.append(
-                    f"line {line_number}: cut off mid-line (the trial was interrupted)"
-                )
-                index.data_end = position
-                break
-            if end > position:
-                index._add_line(data, position, end, line_number)
-            position = end + 1
+            header = parse_header(header_line.decode("utf-8", errors="replace"), path)
+            index = cls(path, header, array("q"), array("d"), 0, Timeline(header))
+            index._scan(handle, len(header_line))
         if index.timeline.snapshot().end is None:
             index.problems.append("no trial_end event: the session is incomplete")
         return index
 
-    def _add_line(self, data: mmap.mmap, start: int, end: int, line_number: int) -> None:
-        head = data[start : min(end, start + _HEAD_BYTES)]
-        kind, t = _kind_and_time(head)
+    def _scan(self, handle: BinaryIO, base: int) -> None:
+        # Blocks, not mmap: resident memory stays small however large the file is.
+        carry, line_number = b"", 1
+        while block := handle.read(_BLOCK_BYTES):
+            lines = (carry + block).split(b"\n")
+            carry = lines.pop()
+            for line in lines:
+                line_number += 1
+                if line:
+                    self._add_line(line, base, line_number)
+                base += len(line) + 1
+        self.data_end = base
+        if carry.strip():
+            note = f"line {line_number + 1}: cut off mid-line (the trial was interrupted)"
+            self.problems.append(note)
+
+    def _add_line(self, line: bytes, offset: int, line_number: int) -> None:
+        head = _HEAD.match(line)
+        kind = _KINDS.get(head[1]) if head else None
         if kind is None or kind in SKELETON_KINDS:
             try:
-                parsed = json.loads(data[start:end])
-                event = event_from_dict(parsed)
+                event = event_from_dict(json.loads(line))
             except (ValueError, EventFormatError, TypeError, AttributeError) as exc:
-                self.problems.append(
-                    f"line {line_number}: skipped a broken event ({_first_line(exc)})"
-                )
+                note = f"line {line_number}: skipped a broken event ({_first_line(exc)})"
+                self.problems.append(note)
                 return
-            kind, t = event.kind, event.t
             self.timeline.add(len(self.offsets), event)
-        elif kind not in EVENT_TYPES:
-            self.problems.append(f"line {line_number}: skipped an unknown event kind {kind!r}")
-            return
-        self.offsets.append(start)
+            t = event.t
+        else:
+            assert head is not None
+            try:
+                t = float(head[2])
+            except ValueError:
+                self.problems.append(f"line {line_number}: skipped an event with a bad time")
+                return
+        self.offsets.append(offset)
         self.times.append(t)
+
+    def raw_lines(self, positions: list[int]) -> list[tuple[int, bytes]]:
+        """The stored lines of the events at `positions` (ascending), read with one handle."""
+        found = []
+        with self.path.open("rb") as handle:
+            for position in positions:
+                handle.seek(self.offsets[position])
+                found.append((position, handle.readline().rstrip(b"\n")))
+        return found
 
     def read(self, start: int, stop: int) -> list[tuple[int, Event]]:
         """Events [start, stop) with their positions; broken lines are skipped and noted."""
@@ -130,23 +137,6 @@ class SessionIndex:
                 if note not in self.problems:
                     self.problems.append(note)
         return events
-
-
-def _kind_and_time(head: bytes) -> tuple[str | None, float]:
-    if not head.startswith(_PREFIX):
-        return None, 0.0
-    quote = head.find(b'"', len(_PREFIX))
-    kind = head[len(_PREFIX) : quote].decode("ascii", errors="replace")
-    t_at = head.find(b'"t":', quote)
-    if t_at < 0:
-        return None, 0.0
-    t_end = t_at + 4
-    while t_end < len(head) and head[t_end] not in b",}":
-        t_end += 1
-    try:
-        return kind, float(head[t_at + 4 : t_end])
-    except ValueError:
-        return None, 0.0
 
 
 def _first_line(exc: Exception) -> str:

@@ -32,20 +32,22 @@ SKELETON_KINDS = frozenset(
 CHART_GROUPS = ("base", "own", "tool_results", "summaries")
 
 
-def chart_group(source: str) -> str:
-    if source.startswith(SUMMARY_PREFIX):
-        return "summaries"
-    if source in ("base", "task"):
-        return "base"
-    return source if source in CHART_GROUPS else "base"
-
-
 @dataclass(frozen=True)
 class ChartRow:
     position: int
     turn: int
     cache_read: int
     groups: dict[str, int]
+    attribution: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Reread:
+    """How much one executor summary has been re-read by the lead up to a point."""
+
+    tokens: int
+    turns: int
+    usd: float
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,10 @@ class DelegationView:
     number: int
     lead_turn: int
     instruction: str
+    summary_position: int | None
     summary_tokens: int | None
     truncated: bool
     executor_turns: int | None
-    reread_tokens: int
-    reread_usd: float
-    reread_turns: int
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,6 @@ class Timeline:
     _turn_pos: list[int] = field(default_factory=list)
     _chart: list[ChartRow] = field(default_factory=list)
     _chart_pos: list[int] = field(default_factory=list)
-    # Cumulative (tokens, turns) each executor summary has been re-read, after each chart row.
-    _summary_reads: list[dict[str, tuple[int, int]]] = field(default_factory=list)
     _delegations: list[tuple[int, Delegation]] = field(default_factory=list)
     _delegation_pos: list[int] = field(default_factory=list)
     _summaries: dict[int, tuple[int, ExecutorSummary]] = field(default_factory=dict)
@@ -110,6 +108,7 @@ class Timeline:
     _judge: tuple[int, JudgeVerdict] | None = None
     _end: tuple[int, TrialEnded] | None = None
     _errors: list[tuple[int, TrialError]] = field(default_factory=list)
+    _skeleton: list[int] = field(default_factory=list)
 
     @property
     def lead_role(self) -> str:
@@ -119,8 +118,14 @@ class Timeline:
         """(position, turn) of every lead-role turn start, in order."""
         return list(self._turns)
 
+    def skeleton_positions(self) -> list[int]:
+        """Positions of every event this timeline holds (what an index cache must keep)."""
+        return list(self._skeleton)
+
     def add(self, position: int, event: Event) -> None:
         self.length = max(self.length, position + 1)
+        if event.kind in SKELETON_KINDS:
+            self._skeleton.append(position)
         if isinstance(event, TurnUsage):
             self._usage.setdefault(event.role, []).append((position, event))
             self._usage_pos.setdefault(event.role, []).append(position)
@@ -145,17 +150,18 @@ class Timeline:
             self._errors.append((position, event))
 
     def _add_chart_row(self, position: int, event: TurnUsage) -> None:
-        groups: dict[str, int] = {}
-        for source, tokens in event.attribution.items():
-            groups[chart_group(source)] = groups.get(chart_group(source), 0) + tokens
-        self._chart.append(ChartRow(position, event.turn, event.usage["cache_read"], groups))
+        # Every key that is not a named source is an executor summary: one pass over the
+        # few named keys instead of one call per summary, which matters on long trials.
+        a = event.attribution
+        named = {
+            "base": a.get("base", 0) + a.get("task", 0),
+            "own": a.get("own", 0),
+            "tool_results": a.get("tool_results", 0),
+        }
+        named["summaries"] = sum(a.values()) - sum(named.values())
+        groups = {k: v for k, v in named.items() if v}
+        self._chart.append(ChartRow(position, event.turn, event.usage["cache_read"], groups, a))
         self._chart_pos.append(position)
-        reads = dict(self._summary_reads[-1]) if self._summary_reads else {}
-        for source, tokens in event.attribution.items():
-            if source.startswith(SUMMARY_PREFIX):
-                seen_tokens, seen_turns = reads.get(source, (0, 0))
-                reads[source] = (seen_tokens + tokens, seen_turns + 1)
-        self._summary_reads.append(reads)
 
     def _stamp(self, position: int, t: float) -> None:
         self._times.append(t)
@@ -171,7 +177,6 @@ class Timeline:
                 roles[role] = self._counters(role, self._usage[role][n - 1][1], n)
         n_chart = bisect_left(self._chart_pos, p)
         chart = self._chart[:n_chart]
-        reads = self._summary_reads[n_chart - 1] if n_chart else {}
         n_turns = bisect_left(self._turn_pos, p)
         return Snapshot(
             position=p,
@@ -181,7 +186,7 @@ class Timeline:
             roles=roles,
             total_cost_usd=sum(c.cost_usd for c in roles.values()),
             chart=chart,
-            delegations=self._delegation_views(p, reads),
+            delegations=self._delegation_views(p),
             judge=self._judge[1] if self._judge and self._judge[0] < p else None,
             end=self._end[1] if self._end and self._end[0] < p else None,
             errors=[e.message for pos, e in self._errors if pos < p],
@@ -193,28 +198,40 @@ class Timeline:
             role, last.model, usage, last.role_cache_read_usd, last.role_cost_usd, turns
         )
 
-    def _delegation_views(self, p: int, reads: dict[str, tuple[int, int]]) -> list[DelegationView]:
-        price = self._lead_cache_read_price()
+    def _delegation_views(self, p: int) -> list[DelegationView]:
         views = []
         for _, delegation in self._delegations[: bisect_left(self._delegation_pos, p)]:
             summary = self._summaries.get(delegation.delegation)
-            seen = summary is not None and summary[0] < p
-            key = f"{SUMMARY_PREFIX}{delegation.delegation}"
-            tokens, turns = reads.get(key, (0, 0))
+            seen = summary if summary is not None and summary[0] < p else None
             views.append(
                 DelegationView(
                     number=delegation.delegation,
                     lead_turn=delegation.turn,
                     instruction=delegation.instruction,
-                    summary_tokens=summary[1].tokens if seen and summary else None,
-                    truncated=bool(seen and summary and summary[1].truncated),
-                    executor_turns=summary[1].executor_turns if seen and summary else None,
-                    reread_tokens=tokens,
-                    reread_usd=tokens * price / 1_000_000,
-                    reread_turns=turns,
+                    summary_position=seen[0] if seen else None,
+                    summary_tokens=seen[1].tokens if seen else None,
+                    truncated=bool(seen and seen[1].truncated),
+                    executor_turns=seen[1].executor_turns if seen else None,
                 )
             )
         return views
+
+    def reread(self, delegation: int, position: int | None = None) -> Reread:
+        """Tokens of summary `delegation` the lead re-read from cache before `position`,
+        on how many turns, and what that cost at the session's rate card."""
+        p = self.length if position is None else position
+        summary = self._summaries.get(delegation)
+        if summary is None:
+            return Reread(0, 0, 0.0)
+        key = f"{SUMMARY_PREFIX}{delegation}"
+        first, last = bisect_left(self._chart_pos, summary[0]), bisect_left(self._chart_pos, p)
+        tokens = turns = 0
+        for row in self._chart[first:last]:
+            read = row.attribution.get(key, 0)
+            if read:
+                tokens += read
+                turns += 1
+        return Reread(tokens, turns, tokens * self._lead_cache_read_price() / 1_000_000)
 
     def _lead_cache_read_price(self) -> float:
         models = self.header.get("models", {})

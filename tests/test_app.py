@@ -23,7 +23,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 def counters_text(app: FepApp) -> str:
-    return str(app.screen.query_one(CountersBar).render())
+    return app.screen.query_one(CountersBar).text.plain
 
 
 class Notes:

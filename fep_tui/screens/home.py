@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from sessions import SessionSummary, list_sessions
+from sessions.index_cache import cache_path
 
 COLUMNS = ("started", "arm", "task", "status", "ok", "turns", "cost $", "source")
 _SORT_KEYS = {
@@ -147,6 +148,7 @@ class HomeScreen(Screen[None]):
             if yes:
                 try:
                     Path(path).unlink()
+                    cache_path(Path(path)).unlink(missing_ok=True)
                 except OSError as exc:
                     self.notify(
                         f"could not delete {Path(path).name}: {exc.strerror}", severity="error"

@@ -30,8 +30,8 @@ from fep_tui.widgets.transcript import TurnLog
 from sessions.panes import PaneFold
 
 FRAME_S = 1 / 20
-WINDOW_TURNS = 4
-WINDOW_EVENTS = 5000
+WINDOW_TURNS = 3
+WINDOW_EVENTS = 1200
 
 
 class TrialScreen(Screen[None]):
@@ -136,7 +136,10 @@ class TrialScreen(Screen[None]):
                 snapshot = replace(snapshot, t=running_for)
         self.query_one(CountersBar).show(snapshot, self.source.header)
         self.query_one(ReadChart).show(snapshot.chart)
-        self.query_one(DelegationsPane).show(snapshot.delegations)
+        position = self.applied
+        self.query_one(DelegationsPane).show(
+            snapshot.delegations, lambda number: self.source.timeline.reread(number, position)
+        )
         self.query_one(TurnLog).show(self.fold.turns)
         self.query_one(ToolTree).show(self.fold.tools)
         bar = self.query_one(ReplayBar)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
+from fep_tui.widgets.text_panel import TextPanel
 from sessions.timeline import Snapshot
 
 _ROLE = {"orchestrator": "orch", "executor": "exec", "solo": "solo", "advisor": "advr"}
@@ -16,7 +16,7 @@ def source_label(header: dict[str, Any]) -> str:
     return "SIMULATED" if header.get("simulated", True) else "LIVE"
 
 
-class CountersBar(Static):
+class CountersBar(TextPanel):
     """Renders one Snapshot; updated from the screen's tick, never per event."""
 
     DEFAULT_CSS = """
@@ -24,7 +24,7 @@ class CountersBar(Static):
     """
 
     def show(self, snapshot: Snapshot, header: dict[str, Any]) -> None:
-        self.update(render_counters(snapshot, header))
+        self.set_text(render_counters(snapshot, header))
 
 
 def render_counters(snapshot: Snapshot, header: dict[str, Any]) -> Text:

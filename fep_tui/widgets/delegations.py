@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from sessions.timeline import DelegationView
+from fep_tui.widgets.text_panel import TextPanel
+from sessions.timeline import DelegationView, Reread
+
+RereadLookup = Callable[[int], Reread]
 
 
 def delegation_line(view: DelegationView) -> str:
@@ -19,7 +24,7 @@ def delegation_line(view: DelegationView) -> str:
     return f"#{view.number} t{view.lead_turn} ← {back} {first[:26]}"
 
 
-def delegation_detail(view: DelegationView) -> str:
+def delegation_detail(view: DelegationView, reread: Reread) -> str:
     back = (
         "waiting for the executor"
         if view.summary_tokens is None
@@ -28,8 +33,8 @@ def delegation_detail(view: DelegationView) -> str:
     )
     return (
         f"#{view.number}: {back}\n"
-        f"re-read so far: {view.reread_tokens:,} tokens on {view.reread_turns} later turns "
-        f"= ${view.reread_usd:.4f}\n{view.instruction.strip()}"
+        f"re-read so far: {reread.tokens:,} tokens on {reread.turns} later turns "
+        f"= ${reread.usd:.4f}\n{view.instruction.strip()}"
     )
 
 
@@ -42,12 +47,16 @@ class DelegationsPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._views: list[DelegationView] = []
+        self._reread: RereadLookup | None = None
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="delegation-list")
-        yield Static("no delegations yet", id="delegation-detail")
+        yield TextPanel("no delegations yet", id="delegation-detail")
 
-    def show(self, views: list[DelegationView]) -> None:
+    def show(self, views: list[DelegationView], reread: RereadLookup) -> None:
+        """`reread(number)` gives a delegation's re-read cost so far; asked only for the
+        highlighted one, since a long trial has hundreds of delegations."""
+        self._reread = reread
         options = self.query_one(OptionList)
         if [delegation_line(v) for v in views] != [delegation_line(v) for v in self._views]:
             highlighted = options.highlighted
@@ -66,9 +75,10 @@ class DelegationsPane(Vertical):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        detail = self.query_one("#delegation-detail", Static)
+        detail = self.query_one("#delegation-detail", TextPanel)
         index = self.query_one(OptionList).highlighted
-        if index is None or index >= len(self._views):
-            detail.update("no delegations yet" if not self._views else "")
+        if index is None or index >= len(self._views) or self._reread is None:
+            detail.set_text("no delegations yet" if not self._views else "")
             return
-        detail.update(delegation_detail(self._views[index]))
+        view = self._views[index]
+        detail.set_text(delegation_detail(view, self._reread(view.number)))

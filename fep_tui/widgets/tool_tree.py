@@ -1,16 +1,22 @@
-"""Tool calls and their results as a tree: one collapsed node per call, the result inside."""
+"""Tool calls and their results as a tree: one collapsed node per call, the result inside.
+
+Result lines are added when a node is first expanded, so a seek that shows hundreds of
+calls adds hundreds of nodes, not tens of thousands of lines.
+"""
 
 from __future__ import annotations
 
 import json
 
 from rich.text import Text
+from textual import on
 from textual.widgets import Tree
 from textual.widgets._tree import TreeNode
 
 from sessions.panes import ToolEntry
 
 _RESULT_LINES = 40
+_MAX_CALLS = 200
 
 
 def call_label(entry: ToolEntry) -> Text:
@@ -29,6 +35,8 @@ def call_label(entry: ToolEntry) -> Text:
         label.append(" REFUSED", style="bold red")
     elif entry.is_error:
         label.append(" error", style="red")
+    elif entry.output is None:
+        label.append(" …", style="dim")
     return label
 
 
@@ -37,24 +45,42 @@ class ToolTree(Tree[str]):
         super().__init__("tool calls", id=id)
         self.show_root = False
         self._call_nodes: dict[str, TreeNode[str]] = {}
+        self._entries: dict[str, ToolEntry] = {}
+        self._answered: set[str] = set()
         self._filled: set[str] = set()
 
     def forget(self) -> None:
         self.clear()
         self._call_nodes.clear()
+        self._entries.clear()
+        self._answered.clear()
         self._filled.clear()
 
     def show(self, entries: list[ToolEntry]) -> None:
-        for entry in entries:
+        for entry in entries[-_MAX_CALLS:]:
             node = self._call_nodes.get(entry.call_id)
             if node is None:
                 node = self.root.add(call_label(entry), entry.call_id, expand=False)
                 self._call_nodes[entry.call_id] = node
-            if entry.output is not None and entry.call_id not in self._filled:
+                self._entries[entry.call_id] = entry
+            if entry.output is not None and entry.call_id not in self._answered:
                 node.set_label(call_label(entry))
-                lines = entry.output.splitlines() or ["(no output)"]
-                for line in lines[:_RESULT_LINES]:
-                    node.add_leaf(Text(line, style="red" if entry.is_error else ""))
-                if len(lines) > _RESULT_LINES:
-                    node.add_leaf(Text(f"… {len(lines) - _RESULT_LINES} more lines", style="dim"))
-                self._filled.add(entry.call_id)
+                self._answered.add(entry.call_id)
+        while len(self._call_nodes) > _MAX_CALLS:
+            oldest = next(iter(self._call_nodes))
+            self._call_nodes.pop(oldest).remove()
+            self._entries.pop(oldest, None)
+
+    @on(Tree.NodeExpanded)
+    def _fill(self, event: Tree.NodeExpanded[str]) -> None:
+        call_id = event.node.data
+        entry = self._entries.get(call_id) if call_id is not None else None
+        if entry is None or call_id is None or call_id in self._filled:
+            return
+        lines = (entry.output or "(no result yet)").splitlines() or ["(no output)"]
+        for line in lines[:_RESULT_LINES]:
+            event.node.add_leaf(Text(line, style="red" if entry.is_error else ""))
+        if len(lines) > _RESULT_LINES:
+            event.node.add_leaf(Text(f"… {len(lines) - _RESULT_LINES} more lines", style="dim"))
+        if entry.output is not None:
+            self._filled.add(call_id)

@@ -1,0 +1,95 @@
+"""The session index, kept beside its file (`NAME.jsonl.idx`) so a re-open skips the scan.
+
+The cache holds the offset and time arrays and the raw skeleton lines, which are re-parsed
+on load: plain data, never pickle, since session directories get shared. It is valid only
+for the exact file it was built from (size and modification time); anything else, or any
+damage, means a rebuild. Failing to write it is never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from array import array
+from pathlib import Path
+from typing import Any
+
+from engine.events import EventFormatError, event_from_dict
+from sessions.index import SessionIndex
+from sessions.timeline import Timeline
+
+CACHE_VERSION = 1
+SUFFIX = ".idx"
+
+
+def cache_path(session: Path) -> Path:
+    return session.with_name(session.name + SUFFIX)
+
+
+def open_index(path: Path) -> SessionIndex:
+    """The index of `path`, from its cache when that is current, else built and cached."""
+    cached = load(path)
+    if cached is not None:
+        return cached
+    index = SessionIndex.build(path)
+    save(index)
+    return index
+
+
+def save(index: SessionIndex) -> bool:
+    try:
+        stat = index.path.stat()
+        skeleton = index.timeline.skeleton_positions()
+        lines = [line for _, line in index.raw_lines(skeleton)]
+        meta = {
+            "version": CACHE_VERSION,
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "length": index.length,
+            "data_end": index.data_end,
+            "problems": index.problems,
+            "skeleton": len(skeleton),
+        }
+        target = cache_path(index.path)
+        temporary = target.with_name(target.name + ".tmp")
+        with temporary.open("wb") as out:
+            out.write(json.dumps(meta).encode() + b"\n")
+            index.offsets.tofile(out)
+            index.times.tofile(out)
+            array("q", skeleton).tofile(out)
+            out.write(b"\n".join(lines))
+        os.replace(temporary, target)
+        return True
+    except OSError:
+        return False
+
+
+def load(path: Path) -> SessionIndex | None:
+    target = cache_path(path)
+    try:
+        stat = path.stat()
+        with target.open("rb") as handle:
+            meta: dict[str, Any] = json.loads(handle.readline())
+            if (meta.get("version"), meta.get("size"), meta.get("mtime_ns")) != (
+                CACHE_VERSION,
+                stat.st_size,
+                stat.st_mtime_ns,
+            ):
+                return None
+            length, skeleton_count = int(meta["length"]), int(meta["skeleton"])
+            offsets, times, skeleton = array("q"), array("d"), array("q")
+            offsets.fromfile(handle, length)
+            times.fromfile(handle, length)
+            skeleton.fromfile(handle, skeleton_count)
+            lines = handle.read().split(b"\n") if skeleton_count else []
+        with path.open("rb") as session:
+            header = json.loads(session.readline())
+        timeline = Timeline(header)
+        for position, line in zip(skeleton, lines, strict=True):
+            timeline.add(position, event_from_dict(json.loads(line)))
+        timeline.length = length
+        return SessionIndex(
+            path, header, offsets, times, int(meta["data_end"]), timeline, list(meta["problems"])
+        )
+    except (OSError, ValueError, KeyError, EOFError, EventFormatError, TypeError):
+        return None
