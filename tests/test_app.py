@@ -127,6 +127,67 @@ def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) 
     asyncio.run(scenario())
 
 
+def test_seeking_back_reads_a_window_not_the_whole_file(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, TrialScreen) and screen.replay is not None
+            reads: list[tuple[int, int]] = []
+            original = screen.replay.read
+
+            def spy(start: int, stop: int) -> list[Any]:
+                reads.append((start, stop))
+                return original(start, stop)
+
+            screen.replay.read = spy  # type: ignore[method-assign]
+            await pilot.press("left_square_bracket")
+            starts = screen.replay.clock.turn_starts
+            assert reads and all(start >= starts[-4] for start, _ in reads), reads
+
+    asyncio.run(scenario())
+
+
+def test_a_trial_keeps_running_when_its_screen_is_left(tmp_path: Path) -> None:
+    config = TrialConfig(resolve_arm("A"), "tiny")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartLive(config))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
+            live = app.live_trials[0]
+            for _ in range(300):
+                if live.finished:
+                    break
+                await asyncio.sleep(0.1)
+            assert live.outcome is not None and live.outcome.success
+            await pilot.press("r")
+            table = app.screen.query_one("#sessions")
+            assert table.row_count == 1  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_command_palette_runs_the_screens_actions(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, TrialScreen) and screen.replay is not None
+            await pilot.press("home", "ctrl+p")
+            await pilot.press(*"Play/pause")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert screen.replay.clock.playing or screen.replay.clock.position > 0
+
+    asyncio.run(scenario())
+
+
 def _damaged_files(directory: Path) -> dict[str, Path]:
     lines = FIXTURE.read_text().splitlines()
     files = {

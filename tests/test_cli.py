@@ -83,6 +83,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_replay_of_a_bad_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    missing = fep("replay", str(tmp_path / "nope.jsonl"), env_dir=tmp_path)
+    assert missing.returncode == 2 and "no such session file" in missing.stderr
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("hello\n")
+    foreign = fep("replay", str(notes), env_dir=tmp_path)
+    assert foreign.returncode == 2 and "not a fep-tui session" in foreign.stderr
+    assert "Traceback" not in missing.stderr + foreign.stderr
+
+
 def test_malformed_arms_file_names_its_line(tmp_path: Path) -> None:
     arms = tmp_path / "arms.toml"
     arms.write_text('[arms.X]\nsolo = { model = "claude-opus-4-7"\n')

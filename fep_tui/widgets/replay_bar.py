@@ -12,7 +12,7 @@ class ReplayBar(TextPanel):
     """
 
     def show_replay(self, clock: ReplayClock, turn: int, turns: int, problems: int) -> None:
-        state = "▶ playing" if clock.playing else "⏸ paused"
+        state = "▶ playing" if clock.playing else "■ paused"
         issues = f" │ {problems} problem(s) in file" if problems else ""
         self.set_text(
             f"{state} {speed_label(clock.speed)} │ event {clock.position:,}/{clock.length:,} │ "

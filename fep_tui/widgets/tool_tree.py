@@ -57,9 +57,11 @@ class ToolTree(Tree[str]):
         self._filled.clear()
 
     def show(self, entries: list[ToolEntry]) -> None:
+        added = False
         for entry in entries[-_MAX_CALLS:]:
             node = self._call_nodes.get(entry.call_id)
             if node is None:
+                added = True
                 node = self.root.add(call_label(entry), entry.call_id, expand=False)
                 self._call_nodes[entry.call_id] = node
                 self._entries[entry.call_id] = entry
@@ -70,6 +72,9 @@ class ToolTree(Tree[str]):
             oldest = next(iter(self._call_nodes))
             self._call_nodes.pop(oldest).remove()
             self._entries.pop(oldest, None)
+        if added and self.cursor_line < 0:
+            # Follow the newest call until the user moves the cursor into the tree.
+            self.scroll_end(animate=False)
 
     @on(Tree.NodeExpanded)
     def _fill(self, event: Tree.NodeExpanded[str]) -> None:

@@ -1,0 +1,104 @@
+"""The replay model under the trial screen: index, index cache, timeline and clock."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.events import TurnUsage
+from sessions import load_session
+from sessions.index import SessionIndex
+from sessions.index_cache import cache_path, load, open_index
+from sessions.replay import ReplayClock
+
+FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    target = tmp_path / FIXTURE.name
+    shutil.copy(FIXTURE, target)
+    return target
+
+
+def test_index_reads_the_same_events_as_a_full_parse(copy: Path) -> None:
+    index = SessionIndex.build(copy)
+    events = load_session(copy).events
+    assert index.length == len(events)
+    assert [e for _, e in index.read(0, index.length)] == events
+    assert list(index.times) == [e.t for e in events]
+    assert [e for _, e in index.read(700, 705)] == events[700:705]
+
+
+def test_index_cache_round_trip_and_staleness(copy: Path) -> None:
+    built = open_index(copy)
+    assert cache_path(copy).exists()
+    cached = load(copy)
+    assert cached is not None
+    assert list(cached.offsets) == list(built.offsets) and list(cached.times) == list(built.times)
+    assert cached.timeline.snapshot() == built.timeline.snapshot()
+    assert cached.timeline.reread(1) == built.timeline.reread(1)
+    with copy.open("a") as handle:
+        handle.write("\n")
+    os.utime(copy, ns=(1, 1))
+    assert load(copy) is None, "a changed file makes the cache stale"
+    cache_path(copy).write_bytes(b"garbage")
+    assert load(copy) is None
+    assert open_index(copy).length == built.length, "a damaged cache is rebuilt"
+
+
+def test_timeline_counters_at_every_lead_turn_match_the_file(copy: Path) -> None:
+    index = SessionIndex.build(copy)
+    events = load_session(copy).events
+    for position in index.lead_turn_positions():
+        snap = index.timeline.snapshot(position)
+        lead = [
+            e for e in events[:position] if isinstance(e, TurnUsage) and e.role == "orchestrator"
+        ]
+        if lead:
+            expected = sum(e.usage["cache_read"] for e in lead)
+            assert snap.roles["orchestrator"].usage["cache_read"] == expected
+        assert len(snap.chart) == len(lead)
+
+
+def test_reread_of_a_delegation_sums_its_attribution_on_later_turns(copy: Path) -> None:
+    index = SessionIndex.build(copy)
+    events = load_session(copy).events
+    lead = [e for e in events if isinstance(e, TurnUsage) and e.role == "orchestrator"]
+    for number in (1, 2, 3):
+        key = f"summary:{number}"
+        reread = index.timeline.reread(number)
+        assert reread.tokens == sum(e.attribution.get(key, 0) for e in lead) > 0
+        assert reread.turns == sum(1 for e in lead if key in e.attribution)
+        assert reread.usd == pytest.approx(reread.tokens * 0.5 / 1e6)
+
+
+def test_clock_plays_by_event_time_and_speed() -> None:
+    clock = ReplayClock([0.0, 0.5, 1.0, 1.5, 10.0], [0, 3])
+    clock.playing = True
+    assert clock.tick(0.6) == 2  # events at t 0.0 and 0.5
+    clock.faster()
+    assert clock.speed == 2.0
+    assert clock.tick(0.5) == 4  # virtual time 0.5 + 1.0 = 1.5
+    assert clock.tick(0.01) == 5, "a long idle gap never stalls the replay"
+    assert clock.tick(1.0) == 5 and not clock.playing, "stops at the end"
+    for _ in range(20):
+        clock.faster()
+    assert math.isinf(clock.speed)
+    for _ in range(20):
+        clock.slower()
+    assert clock.speed == 0.5
+
+
+def test_clock_steps_and_turn_jumps() -> None:
+    clock = ReplayClock([float(i) for i in range(10)], [0, 4, 7])
+    assert clock.seek(99) == 10 and clock.seek(-5) == 0
+    assert clock.next_turn() == 1 and clock.next_turn() == 5 and clock.next_turn() == 8
+    assert clock.next_turn() == 10
+    assert clock.previous_turn() == 8 and clock.previous_turn() == 5
+    assert clock.jump_to_turn(1) == 1 and clock.jump_to_turn(99) == 8
+    assert clock.step(-3) == 5
