@@ -20,8 +20,18 @@ from pathlib import Path
 from typing import Any
 
 PROVIDERS = ("anthropic", "ollama")
+RETURN_POLICIES = ("free", "bounded")
 PUBLISHED_RETURN_CAP_CHARS = 4000
-_ROLE_KEYS = {"model", "provider", "max_turns", "max_tokens", "return_cap_chars"}
+BOUNDED_DIFF_TOKENS = 400
+_ROLE_KEYS = {
+    "model",
+    "provider",
+    "max_turns",
+    "max_tokens",
+    "return_cap_chars",
+    "return_policy",
+    "return_cap_tokens",
+}
 _ARM_KEYS = {"description", "solo", "orchestrator", "executor"}
 
 
@@ -31,9 +41,12 @@ class RoleSpec:
     provider: str
     max_turns: int = 30
     max_tokens: int = 8192
-    # Executor only: the returned summary is cut to this many characters before the
-    # orchestrator sees it (the published study's free-form return policy).
+    # Executor only. "free": the executor's own summary, cut to `return_cap_chars` (the
+    # published study). "bounded": only the files changed, the judge's one-line status and
+    # a unified diff cut to `return_cap_tokens` (the follow-up the study proposed).
     return_cap_chars: int = PUBLISHED_RETURN_CAP_CHARS
+    return_policy: str = "free"
+    return_cap_tokens: int = BOUNDED_DIFF_TOKENS
 
 
 @dataclass(frozen=True)
@@ -53,10 +66,13 @@ class ArmSpec:
             roles["executor"] = self.executor
         return roles
 
-    def with_return_cap(self, chars: int) -> ArmSpec:
+    def with_return_cap(self, cap: int) -> ArmSpec:
+        """Set the executor's return cap: characters (free) or diff tokens (bounded)."""
         if self.executor is None:
             return self
-        return replace(self, executor=replace(self.executor, return_cap_chars=chars))
+        if self.executor.return_policy == "bounded":
+            return replace(self, executor=replace(self.executor, return_cap_tokens=cap))
+        return replace(self, executor=replace(self.executor, return_cap_chars=cap))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +103,18 @@ BUILTIN_ARMS: dict[str, ArmSpec] = {
             RoleSpec(HAIKU, "anthropic", max_turns=20),
         ),
         ArmSpec("D", "Haiku 4.5 solo", RoleSpec(HAIKU, "anthropic")),
+        ArmSpec(
+            "B-bounded",
+            "Opus 4.7 orchestrates Qwen 3.5-9B; the executor returns only a bounded result",
+            RoleSpec(OPUS, "anthropic"),
+            RoleSpec(QWEN, "ollama", max_turns=20, return_policy="bounded"),
+        ),
+        ArmSpec(
+            "C-bounded",
+            "Opus 4.7 orchestrates Haiku 4.5; the executor returns only a bounded result",
+            RoleSpec(OPUS, "anthropic"),
+            RoleSpec(HAIKU, "anthropic", max_turns=20, return_policy="bounded"),
+        ),
     )
 }
 
@@ -162,14 +190,19 @@ def _role_from_table(table: Any, arm: str, where: str) -> RoleSpec:
         raise ArmFileError(f"{where}: arms.{arm} role needs a model name")
     if provider not in PROVIDERS:
         raise ArmFileError(f"{where}: arms.{arm} provider must be one of {', '.join(PROVIDERS)}")
-    numbers = {}
-    for key in ("max_turns", "max_tokens", "return_cap_chars"):
+    policy = table.get("return_policy", "free")
+    if policy not in RETURN_POLICIES:
+        raise ArmFileError(
+            f"{where}: arms.{arm} return_policy must be one of {', '.join(RETURN_POLICIES)}"
+        )
+    numbers: dict[str, int] = {}
+    for key in ("max_turns", "max_tokens", "return_cap_chars", "return_cap_tokens"):
         if key in table:
             value = table[key]
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ArmFileError(f"{where}: arms.{arm} {key} must be a positive integer")
             numbers[key] = value
-    return RoleSpec(model, provider, **numbers)
+    return RoleSpec(model, provider, return_policy=policy, **numbers)
 
 
 def _line_of(text: str, arm: str) -> int:

@@ -7,6 +7,11 @@ turn, which is where the re-read cost comes from.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from engine.bounded_return import bounded_result, snapshot_tree
 from engine.bus import EventBus
 from engine.events import Delegation, ExecutorSummary
 from engine.ledger import Ledger
@@ -38,16 +43,27 @@ def apply_return_cap(text: str, cap_chars: int) -> str:
     )
 
 
+StatusLine = Callable[[], Awaitable[str]]
+
+
 class DelegateTool:
     spec = DELEGATE_SPEC
 
     def __init__(
-        self, lead: RoleRuntime, executor: RoleRuntime, bus: EventBus, ledger: Ledger
+        self,
+        lead: RoleRuntime,
+        executor: RoleRuntime,
+        bus: EventBus,
+        ledger: Ledger,
+        workspace: Path,
+        status_line: StatusLine,
     ) -> None:
         self.lead = lead
         self.executor = executor
         self.bus = bus
         self.ledger = ledger
+        self.workspace = workspace
+        self.status_line = status_line
         self.delegations = 0
 
     async def run(self, call: ToolUseBlock) -> ToolOutcome:
@@ -58,13 +74,21 @@ class DelegateTool:
         number = self.delegations
         turn = self.lead.turns
         self.bus.emit(Delegation(self.bus.now(), turn, call.id, number, instruction))
+        spec = self.executor.spec
+        bounded = spec.return_policy == "bounded"
+        before = await asyncio.to_thread(snapshot_tree, self.workspace) if bounded else {}
         outcome = await run_agent(
             self.executor, instruction, self.bus, self.ledger, delegation=number
         )
         text = outcome.text.strip() or "(the executor returned no summary)"
         if not outcome.completed:
             text += f"\n[executor {outcome.reason}]"
-        returned = apply_return_cap(text, self.executor.spec.return_cap_chars)
+        if bounded:
+            after = await asyncio.to_thread(snapshot_tree, self.workspace)
+            status = await self.status_line()
+            returned = bounded_result(before, after, status, spec.return_cap_tokens)
+        else:
+            returned = apply_return_cap(text, spec.return_cap_chars)
         self.bus.emit(
             ExecutorSummary(
                 self.bus.now(),

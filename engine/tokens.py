@@ -42,6 +42,13 @@ def count_text(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
+def truncate_to_tokens(text: str, limit: int) -> str:
+    tokens = _encoding().encode(text, disallowed_special=())
+    if len(tokens) <= limit:
+        return text
+    return _encoding().decode(tokens[:limit])
+
+
 def wire_block_text(block: dict[str, Any]) -> str:
     """The text a wire content block (or tool definition) is counted from."""
     kind = block.get("type")

@@ -11,22 +11,20 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-import anthropic
-import ollama
-
 from engine.arms import ArmSpec, RoleSpec
-from engine.backends import AnthropicBackend, BackendError, ModelBackend, OllamaBackend
+from engine.backends import BackendError, ModelBackend
 from engine.bus import EventBus
 from engine.delegation import DelegateTool
 from engine.events import EventSink, JudgeVerdict, TrialEnded, TrialError, TrialStarted
 from engine.ledger import Ledger
 from engine.loop import AgentOutcome, RoleRuntime, run_agent
+from engine.preflight import check_ollama
 from engine.pricing import OFFICIAL, RateCard
 from engine.prompts import system_prompt
 from engine.sim import Fault, Scenario, SimulatorServer
@@ -91,10 +89,22 @@ def check_config(config: TrialConfig) -> Task:
     return task
 
 
+def ollama_host() -> str:
+    return os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+
+
+async def preflight(config: TrialConfig) -> None:
+    """Live trials only: the simulator is ours and always ready."""
+    local = sorted({s.model for s in config.arm.roles().values() if s.provider == "ollama"})
+    if config.backend == "live" and local:
+        await check_ollama(ollama_host(), local)
+
+
 async def run_trial(
     config: TrialConfig, sinks: Sequence[EventSink], trial_id: str | None = None
 ) -> TrialOutcome:
     task = check_config(config)
+    await preflight(config)
     trial_id = trial_id or new_trial_id(config.arm.name, task.id, config.seed)
     bus = EventBus(sinks)
     ledger = Ledger()
@@ -108,7 +118,7 @@ async def run_trial(
         scenario = Scenario(task.fixes, task.check_command, config.seed)
         with _endpoints(config, scenario) as (anthropic_url, ollama_host):
             bus.emit(_started(bus, trial_id, config))
-            lead = _runtimes(config, workspace, anthropic_url, ollama_host, bus, ledger)
+            lead = _runtimes(task, config, workspace, anthropic_url, ollama_host, bus, ledger)
             try:
                 return await _drive(bus, ledger, config, task, trial_id, workspace, lead)
             finally:
@@ -196,7 +206,7 @@ def _started(bus: EventBus, trial_id: str, config: TrialConfig) -> TrialStarted:
 @contextlib.contextmanager
 def _endpoints(config: TrialConfig, scenario: Scenario) -> Iterator[tuple[str | None, str]]:
     if config.backend == "live":
-        yield None, os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+        yield None, ollama_host()
         return
     with SimulatorServer(scenario, config.faults, config.sim_stream_delay_s) as sim:
         yield sim.url, sim.url
@@ -205,8 +215,17 @@ def _endpoints(config: TrialConfig, scenario: Scenario) -> Iterator[tuple[str | 
 def _backend(
     spec: RoleSpec, config: TrialConfig, anthropic_url: str | None, ollama_host: str
 ) -> ModelBackend:
+    # Imported here: see engine/backends/__init__.py on import cost.
     if spec.provider == "ollama":
+        import ollama
+
+        from engine.backends.ollama_backend import OllamaBackend
+
         return OllamaBackend(ollama.AsyncClient(host=ollama_host), ollama_host)
+    import anthropic
+
+    from engine.backends.anthropic_backend import AnthropicBackend
+
     if anthropic_url is None:
         client = anthropic.AsyncAnthropic()
     else:
@@ -214,7 +233,15 @@ def _backend(
     return AnthropicBackend(client, streaming=config.streaming)
 
 
+def _status_line(task: Task, workspace: Path) -> Callable[[], Awaitable[str]]:
+    async def status() -> str:
+        return (await asyncio.to_thread(task.judge, workspace)).one_line()
+
+    return status
+
+
 def _runtimes(
+    task: Task,
     config: TrialConfig,
     workspace: Path,
     anthropic_url: str | None,
@@ -244,7 +271,9 @@ def _runtimes(
         )
         lead.tools = {
             **lead.tools,
-            "delegate_to_executor": DelegateTool(lead, executor, bus, ledger),
+            "delegate_to_executor": DelegateTool(
+                lead, executor, bus, ledger, workspace, _status_line(task, workspace)
+            ),
         }
         lead.executor = executor
     return lead

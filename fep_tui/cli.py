@@ -20,6 +20,7 @@ from rich.table import Table
 
 from engine.arms import ArmFileError, ArmSpec, UnknownArmError, load_arms_file, resolve_arm
 from engine.events import EventSink
+from engine.preflight import PreflightError
 from engine.pricing import RATE_CARDS, UnknownRateCardError, UnpricedModelError, get_rate_card
 from engine.trial import (
     BackendMode,
@@ -27,6 +28,7 @@ from engine.trial import (
     TrialConfigError,
     check_config,
     new_trial_id,
+    preflight,
     run_trial,
 )
 from fep_tui.headless import JsonLinesPrinter, TurnPrinter
@@ -51,6 +53,7 @@ _KNOWN_ERRORS = (
     TrialConfigError,
     SessionsDirError,
     SessionFileError,
+    PreflightError,
 )
 
 
@@ -175,6 +178,7 @@ def _run(args: argparse.Namespace) -> int:
         keep_workspace=args.keep_workspace,
     )
     check_config(config)
+    asyncio.run(preflight(config))
     directory = resolve_sessions_dir(args.sessions_dir)
     if not args.headless and not args.json:
         from fep_tui.app import APP_SIM_STREAM_DELAY_S, FepApp, StartLive

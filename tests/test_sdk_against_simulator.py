@@ -74,7 +74,7 @@ def test_anthropic_streaming_usage_matches_the_bill(sim: SimulatorServer) -> Non
 
 
 def test_async_streaming_through_the_engine_backend(sim: SimulatorServer) -> None:
-    from engine.backends import AnthropicBackend
+    from engine.backends.anthropic_backend import AnthropicBackend
     from engine.messages import Message, ModelRequest, TextBlock, ToolSpec
 
     backend = AnthropicBackend(

@@ -1,7 +1,10 @@
-"""Model backends: the official Anthropic and Ollama SDK clients behind one protocol."""
+"""Model backends: the official Anthropic and Ollama SDK clients behind one protocol.
 
-from engine.backends.anthropic_backend import AnthropicBackend
+The concrete backends live in `anthropic_backend` and `ollama_backend` and are imported
+where a trial builds them: the anthropic SDK alone takes ~1.8 s to import, which every
+command (and every error message) would otherwise pay.
+"""
+
 from engine.backends.base import BackendError, ModelBackend, TextSink
-from engine.backends.ollama_backend import OllamaBackend
 
-__all__ = ["AnthropicBackend", "BackendError", "ModelBackend", "OllamaBackend", "TextSink"]
+__all__ = ["BackendError", "ModelBackend", "TextSink"]

@@ -6,6 +6,7 @@ back with `tool_name`. Tokens and durations are recorded; a local model is price
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -80,7 +81,8 @@ class OllamaBackend:
         await close()
 
 
-def build_tools(request: ModelRequest) -> list[dict[str, Any]]:
+def tool_dicts(request: ModelRequest) -> list[dict[str, Any]]:
+    """The tools as the Ollama chat API documents them."""
     return [
         {
             "type": "function",
@@ -92,6 +94,23 @@ def build_tools(request: ModelRequest) -> list[dict[str, Any]]:
         }
         for t in request.tools
     ]
+
+
+def build_tools(request: ModelRequest) -> list[ollama.Tool]:
+    """Tools in a form ollama-python sends whole.
+
+    Given dicts, the client re-validates them through its `Tool` model, which keeps only
+    type/items/description/enum of each property: nested `properties`, `minimum`,
+    `additionalProperties` vanish (API_FACTS 6.2). A `Tool` built without validation is
+    passed through untouched and serialised as given.
+    """
+    return [ollama.Tool.model_construct(**tool) for tool in tool_dicts(request)]
+
+
+# model_construct leaves `function` a plain dict; pydantic warns when serialising it.
+warnings.filterwarnings(
+    "ignore", message=r"Pydantic serializer warnings:\s+PydanticSerializationUnexpectedValue"
+)
 
 
 def build_messages(request: ModelRequest) -> list[dict[str, Any]]:

@@ -48,6 +48,10 @@ class _State:
     billed: list[BilledRequest] = field(default_factory=list)
     ollama_prefix: dict[str, tuple[int, ...]] = field(default_factory=dict)
     ollama_loaded: set[str] = field(default_factory=set)
+    # The last request bodies per API, so tests can see exactly what a client sent.
+    received: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"anthropic": [], "ollama": []}
+    )
 
 
 class SimulatorServer:
@@ -71,6 +75,10 @@ class SimulatorServer:
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def received(self, api: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._state.received[api])
 
     @property
     def billed(self) -> list[BilledRequest]:
@@ -110,6 +118,7 @@ class SimulatorServer:
     def anthropic_reply(
         self, body: dict[str, Any]
     ) -> tuple[anthropic_wire.ParsedRequest, dict[str, Any]]:
+        self._keep("anthropic", body)
         parsed = anthropic_wire.parse_request(body)
         if parsed.model not in ANTHROPIC_MODELS:
             raise _NotFound(f"model: {parsed.model}")
@@ -140,6 +149,7 @@ class SimulatorServer:
     def ollama_reply(
         self, body: dict[str, Any]
     ) -> tuple[ollama_wire.ParsedChat, dict[str, Any], ollama_wire.Metrics]:
+        self._keep("ollama", body)
         parsed = ollama_wire.parse_chat(body)
         if parsed.model not in OLLAMA_MODELS:
             raise _NotFound(f"model '{parsed.model}' not found")
@@ -176,6 +186,15 @@ class SimulatorServer:
                 )
             )
         return parsed, message, metrics
+
+    def _keep(self, api: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            kept = self._state.received[api]
+            kept.append(body)
+            del kept[:-_KEEP_BODIES]
+
+
+_KEEP_BODIES = 8
 
 
 class _NotFound(LookupError):

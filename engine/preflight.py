@@ -1,0 +1,35 @@
+"""Checks before a live trial spends anything: is Ollama up, does it have the model."""
+
+from __future__ import annotations
+
+import httpx
+
+PREFLIGHT_TIMEOUT_S = 2.0
+
+
+class PreflightError(RuntimeError):
+    """One line naming what is missing and how to fix it."""
+
+
+async def check_ollama(
+    host: str, models: list[str], timeout_s: float = PREFLIGHT_TIMEOUT_S
+) -> None:
+    # Imported here: see engine/backends/__init__.py on import cost.
+    import ollama
+
+    client = ollama.AsyncClient(host=host, timeout=timeout_s)
+    try:
+        listed = await client.list()
+    except (ConnectionError, httpx.HTTPError, ollama.ResponseError) as exc:
+        raise PreflightError(
+            f"cannot reach Ollama at {host} ({type(exc).__name__}); start it with `ollama serve` "
+            "or point OLLAMA_HOST at a running server"
+        ) from None
+    finally:
+        await client._client.aclose()
+    names = {m.model for m in listed.models if m.model}
+    for model in models:
+        if model not in names and f"{model}:latest" not in names:
+            raise PreflightError(
+                f"Ollama at {host} (OLLAMA_HOST) has no model {model!r}; run: ollama pull {model}"
+            )
