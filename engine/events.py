@@ -150,6 +150,22 @@ class TurnUsage(Event):
 
 
 @dataclass(frozen=True)
+class ApiRetry(Event):
+    """A failed API attempt: what came back, which attempt it was, and whether the SDK
+    retries it (after `retry_after_s` when the server said so)."""
+
+    kind: ClassVar[str] = "api_retry"
+    role: str
+    turn: int
+    provider: str
+    status: int
+    attempt: int
+    will_retry: bool
+    retry_after_s: float | None
+    message: str
+
+
+@dataclass(frozen=True)
 class JudgeVerdict(Event):
     kind: ClassVar[str] = "judge"
     passed: bool
@@ -190,6 +206,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Delegation,
         ExecutorSummary,
         TurnUsage,
+        ApiRetry,
         JudgeVerdict,
         TrialError,
         TrialEnded,

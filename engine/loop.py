@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from engine.arms import RoleSpec
 from engine.attribution import attribute_cache_read
-from engine.backends import ModelBackend
+from engine.backends import BackendError, ModelBackend
 from engine.backends.anthropic_format import build_request
 from engine.bus import EventBus
 from engine.events import TextDelta, ToolCall, ToolRefused, ToolResult, TurnStarted, TurnUsage
@@ -71,7 +71,12 @@ async def run_agent(
         def on_text(text: str, turn: int = turn) -> None:
             bus.emit(TextDelta(bus.now(), role, turn, text))
 
-        reply = await runtime.backend.complete(request, on_text)
+        try:
+            reply = await runtime.backend.complete(request, on_text)
+        except BackendError as exc:
+            if exc.role is None:
+                exc.role, exc.turn = role, turn
+            raise
         cost, totals = ledger.record(role, reply.usage)
         attribution = (
             attribute_cache_read(build_request(request)[1], model, reply.usage)

@@ -19,9 +19,17 @@ from typing import Literal
 
 from engine.arms import ArmSpec, RoleSpec
 from engine.backends import BackendError, ModelBackend
+from engine.backends.base import FailedAttempt
 from engine.bus import EventBus
 from engine.delegation import DelegateTool
-from engine.events import EventSink, JudgeVerdict, TrialEnded, TrialError, TrialStarted
+from engine.events import (
+    ApiRetry,
+    EventSink,
+    JudgeVerdict,
+    TrialEnded,
+    TrialError,
+    TrialStarted,
+)
 from engine.ledger import Ledger
 from engine.loop import AgentOutcome, RoleRuntime, run_agent
 from engine.preflight import check_ollama
@@ -147,7 +155,7 @@ async def _drive(
             status, reason = "max_turns", outcome.reason
     except BackendError as exc:
         status, reason = "error", str(exc)
-        bus.emit(TrialError(bus.now(), str(exc), lead.role, lead.turns, True))
+        bus.emit(TrialError(bus.now(), str(exc), exc.role or lead.role, exc.turn, True))
     except asyncio.CancelledError:
         _end(bus, ledger, "interrupted", False, "cancelled by the user")
         raise
@@ -222,15 +230,13 @@ def _backend(
         from engine.backends.ollama_backend import OllamaBackend
 
         return OllamaBackend(ollama.AsyncClient(host=ollama_host), ollama_host)
-    import anthropic
+    from engine.backends.anthropic_backend import AnthropicBackend, RetryRecorder, make_client
 
-    from engine.backends.anthropic_backend import AnthropicBackend
-
-    if anthropic_url is None:
-        client = anthropic.AsyncAnthropic()
-    else:
-        client = anthropic.AsyncAnthropic(base_url=anthropic_url, api_key=SIM_API_KEY)
-    return AnthropicBackend(client, streaming=config.streaming)
+    recorder = RetryRecorder()
+    client = make_client(anthropic_url, SIM_API_KEY if anthropic_url else None, recorder)
+    backend = AnthropicBackend(client, streaming=config.streaming)
+    backend.retries = recorder
+    return backend
 
 
 def _status_line(task: Task, workspace: Path) -> Callable[[], Awaitable[str]]:
@@ -261,6 +267,7 @@ def _runtimes(
         system_prompt(arm.lead_role),
         workspace_tools(),
     )
+    _report_retries(lead, bus)
     if arm.executor is not None:
         executor = RoleRuntime(
             "executor",
@@ -276,4 +283,28 @@ def _runtimes(
             ),
         }
         lead.executor = executor
+        _report_retries(executor, bus)
     return lead
+
+
+def _report_retries(runtime: RoleRuntime, bus: EventBus) -> None:
+    recorder = getattr(runtime.backend, "retries", None)
+    if recorder is None:
+        return
+
+    def emit(failed: FailedAttempt) -> None:
+        bus.emit(
+            ApiRetry(
+                bus.now(),
+                runtime.role,
+                runtime.turns,
+                runtime.backend.provider,
+                failed.status,
+                failed.attempt,
+                failed.will_retry,
+                failed.retry_after_s,
+                failed.message,
+            )
+        )
+
+    recorder.sink = emit

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.events import (
+    ApiRetry,
     Delegation,
     Event,
     ExecutorSummary,
@@ -64,6 +65,11 @@ class TurnPrinter:
         elif isinstance(event, ExecutorSummary):
             cut = f", cut from {event.original_chars:,} chars" if event.truncated else ""
             out(f"  [magenta]<- summary {event.delegation}[/]: {event.tokens:,} tokens{cut}")
+        elif isinstance(event, ApiRetry):
+            then = "retrying" if event.will_retry else "giving up"
+            wait = f" after {event.retry_after_s:g} s" if event.retry_after_s is not None else ""
+            where = f"{event.role} turn {event.turn}, attempt {event.attempt}"
+            out(f"  [yellow]{event.provider} {event.message}[/] on {where}: {then}{wait}")
         elif isinstance(event, TrialError):
             out(f"[red]error[/]: {event.message}")
         elif isinstance(event, JudgeVerdict):

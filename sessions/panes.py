@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.events import Event, TextDelta, ToolCall, ToolRefused, ToolResult, TurnStarted
+from engine.events import (
+    Event,
+    TextDelta,
+    ToolCall,
+    ToolRefused,
+    ToolResult,
+    TrialError,
+    TurnStarted,
+)
 
 
 @dataclass
@@ -58,6 +66,10 @@ class PaneFold:
             found = self._by_call.get(event.call_id)
             if found is not None:
                 found.output, found.is_error = event.output, event.is_error
+        elif isinstance(event, TrialError):
+            # A turn cut off by a failed stream keeps the text that arrived, marked so.
+            if event.role == self.lead_role and self.turns and self.turns[-1].turn == event.turn:
+                self.turns[-1].text += f"\n[turn aborted: {event.message}]"
         elif isinstance(event, ToolRefused):
             found = self._by_call.get(event.call_id)
             if found is not None:

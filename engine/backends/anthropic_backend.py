@@ -7,14 +7,65 @@ Usage is read from the SDK's accumulated final message, which merges `message_st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anthropic
+import httpx
+import httpx2
 
 from engine.backends.anthropic_format import build_request
-from engine.backends.base import BackendError, TextSink
+from engine.backends.base import BackendError, FailedAttempt, TextSink
 from engine.messages import ModelReply, ModelRequest, TextBlock, ToolUseBlock
 from engine.usage import Usage
+
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
+MAX_RETRIES = 2
+_RETRYABLE = {408, 409, 429}
+
+
+AttemptSink = Callable[[FailedAttempt], None]
+
+
+class RetryRecorder:
+    """An httpx response hook that reports every failed attempt the SDK sees.
+
+    The SDK retries 408/409/429/5xx itself and says which try a request is in the
+    `x-stainless-retry-count` header, so the hook knows whether another try follows.
+    """
+
+    def __init__(self, max_retries: int = MAX_RETRIES) -> None:
+        self.max_retries = max_retries
+        self.sink: AttemptSink | None = None
+
+    async def on_response(self, response: Any) -> None:
+        status = int(response.status_code)
+        if self.sink is None or not (status in _RETRYABLE or status >= 500):
+            return
+        attempt = int(response.request.headers.get("x-stainless-retry-count", "0")) + 1
+        refused = response.headers.get("x-should-retry", "").lower() == "false"
+        retry_after = response.headers.get("retry-after")
+        try:
+            wait = float(retry_after) if retry_after is not None else None
+        except ValueError:
+            wait = None
+        self.sink(
+            FailedAttempt(
+                status, attempt, attempt <= self.max_retries and not refused, wait, f"HTTP {status}"
+            )
+        )
+
+
+def make_client(
+    base_url: str | None, api_key: str | None, recorder: RetryRecorder
+) -> anthropic.AsyncAnthropic:
+    http_client = anthropic.DefaultAsyncHttpxClient(
+        event_hooks={"response": [recorder.on_response]}
+    )
+    options: dict[str, Any] = {"http_client": http_client, "max_retries": recorder.max_retries}
+    if base_url is not None:
+        options.update(base_url=base_url, api_key=api_key)
+    return anthropic.AsyncAnthropic(**options)
 
 
 class AnthropicBackend:
@@ -23,6 +74,7 @@ class AnthropicBackend:
     def __init__(self, client: anthropic.AsyncAnthropic, *, streaming: bool = True) -> None:
         self.client = client
         self.streaming = streaming
+        self.retries: RetryRecorder | None = None
 
     async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
         kwargs, _ = build_request(request)
@@ -42,6 +94,10 @@ class AnthropicBackend:
             raise BackendError(_status_line(exc)) from exc
         except anthropic.APIConnectionError as exc:
             raise BackendError(f"anthropic: cannot reach {self.client.base_url} ({exc})") from exc
+        except TRANSPORT_ERRORS as exc:
+            # A connection lost mid-stream is not wrapped by the SDK (seen with a dropped
+            # socket after the 200): the raw transport error reaches the caller.
+            raise BackendError(f"anthropic: the stream broke off: {exc}") from exc
         return reply_from_message(message)
 
     async def aclose(self) -> None:

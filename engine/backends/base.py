@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from engine.messages import ModelReply, ModelRequest
@@ -10,8 +11,26 @@ from engine.messages import ModelReply, ModelRequest
 TextSink = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class FailedAttempt:
+    """One failed API attempt, as an SDK hook saw it."""
+
+    status: int
+    attempt: int
+    will_retry: bool
+    retry_after_s: float | None
+    message: str
+
+
 class BackendError(RuntimeError):
-    """A model call that failed for good (after the SDK's own retries); one clear line."""
+    """A model call that failed for good (after the SDK's own retries); one clear line.
+
+    The agent loop fills in `role` and `turn` where the call was made, so an executor
+    failure is reported as the executor's even after it passes up through a delegation.
+    """
+
+    role: str | None = None
+    turn: int | None = None
 
 
 class ModelBackend(Protocol):

@@ -1,0 +1,300 @@
+"""Live-backend behaviour proven against the simulator: faults, retries, preflight, bounded
+returns, whole tool schemas, and secrets kept out of session files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import ollama
+import pytest
+
+from engine import TrialConfig, resolve_arm, run_trial
+from engine.arms import parse_arms_toml
+from engine.backends.ollama_backend import OllamaBackend, tool_dicts
+from engine.backends.scripted import ScriptedBackend, final_turn, tool_turn
+from engine.events import ApiRetry, ExecutorSummary, TrialEnded, TrialError, TurnUsage
+from engine.messages import Message, ModelRequest, TextBlock, ToolSpec
+from engine.pricing import PUBLISHED
+from engine.sim import FAULT_KINDS, Fault, FaultKind, Scenario, SimulatorServer
+from sessions import SessionWriter, load_session
+from tasks import get_task
+from tests.conftest import Recorder
+
+STATUS_FAULTS = {"rate_limit", "overloaded", "server_error"}
+
+
+@pytest.fixture(scope="module")
+def clean_turns() -> dict[str, int]:
+    """Turns per role of a fault-free arm C trial: a recovered trial must take the same."""
+    outcome = asyncio.run(run_trial(TrialConfig(resolve_arm("C"), "tiny"), []))
+    return {role: int(totals["turns"]) for role, totals in outcome.roles.items()}  # type: ignore[index]
+
+
+def _faulted(arm: str, fault: Fault, directory: Path) -> tuple[Recorder, Path]:
+    recorder, writer = Recorder(), SessionWriter(directory)
+    asyncio.run(
+        run_trial(TrialConfig(resolve_arm(arm), "tiny", faults=(fault,)), [writer, recorder])
+    )
+    assert writer.path is not None
+    return recorder, writer.path
+
+
+def _check_session_whole(recorder: Recorder, path: Path) -> TrialEnded:
+    session = load_session(path)
+    assert session.complete and not session.problems
+    recorded = [e for e in recorder.events if e.kind != "trial_start"]
+    assert session.events == recorded, "everything emitted is in the file, in order"
+    assert isinstance(session.end, TrialEnded)
+    return session.end
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+@pytest.mark.parametrize(("where", "attempt"), [("orchestrator", 2), ("executor", 4)])
+def test_fault_matrix_anthropic(
+    kind: FaultKind, where: str, attempt: int, tmp_path: Path, clean_turns: dict[str, int]
+) -> None:
+    """Arm C: Anthropic attempt 2 is orchestrator turn 2, attempt 4 executor turn 2."""
+    recorder, path = _faulted("C", Fault(kind, attempt, retry_after_s=0.1, delay_s=0.01), tmp_path)
+    end = _check_session_whole(recorder, path)
+    retries = [e for e in recorder.events if isinstance(e, ApiRetry)]
+    errors = [e for e in recorder.events if isinstance(e, TrialError)]
+    if kind in STATUS_FAULTS or kind == "slow_stream":
+        assert end.status == "completed" and end.success
+        assert {role: end.roles[role]["turns"] for role in end.roles} == clean_turns
+        if kind in STATUS_FAULTS:
+            assert len(retries) == 1 and retries[0].role == where and retries[0].will_retry
+            assert retries[0].turn == 2
+    else:
+        assert end.status == "error" and not end.success
+        assert (
+            len(errors) == 1
+            and errors[0].role == where
+            and errors[0].message.startswith("anthropic:")
+        )
+        assert end.reason == errors[0].message
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_fault_matrix_ollama_executor(kind: FaultKind, tmp_path: Path) -> None:
+    """Arm B: the Ollama client does not retry, so a failed executor turn ends the trial
+    with a clear error; a slow stream only slows it."""
+    recorder, path = _faulted("B", Fault(kind, 2, api="ollama", delay_s=0.01), tmp_path)
+    end = _check_session_whole(recorder, path)
+    if kind == "slow_stream":
+        assert end.success
+    else:
+        errors = [e for e in recorder.events if isinstance(e, TrialError)]
+        assert end.status == "error" and errors[0].role == "executor"
+        assert errors[0].message.startswith("ollama:")
+
+
+def test_retries_exhausted_give_a_clear_error(tmp_path: Path) -> None:
+    faults = tuple(Fault("overloaded", n) for n in (2, 3, 4))
+    recorder, writer = Recorder(), SessionWriter(tmp_path)
+    asyncio.run(run_trial(TrialConfig(resolve_arm("A"), "tiny", faults=faults), [writer, recorder]))
+    retries = [e for e in recorder.events if isinstance(e, ApiRetry)]
+    assert [(r.attempt, r.will_retry) for r in retries] == [(1, True), (2, True), (3, False)]
+    assert writer.path is not None
+    end = _check_session_whole(recorder, writer.path)
+    assert end.status == "error" and "529" in end.reason and "overloaded" in end.reason
+
+
+def test_published_mechanism_b_above_a_and_bounded_below_b() -> None:
+    reads = {}
+    for arm in ("A", "B", "B-bounded"):
+        outcome = asyncio.run(
+            run_trial(TrialConfig(resolve_arm(arm), "tiny", rate_card=PUBLISHED), [])
+        )
+        assert outcome.success
+        lead = "solo" if arm == "A" else "orchestrator"
+        reads[arm] = outcome.roles[lead]["usage"]["cache_read"]  # type: ignore[index]
+    assert reads["B"] > reads["A"] * 1.3, reads
+    assert reads["B-bounded"] < reads["B"] * 0.8, reads
+
+
+def test_bounded_return_is_files_status_and_a_capped_diff(recorder: Recorder) -> None:
+    config = TrialConfig(resolve_arm("B-bounded").with_return_cap(60), "tiny")
+    asyncio.run(run_trial(config, [recorder]))
+    summaries = [e for e in recorder.events if isinstance(e, ExecutorSummary)]
+    first = summaries[0].text
+    assert first.startswith("files changed: shopcart/money.py, shopcart/receipt.py\njudge: RED")
+    assert "-    def format(self) -> int:" in first and "[diff cut to 60 tokens" in first
+    assert "Executor report" not in first, "the executor's prose never reaches the orchestrator"
+    assert all(s.tokens < 200 for s in summaries)
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    task = get_task("tiny")
+    with SimulatorServer(Scenario(task.fixes, task.check_command, 0)) as server:
+        yield server
+
+
+def test_nested_tool_schemas_reach_ollama_whole(sim: SimulatorServer) -> None:
+    nested = {
+        "type": "object",
+        "properties": {
+            "edit": {
+                "type": "object",
+                "properties": {"line": {"type": "integer", "minimum": 1}},
+                "required": ["line"],
+                "additionalProperties": False,
+            }
+        },
+        "required": ["edit"],
+    }
+    request = ModelRequest(
+        "qwen3.5:9b",
+        "You are an executor agent.",
+        (ToolSpec("patch", "Apply an edit.", nested),),
+        (Message("user", [TextBlock("hi")]),),
+        64,
+    )
+    backend = OllamaBackend(ollama.AsyncClient(host=sim.url), sim.url)
+    asyncio.run(backend.complete(request, lambda _: None))
+    assert sim.received("ollama")[-1]["tools"] == tool_dicts(request)
+
+
+def _fep(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fep_tui.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_ollama_preflight_server_down_and_model_missing(
+    tmp_path: Path, sim: SimulatorServer
+) -> None:
+    arms = tmp_path / "arms.toml"
+    arms.write_text(
+        '[arms.Q]\nsolo = { model = "qwen3.5:9b", provider = "ollama" }\n'
+        '[arms.M]\nsolo = { model = "llama-missing:1b", provider = "ollama" }\n'
+    )
+    base = {
+        "PATH": str(Path(sys.executable).parent),
+        "HOME": str(tmp_path),
+        "FEP_SESSIONS_DIR": str(tmp_path),
+    }
+    common = ("--task", "tiny", "--backend", "live", "--headless", "--arms-file", str(arms))
+    down = _fep("run", "--arm", "Q", *common, env={**base, "OLLAMA_HOST": "http://127.0.0.1:9"})
+    assert down.returncode == 2 and "cannot reach Ollama at http://127.0.0.1:9" in down.stderr
+    assert "OLLAMA_HOST" in down.stderr and len(down.stderr.strip().splitlines()) == 1
+    missing = _fep("run", "--arm", "M", *common, env={**base, "OLLAMA_HOST": sim.url})
+    assert missing.returncode == 2 and "ollama pull llama-missing:1b" in missing.stderr
+    assert "Traceback" not in down.stderr + missing.stderr
+    assert not list(tmp_path.glob("*.jsonl")), "nothing starts before the preflight passes"
+
+
+def test_secrets_in_tool_output_never_reach_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk-ant-test-KEEPOUT-0123456789abcdef"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    from engine.bus import EventBus
+    from engine.events import TrialStarted
+    from engine.ledger import Ledger
+    from engine.loop import RoleRuntime, run_agent
+    from engine.pricing import FREE
+    from engine.tools import Bash
+
+    writer = SessionWriter(tmp_path)
+    bus = EventBus([writer])
+    header = TrialStarted(
+        0.0,
+        "secret-test",
+        "X",
+        {},
+        "tiny",
+        {"solo": "fake"},
+        {"solo": "scripted"},
+        "sim",
+        True,
+        PUBLISHED.to_dict(),
+        0,
+        "test",
+        "now",
+    )
+    bus.emit(header)
+    backend = ScriptedBackend(
+        [
+            tool_turn(
+                ("bash", {"command": "echo key=$ANTHROPIC_API_KEY; env | grep ANTHROPIC"}),
+                text=f"My key is {key}",
+            ),
+            final_turn("done"),
+        ]
+    )
+    ledger = Ledger()
+    ledger.register("solo", "fake", "scripted", FREE)
+    runtime = RoleRuntime(
+        "solo",
+        parse_arms_toml('[arms.X]\nsolo = { model = "fake" }\n')["X"].lead,
+        backend,
+        "system",
+        {"bash": Bash(tmp_path)},
+    )
+    asyncio.run(run_agent(runtime, "Print the key.", bus, ledger))
+    writer.close()
+    assert writer.path is not None
+    text = writer.path.read_text()
+    assert key in backend.requests[1].messages[-1].blocks[0].content, "the tool really printed it"  # type: ignore[union-attr]
+    assert key not in text and "[REDACTED]" in text
+
+
+def test_no_session_file_written_by_the_suite_holds_the_test_key(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Greps every session file under this run's temporary directories for the test key."""
+    root = tmp_path_factory.getbasetemp()
+    files = list(root.rglob("*.jsonl"))
+    assert files, "the suite wrote session files"
+    for path in files:
+        assert "KEEPOUT" not in path.read_text(errors="replace"), path
+
+
+@pytest.mark.parametrize("arm_name", ["A", "B", "C", "D", "B-bounded", "C-bounded"])
+def test_usage_per_role_equals_what_the_simulator_billed(
+    arm_name: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the real SDK clients, each role's usage is exactly what the simulator billed
+    for that role's model (no built-in arm uses one model in two roles)."""
+    servers: list[SimulatorServer] = []
+    original_start = SimulatorServer.start
+
+    def start(self: SimulatorServer) -> SimulatorServer:
+        servers.append(self)
+        return original_start(self)
+
+    monkeypatch.setattr(SimulatorServer, "start", start)
+    arm = resolve_arm(arm_name)
+    outcome = asyncio.run(run_trial(TrialConfig(arm, "tiny"), [recorder]))
+    assert outcome.success
+    for role, spec in arm.roles().items():
+        usage = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == role]
+        billed: dict[str, int] = {}
+        for bill in servers[0].billed:
+            if bill.model == spec.model:
+                for key, value in bill.usage.to_dict().items():
+                    billed[key] = billed.get(key, 0) + value
+        assert usage[-1].role_usage == billed, role
+
+
+def test_fault_kinds_are_all_covered() -> None:
+    assert set(FAULT_KINDS) == {
+        "rate_limit",
+        "overloaded",
+        "server_error",
+        "mid_stream_error",
+        "drop_connection",
+        "slow_stream",
+    }
+    assert json.dumps(sorted(FAULT_KINDS))
