@@ -32,7 +32,7 @@ _ROLE_KEYS = {
     "return_policy",
     "return_cap_tokens",
 }
-_ARM_KEYS = {"description", "solo", "orchestrator", "executor"}
+_ARM_KEYS = {"description", "solo", "orchestrator", "executor", "advisor"}
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,33 @@ class RoleSpec:
     return_cap_tokens: int = BOUNDED_DIFF_TOKENS
 
 
+ADVISOR_BETA = "advisor-tool-2026-03-01"
+ADVISOR_TOOL_TYPE = "advisor_20260301"
+
+
+@dataclass(frozen=True)
+class AdvisorSpec:
+    """Anthropic's advisor tool: the lead consults `model` inside its own calls."""
+
+    model: str
+    max_uses: int = 3
+
+    def tool(self) -> dict[str, Any]:
+        return {
+            "type": ADVISOR_TOOL_TYPE,
+            "name": "advisor",
+            "model": self.model,
+            "max_uses": self.max_uses,
+        }
+
+
 @dataclass(frozen=True)
 class ArmSpec:
     name: str
     description: str
     lead: RoleSpec
     executor: RoleSpec | None = None
+    advisor: AdvisorSpec | None = None
 
     @property
     def lead_role(self) -> str:
@@ -64,6 +85,8 @@ class ArmSpec:
         roles = {self.lead_role: self.lead}
         if self.executor is not None:
             roles["executor"] = self.executor
+        if self.advisor is not None:
+            roles["advisor"] = RoleSpec(self.advisor.model, "anthropic", max_turns=0)
         return roles
 
     def with_return_cap(self, cap: int) -> ArmSpec:
@@ -75,11 +98,14 @@ class ArmSpec:
         return replace(self, executor=replace(self.executor, return_cap_chars=cap))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "description": self.description,
             **{role: asdict(spec) for role, spec in self.roles().items()},
         }
+        if self.advisor is not None:
+            data["advisor"] = asdict(self.advisor)
+        return data
 
 
 OPUS = "claude-opus-4-7"
@@ -103,6 +129,12 @@ BUILTIN_ARMS: dict[str, ArmSpec] = {
             RoleSpec(HAIKU, "anthropic", max_turns=20),
         ),
         ArmSpec("D", "Haiku 4.5 solo", RoleSpec(HAIKU, "anthropic")),
+        ArmSpec(
+            "E",
+            "Haiku 4.5 drives, consulting Opus 4.7 through the advisor tool",
+            RoleSpec(HAIKU, "anthropic"),
+            advisor=AdvisorSpec(OPUS, max_uses=3),
+        ),
         ArmSpec(
             "B-bounded",
             "Opus 4.7 orchestrates Qwen 3.5-9B; the executor returns only a bounded result",
@@ -174,7 +206,17 @@ def _arm_from_table(name: str, table: dict[str, Any], where: str) -> ArmSpec:
         raise ArmFileError(f"{where}: arms.{name} needs 'executor' together with 'orchestrator'")
     lead = _role_from_table(table["solo" if has_solo else "orchestrator"], name, where)
     executor = _role_from_table(table["executor"], name, where) if has_orch else None
-    return ArmSpec(name, str(table.get("description", "")), lead, executor)
+    advisor = _advisor_from_table(table["advisor"], name, where) if "advisor" in table else None
+    return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor)
+
+
+def _advisor_from_table(table: Any, arm: str, where: str) -> AdvisorSpec:
+    if not isinstance(table, dict) or not isinstance(table.get("model"), str):
+        raise ArmFileError(f'{where}: arms.{arm} advisor needs {{ model = "...", max_uses = N }}')
+    uses = table.get("max_uses", 3)
+    if not isinstance(uses, int) or isinstance(uses, bool) or uses <= 0:
+        raise ArmFileError(f"{where}: arms.{arm} advisor max_uses must be a positive integer")
+    return AdvisorSpec(table["model"], uses)
 
 
 def _role_from_table(table: Any, arm: str, where: str) -> RoleSpec:

@@ -24,7 +24,9 @@ def attribute_cache_read(
     counts: list[tuple[str, int]] = []
     for index, (source, block) in enumerate(sourced_blocks):
         tokens = count_wire_block(block)
-        if index == 0 and "input_schema" in block:
+        if index == 0 and (
+            "input_schema" in block or str(block.get("type", "")).startswith("advisor_")
+        ):
             tokens += tool_use_overhead(model)
         counts.append((source, tokens))
     counted = sum(n for _, n in counts)

@@ -147,6 +147,8 @@ class TurnUsage(Event):
     duration_s: float
     attribution: dict[str, int] = field(default_factory=dict)
     delegation: int | None = None
+    # Provider-reported timings in seconds (Ollama: prompt_eval_s, eval_s, load_s, total_s).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.arms import RoleSpec
 from engine.attribution import attribute_cache_read
@@ -20,6 +21,9 @@ from engine.messages import (
     Block,
     Message,
     ModelRequest,
+    RawBlock,
+    ReplyBlock,
+    SideUsage,
     TextBlock,
     ToolResultBlock,
 )
@@ -36,6 +40,7 @@ class RoleRuntime:
     system: str
     tools: Mapping[str, Tool]
     turns: int = 0
+    server_tools: tuple[dict[str, Any], ...] = ()
     executor: RoleRuntime | None = None
 
 
@@ -64,7 +69,12 @@ async def run_agent(
         turn = runtime.turns
         bus.emit(TurnStarted(bus.now(), role, turn, model, delegation))
         request = ModelRequest(
-            model, runtime.system, specs, tuple(messages), runtime.spec.max_tokens
+            model,
+            runtime.system,
+            specs,
+            tuple(messages),
+            runtime.spec.max_tokens,
+            runtime.server_tools,
         )
         started = time.monotonic()
 
@@ -99,8 +109,12 @@ async def run_agent(
                 round(time.monotonic() - started, 3),
                 attribution,
                 delegation,
+                {k: round(v, 4) for k, v in reply.extra.items() if isinstance(v, float)},
             )
         )
+        for side in reply.side_usage:
+            _record_side(bus, ledger, side, turn, delegation)
+        _report_advice(bus, role, turn, reply.blocks)
         last_text = reply.text or last_text
         if not reply.blocks:
             return AgentOutcome(last_text, taken, True)
@@ -135,3 +149,49 @@ async def run_agent(
     return AgentOutcome(
         last_text, runtime.spec.max_turns, False, f"stopped at max_turns={runtime.spec.max_turns}"
     )
+
+
+def _record_side(
+    bus: EventBus, ledger: Ledger, side: SideUsage, turn: int, delegation: int | None
+) -> None:
+    """The advisor's sub-inference, billed to its own role at its own model's rates."""
+    cost, totals = ledger.record(side.role, side.usage)
+    bus.emit(
+        TurnUsage(
+            bus.now(),
+            side.role,
+            turn,
+            side.model,
+            side.usage.to_dict(),
+            totals.usage.to_dict(),
+            round(cost, 6),
+            totals.usage.cache_read,
+            round(totals.cache_read_usd, 6),
+            round(totals.cost_usd, 6),
+            round(ledger.total_cost_usd, 6),
+            0.0,
+            {},
+            delegation,
+        )
+    )
+
+
+def _report_advice(bus: EventBus, role: str, turn: int, blocks: tuple[ReplyBlock, ...]) -> None:
+    """Show each advisor consultation in the tool stream like any other tool call."""
+    for block in blocks:
+        if not isinstance(block, RawBlock):
+            continue
+        data = block.data
+        if data.get("type") == "server_tool_use":
+            bus.emit(
+                ToolCall(bus.now(), role, turn, str(data.get("id")), str(data.get("name")), {})
+            )
+        elif data.get("type") == "advisor_tool_result":
+            content = data.get("content") or {}
+            text = str(content.get("text") or content.get("error_code") or "(redacted advice)")
+            failed = content.get("type") == "advisor_tool_result_error"
+            bus.emit(
+                ToolResult(
+                    bus.now(), role, turn, str(data.get("tool_use_id")), "advisor", text, failed
+                )
+            )

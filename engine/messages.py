@@ -44,7 +44,16 @@ class ToolResultBlock:
     source: str = SOURCE_TOOLS
 
 
-Block = TextBlock | ToolUseBlock | ToolResultBlock
+@dataclass(frozen=True)
+class RawBlock:
+    """A block the engine does not interpret but must send back verbatim (the advisor
+    tool's `server_tool_use` and `advisor_tool_result`)."""
+
+    data: dict[str, Any]
+
+
+Block = TextBlock | ToolUseBlock | ToolResultBlock | RawBlock
+ReplyBlock = TextBlock | ToolUseBlock | RawBlock
 
 
 @dataclass
@@ -68,15 +77,27 @@ class ModelRequest:
     tools: tuple[ToolSpec, ...]
     messages: tuple[Message, ...]
     max_tokens: int
+    # Server-side tools sent as given (the advisor tool), ahead of the custom tools.
+    server_tools: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class SideUsage:
+    """Usage billed to another role inside the same call (the advisor's sub-inference)."""
+
+    role: str
+    model: str
+    usage: Usage
 
 
 @dataclass(frozen=True)
 class ModelReply:
-    blocks: tuple[TextBlock | ToolUseBlock, ...]
+    blocks: tuple[ReplyBlock, ...]
     stop_reason: str
     usage: Usage
     # Provider extras worth keeping (Ollama durations, request ids); never secrets.
     extra: dict[str, Any] = field(default_factory=dict)
+    side_usage: tuple[SideUsage, ...] = ()
 
     @property
     def text(self) -> str:

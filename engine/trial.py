@@ -234,7 +234,12 @@ def _backend(
 
     recorder = RetryRecorder()
     client = make_client(anthropic_url, SIM_API_KEY if anthropic_url else None, recorder)
-    backend = AnthropicBackend(client, streaming=config.streaming)
+    advisor = (
+        config.arm.advisor.model
+        if config.arm.advisor is not None and spec is config.arm.lead
+        else None
+    )
+    backend = AnthropicBackend(client, streaming=config.streaming, advisor_model=advisor)
     backend.retries = recorder
     return backend
 
@@ -266,6 +271,7 @@ def _runtimes(
         _backend(arm.lead, config, anthropic_url, ollama_host),
         system_prompt(arm.lead_role),
         workspace_tools(),
+        server_tools=(arm.advisor.tool(),) if arm.advisor is not None else (),
     )
     _report_retries(lead, bus)
     if arm.executor is not None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import ollama
 import pytest
@@ -261,7 +262,7 @@ def test_no_session_file_written_by_the_suite_holds_the_test_key(
         assert "KEEPOUT" not in path.read_text(errors="replace"), path
 
 
-@pytest.mark.parametrize("arm_name", ["A", "B", "C", "D", "B-bounded", "C-bounded"])
+@pytest.mark.parametrize("arm_name", ["A", "B", "C", "D", "E", "B-bounded", "C-bounded"])
 def test_usage_per_role_equals_what_the_simulator_billed(
     arm_name: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -298,3 +299,67 @@ def test_fault_kinds_are_all_covered() -> None:
         "slow_stream",
     }
     assert json.dumps(sorted(FAULT_KINDS))
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+def test_advisor_arm_round_trips_blocks_and_bills_the_advisor_at_its_rates(
+    streaming: bool, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    servers: list[SimulatorServer] = []
+    original_start = SimulatorServer.start
+
+    def start(self: SimulatorServer) -> SimulatorServer:
+        servers.append(self)
+        return original_start(self)
+
+    monkeypatch.setattr(SimulatorServer, "start", start)
+    outcome = asyncio.run(
+        run_trial(TrialConfig(resolve_arm("E"), "tiny", streaming=streaming), [recorder])
+    )
+    assert outcome.success
+    advisor_usage = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "advisor"]
+    assert len(advisor_usage) == 2 and all(e.model == "claude-opus-4-7" for e in advisor_usage)
+    from engine.pricing import OFFICIAL
+    from engine.usage import Usage
+
+    total = sum((Usage.from_dict(e.usage) for e in advisor_usage), Usage())
+    assert outcome.roles["advisor"]["cost_usd"] == pytest.approx(  # type: ignore[index]
+        OFFICIAL.prices["claude-opus-4-7"].cost(total), abs=1e-6
+    )
+    advice = [e for e in recorder.of("tool_result") if getattr(e, "name", "") == "advisor"]
+    assert len(advice) == 2
+    # The request after a consultation sends the advisor blocks back verbatim.
+    sent = [
+        b
+        for body in servers[0].received("anthropic")
+        for m in body["messages"]
+        for b in m["content"]
+        if isinstance(m["content"], list)
+    ]
+    kinds = {b.get("type") for b in sent}
+    assert {"server_tool_use", "advisor_tool_result"} <= kinds
+
+
+def test_advisor_tool_without_the_beta_header_is_rejected(sim: SimulatorServer) -> None:
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+    advisor = resolve_arm("E").advisor
+    assert advisor is not None
+    tool: Any = advisor.tool()
+    with pytest.raises(anthropic.BadRequestError, match="anthropic-beta"):
+        client.messages.create(
+            model="claude-haiku-4-5",
+            max_tokens=100,
+            tools=[tool],
+            messages=[{"role": "user", "content": "hi"}],
+        )
+
+
+def test_ollama_executor_tokens_and_durations_are_recorded_at_zero_cost(recorder: Recorder) -> None:
+    asyncio.run(run_trial(TrialConfig(resolve_arm("B"), "tiny"), [recorder]))
+    executor = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "executor"]
+    assert executor and all(e.cost_usd == 0 for e in executor)
+    assert all(e.usage["input_tokens"] > 0 and e.usage["output_tokens"] > 0 for e in executor)
+    assert all(e.timings["eval_s"] > 0 and e.timings["prompt_eval_s"] > 0 for e in executor)
+    assert executor[0].timings["load_s"] > 0 and executor[1].timings.get("load_s", 0) == 0

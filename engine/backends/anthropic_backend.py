@@ -8,15 +8,25 @@ Usage is read from the SDK's accumulated final message, which merges `message_st
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import anthropic
 import httpx
 import httpx2
 
+from engine.arms import ADVISOR_BETA
 from engine.backends.anthropic_format import build_request
 from engine.backends.base import BackendError, FailedAttempt, TextSink
-from engine.messages import ModelReply, ModelRequest, TextBlock, ToolUseBlock
+from engine.messages import (
+    ModelReply,
+    ModelRequest,
+    RawBlock,
+    ReplyBlock,
+    SideUsage,
+    TextBlock,
+    ToolUseBlock,
+)
 from engine.usage import Usage
 
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
@@ -71,22 +81,34 @@ def make_client(
 class AnthropicBackend:
     provider = "anthropic"
 
-    def __init__(self, client: anthropic.AsyncAnthropic, *, streaming: bool = True) -> None:
+    def __init__(
+        self,
+        client: anthropic.AsyncAnthropic,
+        *,
+        streaming: bool = True,
+        advisor_model: str | None = None,
+    ) -> None:
         self.client = client
         self.streaming = streaming
         self.retries: RetryRecorder | None = None
+        # With an advisor the call goes through the beta API with the advisor header.
+        self.advisor_model = advisor_model
 
     async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
         kwargs, _ = build_request(request)
+        messages: Any = self.client.messages
+        if self.advisor_model is not None:
+            messages = self.client.beta.messages
+            kwargs["betas"] = [ADVISOR_BETA]
         try:
             if self.streaming:
-                async with self.client.messages.stream(**kwargs) as stream:
+                async with messages.stream(**kwargs) as stream:
                     async for event in stream:
                         if event.type == "text":
                             on_text(event.text)
                     message = await stream.get_final_message()
             else:
-                message = await self.client.messages.create(**kwargs)
+                message = await messages.create(**kwargs)
                 for block in message.content:
                     if block.type == "text":
                         on_text(block.text)
@@ -98,25 +120,63 @@ class AnthropicBackend:
             # A connection lost mid-stream is not wrapped by the SDK (seen with a dropped
             # socket after the 200): the raw transport error reaches the caller.
             raise BackendError(f"anthropic: the stream broke off: {exc}") from exc
-        return reply_from_message(message)
+        return reply_from_message(message, self.advisor_model)
 
     async def aclose(self) -> None:
         await self.client.close()
 
 
-def reply_from_message(message: Any) -> ModelReply:
-    blocks: list[TextBlock | ToolUseBlock] = []
+def reply_from_message(message: Any, advisor_model: str | None = None) -> ModelReply:
+    blocks: list[ReplyBlock] = []
     for block in message.content:
         if block.type == "text":
             blocks.append(TextBlock(block.text))
         elif block.type == "tool_use":
             blocks.append(ToolUseBlock(block.id, block.name, dict(block.input)))
+        else:
+            # server_tool_use / advisor_tool_result: must go back exactly as they came.
+            blocks.append(RawBlock(block.model_dump(mode="json", exclude_none=True)))
+    usage: Usage = usage_from_sdk(message.usage)
+    side: tuple[SideUsage, ...] = ()
+    iterations = getattr(message.usage, "iterations", None)
+    if iterations:
+        usage, side = split_iterations(iterations, usage, advisor_model)
     return ModelReply(
         tuple(blocks),
         str(message.stop_reason),
-        usage_from_sdk(message.usage),
+        usage,
         {"request_id": str(message.id)},
+        side,
     )
+
+
+def split_iterations(
+    iterations: Any, top_level: Usage, advisor_model: str | None
+) -> tuple[Usage, tuple[SideUsage, ...]]:
+    """Executor and advisor usage summed from `usage.iterations` ourselves: the documented
+    meaning of the top-level fields changed in 2026 (API_FACTS section 4)."""
+    executor, advisor = Usage(), Usage()
+    model = advisor_model or "advisor"
+    for item in iterations:
+        part = Usage(
+            input_tokens=int(getattr(item, "input_tokens", 0) or 0),
+            output_tokens=int(getattr(item, "output_tokens", 0) or 0),
+            cache_write_5m=int(getattr(item, "cache_creation_input_tokens", 0) or 0),
+            cache_read=int(getattr(item, "cache_read_input_tokens", 0) or 0),
+        )
+        if getattr(item, "type", "") == "advisor_message":
+            advisor = advisor + part
+            model = str(getattr(item, "model", None) or model)
+        else:
+            executor = executor + part
+    if top_level.cache_write_1h:
+        # Only the top level carries the TTL split; move that much to the 1h bucket.
+        moved = min(top_level.cache_write_1h, executor.cache_write_5m)
+        executor = replace(
+            executor, cache_write_5m=executor.cache_write_5m - moved, cache_write_1h=moved
+        )
+    side = (SideUsage("advisor", model, advisor),) if advisor != Usage() else ()
+    return executor, side
 
 
 def usage_from_sdk(usage: Any) -> Usage:

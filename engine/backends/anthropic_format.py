@@ -13,6 +13,7 @@ from engine.messages import (
     SOURCE_BASE,
     Message,
     ModelRequest,
+    RawBlock,
     TextBlock,
     ToolResultBlock,
     ToolUseBlock,
@@ -30,6 +31,8 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[SourcedBl
     ]
     if tools:
         tools[-1]["cache_control"] = EPHEMERAL
+    # Server tools first, so the last custom tool keeps the breakpoint as published.
+    tools = [dict(t) for t in request.server_tools] + tools
     system = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
     last_user = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=-1)
     messages = []
@@ -53,11 +56,13 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[SourcedBl
     return kwargs, flat
 
 
-def _source(message: Message, block: TextBlock | ToolUseBlock | ToolResultBlock) -> str:
+def _source(message: Message, block: TextBlock | ToolUseBlock | ToolResultBlock | RawBlock) -> str:
     return block.source if isinstance(block, ToolResultBlock) else message.source
 
 
-def _block(block: TextBlock | ToolUseBlock | ToolResultBlock) -> dict[str, Any]:
+def _block(block: TextBlock | ToolUseBlock | ToolResultBlock | RawBlock) -> dict[str, Any]:
+    if isinstance(block, RawBlock):
+        return dict(block.data)
     if isinstance(block, TextBlock):
         return {"type": "text", "text": block.text}
     if isinstance(block, ToolUseBlock):

@@ -38,6 +38,8 @@ class Transcript:
     first_user_text: str
     assistant_turns: int
     tool_results: tuple[ToolResultView, ...]
+    # Set when the request offers Anthropic's advisor tool (its model).
+    advisor_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class PlannedCall:
 class PlannedTurn:
     text: str
     calls: tuple[PlannedCall, ...] = ()
+    # Non-empty: the turn consults the advisor first, and this is what it answers.
+    advice: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,27 @@ def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> P
     else:
         plan = _solo_plan(scenario, profile, rng)
     if transcript.assistant_turns < len(plan):
-        return plan[transcript.assistant_turns]
+        turn = plan[transcript.assistant_turns]
+        # With an advisor on offer, the lead asks before starting and before the last check.
+        if transcript.advisor_model and transcript.assistant_turns in (0, len(plan) - 1):
+            turn = PlannedTurn(turn.text, turn.calls, _advice(scenario, transcript.assistant_turns))
+        return turn
     return PlannedTurn(_final_text(transcript, profile, scenario))
+
+
+def _advice(scenario: Scenario, turn_index: int) -> str:
+    if turn_index > 0:
+        return (
+            "Before you finish: re-run all three checks together, confirm no test file changed, "
+            "and make sure no suppression comments were added anywhere."
+        )
+    steps = "\n".join(f"{n}. {f.path}: {f.description}." for n, f in enumerate(scenario.fixes, 1))
+    return (
+        "Run the checks first and work from their output, not from guesses. Fix in this order, "
+        "one small edit each, viewing every file before you edit it:\n"
+        f"{steps}\nAnnotation errors first: they hide the real logic bugs. Re-run the checks "
+        "after each file, and do not touch the tests."
+    )
 
 
 def role_of(system: str, tool_names: Sequence[str]) -> Role:

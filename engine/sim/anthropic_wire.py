@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from engine.arms import ADVISOR_TOOL_TYPE
 from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
 from engine.sim.cache import PromptBlock, content_hash
 from engine.tokens import count_text, count_wire_block, tool_use_overhead
@@ -74,6 +75,7 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
                     text = "".join(str(p.get("text", "")) for p in text)
                 name = tool_names.get(str(part.get("tool_use_id")), "unknown")
                 results.append(ToolResultView(name, str(text), bool(part.get("is_error"))))
+    advisor = next((t for t in tools if t.get("type") == ADVISOR_TOOL_TYPE), None)
     top_level = body.get("cache_control")
     automatic_ttl = str(top_level.get("ttl", "5m")) if isinstance(top_level, dict) else None
     system_text = "".join(str(b.get("text", "")) for b in system_blocks)
@@ -89,6 +91,7 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
         first_user_text=first_text,
         assistant_turns=assistant_turns,
         tool_results=tuple(results),
+        advisor_model=str(advisor["model"]) if advisor else None,
     )
     return ParsedRequest(
         model, bool(body.get("stream")), max_tokens, tuple(blocks), automatic_ttl, transcript
@@ -102,9 +105,22 @@ def _block(block: dict[str, Any], tokens: int) -> PromptBlock:
 
 
 def content_blocks(turn: PlannedTurn, id_prefix: str) -> list[dict[str, Any]]:
+    """The reply's blocks. With advice: text, the advisor call and its result, then the
+    rest; `advice_split` says where the first executor iteration ends."""
     blocks: list[dict[str, Any]] = []
     if turn.text:
         blocks.append({"type": "text", "text": turn.text})
+    if turn.advice:
+        server_id = f"srvtoolu_{id_prefix.removeprefix('toolu_')}"
+        blocks.append({"type": "server_tool_use", "id": server_id, "name": "advisor", "input": {}})
+        blocks.append(
+            {
+                "type": "advisor_tool_result",
+                "tool_use_id": server_id,
+                "content": {"type": "advisor_result", "text": turn.advice},
+            }
+        )
+        blocks.append({"type": "text", "text": "Following the advisor's plan."})
     for n, call in enumerate(turn.calls):
         blocks.append(
             {"type": "tool_use", "id": f"{id_prefix}_{n}", "name": call.name, "input": call.input}
@@ -113,7 +129,18 @@ def content_blocks(turn: PlannedTurn, id_prefix: str) -> list[dict[str, Any]]:
 
 
 def output_tokens(blocks: list[dict[str, Any]]) -> int:
-    return max(1, sum(count_wire_block(b) for b in blocks))
+    return max(1, sum(count_wire_block(b) for b in blocks if b["type"] != "advisor_tool_result"))
+
+
+def advice_split(blocks: list[dict[str, Any]]) -> tuple[int, int, int] | None:
+    """Output tokens of (executor before the advisor call, advisor, executor after)."""
+    at = next((i for i, b in enumerate(blocks) if b["type"] == "advisor_tool_result"), None)
+    if at is None:
+        return None
+    before = sum(count_wire_block(b) for b in blocks[:at])
+    advice = count_text(str(blocks[at]["content"].get("text", "")))
+    after = sum(count_wire_block(b) for b in blocks[at + 1 :])
+    return before, advice, after
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
@@ -131,9 +158,16 @@ def usage_json(usage: Usage) -> dict[str, Any]:
 
 
 def message_json(
-    message_id: str, model: str, blocks: list[dict[str, Any]], usage: Usage
+    message_id: str,
+    model: str,
+    blocks: list[dict[str, Any]],
+    usage: Usage,
+    iterations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     has_tools = any(b["type"] == "tool_use" for b in blocks)
+    usage_body = usage_json(usage)
+    if iterations is not None:
+        usage_body["iterations"] = iterations
     return {
         "id": message_id,
         "type": "message",
@@ -142,7 +176,7 @@ def message_json(
         "content": blocks,
         "stop_reason": "tool_use" if has_tools else "end_turn",
         "stop_sequence": None,
-        "usage": usage_json(usage),
+        "usage": usage_body,
     }
 
 
@@ -159,7 +193,10 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "message": {**message, "content": [], "stop_reason": None, "usage": start_usage},
     }
     for index, block in enumerate(message["content"]):
-        if block["type"] == "text":
+        if block["type"] in ("server_tool_use", "advisor_tool_result"):
+            # The advisor call streams no deltas; its result arrives whole (API_FACTS 4).
+            yield {"type": "content_block_start", "index": index, "content_block": block}
+        elif block["type"] == "text":
             yield {
                 "type": "content_block_start",
                 "index": index,
@@ -197,6 +234,8 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "output_tokens",
         )
     }
+    if "iterations" in usage:
+        cumulative["iterations"] = usage["iterations"]
     yield {
         "type": "message_delta",
         "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},

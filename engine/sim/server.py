@@ -14,10 +14,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from engine.arms import ADVISOR_BETA
 from engine.sim import anthropic_wire, ollama_wire
 from engine.sim.agents import Scenario, next_turn
 from engine.sim.cache import CacheRuleError, PromptCache
@@ -116,12 +117,16 @@ class SimulatorServer:
         return None
 
     def anthropic_reply(
-        self, body: dict[str, Any]
+        self, body: dict[str, Any], betas: frozenset[str] = frozenset()
     ) -> tuple[anthropic_wire.ParsedRequest, dict[str, Any]]:
         self._keep("anthropic", body)
         parsed = anthropic_wire.parse_request(body)
         if parsed.model not in ANTHROPIC_MODELS:
             raise _NotFound(f"model: {parsed.model}")
+        if parsed.transcript.advisor_model and ADVISOR_BETA not in betas:
+            raise anthropic_wire.WireError(
+                f"the advisor tool needs the anthropic-beta header {ADVISOR_BETA}"
+            )
         profile = profile_for(parsed.model)
         turn = next_turn(parsed.transcript, profile, self._state.scenario)
         with self._lock:
@@ -137,13 +142,22 @@ class SimulatorServer:
                 input_side.cache_write_1h,
                 input_side.cache_read,
             )
+            iterations, advisor_usage = None, None
+            split = anthropic_wire.advice_split(blocks)
+            if split is not None and parsed.transcript.advisor_model:
+                usage, advisor_usage, iterations = _advised(parsed, input_side, split)
             self._state.clock_s += (
                 _FIRST_TOKEN_S
                 + (usage.input_tokens + usage.cache_write) / profile.prefill_tokens_per_s
                 + out / profile.output_tokens_per_s
             )
             self._state.billed.append(BilledRequest("anthropic", parsed.model, usage))
-        message = anthropic_wire.message_json(f"msg_sim{serial:04d}", parsed.model, blocks, usage)
+            if advisor_usage is not None and parsed.transcript.advisor_model:
+                advisor = parsed.transcript.advisor_model
+                self._state.billed.append(BilledRequest("anthropic", advisor, advisor_usage))
+        message = anthropic_wire.message_json(
+            f"msg_sim{serial:04d}", parsed.model, blocks, usage, iterations
+        )
         return parsed, message
 
     def ollama_reply(
@@ -195,6 +209,44 @@ class SimulatorServer:
 
 
 _KEEP_BODIES = 8
+
+
+def _advised(
+    parsed: anthropic_wire.ParsedRequest, input_side: Usage, split: tuple[int, int, int]
+) -> tuple[Usage, Usage, list[dict[str, Any]]]:
+    """Bill a reply that consulted the advisor as its three iterations.
+
+    The executor's first pass is billed like any request; the advisor reads the whole
+    transcript so far, uncached (advisor caching is off by default); the executor's second
+    pass re-reads the prefix the first one cached and processes the new tail.
+    """
+    before, advice, after = split
+    prompt = sum(b.tokens for b in parsed.blocks)
+    first = replace(input_side, output_tokens=before)
+    advisor = Usage(input_tokens=prompt + before, output_tokens=advice)
+    second = Usage(
+        input_tokens=input_side.input_tokens + before + advice,
+        output_tokens=after,
+        cache_read=input_side.cache_read + input_side.cache_write,
+    )
+
+    def iteration(kind: str, usage: Usage, **extra: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            **extra,
+            "input_tokens": usage.input_tokens,
+            "cache_read_input_tokens": usage.cache_read,
+            "cache_creation_input_tokens": usage.cache_write,
+            "output_tokens": usage.output_tokens,
+        }
+
+    model = parsed.transcript.advisor_model or ""
+    iterations = [
+        iteration("message", first),
+        iteration("advisor_message", advisor, model=model),
+        iteration("message", second),
+    ]
+    return first + second, advisor, iterations
 
 
 class _NotFound(LookupError):
@@ -269,7 +321,12 @@ class _SimHandler(BaseHTTPRequestHandler):
         if fault is not None and self._status_fault(fault, anthropic=True):
             return
         try:
-            parsed, message = self.simulator.anthropic_reply(body)
+            betas = frozenset(
+                b.strip()
+                for b in (self.headers.get("anthropic-beta") or "").split(",")
+                if b.strip()
+            )
+            parsed, message = self.simulator.anthropic_reply(body, betas)
         except (anthropic_wire.WireError, CacheRuleError) as exc:
             self._json(400, anthropic_wire.error_json(400, str(exc)))
             return
