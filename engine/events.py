@@ -66,6 +66,18 @@ class TextDelta(Event):
 
 
 @dataclass(frozen=True)
+class ToolInputDelta(Event):
+    """Part of a tool call's input JSON as it streams; the whole call follows as ToolCall."""
+
+    kind: ClassVar[str] = "tool_input_delta"
+    role: str
+    turn: int
+    call_id: str
+    name: str
+    partial_json: str
+
+
+@dataclass(frozen=True)
 class ToolCall(Event):
     kind: ClassVar[str] = "tool_call"
     role: str
@@ -202,6 +214,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TrialStarted,
         TurnStarted,
         TextDelta,
+        ToolInputDelta,
         ToolCall,
         ToolResult,
         ToolRefused,

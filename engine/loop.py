@@ -12,7 +12,15 @@ from engine.attribution import attribute_cache_read
 from engine.backends import BackendError, ModelBackend
 from engine.backends.anthropic_format import build_request
 from engine.bus import EventBus
-from engine.events import TextDelta, ToolCall, ToolRefused, ToolResult, TurnStarted, TurnUsage
+from engine.events import (
+    TextDelta,
+    ToolCall,
+    ToolInputDelta,
+    ToolRefused,
+    ToolResult,
+    TurnStarted,
+    TurnUsage,
+)
 from engine.ledger import Ledger
 from engine.messages import (
     SOURCE_OWN,
@@ -78,11 +86,14 @@ async def run_agent(
         )
         started = time.monotonic()
 
+        def on_tool_input(call_id: str, name: str, partial: str, turn: int = turn) -> None:
+            bus.emit(ToolInputDelta(bus.now(), role, turn, call_id, name, partial))
+
         def on_text(text: str, turn: int = turn) -> None:
             bus.emit(TextDelta(bus.now(), role, turn, text))
 
         try:
-            reply = await runtime.backend.complete(request, on_text)
+            reply = await runtime.backend.complete(request, on_text, on_tool_input)
         except BackendError as exc:
             if exc.role is None:
                 exc.role, exc.turn = role, turn

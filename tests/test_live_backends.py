@@ -363,3 +363,19 @@ def test_ollama_executor_tokens_and_durations_are_recorded_at_zero_cost(recorder
     assert all(e.usage["input_tokens"] > 0 and e.usage["output_tokens"] > 0 for e in executor)
     assert all(e.timings["eval_s"] > 0 and e.timings["prompt_eval_s"] > 0 for e in executor)
     assert executor[0].timings["load_s"] > 0 and executor[1].timings.get("load_s", 0) == 0
+
+
+def test_tool_input_streams_as_events_that_add_up_to_the_call(recorder: Recorder) -> None:
+    asyncio.run(run_trial(TrialConfig(resolve_arm("A"), "tiny"), [recorder]))
+    deltas = recorder.of("tool_input_delta")
+    calls = recorder.of("tool_call")
+    assert deltas and calls
+    for call in calls:
+        parts = "".join(d.partial_json for d in deltas if d.call_id == call.call_id)  # type: ignore[attr-defined]
+        assert json.loads(parts) == call.input  # type: ignore[attr-defined]
+        first = next(
+            i for i, e in enumerate(recorder.events) if getattr(e, "call_id", None) == call.call_id
+        )  # type: ignore[attr-defined]
+        assert recorder.events[first].kind == "tool_input_delta", (
+            "input streams before the call is whole"
+        )

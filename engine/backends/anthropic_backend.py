@@ -17,7 +17,7 @@ import httpx2
 
 from engine.arms import ADVISOR_BETA
 from engine.backends.anthropic_format import build_request
-from engine.backends.base import BackendError, FailedAttempt, TextSink
+from engine.backends.base import BackendError, FailedAttempt, TextSink, ToolInputSink
 from engine.messages import (
     ModelReply,
     ModelRequest,
@@ -94,18 +94,27 @@ class AnthropicBackend:
         # With an advisor the call goes through the beta API with the advisor header.
         self.advisor_model = advisor_model
 
-    async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
+    async def complete(
+        self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
+    ) -> ModelReply:
         kwargs, _ = build_request(request)
         messages: Any = self.client.messages
         if self.advisor_model is not None:
             messages = self.client.beta.messages
             kwargs["betas"] = [ADVISOR_BETA]
+        tool = ("", "")
         try:
             if self.streaming:
                 async with messages.stream(**kwargs) as stream:
                     async for event in stream:
                         if event.type == "text":
                             on_text(event.text)
+                        elif event.type == "content_block_start":
+                            block = event.content_block
+                            if block.type == "tool_use":
+                                tool = (block.id, block.name)
+                        elif event.type == "input_json" and on_tool_input and event.partial_json:
+                            on_tool_input(tool[0], tool[1], event.partial_json)
                     message = await stream.get_final_message()
             else:
                 message = await messages.create(**kwargs)

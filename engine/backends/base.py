@@ -9,6 +9,8 @@ from typing import Protocol
 from engine.messages import ModelReply, ModelRequest
 
 TextSink = Callable[[str], None]
+# (tool_use id, tool name, partial JSON of its input) as the stream delivers it.
+ToolInputSink = Callable[[str, str, str], None]
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,11 @@ class BackendError(RuntimeError):
 class ModelBackend(Protocol):
     provider: str
 
-    async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
-        """Send one request; stream text to `on_text` as it arrives; return the whole reply."""
+    async def complete(
+        self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
+    ) -> ModelReply:
+        """Send one request; stream text (and, where the API streams it, tool input) as it
+        arrives; return the whole reply."""
         ...
 
     async def aclose(self) -> None:

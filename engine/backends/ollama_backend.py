@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import ollama
 
-from engine.backends.base import BackendError, TextSink
+from engine.backends.base import BackendError, TextSink, ToolInputSink
 from engine.messages import ModelReply, ModelRequest, TextBlock, ToolResultBlock, ToolUseBlock
 from engine.usage import Usage
 
@@ -28,7 +28,9 @@ class OllamaBackend:
         self.host = host
         self._calls = 0
 
-    async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
+    async def complete(
+        self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
+    ) -> ModelReply:
         content: list[str] = []
         calls: list[ToolUseBlock] = []
         final: Any = None

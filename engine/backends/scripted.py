@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.backends.base import BackendError, TextSink
+from engine.backends.base import BackendError, TextSink, ToolInputSink
 from engine.messages import ModelReply, ModelRequest, TextBlock, ToolUseBlock
 from engine.usage import Usage
 
@@ -26,7 +26,9 @@ class ScriptedBackend:
         self._replies = list(replies)
         self.requests: list[ModelRequest] = []
 
-    async def complete(self, request: ModelRequest, on_text: TextSink) -> ModelReply:
+    async def complete(
+        self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
+    ) -> ModelReply:
         self.requests.append(request)
         if not self._replies:
             raise BackendError("scripted backend ran out of replies")
