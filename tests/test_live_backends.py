@@ -366,16 +366,18 @@ def test_ollama_executor_tokens_and_durations_are_recorded_at_zero_cost(recorder
 
 
 def test_tool_input_streams_as_events_that_add_up_to_the_call(recorder: Recorder) -> None:
+    from engine.events import ToolCall, ToolInputDelta
+
     asyncio.run(run_trial(TrialConfig(resolve_arm("A"), "tiny"), [recorder]))
-    deltas = recorder.of("tool_input_delta")
-    calls = recorder.of("tool_call")
+    deltas = [e for e in recorder.events if isinstance(e, ToolInputDelta)]
+    calls = [e for e in recorder.events if isinstance(e, ToolCall)]
     assert deltas and calls
     for call in calls:
-        parts = "".join(d.partial_json for d in deltas if d.call_id == call.call_id)  # type: ignore[attr-defined]
-        assert json.loads(parts) == call.input  # type: ignore[attr-defined]
-        first = next(
-            i for i, e in enumerate(recorder.events) if getattr(e, "call_id", None) == call.call_id
-        )  # type: ignore[attr-defined]
-        assert recorder.events[first].kind == "tool_input_delta", (
-            "input streams before the call is whole"
+        parts = "".join(d.partial_json for d in deltas if d.call_id == call.call_id)
+        assert json.loads(parts) == call.input
+        first_delta = next(
+            i
+            for i, e in enumerate(recorder.events)
+            if isinstance(e, ToolInputDelta) and e.call_id == call.call_id
         )
+        assert first_delta < recorder.events.index(call), "input streams before the call is whole"
