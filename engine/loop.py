@@ -36,6 +36,7 @@ from engine.messages import (
     ToolResultBlock,
 )
 from engine.tools import Tool, ToolOutcome
+from engine.usage import Usage
 
 
 @dataclass
@@ -98,30 +99,22 @@ async def run_agent(
             if exc.role is None:
                 exc.role, exc.turn = role, turn
             raise
-        cost, totals = ledger.record(role, reply.usage)
         attribution = (
             attribute_cache_read(build_request(request)[1], model, reply.usage)
             if runtime.backend.provider == "anthropic"
             else {}
         )
-        bus.emit(
-            TurnUsage(
-                bus.now(),
-                role,
-                turn,
-                model,
-                reply.usage.to_dict(),
-                totals.usage.to_dict(),
-                round(cost, 6),
-                totals.usage.cache_read,
-                round(totals.cache_read_usd, 6),
-                round(totals.cost_usd, 6),
-                round(ledger.total_cost_usd, 6),
-                round(time.monotonic() - started, 3),
-                attribution,
-                delegation,
-                {k: round(v, 4) for k, v in reply.extra.items() if isinstance(v, float)},
-            )
+        _emit_usage(
+            bus,
+            ledger,
+            role,
+            turn,
+            model,
+            reply.usage,
+            delegation,
+            duration_s=time.monotonic() - started,
+            attribution=attribution,
+            timings={k: round(v, 4) for k, v in reply.extra.items() if isinstance(v, float)},
         )
         for side in reply.side_usage:
             _record_side(bus, ledger, side, turn, delegation)
@@ -166,23 +159,40 @@ def _record_side(
     bus: EventBus, ledger: Ledger, side: SideUsage, turn: int, delegation: int | None
 ) -> None:
     """The advisor's sub-inference, billed to its own role at its own model's rates."""
-    cost, totals = ledger.record(side.role, side.usage)
+    _emit_usage(bus, ledger, side.role, turn, side.model, side.usage, delegation)
+
+
+def _emit_usage(
+    bus: EventBus,
+    ledger: Ledger,
+    role: str,
+    turn: int,
+    model: str,
+    usage: Usage,
+    delegation: int | None,
+    *,
+    duration_s: float = 0.0,
+    attribution: dict[str, int] | None = None,
+    timings: dict[str, float] | None = None,
+) -> None:
+    cost, totals = ledger.record(role, usage)
     bus.emit(
         TurnUsage(
             bus.now(),
-            side.role,
+            role,
             turn,
-            side.model,
-            side.usage.to_dict(),
+            model,
+            usage.to_dict(),
             totals.usage.to_dict(),
             round(cost, 6),
             totals.usage.cache_read,
             round(totals.cache_read_usd, 6),
             round(totals.cost_usd, 6),
             round(ledger.total_cost_usd, 6),
-            0.0,
-            {},
+            round(duration_s, 3),
+            attribution or {},
             delegation,
+            timings or {},
         )
     )
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from engine.events import Event
+from engine.sim import SimulatorServer
 
 
 class Recorder:
@@ -31,3 +34,31 @@ def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FEP_SESSIONS_DIR", str(directory))
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     return directory
+
+
+@pytest.fixture
+def captured_servers(monkeypatch: pytest.MonkeyPatch) -> list[SimulatorServer]:
+    """Every simulator a trial starts, so a test can read what it billed and received."""
+    servers: list[SimulatorServer] = []
+    original_start = SimulatorServer.start
+
+    def start(self: SimulatorServer) -> SimulatorServer:
+        servers.append(self)
+        return original_start(self)
+
+    monkeypatch.setattr(SimulatorServer, "start", start)
+    return servers
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`fep-tui ARGS` in a fresh interpreter with exactly `env`, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "fep_tui.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )

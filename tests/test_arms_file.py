@@ -51,5 +51,8 @@ def test_malformed_arm_files_name_the_problem_and_line(text: str, message: str) 
 
 
 def test_unknown_arm_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownArmError, match="known: A, B, C, D; add arms with --arms-file"):
+    with pytest.raises(
+        UnknownArmError,
+        match="known: A, B, B-bounded, C, C-bounded, D, E; add arms with --arms-file",
+    ):
         resolve_arm("Z")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
+
 
 def fep(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {
@@ -16,14 +18,7 @@ def fep(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
         "FEP_SESSIONS_DIR": str(env_dir),
         "HOME": str(env_dir),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "fep_tui.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(*args, env=env)
 
 
 def test_headless_run_prints_turns_verdict_and_saves_a_listed_session(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from engine.pricing import PUBLISHED
 from engine.sim import FAULT_KINDS, Fault, FaultKind, Scenario, SimulatorServer
 from sessions import SessionWriter, load_session
 from tasks import get_task
-from tests.conftest import Recorder
+from tests.conftest import Recorder, run_cli
 
 STATUS_FAULTS = {"rate_limit", "overloaded", "server_error"}
 
@@ -161,17 +160,6 @@ def test_nested_tool_schemas_reach_ollama_whole(sim: SimulatorServer) -> None:
     assert sim.received("ollama")[-1]["tools"] == tool_dicts(request)
 
 
-def _fep(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fep_tui.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_ollama_preflight_server_down_and_model_missing(
     tmp_path: Path, sim: SimulatorServer
 ) -> None:
@@ -186,10 +174,10 @@ def test_ollama_preflight_server_down_and_model_missing(
         "FEP_SESSIONS_DIR": str(tmp_path),
     }
     common = ("--task", "tiny", "--backend", "live", "--headless", "--arms-file", str(arms))
-    down = _fep("run", "--arm", "Q", *common, env={**base, "OLLAMA_HOST": "http://127.0.0.1:9"})
+    down = run_cli("run", "--arm", "Q", *common, env={**base, "OLLAMA_HOST": "http://127.0.0.1:9"})
     assert down.returncode == 2 and "cannot reach Ollama at http://127.0.0.1:9" in down.stderr
     assert "OLLAMA_HOST" in down.stderr and len(down.stderr.strip().splitlines()) == 1
-    missing = _fep("run", "--arm", "M", *common, env={**base, "OLLAMA_HOST": sim.url})
+    missing = run_cli("run", "--arm", "M", *common, env={**base, "OLLAMA_HOST": sim.url})
     assert missing.returncode == 2 and "ollama pull llama-missing:1b" in missing.stderr
     assert "Traceback" not in down.stderr + missing.stderr
     assert not list(tmp_path.glob("*.jsonl")), "nothing starts before the preflight passes"
@@ -264,55 +252,27 @@ def test_no_session_file_written_by_the_suite_holds_the_test_key(
 
 @pytest.mark.parametrize("arm_name", ["A", "B", "C", "D", "E", "B-bounded", "C-bounded"])
 def test_usage_per_role_equals_what_the_simulator_billed(
-    arm_name: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    arm_name: str, recorder: Recorder, captured_servers: list[SimulatorServer]
 ) -> None:
     """Through the real SDK clients, each role's usage is exactly what the simulator billed
     for that role's model (no built-in arm uses one model in two roles)."""
-    servers: list[SimulatorServer] = []
-    original_start = SimulatorServer.start
-
-    def start(self: SimulatorServer) -> SimulatorServer:
-        servers.append(self)
-        return original_start(self)
-
-    monkeypatch.setattr(SimulatorServer, "start", start)
     arm = resolve_arm(arm_name)
     outcome = asyncio.run(run_trial(TrialConfig(arm, "tiny"), [recorder]))
     assert outcome.success
     for role, spec in arm.roles().items():
         usage = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == role]
         billed: dict[str, int] = {}
-        for bill in servers[0].billed:
+        for bill in captured_servers[0].billed:
             if bill.model == spec.model:
                 for key, value in bill.usage.to_dict().items():
                     billed[key] = billed.get(key, 0) + value
         assert usage[-1].role_usage == billed, role
 
 
-def test_fault_kinds_are_all_covered() -> None:
-    assert set(FAULT_KINDS) == {
-        "rate_limit",
-        "overloaded",
-        "server_error",
-        "mid_stream_error",
-        "drop_connection",
-        "slow_stream",
-    }
-    assert json.dumps(sorted(FAULT_KINDS))
-
-
 @pytest.mark.parametrize("streaming", [True, False])
 def test_advisor_arm_round_trips_blocks_and_bills_the_advisor_at_its_rates(
-    streaming: bool, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    streaming: bool, recorder: Recorder, captured_servers: list[SimulatorServer]
 ) -> None:
-    servers: list[SimulatorServer] = []
-    original_start = SimulatorServer.start
-
-    def start(self: SimulatorServer) -> SimulatorServer:
-        servers.append(self)
-        return original_start(self)
-
-    monkeypatch.setattr(SimulatorServer, "start", start)
     outcome = asyncio.run(
         run_trial(TrialConfig(resolve_arm("E"), "tiny", streaming=streaming), [recorder])
     )
@@ -331,7 +291,7 @@ def test_advisor_arm_round_trips_blocks_and_bills_the_advisor_at_its_rates(
     # The request after a consultation sends the advisor blocks back verbatim.
     sent = [
         b
-        for body in servers[0].received("anthropic")
+        for body in captured_servers[0].received("anthropic")
         for m in body["messages"]
         for b in m["content"]
         if isinstance(m["content"], list)
