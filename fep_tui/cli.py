@@ -39,6 +39,7 @@ from sessions import (
     list_sessions,
     resolve_sessions_dir,
 )
+from sessions.comparison import ImportFormatError
 from sessions.index import SessionIndex
 from tasks import TASK_IDS, UnknownTaskError
 
@@ -54,6 +55,7 @@ _KNOWN_ERRORS = (
     SessionsDirError,
     SessionFileError,
     PreflightError,
+    ImportFormatError,
 )
 
 
@@ -104,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("file", help="a session file (.jsonl)")
     _common(replay, arms=False)
 
+    compare = sub.add_parser("compare", help="compare arms across saved sessions (headless)")
+    compare.add_argument("dirs", nargs="+", help="directories of session files")
+    compare.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="published per-trial results (.jsonl or .csv) to compare beside the sessions",
+    )
+    compare.add_argument("--baseline", default="A", help="arm for the re-read ratio (default A)")
+    compare.add_argument("--format", choices=("table", "csv", "markdown", "json"), default="table")
+
     sessions = sub.add_parser("sessions", help="saved sessions")
     sessions_sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION")
     listing = sessions_sub.add_parser("list", help="list saved sessions")
@@ -134,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "compare":
+            return _compare(args)
         if args.command == "sessions" and args.sessions_command == "list":
             return _sessions_list(args)
         if args.command == "sessions":
@@ -144,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except UsageError as exc:
         return _fail(str(exc))
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error. Silence the final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _fail(message: str) -> int:
@@ -233,6 +254,23 @@ def _replay(args: argparse.Namespace) -> int:
     SessionIndex.build(path)
     directory = resolve_sessions_dir(args.sessions_dir)
     FepApp(directory, start=StartReplay(path)).run()
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from fep_tui.compare_output import print_comparison
+    from sessions.comparison import collect
+
+    directories = [Path(d) for d in args.dirs]
+    missing = [str(d) for d in directories if not d.is_dir()]
+    if missing:
+        raise UsageError(
+            f"not a directory: {', '.join(missing)}; pass directories of session files"
+        )
+    found = collect(directories, [Path(p) for p in args.imports])
+    if not found.rows:
+        raise UsageError("no finished sessions or imported results to compare")
+    print_comparison(found, args.baseline, args.format)
     return 0
 
 

@@ -1,0 +1,111 @@
+"""Headless output of a comparison: the arm table, pairwise tests, and what was left out."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+import pandas as pd
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from sessions.comparison import TrialRows, arm_table, pairwise
+
+_TABLE_COLUMNS = {
+    "task": "task",
+    "arm": "arm",
+    "trials": "n",
+    "successes": "ok",
+    "success_rate": "rate",
+    "median_cost_usd": "median $",
+    "cost_ci_low": "CI low",
+    "cost_ci_high": "CI high",
+    "median_wall_s": "wall s",
+    "median_turns": "turns",
+    "cost_per_success_usd": "$/success",
+    "median_lead_cache_read": "lead re-read",
+    "reread_ratio": "re-read x",
+}
+_LEFT = {"task", "arm", "arm_a", "arm_b", "method", "magnitude"}
+
+
+def print_comparison(found: TrialRows, baseline: str, fmt: str) -> None:
+    frame = found.frame()
+    table = arm_table(frame, baseline)
+    pairs = pairwise(frame)
+    sources = sorted({"SIMULATED" if s else "live" for s in frame["simulated"]})
+    if fmt == "json":
+        report = {
+            "sources": sources,
+            "arms": _records(table),
+            "pairwise": _records(pairs),
+            "excluded_failed_to_start": found.failed_to_start,
+            "rejected_files": found.rejected,
+        }
+        print(json.dumps(report, indent=2))
+        return
+    if fmt == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+        return
+    if fmt == "markdown":
+        print(_markdown(table.rename(columns=_TABLE_COLUMNS)))
+        print()
+        print(_markdown(pairs))
+    else:
+        _rich_tables(table, pairs, sources)
+    if found.failed_to_start:
+        print(
+            f"{found.failed_to_start} imported row(s) never started "
+            "(no iterations, no success): excluded"
+        )
+    for reason in found.rejected:
+        print(f"rejected: {reason}")
+
+
+def _rich_tables(table: pd.DataFrame, pairs: pd.DataFrame, sources: list[str]) -> None:
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+    title = f"arms by task ({' + '.join(sources)}; medians over successful trials)"
+    out = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for column in table.columns:
+        name = _TABLE_COLUMNS.get(str(column), str(column))
+        out.add_column(name, justify="left" if column in _LEFT else "right")
+    for row in table.itertuples(index=False):
+        out.add_row(*(_cell(v) for v in row))
+    console.print(out)
+    tests = Table(
+        title="pairwise on success-only cost (two-sided Mann-Whitney U, Cliff's delta)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in pairs.columns:
+        tests.add_column(str(column), justify="left" if column in _LEFT else "right")
+    for row in pairs.itertuples(index=False):
+        tests.add_row(*(_cell(v) for v in row))
+    console.print(tests)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = [
+        "| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body])

@@ -1,0 +1,233 @@
+"""Comparison data: one row per trial from session files or published results, and the
+per arm x task table and pairwise tests built from them. pandas, no UI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sessions.format import SUFFIX, SessionFileError
+from sessions.reader import parse_header
+from sessions.statistics import bootstrap_median_ci, cliffs_delta, cliffs_magnitude, mann_whitney
+
+BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
+_TAIL_BYTES = 256 * 1024
+
+
+class ImportFormatError(ValueError):
+    """A published-results file with a bad line; the message names the file and line."""
+
+
+@dataclass
+class TrialRows:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    failed_to_start: int = 0
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+
+def session_row(path: Path) -> dict[str, Any]:
+    """The trial a session file records; SessionFileError if it is not a finished one."""
+    with path.open("rb") as handle:
+        header = parse_header(handle.readline().decode("utf-8", errors="replace"), path)
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - _TAIL_BYTES))
+        tail = handle.read().decode("utf-8", errors="replace").splitlines()
+    end = None
+    for line in reversed(tail):
+        if line.startswith('{"kind":"trial_end"'):
+            try:
+                end = json.loads(line)
+            except ValueError:
+                end = None
+            break
+    if end is None:
+        raise SessionFileError(f"{path}: half-written (no trial_end event)")
+    roles: dict[str, Any] = end.get("roles", {})
+    lead = "orchestrator" if "orchestrator" in roles else "solo"
+    row: dict[str, Any] = {
+        "arm": header.get("arm"),
+        "task": header.get("task"),
+        "trial": header.get("trial_id", path.stem),
+        "source": "session",
+        "simulated": bool(header.get("simulated", True)),
+        "success": bool(end.get("success")),
+        "status": end.get("status"),
+        "wall_s": float(end.get("wall_s", 0.0)),
+        "turns": int(roles.get(lead, {}).get("turns", 0)),
+        "cost_usd": float(end.get("total_cost_usd", 0.0)),
+        "lead_cache_read": int(roles.get(lead, {}).get("usage", {}).get("cache_read", 0)),
+        "path": str(path),
+    }
+    for role, totals in roles.items():
+        for bucket in BUCKETS:
+            row[f"{role}.{bucket}"] = int(totals.get("usage", {}).get(bucket, 0))
+        row[f"{role}.cost_usd"] = float(totals.get("cost_usd", 0.0))
+    return row
+
+
+def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialRows:
+    found = TrialRows()
+    for directory in directories:
+        for path in sorted(Path(directory).glob(f"*{SUFFIX}")):
+            try:
+                found.rows.append(session_row(path))
+            except (SessionFileError, OSError, UnicodeDecodeError) as exc:
+                found.rejected.append(str(exc))
+    for path in imports:
+        imported = import_published(path)
+        found.rows.extend(imported.rows)
+        found.failed_to_start += imported.failed_to_start
+    return found
+
+
+def import_published(path: Path) -> TrialRows:
+    """Published per-trial results, JSONL or CSV. Rows with no iterations and no success
+    never started (the published analysis drops them); they are counted, not kept."""
+    rows = TrialRows()
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ImportFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    records: list[tuple[int, dict[str, Any]]] = []
+    if path.suffix == ".csv":
+        for number, record in enumerate(csv.DictReader(text.splitlines()), start=2):
+            records.append((number, _from_csv(record, path, number)))
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                records.append((number, _from_jsonl(line, path, number)))
+    for _, row in records:
+        if row["turns"] == 0 and not row["success"]:
+            rows.failed_to_start += 1
+        else:
+            rows.rows.append(row)
+    return rows
+
+
+def _from_jsonl(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+        usage: dict[str, dict[str, int]] = data.get("usage_by_role") or {}
+        costs: dict[str, float] = data.get("cost_usd_by_role") or {}
+        # The lead is the model that cost the most: the orchestrator, or the solo model.
+        lead = max(costs, key=lambda m: costs[m]) if costs else next(iter(usage), "")
+        return {
+            "arm": str(data["arm"]),
+            "task": str(data["task"]),
+            "trial": f"{path.name}:{data['trial']}",
+            "source": "published",
+            "simulated": False,
+            "success": bool(data["success"]),
+            "status": "completed" if data.get("success") else "failed",
+            "wall_s": float(data["wall_sec"]),
+            "turns": int(data["iterations"]),
+            "cost_usd": float(data["total_cost_usd"]),
+            "lead_cache_read": int(usage.get(lead, {}).get("cache_read_input_tokens", 0)),
+            "path": str(path),
+        }
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
+
+
+def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]:
+    try:
+        opus_reads, haiku_reads = (
+            int(record["opus_cache_r"] or 0),
+            int(record["haiku_cache_r"] or 0),
+        )
+        return {
+            "arm": record["arm"],
+            "task": record["task"],
+            "trial": f"{path.name}:{record['trial']}",
+            "source": "published",
+            "simulated": False,
+            "success": record["success"].strip().lower() in ("1", "true", "yes"),
+            "status": "completed",
+            "wall_s": float(record["wall_sec"]),
+            "turns": int(record["iterations"]),
+            "cost_usd": float(record["cost_usd"]),
+            "lead_cache_read": opus_reads or haiku_reads,
+            "path": str(path),
+        }
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
+
+
+def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
+    """Per arm x task: trials, successes, rate, success-only medians with the cost CI,
+    cost per success, and the lead's re-read ratio over the baseline arm."""
+    records = []
+    for (task, arm), group in frame.groupby(["task", "arm"], sort=True):
+        won = group[group["success"]]
+        rate = len(won) / len(group)
+        median_cost = float(won["cost_usd"].median()) if len(won) else math.nan
+        low, high = bootstrap_median_ci(won["cost_usd"].tolist())
+        records.append(
+            {
+                "task": task,
+                "arm": arm,
+                "trials": len(group),
+                "successes": len(won),
+                "success_rate": rate,
+                "median_cost_usd": median_cost,
+                "cost_ci_low": low,
+                "cost_ci_high": high,
+                "median_wall_s": float(won["wall_s"].median()) if len(won) else math.nan,
+                "median_turns": float(won["turns"].median()) if len(won) else math.nan,
+                "cost_per_success_usd": median_cost / rate if rate else math.nan,
+                "median_lead_cache_read": float(won["lead_cache_read"].median())
+                if len(won)
+                else math.nan,
+            }
+        )
+    table = pd.DataFrame(records)
+    if baseline is not None and len(table):
+        rows = table[table["arm"] == baseline]
+        base = dict(zip(rows["task"], rows["median_lead_cache_read"], strict=True))
+        table["reread_ratio"] = [
+            reads / base[task] if base.get(task) else math.nan
+            for task, reads in zip(table["task"], table["median_lead_cache_read"], strict=True)
+        ]
+    return table
+
+
+def pairwise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of arms within a task: Mann-Whitney U and Cliff's delta on the
+    success-only costs (the same trials the medians are taken over)."""
+    records = []
+    for task, by_task in frame.groupby("task", sort=True):
+        arms = sorted(by_task["arm"].unique())
+        costs = {
+            a: by_task[(by_task["arm"] == a) & by_task["success"]]["cost_usd"].tolist()
+            for a in arms
+        }
+        for i, first in enumerate(arms):
+            for second in arms[i + 1 :]:
+                test = mann_whitney(costs[first], costs[second])
+                delta = cliffs_delta(costs[first], costs[second])
+                records.append(
+                    {
+                        "task": task,
+                        "arm_a": first,
+                        "arm_b": second,
+                        "n_a": len(costs[first]),
+                        "n_b": len(costs[second]),
+                        "u": test.u,
+                        "p": test.p,
+                        "method": test.method,
+                        "cliffs_delta": delta,
+                        "magnitude": cliffs_magnitude(delta),
+                    }
+                )
+    return pd.DataFrame(records)

@@ -1,0 +1,130 @@
+"""Comparing saved sessions and published results headless, and what gets rejected."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sessions import load_session
+from sessions.comparison import ImportFormatError, collect, import_published
+from tests.conftest import run_cli
+
+FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    import sys
+
+    return {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+
+
+def test_compare_json_equals_numbers_recomputed_from_the_files(tmp_path: Path) -> None:
+    directory = tmp_path / "sessions"
+    directory.mkdir()
+    for n in range(3):
+        shutil.copy(FIXTURE, directory / f"b{n}.jsonl")
+    result = run_cli(
+        "compare", str(directory), "--baseline", "B", "--format", "json", env=_env(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    end = load_session(FIXTURE).end
+    assert end is not None
+    arm = report["arms"][0]
+    assert (arm["arm"], arm["trials"], arm["successes"]) == ("B", 3, 3)
+    assert arm["median_cost_usd"] == pytest.approx(end.total_cost_usd)
+    assert arm["median_lead_cache_read"] == end.roles["orchestrator"]["usage"]["cache_read"]
+    assert arm["reread_ratio"] == 1.0 and report["sources"] == ["SIMULATED"]
+
+
+def test_bad_files_are_listed_with_a_reason_and_good_ones_compared(tmp_path: Path) -> None:
+    directory = tmp_path / "mixed"
+    directory.mkdir()
+    shutil.copy(FIXTURE, directory / "good.jsonl")
+    (directory / "empty.jsonl").write_text("")
+    (directory / "foreign.jsonl").write_text('{"hello": 1}\n')
+    raw = FIXTURE.read_bytes()
+    (directory / "half.jsonl").write_bytes(raw[: len(raw) // 2])
+    (directory / "corrupt.jsonl").write_bytes(b"\x00\xff garbage\n")
+    found = collect([directory])
+    assert len(found.rows) == 1
+    reasons = " ".join(found.rejected)
+    for name, why in (
+        ("empty", "empty"),
+        ("foreign", "no session header"),
+        ("half", "half-written"),
+        ("corrupt", "not a fep-tui session"),
+    ):
+        assert f"{name}.jsonl" in reasons and why in reasons, (name, reasons)
+
+
+def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
+    lines = [
+        {
+            "arm": "A",
+            "task": "T1",
+            "trial": 1,
+            "success": True,
+            "blocked": False,
+            "wall_sec": 300.0,
+            "iterations": 20,
+            "usage_by_role": {
+                "claude-opus-4-7": {
+                    "input_tokens": 10,
+                    "output_tokens": 20,
+                    "cache_creation_input_tokens": 30,
+                    "cache_read_input_tokens": 4000,
+                }
+            },
+            "cost_usd_by_role": {"claude-opus-4-7": 1.5},
+            "total_cost_usd": 1.5,
+            "verify_final": {"exit_code": 0, "summary": "ok"},
+            "error": None,
+        },
+        {
+            "arm": "A",
+            "task": "T1",
+            "trial": 2,
+            "success": False,
+            "blocked": True,
+            "wall_sec": 1.0,
+            "iterations": 0,
+            "usage_by_role": {},
+            "cost_usd_by_role": {},
+            "total_cost_usd": 0.0,
+            "verify_final": None,
+            "error": "failed to start",
+        },
+    ]
+    path = tmp_path / "published.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    imported = import_published(path)
+    assert imported.failed_to_start == 1 and len(imported.rows) == 1
+    assert imported.rows[0]["lead_cache_read"] == 4000 and imported.rows[0]["turns"] == 20
+    csv_path = tmp_path / "published.csv"
+    csv_path.write_text(
+        "arm,task,trial,success,blocked,wall_sec,iterations,cost_usd,opus_in,opus_out,opus_cache_w,opus_cache_r,"
+        "haiku_in,haiku_out,haiku_cache_w,haiku_cache_r,qwen_present,verify_exit\n"
+        "B,T2,1,True,False,400,30,2.5,1,2,3,9000,0,0,0,0,True,0\n"
+        "B,T2,2,False,True,2,0,0,0,0,0,0,0,0,0,0,True,1\n"
+    )
+    from_csv = import_published(csv_path)
+    assert from_csv.failed_to_start == 1 and from_csv.rows[0]["lead_cache_read"] == 9000
+    result = run_cli("compare", str(tmp_path), "--import", str(path), env=_env(tmp_path))
+    assert result.returncode == 0 and "1 imported row(s) never started" in result.stdout
+
+
+def test_import_with_a_bad_line_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"arm": "A"}\n')
+    with pytest.raises(ImportFormatError, match=r"bad.jsonl:1: not a published result"):
+        import_published(path)
+    result = run_cli("compare", str(tmp_path), "--import", str(path), env=_env(tmp_path))
+    assert (
+        result.returncode == 2
+        and "bad.jsonl:1" in result.stderr
+        and "Traceback" not in result.stderr
+    )

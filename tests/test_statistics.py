@@ -1,0 +1,105 @@
+"""Each comparison statistic against values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sessions.comparison import arm_table, pairwise
+from sessions.statistics import bootstrap_median_ci, cliffs_delta, cliffs_magnitude, mann_whitney
+
+
+def test_cliffs_delta_by_hand() -> None:
+    # pairs (x>y, x<y): 1 vs [2,3] -> 0,2 ; 4 vs [2,3] -> 2,0 ; 2 vs [2,3] -> 0,1 (one tie)
+    assert cliffs_delta([1, 4, 2], [2, 3]) == pytest.approx((2 - 3) / 6)
+    assert cliffs_delta([5, 6], [1, 2]) == 1.0
+    assert cliffs_delta([1, 1], [1, 1]) == 0.0, "all ties"
+    assert math.isnan(cliffs_delta([], [1]))
+
+
+@pytest.mark.parametrize(
+    ("delta", "magnitude"),
+    [
+        (0.0, "negligible"),
+        (-0.146, "negligible"),
+        (0.147, "small"),
+        (0.329, "small"),
+        (-0.33, "medium"),
+        (0.473, "medium"),
+        (0.474, "large"),
+        (-1.0, "large"),
+    ],
+)
+def test_cliffs_magnitude_thresholds(delta: float, magnitude: str) -> None:
+    assert cliffs_magnitude(delta) == magnitude
+
+
+def test_mann_whitney_exact_small_samples() -> None:
+    result = mann_whitney([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    # U of x = 0; the exact two-sided p for 3 vs 3 with full separation is 2/20.
+    assert (result.u, result.method) == (0.0, "exact")
+    assert result.p == pytest.approx(0.1)
+
+
+def test_mann_whitney_with_ties_is_asymptotic_and_says_so() -> None:
+    result = mann_whitney([1.0, 2.0, 2.0], [2.0, 3.0, 4.0])
+    assert result.method == "asymptotic"
+    # U counts ties as half: x>y pairs 0, ties (2 vs 2) x2 -> U = 0 + 0.5*2 = 1.0
+    assert result.u == pytest.approx(1.0)
+
+
+def test_mann_whitney_n_below_three_still_answers() -> None:
+    result = mann_whitney([1.0], [2.0, 3.0])
+    assert result.method == "exact" and result.p == pytest.approx(2 / 3)
+    assert math.isnan(mann_whitney([], [1.0]).p)
+
+
+def test_bootstrap_ci_is_seeded_and_brackets_the_median() -> None:
+    values = [1.0, 2.0, 3.0, 4.0, 100.0]
+    low, high = bootstrap_median_ci(values)
+    assert (low, high) == bootstrap_median_ci(values), "same seed, same interval"
+    assert low <= float(np.median(values)) <= high
+    assert bootstrap_median_ci([7.0]) == (7.0, 7.0)
+    assert all(math.isnan(v) for v in bootstrap_median_ci([]))
+
+
+def _frame() -> pd.DataFrame:
+    rows = []
+    for arm, costs, successes, reads in (
+        ("A", [1.0, 2.0, 3.0], [True, True, False], [100, 200, 300]),
+        ("B", [2.0, 4.0, 6.0, 8.0], [True, True, True, True], [300, 400, 500, 600]),
+    ):
+        for cost, won, read in zip(costs, successes, reads, strict=True):
+            rows.append(
+                {
+                    "arm": arm,
+                    "task": "t",
+                    "success": won,
+                    "cost_usd": cost,
+                    "wall_s": cost * 10,
+                    "turns": int(cost),
+                    "lead_cache_read": read,
+                    "simulated": True,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_arm_table_success_only_medians_and_ratios() -> None:
+    table = arm_table(_frame(), baseline="A").set_index("arm")
+    a, b = table.loc["A"], table.loc["B"]
+    assert (a.trials, a.successes) == (3, 2) and a.success_rate == pytest.approx(2 / 3)
+    assert a.median_cost_usd == 1.5, "the failed trial's cost is not in the median"
+    assert a.cost_per_success_usd == pytest.approx(1.5 / (2 / 3))
+    assert b.median_cost_usd == 5.0 and b.median_turns == 5.0 and b.median_wall_s == 50.0
+    assert a.reread_ratio == 1.0 and b.reread_ratio == pytest.approx(450 / 150)
+
+
+def test_pairwise_uses_success_only_costs() -> None:
+    pairs = pairwise(_frame())
+    row = pairs.iloc[0]
+    assert (row.arm_a, row.arm_b, row.n_a, row.n_b) == ("A", "B", 2, 4)
+    assert row.cliffs_delta == pytest.approx(cliffs_delta([1.0, 2.0], [2.0, 4.0, 6.0, 8.0]))
