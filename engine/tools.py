@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,17 +218,10 @@ class Bash:
         command = call.input.get("command")
         if not isinstance(command, str) or not command.strip():
             return ToolOutcome("Error: bash needs a non-empty command", True)
-        proc = await asyncio.create_subprocess_exec(
-            "bash",
-            "-c",
-            command,
-            cwd=self.root,
-            env=tool_environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            proc = await self._start(command)
+        except OSError as exc:
+            return ToolOutcome(f"Error: cannot start bash ({exc.strerror or exc})", True)
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), self.timeout_s)
         except TimeoutError:
@@ -239,6 +233,21 @@ class Bash:
             raise
         text = out.decode(errors="replace")
         return ToolOutcome(f"exit code: {proc.returncode}\n{cap_output(text)}")
+
+    async def _start(self, command: str) -> asyncio.subprocess.Process:
+        env = tool_environment()
+        shell = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
+        return await asyncio.create_subprocess_exec(
+            shell,
+            "-c",
+            command,
+            cwd=self.root,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:

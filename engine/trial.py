@@ -159,6 +159,10 @@ async def _drive(
     except asyncio.CancelledError:
         _end(bus, ledger, "interrupted", False, "cancelled by the user")
         raise
+    except Exception as exc:
+        # Anything unforeseen still ends the session with a reason, never mid-file.
+        status, reason = "error", f"internal error: {type(exc).__name__}: {exc}"
+        bus.emit(TrialError(bus.now(), reason, lead.role, lead.turns, True))
     judge = await asyncio.to_thread(task.judge, workspace)
     bus.emit(JudgeVerdict(bus.now(), judge.passed, judge.to_dict(), judge.one_line()))
     end = _end(bus, ledger, status, judge.passed and status != "error", reason)

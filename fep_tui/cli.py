@@ -106,6 +106,24 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("file", help="a session file (.jsonl)")
     _common(replay, arms=False)
 
+    batch = sub.add_parser("batch", help="run arms x tasks x trials; re-running resumes")
+    batch.add_argument("--arms", required=True, help="comma-separated arms, e.g. A,B,C,D")
+    batch.add_argument("--tasks", required=True, help="comma-separated task ids")
+    batch.add_argument(
+        "--trials", type=int, required=True, help="trials per arm and task (seeds 0..N-1)"
+    )
+    batch.add_argument("--workers", type=int, default=2, help="trials run at once (default 2)")
+    batch.add_argument(
+        "--until-successes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop a cell once it has N successes (--trials is then the most)",
+    )
+    batch.add_argument("--backend", choices=("sim", "live"), default="sim")
+    batch.add_argument("--rate-card", default="official")
+    _common(batch)
+
     compare = sub.add_parser("compare", help="compare arms across saved sessions (headless)")
     compare.add_argument("dirs", nargs="+", help="directories of session files")
     compare.add_argument(
@@ -151,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "batch":
+            return _batch(args)
         if args.command == "sessions" and args.sessions_command == "list":
             return _sessions_list(args)
         if args.command == "sessions":
@@ -255,6 +275,37 @@ def _replay(args: argparse.Namespace) -> int:
     directory = resolve_sessions_dir(args.sessions_dir)
     FepApp(directory, start=StartReplay(path)).run()
     return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from engine.batch import BatchPlan
+    from fep_tui.batch_cli import parse_list, run_batch_command
+
+    if args.trials <= 0 or args.workers <= 0:
+        raise UsageError("--trials and --workers must be positive")
+    extra = _extra_arms(args)
+    arms = tuple(resolve_arm(name, extra) for name in parse_list(args.arms, "arms"))
+    tasks = parse_list(args.tasks, "tasks")
+    plan = BatchPlan(
+        arms,
+        tasks,
+        args.trials,
+        args.workers,
+        args.backend,
+        get_rate_card(args.rate_card),
+        args.until_successes,
+    )
+    for arm in arms:
+        for task in tasks:
+            check_config(
+                TrialConfig(
+                    arm,
+                    task,
+                    backend=args.backend,
+                    rate_card=plan.rate_card or get_rate_card("official"),
+                )
+            )
+    return run_batch_command(plan, resolve_sessions_dir(args.sessions_dir))
 
 
 def _compare(args: argparse.Namespace) -> int:

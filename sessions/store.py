@@ -115,3 +115,24 @@ def list_sessions(directory: Path) -> tuple[list[SessionSummary], list[str]]:
             rejected.append(str(exc))
     summaries.sort(key=lambda s: s.started_at, reverse=True)
     return summaries, rejected
+
+
+FINISHED_STATUSES = ("completed", "max_turns")
+
+
+def finished_trials(directory: Path) -> list[tuple[str, str, int, bool]]:
+    """(arm, task, seed, success) of every finished session in `directory`: what a
+    resumed batch already has."""
+    found = []
+    for path in sorted(directory.glob(f"*{SUFFIX}")):
+        try:
+            summary = summarize(path)
+            with path.open("rb") as handle:
+                header = parse_header(handle.readline().decode("utf-8", errors="replace"), path)
+        except (SessionFileError, OSError):
+            continue
+        if summary.status in FINISHED_STATUSES:
+            found.append(
+                (summary.arm, summary.task, int(header.get("seed", -1)), bool(summary.success))
+            )
+    return found

@@ -133,3 +133,32 @@ def test_long_output_keeps_head_and_tail() -> None:
     capped = cap_output(text, 1000)
     assert capped.startswith("HEAD") and capped.endswith("TAIL")
     assert "[... 49008 characters cut ...]" in capped and len(capped) < 1100
+
+
+def test_bash_that_cannot_start_is_a_tool_error(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def missing(self: Bash, command: str) -> object:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(Bash, "_start", missing)
+    outcome = asyncio.run(Bash(root).run(ToolUseBlock("c", "bash", {"command": "ls"})))
+    assert outcome.is_error and "cannot start bash" in outcome.content
+
+
+def test_an_unexpected_failure_still_ends_the_session_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import TrialConfig, resolve_arm, run_trial
+    from sessions import SessionWriter, load_session
+
+    async def broken(self: StrReplaceEditor, call: ToolUseBlock) -> object:
+        raise ValueError("editor exploded")
+
+    monkeypatch.setattr(StrReplaceEditor, "run", broken)
+    writer = SessionWriter(tmp_path)
+    outcome = asyncio.run(run_trial(TrialConfig(resolve_arm("A"), "tiny"), [writer]))
+    assert outcome.status == "error" and "editor exploded" in outcome.reason
+    assert writer.path is not None
+    session = load_session(writer.path)
+    assert session.complete and session.end is not None and session.end.status == "error"

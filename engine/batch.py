@@ -1,0 +1,101 @@
+"""Batch runs: a grid of arms x tasks x trials, N trials at a time, resumable.
+
+Trial k of a cell runs with seed k, so a batch is reproducible and a resumed batch knows
+which trials it already has: any (arm, task, seed) with a finished session file in the
+batch directory is skipped. With `until_successes`, a cell keeps adding trials until it
+has that many successes or reaches `trials`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from engine.arms import ArmSpec
+from engine.events import EventSink
+from engine.pricing import OFFICIAL, RateCard
+from engine.trial import BackendMode, TrialConfig, TrialOutcome, run_trial
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    arms: tuple[ArmSpec, ...]
+    tasks: tuple[str, ...]
+    trials: int
+    workers: int = 1
+    backend: BackendMode = "sim"
+    rate_card: RateCard | None = None
+    until_successes: int | None = None
+
+
+@dataclass
+class CellState:
+    arm: str
+    task: str
+    done_seeds: set[int] = field(default_factory=set)
+    successes: int = 0
+
+    def satisfied(self, plan: BatchPlan) -> bool:
+        if len(self.done_seeds) >= plan.trials:
+            return True
+        return plan.until_successes is not None and self.successes >= plan.until_successes
+
+
+Finished = Callable[[str, str, int, TrialOutcome | None, str | None], None]
+
+
+async def run_batch(
+    plan: BatchPlan,
+    cells: dict[tuple[str, str], CellState],
+    new_sinks: Callable[[], tuple[list[EventSink], Callable[[], None]]],
+    on_finished: Finished,
+) -> None:
+    """Run every missing trial. `cells` holds what already exists (from resume)."""
+    semaphore = asyncio.Semaphore(max(1, plan.workers))
+    arms = {arm.name: arm for arm in plan.arms}
+
+    async def one(cell: CellState, seed: int) -> None:
+        async with semaphore:
+            if cell.satisfied(plan):
+                return
+            sinks, close = new_sinks()
+            config = TrialConfig(
+                arms[cell.arm],
+                cell.task,
+                backend=plan.backend,
+                seed=seed,
+                rate_card=plan.rate_card or OFFICIAL,
+            )
+            outcome: TrialOutcome | None = None
+            error: str | None = None
+            try:
+                outcome = await run_trial(config, sinks)
+            except Exception as exc:  # one failed trial must not stop the batch
+                error = f"{type(exc).__name__}: {exc}"
+            finally:
+                close()
+            cell.done_seeds.add(seed)
+            if outcome is not None and outcome.success:
+                cell.successes += 1
+            on_finished(cell.arm, cell.task, seed, outcome, error)
+
+    jobs = []
+    for cell in cells.values():
+        for seed in range(plan.trials):
+            if seed not in cell.done_seeds:
+                jobs.append(one(cell, seed))
+    await asyncio.gather(*jobs)
+
+
+def plan_cells(
+    plan: BatchPlan, existing: Sequence[tuple[str, str, int, bool]]
+) -> dict[tuple[str, str], CellState]:
+    """Cells of the grid with the trials a previous run already finished."""
+    cells = {(a.name, t): CellState(a.name, t) for a in plan.arms for t in plan.tasks}
+    for arm, task, seed, success in existing:
+        cell = cells.get((arm, task))
+        if cell is not None and seed < plan.trials and seed not in cell.done_seeds:
+            cell.done_seeds.add(seed)
+            cell.successes += int(success)
+    return cells
