@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from engine import TrialConfig, resolve_arm
 from engine.events import TrialEnded, TurnUsage
@@ -270,5 +271,34 @@ def test_home_lists_filters_and_deletes_with_confirmation(tmp_path: Path) -> Non
             assert isinstance(app.screen, TrialScreen)
             await pilot.press("escape")
             assert isinstance(app.screen, HomeScreen)
+
+    asyncio.run(scenario())
+
+
+def test_new_trial_dialog_starts_a_live_trial(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("n")
+            await pilot.pause(0.2)
+            from fep_tui.screens.new_trial import NewTrialScreen
+
+            assert isinstance(app.screen, NewTrialScreen)
+            app.screen.query_one("#seed", Input).value = "7"
+            await pilot.click("#start")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, TrialScreen)
+            live = app.live_trials[0]
+            assert (
+                live.config.arm.name == "B"
+                and live.config.seed == 7
+                and live.config.backend == "sim"
+            )
+            await pilot.press("n")
+            assert isinstance(app.screen, TrialScreen), (
+                "n is a home key; the trial screen ignores it"
+            )
+            await pilot.press("q")
 
     asyncio.run(scenario())
