@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -57,6 +58,7 @@ class HomeScreen(Screen[None]):
         self.summaries: list[SessionSummary] = []
         self.sort_column = "started"
         self.sort_reverse = True
+        self._was_running = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-title")
@@ -71,12 +73,28 @@ class HomeScreen(Screen[None]):
             table.add_column(column, key=column)
         self.action_refresh()
         table.focus()
+        self.set_interval(2.0, self._follow_live_trials)
+
+    def _running_paths(self) -> set[str]:
+        live = getattr(self.app, "live_trials", [])
+        return {str(t.writer.path) for t in live if not t.finished and t.writer.path is not None}
+
+    def _follow_live_trials(self) -> None:
+        # Trials started here keep running; refresh while any runs and once after.
+        running = self._running_paths()
+        if running or self._was_running:
+            self.action_refresh()
+        self._was_running = bool(running)
 
     def on_screen_resume(self) -> None:
         self.action_refresh()
 
     def action_refresh(self) -> None:
         self.summaries, rejected = list_sessions(self.sessions_dir)
+        running = self._running_paths()
+        self.summaries = [
+            replace(s, status="running") if s.path in running else s for s in self.summaries
+        ]
         skipped = f" · {len(rejected)} unreadable file(s) skipped" if rejected else ""
         self.query_one("#home-title", Static).update(
             f"fep-tui · {len(self.summaries)} session(s) in {self.sessions_dir}{skipped}"
