@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine.arms import ArmSpec
 from engine.batch import BatchPlan, plan_cells, run_batch
 from engine.events import EventSink
 from engine.trial import TrialOutcome
@@ -65,15 +63,3 @@ def run_batch_command(plan: BatchPlan, directory: Path) -> int:
         console.print(f"[red]failed[/] {failure}")
     print(f"{label} batch done: ${cost:.4f} this run; compare with: fep-tui compare {directory}")
     return 0
-
-
-def parse_list(text: str, what: str) -> tuple[str, ...]:
-    items = tuple(item.strip() for item in text.split(",") if item.strip())
-    if not items:
-        print(f"fep-tui: error: --{what} needs a comma-separated list", file=sys.stderr)
-        raise SystemExit(2)
-    return items
-
-
-def batch_arms(names: tuple[str, ...], resolve: Callable[[str], ArmSpec]) -> tuple[ArmSpec, ...]:
-    return tuple(resolve(name) for name in names)

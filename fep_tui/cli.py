@@ -279,13 +279,13 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from engine.batch import BatchPlan
-    from fep_tui.batch_cli import parse_list, run_batch_command
+    from fep_tui.batch_cli import run_batch_command
 
     if args.trials <= 0 or args.workers <= 0:
         raise UsageError("--trials and --workers must be positive")
     extra = _extra_arms(args)
-    arms = tuple(resolve_arm(name, extra) for name in parse_list(args.arms, "arms"))
-    tasks = parse_list(args.tasks, "tasks")
+    arms = tuple(resolve_arm(name, extra) for name in _parse_list(args.arms, "--arms"))
+    tasks = _parse_list(args.tasks, "--tasks")
     plan = BatchPlan(
         arms,
         tasks,
@@ -306,6 +306,13 @@ def _batch(args: argparse.Namespace) -> int:
                 )
             )
     return run_batch_command(plan, resolve_sessions_dir(args.sessions_dir))
+
+
+def _parse_list(text: str, option: str) -> tuple[str, ...]:
+    items = tuple(item.strip() for item in text.split(",") if item.strip())
+    if not items:
+        raise UsageError(f"{option} needs a comma-separated list, e.g. A,B")
+    return items
 
 
 def _compare(args: argparse.Namespace) -> int:

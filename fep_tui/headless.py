@@ -23,6 +23,7 @@ from engine.events import (
     TrialStarted,
     TurnUsage,
 )
+from fep_tui.roles import short_role
 
 
 class TurnPrinter:
@@ -47,7 +48,8 @@ class TurnPrinter:
             out(f"  roles: {roles}; rate card: {event.rate_card['name']}")
         elif isinstance(event, TurnUsage):
             u = event.usage
-            role = _SHORT_ROLE.get(event.role, event.role)
+            # Executor lines are indented under the delegating orchestrator turn.
+            role = ("  " if event.role == "executor" else "") + short_role(event.role)
             out(
                 f"[dim]{self.label}[/] {role} t{event.turn:<3} "
                 f"in {u['input_tokens']:>6,} out {u['output_tokens']:>5,} "
@@ -100,7 +102,7 @@ class TurnPrinter:
         for role, totals in event.roles.items():
             u = totals["usage"]
             table.add_row(
-                _SHORT_ROLE.get(role, role).strip(),
+                short_role(role),
                 str(totals["model"]),
                 str(totals["turns"]),
                 f"{u['input_tokens']:,}",
@@ -129,9 +131,6 @@ class JsonLinesPrinter:
     def write(self, data: dict[str, Any]) -> None:
         self.stream.write(json.dumps(data) + "\n")
         self.stream.flush()
-
-
-_SHORT_ROLE = {"orchestrator": "orch", "executor": "  exec", "solo": "solo"}
 
 
 def _brief(data: dict[str, Any], limit: int = 90) -> str:

@@ -42,7 +42,6 @@ class ToolEntry:
 @dataclass
 class PaneFold:
     lead_role: str
-    start: int = 0
     turns: list[TurnText] = field(default_factory=list)
     tools: list[ToolEntry] = field(default_factory=list)
     _by_call: dict[str, ToolEntry] = field(default_factory=dict)

@@ -271,6 +271,3 @@ def _chunks(text: str) -> Iterator[str]:
     for start in range(0, len(words), _DELTA_WORDS):
         piece = " ".join(words[start : start + _DELTA_WORDS])
         yield piece if start + _DELTA_WORDS >= len(words) else piece + " "
-
-
-__all__ = ["count_text"]

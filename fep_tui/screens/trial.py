@@ -159,7 +159,7 @@ class TrialScreen(Screen[None]):
         starts = [p for p, _ in self.source.timeline.lead_turn_starts() if p < position]
         window_start = starts[-WINDOW_TURNS] if len(starts) >= WINDOW_TURNS else 0
         window_start = max(window_start, position - WINDOW_EVENTS)
-        self.fold = PaneFold(self.source.timeline.lead_role, start=window_start)
+        self.fold = PaneFold(self.source.timeline.lead_role)
         for index, event in self.source.read(window_start, position):
             self.fold.apply(index, event)
         self.applied = position

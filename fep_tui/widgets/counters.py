@@ -6,10 +6,9 @@ from typing import Any
 
 from rich.text import Text
 
+from fep_tui.roles import short_role
 from fep_tui.widgets.text_panel import TextPanel
 from sessions.timeline import Snapshot
-
-_ROLE = {"orchestrator": "orch", "executor": "exec", "solo": "solo", "advisor": "advr"}
 
 
 def source_label(header: dict[str, Any]) -> str:
@@ -47,7 +46,7 @@ def render_counters(snapshot: Snapshot, header: dict[str, Any]) -> Text:
         u = counters.usage
         writes = u.get("cache_write_5m", 0) + u.get("cache_write_1h", 0)
         text.append("\n")
-        text.append(f"{_ROLE.get(role, role):<4} ", style="bold")
+        text.append(f"{short_role(role):<4} ", style="bold")
         text.append(f"{counters.model.removeprefix('claude-')[:10]:<10} ", style="dim")
         text.append(
             f"in {u.get('input_tokens', 0):,} out {u.get('output_tokens', 0):,} cw {writes:,} "

@@ -13,6 +13,7 @@ from textual import on
 from textual.widgets import Tree
 from textual.widgets._tree import TreeNode
 
+from fep_tui.roles import short_role
 from sessions.panes import ToolEntry
 
 _RESULT_LINES = 40
@@ -27,8 +28,7 @@ def call_label(entry: ToolEntry) -> Text:
         brief = f"{args.get('command', '')} {args['path']}"
     else:
         brief = str(args.get("command", json.dumps(args)))
-    role = {"orchestrator": "orch", "executor": "exec"}.get(entry.role, entry.role)
-    label = Text(f"t{entry.turn} {role} ", style="dim")
+    label = Text(f"t{entry.turn} {short_role(entry.role)} ", style="dim")
     label.append(f"{entry.name} ", style="bold cyan")
     label.append(brief[:70])
     if entry.refused:
