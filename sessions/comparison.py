@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +14,10 @@ from typing import Any
 import pandas as pd
 
 from sessions.format import SUFFIX, SessionFileError
-from sessions.reader import parse_header
 from sessions.statistics import bootstrap_median_ci, cliffs_delta, cliffs_magnitude, mann_whitney
+from sessions.store import read_head_and_end
 
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
-_TAIL_BYTES = 256 * 1024
 
 
 class ImportFormatError(ValueError):
@@ -38,19 +36,8 @@ class TrialRows:
 
 def session_row(path: Path) -> dict[str, Any]:
     """The trial a session file records; SessionFileError if it is not a finished one."""
-    with path.open("rb") as handle:
-        header = parse_header(handle.readline().decode("utf-8", errors="replace"), path)
-        size = handle.seek(0, os.SEEK_END)
-        handle.seek(max(0, size - _TAIL_BYTES))
-        tail = handle.read().decode("utf-8", errors="replace").splitlines()
-    end = None
-    for line in reversed(tail):
-        if line.startswith('{"kind":"trial_end"'):
-            try:
-                end = json.loads(line)
-            except ValueError:
-                end = None
-            break
+    read = read_head_and_end(path)
+    header, end = read.header, read.end
     if end is None:
         raise SessionFileError(f"{path}: half-written (no trial_end event)")
     roles: dict[str, Any] = end.get("roles", {})

@@ -60,15 +60,25 @@ class SessionSummary:
     success: bool | None
     turns: int
     cost_usd: float
+    seed: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def summarize(path: Path) -> SessionSummary:
+@dataclass(frozen=True)
+class HeadAndEnd:
+    """A session's header and, from its tail, the trial_end and the last usage event."""
+
+    header: dict[str, Any]
+    end: dict[str, Any] | None
+    last_usage: dict[str, Any] | None
+
+
+def read_head_and_end(path: Path) -> HeadAndEnd:
+    """Read only the first line and the last 256 KiB: enough for listings and comparisons."""
     with path.open("rb") as handle:
-        first = handle.readline().decode("utf-8", errors="replace")
-        header = parse_header(first, path)
+        header = parse_header(handle.readline().decode("utf-8", errors="replace"), path)
         size = handle.seek(0, os.SEEK_END)
         handle.seek(max(0, size - _TAIL_BYTES))
         tail = handle.read().decode("utf-8", errors="replace").splitlines()
@@ -84,6 +94,12 @@ def summarize(path: Path) -> SessionSummary:
                 break
             if last_usage is None:
                 last_usage = data
+    return HeadAndEnd(header, end, last_usage)
+
+
+def summarize(path: Path) -> SessionSummary:
+    read = read_head_and_end(path)
+    header, end, last_usage = read.header, read.end, read.last_usage
     if end is not None:
         status, success = str(end.get("status")), bool(end.get("success"))
         turns, cost = int(end.get("turns", 0)), float(end.get("total_cost_usd", 0.0))
@@ -102,6 +118,7 @@ def summarize(path: Path) -> SessionSummary:
         success,
         turns,
         cost,
+        int(header.get("seed", -1)),
     )
 
 
@@ -123,16 +140,7 @@ FINISHED_STATUSES = ("completed", "max_turns")
 def finished_trials(directory: Path) -> list[tuple[str, str, int, bool]]:
     """(arm, task, seed, success) of every finished session in `directory`: what a
     resumed batch already has."""
-    found = []
-    for path in sorted(directory.glob(f"*{SUFFIX}")):
-        try:
-            summary = summarize(path)
-            with path.open("rb") as handle:
-                header = parse_header(handle.readline().decode("utf-8", errors="replace"), path)
-        except (SessionFileError, OSError):
-            continue
-        if summary.status in FINISHED_STATUSES:
-            found.append(
-                (summary.arm, summary.task, int(header.get("seed", -1)), bool(summary.success))
-            )
-    return found
+    summaries, _ = list_sessions(directory)
+    return [
+        (s.arm, s.task, s.seed, bool(s.success)) for s in summaries if s.status in FINISHED_STATUSES
+    ]
