@@ -102,7 +102,8 @@ def ollama_host() -> str:
 
 
 async def preflight(config: TrialConfig) -> None:
-    """Live trials only: the simulator is ours and always ready."""
+    """Live trials only: the simulator is ours and always ready. Callers run it once before
+    launching (a batch checks once, not per trial); run_trial does not repeat it."""
     local = sorted({s.model for s in config.arm.roles().values() if s.provider == "ollama"})
     if config.backend == "live" and local:
         await check_ollama(ollama_host(), local)
@@ -112,7 +113,6 @@ async def run_trial(
     config: TrialConfig, sinks: Sequence[EventSink], trial_id: str | None = None
 ) -> TrialOutcome:
     task = check_config(config)
-    await preflight(config)
     trial_id = trial_id or new_trial_id(config.arm.name, task.id, config.seed)
     bus = EventBus(sinks)
     ledger = Ledger()

@@ -40,7 +40,7 @@ from sessions import (
     resolve_sessions_dir,
 )
 from sessions.comparison import ImportFormatError
-from sessions.index import SessionIndex
+from sessions.index_cache import open_index
 from tasks import TASK_IDS, UnknownTaskError
 
 EXIT_BAD_INPUT = 2
@@ -270,8 +270,9 @@ def _replay(args: argparse.Namespace) -> int:
     from fep_tui.app import FepApp, StartReplay
 
     path = Path(args.file)
-    # Open it once here so a bad file is a one-line error before the screen takes over.
-    SessionIndex.build(path)
+    # Index it here so a bad file is a one-line error before the screen takes over; the
+    # index is kept beside the file, so the app's own open reads it instead of re-scanning.
+    open_index(path)
     directory = resolve_sessions_dir(args.sessions_dir)
     FepApp(directory, start=StartReplay(path)).run()
     return 0
@@ -295,16 +296,14 @@ def _batch(args: argparse.Namespace) -> int:
         get_rate_card(args.rate_card),
         args.until_successes,
     )
-    for arm in arms:
-        for task in tasks:
-            check_config(
-                TrialConfig(
-                    arm,
-                    task,
-                    backend=args.backend,
-                    rate_card=plan.rate_card or get_rate_card("official"),
-                )
-            )
+    configs = [
+        TrialConfig(arm, task, backend=args.backend, rate_card=get_rate_card(args.rate_card))
+        for arm in arms
+        for task in tasks
+    ]
+    for config in configs:
+        check_config(config)
+        asyncio.run(preflight(config))
     return run_batch_command(plan, resolve_sessions_dir(args.sessions_dir))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.events import Event, TrialStarted
-from engine.trial import TrialConfig, TrialOutcome, new_trial_id, run_trial
+from engine.trial import TrialConfig, TrialOutcome, new_trial_id, preflight, run_trial
 from sessions import SessionWriter
 from sessions.format import header_from_trial_start
 from sessions.index import SessionIndex
@@ -77,6 +77,7 @@ class LiveTrial:
     async def run(self) -> None:
         self.started = time.monotonic()
         try:
+            await preflight(self.config)
             self.outcome = await run_trial(self.config, [self.writer, self], self.trial_id)
         except Exception as exc:
             self.failure = str(exc)

@@ -43,7 +43,7 @@ class SessionIndex:
 
     @property
     def complete(self) -> bool:
-        return self.timeline.snapshot().end is not None
+        return self.timeline.ended
 
     @property
     def simulated(self) -> bool:
@@ -67,7 +67,7 @@ class SessionIndex:
             header = parse_header(header_line.decode("utf-8", errors="replace"), path)
             index = cls(path, header, array("q"), array("d"), 0, Timeline(header))
             index._scan(handle, len(header_line))
-        if index.timeline.snapshot().end is None:
+        if not index.timeline.ended:
             index.problems.append("no trial_end event: the session is incomplete")
         return index
 

@@ -114,6 +114,10 @@ class Timeline:
     def lead_role(self) -> str:
         return "orchestrator" if "orchestrator" in self.header.get("models", {}) else "solo"
 
+    @property
+    def ended(self) -> bool:
+        return self._end is not None
+
     def lead_turn_starts(self) -> list[tuple[int, int]]:
         """(position, turn) of every lead-role turn start, in order."""
         return list(self._turns)

@@ -126,6 +126,9 @@ class TrialScreen(Screen[None]):
             for position, event in self.source.read(self.applied, target):
                 self.fold.apply(position, event)
             self.applied = target
+        elif replay is not None:
+            # A paused replay has nothing new to draw; its keys redraw as they act.
+            return
         self.redraw()
 
     def redraw(self) -> None:
