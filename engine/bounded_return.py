@@ -10,8 +10,9 @@ import difflib
 from pathlib import Path
 
 from engine.tokens import count_text, truncate_to_tokens
+from tasks.workspace import TOOL_CACHE_DIRS
 
-_SKIP_PARTS = {"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".git", ".venv"}
+_SKIP_PARTS = {*TOOL_CACHE_DIRS, ".git", ".venv"}
 _MAX_FILE_BYTES = 512 * 1024
 
 

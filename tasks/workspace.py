@@ -7,7 +7,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-_IGNORED = shutil.ignore_patterns("__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+# What the judge's tools leave behind in a tree; never part of a task or a change.
+TOOL_CACHE_DIRS = ("__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+_IGNORED = shutil.ignore_patterns(*TOOL_CACHE_DIRS)
 
 
 def fresh_workspace(task_id: str) -> Path:
@@ -29,7 +31,7 @@ def tree_digest(root: Path, subdir: str) -> dict[str, str]:
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(base.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and not set(TOOL_CACHE_DIRS).intersection(path.parts)
     }
 
 
