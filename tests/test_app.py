@@ -302,3 +302,23 @@ def test_new_trial_dialog_starts_a_live_trial(tmp_path: Path) -> None:
             await pilot.press("q")
 
     asyncio.run(scenario())
+
+
+def test_replay_bar_says_paused_once_playback_reaches_the_end(tmp_path: Path) -> None:
+    from fep_tui.widgets.replay_bar import ReplayBar
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, TrialScreen) and screen.replay is not None
+            await pilot.press("home", *["plus"] * 8, "space")
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if screen.replay.clock.position == screen.replay.clock.length:
+                    break
+            await pilot.pause(0.2)
+            assert "paused" in screen.query_one(ReplayBar).text.plain
+
+    asyncio.run(scenario())

@@ -71,6 +71,7 @@ class TrialScreen(Screen[None]):
         self.fold = PaneFold(source.timeline.lead_role)
         self.applied = 0
         self._last_tick = time.monotonic()
+        self._drawn_playing = False
 
     @property
     def replay(self) -> ReplaySession | None:
@@ -126,12 +127,14 @@ class TrialScreen(Screen[None]):
             for position, event in self.source.read(self.applied, target):
                 self.fold.apply(position, event)
             self.applied = target
-        elif replay is not None:
-            # A paused replay has nothing new to draw; its keys redraw as they act.
+        elif replay is not None and replay.clock.playing == self._drawn_playing:
+            # A paused replay has nothing new to draw; its keys redraw as they act. Reaching
+            # the end stops the clock, which must still reach the bar.
             return
         self.redraw()
 
     def redraw(self) -> None:
+        self._drawn_playing = self.replay is not None and self.replay.clock.playing
         snapshot = self.source.timeline.snapshot(self.applied)
         if isinstance(self.source, LiveTrial):
             running_for = self.source.elapsed()
