@@ -285,8 +285,8 @@ def _batch(args: argparse.Namespace) -> int:
     if args.trials <= 0 or args.workers <= 0:
         raise UsageError("--trials and --workers must be positive")
     extra = _extra_arms(args)
-    arms = tuple(resolve_arm(name, extra) for name in _parse_list(args.arms, "--arms"))
-    tasks = _parse_list(args.tasks, "--tasks")
+    arms = tuple(resolve_arm(name, extra) for name in _parse_list(args.arms, "--arms", "A,B"))
+    tasks = _parse_list(args.tasks, "--tasks", "tiny")
     plan = BatchPlan(
         arms,
         tasks,
@@ -307,10 +307,10 @@ def _batch(args: argparse.Namespace) -> int:
     return run_batch_command(plan, resolve_sessions_dir(args.sessions_dir))
 
 
-def _parse_list(text: str, option: str) -> tuple[str, ...]:
+def _parse_list(text: str, option: str, example: str) -> tuple[str, ...]:
     items = tuple(item.strip() for item in text.split(",") if item.strip())
     if not items:
-        raise UsageError(f"{option} needs a comma-separated list, e.g. A,B")
+        raise UsageError(f"{option} needs a comma-separated list, e.g. {example}")
     return items
 
 

@@ -103,6 +103,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _markdown(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "(nothing to compare: each task needs at least two arms)"
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = [
