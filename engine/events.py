@@ -112,6 +112,19 @@ class ToolRefused(Event):
 
 
 @dataclass(frozen=True)
+class HarnessRun(Event):
+    """The agent ran the task's harness (`fep-check`); its breakdown, as the judge reports it."""
+
+    kind: ClassVar[str] = "harness_run"
+    role: str
+    turn: int
+    call_id: str
+    passed: bool
+    summary: str
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Delegation(Event):
     kind: ClassVar[str] = "delegation"
     turn: int
@@ -218,6 +231,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ToolCall,
         ToolResult,
         ToolRefused,
+        HarnessRun,
         Delegation,
         ExecutorSummary,
         TurnUsage,

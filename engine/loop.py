@@ -13,6 +13,7 @@ from engine.backends import BackendError, ModelBackend
 from engine.backends.anthropic_format import build_request
 from engine.bus import EventBus
 from engine.events import (
+    HarnessRun,
     TextDelta,
     ToolCall,
     ToolInputDelta,
@@ -37,6 +38,7 @@ from engine.messages import (
 )
 from engine.tools import Tool, ToolOutcome
 from engine.usage import Usage
+from tasks.judge import JudgeResult
 
 
 @dataclass
@@ -146,6 +148,13 @@ async def run_agent(
                     bus.now(), role, turn, use.id, use.name, outcome.content, outcome.is_error
                 )
             )
+            if outcome.harness is not None:
+                run = JudgeResult.from_dict(outcome.harness)
+                bus.emit(
+                    HarnessRun(
+                        bus.now(), role, turn, use.id, run.passed, run.one_line(), outcome.harness
+                    )
+                )
             results.append(
                 ToolResultBlock(use.id, use.name, outcome.content, outcome.is_error, outcome.source)
             )

@@ -12,11 +12,13 @@ import contextlib
 import os
 import shutil
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from engine.messages import SOURCE_TOOLS, ToolSpec, ToolUseBlock
+from tasks.harness import find_report
 from tasks.judge import tool_environment
 
 BASH_TIMEOUT_S = 120.0
@@ -36,6 +38,8 @@ class ToolOutcome:
     is_error: bool = False
     refusal: PathRefusal | None = None
     source: str = SOURCE_TOOLS
+    # The harness result, when the command ran the task's harness (`fep-check`).
+    harness: dict[str, Any] | None = None
 
 
 class Tool(Protocol):
@@ -104,19 +108,21 @@ EDITOR_SPEC = ToolSpec(
     },
 )
 
-BASH_SPEC = ToolSpec(
-    name="bash",
-    description=(
-        "Run a bash command in the workspace root and return its exit code and combined "
-        f"output. Commands time out after {int(BASH_TIMEOUT_S)} s; long output is cut in the "
-        "middle. mypy, ruff and pytest are on PATH."
-    ),
-    input_schema={
-        "type": "object",
-        "properties": {"command": {"type": "string", "description": "The command to run."}},
-        "required": ["command"],
-    },
-)
+
+def bash_spec(timeout_s: float) -> ToolSpec:
+    return ToolSpec(
+        name="bash",
+        description=(
+            "Run a bash command in the workspace root and return its exit code and combined "
+            f"output. Commands time out after {int(timeout_s)} s; long output is cut in the "
+            "middle. mypy, ruff and pytest are on PATH."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {"command": {"type": "string", "description": "The command to run."}},
+            "required": ["command"],
+        },
+    )
 
 
 class StrReplaceEditor:
@@ -208,11 +214,16 @@ class StrReplaceEditor:
 
 
 class Bash:
-    spec = BASH_SPEC
-
-    def __init__(self, root: Path, timeout_s: float = BASH_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        root: Path,
+        timeout_s: float = BASH_TIMEOUT_S,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.timeout_s = timeout_s
+        self.env = dict(env or {})
+        self.spec = bash_spec(timeout_s)
 
     async def run(self, call: ToolUseBlock) -> ToolOutcome:
         command = call.input.get("command")
@@ -232,10 +243,12 @@ class Bash:
             _kill_group(proc)
             raise
         text = out.decode(errors="replace")
-        return ToolOutcome(f"exit code: {proc.returncode}\n{cap_output(text)}")
+        return ToolOutcome(
+            f"exit code: {proc.returncode}\n{cap_output(text)}", harness=find_report(text)
+        )
 
     async def _start(self, command: str) -> asyncio.subprocess.Process:
-        env = tool_environment()
+        env = tool_environment(self.env)
         shell = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
         return await asyncio.create_subprocess_exec(
             shell,

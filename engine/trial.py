@@ -123,7 +123,7 @@ async def run_trial(
     workspace = fresh_workspace(task.id)
     try:
         await asyncio.to_thread(task.prepare, workspace)
-        scenario = Scenario(task.fixes, task.check_command, config.seed)
+        scenario = Scenario.of(task, config.seed)
         with _endpoints(config, scenario) as (anthropic_url, ollama_host):
             bus.emit(_started(bus, trial_id, config))
             lead = _runtimes(task, config, workspace, anthropic_url, ollama_host, bus, ledger)
@@ -267,7 +267,8 @@ def _runtimes(
     arm = config.arm
 
     def workspace_tools() -> dict[str, Tool]:
-        return {"str_replace_editor": StrReplaceEditor(workspace), "bash": Bash(workspace)}
+        bash = Bash(workspace, task.command_timeout_s, task.environment(workspace))
+        return {"str_replace_editor": StrReplaceEditor(workspace), "bash": bash}
 
     lead = RoleRuntime(
         arm.lead_role,

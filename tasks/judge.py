@@ -13,14 +13,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-ToolName = Literal["mypy", "ruff", "pytest"]
+ToolName = Literal["mypy", "ruff", "pytest", "ruff-format"]
 
 _MYPY_FOUND = re.compile(r"Found (\d+) errors? in")
 _PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
+_ERROR_LINE = re.compile(r"^ERROR (\S+)(?: - |$)", re.MULTILINE)
 _JUDGE_TIMEOUT_S = 900
 
 
@@ -28,6 +29,8 @@ _JUDGE_TIMEOUT_S = 900
 class JudgeCommand:
     tool: ToolName
     argv: tuple[str, ...]
+    # Reported with the others but never decides pass or fail (`ruff format --check`).
+    informational: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ToolVerdict:
     collection_errors: int = 0
     skipped: int = 0
     tail: str = ""
+    informational: bool = False
 
     @property
     def ok(self) -> bool:
@@ -60,12 +64,17 @@ class JudgeResult:
         return next((v for v in self.tools if v.tool == tool), None)
 
     def one_line(self) -> str:
-        parts = [f"{v.tool} {'ok' if v.ok else f'{v.errors} err'}" for v in self.tools]
-        pytest_v = self.verdict("pytest")
-        if pytest_v is not None:
-            parts[-1] = f"pytest {pytest_v.passed} passed/{pytest_v.failed} failed"
-            if pytest_v.collection_errors:
-                parts[-1] += f"/{pytest_v.collection_errors} collection errors"
+        parts = []
+        for v in self.tools:
+            if v.tool == "pytest":
+                part = f"pytest {v.passed} passed/{v.failed} failed"
+                if v.collection_errors:
+                    part += f"/{v.collection_errors} collection errors"
+            elif v.informational:
+                part = f"({v.tool}: {v.errors} file(s) to reformat, informational)"
+            else:
+                part = f"{v.tool} {'ok' if v.ok else f'{v.errors} err'}"
+            parts.append(part)
         if self.verifier_problems:
             parts.append(f"verifier: {len(self.verifier_problems)} problem(s)")
         return ("GREEN  " if self.passed else "RED  ") + ", ".join(parts)
@@ -128,6 +137,11 @@ def parse_pytest(exit_code: int, output: str) -> ToolVerdict:
         key = "error" if word.startswith("error") else word
         counts[key] = counts.get(key, 0) + int(number)
     failed, collection = counts.get("failed", 0), counts.get("error", 0)
+    # pytest-xdist reports a module that fails to import once per worker; count modules.
+    errored = set(_ERROR_LINE.findall(output))
+    if errored:
+        collection = sum(1 for item in errored if "::" not in item)
+        failed += len(errored) - collection  # errors in a test's setup or teardown
     errors = failed + collection
     if exit_code not in (0, 5) and errors == 0:
         errors = 1
@@ -141,6 +155,11 @@ def parse_pytest(exit_code: int, output: str) -> ToolVerdict:
         skipped=counts.get("skipped", 0),
         tail=_tail(output),
     )
+
+
+def parse_ruff_format(exit_code: int, output: str) -> ToolVerdict:
+    errors = sum(1 for line in output.splitlines() if line.startswith("Would reformat"))
+    return ToolVerdict("ruff-format", exit_code, errors, tail=_tail(output))
 
 
 def run_judge(
@@ -167,8 +186,11 @@ def run_judge(
             code, output = proc.returncode, proc.stdout + proc.stderr
         except subprocess.TimeoutExpired:
             code, output = 124, f"{command.tool} timed out after {_JUDGE_TIMEOUT_S}s"
-        verdicts.append(_PARSERS[command.tool](code, output))
-    passed = all(v.ok for v in verdicts) and not problems
+        verdict = _PARSERS[command.tool](code, output)
+        if command.informational:
+            verdict = replace(verdict, informational=True)
+        verdicts.append(verdict)
+    passed = all(v.ok or v.informational for v in verdicts) and not problems
     return JudgeResult(passed, tuple(verdicts), tuple(problems), time.monotonic() - started)
 
 
@@ -183,4 +205,9 @@ def _tail(output: str, lines: int = 12) -> str:
     return "\n".join(output.strip().splitlines()[-lines:])
 
 
-_PARSERS = {"mypy": parse_mypy, "ruff": parse_ruff_json, "pytest": parse_pytest}
+_PARSERS = {
+    "mypy": parse_mypy,
+    "ruff": parse_ruff_json,
+    "pytest": parse_pytest,
+    "ruff-format": parse_ruff_format,
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -11,10 +12,12 @@ from tasks.judge import JudgeCommand, JudgeResult
 
 @dataclass(frozen=True)
 class Fix:
-    """One injected break and the edit that undoes it.
+    """One edit of the reference solution: `broken` (the text the agent finds) becomes
+    `original` (the text that mends it).
 
-    The simulator's scripted agents apply `broken -> original` through the real
-    `str_replace_editor` tool, so a fix must name a string unique in its file.
+    The simulator's scripted agents apply it through the real `str_replace_editor` tool, so
+    `broken` must be unique in its file. An empty `broken` creates the file; an empty
+    `original` deletes the text.
     """
 
     id: str
@@ -31,8 +34,30 @@ class Task(Protocol):
     id: str
     title: str
     prompt: str
+    # What the scripted agents run first, and to confirm their work at the end.
     check_command: str
-    fixes: tuple[Fix, ...]
+    recheck_command: str
+    # How long one bash command may take in this task's workspace.
+    command_timeout_s: float
+
+    @property
+    def fixes(self) -> tuple[Fix, ...]:
+        """The reference edits, in the order the scripted agents apply them."""
+
+    def category_command(self, category: str) -> str:
+        """What confirms one category of fixes (an executor's check after its edits)."""
+
+    def environment(self, root: Path) -> dict[str, str]:
+        """Variables for the judge and the agent's bash in `root` (on top of os.environ)."""
+
+    def provision(self, say: Callable[[str], None]) -> None:
+        """Fetch and build what the task needs once per machine, reporting each step."""
+
+    def provisioned(self) -> bool:
+        """Whether `provision` has nothing left to do."""
+
+    def prepare_clean(self, root: Path) -> None:
+        """Fill the empty directory `root` with the task's clean base (nothing broken)."""
 
     def prepare(self, root: Path) -> None:
         """Fill the empty directory `root` with the broken tree the agent starts from."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+
+from tasks.model import Fix
 
 # What the judge's tools leave behind in a tree; never part of a task or a change.
 TOOL_CACHE_DIRS = ("__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
@@ -42,3 +45,14 @@ def apply_replacement(path: Path, old: str, new: str) -> None:
     if count != 1:
         raise ValueError(f"{path}: expected exactly one occurrence of anchor, found {count}")
     path.write_text(text.replace(old, new))
+
+
+def apply_fixes(root: Path, fixes: Iterable[Fix]) -> None:
+    """Apply a task's reference edits as the scripted agents would, without an agent."""
+    for fix in fixes:
+        path = root / fix.path
+        if not fix.broken:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(fix.original)
+        else:
+            apply_replacement(path, fix.broken, fix.original)

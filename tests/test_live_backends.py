@@ -53,7 +53,12 @@ def _check_session_whole(recorder: Recorder, path: Path) -> TrialEnded:
     return session.end
 
 
-@pytest.mark.parametrize("kind", FAULT_KINDS)
+def _matrix(kinds: tuple[FaultKind, ...], fast: FaultKind) -> list[Any]:
+    """Every kind; all but `fast` behind the slow marker (the full matrix takes minutes)."""
+    return [pytest.param(k, marks=() if k == fast else pytest.mark.slow) for k in kinds]
+
+
+@pytest.mark.parametrize("kind", _matrix(FAULT_KINDS, "overloaded"))
 @pytest.mark.parametrize(("where", "attempt"), [("orchestrator", 2), ("executor", 4)])
 def test_fault_matrix_anthropic(
     kind: FaultKind, where: str, attempt: int, tmp_path: Path, clean_turns: dict[str, int]
@@ -79,7 +84,7 @@ def test_fault_matrix_anthropic(
         assert end.reason == errors[0].message
 
 
-@pytest.mark.parametrize("kind", FAULT_KINDS)
+@pytest.mark.parametrize("kind", _matrix(FAULT_KINDS, "drop_connection"))
 def test_fault_matrix_ollama_executor(kind: FaultKind, tmp_path: Path) -> None:
     """Arm B: the Ollama client does not retry, so a failed executor turn ends the trial
     with a clear error; a slow stream only slows it."""
@@ -131,7 +136,7 @@ def test_bounded_return_is_files_status_and_a_capped_diff(recorder: Recorder) ->
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
     task = get_task("tiny")
-    with SimulatorServer(Scenario(task.fixes, task.check_command, 0)) as server:
+    with SimulatorServer(Scenario.of(task, 0)) as server:
         yield server
 
 

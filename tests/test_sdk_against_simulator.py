@@ -22,7 +22,7 @@ EPHEMERAL = {"type": "ephemeral"}
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
     task = get_task("tiny")
-    with SimulatorServer(Scenario(task.fixes, task.check_command, seed=3)) as server:
+    with SimulatorServer(Scenario.of(task, seed=3)) as server:
         yield server
 
 

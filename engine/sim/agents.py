@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.sim.profiles import Profile
-from tasks.model import Fix
+from tasks.model import Fix, Task
 
 Role = Literal["solo", "orchestrator", "executor"]
 EDITOR = "str_replace_editor"
@@ -58,11 +58,26 @@ class PlannedTurn:
 
 @dataclass(frozen=True)
 class Scenario:
-    """What the simulator knows of the trial: the task's fixes and its check command."""
+    """What the simulator knows of the trial: the task's fixes and its check commands."""
 
     fixes: tuple[Fix, ...]
     check_command: str
     seed: int
+    # The lead's last check; the check command when empty.
+    recheck_command: str = ""
+    # What an executor runs to confirm a category of fixes, by category.
+    category_commands: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, task: Task, seed: int) -> Scenario:
+        categories = dict.fromkeys(f.category for f in task.fixes)
+        return cls(
+            task.fixes,
+            task.check_command,
+            seed,
+            task.recheck_command,
+            {c: task.category_command(c) for c in categories},
+        )
 
 
 def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> PlannedTurn:
@@ -115,7 +130,7 @@ def _seed_key(seed: int, transcript: Transcript) -> str:
 def _solo_plan(scenario: Scenario, profile: Profile, rng: random.Random) -> list[PlannedTurn]:
     plan = [PlannedTurn(_say(rng, profile, _OPENERS), (_bash(scenario.check_command),))]
     plan += _edit_turns(list(scenario.fixes), profile, rng)
-    plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(scenario.check_command),)))
+    plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(_recheck(scenario)),)))
     return plan
 
 
@@ -131,8 +146,12 @@ def _orchestrator_plan(
                 (PlannedCall(DELEGATE, {"instruction": instruction}),),
             )
         )
-    plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(scenario.check_command),)))
+    plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(_recheck(scenario)),)))
     return plan
+
+
+def _recheck(scenario: Scenario) -> str:
+    return scenario.recheck_command or scenario.check_command
 
 
 def _executor_plan(
@@ -152,11 +171,11 @@ def _executor_plan(
 
 def _edit_turns(fixes: list[Fix], profile: Profile, rng: random.Random) -> list[PlannedTurn]:
     """View each file, then edit; a missed first attempt is followed by a re-view."""
-    by_path = _by(fixes, "path")
-    turns = _calls_as_turns([_view(path) for path in by_path], profile, rng, _VIEWING)
+    existing = [path for path, group in _by(fixes, "path").items() if not _creates(group)]
+    turns = _calls_as_turns([_view(path) for path in existing], profile, rng, _VIEWING)
     edits: list[PlannedCall] = []
     for fix in fixes:
-        if rng.random() < profile.mistake_rate:
+        if fix.broken and rng.random() < profile.mistake_rate:
             turns.append(PlannedTurn(_say(rng, profile, _EDITING), (_replace(fix, sloppy=True),)))
             turns.append(PlannedTurn(_say(rng, profile, _RETRYING), (_view(fix.path),)))
         edits.append(_replace(fix))
@@ -186,10 +205,7 @@ def _final_text(transcript: Transcript, profile: Profile, scenario: Scenario) ->
     files = ", ".join(_by(fixes, "path"))
     if profile.summary_style == "terse":
         return f"Done: fixed {len(fixes)} issue(s) in {files}; the check passes."
-    changes = "\n".join(
-        f"- {f.path}: {f.description}. Replaced `{f.broken.strip()}` with `{f.original.strip()}`."
-        for f in fixes
-    )
+    changes = "\n".join(f"- {f.path}: {f.description}. {_change(f)}" for f in fixes)
     if profile.summary_style == "moderate":
         tail = "\n".join(last_check.strip().splitlines()[-4:])
         return f"Summary of changes:\n{changes}\n\nCheck output (last lines):\n{tail}"
@@ -207,6 +223,18 @@ def _final_text(transcript: Transcript, profile: Profile, scenario: Scenario) ->
     )
 
 
+def _change(fix: Fix) -> str:
+    if not fix.broken:
+        return f"Created it ({len(fix.original.splitlines())} lines)."
+    if not fix.original:
+        return f"Removed `{_first_line(fix.broken)}` and what followed it."
+    return f"Replaced `{fix.broken.strip()}` with `{fix.original.strip()}`."
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def _instruction(category: str, fixes: Sequence[Fix], command: str) -> str:
     items = "\n".join(f"- {f.path}: {f.description}" for f in fixes)
     return (
@@ -217,10 +245,12 @@ def _instruction(category: str, fixes: Sequence[Fix], command: str) -> str:
 
 
 def _category_command(scenario: Scenario, category: str) -> str:
-    for part in scenario.check_command.split(";"):
-        if part.strip().startswith(category):
-            return part.strip()
-    return scenario.check_command
+    return scenario.category_commands.get(category) or _recheck(scenario)
+
+
+def _creates(fixes: Sequence[Fix]) -> bool:
+    """The file does not exist yet: the first edit to it makes it."""
+    return not fixes[0].broken
 
 
 def _by(fixes: Sequence[Fix], attribute: str) -> dict[str, list[Fix]]:
@@ -239,6 +269,10 @@ def _view(path: str) -> PlannedCall:
 
 
 def _replace(fix: Fix, *, sloppy: bool = False) -> PlannedCall:
+    if not fix.broken:
+        return PlannedCall(
+            EDITOR, {"command": "create", "path": fix.path, "file_text": fix.original}
+        )
     # A sloppy attempt adds trailing whitespace: never present in a lint-clean file.
     old = fix.broken.replace("\n", " \n", 1) if sloppy else fix.broken
     return PlannedCall(

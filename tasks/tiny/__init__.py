@@ -8,6 +8,7 @@ lint errors (F401, F841) and two logic bugs (4 failing tests).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
@@ -93,7 +94,27 @@ class TinyTask:
     check_command = (
         "mypy shopcart; ruff check --output-format concise .; pytest -q -p no:cacheprovider"
     )
+    recheck_command = check_command
+    command_timeout_s = 120.0
     fixes = FIXES
+
+    def environment(self, root: Path) -> dict[str, str]:
+        return {}
+
+    def category_command(self, category: str) -> str:
+        for part in self.check_command.split(";"):
+            if part.strip().startswith(category):
+                return part.strip()
+        return self.check_command
+
+    def provision(self, say: Callable[[str], None]) -> None:
+        """Shipped inside the package: nothing to fetch."""
+
+    def provisioned(self) -> bool:
+        return True
+
+    def prepare_clean(self, root: Path) -> None:
+        copy_tree(PROJECT_DIR, root)
 
     def prepare(self, root: Path) -> None:
         copy_tree(PROJECT_DIR, root)
