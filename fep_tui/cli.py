@@ -32,6 +32,7 @@ from engine.trial import (
     run_trial,
 )
 from fep_tui.headless import JsonLinesPrinter, TurnPrinter
+from fep_tui.tasks_cli import provision_tasks, run_tasks_command
 from sessions import (
     SessionFileError,
     SessionsDirError,
@@ -42,6 +43,7 @@ from sessions import (
 from sessions.comparison import ImportFormatError
 from sessions.index_cache import open_index
 from tasks import TASK_IDS, UnknownTaskError
+from tasks.typer_base.provision import ProvisionError
 
 EXIT_BAD_INPUT = 2
 ARMS_ENV = "FEP_ARMS_FILE"
@@ -56,6 +58,7 @@ _KNOWN_ERRORS = (
     SessionFileError,
     PreflightError,
     ImportFormatError,
+    ProvisionError,
 )
 
 
@@ -137,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--baseline", default="A", help="arm for the re-read ratio (default A)")
     compare.add_argument("--format", choices=("table", "csv", "markdown", "json"), default="table")
 
+    tasks = sub.add_parser("tasks", help="the task catalog")
+    tasks_sub = tasks.add_subparsers(dest="tasks_command", metavar="SUBCOMMAND")
+    tasks_sub.add_parser("list", help="list the tasks and whether each is ready to run")
+    check = tasks_sub.add_parser(
+        "check", help="provision a task and prove it: base green, start red, fixes green"
+    )
+    check.add_argument("task", help=f"task id ({', '.join(TASK_IDS)})")
+    check.add_argument("--json", action="store_true", help="print the three judge results as JSON")
+
     sessions = sub.add_parser("sessions", help="saved sessions")
     sessions_sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION")
     listing = sessions_sub.add_parser("list", help="list saved sessions")
@@ -171,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "batch":
             return _batch(args)
+        if args.command == "tasks" and args.tasks_command is not None:
+            return _tasks(args)
+        if args.command == "tasks":
+            parser.parse_args(["tasks", "--help"])
         if args.command == "sessions" and args.sessions_command == "list":
             return _sessions_list(args)
         if args.command == "sessions":
@@ -185,6 +201,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader stopped early (`| head`): not an error. Silence the final flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _tasks(args: argparse.Namespace) -> int:
+    return run_tasks_command(
+        args.tasks_command,
+        getattr(args, "task", None),
+        args.json if args.tasks_command == "check" else False,
+    )
 
 
 def _fail(message: str) -> int:
@@ -220,6 +244,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     check_config(config)
     asyncio.run(preflight(config))
+    provision_tasks([config.task_id])
     directory = resolve_sessions_dir(args.sessions_dir)
     if not args.headless and not args.json:
         from fep_tui.app import APP_SIM_STREAM_DELAY_S, FepApp, StartLive
@@ -304,6 +329,7 @@ def _batch(args: argparse.Namespace) -> int:
     for config in configs:
         check_config(config)
         asyncio.run(preflight(config))
+    provision_tasks(tasks)
     return run_batch_command(plan, resolve_sessions_dir(args.sessions_dir))
 
 

@@ -19,7 +19,25 @@ def _tiny() -> Task:
     return TinyTask()
 
 
-_FACTORIES: dict[str, Callable[[], Task]] = {"tiny": _tiny}
+def _t1() -> Task:
+    from tasks.typer_base.t1 import T1Task
+
+    return T1Task()
+
+
+def _t2() -> Task:
+    from tasks.typer_base.t2 import T2Task
+
+    return T2Task()
+
+
+def _t3() -> Task:
+    from tasks.typer_base.t3 import T3Task
+
+    return T3Task()
+
+
+_FACTORIES: dict[str, Callable[[], Task]] = {"tiny": _tiny, "T1": _t1, "T2": _t2, "T3": _t3}
 TASK_IDS: tuple[str, ...] = tuple(_FACTORIES)
 
 

@@ -1,0 +1,125 @@
+"""What the three typer tasks share: the workspace, the judge and the structural checks."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from tasks.judge import JudgeCommand, JudgeResult, run_judge
+from tasks.model import Fix
+from tasks.typer_base.overlay import HARNESS_SCRIPT, make_overlay, overlay_environment
+from tasks.typer_base.provision import TyperBase, base_if_ready, typer_base
+from tasks.workspace import TOOL_CACHE_DIRS, copy_tree, tree_digest
+
+LINT_PATHS = ("typer", "tests", "docs_src", "scripts")
+SUPPRESSION = re.compile(r"#\s*(type:\s*ignore|noqa)")
+# A full harness run takes about two minutes on two cores; the agent must be able to wait.
+COMMAND_TIMEOUT_S = 600.0
+
+JUDGE_COMMANDS = (
+    JudgeCommand("mypy", ("python", "-m", "mypy", "typer")),
+    JudgeCommand("ruff", ("ruff", "check", "--output-format", "json", *LINT_PATHS)),
+    JudgeCommand("pytest", ("python", "-m", "pytest", "-q", "--no-cov", "-n", "auto")),
+    JudgeCommand("ruff-format", ("ruff", "format", "--check", *LINT_PATHS), informational=True),
+)
+
+
+class TyperTask:
+    """Base of T1-T3. Subclasses set the prompt and fixes and say how the tree is changed."""
+
+    id = ""
+    title = ""
+    prompt = ""
+    check_command = HARNESS_SCRIPT
+    recheck_command = HARNESS_SCRIPT
+    command_timeout_s = COMMAND_TIMEOUT_S
+    # Top-level paths the agent may change; anything else changed is a verifier problem.
+    editable: tuple[str, ...] = ("typer", "tests")
+
+    @property
+    def fixes(self) -> tuple[Fix, ...]:
+        return self.reference_fixes(typer_base())
+
+    def reference_fixes(self, base: TyperBase) -> tuple[Fix, ...]:
+        raise NotImplementedError
+
+    def provision(self, say: Callable[[str], None]) -> None:
+        typer_base(say)
+
+    def provisioned(self) -> bool:
+        return base_if_ready() is not None
+
+    def prepare_clean(self, root: Path) -> None:
+        base = typer_base()
+        copy_tree(base.tree, root)
+        make_overlay(root, base, self.id)
+
+    def prepare(self, root: Path) -> None:
+        self.prepare_clean(root)
+        self.alter(root, typer_base())
+
+    def alter(self, root: Path, base: TyperBase) -> None:
+        """Turn the pristine copy into the task's starting tree (inject, add a test...)."""
+
+    def category_command(self, category: str) -> str:
+        return self.recheck_command
+
+    def environment(self, root: Path) -> dict[str, str]:
+        return overlay_environment(root)
+
+    def judge_commands(self) -> tuple[JudgeCommand, ...]:
+        return JUDGE_COMMANDS
+
+    def verify(self, root: Path) -> list[str]:
+        base = typer_base()
+        return untouched_outside(root, base, self.editable) + no_new_suppressions(root, base)
+
+    def judge(self, root: Path) -> JudgeResult:
+        return run_judge(root, self.judge_commands(), self.verify(root), self.environment(root))
+
+
+def untouched_outside(root: Path, base: TyperBase, editable: tuple[str, ...]) -> list[str]:
+    problems = []
+    for entry in sorted(p.name for p in base.tree.iterdir()):
+        if entry in editable:
+            continue
+        if _digest(root, entry) != _digest(base.tree, entry):
+            problems.append(f"{entry} was changed; only {', '.join(editable)} may change")
+    return problems
+
+
+def no_new_suppressions(root: Path, base: TyperBase) -> list[str]:
+    """A `# type: ignore` or `# noqa` the pristine file did not have hides an error."""
+    problems = []
+    for top in ("typer", "tests"):
+        for path in sorted((root / top).rglob("*.py")):
+            if set(TOOL_CACHE_DIRS).intersection(path.parts):
+                continue
+            rel = path.relative_to(root)
+            pristine = base.tree / rel
+            before = len(SUPPRESSION.findall(pristine.read_text())) if pristine.exists() else 0
+            if len(SUPPRESSION.findall(path.read_text())) > before:
+                problems.append(f"{rel} adds a type: ignore or noqa comment")
+    return problems
+
+
+def test_functions(path: Path) -> set[str]:
+    """Names of the test functions a module defines (a deleted test is a missing name)."""
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return set()
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+    }
+
+
+def _digest(root: Path, entry: str) -> dict[str, str] | str:
+    path = root / entry
+    if path.is_dir():
+        return tree_digest(root, entry)
+    return path.read_bytes().hex() if path.exists() else "missing"
