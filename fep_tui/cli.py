@@ -42,6 +42,7 @@ from sessions import (
 )
 from sessions.comparison import ImportFormatError
 from sessions.index_cache import open_index
+from sessions.whatif import WhatIf
 from tasks import TASK_IDS, UnknownTaskError
 from tasks.typer_base.provision import ProvisionError
 
@@ -139,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--baseline", default="A", help="arm for the re-read ratio (default A)")
     compare.add_argument("--format", choices=("table", "csv", "markdown", "json"), default="table")
+    _whatif_options(compare)
+
+    whatif = sub.add_parser(
+        "whatif", help="re-price saved sessions under other terms (card, caching, summary cap)"
+    )
+    whatif.add_argument("sessions", nargs="+", help="session files (.jsonl)")
+    _whatif_options(whatif)
 
     tasks = sub.add_parser("tasks", help="the task catalog")
     tasks_sub = tasks.add_subparsers(dest="tasks_command", metavar="SUBCOMMAND")
@@ -169,6 +177,31 @@ def _common(parser: argparse.ArgumentParser, *, arms: bool = True) -> None:
         )
 
 
+def _whatif_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "what-if", "re-simulate each session's turns through the cache model under other terms"
+    )
+    group.add_argument(
+        "--what-if-card", metavar="CARD", help=f"rate card ({', '.join(RATE_CARDS)})"
+    )
+    group.add_argument("--no-cache", action="store_true", help="as if prompt caching were off")
+    group.add_argument(
+        "--cache-ttl", choices=("5m", "1h"), default="5m", help="cache write lifetime"
+    )
+    group.add_argument(
+        "--cap-summaries", type=int, metavar="N", help="executor summaries capped at N tokens"
+    )
+
+
+def _whatif(args: argparse.Namespace) -> WhatIf | None:
+    if args.cap_summaries is not None and args.cap_summaries < 0:
+        raise UsageError("--cap-summaries needs a number of tokens >= 0, e.g. 500")
+    if args.what_if_card is not None:
+        get_rate_card(args.what_if_card)  # an unknown card fails here, before any work
+    whatif = WhatIf(args.what_if_card, not args.no_cache, args.cache_ttl, args.cap_summaries)
+    return None if whatif == WhatIf() else whatif
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -181,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "whatif":
+            return _reprice(args)
         if args.command == "batch":
             return _batch(args)
         if args.command == "tasks" and args.tasks_command is not None:
@@ -353,7 +388,18 @@ def _compare(args: argparse.Namespace) -> int:
     found = collect(directories, [Path(p) for p in args.imports])
     if not found.rows:
         raise UsageError("no finished sessions or imported results to compare")
-    print_comparison(found, args.baseline, args.format)
+    print_comparison(found, args.baseline, args.format, _whatif(args))
+    return 0
+
+
+def _reprice(args: argparse.Namespace) -> int:
+    from fep_tui.compare_output import print_repriced
+    from sessions.reader import load_session
+    from sessions.whatif import reprice
+
+    whatif = _whatif(args) or WhatIf()
+    repriced = [(Path(p), reprice(load_session(Path(p)), whatif)) for p in args.sessions]
+    print_repriced(repriced)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -12,7 +13,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sessions.comparison import TrialRows, arm_table, pairwise
+from sessions.comparison import TrialRows, add_whatif, arm_table, pairwise
+from sessions.whatif import Repriced, WhatIf
 
 _TABLE_COLUMNS = {
     "task": "task",
@@ -28,18 +30,25 @@ _TABLE_COLUMNS = {
     "cost_per_success_usd": "$/success",
     "median_lead_cache_read": "lead re-read",
     "reread_ratio": "re-read x",
+    "whatif_median_cost_usd": "what-if $",
+    "whatif_change": "what-if Δ",
 }
 _LEFT = {"task", "arm", "arm_a", "arm_b", "method", "magnitude"}
 
 
-def print_comparison(found: TrialRows, baseline: str, fmt: str) -> None:
+def print_comparison(
+    found: TrialRows, baseline: str, fmt: str, whatif: WhatIf | None = None
+) -> None:
     frame = found.frame()
+    if whatif is not None:
+        frame = add_whatif(frame, whatif)
     table = arm_table(frame, baseline)
     pairs = pairwise(frame)
     sources = sorted({"SIMULATED" if s else "live" for s in frame["simulated"]})
     if fmt == "json":
         report = {
             "sources": sources,
+            "whatif": whatif.label() if whatif else None,
             "arms": _records(table),
             "pairwise": _records(pairs),
             "excluded_failed_to_start": found.failed_to_start,
@@ -56,6 +65,11 @@ def print_comparison(found: TrialRows, baseline: str, fmt: str) -> None:
         print(_markdown(pairs))
     else:
         _rich_tables(table, pairs, sources)
+    if whatif is not None:
+        print(
+            f"what-if: {whatif.label()}; each session re-simulated through the cache model, "
+            "same turns assumed; Δ is against the same trials re-simulated as recorded"
+        )
     if found.failed_to_start:
         print(
             f"{found.failed_to_start} imported row(s) never started "
@@ -63,6 +77,37 @@ def print_comparison(found: TrialRows, baseline: str, fmt: str) -> None:
         )
     for reason in found.rejected:
         print(f"rejected: {reason}")
+
+
+def print_repriced(repriced: list[tuple[Path, Repriced]]) -> None:
+    """One session per block: recorded, re-simulated and what-if cost, and per role."""
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+    for path, result in repriced:
+        out = Table(
+            title=f"{path.name}: what-if {result.whatif.label()} (same turns assumed)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        for column in ("role", "model", "in", "out", "c.write", "c.read", "what-if $"):
+            out.add_column(column, justify="left" if column in ("role", "model") else "right")
+        for role, cost in result.roles.items():
+            u = cost.usage
+            out.add_row(
+                role,
+                cost.model,
+                f"{u.input_tokens:,}",
+                f"{u.output_tokens:,}",
+                f"{u.cache_write:,}",
+                f"{u.cache_read:,}",
+                f"{cost.cost_usd:.4f}",
+            )
+        console.print(out)
+        console.print(
+            f"recorded ${result.recorded_usd:.4f}; re-simulated as recorded "
+            f"${result.resimulated_usd:.4f}; what-if ${result.whatif_usd:.4f} "
+            f"({result.change:+.1%}); lead re-read {result.lead_cache_read:,} -> "
+            f"{result.whatif_lead_cache_read:,} tokens"
+        )
 
 
 def _rich_tables(table: pd.DataFrame, pairs: pd.DataFrame, sources: list[str]) -> None:

@@ -14,8 +14,10 @@ from typing import Any
 import pandas as pd
 
 from sessions.format import SUFFIX, SessionFileError
+from sessions.reader import load_session
 from sessions.statistics import bootstrap_median_ci, cliffs_delta, cliffs_magnitude, mann_whitney
 from sessions.store import read_head_and_end
+from sessions.whatif import WhatIf, reprice
 
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
 
@@ -76,6 +78,21 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
         found.rows.extend(imported.rows)
         found.failed_to_start += imported.failed_to_start
     return found
+
+
+def add_whatif(frame: pd.DataFrame, whatif: WhatIf) -> pd.DataFrame:
+    """A `whatif_cost_usd` column: each session re-simulated under `whatif`. Imported rows
+    have no turn sequence to re-simulate and get NaN."""
+    costs, baselines = [], []
+    for source, path in zip(frame["source"], frame["path"], strict=True):
+        if source != "session":
+            costs.append(math.nan)
+            baselines.append(math.nan)
+            continue
+        repriced = reprice(load_session(Path(path)), whatif)
+        costs.append(repriced.whatif_usd)
+        baselines.append(repriced.resimulated_usd)
+    return frame.assign(whatif_cost_usd=costs, resimulated_cost_usd=baselines)
 
 
 def import_published(path: Path) -> TrialRows:
@@ -176,6 +193,7 @@ def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
                 "median_lead_cache_read": float(won["lead_cache_read"].median())
                 if len(won)
                 else math.nan,
+                **_whatif_columns(won),
             }
         )
     table = pd.DataFrame(records)
@@ -187,6 +205,17 @@ def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
             for task, reads in zip(table["task"], table["median_lead_cache_read"], strict=True)
         ]
     return table
+
+
+def _whatif_columns(won: pd.DataFrame) -> dict[str, float]:
+    """The what-if median and its change against the same trials re-simulated as recorded
+    (so the cache model's own error, if any, cancels out)."""
+    if "whatif_cost_usd" not in won:
+        return {}
+    median = float(won["whatif_cost_usd"].median()) if len(won) else math.nan
+    baseline = float(won["resimulated_cost_usd"].median()) if len(won) else math.nan
+    change = median / baseline - 1.0 if baseline else math.nan
+    return {"whatif_median_cost_usd": median, "whatif_change": change}
 
 
 def pairwise(frame: pd.DataFrame) -> pd.DataFrame:

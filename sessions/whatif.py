@@ -1,0 +1,186 @@
+"""What-if re-pricing: what a saved trial would have cost under other terms.
+
+The terms: another rate card, prompt caching off, 1-hour instead of 5-minute cache writes,
+or executor summaries capped at N tokens. A session keeps every model call's prompt size
+and time, so each conversation (the lead's, and each delegation's executor) is rebuilt as a
+sequence of prompt segments and run again through the same cache model the simulator uses
+(engine/sim/cache.py): a cap shortens the segments that carried summaries and every later
+turn re-reads less, rather than scaling a total.
+
+Assumption, stated wherever the numbers are shown: the trial takes the same turns. A shorter
+summary could change what the orchestrator does next; that is not modelled.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from engine.events import ExecutorSummary, TurnUsage
+from engine.pricing import RateCard, get_rate_card
+from engine.sim.cache import PromptBlock, PromptCache
+from engine.usage import Usage
+from sessions.reader import Session
+
+LEAD_ROLES = ("solo", "orchestrator")
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    rate_card: str | None = None  # None: the card the session was priced with
+    caching: bool = True
+    write_ttl: Literal["5m", "1h"] = "5m"
+    summary_cap: int | None = None
+
+    def label(self) -> str:
+        parts = [f"{self.rate_card} card"] if self.rate_card else []
+        if not self.caching:
+            parts.append("caching off")
+        elif self.write_ttl == "1h":
+            parts.append("1h cache writes")
+        if self.summary_cap is not None:
+            parts.append(f"summaries capped at {self.summary_cap:,} tokens")
+        return ", ".join(parts) or "as recorded"
+
+
+@dataclass(frozen=True)
+class RoleCost:
+    model: str
+    usage: Usage
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class Repriced:
+    """One session under one what-if. `resimulated_usd` runs the recorded terms through the
+    same model: the difference to `whatif_usd` is the what-if's effect, free of model error."""
+
+    whatif: WhatIf
+    recorded_usd: float
+    resimulated_usd: float
+    whatif_usd: float
+    lead_cache_read: int
+    whatif_lead_cache_read: int
+    roles: dict[str, RoleCost] = field(default_factory=dict)
+
+    @property
+    def change(self) -> float:
+        """Relative change against the re-simulated baseline (-0.25 is 25% cheaper)."""
+        if self.resimulated_usd == 0:
+            return 0.0
+        return self.whatif_usd / self.resimulated_usd - 1.0
+
+
+@dataclass(frozen=True)
+class _Call:
+    role: str
+    model: str
+    provider: str
+    conversation: tuple[str, int | None]
+    turn: int
+    start_s: float
+    usage: Usage
+
+
+def reprice(session: Session, whatif: WhatIf) -> Repriced:
+    recorded_card = RateCard.from_dict(session.header["rate_card"])
+    card = get_rate_card(whatif.rate_card) if whatif.rate_card else recorded_card
+    calls = _calls(session)
+    baseline = _simulate(calls, WhatIf(), {})
+    cuts = _summary_cuts(session, whatif.summary_cap)
+    changed = _simulate(calls, whatif, cuts)
+    roles: dict[str, RoleCost] = {}
+    resimulated = whatif_usd = 0.0
+    for call, before, after in zip(calls, baseline, changed, strict=True):
+        resimulated += recorded_card.price(call.model, call.provider).cost(before)
+        cost = card.price(call.model, call.provider).cost(after)
+        whatif_usd += cost
+        held = roles.get(call.role)
+        roles[call.role] = RoleCost(
+            call.model,
+            after if held is None else held.usage + after,
+            cost + (held.cost_usd if held else 0.0),
+        )
+    end = session.end
+    lead = [i for i, c in enumerate(calls) if c.role in LEAD_ROLES]
+    return Repriced(
+        whatif,
+        end.total_cost_usd if end is not None else resimulated,
+        resimulated,
+        whatif_usd,
+        sum(calls[i].usage.cache_read for i in lead),
+        sum(changed[i].cache_read for i in lead),
+        roles,
+    )
+
+
+def _calls(session: Session) -> list[_Call]:
+    providers: dict[str, str] = session.header.get("providers", {})
+    calls = []
+    for event in session.events:
+        if not isinstance(event, TurnUsage):
+            continue
+        # Each delegation starts the executor on a fresh conversation.
+        key = (event.role, event.delegation if event.role == "executor" else None)
+        calls.append(
+            _Call(
+                event.role,
+                event.model,
+                providers.get(event.role, "anthropic"),
+                key,
+                event.turn,
+                event.t - event.duration_s,
+                Usage.from_dict(event.usage),
+            )
+        )
+    return calls
+
+
+def _summary_cuts(session: Session, cap: int | None) -> dict[int, int]:
+    """Tokens removed from the lead's prompt by lead turn that first carries them."""
+    cuts: dict[int, int] = defaultdict(int)
+    if cap is None:
+        return cuts
+    for event in session.events:
+        if isinstance(event, ExecutorSummary) and event.tokens > cap:
+            cuts[event.turn + 1] += event.tokens - cap
+    return cuts
+
+
+def _simulate(calls: Sequence[_Call], whatif: WhatIf, cuts: dict[int, int]) -> list[Usage]:
+    """Every call's usage under `whatif`; calls the cache model does not apply to (a local
+    model, an advisor's sub-inference) keep their recorded usage."""
+    clock = [0.0]
+    cache = PromptCache(lambda: clock[0])
+    segments: dict[tuple[str, int | None], list[PromptBlock]] = defaultdict(list)
+    previous: dict[tuple[str, int | None], int] = {}
+    out = []
+    for index, call in enumerate(calls):
+        if call.provider != "anthropic" or call.role == "advisor":
+            out.append(call.usage)
+            continue
+        total = call.usage.total_input
+        grown = max(0, total - previous.get(call.conversation, 0))
+        previous[call.conversation] = total
+        if call.role in LEAD_ROLES:
+            grown = max(0, grown - cuts.get(call.turn, 0))
+        blocks = segments[call.conversation]
+        blocks.append(PromptBlock(grown, f"{call.conversation}:{index}"))
+        clock[0] = call.start_s
+        if not whatif.caching:
+            usage = Usage(input_tokens=sum(b.tokens for b in blocks))
+        else:
+            request = [*blocks[:-1], PromptBlock(grown, blocks[-1].content_hash, whatif.write_ttl)]
+            usage = cache.process(call.model, request)
+        out.append(
+            Usage(
+                usage.input_tokens,
+                call.usage.output_tokens,
+                usage.cache_write_5m,
+                usage.cache_write_1h,
+                usage.cache_read,
+            )
+        )
+    return out
