@@ -65,13 +65,38 @@ def bootstrap_median_ci(
     seed: int = BOOTSTRAP_SEED,
     level: float = 0.95,
 ) -> tuple[float, float]:
-    """Percentile bootstrap CI of the median, all resamples drawn in one array."""
-    data = np.asarray(values, dtype=float)
-    if not len(data):
+    """Percentile bootstrap CI of the median over `resamples` seeded resamples.
+
+    A resample's median is an order statistic of n positions drawn uniformly from the
+    sorted data, and the k-th order statistic of n uniform draws is Beta(k, n - k + 1)
+    distributed (the next one follows from it by a Beta(1, n - k) step). Drawing those
+    directly gives each resample's median exactly in distribution, in O(resamples) rather
+    than O(resamples x n): a cell of 800 trials takes milliseconds instead of a second.
+    """
+    if not len(values):
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    draws = data[rng.integers(0, len(data), size=(resamples, len(data)))]
-    medians = np.median(draws, axis=1)
+    medians = bootstrap_medians(values, resamples, seed)
+
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(medians, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def bootstrap_medians(values: Sequence[float], resamples: int, seed: int) -> np.ndarray:
+    """The median of each of `resamples` bootstrap resamples of non-empty `values`."""
+    data = np.sort(np.asarray(values, dtype=float))
+    n = len(data)
+    rng = np.random.default_rng(seed)
+    rank = (n + 1) // 2  # 1-based rank of the (lower) middle value
+    lower = rng.beta(rank, n - rank + 1, size=resamples)
+    if n % 2:
+        medians = data[_position(lower, n)]
+    else:
+        upper = lower + (1 - lower) * rng.beta(1, n - rank, size=resamples)
+        medians = (data[_position(lower, n)] + data[_position(upper, n)]) / 2
+    return np.asarray(medians, dtype=float)
+
+
+def _position(u: np.ndarray, n: int) -> np.ndarray:
+    """The sorted-data index a uniform draw u in [0, 1) falls on."""
+    return np.minimum((u * n).astype(np.intp), n - 1)
