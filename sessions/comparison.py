@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from sessions.format import SUFFIX, SessionFileError
+from sessions.format import SessionFileError
 from sessions.reader import load_session
 from sessions.statistics import bootstrap_median_ci, cliffs_delta, cliffs_magnitude, mann_whitney
 from sessions.store import read_head_and_end
+from sessions.summary_index import indexed_rows
 from sessions.whatif import WhatIf, reprice
 
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
@@ -31,6 +32,7 @@ class TrialRows:
     rows: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     failed_to_start: int = 0
+    parsed: int = 0  # session files read this time; the others came from the summary index
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
@@ -68,11 +70,10 @@ def session_row(path: Path) -> dict[str, Any]:
 def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialRows:
     found = TrialRows()
     for directory in directories:
-        for path in sorted(Path(directory).glob(f"*{SUFFIX}")):
-            try:
-                found.rows.append(session_row(path))
-            except (SessionFileError, OSError, UnicodeDecodeError) as exc:
-                found.rejected.append(str(exc))
+        indexed = indexed_rows(Path(directory), session_row)
+        found.rows.extend(indexed.rows)
+        found.rejected.extend(indexed.rejected)
+        found.parsed += indexed.parsed
     for path in imports:
         imported = import_published(path)
         found.rows.extend(imported.rows)

@@ -89,5 +89,6 @@ def _start_ok(start: JudgeResult, expected: dict[str, int]) -> bool:
 def _describe(expected: dict[str, int]) -> str:
     if not expected:
         return "fails (the verifier or the tests reject the untouched tree)"
-    parts = ", ".join(f"{n} {c}" for c, n in expected.items())
+    names = {"pytest": "collection"}
+    parts = ", ".join(f"{n} {names.get(c, c)}" for c, n in expected.items())
     return f"fails with exactly {sum(expected.values())} errors ({parts})"

@@ -10,6 +10,7 @@ import pytest
 
 from sessions import load_session
 from sessions.comparison import ImportFormatError, collect, import_published
+from sessions.summary_index import INDEX_NAME
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
@@ -128,3 +129,43 @@ def test_import_with_a_bad_line_names_the_line(tmp_path: Path) -> None:
         and "bad.jsonl:1" in result.stderr
         and "Traceback" not in result.stderr
     )
+
+
+def test_summary_index_reads_each_new_or_changed_file_once(tmp_path: Path) -> None:
+    directory = tmp_path / "sessions"
+    directory.mkdir()
+    for n in range(3):
+        shutil.copy(FIXTURE, directory / f"b{n}.jsonl")
+    (directory / "broken.jsonl").write_text("not json\n")
+    first = collect([directory])
+    assert (first.parsed, len(first.rows), len(first.rejected)) == (4, 3, 1)
+    again = collect([directory])
+    assert (again.parsed, again.rows, again.rejected) == (0, first.rows, first.rejected)
+    # A finished session whose file grows (a re-run under the same name) is read again.
+    with (directory / "b1.jsonl").open("a") as out:
+        out.write("\n")
+    shutil.copy(FIXTURE, directory / "b3.jsonl")
+    (directory / "b0.jsonl").unlink()
+    changed = collect([directory])
+    assert changed.parsed == 2 and len(changed.rows) == 3
+    # A damaged index is a cache miss, not an error.
+    (directory / INDEX_NAME).write_text("{garbage")
+    rebuilt = collect([directory])
+    assert rebuilt.parsed == 4 and len(rebuilt.rows) == 3
+
+
+def test_a_read_only_directory_still_compares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated with a failing mkstemp: the suite may run as root, where chmod does not
+    stop writes."""
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    shutil.copy(FIXTURE, directory / "b.jsonl")
+
+    def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("sessions.summary_index.tempfile.mkstemp", refuse)
+    assert len(collect([directory]).rows) == 1
+    assert not (directory / INDEX_NAME).exists()
