@@ -21,6 +21,7 @@ from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
 from sessions import SessionFileError
+from sessions.whatif import WhatIf
 
 # Simulated streams are paced in the app so a person can watch a turn arrive.
 APP_SIM_STREAM_DELAY_S = 0.01
@@ -34,6 +35,13 @@ class StartLive:
 @dataclass(frozen=True)
 class StartReplay:
     path: Path
+
+
+@dataclass(frozen=True)
+class StartCompare:
+    directories: list[Path]
+    imports: list[Path]
+    whatif: WhatIf | None = None
 
 
 class FepApp(App[None]):
@@ -50,7 +58,7 @@ class FepApp(App[None]):
         self,
         sessions_dir: Path,
         arms: dict[str, ArmSpec] | None = None,
-        start: StartLive | StartReplay | None = None,
+        start: StartLive | StartReplay | StartCompare | None = None,
     ) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
@@ -68,6 +76,15 @@ class FepApp(App[None]):
             self.start_trial(self.start.config)
         elif isinstance(self.start, StartReplay):
             self.open_replay(self.start.path)
+        elif isinstance(self.start, StartCompare):
+            self.open_compare(self.start.directories, self.start.imports, self.start.whatif)
+
+    def open_compare(
+        self, directories: list[Path], imports: list[Path], whatif: WhatIf | None = None
+    ) -> None:
+        from fep_tui.screens.compare import CompareScreen
+
+        self.push_screen(CompareScreen(directories, imports, whatif))
 
     def start_trial(self, config: TrialConfig) -> LiveTrial:
         live = LiveTrial(config, self.sessions_dir)
@@ -112,10 +129,15 @@ class FepApp(App[None]):
         self.push_screen(NewTrialScreen(self.arms), chosen)
 
     def action_help(self) -> None:
+        from fep_tui.screens.compare import CompareScreen
+        from fep_tui.screens.side_by_side import SideBySideScreen
+
         sections = {
             "Everywhere": list(self.BINDINGS),
             "Sessions (home)": list(HomeScreen.BINDINGS),
             "Trial (live and replay)": list(TrialScreen.BINDINGS),
+            "Compare": list(CompareScreen.BINDINGS),
+            "Side by side": list(SideBySideScreen.BINDINGS),
         }
         self.push_screen(HelpScreen(sections))  # type: ignore[arg-type]
 

@@ -40,7 +40,7 @@ from sessions import (
     list_sessions,
     resolve_sessions_dir,
 )
-from sessions.comparison import ImportFormatError
+from sessions.comparison import ImportFormatError, TrialRows
 from sessions.index_cache import open_index
 from sessions.whatif import WhatIf
 from tasks import TASK_IDS, UnknownTaskError
@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--baseline", default="A", help="arm for the re-read ratio (default A)")
     compare.add_argument("--format", choices=("table", "csv", "markdown", "json"), default="table")
+    compare.add_argument(
+        "--export-charts",
+        metavar="DIR",
+        help="also write each task's Pareto and re-read growth charts to DIR as SVG and PNG",
+    )
+    compare.add_argument(
+        "--app", action="store_true", help="open the comparison in the app instead of printing"
+    )
     _whatif_options(compare)
 
     whatif = sub.add_parser(
@@ -388,8 +396,38 @@ def _compare(args: argparse.Namespace) -> int:
     found = collect(directories, [Path(p) for p in args.imports])
     if not found.rows:
         raise UsageError("no finished sessions or imported results to compare")
-    print_comparison(found, args.baseline, args.format, _whatif(args))
+    whatif = _whatif(args)
+    if args.app:
+        from fep_tui.app import FepApp, StartCompare
+
+        FepApp(
+            resolve_sessions_dir(None), start=StartCompare(directories, args.imports, whatif)
+        ).run()
+        return 0
+    print_comparison(found, args.baseline, args.format, whatif)
+    if args.export_charts:
+        _export_charts(found, Path(args.export_charts), whatif)
     return 0
+
+
+def _export_charts(found: TrialRows, directory: Path, whatif: WhatIf | None) -> None:
+    from fep_tui.chart_export import export_charts
+    from sessions.charts import growth_curves
+    from sessions.comparison import add_whatif
+
+    frame = found.frame()
+    if whatif is not None:
+        frame = add_whatif(frame, whatif)
+    try:
+        written = export_charts(
+            frame, growth_curves(frame), directory, bool(frame["simulated"].any())
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write charts to {directory} ({exc.strerror}); "
+            "pick another --export-charts directory"
+        ) from None
+    print(f"charts written: {len(written)} files in {directory}", file=sys.stderr)
 
 
 def _reprice(args: argparse.Namespace) -> int:

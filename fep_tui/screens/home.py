@@ -50,6 +50,7 @@ class HomeScreen(Screen[None]):
         Binding("s", "sort", "Sort", id="home.sort"),
         Binding("slash", "filter", "Filter", key_display="/", id="home.filter"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
+        Binding("c", "compare", "Compare arms", id="home.compare"),
     ]
 
     def __init__(self, sessions_dir: Path) -> None:
@@ -66,6 +67,11 @@ class HomeScreen(Screen[None]):
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="home-hint")
         yield Footer()
+
+    def action_compare(self) -> None:
+        open_compare = getattr(self.app, "open_compare", None)
+        if open_compare is not None:
+            open_compare([self.sessions_dir], [])
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -1,0 +1,125 @@
+"""The comparison's charts as SVG and PNG files (matplotlib, headless Agg backend).
+
+The same data as the compare screen's terminal charts (sessions/charts.py), drawn for a
+paper: the Pareto view of cost against wall time with the medians and their frontier, and
+the lead's cumulative re-read per turn by arm.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+from sessions.charts import Curves, arm_medians, median_growth, pareto_frontier, trial_points
+
+FORMATS = ("svg", "png")
+
+
+def export_charts(
+    frame: pd.DataFrame,
+    growth: dict[str, dict[str, list[Curves]]],
+    directory: Path,
+    simulated: bool,
+) -> list[Path]:
+    """One Pareto and one growth chart per task, each as SVG and PNG; the paths written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    note = "SIMULATED, not measurements of real models" if simulated else "live trials"
+    written: list[Path] = []
+    arms = sorted(frame["arm"].unique())
+    colours = {arm: f"C{index % 10}" for index, arm in enumerate(arms)}
+    for task in sorted(frame["task"].unique()):
+        figure, axes = plt.subplots(figsize=(7, 4.5))
+        points = trial_points(frame, task)
+        for arm, group in points.groupby("arm"):
+            won = group[group["success"]]
+            lost = group[~group["success"]]
+            axes.scatter(
+                won["wall_s"],
+                won["cost_usd"],
+                color=colours[str(arm)],
+                alpha=0.5,
+                label=f"{arm} trials",
+            )
+            axes.scatter(lost["wall_s"], lost["cost_usd"], color=colours[str(arm)], marker="x")
+        medians = arm_medians(frame, task)
+        for point in medians:
+            axes.scatter(
+                [point.wall],
+                [point.cost],
+                color=colours[point.arm],
+                s=160,
+                edgecolors="black",
+                linewidths=1.5,
+                zorder=3,
+            )
+            axes.annotate(
+                point.arm,
+                (point.wall, point.cost),
+                textcoords="offset points",
+                xytext=(8, 6),
+                weight="bold",
+            )
+            if not math.isnan(point.whatif_cost):
+                axes.scatter(
+                    [point.wall],
+                    [point.whatif_cost],
+                    color=colours[point.arm],
+                    marker="D",
+                    s=60,
+                    zorder=3,
+                )
+        frontier = pareto_frontier(medians)
+        axes.plot(
+            [p.wall for p in frontier],
+            [p.cost for p in frontier],
+            "k--",
+            lw=1,
+            label="frontier of medians",
+        )
+        axes.set(
+            xlabel="wall time (s)", ylabel="cost (USD)", title=f"{task}: cost vs wall time ({note})"
+        )
+        axes.legend(fontsize="small")
+        written += _save(figure, directory / f"pareto-{task}")
+        plt.close(figure)
+
+        figure, axes = plt.subplots(figsize=(7, 4.5))
+        for arm, curves in sorted(growth.get(task, {}).items()):
+            line = median_growth(curves)
+            axes.plot(
+                [t for t, _ in line],
+                [v for _, v in line],
+                color=colours.get(arm),
+                marker="o",
+                ms=3,
+                label=f"{arm} (median of {len(curves)})",
+            )
+        axes.set(
+            xlabel="lead turn",
+            ylabel="cumulative re-read tokens",
+            title=f"{task}: re-read context growth ({note})",
+        )
+        axes.legend(fontsize="small")
+        written += _save(figure, directory / f"growth-{task}")
+        plt.close(figure)
+    return written
+
+
+def _save(figure: Figure, stem: Path) -> list[Path]:
+    paths = []
+    for suffix in FORMATS:
+        path = stem.with_suffix(f".{suffix}")
+        figure.savefig(path, dpi=120, bbox_inches="tight")
+        paths.append(path)
+    return paths

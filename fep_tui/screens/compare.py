@@ -1,0 +1,374 @@
+"""The compare screen: arms side by side per task with the statistics a paper needs.
+
+The table and tests come from sessions/comparison.py (the same numbers `fep-tui compare`
+prints), the charts from sessions/charts.py. Loading, what-if re-simulation and the growth
+curves read session files, so they run in worker threads and the screen redraws when done.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
+from sessions.charts import Curves, arm_medians, median_growth, pareto_frontier, trial_points
+from sessions.comparison import TrialRows, add_whatif, arm_table, collect, pairwise
+from sessions.whatif import WhatIf
+
+WHATIF_PRESETS: tuple[WhatIf | None, ...] = (
+    None,
+    WhatIf(caching=False),
+    WhatIf(write_ttl="1h"),
+    WhatIf(summary_cap=500),
+    WhatIf(summary_cap=100),
+    WhatIf(rate_card="published"),
+)
+SORTS = (
+    ("arm", "arm"),
+    ("median $", "median_cost_usd"),
+    ("rate", "success_rate"),
+    ("wall s", "median_wall_s"),
+    ("re-read", "median_lead_cache_read"),
+)
+_GROWTH_PER_ARM = 30
+FAILED = "\u00d7"  # a multiplication sign marks a failed trial
+TIMES = "\u00d7"
+
+
+class CompareScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="compare.back"),
+        Binding("t", "next_task", "Next task", id="compare.task"),
+        Binding("s", "sort", "Sort", id="compare.sort"),
+        Binding("w", "whatif", "What-if", id="compare.whatif"),
+        Binding("v", "side_by_side", "Side by side", id="compare.side"),
+        Binding("e", "export", "Export charts", id="compare.export"),
+    ]
+
+    def __init__(
+        self,
+        directories: list[Path],
+        imports: list[Path] | None = None,
+        whatif: WhatIf | None = None,
+        baseline: str = "A",
+    ) -> None:
+        super().__init__()
+        self.directories = directories
+        self.imports = imports or []
+        self.baseline = baseline
+        presets = list(WHATIF_PRESETS)
+        if whatif not in presets:
+            presets.insert(1, whatif)
+        self.presets = presets
+        self.preset = presets.index(whatif)
+        self.found: TrialRows | None = None
+        self.frame = pd.DataFrame()
+        self.tasks: list[str] = []
+        self.task_index = 0
+        self.sort_index = 0
+        self.growth: dict[tuple[str, str], list[Curves]] = {}
+
+    @property
+    def whatif(self) -> WhatIf | None:
+        return self.presets[self.preset]
+
+    @property
+    def current_task(self) -> str | None:
+        return self.tasks[self.task_index] if self.tasks else None
+
+    def compose(self) -> ComposeResult:
+        yield Static("compare: loading sessions...", id="compare-title")
+        with Vertical(id="compare-body"):
+            yield DataTable(id="arm-table", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="pairwise", cursor_type="none")
+            yield Static(id="compare-notes")
+            with Horizontal(id="compare-charts"):
+                yield Static(id="pareto")
+                yield Static(id="growth")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#arm-table").border_title = "arms"
+        self.query_one("#pairwise").border_title = "pairwise on success-only cost"
+        self.query_one("#pareto").border_title = "cost vs wall time"
+        self.query_one("#growth").border_title = "lead re-read growth"
+        self._load()
+
+    @work(thread=True, exclusive=True, group="compare-load")
+    def _load(self) -> None:
+        found = collect(self.directories, self.imports)
+        frame = found.frame()
+        if self.whatif is not None and len(frame):
+            frame = add_whatif(frame, self.whatif)
+        self.app.call_from_thread(self._loaded, found, frame)
+
+    def _loaded(self, found: TrialRows, frame: pd.DataFrame) -> None:
+        self.found, self.frame = found, frame
+        self.tasks = sorted(frame["task"].unique()) if len(frame) else []
+        self.task_index = min(self.task_index, max(0, len(self.tasks) - 1))
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._draw_charts()
+
+    def _redraw(self) -> None:
+        self._draw_title()
+        self._draw_table()
+        self._draw_pairwise()
+        self._draw_notes()
+        self._draw_charts()
+        if self.current_task is not None and not self._growth_ready(self.current_task):
+            self._load_growth(self.current_task)
+
+    def _draw_title(self) -> None:
+        title = self.query_one("#compare-title", Static)
+        if self.found is None:
+            return
+        if not len(self.frame):
+            title.update("compare: no finished sessions or imported results here")
+            return
+        sources = sorted({"SIMULATED" if s else "live" for s in self.frame["simulated"]})
+        trials = int((self.frame["task"] == self.current_task).sum())
+        whatif = f"  ·  what-if: {self.whatif.label()}" if self.whatif else ""
+        title.update(
+            f"compare  ·  task {self.current_task} ({self.task_index + 1}/{len(self.tasks)}, "
+            f"{trials} trials)  ·  {' + '.join(sources)}{whatif}"
+        )
+
+    def _table(self) -> pd.DataFrame:
+        table = arm_table(self.frame, self.baseline)
+        rows = table[table["task"] == self.current_task]
+        column = SORTS[self.sort_index][1]
+        return rows.sort_values(column, na_position="last", kind="stable")
+
+    def _draw_table(self) -> None:
+        table = self.query_one("#arm-table", DataTable)
+        table.clear(columns=True)
+        if not len(self.frame):
+            return
+        columns = ["arm", "n", "ok", "rate", "median $", "95% CI", "wall s", "turns", "$/success"]
+        columns += ["re-read", f"{TIMES}{self.baseline}"]
+        if self.whatif is not None:
+            columns += ["what-if $", "Δ"]
+        for name in columns:
+            table.add_column(name, key=name)
+        for row in _records(self._table()):
+            cells = [
+                str(row["arm"]),
+                str(row["trials"]),
+                str(row["successes"]),
+                f"{row['success_rate']:.0%}",
+                _money(row["median_cost_usd"]),
+                f"{_money(row['cost_ci_low'])}-{_money(row['cost_ci_high'])}",
+                _number(row["median_wall_s"], ".0f"),
+                _number(row["median_turns"], ".0f"),
+                _money(row["cost_per_success_usd"]),
+                _number(row["median_lead_cache_read"], ",.0f"),
+                _number(row.get("reread_ratio", math.nan), ".2f"),
+            ]
+            if self.whatif is not None:
+                cells += [
+                    _money(row["whatif_median_cost_usd"]),
+                    _number(row["whatif_change"] * 100, "+.0f") + "%",
+                ]
+            table.add_row(*cells, key=str(row["arm"]))
+        label = SORTS[self.sort_index][0]
+        table.border_subtitle = f"medians over successful trials · sorted by {label} (s)"
+
+    def _draw_pairwise(self) -> None:
+        grid = self.query_one("#pairwise", DataTable)
+        grid.clear(columns=True)
+        if not len(self.frame):
+            return
+        pairs = pairwise(self.frame)
+        pairs = pairs[pairs["task"] == self.current_task] if len(pairs) else pairs
+        arms = sorted(self.frame[self.frame["task"] == self.current_task]["arm"].unique())
+        grid.add_column("", key="arm")
+        for arm in arms:
+            grid.add_column(arm, key=arm)
+        cells: dict[tuple[str, str], str] = {}
+        methods = set()
+        for pair in _records(pairs):
+            methods.add(str(pair["method"]))
+            p, delta = _number(pair["p"], ".3f"), _number(pair["cliffs_delta"], "+.2f")
+            text = f"p={p} d={delta} {str(pair['magnitude'])[:1].upper()}"
+            cells[(str(pair["arm_a"]), str(pair["arm_b"]))] = text
+            cells[(str(pair["arm_b"]), str(pair["arm_a"]))] = text
+        for arm in arms:
+            grid.add_row(arm, *(cells.get((arm, other), "·") for other in arms))
+        method = "/".join(sorted(str(m) for m in methods)) or "-"
+        grid.border_subtitle = (
+            f"Mann-Whitney U ({method}); Cliff's d row vs column: N/S/M/L magnitude"
+        )
+
+    def _draw_notes(self) -> None:
+        notes = self.query_one("#compare-notes", Static)
+        if self.found is None:
+            return
+        lines = []
+        if self.found.failed_to_start:
+            lines.append(
+                f"{self.found.failed_to_start} imported row(s) never started "
+                "(no iterations, no success): excluded"
+            )
+        if self.found.rejected:
+            lines.append(f"{len(self.found.rejected)} file(s) rejected: {self.found.rejected[0]}")
+        if self.whatif is not None:
+            lines.append("what-if: re-simulated through the cache model; same turns assumed")
+        notes.update("\n".join(lines))
+
+    def _draw_charts(self) -> None:
+        if self.current_task is None:
+            return
+        pareto = self.query_one("#pareto", Static)
+        width, height = pareto.size.width - 2, max(4, pareto.size.height - 3)
+        arms = list(self.frame["arm"].unique())
+        points = trial_points(self.frame, self.current_task)
+        marks = [
+            Mark(
+                p["wall_s"],
+                p["cost_usd"],
+                "●" if p["success"] else FAILED,
+                arm_style(arms, p["arm"]),
+            )
+            for p in _records(points)
+        ]
+        medians = arm_medians(self.frame, self.current_task)
+        highlights = [Mark(m.wall, m.cost, m.arm[:1], arm_style(arms, m.arm)) for m in medians]
+        highlights += [
+            Mark(m.wall, m.whatif_cost, "◆", arm_style(arms, m.arm))
+            for m in medians
+            if not math.isnan(m.whatif_cost)
+        ]
+        frontier = [(m.wall, m.cost) for m in pareto_frontier(medians)]
+        pareto.update(
+            render_scatter(marks, highlights, frontier, width, height, ("wall s", "cost $"))
+        )
+        pareto.border_subtitle = f"● success {FAILED} failure  A-Z arm median  ··· frontier" + (
+            "  ◆ what-if" if self.whatif else ""
+        )
+        growth = self.query_one("#growth", Static)
+        series = [
+            Series(arm, arm_style(arms, arm), tuple(median_growth(curves)))
+            for (task, arm), curves in sorted(self.growth.items())
+            if task == self.current_task and curves
+        ]
+        if not series:
+            growth.update("(growth curves: loading, or no saved sessions for this task)")
+            return
+        growth.update(
+            render_lines(
+                series,
+                growth.size.width - 2,
+                max(3, growth.size.height - 4),
+                ("lead turn", "tokens"),
+            )
+        )
+
+    def _growth_ready(self, task: str) -> bool:
+        return any(key[0] == task for key in self.growth)
+
+    @work(thread=True, group="compare-growth")
+    def _load_growth(self, task: str) -> None:
+        from sessions.charts import session_curves
+
+        rows = self.frame[(self.frame["task"] == task) & (self.frame["source"] == "session")]
+        loaded: dict[tuple[str, str], list[Curves]] = {}
+        for arm, group in rows.groupby("arm", sort=True):
+            paths = group["path"].tolist()[:_GROWTH_PER_ARM]
+            loaded[(task, str(arm))] = [session_curves(Path(p)) for p in paths]
+        self.app.call_from_thread(self._growth_loaded, loaded)
+
+    def _growth_loaded(self, loaded: dict[tuple[str, str], list[Curves]]) -> None:
+        self.growth.update(loaded)
+        self._draw_charts()
+
+    def action_next_task(self) -> None:
+        if self.tasks:
+            self.task_index = (self.task_index + 1) % len(self.tasks)
+            self._redraw()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._draw_table()
+
+    def action_whatif(self) -> None:
+        self.preset = (self.preset + 1) % len(self.presets)
+        label = self.whatif.label() if self.whatif else "off"
+        self.notify(f"what-if: {label} (re-simulating...)", timeout=3)
+        self._load()
+
+    def action_side_by_side(self) -> None:
+        from fep_tui.screens.pick_sessions import PickSessionsScreen
+        from fep_tui.screens.side_by_side import SideBySideScreen
+
+        if self.current_task is None:
+            return
+        rows = self.frame[
+            (self.frame["task"] == self.current_task) & (self.frame["source"] == "session")
+        ]
+        if len(rows) < 2:
+            self.notify(
+                "side by side needs two saved sessions of this task",
+                severity="warning",
+            )
+            return
+
+        def chosen(paths: tuple[Path, Path] | None) -> None:
+            if paths is not None:
+                self.app.push_screen(SideBySideScreen(*paths))
+
+        self.app.push_screen(PickSessionsScreen(rows), chosen)
+
+    def action_export(self) -> None:
+        if not len(self.frame):
+            self.notify("nothing to export", severity="warning")
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        target = Path(getattr(self.app, "sessions_dir", Path.cwd())) / f"charts-{stamp}"
+        self.notify(f"exporting charts to {target} ...", timeout=3)
+        self._export(target)
+
+    @work(thread=True, group="compare-export")
+    def _export(self, target: Path) -> None:
+        from fep_tui.chart_export import export_charts
+        from sessions.charts import growth_curves
+
+        try:
+            written = export_charts(
+                self.frame, growth_curves(self.frame), target, bool(self.frame["simulated"].any())
+            )
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"cannot write charts: {exc}", severity="error", timeout=8
+            )
+            return
+        self.app.call_from_thread(
+            self.notify, f"{len(written)} chart files (SVG + PNG) in {target}", timeout=8
+        )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _money(value: float) -> str:
+    return "-" if _missing(value) else f"{value:.4f}"
+
+
+def _number(value: float, spec: str) -> str:
+    return "-" if _missing(value) else format(value, spec)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

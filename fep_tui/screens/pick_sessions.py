@@ -1,0 +1,53 @@
+"""Pick the two sessions to step side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import pandas as pd
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, SelectionList
+
+
+class PickSessionsScreen(ModalScreen[tuple[Path, Path] | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "confirm", "Compare these two", priority=True, id="pick.confirm"),
+        Binding("escape", "cancel", "Cancel", id="pick.cancel"),
+    ]
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        super().__init__()
+        self.rows = rows.sort_values(["arm", "cost_usd"]).reset_index(drop=True)
+
+    def compose(self) -> ComposeResult:
+        # Preselect the cheapest session of the first two arms: the usual question.
+        first_of_arm = set(self.rows.drop_duplicates("arm").index[:2])
+        options: list[tuple[str, str, bool]] = [
+            (
+                f"{row['arm']:<10} ${row['cost_usd']:.4f}  {'ok ' if row['success'] else 'fail'}  "
+                f"{row['turns']:>3} turns  {Path(str(row['path'])).stem}",
+                str(row["path"]),
+                index in first_of_arm,
+            )
+            for index, row in enumerate(self.rows.to_dict(orient="records"))
+        ]
+        with Vertical(classes="dialog"):
+            yield Label("Side by side: pick two sessions (space toggles, enter compares)")
+            yield SelectionList[str](*options, id="pick")
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).focus()
+
+    def action_confirm(self) -> None:
+        picked = self.query_one(SelectionList).selected
+        if len(picked) != 2:
+            self.notify(f"pick exactly two sessions ({len(picked)} picked)", severity="warning")
+            return
+        self.dismiss((Path(picked[0]), Path(picked[1])))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

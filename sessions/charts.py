@@ -1,0 +1,96 @@
+"""The data behind the comparison's charts, free of any drawing: the Pareto view of cost
+against wall time, the frontier of arm medians, and per-turn growth curves."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from engine.events import TurnUsage
+from sessions.reader import load_session
+from sessions.whatif import LEAD_ROLES
+
+
+@dataclass(frozen=True)
+class ArmPoint:
+    """An arm's success-only medians on one task; `whatif_cost` when a what-if is on."""
+
+    arm: str
+    cost: float
+    wall: float
+    whatif_cost: float = math.nan
+
+
+@dataclass(frozen=True)
+class Curves:
+    """One session's lead turns with the running totals after each."""
+
+    label: str
+    turns: tuple[int, ...]
+    cost: tuple[float, ...]
+    reread: tuple[int, ...]
+
+
+def trial_points(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+    """Every trial of `task`: arm, cost, wall time, success (the scatter)."""
+    rows = frame[frame["task"] == task]
+    return rows[["arm", "cost_usd", "wall_s", "success"]].reset_index(drop=True)
+
+
+def arm_medians(frame: pd.DataFrame, task: str) -> list[ArmPoint]:
+    rows = frame[(frame["task"] == task) & frame["success"]]
+    points = []
+    for arm, group in rows.groupby("arm", sort=True):
+        whatif = (
+            float(group["whatif_cost_usd"].median()) if "whatif_cost_usd" in group else math.nan
+        )
+        points.append(
+            ArmPoint(
+                str(arm), float(group["cost_usd"].median()), float(group["wall_s"].median()), whatif
+            )
+        )
+    return points
+
+
+def pareto_frontier(points: list[ArmPoint]) -> list[ArmPoint]:
+    """The arms no other arm beats on both cost and wall time, cheapest first."""
+    frontier: list[ArmPoint] = []
+    for point in sorted(points, key=lambda p: (p.cost, p.wall)):
+        if not frontier or point.wall < frontier[-1].wall:
+            frontier.append(point)
+    return frontier
+
+
+def session_curves(path: Path, label: str = "") -> Curves:
+    """Cumulative trial cost and lead re-read after each lead turn."""
+    session = load_session(path)
+    turns, cost, reread = [], [], []
+    for event in session.events:
+        if isinstance(event, TurnUsage) and event.role in LEAD_ROLES:
+            turns.append(event.turn)
+            cost.append(event.total_cost_usd)
+            reread.append(event.role_cache_read)
+    return Curves(label or path.stem, tuple(turns), tuple(cost), tuple(reread))
+
+
+def median_growth(curves: list[Curves]) -> list[tuple[int, float]]:
+    """Median cumulative lead re-read at each turn over the sessions that reached it."""
+    by_turn: dict[int, list[int]] = {}
+    for curve in curves:
+        for turn, value in zip(curve.turns, curve.reread, strict=True):
+            by_turn.setdefault(turn, []).append(value)
+    return [(turn, float(pd.Series(values).median())) for turn, values in sorted(by_turn.items())]
+
+
+def growth_curves(frame: pd.DataFrame, per_arm: int = 50) -> dict[str, dict[str, list[Curves]]]:
+    """Per task and arm, the curves of up to `per_arm` sessions (imported published rows
+    have no turns). Reading whole sessions is the slow part, hence the cap."""
+    out: dict[str, dict[str, list[Curves]]] = {}
+    sessions = frame[frame["source"] == "session"]
+    for (task, arm), group in sessions.groupby(["task", "arm"], sort=True):
+        paths = group["path"].tolist()[:per_arm]
+        out.setdefault(str(task), {})[str(arm)] = [session_curves(Path(p)) for p in paths]
+    return out

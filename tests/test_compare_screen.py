@@ -1,0 +1,174 @@
+"""The compare screen and side by side, driven with Pilot, plus chart export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from fep_tui.app import FepApp, StartCompare
+from fep_tui.screens.compare import CompareScreen
+from fep_tui.screens.side_by_side import SideBySideScreen
+from sessions.comparison import arm_table, collect
+from sessions.side_by_side import lead_turns
+from tests.compare_fixtures import make_compare_dir
+from tests.conftest import run_cli
+
+SnapCompare = Callable[..., bool]
+
+
+def _rows(table: DataTable[str]) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def _static(screen: Screen[None], selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def _columns(table: DataTable[str]) -> list[str]:
+    return [str(column.label) for column in table.columns.values()]
+
+
+async def _loaded(pilot: Pilot[None]) -> CompareScreen:
+    for _ in range(100):
+        await pilot.pause(0.05)
+        screen = pilot.app.screen
+        if isinstance(screen, CompareScreen) and screen.found is not None:
+            await pilot.pause(0.1)
+            return screen
+    raise AssertionError("the comparison never loaded")
+
+
+def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+    expected = arm_table(collect([directory]).frame(), "A").set_index("arm")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], []))
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await _loaded(pilot)
+            rows = _rows(screen.query_one("#arm-table", DataTable))
+            assert [r[0] for r in rows] == ["A", "B", "C", "D"]
+            for row in rows:
+                want = expected.loc[row[0]]
+                assert row[1:3] == [str(want["trials"]), str(want["successes"])]
+                assert row[4] == f"{want['median_cost_usd']:.4f}"
+                assert row[10] == f"{want['reread_ratio']:.2f}"
+            pairs = _rows(screen.query_one("#pairwise", DataTable))
+            assert pairs[0][0] == "A" and pairs[0][1] == "·" and pairs[0][2].startswith("p=")
+            assert "task tiny" in _static(screen, "#compare-title")
+
+            await pilot.press("s")  # sort by median cost: D (cheapest) first
+            rows = _rows(screen.query_one("#arm-table", DataTable))
+            assert [r[0] for r in rows] == ["D", "A", "B", "C"]
+
+            await pilot.press("w")  # what-if: caching off
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
+                    break
+            rows = _rows(screen.query_one("#arm-table", DataTable))
+            assert "what-if: caching off" in _static(screen, "#compare-title")
+            assert all(r[-1].startswith("+") for r in rows), "caching off costs more"
+
+    asyncio.run(scenario())
+
+
+def test_side_by_side_steps_both_sessions_by_lead_turn(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], []))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _loaded(pilot)
+            await pilot.press("v")
+            await pilot.pause(0.1)
+            await pilot.press("enter")  # the cheapest session of arms A and B, preselected
+            await pilot.pause(0.2)
+            screen = app.screen
+            assert isinstance(screen, SideBySideScreen)
+            assert [s.label.split(" · ")[0] for s in screen.sides] == ["A", "B"]
+            await pilot.press("right", "right")
+            assert "lead turn 3 of" in _static(screen, "#side-title")
+            left = lead_turns(directory / "fixture-A-tiny-s0.jsonl").turns[3]
+            assert f"after it ${left.cost_after:.4f}" in _static(screen, "#side-turn-0")
+            assert f"at turn 3: {left.cost_after:.4f}" in _static(screen, "#side-cost")
+            await pilot.press("end")
+            assert f"lead turn {screen.last} of {screen.last}" in _static(screen, "#side-title")
+
+    asyncio.run(scenario())
+
+
+def test_picking_one_session_is_refused_with_a_notice(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], []))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _loaded(pilot)
+            await pilot.press("v")
+            await pilot.pause(0.1)
+            await pilot.press("space")  # unticks the first preselected session
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert not isinstance(app.screen, SideBySideScreen)
+            assert any("pick exactly two" in n.message for n in app._notifications)
+
+    asyncio.run(scenario())
+
+
+def test_compare_exports_each_chart_as_svg_and_png(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+    out = tmp_path / "charts"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLCONFIGDIR": str(tmp_path)}
+    result = run_cli(
+        "compare", str(directory), "--format", "json", "--export-charts", str(out), env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["arms"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["growth-tiny.png", "growth-tiny.svg", "pareto-tiny.png", "pareto-tiny.svg"]
+    assert (out / "pareto-tiny.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (out / "pareto-tiny.svg").read_text()
+    assert "<svg" in svg and "SIMULATED" in svg
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    bad = run_cli("compare", str(directory), "--export-charts", str(blocked / "x"), env=env)
+    assert bad.returncode == 2 and "cannot write charts" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_compare_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """The fixed comparison: arms A-D (D one failure), pairwise matrix, the Pareto chart
+    with four medians, and the growth chart."""
+    directory = make_compare_dir(Path("/tmp/fep-tui-snapshot-compare"))
+
+    async def loaded(pilot: Pilot[None]) -> None:
+        await _loaded(pilot)
+        await pilot.pause(0.5)
+
+    app = FepApp(directory, start=StartCompare([directory], []))
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+def test_side_by_side_snapshot(snap_compare: SnapCompare) -> None:
+    """A and B at lead turn 3: each side's turn text and calls, both curves with the
+    dotted cursor at turn 3."""
+    directory = make_compare_dir(Path("/tmp/fep-tui-snapshot-compare"))
+
+    async def at_turn_three(pilot: Pilot[None]) -> None:
+        await _loaded(pilot)
+        await pilot.press("v")
+        await pilot.pause(0.1)
+        await pilot.press("enter", "right", "right")
+        await pilot.pause(0.3)
+
+    app = FepApp(directory, start=StartCompare([directory], []))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=at_turn_three)
