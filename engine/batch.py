@@ -48,7 +48,7 @@ Finished = Callable[[str, str, int, TrialOutcome | None, str | None], None]
 async def run_batch(
     plan: BatchPlan,
     cells: dict[tuple[str, str], CellState],
-    new_sinks: Callable[[], tuple[list[EventSink], Callable[[], None]]],
+    new_sinks: Callable[[TrialConfig], tuple[list[EventSink], Callable[[], None]]],
     on_finished: Finished,
 ) -> None:
     """Run every missing trial. `cells` holds what already exists (from resume)."""
@@ -59,7 +59,6 @@ async def run_batch(
         async with semaphore:
             if cell.satisfied(plan):
                 return
-            sinks, close = new_sinks()
             config = TrialConfig(
                 arms[cell.arm],
                 cell.task,
@@ -67,6 +66,7 @@ async def run_batch(
                 seed=seed,
                 rate_card=plan.rate_card or OFFICIAL,
             )
+            sinks, close = new_sinks(config)
             outcome: TrialOutcome | None = None
             error: str | None = None
             try:

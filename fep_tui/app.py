@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from engine.arms import BUILTIN_ARMS, ArmSpec, resolve_arm
+from engine.batch import BatchPlan
 from engine.pricing import OFFICIAL
 from engine.trial import TrialConfig, TrialConfigError, check_config
 from fep_tui.commands import ScreenActions
@@ -44,6 +45,12 @@ class StartCompare:
     whatif: WhatIf | None = None
 
 
+@dataclass(frozen=True)
+class StartBatch:
+    plan: BatchPlan
+    directory: Path
+
+
 class FepApp(App[None]):
     CSS_PATH = "fep_tui.tcss"
     TITLE = "fep-tui"
@@ -58,7 +65,7 @@ class FepApp(App[None]):
         self,
         sessions_dir: Path,
         arms: dict[str, ArmSpec] | None = None,
-        start: StartLive | StartReplay | StartCompare | None = None,
+        start: StartLive | StartReplay | StartCompare | StartBatch | None = None,
     ) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
@@ -76,6 +83,10 @@ class FepApp(App[None]):
             self.start_trial(self.start.config)
         elif isinstance(self.start, StartReplay):
             self.open_replay(self.start.path)
+        elif isinstance(self.start, StartBatch):
+            from fep_tui.screens.batch import BatchScreen
+
+            self.push_screen(BatchScreen(self.start.plan, self.start.directory))
         elif isinstance(self.start, StartCompare):
             self.open_compare(self.start.directories, self.start.imports, self.start.whatif)
 
@@ -129,6 +140,7 @@ class FepApp(App[None]):
         self.push_screen(NewTrialScreen(self.arms), chosen)
 
     def action_help(self) -> None:
+        from fep_tui.screens.batch import BatchScreen
         from fep_tui.screens.compare import CompareScreen
         from fep_tui.screens.side_by_side import SideBySideScreen
 
@@ -136,12 +148,15 @@ class FepApp(App[None]):
             "Everywhere": list(self.BINDINGS),
             "Sessions (home)": list(HomeScreen.BINDINGS),
             "Trial (live and replay)": list(TrialScreen.BINDINGS),
+            "Batch": list(BatchScreen.BINDINGS),
             "Compare": list(CompareScreen.BINDINGS),
             "Side by side": list(SideBySideScreen.BINDINGS),
         }
         self.push_screen(HelpScreen(sections))  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "batch":
+            self.notify(f"batch stopped: {event.worker.error}", severity="error", timeout=10)
         if event.state == WorkerState.ERROR and event.worker.group == "trials":
             error = event.worker.error
             self.notify(f"trial {event.worker.name} failed: {error}", severity="error", timeout=10)

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine.batch import BatchPlan, plan_cells, run_batch
 from engine.events import EventSink
-from engine.trial import TrialOutcome
+from engine.trial import TrialConfig, TrialOutcome
 from sessions import SessionWriter
 from sessions.store import finished_trials
 
@@ -36,7 +36,7 @@ def run_batch_command(plan: BatchPlan, directory: Path) -> int:
     with Progress(*columns, console=console, transient=False) as progress:
         bar = progress.add_task("batch", total=total, completed=already, cost=0.0, label=label)
 
-        def new_sinks() -> tuple[list[EventSink], Callable[[], None]]:
+        def new_sinks(config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
             writer = SessionWriter(directory)
             return [writer], writer.close
 

@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--backend", choices=("sim", "live"), default="sim")
     batch.add_argument("--rate-card", default="official")
+    batch.add_argument("--app", action="store_true", help="run the batch in the app's batch screen")
     _common(batch)
 
     compare = sub.add_parser("compare", help="compare arms across saved sessions (headless)")
@@ -373,7 +374,13 @@ def _batch(args: argparse.Namespace) -> int:
         check_config(config)
         asyncio.run(preflight(config))
     provision_tasks(tasks)
-    return run_batch_command(plan, resolve_sessions_dir(args.sessions_dir))
+    directory = resolve_sessions_dir(args.sessions_dir)
+    if args.app:
+        from fep_tui.app import FepApp, StartBatch
+
+        FepApp(directory, _extra_arms(args), StartBatch(plan, directory)).run()
+        return 0
+    return run_batch_command(plan, directory)
 
 
 def _parse_list(text: str, option: str, example: str) -> tuple[str, ...]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import statistics
 import sys
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
+from engine.arms import resolve_arm
+from engine.batch import BatchPlan
 from sessions import load_session
+from sessions.store import finished_trials
 from tests.conftest import run_cli
 
 
@@ -93,3 +98,45 @@ def test_batch_bad_input_is_one_line(tmp_path: Path) -> None:
         and "unknown arm 'Z'" in result.stderr
         and "Traceback" not in result.stderr
     )
+
+
+def test_batch_screen_runs_the_grid_opens_a_trial_and_resumes(tmp_path: Path) -> None:
+    from fep_tui.app import FepApp, StartBatch
+    from fep_tui.screens.batch import BatchScreen
+    from fep_tui.screens.trial import TrialScreen
+
+    plan = BatchPlan((resolve_arm("A"), resolve_arm("B")), ("tiny",), trials=1, workers=2)
+
+    def statuses(screen: BatchScreen) -> list[str]:
+        table = screen.query_one(DataTable)
+        return [str(table.get_row_at(i)[3]) for i in range(table.row_count)]
+
+    async def run(plan: BatchPlan, open_first: bool) -> list[str]:
+        app = FepApp(tmp_path, start=StartBatch(plan, tmp_path))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, BatchScreen)
+            if open_first:
+                await pilot.press("enter")  # the first trial, live while it runs
+                trial = app.screen
+                assert isinstance(trial, TrialScreen)
+                assert trial.source is screen.trials[("A", "tiny", 0)]
+                await pilot.press("escape")
+            for _ in range(600):
+                await pilot.pause(0.1)
+                if screen.finished:
+                    break
+            await pilot.pause(0.6)
+            return statuses(screen)
+
+    assert asyncio.run(run(plan, open_first=True)) == ["success", "success"]
+    assert len(finished_trials(tmp_path)) == 2
+    more = BatchPlan(plan.arms, plan.tasks, trials=2, workers=2)
+    assert asyncio.run(run(more, open_first=False)) == [
+        "done earlier",
+        "success",
+        "done earlier",
+        "success",
+    ]
+    assert len(finished_trials(tmp_path)) == 4

@@ -1,0 +1,185 @@
+"""The batch screen: a grid of trials running in the app, any of which opens live.
+
+The batch itself is engine/batch.py, as on the command line: same seeds, same resume
+(trials already finished in the directory are listed as done and not run again), same
+"until n successes" stop. Each trial feeds a LiveTrial, so opening a running one shows the
+ordinary trial screen, caught up and streaming.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, Static
+
+from engine.batch import BatchPlan, CellState, plan_cells, run_batch
+from engine.events import EventSink
+from engine.trial import TrialConfig, TrialOutcome
+from fep_tui.sources import LiveTrial
+from sessions.store import finished_trials
+
+COLUMNS = ("arm", "task", "seed", "status", "turns", "cost $")
+
+
+class BatchScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="batch.back"),
+        Binding("enter", "open", "Open trial", id="batch.open"),
+    ]
+
+    def __init__(self, plan: BatchPlan, directory: Path) -> None:
+        super().__init__()
+        self.plan = plan
+        self.directory = directory
+        self.cells: dict[tuple[str, str], CellState] = {}
+        self.trials: dict[tuple[str, str, int], LiveTrial] = {}
+        self.earlier: set[tuple[str, str, int]] = set()
+        self.errors: dict[tuple[str, str, int], str] = {}
+        self.done = 0
+        self.total = 0
+        self.cost = 0.0
+        self.started = time.monotonic()
+        self.finished = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="batch-title")
+        yield ProgressBar(id="batch-progress", show_eta=False)
+        yield DataTable(id="batch-trials", cursor_type="row", zebra_stripes=True)
+        yield Static(
+            "enter opens a trial (live while it runs) · escape keeps it running", id="batch-hint"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        existing = finished_trials(self.directory)
+        self.cells = plan_cells(self.plan, existing)
+        table = self.query_one(DataTable)
+        widths = {"status": 12, "turns": 5, "cost $": 8}
+        for column in COLUMNS:
+            table.add_column(column, key=column, width=widths.get(column))
+        for cell in self.cells.values():
+            for seed in range(self.plan.trials):
+                key = (cell.arm, cell.task, seed)
+                if seed in cell.done_seeds:
+                    self.earlier.add(key)
+                table.add_row(*self._cells(key), key=_row_key(key))
+        self.total = len(self.cells) * self.plan.trials
+        self.done = len(self.earlier)
+        self.query_one(ProgressBar).update(total=self.total, progress=self.done)
+        self.app.run_worker(
+            run_batch(self.plan, self.cells, self._new_sinks, self._finished),
+            name="batch",
+            group="batch",
+            exit_on_error=False,
+        )
+        self.set_interval(0.5, self._refresh)
+        self._refresh()
+        table.focus()
+
+    def _new_sinks(self, config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
+        live = LiveTrial(config, self.directory)
+        live.started = time.monotonic()
+        self.trials[(config.arm.name, config.task_id, config.seed)] = live
+        return [live.writer, live], live.writer.close
+
+    def _finished(
+        self, arm: str, task: str, seed: int, outcome: TrialOutcome | None, error: str | None
+    ) -> None:
+        live = self.trials.get((arm, task, seed))
+        if live is not None:
+            live.outcome = outcome
+            live.failure = error
+        if error is not None:
+            self.errors[(arm, task, seed)] = error
+        if outcome is not None:
+            self.cost += outcome.total_cost_usd
+        self.done += 1
+
+    def _status(self, key: tuple[str, str, int]) -> str:
+        live = self.trials.get(key)
+        if key in self.earlier:
+            return "done earlier"
+        if live is None:
+            cell = self.cells.get(key[:2])
+            if self.finished or (cell is not None and cell.satisfied(self.plan)):
+                return "not needed"
+            return "queued"
+        if key in self.errors or (live.outcome is not None and live.outcome.status == "error"):
+            return "error"
+        if live.outcome is not None:
+            return "success" if live.outcome.success else "failed"
+        return "running"
+
+    def _cells(self, key: tuple[str, str, int]) -> tuple[str, ...]:
+        live = self.trials.get(key)
+        turns, cost = "-", "-"
+        if live is not None:
+            snapshot = live.timeline.snapshot(live.length)
+            turns = str(snapshot.lead_turn)
+            cost = f"{snapshot.total_cost_usd:.4f}"
+        return (key[0], key[1], str(key[2]), self._status(key), turns, cost)
+
+    def _refresh(self) -> None:
+        table = self.query_one(DataTable)
+        for key in [*self.trials, *self.earlier]:
+            for column, value in zip(COLUMNS, self._cells(key), strict=True):
+                table.update_cell(_row_key(key), column, value)
+        if not self.finished and self.done >= self.total - self._not_needed():
+            self.finished = all(t.finished for t in self.trials.values())
+        running = sum(1 for t in self.trials.values() if not t.finished)
+        label = "SIMULATED" if self.plan.backend == "sim" else "LIVE"
+        state = "finished" if self.finished else f"{running} running"
+        self.query_one("#batch-title", Static).update(
+            f"batch · {self.done}/{self.total} trials · ${self.cost:.4f} this run · {label} · "
+            f"{state} · {self._eta()}"
+        )
+        self.query_one(ProgressBar).update(total=self.total, progress=self.done)
+
+    def _not_needed(self) -> int:
+        return sum(
+            self.plan.trials - len(c.done_seeds)
+            for c in self.cells.values()
+            if c.satisfied(self.plan)
+        )
+
+    def _eta(self) -> str:
+        ran = self.done - len(self.earlier)
+        left = self.total - self.done - self._not_needed()
+        if self.finished or left <= 0:
+            return "done"
+        if ran <= 0:
+            return "ETA after the first trial"
+        per_trial = (time.monotonic() - self.started) / ran
+        return f"ETA ~{per_trial * left:.0f} s"
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        from fep_tui.screens.trial import TrialScreen
+
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return
+        row = table.get_row_at(table.cursor_row)
+        key = (str(row[0]), str(row[1]), int(row[2]))
+        live = self.trials.get(key)
+        if live is not None:
+            self.app.push_screen(TrialScreen(live))
+            return
+        if key in self.earlier:
+            self.notify("finished in an earlier run: open it from the sessions list", timeout=4)
+        else:
+            self.notify("not started yet", timeout=3)
+
+
+def _row_key(key: tuple[str, str, int]) -> str:
+    return f"{key[0]}|{key[1]}|{key[2]}"
