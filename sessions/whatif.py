@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from engine.events import ExecutorSummary, TurnUsage
-from engine.pricing import RateCard, get_rate_card
+from engine.pricing import OFFICIAL, RateCard, get_rate_card
 from engine.sim.cache import PromptBlock, PromptCache
 from engine.usage import Usage
 from sessions.reader import Session
@@ -85,7 +85,12 @@ class _Call:
 
 
 def reprice(session: Session, whatif: WhatIf) -> Repriced:
-    recorded_card = RateCard.from_dict(session.header["rate_card"])
+    # A header without its card (hand-made, or very old) is read at the official prices.
+    recorded_card = (
+        RateCard.from_dict(session.header["rate_card"])
+        if isinstance(session.header.get("rate_card"), dict)
+        else OFFICIAL
+    )
     card = get_rate_card(whatif.rate_card) if whatif.rate_card else recorded_card
     calls = _calls(session)
     baseline = _simulate(calls, WhatIf(), {})

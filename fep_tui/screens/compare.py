@@ -7,6 +7,7 @@ curves read session files, so they run in worker threads and the screen redraws 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from textual.widgets import DataTable, Footer, Static
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
 from sessions.charts import Curves, arm_medians, median_growth, pareto_frontier, trial_points
 from sessions.comparison import TrialRows, add_whatif, arm_table, collect, pairwise
+from sessions.format import SessionFileError
 from sessions.whatif import WhatIf
 
 WHATIF_PRESETS: tuple[WhatIf | None, ...] = (
@@ -104,12 +106,23 @@ class CompareScreen(Screen[None]):
         self.query_one("#growth").border_title = "lead re-read growth"
         self._load()
 
-    @work(thread=True, exclusive=True, group="compare-load")
+    @work(thread=True, exclusive=True, group="compare-load", exit_on_error=False)
     def _load(self) -> None:
-        found = collect(self.directories, self.imports)
+        try:
+            found = collect(self.directories, self.imports)
+        except (OSError, ValueError) as exc:
+            self.app.call_from_thread(
+                self.notify, f"cannot compare: {exc}", severity="error", timeout=10
+            )
+            return
         frame = found.frame()
         if self.whatif is not None and len(frame):
-            frame = add_whatif(frame, self.whatif)
+            try:
+                frame = add_whatif(frame, self.whatif)
+            except (SessionFileError, OSError, ValueError, KeyError) as exc:
+                message = f"what-if not applied: {exc}"
+                self.app.call_from_thread(self.notify, message, severity="error", timeout=10)
+                self.preset = 0
         self.app.call_from_thread(self._loaded, found, frame)
 
     def _loaded(self, found: TrialRows, frame: pd.DataFrame) -> None:
@@ -278,15 +291,19 @@ class CompareScreen(Screen[None]):
     def _growth_ready(self, task: str) -> bool:
         return any(key[0] == task for key in self.growth)
 
-    @work(thread=True, group="compare-growth")
+    @work(thread=True, group="compare-growth", exit_on_error=False)
     def _load_growth(self, task: str) -> None:
         from sessions.charts import session_curves
 
         rows = self.frame[(self.frame["task"] == task) & (self.frame["source"] == "session")]
         loaded: dict[tuple[str, str], list[Curves]] = {}
         for arm, group in rows.groupby("arm", sort=True):
-            paths = group["path"].tolist()[:_GROWTH_PER_ARM]
-            loaded[(task, str(arm))] = [session_curves(Path(p)) for p in paths]
+            curves = []
+            for path in group["path"].tolist()[:_GROWTH_PER_ARM]:
+                # A file removed or damaged since the table was read drops out of the chart.
+                with contextlib.suppress(SessionFileError, OSError):
+                    curves.append(session_curves(Path(path)))
+            loaded[(task, str(arm))] = curves
         self.app.call_from_thread(self._growth_loaded, loaded)
 
     def _growth_loaded(self, loaded: dict[tuple[str, str], list[Curves]]) -> None:
@@ -325,8 +342,14 @@ class CompareScreen(Screen[None]):
             return
 
         def chosen(paths: tuple[Path, Path] | None) -> None:
-            if paths is not None:
-                self.app.push_screen(SideBySideScreen(*paths))
+            if paths is None:
+                return
+            try:
+                side_by_side = SideBySideScreen(*paths)
+            except SessionFileError as exc:
+                self.notify(str(exc), title="cannot open", severity="error", timeout=8)
+                return
+            self.app.push_screen(side_by_side)
 
         self.app.push_screen(PickSessionsScreen(rows), chosen)
 
@@ -339,7 +362,7 @@ class CompareScreen(Screen[None]):
         self.notify(f"exporting charts to {target} ...", timeout=3)
         self._export(target)
 
-    @work(thread=True, group="compare-export")
+    @work(thread=True, group="compare-export", exit_on_error=False)
     def _export(self, target: Path) -> None:
         from fep_tui.chart_export import export_charts
         from sessions.charts import growth_curves
