@@ -23,6 +23,7 @@ from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
 from sessions import SessionFileError
 from sessions.whatif import WhatIf
+from tasks import get_task
 
 # Simulated streams are paced in the app so a person can watch a turn arrive.
 APP_SIM_STREAM_DELAY_S = 0.01
@@ -98,6 +99,12 @@ class FepApp(App[None]):
         self.push_screen(CompareScreen(directories, imports, whatif))
 
     def start_trial(self, config: TrialConfig) -> LiveTrial:
+        if not get_task(config.task_id).provisioned():
+            self.notify(
+                f"preparing {config.task_id} for the first time: typer 0.26.8 and its test "
+                "environment from the package index (about 20 s)",
+                timeout=20,
+            )
         live = LiveTrial(config, self.sessions_dir)
         self.live_trials.append(live)
         self.run_worker(live.run(), name=live.trial_id, group="trials", exit_on_error=False)
