@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from engine.events import (
     Event,
+    HarnessRun,
     TextDelta,
     ToolCall,
     ToolRefused,
@@ -73,3 +74,9 @@ class PaneFold:
             found = self._by_call.get(event.call_id)
             if found is not None:
                 found.refused = event.reason
+        elif isinstance(event, HarnessRun) and self._is_current_lead_turn(event.role, event.turn):
+            # The breakdown of a harness run the lead made, where its turn is read.
+            self.turns[-1].text += f"\n[harness: {event.summary}]"
+
+    def _is_current_lead_turn(self, role: str, turn: int) -> bool:
+        return role == self.lead_role and bool(self.turns) and self.turns[-1].turn == turn

@@ -102,3 +102,15 @@ def test_clock_steps_and_turn_jumps() -> None:
     assert clock.previous_turn() == 8 and clock.previous_turn() == 5
     assert clock.jump_to_turn(1) == 1 and clock.jump_to_turn(99) == 8
     assert clock.step(-3) == 5
+
+
+def test_a_harness_run_shows_its_breakdown_in_the_lead_turn() -> None:
+    from engine.events import HarnessRun, TurnStarted
+    from sessions.panes import PaneFold
+
+    fold = PaneFold("orchestrator")
+    fold.apply(0, TurnStarted(0.0, "orchestrator", 1, "claude-opus-4-7"))
+    summary = "RED  mypy 10 err, ruff 10 err, pytest 1286 passed/0 failed/5 collection errors"
+    fold.apply(1, HarnessRun(1.0, "orchestrator", 1, "c1", False, summary, {}))
+    fold.apply(2, HarnessRun(2.0, "executor", 1, "c2", True, "GREEN", {}))
+    assert fold.turns[-1].text == f"\n[harness: {summary}]"
