@@ -13,7 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sessions.comparison import TrialRows, add_whatif, arm_table, pairwise
+from sessions.comparison import TrialRows, add_whatif, arm_table, pairwise, role_buckets
 from sessions.whatif import Repriced, WhatIf
 
 _TABLE_COLUMNS = {
@@ -44,6 +44,7 @@ def print_comparison(
         frame = add_whatif(frame, whatif)
     table = arm_table(frame, baseline)
     pairs = pairwise(frame)
+    buckets = role_buckets(frame)
     sources = sorted({"SIMULATED" if s else "live" for s in frame["simulated"]})
     if fmt == "json":
         report = {
@@ -51,6 +52,7 @@ def print_comparison(
             "whatif": whatif.label() if whatif else None,
             "arms": _records(table),
             "pairwise": _records(pairs),
+            "role_buckets": _records(buckets),
             "excluded_failed_to_start": found.failed_to_start,
             "rejected_files": found.rejected,
         }
@@ -63,8 +65,11 @@ def print_comparison(
         print(_markdown(table.rename(columns=_TABLE_COLUMNS)))
         print()
         print(_markdown(pairs))
+        print()
+        print(_markdown(buckets))
     else:
         _rich_tables(table, pairs, sources)
+        _rich_buckets(buckets)
     if whatif is not None:
         print(
             f"what-if: {whatif.label()}; each session re-simulated through the cache model, "
@@ -130,6 +135,22 @@ def _rich_tables(table: pd.DataFrame, pairs: pd.DataFrame, sources: list[str]) -
     for row in pairs.itertuples(index=False):
         tests.add_row(*(_cell(v) for v in row))
     console.print(tests)
+
+
+def _rich_buckets(buckets: pd.DataFrame) -> None:
+    if buckets.empty:
+        return
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+    out = Table(
+        title="tokens per role (success-only medians)", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for column in buckets.columns:
+        out.add_column(
+            str(column), justify="left" if column in ("task", "arm", "role") else "right"
+        )
+    for row in buckets.itertuples(index=False):
+        out.add_row(*(_cell(v) for v in row))
+    console.print(out)
 
 
 def _cell(value: Any) -> str:

@@ -219,6 +219,25 @@ def _whatif_columns(won: pd.DataFrame) -> dict[str, float]:
     return {"whatif_median_cost_usd": median, "whatif_change": change}
 
 
+def role_buckets(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per task, arm and role: the success-only median of each token bucket and of the
+    role's cost (from session rows; imported rows carry no per-role buckets here)."""
+    records = []
+    roles = sorted({c.split(".")[0] for c in frame.columns if c.endswith(".cost_usd")})
+    for (task, arm), group in frame.groupby(["task", "arm"], sort=True):
+        won = group[group["success"]]
+        for role in roles:
+            columns = [f"{role}.{b}" for b in BUCKETS]
+            if columns[0] not in won or won[columns[0]].isna().all():
+                continue
+            record: dict[str, Any] = {"task": task, "arm": arm, "role": role}
+            for bucket, column in zip(BUCKETS, columns, strict=True):
+                record[bucket] = float(won[column].median()) if len(won) else math.nan
+            record["cost_usd"] = float(won[f"{role}.cost_usd"].median()) if len(won) else math.nan
+            records.append(record)
+    return pd.DataFrame(records)
+
+
 def pairwise(frame: pd.DataFrame) -> pd.DataFrame:
     """Every pair of arms within a task: Mann-Whitney U and Cliff's delta on the
     success-only costs (the same trials the medians are taken over)."""
