@@ -28,7 +28,7 @@ def run_tasks_command(command: str, task_id: str | None, as_json: bool) -> int:
     assert task_id is not None
     task = get_task(task_id)
     provision_tasks([task.id])
-    with _progress(f"checking {task.id}: three judge runs, a few minutes for typer") as say:
+    with _progress(f"checking {task.id}: three full judge runs") as say:
         stages = check_task(task, say)
     if as_json:
         print(json.dumps([_stage_dict(s) for s in stages], indent=2))

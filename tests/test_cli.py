@@ -113,3 +113,24 @@ def test_unwritable_sessions_dir(tmp_path: Path) -> None:
         and "not writable" in result.stderr
         and "Traceback" not in result.stderr
     )
+
+
+def test_tasks_list_and_check_of_the_small_task(tmp_path: Path) -> None:
+    listing = fep("tasks", "list", env_dir=tmp_path)
+    assert listing.returncode == 0
+    assert [line.split()[0] for line in listing.stdout.splitlines()[1:] if line[:1].strip()] == [
+        "tiny",
+        "T1",
+        "T2",
+        "T3",
+    ]
+    check = fep("tasks", "check", "tiny", "--json", env_dir=tmp_path)
+    assert check.returncode == 0, check.stderr
+    stages = json.loads(check.stdout)
+    assert [(s["stage"], s["ok"]) for s in stages] == [
+        ("clean base", True),
+        ("starting tree", True),
+        ("reference fixes", True),
+    ]
+    assert stages[1]["errors_by_category"] == {"mypy": 3, "ruff": 2, "pytest": 0}
+    assert stages[1]["judge"]["passed"] is False and stages[2]["judge"]["passed"] is True
