@@ -11,7 +11,12 @@ _SECRET_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "OLLAMA_API_KEY")
 _PATTERNS = (
     re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.=]{16,}"),
-    re.compile(r"(?i)((?:api[_-]?key|secret|token|password)\s*[=:]\s*)['\"]?[^\s'\"]{8,}"),
+    # A value: 8+ token characters including a digit. Source code the agent reads has
+    # `password: Annotated[str, ...]` and `token: str`; those are annotations, not secrets.
+    re.compile(
+        r"(?i)((?:api[_-]?key|secret|token|password)\s*[=:]\s*)['\"]?"
+        r"(?=[A-Za-z0-9_\-.+/=]*\d)[A-Za-z0-9_\-.+/=]{8,}(?![\[(])"
+    ),
 )
 
 

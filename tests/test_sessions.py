@@ -146,3 +146,14 @@ def test_redactor_masks_keys_from_the_environment_and_credential_shapes(
     )
     assert cleaned.count(MASK) == 3
     assert redactor.value({"a": ["sk-ant-test-0123456789abcdef"]}) == {"a": [MASK]}
+
+
+def test_redactor_leaves_annotations_in_source_code_alone() -> None:
+    """typer's own code, as the agent views it: parameters named password and token."""
+    code = (
+        "    password: Annotated[str, typer.Option(prompt=True)],\n"
+        "    token: str | None = None,\n"
+        '    secret_key: Optional[str] = typer.Option(None, "--secret-key"),\n'
+    )
+    assert Redactor().text(code) == code
+    assert Redactor().text("password=Sup3rSecretValue") == f"password={MASK}"
