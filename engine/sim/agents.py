@@ -20,6 +20,9 @@ from tasks.model import Fix, Task
 Role = Literal["solo", "orchestrator", "executor"]
 EDITOR = "str_replace_editor"
 DELEGATE = "delegate_to_executor"
+# An orchestrator hands over at most this many fixes at once: a slow, careful executor
+# (one call per turn, a review after each edit) must finish within its 20 turns.
+FIXES_PER_DELEGATION = 3
 
 
 @dataclass(frozen=True)
@@ -138,14 +141,16 @@ def _orchestrator_plan(
     scenario: Scenario, profile: Profile, rng: random.Random
 ) -> list[PlannedTurn]:
     plan = [PlannedTurn(_say(rng, profile, _OPENERS), (_bash(scenario.check_command),))]
-    for category, fixes in _by(scenario.fixes, "category").items():
-        instruction = _instruction(category, fixes, _category_command(scenario, category))
-        plan.append(
-            PlannedTurn(
-                _say(rng, profile, _DELEGATING),
-                (PlannedCall(DELEGATE, {"instruction": instruction}),),
+    for category, group in _by(scenario.fixes, "category").items():
+        for start in range(0, len(group), FIXES_PER_DELEGATION):
+            fixes = group[start : start + FIXES_PER_DELEGATION]
+            instruction = _instruction(category, fixes, _category_command(scenario, category))
+            plan.append(
+                PlannedTurn(
+                    _say(rng, profile, _DELEGATING),
+                    (PlannedCall(DELEGATE, {"instruction": instruction}),),
+                )
             )
-        )
     plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(_recheck(scenario)),)))
     return plan
 
