@@ -400,16 +400,15 @@ def _compare(args: argparse.Namespace) -> int:
         raise UsageError(
             f"not a directory: {', '.join(missing)}; pass directories of session files"
         )
-    found = collect(directories, [Path(p) for p in args.imports])
+    imports = [Path(p) for p in args.imports]
+    found = collect(directories, imports)
     if not found.rows:
         raise UsageError("no finished sessions or imported results to compare")
     whatif = _whatif(args)
     if args.app:
         from fep_tui.app import FepApp, StartCompare
 
-        FepApp(
-            resolve_sessions_dir(None), start=StartCompare(directories, args.imports, whatif)
-        ).run()
+        FepApp(resolve_sessions_dir(None), start=StartCompare(directories, imports, whatif)).run()
         return 0
     print_comparison(found, args.baseline, args.format, whatif)
     if args.export_charts:

@@ -13,7 +13,15 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sessions.comparison import TrialRows, add_whatif, arm_table, pairwise, role_buckets
+from sessions.comparison import (
+    TrialRows,
+    add_whatif,
+    arm_table,
+    pairwise,
+    role_buckets,
+    source_labels,
+    whatif_note,
+)
 from sessions.whatif import Repriced, WhatIf
 
 _TABLE_COLUMNS = {
@@ -45,7 +53,7 @@ def print_comparison(
     table = arm_table(frame, baseline)
     pairs = pairwise(frame)
     buckets = role_buckets(frame)
-    sources = sorted({"SIMULATED" if s else "live" for s in frame["simulated"]})
+    sources = source_labels(frame)
     if fmt == "json":
         report = {
             "sources": sources,
@@ -71,10 +79,7 @@ def print_comparison(
         _rich_tables(table, pairs, sources)
         _rich_buckets(buckets)
     if whatif is not None:
-        print(
-            f"what-if: {whatif.label()}; each session re-simulated through the cache model, "
-            "same turns assumed; Δ is against the same trials re-simulated as recorded"
-        )
+        print(whatif_note(frame, whatif))
     if found.failed_to_start:
         print(
             f"{found.failed_to_start} imported row(s) never started "

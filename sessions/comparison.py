@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
+from engine.usage import Usage
 from sessions.format import SessionFileError
 from sessions.reader import load_session
 from sessions.statistics import bootstrap_median_ci, cliffs_delta, cliffs_magnitude, mann_whitney
@@ -82,18 +84,80 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
 
 
 def add_whatif(frame: pd.DataFrame, whatif: WhatIf) -> pd.DataFrame:
-    """A `whatif_cost_usd` column: each session re-simulated under `whatif`. Imported rows
-    have no turn sequence to re-simulate and get NaN."""
+    """A `whatif_cost_usd` column, and beside it the cost under the recorded terms that the
+    change is measured against. A session is re-simulated through the cache model. An
+    imported row has only its token buckets: they are re-priced (another card, caching
+    off, writes at the 1h price), and a summary cap, which needs the turns, gives NaN."""
     costs, baselines = [], []
-    for source, path in zip(frame["source"], frame["path"], strict=True):
-        if source != "session":
-            costs.append(math.nan)
-            baselines.append(math.nan)
-            continue
-        repriced = reprice(load_session(Path(path)), whatif)
-        costs.append(repriced.whatif_usd)
-        baselines.append(repriced.resimulated_usd)
+    for _, row in frame.iterrows():
+        if row["source"] == "session":
+            repriced = reprice(load_session(Path(row["path"])), whatif)
+            costs.append(repriced.whatif_usd)
+            baselines.append(repriced.resimulated_usd)
+        else:
+            whatif_usd, baseline_usd = reprice_buckets(row, whatif)
+            costs.append(whatif_usd)
+            baselines.append(baseline_usd)
     return frame.assign(whatif_cost_usd=costs, resimulated_cost_usd=baselines)
+
+
+def source_labels(frame: pd.DataFrame) -> list[str]:
+    """Where the rows came from, for titles: SIMULATED sessions, live ones, published."""
+    labels = {
+        "published" if source != "session" else "SIMULATED" if simulated else "live"
+        for source, simulated in zip(frame["source"], frame["simulated"], strict=True)
+    }
+    return sorted(labels)
+
+
+def whatif_note(frame: pd.DataFrame, whatif: WhatIf) -> str:
+    """One line saying how the what-if column was made, for every place that shows it."""
+    parts = [f"what-if: {whatif.label()}"]
+    sources = set(frame["source"]) if len(frame) else set()
+    if "session" in sources:
+        parts.append("sessions re-simulated through the cache model, same turns assumed")
+    if sources - {"session"}:
+        parts.append(
+            "imported rows: a summary cap needs their turns (shown as -)"
+            if whatif.summary_cap is not None
+            else "imported rows re-priced from their token buckets"
+        )
+    parts.append("Δ is against the same trials under the recorded terms")
+    return "; ".join(parts)
+
+
+def reprice_buckets(row: pd.Series, whatif: WhatIf) -> tuple[float, float]:
+    """(what-if cost, cost at the published card) of an imported row, from its buckets."""
+    if whatif.summary_cap is not None:
+        return math.nan, math.nan
+    card = get_rate_card(whatif.rate_card) if whatif.rate_card else PUBLISHED
+    whatif_usd = baseline_usd = 0.0
+    for column in row.index:
+        model = row[column]
+        if not column.endswith(".model") or not isinstance(model, str):
+            continue
+        role = column.removesuffix(".model")
+        usage = Usage(**{b: int(row[f"{role}.{b}"]) for b in BUCKETS})
+        # Claude models are billed per token; anything else ran locally, at zero.
+        provider = "anthropic" if model.startswith("claude-") else "ollama"
+        try:
+            baseline_usd += PUBLISHED.price(model, provider).cost(usage)
+            whatif_usd += card.price(model, provider).cost(_under(usage, whatif))
+        except UnpricedModelError:
+            return math.nan, math.nan
+    return whatif_usd, baseline_usd
+
+
+def _under(usage: Usage, whatif: WhatIf) -> Usage:
+    """The same prompt tokens billed under `whatif`; with no turn times, 1h writes change
+    the price of each write, not which later reads hit."""
+    if not whatif.caching:
+        return Usage(input_tokens=usage.total_input, output_tokens=usage.output_tokens)
+    if whatif.write_ttl == "1h":
+        return Usage(
+            usage.input_tokens, usage.output_tokens, 0, usage.cache_write, usage.cache_read
+        )
+    return usage
 
 
 def import_published(path: Path) -> TrialRows:
@@ -125,6 +189,16 @@ def _from_jsonl(line: str, path: Path, number: int) -> dict[str, Any]:
         data = json.loads(line)
         usage: dict[str, dict[str, int]] = data.get("usage_by_role") or {}
         costs: dict[str, float] = data.get("cost_usd_by_role") or {}
+        models = {
+            model: Usage(
+                input_tokens=int(u.get("input_tokens", 0)),
+                output_tokens=int(u.get("output_tokens", 0)),
+                # The published format does not split writes by TTL; 5m is the default one.
+                cache_write_5m=int(u.get("cache_creation_input_tokens", 0)),
+                cache_read=int(u.get("cache_read_input_tokens", 0)),
+            )
+            for model, u in usage.items()
+        }
         # The lead is the model that cost the most: the orchestrator, or the solo model.
         lead = max(costs, key=lambda m: costs[m]) if costs else next(iter(usage), "")
         return {
@@ -138,35 +212,74 @@ def _from_jsonl(line: str, path: Path, number: int) -> dict[str, Any]:
             "wall_s": float(data["wall_sec"]),
             "turns": int(data["iterations"]),
             "cost_usd": float(data["total_cost_usd"]),
-            "lead_cache_read": int(usage.get(lead, {}).get("cache_read_input_tokens", 0)),
+            "lead_cache_read": models[lead].cache_read if lead in models else 0,
             "path": str(path),
+            **_role_columns(models, lead, costs),
         }
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
+
+
+# The flat CSV names model families; these are the models the published study ran.
+_CSV_MODELS = {"opus": "claude-opus-4-7", "haiku": "claude-haiku-4-5"}
 
 
 def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]:
     try:
-        opus_reads, haiku_reads = (
-            int(record["opus_cache_r"] or 0),
-            int(record["haiku_cache_r"] or 0),
-        )
+        models = {
+            model: Usage(
+                input_tokens=int(record[f"{family}_in"] or 0),
+                output_tokens=int(record[f"{family}_out"] or 0),
+                cache_write_5m=int(record[f"{family}_cache_w"] or 0),
+                cache_read=int(record[f"{family}_cache_r"] or 0),
+            )
+            for family, model in _CSV_MODELS.items()
+        }
+        models = {model: usage for model, usage in models.items() if usage != Usage()}
+        if _truthy(record.get("qwen_present") or ""):
+            models[LOCAL_MODEL] = Usage()  # a local executor: present, priced at zero
+        lead = next(iter(models), "")  # Opus leads whenever it ran
         return {
             "arm": record["arm"],
             "task": record["task"],
             "trial": f"{path.name}:{record['trial']}",
             "source": "published",
             "simulated": False,
-            "success": record["success"].strip().lower() in ("1", "true", "yes"),
-            "status": "completed",
+            "success": _truthy(record["success"]),
+            "status": "completed" if _truthy(record["success"]) else "failed",
             "wall_s": float(record["wall_sec"]),
             "turns": int(record["iterations"]),
             "cost_usd": float(record["cost_usd"]),
-            "lead_cache_read": opus_reads or haiku_reads,
+            "lead_cache_read": models[lead].cache_read if lead in models else 0,
             "path": str(path),
+            **_role_columns(models, lead, {}),
         }
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
+
+
+LOCAL_MODEL = "qwen (local)"
+
+
+def _truthy(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes")
+
+
+def _role_columns(models: dict[str, Usage], lead: str, costs: dict[str, float]) -> dict[str, Any]:
+    """The same per-role columns a session row has. Published results are keyed by model:
+    the lead is the orchestrator when another model took part, else it worked solo, and
+    the next model is the executor."""
+    others = [m for m in models if m != lead]
+    roles = {lead: "orchestrator" if others else "solo"} if lead in models else {}
+    roles.update({m: "executor" if i == 0 else f"executor-{i + 1}" for i, m in enumerate(others)})
+    columns: dict[str, Any] = {}
+    for model, role in roles.items():
+        usage = models[model]
+        for bucket in BUCKETS:
+            columns[f"{role}.{bucket}"] = getattr(usage, bucket)
+        columns[f"{role}.cost_usd"] = float(costs[model]) if model in costs else math.nan
+        columns[f"{role}.model"] = model
+    return columns
 
 
 def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
@@ -221,7 +334,7 @@ def _whatif_columns(won: pd.DataFrame) -> dict[str, float]:
 
 def role_buckets(frame: pd.DataFrame) -> pd.DataFrame:
     """Per task, arm and role: the success-only median of each token bucket and of the
-    role's cost (from session rows; imported rows carry no per-role buckets here)."""
+    role's cost (imported rows too: their models are mapped to roles on import)."""
     records = []
     roles = sorted({c.split(".")[0] for c in frame.columns if c.endswith(".cost_usd")})
     for (task, arm), group in frame.groupby(["task", "arm"], sort=True):

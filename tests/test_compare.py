@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
 import pytest
 
 from sessions import load_session
-from sessions.comparison import ImportFormatError, collect, import_published
+from sessions.comparison import ImportFormatError, add_whatif, collect, import_published
 from sessions.summary_index import INDEX_NAME
+from sessions.whatif import WhatIf
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
@@ -120,6 +122,103 @@ def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
     assert from_csv.failed_to_start == 1 and from_csv.rows[0]["lead_cache_read"] == 9000
     result = run_cli("compare", str(tmp_path), "--import", str(path), env=_env(tmp_path))
     assert result.returncode == 0 and "1 imported row(s) never started" in result.stdout
+
+
+def _published(arm: str, trial: int, usage_by_role: dict[str, dict[str, int]]) -> str:
+    return json.dumps(
+        {
+            "arm": arm,
+            "task": "T1",
+            "trial": trial,
+            "success": True,
+            "blocked": False,
+            "wall_sec": 100.0 + trial,
+            "iterations": 10,
+            "usage_by_role": usage_by_role,
+            "cost_usd_by_role": {m: 0.5 if "opus" in m else 0.0 for m in usage_by_role},
+            "total_cost_usd": 0.5,
+            "verify_final": {"exit_code": 0, "summary": "ok"},
+            "error": None,
+        }
+    )
+
+
+OPUS_USAGE = {
+    "input_tokens": 1000,
+    "output_tokens": 2000,
+    "cache_creation_input_tokens": 3000,
+    "cache_read_input_tokens": 40000,
+}
+QWEN_ZERO = dict.fromkeys(OPUS_USAGE, 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected_usd"),
+    [
+        # Opus at the published $15/$75: 1000*15 + 2000*75 + 3000*18.75 + 40000*1.5, per 1M.
+        ((), 0.28125),
+        # At the official $5/$25: 1000*5 + 2000*25 + 3000*6.25 + 40000*0.5.
+        (("--what-if-card", "official"), 0.09375),
+        # Caching off: all 44,000 prompt tokens at $15, plus the output.
+        (("--no-cache",), 0.81),
+        # 1h writes: the 3,000 written tokens at 2x input ($30) instead of 1.25x.
+        (("--cache-ttl", "1h"), 0.315),
+    ],
+)
+def test_imported_rows_are_repriced_from_their_buckets(
+    tmp_path: Path, options: tuple[str, ...], expected_usd: float
+) -> None:
+    path = tmp_path / "published.jsonl"
+    path.write_text(
+        _published("A", 1, {"claude-opus-4-7": OPUS_USAGE})
+        + "\n"
+        + _published("B", 1, {"claude-opus-4-7": OPUS_USAGE, "qwen3.5:9b": QWEN_ZERO})
+        + "\n"
+    )
+    if not options:
+        # The baseline of the change: the buckets at the card the study priced with.
+        options = ("--what-if-card", "published")
+    result = run_cli(
+        "compare",
+        str(tmp_path),
+        "--import",
+        str(path),
+        "--format",
+        "json",
+        *options,
+        env=_env(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for arm in report["arms"]:
+        assert arm["whatif_median_cost_usd"] == pytest.approx(expected_usd), arm
+        assert arm["whatif_change"] == pytest.approx(expected_usd / 0.28125 - 1), arm
+    # The models became roles: Opus alone is solo; beside the local Qwen it orchestrates.
+    roles = {(b["arm"], b["role"]): b for b in report["role_buckets"]}
+    assert set(roles) == {("A", "solo"), ("B", "orchestrator"), ("B", "executor")}
+    assert roles["B", "orchestrator"]["cache_read"] == 40000
+    assert roles["B", "executor"]["cost_usd"] == 0.0
+    assert roles["A", "solo"]["cache_write_5m"] == 3000
+
+
+def test_a_summary_cap_cannot_reprice_imported_rows(tmp_path: Path) -> None:
+    path = tmp_path / "published.csv"
+    path.write_text(
+        "arm,task,trial,success,blocked,wall_sec,iterations,cost_usd,opus_in,opus_out,"
+        "opus_cache_w,opus_cache_r,haiku_in,haiku_out,haiku_cache_w,haiku_cache_r,"
+        "qwen_present,verify_exit\n"
+        "C,T2,1,True,False,400,30,2.5,1000,2000,3000,40000,10,20,0,500,False,0\n"
+    )
+    frame = collect([], [path]).frame()
+    capped = add_whatif(frame, WhatIf(summary_cap=100)).iloc[0]
+    assert math.isnan(capped["whatif_cost_usd"])
+    official = add_whatif(frame, WhatIf(rate_card="official")).iloc[0]
+    # Opus as above plus Haiku's 10 in, 20 out and 500 read at $1/$5/$0.10.
+    haiku = (10 * 1 + 20 * 5 + 500 * 0.1) / 1e6
+    assert official["whatif_cost_usd"] == pytest.approx(0.09375 + haiku)
+    assert official["resimulated_cost_usd"] == pytest.approx(0.28125 + haiku)
+    assert official["orchestrator.model"] == "claude-opus-4-7"
+    assert official["executor.model"] == "claude-haiku-4-5"
 
 
 def test_import_with_a_bad_line_names_the_line(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from fep_tui.app import FepApp, StartCompare
+from fep_tui.cli import main
 from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.side_by_side import SideBySideScreen
 from sessions.comparison import arm_table, collect
@@ -27,7 +29,7 @@ def _rows(table: DataTable[str]) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-def _static(screen: Screen[None], selector: str) -> str:
+def _static(screen: Screen[Any], selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
@@ -76,6 +78,82 @@ def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> Non
             rows = _rows(screen.query_one("#arm-table", DataTable))
             assert "what-if: caching off" in _static(screen, "#compare-title")
             assert all(r[-1].startswith("+") for r in rows), "caching off costs more"
+
+    asyncio.run(scenario())
+
+
+def _published_row(arm: str, trial: int) -> str:
+    usage = {
+        "input_tokens": 1000,
+        "output_tokens": 2000 + 100 * trial,
+        "cache_creation_input_tokens": 3000,
+        "cache_read_input_tokens": 40000,
+    }
+    return json.dumps(
+        {
+            "arm": arm,
+            "task": "tiny",
+            "trial": trial,
+            "success": True,
+            "blocked": False,
+            "wall_sec": 60.0,
+            "iterations": 12,
+            "usage_by_role": {"claude-opus-4-7": usage},
+            "cost_usd_by_role": {"claude-opus-4-7": 0.3},
+            "total_cost_usd": 0.3,
+            "verify_final": {"exit_code": 0, "summary": "ok"},
+            "error": None,
+        }
+    )
+
+
+def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+    published = tmp_path / "published.jsonl"
+    published.write_text("\n".join(_published_row("P", t) for t in range(3)) + "\n")
+    started: list[FepApp] = []
+    monkeypatch.setattr(FepApp, "run", lambda app: started.append(app))
+    argv = ["compare", str(directory), "--import", str(published), "--app"]
+    assert main([*argv, "--what-if-card", "official"]) == 0
+    start = started[0].start
+    assert isinstance(start, StartCompare) and start.imports == [published]
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=start)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await _loaded(pilot)
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
+                    break
+            rows = {r[0]: r for r in _rows(screen.query_one("#arm-table", DataTable))}
+            assert set(rows) == {"A", "B", "C", "D", "P"}
+            # Opus at official prices is a third of the published card's: -67%.
+            assert rows["P"][-1] == "-67%"
+            assert "SIMULATED + published" in _static(screen, "#compare-title")
+            assert "imported rows re-priced from their token buckets" in _static(
+                screen, "#compare-notes"
+            )
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_load_says_so_instead_of_loading_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("fep_tui.screens.compare.collect", broken)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([tmp_path], []))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            assert "compare load failed: disk on fire" in _static(app.screen, "#compare-title")
+            assert any("disk on fire" in n.message for n in app._notifications)
 
     asyncio.run(scenario())
 

@@ -20,10 +20,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
 
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
 from sessions.charts import Curves, arm_medians, median_growth, pareto_frontier, trial_points
-from sessions.comparison import TrialRows, add_whatif, arm_table, collect, pairwise
+from sessions.comparison import (
+    TrialRows,
+    add_whatif,
+    arm_table,
+    collect,
+    pairwise,
+    source_labels,
+    whatif_note,
+)
 from sessions.format import SessionFileError
 from sessions.whatif import WhatIf
 
@@ -150,7 +159,7 @@ class CompareScreen(Screen[None]):
         if not len(self.frame):
             title.update("compare: no finished sessions or imported results here")
             return
-        sources = sorted({"SIMULATED" if s else "live" for s in self.frame["simulated"]})
+        sources = source_labels(self.frame)
         trials = int((self.frame["task"] == self.current_task).sum())
         whatif = f"  ·  what-if: {self.whatif.label()}" if self.whatif else ""
         title.update(
@@ -237,7 +246,7 @@ class CompareScreen(Screen[None]):
         if self.found.rejected:
             lines.append(f"{len(self.found.rejected)} file(s) rejected: {self.found.rejected[0]}")
         if self.whatif is not None:
-            lines.append("what-if: re-simulated through the cache model; same turns assumed")
+            lines.append(whatif_note(self.frame, self.whatif))
         notes.update("\n".join(lines))
 
     def _draw_charts(self) -> None:
@@ -287,6 +296,15 @@ class CompareScreen(Screen[None]):
                 ("lead turn", "tokens"),
             )
         )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A worker's unexpected error would otherwise leave "loading..." up for good.
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("compare-"):
+            action = event.worker.group.removeprefix("compare-")
+            message = f"compare {action} failed: {event.worker.error}"
+            if self.found is None:
+                self.query_one("#compare-title", Static).update(message)
+            self.notify(message, severity="error", timeout=10)
 
     def _growth_ready(self, task: str) -> bool:
         return any(key[0] == task for key in self.growth)
