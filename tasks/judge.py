@@ -22,6 +22,7 @@ ToolName = Literal["mypy", "ruff", "pytest", "ruff-format"]
 _MYPY_FOUND = re.compile(r"Found (\d+) errors? in")
 _PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
 _ERROR_LINE = re.compile(r"^ERROR (\S+)(?: - |$)", re.MULTILINE)
+_RUFF_FORMAT_SUMMARY = re.compile(r"(\d+) files? would be reformatted")
 _JUDGE_TIMEOUT_S = 900
 
 
@@ -158,7 +159,14 @@ def parse_pytest(exit_code: int, output: str) -> ToolVerdict:
 
 
 def parse_ruff_format(exit_code: int, output: str) -> ToolVerdict:
-    errors = sum(1 for line in output.splitlines() if line.startswith("Would reformat"))
+    # Recent ruff prints diffs and then "N file(s) would be reformatted"; older ruff a
+    # "Would reformat: PATH" line per file.
+    summary = _RUFF_FORMAT_SUMMARY.search(output)
+    errors = (
+        int(summary.group(1))
+        if summary
+        else sum(1 for line in output.splitlines() if line.startswith("Would reformat"))
+    )
     return ToolVerdict("ruff-format", exit_code, errors, tail=_tail(output))
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tasks import get_task
-from tasks.judge import parse_mypy, parse_pytest, parse_ruff_json
+from tasks.judge import JudgeCommand, parse_mypy, parse_pytest, parse_ruff_json, run_judge
+from tasks.typer_base.common import under_bash
 from tasks.workspace import apply_replacement
 
 
@@ -40,6 +41,27 @@ def broken(tmp_path: Path) -> Path:
     root.mkdir()
     get_task("tiny").prepare(root)
     return root
+
+
+def test_ruff_format_check_counts_the_files_it_would_reformat(tmp_path: Path) -> None:
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("x  =  [1,2]\n")
+    (tmp_path / "c.py").write_text("y = 1\n")
+    command = JudgeCommand("ruff-format", ("ruff", "format", "--check", "."), informational=True)
+    result = run_judge(tmp_path, [command])
+    verdict = result.verdict("ruff-format")
+    assert verdict is not None and verdict.exit_code == 1 and verdict.errors == 2
+    assert result.passed, "ruff format is informational only"
+    assert "2 file(s) to reformat" in result.one_line()
+
+
+def test_the_typer_judge_runs_pytest_as_a_child_of_bash(tmp_path: Path) -> None:
+    # typer's bash-completion tests run only when bash is among their ancestors.
+    probe = "import os; print(open(f'/proc/{os.getppid()}/comm').read().strip())"
+    command = JudgeCommand("mypy", under_bash("python", "-c", probe))
+    result = run_judge(tmp_path, [command])
+    verdict = result.verdict("mypy")
+    assert verdict is not None and verdict.tail == "bash"
 
 
 def test_tiny_is_red_after_injection_with_known_counts(broken: Path) -> None:
