@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,7 @@ def source_labels(frame: pd.DataFrame) -> list[str]:
 def whatif_note(frame: pd.DataFrame, whatif: WhatIf) -> str:
     """One line saying how the what-if column was made, for every place that shows it."""
     parts = [f"what-if: {whatif.label()}"]
-    sources = set(frame["source"]) if len(frame) else set()
+    sources = set(frame["source"])
     if "session" in sources:
         parts.append("sessions re-simulated through the cache model, same turns assumed")
     if sources - {"session"}:
@@ -155,7 +155,10 @@ def _under(usage: Usage, whatif: WhatIf) -> Usage:
         return Usage(input_tokens=usage.total_input, output_tokens=usage.output_tokens)
     if whatif.write_ttl == "1h":
         return Usage(
-            usage.input_tokens, usage.output_tokens, 0, usage.cache_write, usage.cache_read
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_write_1h=usage.cache_write,
+            cache_read=usage.cache_read,
         )
     return usage
 
@@ -201,27 +204,22 @@ def _from_jsonl(line: str, path: Path, number: int) -> dict[str, Any]:
         }
         # The lead is the model that cost the most: the orchestrator, or the solo model.
         lead = max(costs, key=lambda m: costs[m]) if costs else next(iter(usage), "")
-        return {
-            "arm": str(data["arm"]),
-            "task": str(data["task"]),
-            "trial": f"{path.name}:{data['trial']}",
-            "source": "published",
-            "simulated": False,
-            "success": bool(data["success"]),
-            "status": "completed" if data.get("success") else "failed",
-            "wall_s": float(data["wall_sec"]),
-            "turns": int(data["iterations"]),
-            "cost_usd": float(data["total_cost_usd"]),
-            "lead_cache_read": models[lead].cache_read if lead in models else 0,
-            "path": str(path),
-            **_role_columns(models, lead, costs),
-        }
+        return _published_row(
+            path,
+            data,
+            success=bool(data["success"]),
+            cost_usd=float(data["total_cost_usd"]),
+            models=models,
+            lead=lead,
+            costs=costs,
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
 
 
 # The flat CSV names model families; these are the models the published study ran.
 _CSV_MODELS = {"opus": "claude-opus-4-7", "haiku": "claude-haiku-4-5"}
+LOCAL_MODEL = "qwen (local)"
 
 
 def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]:
@@ -239,26 +237,45 @@ def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]
         if _truthy(record.get("qwen_present") or ""):
             models[LOCAL_MODEL] = Usage()  # a local executor: present, priced at zero
         lead = next(iter(models), "")  # Opus leads whenever it ran
-        return {
-            "arm": record["arm"],
-            "task": record["task"],
-            "trial": f"{path.name}:{record['trial']}",
-            "source": "published",
-            "simulated": False,
-            "success": _truthy(record["success"]),
-            "status": "completed" if _truthy(record["success"]) else "failed",
-            "wall_s": float(record["wall_sec"]),
-            "turns": int(record["iterations"]),
-            "cost_usd": float(record["cost_usd"]),
-            "lead_cache_read": models[lead].cache_read if lead in models else 0,
-            "path": str(path),
-            **_role_columns(models, lead, {}),
-        }
+        return _published_row(
+            path,
+            record,
+            success=_truthy(record["success"]),
+            cost_usd=float(record["cost_usd"]),
+            models=models,
+            lead=lead,
+            costs={},
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
 
 
-LOCAL_MODEL = "qwen (local)"
+def _published_row(
+    path: Path,
+    record: Mapping[str, Any],
+    *,
+    success: bool,
+    cost_usd: float,
+    models: dict[str, Usage],
+    lead: str,
+    costs: dict[str, float],
+) -> dict[str, Any]:
+    """A comparison row from the fields both published formats share."""
+    return {
+        "arm": str(record["arm"]),
+        "task": str(record["task"]),
+        "trial": f"{path.name}:{record['trial']}",
+        "source": "published",
+        "simulated": False,
+        "success": success,
+        "status": "completed" if success else "failed",
+        "wall_s": float(record["wall_sec"]),
+        "turns": int(record["iterations"]),
+        "cost_usd": cost_usd,
+        "lead_cache_read": models[lead].cache_read if lead in models else 0,
+        "path": str(path),
+        **_role_columns(models, lead, costs),
+    }
 
 
 def _truthy(text: str) -> bool:
