@@ -159,14 +159,9 @@ def parse_pytest(exit_code: int, output: str) -> ToolVerdict:
 
 
 def parse_ruff_format(exit_code: int, output: str) -> ToolVerdict:
-    # Recent ruff prints diffs and then "N file(s) would be reformatted"; older ruff a
-    # "Would reformat: PATH" line per file.
+    # Read from the summary: recent ruff prints diffs, not a "Would reformat" line per file.
     summary = _RUFF_FORMAT_SUMMARY.search(output)
-    errors = (
-        int(summary.group(1))
-        if summary
-        else sum(1 for line in output.splitlines() if line.startswith("Would reformat"))
-    )
+    errors = int(summary.group(1)) if summary else 0
     return ToolVerdict("ruff-format", exit_code, errors, tail=_tail(output))
 
 
