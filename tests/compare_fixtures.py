@@ -44,3 +44,32 @@ def make_compare_dir(directory: Path) -> Path:
                 out.append(json.dumps(data, separators=(",", ":")))
             (directory / f"fixture-{arm}-tiny-s{seed}.jsonl").write_text("\n".join(out) + "\n")
     return directory
+
+
+def published_line(
+    arm: str,
+    task: str,
+    trial: int,
+    usage_by_role: dict[str, dict[str, int]],
+    cost_usd_by_role: dict[str, float],
+    *,
+    wall_sec: float = 60.0,
+    iterations: int = 12,
+) -> str:
+    """One successful trial in the published per-trial JSONL format."""
+    return json.dumps(
+        {
+            "arm": arm,
+            "task": task,
+            "trial": trial,
+            "success": True,
+            "blocked": False,
+            "wall_sec": wall_sec,
+            "iterations": iterations,
+            "usage_by_role": usage_by_role,
+            "cost_usd_by_role": cost_usd_by_role,
+            "total_cost_usd": sum(cost_usd_by_role.values()),
+            "verify_final": {"exit_code": 0, "summary": "ok"},
+            "error": None,
+        }
+    )

@@ -13,6 +13,7 @@ from sessions import load_session
 from sessions.comparison import ImportFormatError, add_whatif, collect, import_published
 from sessions.summary_index import INDEX_NAME
 from sessions.whatif import WhatIf
+from tests.compare_fixtures import published_line
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
@@ -125,21 +126,9 @@ def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
 
 
 def _published(arm: str, trial: int, usage_by_role: dict[str, dict[str, int]]) -> str:
-    return json.dumps(
-        {
-            "arm": arm,
-            "task": "T1",
-            "trial": trial,
-            "success": True,
-            "blocked": False,
-            "wall_sec": 100.0 + trial,
-            "iterations": 10,
-            "usage_by_role": usage_by_role,
-            "cost_usd_by_role": {m: 0.5 if "opus" in m else 0.0 for m in usage_by_role},
-            "total_cost_usd": 0.5,
-            "verify_final": {"exit_code": 0, "summary": "ok"},
-            "error": None,
-        }
+    costs = {m: 0.5 if "opus" in m else 0.0 for m in usage_by_role}
+    return published_line(
+        arm, "T1", trial, usage_by_role, costs, wall_sec=100.0 + trial, iterations=10
     )
 
 

@@ -19,7 +19,7 @@ from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.side_by_side import SideBySideScreen
 from sessions.comparison import arm_table, collect
 from sessions.side_by_side import lead_turns
-from tests.compare_fixtures import make_compare_dir
+from tests.compare_fixtures import make_compare_dir, published_line
 from tests.conftest import run_cli
 
 SnapCompare = Callable[..., bool]
@@ -89,22 +89,7 @@ def _published_row(arm: str, trial: int) -> str:
         "cache_creation_input_tokens": 3000,
         "cache_read_input_tokens": 40000,
     }
-    return json.dumps(
-        {
-            "arm": arm,
-            "task": "tiny",
-            "trial": trial,
-            "success": True,
-            "blocked": False,
-            "wall_sec": 60.0,
-            "iterations": 12,
-            "usage_by_role": {"claude-opus-4-7": usage},
-            "cost_usd_by_role": {"claude-opus-4-7": 0.3},
-            "total_cost_usd": 0.3,
-            "verify_final": {"exit_code": 0, "summary": "ok"},
-            "error": None,
-        }
-    )
+    return published_line(arm, "tiny", trial, {"claude-opus-4-7": usage}, {"claude-opus-4-7": 0.3})
 
 
 def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
