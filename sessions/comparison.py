@@ -214,7 +214,7 @@ def _from_jsonl(line: str, path: Path, number: int) -> dict[str, Any]:
             costs=costs,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
+        raise _bad_line(path, number, exc) from None
 
 
 # The flat CSV names model families; these are the models the published study ran.
@@ -247,7 +247,13 @@ def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]
             costs={},
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ImportFormatError(f"{path}:{number}: not a published result ({exc})") from None
+        raise _bad_line(path, number, exc) from None
+
+
+def _bad_line(path: Path, number: int, exc: Exception) -> ImportFormatError:
+    # A KeyError prints only the key; say what it means.
+    reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+    return ImportFormatError(f"{path}:{number}: not a published result ({reason})")
 
 
 def _published_row(

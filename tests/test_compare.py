@@ -219,6 +219,7 @@ def test_import_with_a_bad_line_names_the_line(tmp_path: Path) -> None:
     assert (
         result.returncode == 2
         and "bad.jsonl:1" in result.stderr
+        and "(missing field 'success')" in result.stderr
         and "Traceback" not in result.stderr
     )
 
