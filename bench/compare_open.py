@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench.report import report
-from sessions.comparison import arm_table, collect, pairwise
+from sessions.analysis.comparison import arm_table, collect, pairwise
 
 TARGET_OPEN_S = 2.0
 TARGET_BOOTSTRAP_S = 1.0

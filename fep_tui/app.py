@@ -22,7 +22,7 @@ from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
 from sessions import SessionFileError
-from sessions.whatif import WhatIf
+from sessions.analysis.whatif import WhatIf
 from tasks import get_task
 
 # Simulated streams are paced in the app so a person can watch a turn arrive.

@@ -1,6 +1,6 @@
 """The comparison's charts as SVG and PNG files (matplotlib, headless Agg backend).
 
-The same data as the compare screen's terminal charts (sessions/charts.py), drawn for a
+The same data as the compare screen's terminal charts (sessions/analysis/charts.py), drawn for a
 paper: the Pareto view of cost against wall time with the medians and their frontier, and
 the lead's cumulative re-read per turn by arm.
 """
@@ -16,7 +16,13 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-from sessions.charts import Curves, arm_medians, median_growth, pareto_frontier, trial_points
+from sessions.analysis.charts import (
+    Curves,
+    arm_medians,
+    median_growth,
+    pareto_frontier,
+    trial_points,
+)
 
 FORMATS = ("svg", "png")
 

@@ -40,9 +40,9 @@ from sessions import (
     list_sessions,
     resolve_sessions_dir,
 )
-from sessions.comparison import ImportFormatError, TrialRows
+from sessions.analysis.comparison import ImportFormatError, TrialRows
+from sessions.analysis.whatif import WhatIf
 from sessions.index_cache import open_index
-from sessions.whatif import WhatIf
 from tasks import TASK_IDS, UnknownTaskError
 from tasks.typer_base.provision import ProvisionError
 
@@ -392,7 +392,7 @@ def _parse_list(text: str, option: str, example: str) -> tuple[str, ...]:
 
 def _compare(args: argparse.Namespace) -> int:
     from fep_tui.compare_output import print_comparison
-    from sessions.comparison import collect
+    from sessions.analysis.comparison import collect
 
     directories = [Path(d) for d in args.dirs]
     missing = [str(d) for d in directories if not d.is_dir()]
@@ -418,8 +418,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _export_charts(found: TrialRows, directory: Path, whatif: WhatIf | None) -> None:
     from fep_tui.chart_export import export_charts
-    from sessions.charts import growth_curves
-    from sessions.comparison import add_whatif
+    from sessions.analysis.charts import growth_curves
+    from sessions.analysis.comparison import add_whatif
 
     frame = found.frame()
     if whatif is not None:
@@ -438,8 +438,8 @@ def _export_charts(found: TrialRows, directory: Path, whatif: WhatIf | None) -> 
 
 def _reprice(args: argparse.Namespace) -> int:
     from fep_tui.compare_output import print_repriced
+    from sessions.analysis.whatif import reprice
     from sessions.reader import load_session
-    from sessions.whatif import reprice
 
     whatif = _whatif(args) or WhatIf()
     repriced = [(Path(p), reprice(load_session(Path(p)), whatif)) for p in args.sessions]

@@ -13,7 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sessions.comparison import (
+from sessions.analysis.comparison import (
     TrialRows,
     add_whatif,
     arm_table,
@@ -22,7 +22,7 @@ from sessions.comparison import (
     source_labels,
     whatif_note,
 )
-from sessions.whatif import Repriced, WhatIf
+from sessions.analysis.whatif import Repriced, WhatIf
 
 _TABLE_COLUMNS = {
     "task": "task",

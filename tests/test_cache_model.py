@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.sim.cache import CacheRuleError, PromptBlock, PromptCache
+from engine.caching import CacheRuleError, PromptBlock, PromptCache
 from engine.usage import Usage
 
 MODEL = "claude-sonnet-4-6"  # minimum cacheable length 1,024

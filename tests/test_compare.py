@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from sessions import load_session
-from sessions.comparison import ImportFormatError, add_whatif, collect, import_published
-from sessions.summary_index import INDEX_NAME
-from sessions.whatif import WhatIf
+from sessions.analysis.comparison import ImportFormatError, add_whatif, collect, import_published
+from sessions.analysis.summary_index import INDEX_NAME
+from sessions.analysis.whatif import WhatIf
 from tests.compare_fixtures import published_line
 from tests.conftest import run_cli
 
@@ -259,6 +259,6 @@ def test_a_read_only_directory_still_compares(
     def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("sessions.summary_index.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("sessions.analysis.summary_index.tempfile.mkstemp", refuse)
     assert len(collect([directory]).rows) == 1
     assert not (directory / INDEX_NAME).exists()

@@ -17,8 +17,8 @@ from fep_tui.app import FepApp, StartCompare
 from fep_tui.cli import main
 from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.side_by_side import SideBySideScreen
-from sessions.comparison import arm_table, collect
-from sessions.side_by_side import lead_turns
+from sessions.analysis.comparison import arm_table, collect
+from sessions.analysis.side_by_side import lead_turns
 from tests.compare_fixtures import make_compare_dir, published_line
 from tests.conftest import run_cli
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import binom
 
-from sessions.comparison import arm_table, pairwise
-from sessions.statistics import (
+from sessions.analysis.comparison import arm_table, pairwise
+from sessions.analysis.statistics import (
     bootstrap_median_ci,
     bootstrap_medians,
     cliffs_delta,

@@ -16,8 +16,8 @@ from engine.pricing import get_rate_card
 from engine.trial import TrialConfig, run_trial
 from engine.usage import Usage
 from sessions import SessionWriter, load_session
+from sessions.analysis.whatif import WhatIf, _calls, _simulate, reprice
 from sessions.reader import Session
-from sessions.whatif import WhatIf, _calls, _simulate, reprice
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.arms import ADVISOR_TOOL_TYPE
+from engine.caching import PromptBlock, content_hash
 from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
-from engine.sim.cache import PromptBlock, content_hash
 from engine.tokens import count_text, count_wire_block, tool_use_overhead
 from engine.usage import Usage
 

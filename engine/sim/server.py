@@ -19,9 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from engine.arms import ADVISOR_BETA
+from engine.caching import CacheRuleError, PromptCache
 from engine.sim import anthropic_wire, ollama_wire
 from engine.sim.agents import Scenario, next_turn
-from engine.sim.cache import CacheRuleError, PromptCache
 from engine.sim.faults import Fault
 from engine.sim.profiles import ANTHROPIC_MODELS, OLLAMA_MODELS, profile_for
 from engine.usage import Usage

@@ -1,7 +1,7 @@
 """The compare screen: arms side by side per task with the statistics a paper needs.
 
-The table and tests come from sessions/comparison.py (the same numbers `fep-tui compare`
-prints), the charts from sessions/charts.py. Loading, what-if re-simulation and the growth
+The table and tests come from sessions/analysis/comparison.py (the same numbers `fep-tui compare`
+prints), the charts from sessions/analysis/charts.py. Loading, what-if re-simulation and the growth
 curves read session files, so they run in worker threads and the screen redraws when done.
 """
 
@@ -23,8 +23,14 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
-from sessions.charts import Curves, arm_medians, median_growth, pareto_frontier, trial_points
-from sessions.comparison import (
+from sessions.analysis.charts import (
+    Curves,
+    arm_medians,
+    median_growth,
+    pareto_frontier,
+    trial_points,
+)
+from sessions.analysis.comparison import (
     TrialRows,
     add_whatif,
     arm_table,
@@ -33,8 +39,8 @@ from sessions.comparison import (
     source_labels,
     whatif_note,
 )
+from sessions.analysis.whatif import WhatIf
 from sessions.format import SessionFileError
-from sessions.whatif import WhatIf
 
 WHATIF_PRESETS: tuple[WhatIf | None, ...] = (
     None,
@@ -311,7 +317,7 @@ class CompareScreen(Screen[None]):
 
     @work(thread=True, group="compare-growth", exit_on_error=False)
     def _load_growth(self, task: str) -> None:
-        from sessions.charts import session_curves
+        from sessions.analysis.charts import session_curves
 
         rows = self.frame[(self.frame["task"] == task) & (self.frame["source"] == "session")]
         loaded: dict[tuple[str, str], list[Curves]] = {}
@@ -383,7 +389,7 @@ class CompareScreen(Screen[None]):
     @work(thread=True, group="compare-export", exit_on_error=False)
     def _export(self, target: Path) -> None:
         from fep_tui.chart_export import export_charts
-        from sessions.charts import growth_curves
+        from sessions.analysis.charts import growth_curves
 
         try:
             written = export_charts(

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from fep_tui.widgets.plot import Series, render_lines
-from sessions.side_by_side import SessionTurns, lead_turns
+from sessions.analysis.side_by_side import SessionTurns, lead_turns
 
 STYLES = ("cyan", "magenta")
 

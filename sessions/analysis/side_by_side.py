@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.events import ExecutorSummary, TextDelta, ToolCall, TurnUsage
+from sessions.analysis.whatif import LEAD_ROLES
 from sessions.reader import load_session
-from sessions.whatif import LEAD_ROLES
 
 
 @dataclass

@@ -4,7 +4,7 @@ The terms: another rate card, prompt caching off, 1-hour instead of 5-minute cac
 or executor summaries capped at N tokens. A session keeps every model call's prompt size
 and time, so each conversation (the lead's, and each delegation's executor) is rebuilt as a
 sequence of prompt segments and run again through the same cache model the simulator uses
-(engine/sim/cache.py): a cap shortens the segments that carried summaries and every later
+(engine/caching.py): a cap shortens the segments that carried summaries and every later
 turn re-reads less, rather than scaling a total.
 
 Assumption, stated wherever the numbers are shown: the trial takes the same turns. A shorter
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.caching import PromptBlock, PromptCache
 from engine.events import ExecutorSummary, TurnUsage
 from engine.pricing import OFFICIAL, RateCard, get_rate_card
-from engine.sim.cache import PromptBlock, PromptCache
 from engine.usage import Usage
 from sessions.reader import Session
 

@@ -15,12 +15,17 @@ import pandas as pd
 
 from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
 from engine.usage import Usage
+from sessions.analysis.statistics import (
+    bootstrap_median_ci,
+    cliffs_delta,
+    cliffs_magnitude,
+    mann_whitney,
+)
+from sessions.analysis.summary_index import indexed_rows
+from sessions.analysis.whatif import WhatIf, reprice
 from sessions.format import SessionFileError
 from sessions.reader import load_session
-from sessions.statistics import bootstrap_median_ci, cliffs_delta, cliffs_magnitude, mann_whitney
 from sessions.store import read_head_and_end
-from sessions.summary_index import indexed_rows
-from sessions.whatif import WhatIf, reprice
 
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
 

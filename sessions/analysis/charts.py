@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from engine.events import TurnUsage
+from sessions.analysis.whatif import LEAD_ROLES
 from sessions.reader import load_session
-from sessions.whatif import LEAD_ROLES
 
 
 @dataclass(frozen=True)
