@@ -9,14 +9,13 @@ incomplete.
 
 from __future__ import annotations
 
-import json
 import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.events import EVENT_TYPES, Event, EventFormatError, event_from_dict
+from engine.events import EVENT_TYPES, Event, EventFormatError, decode_event
 from sessions.format import SessionFileError
 from sessions.reader import parse_header
 from sessions.timeline import SKELETON_KINDS, Timeline
@@ -92,7 +91,7 @@ class SessionIndex:
         kind = _KINDS.get(head[1]) if head else None
         if kind is None or kind in SKELETON_KINDS:
             try:
-                event = event_from_dict(json.loads(line))
+                event = decode_event(line)
             except (ValueError, EventFormatError, TypeError, AttributeError) as exc:
                 note = f"line {line_number}: skipped a broken event ({_first_line(exc)})"
                 self.problems.append(note)
@@ -131,7 +130,7 @@ class SessionIndex:
         events = []
         for offset, line in enumerate(chunk.split(b"\n")[: stop - start]):
             try:
-                events.append((start + offset, event_from_dict(json.loads(line))))
+                events.append((start + offset, decode_event(line)))
             except (ValueError, EventFormatError, TypeError, AttributeError) as exc:
                 note = f"event {start + offset}: skipped a broken event ({_first_line(exc)})"
                 if note not in self.problems:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.events import Event, EventFormatError, TrialEnded, event_from_dict
+from engine.events import Event, EventFormatError, TrialEnded, decode_event
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
 
 
@@ -66,7 +66,7 @@ def load_session(path: Path) -> Session:
         if not line.strip():
             continue
         try:
-            session.events.append(event_from_dict(json.loads(line)))
+            session.events.append(decode_event(line))
         except (ValueError, EventFormatError, TypeError) as exc:
             is_last = number == len(lines)
             if is_last and cut_last:
