@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import resolve_arm
+from engine.events import TrialStarted
 from engine.pricing import OFFICIAL
-from sessions.format import header_from_trial_start
+from sessions.header import header_from_trial_start
 
 TOOL_OUTPUT = "shopcart/money.py:37: error: Incompatible return value type [return-value]\n" * 90
 
@@ -17,22 +18,22 @@ def write_session(path: Path, events: int) -> int:
     """Write about `events` events of an orchestrated trial; returns the number written."""
     arm = resolve_arm("B")
     header = header_from_trial_start(
-        {
-            "t": 0.0,
-            "trial_id": path.stem,
-            "arm": "B",
-            "arm_spec": arm.to_dict(),
-            "task": "tiny",
-            "models": {"orchestrator": "claude-opus-4-7", "executor": "qwen3.5:9b"},
-            "providers": {"orchestrator": "anthropic", "executor": "ollama"},
-            "backend": "sim",
-            "simulated": True,
-            "rate_card": OFFICIAL.to_dict(),
-            "seed": 0,
-            "engine_version": "bench",
-            "started_at": "2026-11-01T00:00:00+00:00",
-        }
-    )
+        TrialStarted(
+            t=0.0,
+            trial_id=path.stem,
+            arm="B",
+            arm_spec=arm.to_dict(),
+            task="tiny",
+            models={"orchestrator": "claude-opus-4-7", "executor": "qwen3.5:9b"},
+            providers={"orchestrator": "anthropic", "executor": "ollama"},
+            backend="sim",
+            simulated=True,
+            rate_card=OFFICIAL.to_dict(),
+            seed=0,
+            engine_version="bench",
+            started_at="2026-11-01T00:00:00+00:00",
+        )
+    ).to_dict()
     written, t, turn, delegation, executor_turn = 0, 0.0, 0, 0, 0
     executor_usage = {
         "input_tokens": 0,

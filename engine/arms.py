@@ -187,6 +187,21 @@ def parse_arms_toml(text: str, origin: str = "<arms>") -> dict[str, ArmSpec]:
     return arms
 
 
+def redefined_builtins(arms: Mapping[str, ArmSpec]) -> list[str]:
+    """Names of built-in arms that `arms` defines differently. Sessions keep the definition,
+    and comparisons group by it, so such an arm is never pooled with the built-in one; the
+    user should still hear that the name now means something else."""
+
+    def definition(spec: ArmSpec) -> dict[str, Any]:
+        return {k: v for k, v in spec.to_dict().items() if k != "description"}
+
+    return sorted(
+        name
+        for name, spec in arms.items()
+        if name in BUILTIN_ARMS and definition(spec) != definition(BUILTIN_ARMS[name])
+    )
+
+
 def resolve_arm(name: str, extra: Mapping[str, ArmSpec] | None = None) -> ArmSpec:
     arms = {**BUILTIN_ARMS, **(extra or {})}
     try:

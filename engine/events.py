@@ -49,6 +49,7 @@ class TrialStarted(Event, frozen=True, tag="trial_start"):
     seed: int
     engine_version: str
     started_at: str
+    task_version: str = ""
 
 
 class TurnStarted(Event, frozen=True, tag="turn_start"):
@@ -247,7 +248,7 @@ def decode_event(line: bytes | str) -> Event:
     try:
         event: Event = _DECODER.decode(line)
     except msgspec.ValidationError as exc:
-        raise EventFormatError(_plain(str(exc))) from None
+        raise EventFormatError(describe_validation_error(str(exc))) from None
     except msgspec.DecodeError as exc:
         raise EventFormatError(f"not JSON ({exc})") from None
     return event
@@ -257,11 +258,11 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
     try:
         event: Event = msgspec.convert(data, AnyEvent)
     except msgspec.ValidationError as exc:
-        raise EventFormatError(_plain(str(exc))) from None
+        raise EventFormatError(describe_validation_error(str(exc))) from None
     return event
 
 
-def _plain(message: str) -> str:
+def describe_validation_error(message: str) -> str:
     """msgspec's wording in the words a user reads: `field 't' is a string, expected a
     number` rather than `Expected `float`, got `str` - at `$.t``."""
     text, _, where = message.partition(" - at `$")

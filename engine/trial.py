@@ -124,8 +124,8 @@ async def run_trial(
     try:
         await asyncio.to_thread(task.prepare, workspace)
         scenario = Scenario.of(task, config.seed)
-        with _endpoints(config, scenario) as (anthropic_url, ollama_host):
-            bus.emit(_started(bus, trial_id, config))
+        with _endpoints(config, scenario, bus) as (anthropic_url, ollama_host):
+            bus.emit(trial_start_event(bus.now(), trial_id, config))
             lead = _runtimes(task, config, workspace, anthropic_url, ollama_host, bus, ledger)
             try:
                 return await _drive(bus, ledger, config, task, trial_id, workspace, lead)
@@ -196,10 +196,12 @@ def _end(bus: EventBus, ledger: Ledger, status: str, success: bool, reason: str)
     return event
 
 
-def _started(bus: EventBus, trial_id: str, config: TrialConfig) -> TrialStarted:
+def trial_start_event(t: float, trial_id: str, config: TrialConfig) -> TrialStarted:
+    """The event a trial opens with: the one description of its configuration, from which
+    every session header is made (a screen showing a trial about to start uses it too)."""
     roles = config.arm.roles()
     return TrialStarted(
-        bus.now(),
+        t,
         trial_id,
         config.arm.name,
         config.arm.to_dict(),
@@ -212,15 +214,19 @@ def _started(bus: EventBus, trial_id: str, config: TrialConfig) -> TrialStarted:
         config.seed,
         ENGINE_VERSION,
         datetime.now(UTC).isoformat(timespec="seconds"),
+        get_task(config.task_id).version,
     )
 
 
 @contextlib.contextmanager
-def _endpoints(config: TrialConfig, scenario: Scenario) -> Iterator[tuple[str | None, str]]:
+def _endpoints(
+    config: TrialConfig, scenario: Scenario, bus: EventBus
+) -> Iterator[tuple[str | None, str]]:
     if config.backend == "live":
         yield None, ollama_host()
         return
     with SimulatorServer(scenario, config.faults, config.sim_stream_delay_s) as sim:
+        bus.exclude(lambda: sim.paced_s)
         yield sim.url, sim.url
 
 

@@ -18,7 +18,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from engine.arms import ArmFileError, ArmSpec, UnknownArmError, load_arms_file, resolve_arm
+from engine.arms import (
+    ArmFileError,
+    ArmSpec,
+    UnknownArmError,
+    load_arms_file,
+    redefined_builtins,
+    resolve_arm,
+)
 from engine.events import EventSink
 from engine.preflight import PreflightError
 from engine.pricing import RATE_CARDS, UnknownRateCardError, UnpricedModelError, get_rate_card
@@ -262,7 +269,16 @@ def _fail(message: str) -> int:
 
 def _extra_arms(args: argparse.Namespace) -> dict[str, ArmSpec]:
     arms_file = getattr(args, "arms_file", None) or os.environ.get(ARMS_ENV)
-    return load_arms_file(Path(arms_file)) if arms_file else {}
+    if not arms_file:
+        return {}
+    arms = load_arms_file(Path(arms_file))
+    for name in redefined_builtins(arms):
+        print(
+            f"fep-tui: warning: {arms_file} redefines built-in arm {name}; its sessions are "
+            "compared by their saved definition, apart from the built-in one",
+            file=sys.stderr,
+        )
+    return arms
 
 
 def _arm(args: argparse.Namespace) -> ArmSpec:
@@ -462,28 +478,31 @@ def _sessions_list(args: argparse.Namespace) -> int:
         )
     else:
         table = Table(title=f"sessions in {directory}", title_justify="left")
+        numeric = ("seed", "lead turns", "model calls", "cost $")
         for column in (
             "started",
             "arm",
             "task",
-            "status",
-            "success",
-            "turns",
+            "seed",
+            "outcome",
+            "lead turns",
+            "model calls",
             "cost $",
             "source",
             "file",
         ):
-            table.add_column(column, justify="right" if column in ("turns", "cost $") else "left")
+            table.add_column(column, justify="right" if column in numeric else "left")
         for s in summaries:
             table.add_row(
                 s.started_at.replace("+00:00", "Z"),
                 s.arm,
                 s.task,
-                s.status,
-                "-" if s.success is None else ("yes" if s.success else "no"),
-                str(s.turns),
+                str(s.seed),
+                s.outcome,
+                f"{s.lead_turns:,}",
+                f"{s.model_calls:,}",
                 f"{s.cost_usd:.4f}",
-                "SIMULATED" if s.simulated else "live",
+                s.source,
                 Path(s.path).name,
             )
         console.print(table)

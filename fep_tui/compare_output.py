@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from sessions.analysis.comparison import (
     source_labels,
     whatif_note,
 )
+from sessions.analysis.groups import split_note
 from sessions.analysis.whatif import Repriced, WhatIf
 
 _TABLE_COLUMNS = {
     "task": "task",
+    "source": "source",
     "arm": "arm",
     "trials": "n",
     "successes": "ok",
@@ -41,7 +44,7 @@ _TABLE_COLUMNS = {
     "whatif_median_cost_usd": "what-if $",
     "whatif_change": "what-if Δ",
 }
-_LEFT = {"task", "arm", "arm_a", "arm_b", "method", "magnitude"}
+_LEFT = {"task", "source", "arm", "arm_a", "arm_b", "method", "magnitude", "role"}
 
 
 def print_comparison(
@@ -54,39 +57,52 @@ def print_comparison(
     pairs = pairwise(frame)
     buckets = role_buckets(frame)
     sources = source_labels(frame)
+    split = split_note(frame)
     if fmt == "json":
         report = {
             "sources": sources,
             "whatif": whatif.label() if whatif else None,
+            "split": split,
             "arms": _records(table),
             "pairwise": _records(pairs),
             "role_buckets": _records(buckets),
-            "excluded_failed_to_start": found.failed_to_start,
+            "excluded": [asdict(e) for e in found.excluded],
+            "duplicates": found.duplicates,
+            "problems": found.problems,
             "rejected_files": found.rejected,
         }
         print(json.dumps(report, indent=2))
         return
     if fmt == "csv":
-        sys.stdout.write(table.to_csv(index=False))
+        # One CSV after another, each behind a `# title` line, so a reader takes all four.
+        sections = [
+            ("arms", table),
+            ("pairwise", pairs),
+            ("role_buckets", buckets),
+            ("excluded", pd.DataFrame([asdict(e) for e in found.excluded])),
+        ]
+        for number, (title, part) in enumerate(sections):
+            if number:
+                sys.stdout.write("\n")
+            sys.stdout.write(f"# {title}\n")
+            sys.stdout.write(part.to_csv(index=False) if len(part) else "(none)\n")
         return
+    if split:
+        print(split)
     if fmt == "markdown":
         print(_markdown(table.rename(columns=_TABLE_COLUMNS)))
         print()
         print(_markdown(pairs))
         print()
         print(_markdown(buckets))
+        print()
     else:
         _rich_tables(table, pairs, sources)
         _rich_buckets(buckets)
     if whatif is not None:
         print(whatif_note(frame, whatif))
-    if found.failed_to_start:
-        print(
-            f"{found.failed_to_start} imported row(s) never started "
-            "(no iterations, no success): excluded"
-        )
-    for reason in found.rejected:
-        print(f"rejected: {reason}")
+    for line in found.notes():
+        print(line)
 
 
 def print_repriced(repriced: list[tuple[Path, Repriced]]) -> None:

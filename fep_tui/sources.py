@@ -9,12 +9,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from engine.events import Event, TrialStarted
-from engine.trial import TrialConfig, TrialOutcome, new_trial_id, preflight, run_trial
+from engine.trial import (
+    TrialConfig,
+    TrialOutcome,
+    new_trial_id,
+    preflight,
+    run_trial,
+    trial_start_event,
+)
 from sessions import SessionWriter
-from sessions.format import header_from_trial_start
+from sessions.header import SessionHeader, header_from_trial_start
 from sessions.index import SessionIndex
 from sessions.index_cache import open_index
 from sessions.replay import ReplayClock
@@ -31,15 +37,8 @@ class LiveTrial:
         self.trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
         self.writer = SessionWriter(sessions_dir)
         self.events: list[Event] = []
-        self.header: dict[str, Any] = {
-            "arm": config.arm.name,
-            "task": config.task_id,
-            "seed": config.seed,
-            "simulated": config.backend == "sim",
-            "models": {r: s.model for r, s in config.arm.roles().items()},
-            "providers": {r: s.provider for r, s in config.arm.roles().items()},
-            "rate_card": config.rate_card.to_dict(),
-        }
+        # Until the engine's own trial_start arrives, the header it will send.
+        self.header = header_from_trial_start(trial_start_event(0.0, self.trial_id, config))
         self.timeline = Timeline(self.header)
         self.outcome: TrialOutcome | None = None
         self.failure: str | None = None
@@ -59,7 +58,7 @@ class LiveTrial:
 
     def emit(self, event: Event) -> None:
         if isinstance(event, TrialStarted):
-            self.header = header_from_trial_start(event.to_dict())
+            self.header = header_from_trial_start(event)
             self.timeline.header = self.header
             return
         self.timeline.add(len(self.events), event)
@@ -102,7 +101,7 @@ class ReplaySession:
         return cls(open_index(path))
 
     @property
-    def header(self) -> dict[str, Any]:
+    def header(self) -> SessionHeader:
         return self.index.header
 
     @property
@@ -111,9 +110,7 @@ class ReplaySession:
 
     @property
     def title(self) -> str:
-        return (
-            f"{self.header.get('arm')} on {self.header.get('task')} (replay {self.index.path.name})"
-        )
+        return f"{self.header.arm} on {self.header.task} (replay {self.index.path.name})"
 
     @property
     def length(self) -> int:

@@ -1,17 +1,15 @@
 """The session file format.
 
-Line 1 is the header: `{"format": "fep-tui-session", "schema": 1, ...}` with every field of
-the trial_start event (arm, task, models, providers, backend, `simulated`, rate card, seed,
-engine version). Each later line is one event (`{"kind": ..., "t": ...}`), written and
-flushed as it happens, so a crash loses at most the line being written.
+Line 1 is the header (`sessions/header.py`): `{"format": "fep-tui-session", "schema": 2, ...}`
+with every field of the trial_start event plus the source, the task version and the
+configuration's fingerprint. Each later line is one event (`{"kind": ..., "t": ...}`),
+written and flushed as it happens, so a crash loses at most the line being written.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 FORMAT_NAME = "fep-tui-session"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SUFFIX = ".jsonl"
 
 
@@ -19,7 +17,29 @@ class SessionFileError(ValueError):
     """A file that cannot be opened as a session; the message says why, in one line."""
 
 
-def header_from_trial_start(event: dict[str, Any]) -> dict[str, Any]:
-    header = {"format": FORMAT_NAME, "schema": SCHEMA_VERSION}
-    header.update({k: v for k, v in event.items() if k != "kind"})
-    return header
+class TailGuard:
+    """Names the lines that cannot belong to the trial a file records: anything after its
+    first trial_end, and a line of the trial's skeleton (usage, turn starts, delegations,
+    summaries, verdict, errors) repeated byte for byte. Both come from a tail written twice
+    (a copy appended to itself, a writer re-run); folding them would count turns and
+    dollars twice."""
+
+    _REPEATABLE = (b'{"kind":"text_delta"', b'{"kind":"tool_input_delta"')
+
+    def __init__(self) -> None:
+        self._ended_at: int | None = None
+        self._seen: dict[int, int] = {}
+
+    def problem(self, line: bytes, number: int) -> str | None:
+        if self._ended_at is not None:
+            return (
+                f"line {number}: after the trial's end on line {self._ended_at} "
+                "(a duplicated tail); skipped"
+            )
+        if not line.startswith(self._REPEATABLE):
+            first = self._seen.setdefault(hash(line), number)
+            if first != number:
+                return f"line {number}: repeats line {first} (a duplicated tail); skipped"
+        if line.startswith(b'{"kind":"trial_end"'):
+            self._ended_at = number
+        return None

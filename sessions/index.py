@@ -13,11 +13,11 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from engine.events import EVENT_TYPES, Event, EventFormatError, decode_event
-from sessions.format import SessionFileError
-from sessions.reader import parse_header
+from sessions.format import SessionFileError, TailGuard
+from sessions.header import SessionHeader, parse_header
 from sessions.timeline import SKELETON_KINDS, Timeline
 
 # Events are written `{"kind":"...","t":...`; anything else is parsed in full.
@@ -29,12 +29,13 @@ _BLOCK_BYTES = 4 << 20
 @dataclass
 class SessionIndex:
     path: Path
-    header: dict[str, Any]
+    header: SessionHeader
     offsets: array[int]
     times: array[float]
     data_end: int
     timeline: Timeline
     problems: list[str] = field(default_factory=list)
+    _guard: TailGuard = field(default_factory=TailGuard, repr=False)
 
     @property
     def length(self) -> int:
@@ -43,10 +44,6 @@ class SessionIndex:
     @property
     def complete(self) -> bool:
         return self.timeline.ended
-
-    @property
-    def simulated(self) -> bool:
-        return bool(self.header.get("simulated", True))
 
     def lead_turn_positions(self) -> list[int]:
         return [position for position, _ in self.timeline.lead_turn_starts()]
@@ -63,7 +60,7 @@ class SessionIndex:
             header_line = handle.readline()
             if not header_line.strip():
                 raise SessionFileError(f"{path}: empty file, not a session")
-            header = parse_header(header_line.decode("utf-8", errors="replace"), path)
+            header = parse_header(header_line, path)
             index = cls(path, header, array("q"), array("d"), 0, Timeline(header))
             index._scan(handle, len(header_line))
         if not index.timeline.ended:
@@ -87,6 +84,10 @@ class SessionIndex:
             self.problems.append(note)
 
     def _add_line(self, line: bytes, offset: int, line_number: int) -> None:
+        repeated = self._guard.problem(line, line_number)
+        if repeated is not None:
+            self.problems.append(repeated)
+            return
         head = _HEAD.match(line)
         kind = _KINDS.get(head[1]) if head else None
         if kind is None or kind in SKELETON_KINDS:

@@ -14,11 +14,13 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from engine.events import EventFormatError, event_from_dict
+from engine.events import EventFormatError, decode_event
+from sessions.format import SessionFileError
+from sessions.header import parse_header
 from sessions.index import SessionIndex
 from sessions.timeline import Timeline
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SUFFIX = ".idx"
 
 
@@ -83,13 +85,13 @@ def load(path: Path) -> SessionIndex | None:
             skeleton.fromfile(handle, skeleton_count)
             lines = handle.read().split(b"\n") if skeleton_count else []
         with path.open("rb") as session:
-            header = json.loads(session.readline())
+            header = parse_header(session.readline(), path)
         timeline = Timeline(header)
         for position, line in zip(skeleton, lines, strict=True):
-            timeline.add(position, event_from_dict(json.loads(line)))
+            timeline.add(position, decode_event(line))
         timeline.length = length
         return SessionIndex(
             path, header, offsets, times, int(meta["data_end"]), timeline, list(meta["problems"])
         )
-    except (OSError, ValueError, KeyError, EOFError, EventFormatError, TypeError):
+    except (OSError, ValueError, KeyError, EOFError, EventFormatError, SessionFileError, TypeError):
         return None

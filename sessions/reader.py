@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from engine.events import Event, EventFormatError, TrialEnded, decode_event
-from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
+from sessions.format import SessionFileError, TailGuard
+from sessions.header import SessionHeader, parse_header
 
 
 @dataclass
 class Session:
     path: Path
-    header: dict[str, Any]
+    header: SessionHeader
     events: list[Event]
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def simulated(self) -> bool:
-        return bool(self.header.get("simulated", True))
 
     @property
     def end(self) -> TrialEnded | None:
@@ -32,22 +27,6 @@ class Session:
         return self.end is not None
 
 
-def parse_header(line: str, path: Path) -> dict[str, Any]:
-    try:
-        header = json.loads(line)
-    except ValueError:
-        raise SessionFileError(f"{path}: not a fep-tui session (first line is not JSON)") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-        raise SessionFileError(f"{path}: not a fep-tui session (no session header)")
-    schema = header.get("schema")
-    if not isinstance(schema, int) or schema > SCHEMA_VERSION:
-        raise SessionFileError(
-            f"{path}: written by a newer fep-tui (schema {schema}, "
-            f"this one reads {SCHEMA_VERSION}); upgrade fep-tui"
-        )
-    return header
-
-
 def load_session(path: Path) -> Session:
     try:
         raw = path.read_bytes()
@@ -57,13 +36,17 @@ def load_session(path: Path) -> Session:
         raise SessionFileError(f"{path}: cannot read ({exc.strerror})") from None
     if not raw.strip():
         raise SessionFileError(f"{path}: empty file, not a session")
-    text = raw.decode("utf-8", errors="replace")
-    lines = text.split("\n")
+    lines = raw.split(b"\n")
     header = parse_header(lines[0], path)
     session = Session(path, header, [])
-    cut_last = not text.endswith("\n")
+    cut_last = not raw.endswith(b"\n")
+    guard = TailGuard()
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
+            continue
+        repeated = guard.problem(line, number)
+        if repeated is not None:
+            session.problems.append(repeated)
             continue
         try:
             session.events.append(decode_event(line))

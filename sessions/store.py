@@ -6,7 +6,6 @@ directory. Listing reads only each file's first line and its tail, so it stays q
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass
@@ -15,8 +14,11 @@ from typing import Any
 
 import platformdirs
 
+from engine.events import EventFormatError, TrialEnded, decode_event
 from sessions.format import SUFFIX, SessionFileError
-from sessions.reader import parse_header
+from sessions.header import SessionHeader, parse_header
+from sessions.index_cache import open_index
+from sessions.outcome import CUT_OFF_REASON, JUDGED, Outcome, outcome_of
 
 ENV_VAR = "FEP_SESSIONS_DIR"
 _TAIL_BYTES = 256 * 1024
@@ -49,18 +51,24 @@ def resolve_sessions_dir(explicit: str | None = None) -> Path:
 
 @dataclass(frozen=True)
 class SessionSummary:
+    """One line of a listing. `lead_turns` counts the orchestrator's (or solo model's)
+    calls, `model_calls` every role's; a cut-off file gives both as far as it got."""
+
     path: str
     trial_id: str
     arm: str
     task: str
     backend: str
-    simulated: bool
+    source: str
     started_at: str
     status: str
+    outcome: Outcome
     success: bool | None
-    turns: int
+    lead_turns: int
+    model_calls: int
     cost_usd: float
-    seed: int = -1
+    seed: int
+    reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,57 +76,63 @@ class SessionSummary:
 
 @dataclass(frozen=True)
 class HeadAndEnd:
-    """A session's header and, from its tail, the trial_end and the last usage event."""
+    """A session's header and, from its tail, its trial_end."""
 
-    header: dict[str, Any]
-    end: dict[str, Any] | None
-    last_usage: dict[str, Any] | None
+    header: SessionHeader
+    end: TrialEnded | None
+    # trial_end lines in the tail: more than one means the file's tail was written twice.
+    end_lines: int = 0
 
 
 def read_head_and_end(path: Path) -> HeadAndEnd:
     """Read only the first line and the last 256 KiB: enough for listings and comparisons."""
     with path.open("rb") as handle:
-        header = parse_header(handle.readline().decode("utf-8", errors="replace"), path)
+        header = parse_header(handle.readline(), path)
         size = handle.seek(0, os.SEEK_END)
         handle.seek(max(0, size - _TAIL_BYTES))
-        tail = handle.read().decode("utf-8", errors="replace").splitlines()
-    end, last_usage = None, None
-    for line in reversed(tail):
-        if '"kind":"trial_end"' in line or '"kind":"usage"' in line:
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue
-            if data.get("kind") == "trial_end":
-                end = data
-                break
-            if last_usage is None:
-                last_usage = data
-    return HeadAndEnd(header, end, last_usage)
+        tail = handle.read().splitlines()
+    ends = [line for line in tail if line.startswith(b'{"kind":"trial_end"')]
+    if not ends:
+        return HeadAndEnd(header, None)
+    try:
+        # The first trial_end counts: a duplicated tail repeats it, it does not replace it.
+        event = decode_event(ends[0])
+    except EventFormatError:
+        return HeadAndEnd(header, None, len(ends))  # a damaged end is no end: cut off
+    return HeadAndEnd(header, event if isinstance(event, TrialEnded) else None, len(ends))
 
 
 def summarize(path: Path) -> SessionSummary:
     read = read_head_and_end(path)
-    header, end, last_usage = read.header, read.end, read.last_usage
+    header, end = read.header, read.end
     if end is not None:
-        status, success = str(end.get("status")), bool(end.get("success"))
-        turns, cost = int(end.get("turns", 0)), float(end.get("total_cost_usd", 0.0))
+        lead = end.roles.get(header.lead_role, {})
+        lead_turns = int(lead.get("turns", 0)) if isinstance(lead, dict) else 0
+        calls, cost, reason = end.turns, end.total_cost_usd, end.reason
+        status, success = end.status, end.success
     else:
-        status, success, turns = "incomplete", None, 0
-        cost = float(last_usage.get("total_cost_usd", 0.0)) if last_usage else 0.0
+        # Cut off (a crash, kill -9): the index's fold says how far it got and what it cost.
+        snapshot = open_index(path).timeline.snapshot()
+        lead_counters = snapshot.roles.get(header.lead_role)
+        lead_turns = lead_counters.turns if lead_counters else 0
+        calls = sum(c.turns for c in snapshot.roles.values())
+        cost, reason, status, success = snapshot.total_cost_usd, CUT_OFF_REASON, "cut off", None
     return SessionSummary(
-        str(path),
-        str(header.get("trial_id", path.stem)),
-        str(header.get("arm", "?")),
-        str(header.get("task", "?")),
-        str(header.get("backend", "?")),
-        bool(header.get("simulated", True)),
-        str(header.get("started_at", "")),
-        status,
-        success,
-        turns,
-        cost,
-        int(header.get("seed", -1)),
+        path=str(path),
+        trial_id=header.trial_id,
+        arm=header.arm,
+        task=header.task,
+        backend=header.backend,
+        source=header.label,
+        started_at=header.started_at,
+        status=status,
+        outcome=outcome_of(end.status if end else None, bool(success), calls),
+        success=success,
+        lead_turns=lead_turns,
+        model_calls=calls,
+        cost_usd=cost,
+        seed=header.seed,
+        reason=reason,
     )
 
 
@@ -134,13 +148,10 @@ def list_sessions(directory: Path) -> tuple[list[SessionSummary], list[str]]:
     return summaries, rejected
 
 
-FINISHED_STATUSES = ("completed", "max_turns")
-
-
 def finished_trials(directory: Path) -> list[tuple[str, str, int, bool]]:
-    """(arm, task, seed, success) of every finished session in `directory`: what a
-    resumed batch already has."""
+    """(arm, task, seed, success) of every judged session in `directory`: what a resumed
+    batch already has. Interrupted and errored trials are run again."""
     summaries, _ = list_sessions(directory)
     return [
-        (s.arm, s.task, s.seed, bool(s.success)) for s in summaries if s.status in FINISHED_STATUSES
+        (s.arm, s.task, s.seed, s.outcome == "success") for s in summaries if s.outcome in JUDGED
     ]

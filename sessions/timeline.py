@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Any
 
 from engine.events import (
     Delegation,
@@ -23,6 +22,7 @@ from engine.events import (
     TurnUsage,
 )
 from engine.messages import SUMMARY_PREFIX
+from sessions.header import SessionHeader
 
 SKELETON_KINDS = frozenset(
     {"usage", "turn_start", "delegation", "executor_summary", "judge", "error", "trial_end"}
@@ -92,7 +92,7 @@ class Snapshot:
 
 @dataclass
 class Timeline:
-    header: dict[str, Any]
+    header: SessionHeader
     length: int = 0
     _usage: dict[str, list[tuple[int, TurnUsage]]] = field(default_factory=dict)
     _usage_pos: dict[str, list[int]] = field(default_factory=dict)
@@ -112,7 +112,7 @@ class Timeline:
 
     @property
     def lead_role(self) -> str:
-        return "orchestrator" if "orchestrator" in self.header.get("models", {}) else "solo"
+        return self.header.lead_role
 
     @property
     def ended(self) -> bool:
@@ -235,16 +235,7 @@ class Timeline:
             if read:
                 tokens += read
                 turns += 1
-        return Reread(tokens, turns, tokens * self._lead_cache_read_price() / 1_000_000)
-
-    def _lead_cache_read_price(self) -> float:
-        models = self.header.get("models", {})
-        providers = self.header.get("providers", {})
-        role = self.lead_role
-        if providers.get(role) == "ollama":
-            return 0.0
-        prices = self.header.get("rate_card", {}).get("prices", {})
-        return float(prices.get(models.get(role, ""), {}).get("cache_read", 0.0))
+        return Reread(tokens, turns, tokens * self.header.lead_cache_read_price / 1_000_000)
 
     def _time_at(self, p: int) -> float:
         n = bisect_left(self._times_pos, p)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import IO
 
 from engine.events import Event, TrialStarted
-from sessions.format import SUFFIX, header_from_trial_start
+from sessions.format import SUFFIX
+from sessions.header import header_from_trial_start
 from sessions.redact import Redactor
 
 
@@ -21,15 +22,14 @@ class SessionWriter:
         self._redactor = redactor or Redactor()
 
     def emit(self, event: Event) -> None:
-        data = self._redactor.value(event.to_dict())
         if isinstance(event, TrialStarted):
             self.path = self.directory / f"{event.trial_id}{SUFFIX}"
             self._file = self.path.open("x", encoding="utf-8")
-            self._write(header_from_trial_start(data))
+            self._write(self._redactor.value(header_from_trial_start(event).to_dict()))
             return
         if self._file is None:
             return
-        self._write(data)
+        self._write(self._redactor.value(event.to_dict()))
         if event.kind == "trial_end":
             self.close()
 

@@ -33,6 +33,9 @@ class Task(Protocol):
 
     id: str
     title: str
+    # Changes whenever the broken tree, the prompt or the judge changes, so trials of
+    # different versions of a task are never compared as one.
+    version: str
     prompt: str
     # What the scripted agents run first, and to confirm their work at the end.
     check_command: str

@@ -73,3 +73,12 @@ def published_line(
             "error": None,
         }
     )
+
+
+def copy_trial(target: Path, trial_id: str, source: Path = FIXTURE) -> Path:
+    """The fixture session as another trial: the same events under a new trial id (a plain
+    copy is the same trial, and a comparison counts it once)."""
+    lines = source.read_text().splitlines()
+    header = json.loads(lines[0]) | {"trial_id": trial_id}
+    target.write_text("\n".join([json.dumps(header, separators=(",", ":")), *lines[1:]]) + "\n")
+    return target

@@ -48,11 +48,11 @@ def test_batch_then_compare_equals_numbers_from_the_session_files(tmp_path: Path
     assert result.returncode == 0, result.stderr
     arms = {row["arm"]: row for row in json.loads(result.stdout)["arms"]}
     for arm in "ABCD":
-        ends = [s.end for s in (load_session(f) for f in files) if s.header["arm"] == arm]
+        ends = [s.end for s in (load_session(f) for f in files) if s.header.arm == arm]
         costs = [e.total_cost_usd for e in ends if e is not None and e.success]
         assert arms[arm]["trials"] == 3 and arms[arm]["successes"] == len(costs) == 3
         assert arms[arm]["median_cost_usd"] == pytest.approx(statistics.median(costs))
-    seeds = sorted(load_session(f).header["seed"] for f in files)
+    seeds = sorted(load_session(f).header.seed for f in files)
     assert seeds == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
 
 

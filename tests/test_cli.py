@@ -35,7 +35,9 @@ def test_headless_run_prints_turns_verdict_and_saves_a_listed_session(tmp_path: 
         len(rows) == 1
         and rows[0]["arm"] == "B"
         and rows[0]["success"] is True
-        and rows[0]["simulated"]
+        and rows[0]["source"] == "SIMULATED"
+        and rows[0]["outcome"] == "success"
+        and 0 < rows[0]["lead_turns"] < rows[0]["model_calls"]
     )
 
 

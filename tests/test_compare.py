@@ -13,7 +13,7 @@ from sessions import load_session
 from sessions.analysis.comparison import ImportFormatError, add_whatif, collect, import_published
 from sessions.analysis.summary_index import INDEX_NAME
 from sessions.analysis.whatif import WhatIf
-from tests.compare_fixtures import published_line
+from tests.compare_fixtures import copy_trial, published_line
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
@@ -29,7 +29,7 @@ def test_compare_json_equals_numbers_recomputed_from_the_files(tmp_path: Path) -
     directory = tmp_path / "sessions"
     directory.mkdir()
     for n in range(3):
-        shutil.copy(FIXTURE, directory / f"b{n}.jsonl")
+        copy_trial(directory / f"b{n}.jsonl", f"trial-{n}")
     result = run_cli(
         "compare", str(directory), "--baseline", "B", "--format", "json", env=_env(tmp_path)
     )
@@ -63,10 +63,12 @@ def test_bad_files_are_listed_with_a_reason_and_good_ones_compared(tmp_path: Pat
     for name, why in (
         ("empty", "empty"),
         ("foreign", "no session header"),
-        ("half", "half-written"),
         ("corrupt", "not a fep-tui session"),
     ):
         assert f"{name}.jsonl" in reasons and why in reasons, (name, reasons)
+    # A cut-off session is a trial that did not finish: excluded with its reason, and
+    # counted once though it shares the good one's trial id.
+    assert found.excluded == [] and found.duplicates == 1
 
 
 def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
@@ -110,7 +112,8 @@ def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
     path = tmp_path / "published.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     imported = import_published(path)
-    assert imported.failed_to_start == 1 and len(imported.rows) == 1
+    outcomes = [row["outcome"] for row in imported.rows]
+    assert outcomes == ["success", "never started"]
     assert imported.rows[0]["lead_cache_read"] == 4000 and imported.rows[0]["turns"] == 20
     csv_path = tmp_path / "published.csv"
     csv_path.write_text(
@@ -120,9 +123,11 @@ def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
         "B,T2,2,False,True,2,0,0,0,0,0,0,0,0,0,0,True,1\n"
     )
     from_csv = import_published(csv_path)
-    assert from_csv.failed_to_start == 1 and from_csv.rows[0]["lead_cache_read"] == 9000
+    assert [row["outcome"] for row in from_csv.rows] == ["success", "never started"]
+    assert from_csv.rows[0]["lead_cache_read"] == 9000
     result = run_cli("compare", str(tmp_path), "--import", str(path), env=_env(tmp_path))
-    assert result.returncode == 0 and "1 imported row(s) never started" in result.stdout
+    assert result.returncode == 0
+    assert "excluded (never started): T1 A PUBLISHED published.jsonl:A:T1:2" in result.stdout
 
 
 def _published(arm: str, trial: int, usage_by_role: dict[str, dict[str, int]]) -> str:
@@ -228,7 +233,7 @@ def test_summary_index_reads_each_new_or_changed_file_once(tmp_path: Path) -> No
     directory = tmp_path / "sessions"
     directory.mkdir()
     for n in range(3):
-        shutil.copy(FIXTURE, directory / f"b{n}.jsonl")
+        copy_trial(directory / f"b{n}.jsonl", f"trial-{n}")
     (directory / "broken.jsonl").write_text("not json\n")
     first = collect([directory])
     assert (first.parsed, len(first.rows), len(first.rejected)) == (4, 3, 1)
@@ -237,7 +242,7 @@ def test_summary_index_reads_each_new_or_changed_file_once(tmp_path: Path) -> No
     # A finished session whose file grows (a re-run under the same name) is read again.
     with (directory / "b1.jsonl").open("a") as out:
         out.write("\n")
-    shutil.copy(FIXTURE, directory / "b3.jsonl")
+    copy_trial(directory / "b3.jsonl", "trial-3")
     (directory / "b0.jsonl").unlink()
     changed = collect([directory])
     assert changed.parsed == 2 and len(changed.rows) == 3

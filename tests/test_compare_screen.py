@@ -59,9 +59,10 @@ def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> Non
             assert [r[0] for r in rows] == ["A", "B", "C", "D"]
             for row in rows:
                 want = expected.loc[row[0]]
-                assert row[1:3] == [str(want["trials"]), str(want["successes"])]
-                assert row[4] == f"{want['median_cost_usd']:.4f}"
-                assert row[10] == f"{want['reread_ratio']:.2f}"
+                assert row[1] == "SIMULATED"
+                assert row[2:4] == [str(want["trials"]), str(want["successes"])]
+                assert row[5] == f"{want['median_cost_usd']:.4f}"
+                assert row[11] == f"{want['reread_ratio']:.2f}"
             pairs = _rows(screen.query_one("#pairwise", DataTable))
             assert pairs[0][0] == "A" and pairs[0][1] == "·" and pairs[0][2].startswith("p=")
             assert "task tiny" in _static(screen, "#compare-title")
@@ -117,7 +118,8 @@ def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
             assert set(rows) == {"A", "B", "C", "D", "P"}
             # Opus at official prices is a third of the published card's: -67%.
             assert rows["P"][-1] == "-67%"
-            assert "SIMULATED + published" in _static(screen, "#compare-title")
+            assert rows["P"][1] == "PUBLISHED" and rows["A"][1] == "SIMULATED"
+            assert "PUBLISHED + SIMULATED" in _static(screen, "#compare-title")
             assert "imported rows re-priced from their token buckets" in _static(
                 screen, "#compare-notes"
             )

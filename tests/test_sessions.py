@@ -35,7 +35,11 @@ def test_header_then_every_event_in_order(saved: tuple[Path, list[object]]) -> N
     path, emitted = saved
     lines = path.read_text().splitlines()
     header = json.loads(lines[0])
-    assert header["format"] == "fep-tui-session" and header["schema"] == 1
+    assert header["format"] == "fep-tui-session" and header["schema"] == 2
+    assert header["source"] == "simulated" and header["task_version"] == "1"
+    # The fingerprint of the configuration is stored, and is what a reader recomputes.
+    assert header["fingerprint"] == load_session(path).header.configuration_id
+    assert len(header["fingerprint"]) == 12
     assert header["simulated"] is True and header["arm"] == "B" and header["task"] == "tiny"
     assert header["rate_card"]["name"] == "official" and header["seed"] == 0
     assert header["models"] == {"orchestrator": "claude-opus-4-7", "executor": "qwen3.5:9b"}
@@ -119,9 +123,14 @@ def test_listing_summarises_good_files_and_names_bad_ones(
     good = by_status["completed"]
     end = load_session(saved[0]).end
     assert end is not None
-    assert good.arm == "B" and good.success and good.simulated and good.turns == end.turns
+    assert good.arm == "B" and good.outcome == "success" and good.source == "SIMULATED"
+    assert good.model_calls == end.turns and good.lead_turns == end.roles["orchestrator"]["turns"]
     assert good.cost_usd == pytest.approx(end.total_cost_usd)
-    assert by_status["incomplete"].success is None
+    half = by_status["cut off"]
+    assert half.success is None and half.outcome == "interrupted"
+    # A cut-off file shows how far it got and what that cost, not 0 turns.
+    assert 0 < half.lead_turns < good.lead_turns and 0 < half.model_calls < good.model_calls
+    assert 0 < half.cost_usd < good.cost_usd
     assert len(rejected) == 1 and "junk.jsonl" in rejected[0]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from engine import TrialConfig, resolve_arm, run_trial
 from engine.events import ExecutorSummary, JudgeVerdict, TrialEnded, TrialStarted, TurnUsage
 from engine.pricing import PUBLISHED
+from engine.sim import SimulatorServer
 from tests.conftest import Recorder
 
 
@@ -71,3 +73,19 @@ def test_published_card_prices_opus_at_three_times_official(recorder: Recorder) 
     official = _run("A", recorder)
     published = _run("A", Recorder(), rate_card=PUBLISHED)
     assert published.total_cost_usd == pytest.approx(3 * official.total_cost_usd, rel=0.02)
+
+
+def test_display_pacing_is_not_trial_time(
+    recorder: Recorder, captured_servers: list[SimulatorServer]
+) -> None:
+    """The app slows the simulator's streams so a viewer can follow them; the session must
+    still record the trial's own time, as the same trial run headless would (before the
+    fix a paced tiny trial saved 29 s against 8 s headless)."""
+    started = time.monotonic()
+    end = _run("B", recorder, sim_stream_delay_s=0.004)
+    elapsed = time.monotonic() - started
+    paced = captured_servers[0].paced_s
+    assert paced > 2.0, "the streams were paced"
+    assert end.wall_s < elapsed - 0.9 * paced
+    times = [e.t for e in recorder.events]
+    assert times == sorted(times), "event times still run forward"

@@ -68,6 +68,8 @@ class SimulatorServer:
         self._state = _State(scenario, list(faults))
         self._cache = PromptCache(lambda: self._state.clock_s)
         self.stream_delay_s = stream_delay_s
+        # Seconds slept so far to pace streams for a viewer: not part of the trial's time.
+        self.paced_s = 0.0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -76,6 +78,10 @@ class SimulatorServer:
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def paced(self, seconds: float) -> None:
+        with self._lock:
+            self.paced_s += seconds
 
     def received(self, api: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -421,6 +427,8 @@ class _SimHandler(BaseHTTPRequestHandler):
             self._chunk(chunk)
             if delay:
                 time.sleep(delay)
+                if fault is None or fault.kind != "slow_stream":
+                    self.simulator.paced(delay)
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 

@@ -39,6 +39,7 @@ from sessions.analysis.comparison import (
     source_labels,
     whatif_note,
 )
+from sessions.analysis.groups import split_note
 from sessions.analysis.whatif import WhatIf
 from sessions.format import SessionFileError
 
@@ -184,7 +185,8 @@ class CompareScreen(Screen[None]):
         table.clear(columns=True)
         if not len(self.frame):
             return
-        columns = ["arm", "n", "ok", "rate", "median $", "95% CI", "wall s", "turns", "$/success"]
+        columns = ["arm", "source", "n", "ok", "rate", "median $", "95% CI", "wall s"]
+        columns += ["lead turns", "$/success"]
         columns += ["re-read", f"{TIMES}{self.baseline}"]
         if self.whatif is not None:
             columns += ["what-if $", "Δ"]
@@ -193,6 +195,7 @@ class CompareScreen(Screen[None]):
         for row in _records(self._table()):
             cells = [
                 str(row["arm"]),
+                str(row["source"]),
                 str(row["trials"]),
                 str(row["successes"]),
                 f"{row['success_rate']:.0%}",
@@ -228,10 +231,14 @@ class CompareScreen(Screen[None]):
         methods = set()
         for pair in _records(pairs):
             methods.add(str(pair["method"]))
-            p, delta = _number(pair["p"], ".3f"), _number(pair["cliffs_delta"], "+.2f")
-            text = f"p={p} d={delta} {str(pair['magnitude'])[:1].upper()}"
-            cells[(str(pair["arm_a"]), str(pair["arm_b"]))] = text
-            cells[(str(pair["arm_b"]), str(pair["arm_a"]))] = text
+            p, magnitude = _number(pair["p"], ".3f"), str(pair["magnitude"])[:1].upper()
+            # Cliff's d is row against column, so the mirrored cell has the opposite sign.
+            for row, column, sign in (
+                (pair["arm_a"], pair["arm_b"], 1),
+                (pair["arm_b"], pair["arm_a"], -1),
+            ):
+                delta = _number(sign * pair["cliffs_delta"], "+.2f")
+                cells[(str(row), str(column))] = f"p={p} d={delta} {magnitude}"
         for arm in arms:
             grid.add_row(arm, *(cells.get((arm, other), "·") for other in arms))
         method = "/".join(sorted(str(m) for m in methods)) or "-"
@@ -243,14 +250,9 @@ class CompareScreen(Screen[None]):
         notes = self.query_one("#compare-notes", Static)
         if self.found is None:
             return
-        lines = []
-        if self.found.failed_to_start:
-            lines.append(
-                f"{self.found.failed_to_start} imported row(s) never started "
-                "(no iterations, no success): excluded"
-            )
-        if self.found.rejected:
-            lines.append(f"{len(self.found.rejected)} file(s) rejected: {self.found.rejected[0]}")
+        split = split_note(self.frame)
+        lines = [split] if split else []
+        lines += self.found.notes()
         if self.whatif is not None:
             lines.append(whatif_note(self.frame, self.whatif))
         notes.update("\n".join(lines))
@@ -319,7 +321,7 @@ class CompareScreen(Screen[None]):
     def _load_growth(self, task: str) -> None:
         from sessions.analysis.charts import session_curves
 
-        rows = self.frame[(self.frame["task"] == task) & (self.frame["source"] == "session")]
+        rows = self.frame[(self.frame["task"] == task) & (self.frame["origin"] == "session")]
         loaded: dict[tuple[str, str], list[Curves]] = {}
         for arm, group in rows.groupby("arm", sort=True):
             curves = []
@@ -356,7 +358,7 @@ class CompareScreen(Screen[None]):
         if self.current_task is None:
             return
         rows = self.frame[
-            (self.frame["task"] == self.current_task) & (self.frame["source"] == "session")
+            (self.frame["task"] == self.current_task) & (self.frame["origin"] == "session")
         ]
         if len(rows) < 2:
             self.notify(

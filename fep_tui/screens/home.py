@@ -15,30 +15,33 @@ from textual.widgets import DataTable, Footer, Input, Static
 from sessions import SessionSummary, list_sessions
 from sessions.index_cache import cache_path
 
-COLUMNS = ("started", "arm", "task", "status", "ok", "turns", "cost $", "source")
+COLUMNS = ("started", "arm", "task", "seed", "outcome", "lead", "calls", "cost $", "source")
 _SORT_KEYS = {
     "started": lambda s: s.started_at,
     "arm": lambda s: s.arm,
     "task": lambda s: s.task,
-    "status": lambda s: s.status,
-    "ok": lambda s: str(s.success),
-    "turns": lambda s: s.turns,
+    "seed": lambda s: s.seed,
+    "outcome": lambda s: s.outcome,
+    "lead": lambda s: s.lead_turns,
+    "calls": lambda s: s.model_calls,
     "cost $": lambda s: s.cost_usd,
-    "source": lambda s: s.simulated,
+    "source": lambda s: s.source,
 }
 
 
 def summary_row(summary: SessionSummary) -> tuple[str, ...]:
-    ok = "-" if summary.success is None else ("yes" if summary.success else "no")
+    """`lead` is lead turns (the orchestrator's or solo model's calls), `calls` every
+    role's model calls; a cut-off session shows both, and its cost, as far as it got."""
     return (
         summary.started_at.replace("+00:00", "")[5:16].replace("T", " "),
         summary.arm,
         summary.task,
-        summary.status,
-        ok,
-        str(summary.turns),
+        str(summary.seed),
+        "running" if summary.status == "running" else summary.outcome,
+        str(summary.lead_turns),
+        str(summary.model_calls),
         f"{summary.cost_usd:.4f}",
-        "SIMULATED" if summary.simulated else "live",
+        summary.source,
     )
 
 

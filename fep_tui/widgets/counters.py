@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from fep_tui.roles import short_role
 from fep_tui.widgets.text_panel import TextPanel
+from sessions.header import SessionHeader
 from sessions.timeline import Snapshot
-
-
-def source_label(header: dict[str, Any]) -> str:
-    return "SIMULATED" if header.get("simulated", True) else "LIVE"
 
 
 class CountersBar(TextPanel):
@@ -22,18 +17,17 @@ class CountersBar(TextPanel):
     CountersBar { height: auto; padding: 0 1; background: $boost; }
     """
 
-    def show(self, snapshot: Snapshot, header: dict[str, Any]) -> None:
+    def show(self, snapshot: Snapshot, header: SessionHeader) -> None:
         self.set_text(render_counters(snapshot, header))
 
 
-def render_counters(snapshot: Snapshot, header: dict[str, Any]) -> Text:
-    label = source_label(header)
+def render_counters(snapshot: Snapshot, header: SessionHeader) -> Text:
     text = Text()
     text.append(
-        f" {label} ", style="bold reverse yellow" if label == "SIMULATED" else "bold reverse green"
+        f" {header.label} ",
+        style="bold reverse green" if header.origin == "live" else "bold reverse yellow",
     )
-    arm, task, seed = header.get("arm", "?"), header.get("task", "?"), header.get("seed", "?")
-    text.append(f" {arm}·{task}·s{seed}")
+    text.append(f" {header.arm}·{header.task}·s{header.seed}")
     text.append(f" │ turn {snapshot.lead_turn} │ {snapshot.t:,.1f}s │ ")
     if snapshot.judge is None:
         text.append("judge -", style="dim")

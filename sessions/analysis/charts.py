@@ -89,7 +89,7 @@ def growth_curves(frame: pd.DataFrame, per_arm: int = 50) -> dict[str, dict[str,
     """Per task and arm, the curves of up to `per_arm` sessions (imported published rows
     have no turns). Reading whole sessions is the slow part, hence the cap."""
     out: dict[str, dict[str, list[Curves]]] = {}
-    sessions = frame[frame["source"] == "session"]
+    sessions = frame[frame["origin"] == "session"]
     for (task, arm), group in sessions.groupby(["task", "arm"], sort=True):
         paths = group["path"].tolist()[:per_arm]
         out.setdefault(str(task), {})[str(arm)] = [session_curves(Path(p)) for p in paths]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
 from engine.usage import Usage
+from sessions.analysis.groups import label_groups
 from sessions.analysis.statistics import (
     bootstrap_median_ci,
     cliffs_delta,
@@ -23,7 +24,8 @@ from sessions.analysis.statistics import (
 )
 from sessions.analysis.summary_index import indexed_rows
 from sessions.analysis.whatif import WhatIf, reprice
-from sessions.format import SessionFileError
+from sessions.header import SOURCE_LABELS
+from sessions.outcome import CUT_OFF_REASON, JUDGED, outcome_of
 from sessions.reader import load_session
 from sessions.store import read_head_and_end
 
@@ -34,40 +36,79 @@ class ImportFormatError(ValueError):
     """A published-results file with a bad line; the message names the file and line."""
 
 
+@dataclass(frozen=True)
+class Excluded:
+    """A trial left out of rates, medians and tests, and why."""
+
+    task: str
+    arm: str
+    source: str
+    outcome: str
+    reason: str
+    trial: str
+
+
 @dataclass
 class TrialRows:
+    """Judged trials (success or failed) as rows; everything else is named, not pooled."""
+
     rows: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
-    failed_to_start: int = 0
+    excluded: list[Excluded] = field(default_factory=list)
+    # Trials met again under the same trial id (a directory named twice, a copied file).
+    duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
     parsed: int = 0  # session files read this time; the others came from the summary index
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
+        return label_groups(pd.DataFrame(self.rows))
+
+    def notes(self) -> list[str]:
+        """Lines every format prints under its tables: what was left out and why."""
+        lines = [*self.problems]
+        if self.duplicates:
+            lines.append(
+                f"{self.duplicates} trial(s) met more than once (same trial id): counted once"
+            )
+        for e in self.excluded:
+            lines.append(
+                f"excluded ({e.outcome}): {e.task} {e.arm} {e.source} {e.trial}: {e.reason}"
+            )
+        lines.extend(f"rejected: {reason}" for reason in self.rejected)
+        return lines
 
 
 def session_row(path: Path) -> dict[str, Any]:
-    """The trial a session file records; SessionFileError if it is not a finished one."""
+    """The trial a session file records, judged or not; SessionFileError if it is no session."""
     read = read_head_and_end(path)
     header, end = read.header, read.end
-    if end is None:
-        raise SessionFileError(f"{path}: half-written (no trial_end event)")
-    roles: dict[str, Any] = end.get("roles", {})
-    lead = "orchestrator" if "orchestrator" in roles else "solo"
-    row: dict[str, Any] = {
-        "arm": header.get("arm"),
-        "task": header.get("task"),
-        "trial": header.get("trial_id", path.stem),
-        "source": "session",
-        "simulated": bool(header.get("simulated", True)),
-        "success": bool(end.get("success")),
-        "status": end.get("status"),
-        "wall_s": float(end.get("wall_s", 0.0)),
-        "turns": int(roles.get(lead, {}).get("turns", 0)),
-        "cost_usd": float(end.get("total_cost_usd", 0.0)),
-        "lead_cache_read": int(roles.get(lead, {}).get("usage", {}).get("cache_read", 0)),
+    base: dict[str, Any] = {
+        "arm_name": header.arm,
+        "task": header.task,
+        "trial": header.trial_id,
+        "origin": "session",
+        "source": header.label,
+        "simulated": header.origin == "simulated",
+        "config": header.configuration_id,
+        "configuration": json.dumps(header.configuration, sort_keys=True),
         "path": str(path),
+        "duplicated_tail": read.end_lines > 1,
     }
-    for role, totals in roles.items():
+    if end is None:
+        return base | {"outcome": outcome_of(None, False, 1), "reason": CUT_OFF_REASON}
+    lead = end.roles.get(header.lead_role, {})
+    row = base | {
+        "outcome": outcome_of(end.status, end.success, end.turns),
+        "reason": end.reason,
+        "success": end.success,
+        "status": end.status,
+        "wall_s": end.wall_s,
+        "turns": int(lead.get("turns", 0)),
+        "model_calls": end.turns,
+        "cost_usd": end.total_cost_usd,
+        "lead_cache_read": int(lead.get("usage", {}).get("cache_read", 0)),
+    }
+    for role, totals in end.roles.items():
         for bucket in BUCKETS:
             row[f"{role}.{bucket}"] = int(totals.get("usage", {}).get(bucket, 0))
         row[f"{role}.cost_usd"] = float(totals.get("cost_usd", 0.0))
@@ -76,15 +117,41 @@ def session_row(path: Path) -> dict[str, Any]:
 
 def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialRows:
     found = TrialRows()
+    seen: set[str] = set()
+
+    def add(row: dict[str, Any]) -> None:
+        if row["trial"] in seen:
+            found.duplicates += 1
+            return
+        seen.add(row["trial"])
+        if row.get("duplicated_tail"):
+            found.problems.append(
+                f"{row['path']}: its last events are written twice (a duplicated tail); "
+                "counted once, from its first trial_end"
+            )
+        if row["outcome"] in JUDGED:
+            found.rows.append(row)
+        else:
+            found.excluded.append(
+                Excluded(
+                    str(row["task"]),
+                    str(row["arm_name"]),
+                    str(row["source"]),
+                    str(row["outcome"]),
+                    str(row["reason"]) or "-",
+                    str(row["trial"]),
+                )
+            )
+
     for directory in directories:
         indexed = indexed_rows(Path(directory), session_row)
-        found.rows.extend(indexed.rows)
+        for row in indexed.rows:
+            add(row)
         found.rejected.extend(indexed.rejected)
         found.parsed += indexed.parsed
     for path in imports:
-        imported = import_published(path)
-        found.rows.extend(imported.rows)
-        found.failed_to_start += imported.failed_to_start
+        for row in import_published(path).rows:
+            add(row)
     return found
 
 
@@ -95,7 +162,7 @@ def add_whatif(frame: pd.DataFrame, whatif: WhatIf) -> pd.DataFrame:
     off, writes at the 1h price), and a summary cap, which needs the turns, gives NaN."""
     costs, baselines = [], []
     for _, row in frame.iterrows():
-        if row["source"] == "session":
+        if row["origin"] == "session":
             repriced = reprice(load_session(Path(row["path"])), whatif)
             costs.append(repriced.whatif_usd)
             baselines.append(repriced.resimulated_usd)
@@ -107,21 +174,17 @@ def add_whatif(frame: pd.DataFrame, whatif: WhatIf) -> pd.DataFrame:
 
 
 def source_labels(frame: pd.DataFrame) -> list[str]:
-    """Where the rows came from, for titles: SIMULATED sessions, live ones, published."""
-    labels = {
-        "published" if source != "session" else "SIMULATED" if simulated else "live"
-        for source, simulated in zip(frame["source"], frame["simulated"], strict=True)
-    }
-    return sorted(labels)
+    """Where the rows came from, for titles: SIMULATED, LIVE, PUBLISHED."""
+    return sorted(set(frame["source"])) if len(frame) else []
 
 
 def whatif_note(frame: pd.DataFrame, whatif: WhatIf) -> str:
     """One line saying how the what-if column was made, for every place that shows it."""
     parts = [f"what-if: {whatif.label()}"]
-    sources = set(frame["source"])
-    if "session" in sources:
+    origins = set(frame["origin"])
+    if "session" in origins:
         parts.append("sessions re-simulated through the cache model, same turns assumed")
-    if sources - {"session"}:
+    if origins - {"session"}:
         parts.append(
             "imported rows: a summary cap needs their turns (shown as -)"
             if whatif.summary_cap is not None
@@ -170,7 +233,8 @@ def _under(usage: Usage, whatif: WhatIf) -> Usage:
 
 def import_published(path: Path) -> TrialRows:
     """Published per-trial results, JSONL or CSV. Rows with no iterations and no success
-    never started (the published analysis drops them); they are counted, not kept."""
+    never started (the published analysis drops them): they become `never started` rows,
+    which `collect` lists with the other excluded trials."""
     rows = TrialRows()
     try:
         text = path.read_text()
@@ -186,9 +250,8 @@ def import_published(path: Path) -> TrialRows:
                 records.append((number, _from_jsonl(line, path, number)))
     for _, row in records:
         if row["turns"] == 0 and not row["success"]:
-            rows.failed_to_start += 1
-        else:
-            rows.rows.append(row)
+            row.update(outcome="never started", reason="published row with no iterations")
+        rows.rows.append(row)
     return rows
 
 
@@ -273,11 +336,18 @@ def _published_row(
 ) -> dict[str, Any]:
     """A comparison row from the fields both published formats share."""
     return {
-        "arm": str(record["arm"]),
+        "arm_name": str(record["arm"]),
         "task": str(record["task"]),
-        "trial": f"{path.name}:{record['trial']}",
-        "source": "published",
+        # The study numbers trials within an arm and task: all three make the trial's id.
+        "trial": f"{path.name}:{record['arm']}:{record['task']}:{record['trial']}",
+        "origin": "published",
+        "source": SOURCE_LABELS["published"],
         "simulated": False,
+        # The study's own arms: one configuration per arm name, told apart by its source.
+        "config": "published",
+        "configuration": "",
+        "outcome": "success" if success else "failed",
+        "reason": "",
         "success": success,
         "status": "completed" if success else "failed",
         "wall_s": float(record["wall_sec"]),
@@ -313,8 +383,10 @@ def _role_columns(models: dict[str, Usage], lead: str, costs: dict[str, float]) 
 def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
     """Per arm x task: trials, successes, rate, success-only medians with the cost CI,
     cost per success, and the lead's re-read ratio over the baseline arm."""
-    records = []
-    for (task, arm), group in frame.groupby(["task", "arm"], sort=True):
+    records: list[dict[str, Any]] = []
+    if frame.empty:
+        return pd.DataFrame(records)
+    for (task, source, arm), group in frame.groupby(["task", "source", "arm"], sort=True):
         won = group[group["success"]]
         rate = len(won) / len(group)
         median_cost = float(won["cost_usd"].median()) if len(won) else math.nan
@@ -322,6 +394,7 @@ def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
         records.append(
             {
                 "task": task,
+                "source": source,
                 "arm": arm,
                 "trials": len(group),
                 "successes": len(won),
@@ -340,11 +413,19 @@ def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
         )
     table = pd.DataFrame(records)
     if baseline is not None and len(table):
+        # Against the baseline arm of the same task and source: never across sources.
         rows = table[table["arm"] == baseline]
-        base = dict(zip(rows["task"], rows["median_lead_cache_read"], strict=True))
+        base = {
+            (task, source): reads
+            for task, source, reads in zip(
+                rows["task"], rows["source"], rows["median_lead_cache_read"], strict=True
+            )
+        }
         table["reread_ratio"] = [
-            reads / base[task] if base.get(task) else math.nan
-            for task, reads in zip(table["task"], table["median_lead_cache_read"], strict=True)
+            reads / base[(task, source)] if base.get((task, source)) else math.nan
+            for task, source, reads in zip(
+                table["task"], table["source"], table["median_lead_cache_read"], strict=True
+            )
         ]
     return table
 
@@ -365,13 +446,13 @@ def role_buckets(frame: pd.DataFrame) -> pd.DataFrame:
     role's cost (imported rows too: their models are mapped to roles on import)."""
     records = []
     roles = sorted({c.split(".")[0] for c in frame.columns if c.endswith(".cost_usd")})
-    for (task, arm), group in frame.groupby(["task", "arm"], sort=True):
+    for (task, source, arm), group in frame.groupby(["task", "source", "arm"], sort=True):
         won = group[group["success"]]
         for role in roles:
             columns = [f"{role}.{b}" for b in BUCKETS]
             if columns[0] not in won or won[columns[0]].isna().all():
                 continue
-            record: dict[str, Any] = {"task": task, "arm": arm, "role": role}
+            record: dict[str, Any] = {"task": task, "source": source, "arm": arm, "role": role}
             for bucket, column in zip(BUCKETS, columns, strict=True):
                 record[bucket] = float(won[column].median()) if len(won) else math.nan
             record["cost_usd"] = float(won[f"{role}.cost_usd"].median()) if len(won) else math.nan
@@ -380,10 +461,13 @@ def role_buckets(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def pairwise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every pair of arms within a task: Mann-Whitney U and Cliff's delta on the
-    success-only costs (the same trials the medians are taken over)."""
-    records = []
-    for task, by_task in frame.groupby("task", sort=True):
+    """Every pair of arms within a task and a source: Mann-Whitney U and Cliff's delta on
+    the success-only costs (the same trials the medians are taken over). Trials of
+    different sources are never tested against each other."""
+    records: list[dict[str, Any]] = []
+    if frame.empty:
+        return pd.DataFrame(records)
+    for (task, source), by_task in frame.groupby(["task", "source"], sort=True):
         arms = sorted(by_task["arm"].unique())
         costs = {
             a: by_task[(by_task["arm"] == a) & by_task["success"]]["cost_usd"].tolist()
@@ -396,6 +480,7 @@ def pairwise(frame: pd.DataFrame) -> pd.DataFrame:
                 records.append(
                     {
                         "task": task,
+                        "source": source,
                         "arm_a": first,
                         "arm_b": second,
                         "n_a": len(costs[first]),

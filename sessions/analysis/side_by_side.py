@@ -39,7 +39,7 @@ class SessionTurns:
 def lead_turns(path: Path) -> SessionTurns:
     session = load_session(path)
     header = session.header
-    label = f"{header.get('arm', '?')} · {header.get('task', '?')} · seed {header.get('seed', '?')}"
+    label = f"{header.arm} · {header.task} · seed {header.seed}"
     turns: dict[int, LeadTurn] = {}
 
     def at(turn: int) -> LeadTurn:
@@ -55,10 +55,10 @@ def lead_turns(path: Path) -> SessionTurns:
             at(event.turn).calls.append(f"  ← summary of {event.tokens:,} tokens")
         elif isinstance(event, TurnUsage) and role in LEAD_ROLES:
             turn = at(event.turn)
-            turn.cache_read = int(event.usage.get("cache_read", 0))
+            turn.cache_read = event.usage["cache_read"]
             turn.cost_after = event.total_cost_usd
             turn.reread_after = event.role_cache_read
-    return SessionTurns(label, session.simulated, turns)
+    return SessionTurns(label, session.header.origin == "simulated", turns)
 
 
 def _describe(call: ToolCall) -> str:

@@ -20,7 +20,7 @@ from typing import Literal
 
 from engine.caching import PromptBlock, PromptCache
 from engine.events import ExecutorSummary, TurnUsage
-from engine.pricing import OFFICIAL, RateCard, get_rate_card
+from engine.pricing import get_rate_card
 from engine.usage import Usage
 from sessions.reader import Session
 
@@ -85,12 +85,7 @@ class _Call:
 
 
 def reprice(session: Session, whatif: WhatIf) -> Repriced:
-    # A header without its card (hand-made, or very old) is read at the official prices.
-    recorded_card = (
-        RateCard.from_dict(session.header["rate_card"])
-        if isinstance(session.header.get("rate_card"), dict)
-        else OFFICIAL
-    )
+    recorded_card = session.header.card
     card = get_rate_card(whatif.rate_card) if whatif.rate_card else recorded_card
     calls = _calls(session)
     baseline = _simulate(calls, WhatIf(), {})
@@ -122,7 +117,7 @@ def reprice(session: Session, whatif: WhatIf) -> Repriced:
 
 
 def _calls(session: Session) -> list[_Call]:
-    providers: dict[str, str] = session.header.get("providers", {})
+    providers = session.header.providers
     calls = []
     for event in session.events:
         if not isinstance(event, TurnUsage):

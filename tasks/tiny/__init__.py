@@ -89,6 +89,7 @@ files under `shopcart/`. When the checks pass, reply with a short summary of wha
 
 class TinyTask:
     id = "tiny"
+    version = "1"
     title = "shopcart: 2 mypy, 2 ruff and 2 logic breaks (small, fast)"
     prompt = PROMPT
     check_command = (

@@ -41,6 +41,8 @@ class TyperTask:
 
     id = ""
     title = ""
+    # typer's pinned release and the revision of our injected changes and judge.
+    version = "typer-0.26.8.1"
     prompt = ""
     check_command = HARNESS_SCRIPT
     recheck_command = HARNESS_SCRIPT

@@ -1,0 +1,126 @@
+"""Which trials form one group in a comparison, and how a group is named.
+
+A group is one task, one arm name, one configuration (its fingerprint) and one source. When
+an arm name covers more than one group on a task, each is labelled by what differs
+(`A · published card`, `B · cap 1000 chars`, `B · published`), so a table, chart or test
+never pools trials run under different terms.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+GROUP_KEYS = ["task", "arm_name", "source", "config"]
+
+
+def label_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with an `arm` column: the arm name, or the name and what sets it apart."""
+    if frame.empty:
+        return frame
+    labels: dict[tuple[str, str, str, str], str] = {}
+    for (task, name), same_name in frame.groupby(["task", "arm_name"], sort=True):
+        groups = same_name.drop_duplicates(["source", "config"])
+        keys = [(str(task), str(name), str(r.source), str(r.config)) for r in groups.itertuples()]
+        if len(keys) == 1:
+            labels[keys[0]] = str(name)
+            continue
+        configurations = [_parse(str(c)) for c in groups["configuration"]]
+        sources = {k[2] for k in keys}
+        for key, configuration in zip(keys, configurations, strict=True):
+            parts = [key[2].lower()] if len(sources) > 1 else []
+            same_source = [c for k, c in zip(keys, configurations, strict=True) if k[2] == key[2]]
+            parts.extend(differences(configuration, same_source))
+            labels[key] = " · ".join([str(name), *parts])
+        _disambiguate(labels, keys)
+    arm = [
+        labels[(str(r.task), str(r.arm_name), str(r.source), str(r.config))]
+        for r in frame[GROUP_KEYS].itertuples(index=False)
+    ]
+    return frame.assign(arm=arm)
+
+
+def split_note(frame: pd.DataFrame) -> str | None:
+    """One line naming the arm names that were split into several groups, or None."""
+    if frame.empty or "arm" not in frame:
+        return None
+    split = frame[frame["arm"] != frame["arm_name"]].drop_duplicates(["task", "arm"])
+    if split.empty:
+        return None
+    names = ", ".join(f"{r.arm} ({r.task})" for r in split.itertuples())
+    return f"arm names run under different configurations or sources are split: {names}"
+
+
+def differences(configuration: dict[str, Any], others: list[dict[str, Any]]) -> list[str]:
+    """Words for what `configuration` sets differently from the others it shares a name with."""
+    mine = _flatten(configuration)
+    theirs = [_flatten(c) for c in others]
+    paths = sorted({p for flat in theirs for p in flat} | set(mine))
+    differing = [p for p in paths if len({repr(flat.get(p)) for flat in theirs}) > 1]
+    words: list[str] = []
+    for path in differing:
+        if path.startswith("rate_card.prices"):
+            continue  # said by the card's name, or by the fingerprint below
+        word = _describe(path, mine.get(path))
+        if word and word not in words:
+            words.append(word)
+    if not words and differing:
+        words.append("card prices differ")
+    return words
+
+
+def _describe(path: str, value: Any) -> str:
+    leaf = path.rsplit(".", 1)[-1]
+    role = path.split(".")[1] if path.startswith("arm.") and path.count(".") >= 2 else ""
+    if value is None:
+        return f"no {role}" if role else ""
+    if path == "rate_card.name":
+        return f"{value} card"
+    if leaf == "return_cap_chars":
+        return f"cap {value} chars"
+    if leaf == "return_cap_tokens":
+        return f"cap {value} tokens"
+    if leaf == "return_policy":
+        return f"{value} returns"
+    if leaf == "model":
+        return f"{role} {value}"
+    if leaf == "max_uses":
+        return f"advisor max {value}"
+    if path == "engine_version":
+        return f"engine {value}"
+    if path == "task_version":
+        return f"task version {value or 'unknown'}"
+    return f"{role + ' ' if role else ''}{leaf} {value}"
+
+
+GroupKey = tuple[str, str, str, str]
+
+
+def _disambiguate(labels: dict[GroupKey, str], keys: list[GroupKey]) -> None:
+    # Two groups that the words above cannot tell apart keep their fingerprints.
+    seen: dict[str, int] = {}
+    for key in keys:
+        seen[labels[key]] = seen.get(labels[key], 0) + 1
+    for key in keys:
+        if seen[labels[key]] > 1:
+            labels[key] = f"{labels[key]} · {key[3][:6]}"
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _parse(text: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    parsed = json.loads(text)
+    return parsed if isinstance(parsed, dict) else {}

@@ -1,0 +1,160 @@
+"""The typed session header: what trial a file records, and under which configuration.
+
+Line 1 of every session file. It is decoded with the same typed decoder as the events, so a
+header with a field of the wrong type is a `SessionFileError` naming the field, never a
+crash further down. `lead_role`, `source` and `configuration` are answered here and nowhere
+else.
+
+Schema 2 adds `source`, `task_version` and `fingerprint`. A schema 1 file has none of them:
+its source follows from `simulated`, its task version is unknown, and its fingerprint is
+computed from the configuration it does record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from engine.events import TrialStarted, describe_validation_error
+from engine.pricing import RateCard
+from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
+
+Source = Literal["simulated", "live", "published", "claude-code"]
+# How each source is labelled wherever a figure is shown: simulated numbers are never
+# presented as measurements.
+SOURCE_LABELS: dict[str, str] = {
+    "simulated": "SIMULATED",
+    "live": "LIVE",
+    "published": "PUBLISHED",
+    "claude-code": "MEASURED (Claude Code)",
+}
+LEAD_ROLES = ("orchestrator", "solo")
+
+
+class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
+    format: str
+    schema: int
+    trial_id: str
+    arm: str
+    arm_spec: dict[str, Any]
+    task: str
+    models: dict[str, str]
+    providers: dict[str, str]
+    backend: str
+    simulated: bool
+    rate_card: dict[str, Any]
+    seed: int
+    engine_version: str
+    started_at: str
+    t: float = 0.0
+    source: Source | None = None
+    task_version: str = ""
+    fingerprint: str = ""
+
+    @property
+    def lead_role(self) -> str:
+        """The role whose turns are the trial's turns: the orchestrator, else the solo model."""
+        return next((r for r in LEAD_ROLES if r in self.models), "solo")
+
+    @property
+    def origin(self) -> Source:
+        if self.source is not None:
+            return self.source
+        return "simulated" if self.simulated else "live"
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS[self.origin]
+
+    @property
+    def card(self) -> RateCard:
+        return RateCard.from_dict(self.rate_card)
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """Everything that makes two trials comparable: the arm's full definition (not its
+        name or description), the rate card's prices, the source, the task and its
+        version, and the engine version."""
+        spec = {k: v for k, v in self.arm_spec.items() if k not in ("name", "description")}
+        return {
+            "arm": spec,
+            "rate_card": {
+                "name": self.rate_card.get("name"),
+                "prices": self.rate_card.get("prices"),
+            },
+            "source": self.origin,
+            "task": self.task,
+            "task_version": self.task_version,
+            "engine_version": self.engine_version,
+        }
+
+    @property
+    def configuration_id(self) -> str:
+        """The stored fingerprint, or for a schema 1 file the one computed now."""
+        return self.fingerprint or fingerprint(self.configuration)
+
+    @property
+    def lead_cache_read_price(self) -> float:
+        """Dollars per million cache-read tokens of the lead model at the session's card."""
+        role = self.lead_role
+        if self.providers.get(role) == "ollama":
+            return 0.0
+        prices = self.rate_card.get("prices", {})
+        return float(prices.get(self.models.get(role, ""), {}).get("cache_read", 0.0))
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
+
+
+def fingerprint(configuration: dict[str, Any]) -> str:
+    """A short, stable id of a configuration: the same definition gives the same id on any
+    machine, whatever the arm is called."""
+    canonical = json.dumps(configuration, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def header_from_trial_start(event: TrialStarted) -> SessionHeader:
+    """The header a trial's file starts with, built from the engine's own trial_start."""
+    data = event.to_dict()
+    data.pop("kind")
+    draft = SessionHeader(
+        format=FORMAT_NAME,
+        schema=SCHEMA_VERSION,
+        source="simulated" if event.simulated else "live",
+        **data,
+    )
+    return msgspec.structs.replace(draft, fingerprint=fingerprint(draft.configuration))
+
+
+_HEADER_DECODER = msgspec.json.Decoder(SessionHeader)
+
+
+def parse_header(line: bytes | str, path: Path) -> SessionHeader:
+    """Line 1 of `path` as a typed header; SessionFileError saying what is wrong."""
+    # Editors on some systems save UTF-8 with a byte-order mark; it is not part of the JSON.
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", errors="replace")
+    line = line.removeprefix("\ufeff")
+    try:
+        raw = json.loads(line)
+    except ValueError:
+        raise SessionFileError(f"{path}: not a fep-tui session (first line is not JSON)") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+        raise SessionFileError(f"{path}: not a fep-tui session (no session header)")
+    schema = raw.get("schema")
+    if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+        raise SessionFileError(
+            f"{path}: written by a newer fep-tui (schema {schema}, "
+            f"this one reads {SCHEMA_VERSION}); upgrade fep-tui"
+        )
+    raw.pop("kind", None)
+    try:
+        return msgspec.convert(raw, SessionHeader)
+    except msgspec.ValidationError as exc:
+        reason = describe_validation_error(str(exc))
+        raise SessionFileError(f"{path}:1: bad session header ({reason})") from None
