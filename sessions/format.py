@@ -8,9 +8,14 @@ written and flushed as it happens, so a crash loses at most the line being writt
 
 from __future__ import annotations
 
+import re
+
 FORMAT_NAME = "fep-tui-session"
 SCHEMA_VERSION = 2
 SUFFIX = ".jsonl"
+# The kind of an event line from its first bytes. fep-tui writes `{"kind":"...` compactly;
+# a file saved by another tool may have spaces, so they are allowed.
+LINE_KIND = re.compile(rb'\{\s*"kind"\s*:\s*"([a-z_]+)"')
 
 
 class SessionFileError(ValueError):
@@ -24,7 +29,7 @@ class TailGuard:
     (a copy appended to itself, a writer re-run); folding them would count turns and
     dollars twice."""
 
-    _REPEATABLE = (b'{"kind":"text_delta"', b'{"kind":"tool_input_delta"')
+    _REPEATABLE = (b"text_delta", b"tool_input_delta")
 
     def __init__(self) -> None:
         self._ended_at: int | None = None
@@ -36,10 +41,12 @@ class TailGuard:
                 f"line {number}: after the trial's end on line {self._ended_at} "
                 "(a duplicated tail); skipped"
             )
-        if not line.startswith(self._REPEATABLE):
+        head = LINE_KIND.match(line)
+        kind = head[1] if head else b""
+        if kind not in self._REPEATABLE:
             first = self._seen.setdefault(hash(line), number)
             if first != number:
                 return f"line {number}: repeats line {first} (a duplicated tail); skipped"
-        if line.startswith(b'{"kind":"trial_end"'):
+        if kind == b"trial_end":
             self._ended_at = number
         return None

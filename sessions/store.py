@@ -15,7 +15,7 @@ from typing import Any
 import platformdirs
 
 from engine.events import EventFormatError, TrialEnded, decode_event
-from sessions.format import SUFFIX, SessionFileError
+from sessions.format import LINE_KIND, SUFFIX, SessionFileError
 from sessions.header import SessionHeader, parse_header
 from sessions.index_cache import open_index
 from sessions.outcome import CUT_OFF_REASON, JUDGED, Outcome, outcome_of
@@ -91,7 +91,7 @@ def read_head_and_end(path: Path) -> HeadAndEnd:
         size = handle.seek(0, os.SEEK_END)
         handle.seek(max(0, size - _TAIL_BYTES))
         tail = handle.read().splitlines()
-    ends = [line for line in tail if line.startswith(b'{"kind":"trial_end"')]
+    ends = [line for line in tail if _is_end(line)]
     if not ends:
         return HeadAndEnd(header, None)
     try:
@@ -100,6 +100,11 @@ def read_head_and_end(path: Path) -> HeadAndEnd:
     except EventFormatError:
         return HeadAndEnd(header, None, len(ends))  # a damaged end is no end: cut off
     return HeadAndEnd(header, event if isinstance(event, TrialEnded) else None, len(ends))
+
+
+def _is_end(line: bytes) -> bool:
+    head = LINE_KIND.match(line)
+    return head is not None and head[1] == b"trial_end"
 
 
 def summarize(path: Path) -> SessionSummary:

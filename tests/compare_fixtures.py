@@ -82,3 +82,75 @@ def copy_trial(target: Path, trial_id: str, source: Path = FIXTURE) -> Path:
     header = json.loads(lines[0]) | {"trial_id": trial_id}
     target.write_text("\n".join([json.dumps(header, separators=(",", ":")), *lines[1:]]) + "\n")
     return target
+
+
+def _rewrite(
+    target: Path, trial_id: str, header: dict[str, object], end: dict[str, object] | None
+) -> None:
+    """The fixture with header fields replaced, and its trial_end changed (None: cut off)."""
+    lines = FIXTURE.read_text().splitlines()
+    out = [json.dumps(json.loads(lines[0]) | header | {"trial_id": trial_id})]
+    for line in lines[1:]:
+        data = json.loads(line)
+        if data["kind"] == "trial_end":
+            if end is None:
+                break
+            data |= end
+        out.append(json.dumps(data, separators=(",", ":")))
+    target.write_text("\n".join(out) + "\n")
+
+
+def make_mixed_dir(directory: Path) -> Path:
+    """Trials that must not be pooled: arm A at two rate cards, arm B at two return caps
+    (two judged trials each), one interrupted B and one live B that never started."""
+    from engine.arms import resolve_arm
+    from engine.pricing import OFFICIAL, PUBLISHED
+
+    directory.mkdir(parents=True, exist_ok=True)
+    a, b = resolve_arm("A"), resolve_arm("B")
+    solo = {"models": {"solo": "claude-opus-4-7"}, "providers": {"solo": "anthropic"}}
+    for seed in (0, 1):
+        for card in (OFFICIAL, PUBLISHED):
+            header = {"arm": "A", "arm_spec": a.to_dict(), "rate_card": card.to_dict(), **solo}
+            _rewrite(
+                directory / f"a-{card.name}-{seed}.jsonl",
+                f"A-{card.name}-{seed}",
+                header | {"seed": seed},
+                {"wall_s": 20.0 + seed},
+            )
+        for cap in (4000, 1000):
+            spec = b.with_return_cap(cap).to_dict()
+            _rewrite(
+                directory / f"b-cap{cap}-{seed}.jsonl",
+                f"B-cap{cap}-{seed}",
+                {"arm": "B", "arm_spec": spec, "seed": seed},
+                {"wall_s": 30.0 + seed},
+            )
+    _rewrite(
+        directory / "b-interrupted.jsonl",
+        "B-interrupted",
+        {"arm": "B", "seed": 2},
+        {"status": "interrupted", "success": False, "reason": "cancelled by the user"},
+    )
+    lines = FIXTURE.read_text().splitlines()
+    live = json.loads(lines[0]) | {
+        "trial_id": "B-never-started",
+        "backend": "live",
+        "simulated": False,
+        "seed": 3,
+    }
+    end = {
+        "kind": "trial_end",
+        "t": 0.4,
+        "status": "error",
+        "success": False,
+        "turns": 0,
+        "wall_s": 0.4,
+        "roles": {},
+        "total_cost_usd": 0.0,
+        "reason": "authentication_error: invalid x-api-key",
+    }
+    (directory / "b-never-started.jsonl").write_text(
+        json.dumps(live) + "\n" + json.dumps(end) + "\n"
+    )
+    return directory

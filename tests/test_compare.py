@@ -13,7 +13,7 @@ from sessions import load_session
 from sessions.analysis.comparison import ImportFormatError, add_whatif, collect, import_published
 from sessions.analysis.summary_index import INDEX_NAME
 from sessions.analysis.whatif import WhatIf
-from tests.compare_fixtures import copy_trial, published_line
+from tests.compare_fixtures import copy_trial, make_mixed_dir, published_line
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
@@ -267,3 +267,44 @@ def test_a_read_only_directory_still_compares(
     monkeypatch.setattr("sessions.analysis.summary_index.tempfile.mkstemp", refuse)
     assert len(collect([directory]).rows) == 1
     assert not (directory / INDEX_NAME).exists()
+
+
+def test_compare_never_pools_configurations_sources_or_unfinished_trials(tmp_path: Path) -> None:
+    directory = make_mixed_dir(tmp_path / "mixed")
+    published = tmp_path / "published.jsonl"
+    usage = {"claude-opus-4-7": {"input_tokens": 10, "output_tokens": 20}}
+    published.write_text(
+        "\n".join(published_line("A", "tiny", t, usage, {"claude-opus-4-7": 0.5}) for t in (1, 2))
+        + "\n"
+    )
+    twice = [str(directory), str(directory), "--import", str(published)]
+    env = _env(tmp_path)
+    expected = {
+        ("A · simulated · official card", "SIMULATED"),
+        ("A · simulated · published card", "SIMULATED"),
+        ("A · published", "PUBLISHED"),
+        ("B · cap 1000 chars", "SIMULATED"),
+        ("B · cap 4000 chars", "SIMULATED"),
+    }
+    report = json.loads(run_cli("compare", *twice, "--format", "json", env=env).stdout)
+    arms = {(row["arm"], row["source"]): row for row in report["arms"]}
+    assert set(arms) == expected
+    # Each trial once, though the directory is named twice; only finished trials count.
+    assert all(row["trials"] == row["successes"] == 2 for row in arms.values())
+    assert report["duplicates"] == 10
+    excluded = {(e["trial"], e["outcome"]) for e in report["excluded"]}
+    assert excluded == {("B-interrupted", "interrupted"), ("B-never-started", "never started")}
+    assert all(p["source"] == "SIMULATED" for p in report["pairwise"]), "no test across sources"
+
+    csv = run_cli("compare", *twice, "--format", "csv", env=env).stdout
+    markdown = run_cli("compare", *twice, "--format", "markdown", env=env).stdout
+    table = run_cli("compare", *twice, env={**env, "COLUMNS": "200"}).stdout
+    for out in (csv, markdown, table):
+        for label, source in expected:
+            assert label in out and source in out, (label, out)
+        assert "B-interrupted" in out and "B-never-started" in out
+        assert "cancelled by the user" in out and "authentication_error" in out
+    assert "# excluded" in csv and "# pairwise" in csv
+    for out in (markdown, table):
+        assert "10 trial(s) met more than once" in out
+        assert "arm names run under different configurations or sources are split" in out
