@@ -454,11 +454,10 @@ def _export_charts(found: TrialRows, directory: Path, whatif: WhatIf | None) -> 
 
 def _reprice(args: argparse.Namespace) -> int:
     from fep_tui.compare_output import print_repriced
-    from sessions.analysis.whatif import reprice
-    from sessions.reader import load_session
+    from sessions.analysis.whatif import reprice_file
 
     whatif = _whatif(args) or WhatIf()
-    repriced = [(Path(p), reprice(load_session(Path(p)), whatif)) for p in args.sessions]
+    repriced = [(Path(p), reprice_file(Path(p), whatif)) for p in args.sessions]
     print_repriced(repriced)
     return 0
 

@@ -24,6 +24,8 @@ from engine.events import (
     TurnUsage,
 )
 from fep_tui.roles import short_role
+from sessions.header import header_from_trial_start
+from sessions.panes import describe_call
 
 
 class TurnPrinter:
@@ -39,7 +41,7 @@ class TurnPrinter:
     def emit(self, event: Event) -> None:
         out = self.console.print
         if isinstance(event, TrialStarted):
-            self.label = "SIMULATED" if event.simulated else "LIVE"
+            self.label = header_from_trial_start(event).label
             roles = ", ".join(f"{r} {m} ({event.providers[r]})" for r, m in event.models.items())
             out(
                 f"[bold]{self.label}[/] trial {event.trial_id}: "
@@ -59,7 +61,7 @@ class TurnPrinter:
             )
         elif isinstance(event, ToolCall):
             indent = "      " if event.role == "executor" else "  "
-            out(f"{indent}[cyan]-> {event.name}[/] {_brief(event.input)}")
+            out(f"{indent}[cyan]-> {event.name}[/] {describe_call(event.name, event.input)}")
         elif isinstance(event, ToolRefused):
             out(f"  [red]refused[/] {event.name} {event.path!r}: {event.reason}")
         elif isinstance(event, Delegation):
@@ -131,15 +133,3 @@ class JsonLinesPrinter:
     def write(self, data: dict[str, Any]) -> None:
         self.stream.write(json.dumps(data) + "\n")
         self.stream.flush()
-
-
-def _brief(data: dict[str, Any], limit: int = 90) -> str:
-    if "command" in data and "path" in data:
-        text = f"{data['command']} {data['path']}"
-    elif "command" in data:
-        text = str(data["command"])
-    elif "instruction" in data:
-        text = str(data["instruction"]).splitlines()[0]
-    else:
-        text = json.dumps(data)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

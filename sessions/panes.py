@@ -6,6 +6,8 @@ the current position, so a seek reads a bounded slice of the file.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from engine.events import (
@@ -18,6 +20,21 @@ from engine.events import (
     TrialError,
     TurnStarted,
 )
+
+
+def describe_call(name: str, args: Mapping[str, object], limit: int = 90) -> str:
+    """A tool call in one line, the same on every screen and printer: a delegation by its
+    instruction's first line, an edit or view by its command and path, bash by its command."""
+    if name == "delegate_to_executor" or "instruction" in args:
+        lines = str(args.get("instruction", "")).splitlines()
+        text = f"delegate: {lines[0] if lines else ''}"
+    elif "path" in args:
+        text = f"{args.get('command', '')} {args['path']}".strip()
+    elif "command" in args:
+        text = str(args["command"])
+    else:
+        text = json.dumps(args)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass

@@ -34,11 +34,17 @@ CHART_GROUPS = ("base", "own", "tool_results", "summaries")
 
 @dataclass(frozen=True)
 class ChartRow:
+    """One lead turn: its cache read and where it came from, and the trial's running cost
+    and the lead's running re-read after it. Charts, growth curves and side by side read
+    these rows; nothing re-folds the events."""
+
     position: int
     turn: int
     cache_read: int
     groups: dict[str, int]
     attribution: dict[str, int]
+    cost_usd: float = 0.0
+    reread: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,19 @@ class Timeline:
         """(position, turn) of every lead-role turn start, in order."""
         return list(self._turns)
 
+    def lead_rows(self) -> list[ChartRow]:
+        """Every lead turn's row, in order."""
+        return list(self._chart)
+
+    def model_calls(self) -> list[TurnUsage]:
+        """Every role's model calls in the order they were made."""
+        calls = [pair for pairs in self._usage.values() for pair in pairs]
+        return [event for _, event in sorted(calls, key=lambda pair: pair[0])]
+
+    def summaries(self) -> list[ExecutorSummary]:
+        """Each delegation's executor summary, by delegation number."""
+        return [event for _, (_, event) in sorted(self._summaries.items())]
+
     def skeleton_positions(self) -> list[int]:
         """Positions of every event this timeline holds (what an index cache must keep)."""
         return list(self._skeleton)
@@ -164,7 +183,17 @@ class Timeline:
         }
         named["summaries"] = sum(a.values()) - sum(named.values())
         groups = {k: v for k, v in named.items() if v}
-        self._chart.append(ChartRow(position, event.turn, event.usage["cache_read"], groups, a))
+        self._chart.append(
+            ChartRow(
+                position,
+                event.turn,
+                event.usage["cache_read"],
+                groups,
+                a,
+                event.total_cost_usd,
+                event.role_cache_read,
+            )
+        )
         self._chart_pos.append(position)
 
     def _stamp(self, position: int, t: float) -> None:

@@ -17,7 +17,9 @@ from engine.trial import TrialConfig, run_trial
 from engine.usage import Usage
 from sessions import SessionWriter, load_session
 from sessions.analysis.whatif import WhatIf, _calls, _simulate, reprice
+from sessions.index import SessionIndex
 from sessions.reader import Session
+from sessions.timeline import Timeline
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
@@ -33,6 +35,10 @@ def arm_c_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     return load_session(writer.path)
 
 
+def _timeline(session: Session) -> Timeline:
+    return SessionIndex.build(session.path).timeline
+
+
 def _lead_usage(session: Session) -> list[TurnUsage]:
     return [e for e in session.events if isinstance(e, TurnUsage) and e.role == "orchestrator"]
 
@@ -40,9 +46,9 @@ def _lead_usage(session: Session) -> list[TurnUsage]:
 @pytest.mark.parametrize("which", ["B", "C"])
 def test_resimulating_as_recorded_reproduces_every_call(which: str, arm_c_session: Session) -> None:
     session = load_session(FIXTURE) if which == "B" else arm_c_session
-    calls = _calls(session)
+    calls = _calls(_timeline(session))
     assert _simulate(calls, WhatIf(), {}) == [c.usage for c in calls]
-    result = reprice(session, WhatIf())
+    result = reprice(_timeline(session), WhatIf())
     assert result.resimulated_usd == pytest.approx(result.recorded_usd, abs=1e-6)
     assert result.whatif_usd == pytest.approx(result.recorded_usd, abs=1e-6)
 
@@ -60,7 +66,7 @@ def test_caching_off_bills_every_prompt_token_as_input() -> None:
         )
         for e in lead
     )
-    result = reprice(session, WhatIf(caching=False))
+    result = reprice(_timeline(session), WhatIf(caching=False))
     assert result.whatif_lead_cache_read == 0
     assert result.whatif_usd == pytest.approx(by_hand, rel=1e-9)  # the executor is free
 
@@ -69,7 +75,7 @@ def test_one_hour_writes_move_every_write_to_the_2x_bucket() -> None:
     session = load_session(FIXTURE)
     price = get_rate_card("official").price("claude-opus-4-7", "anthropic")
     writes = sum(e.usage["cache_write_5m"] for e in _lead_usage(session))
-    result = reprice(session, WhatIf(write_ttl="1h"))
+    result = reprice(_timeline(session), WhatIf(write_ttl="1h"))
     extra = writes * (price.cache_write_1h - price.cache_write_5m) / 1_000_000
     assert result.whatif_usd - result.resimulated_usd == pytest.approx(extra, rel=1e-9)
     assert result.roles["orchestrator"].usage.cache_write_5m == 0
@@ -83,11 +89,11 @@ def test_capping_summaries_removes_their_tokens_from_every_later_read() -> None:
     summaries = [e for e in session.events if isinstance(e, ExecutorSummary)]
     assert summaries
     by_hand = sum(s.tokens * sum(1 for t in lead_turns if t > s.turn + 1) for s in summaries)
-    result = reprice(session, WhatIf(summary_cap=0))
+    result = reprice(_timeline(session), WhatIf(summary_cap=0))
     assert result.lead_cache_read - result.whatif_lead_cache_read == by_hand
     assert result.whatif_usd < result.resimulated_usd
     largest = max(s.tokens for s in summaries)
-    assert reprice(session, WhatIf(summary_cap=largest)).whatif_usd == pytest.approx(
+    assert reprice(_timeline(session), WhatIf(summary_cap=largest)).whatif_usd == pytest.approx(
         result.resimulated_usd
     )
 
@@ -96,7 +102,7 @@ def test_another_rate_card_reprices_the_same_usage() -> None:
     session = load_session(FIXTURE)
     published = get_rate_card("published").price("claude-opus-4-7", "anthropic")
     totals = sum((Usage.from_dict(e.usage) for e in _lead_usage(session)), Usage())
-    result = reprice(session, WhatIf(rate_card="published"))
+    result = reprice(_timeline(session), WhatIf(rate_card="published"))
     assert result.whatif_usd == pytest.approx(published.cost(totals), rel=1e-9)
 
 
@@ -108,7 +114,7 @@ def test_compare_and_whatif_commands_show_the_what_if(tmp_path: Path) -> None:
     out = run_cli("compare", str(directory), "--cap-summaries", "0", "--format", "json", env=env)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    expected = reprice(load_session(FIXTURE), WhatIf(summary_cap=0))
+    expected = reprice(_timeline(load_session(FIXTURE)), WhatIf(summary_cap=0))
     arm = report["arms"][0]
     assert report["whatif"] == "summaries capped at 0 tokens"
     assert arm["whatif_median_cost_usd"] == pytest.approx(expected.whatif_usd)

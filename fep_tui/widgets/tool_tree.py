@@ -6,31 +6,22 @@ calls adds hundreds of nodes, not tens of thousands of lines.
 
 from __future__ import annotations
 
-import json
-
 from rich.text import Text
 from textual import on
 from textual.widgets import Tree
 from textual.widgets._tree import TreeNode
 
 from fep_tui.roles import short_role
-from sessions.panes import ToolEntry
+from sessions.panes import ToolEntry, describe_call
 
 _RESULT_LINES = 40
 _MAX_CALLS = 200
 
 
 def call_label(entry: ToolEntry) -> Text:
-    args = entry.input
-    if "instruction" in args:
-        brief = str(args["instruction"]).splitlines()[0]
-    elif "path" in args:
-        brief = f"{args.get('command', '')} {args['path']}"
-    else:
-        brief = str(args.get("command", json.dumps(args)))
     label = Text(f"t{entry.turn} {short_role(entry.role)} ", style="dim")
     label.append(f"{entry.name} ", style="bold cyan")
-    label.append(brief[:70])
+    label.append(describe_call(entry.name, entry.input, 70))
     if entry.refused:
         label.append(" REFUSED", style="bold red")
     elif entry.is_error:

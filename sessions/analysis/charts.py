@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.events import TurnUsage
-from sessions.analysis.whatif import LEAD_ROLES
-from sessions.reader import load_session
+from sessions.index_cache import open_index
 
 
 @dataclass(frozen=True)
@@ -65,15 +63,14 @@ def pareto_frontier(points: list[ArmPoint]) -> list[ArmPoint]:
 
 
 def session_curves(path: Path, label: str = "") -> Curves:
-    """Cumulative trial cost and lead re-read after each lead turn."""
-    session = load_session(path)
-    turns, cost, reread = [], [], []
-    for event in session.events:
-        if isinstance(event, TurnUsage) and event.role in LEAD_ROLES:
-            turns.append(event.turn)
-            cost.append(event.total_cost_usd)
-            reread.append(event.role_cache_read)
-    return Curves(label or path.stem, tuple(turns), tuple(cost), tuple(reread))
+    """Cumulative trial cost and lead re-read after each lead turn, from the index's rows."""
+    rows = open_index(path).timeline.lead_rows()
+    return Curves(
+        label or path.stem,
+        tuple(r.turn for r in rows),
+        tuple(r.cost_usd for r in rows),
+        tuple(r.reread for r in rows),
+    )
 
 
 def median_growth(curves: list[Curves]) -> list[tuple[int, float]]:

@@ -23,10 +23,9 @@ from sessions.analysis.statistics import (
     mann_whitney,
 )
 from sessions.analysis.summary_index import indexed_rows
-from sessions.analysis.whatif import WhatIf, reprice
+from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.header import SOURCE_LABELS
 from sessions.outcome import CUT_OFF_REASON, JUDGED, outcome_of
-from sessions.reader import load_session
 from sessions.store import read_head_and_end
 
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
@@ -163,7 +162,7 @@ def add_whatif(frame: pd.DataFrame, whatif: WhatIf) -> pd.DataFrame:
     costs, baselines = [], []
     for _, row in frame.iterrows():
         if row["origin"] == "session":
-            repriced = reprice(load_session(Path(row["path"])), whatif)
+            repriced = reprice_file(Path(row["path"]), whatif)
             costs.append(repriced.whatif_usd)
             baselines.append(repriced.resimulated_usd)
         else:

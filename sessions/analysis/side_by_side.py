@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.events import ExecutorSummary, TextDelta, ToolCall, TurnUsage
-from sessions.analysis.whatif import LEAD_ROLES
+from sessions.panes import describe_call
 from sessions.reader import load_session
 
 
@@ -39,6 +39,7 @@ class SessionTurns:
 def lead_turns(path: Path) -> SessionTurns:
     session = load_session(path)
     header = session.header
+    lead = header.lead_role
     label = f"{header.arm} · {header.task} · seed {header.seed}"
     turns: dict[int, LeadTurn] = {}
 
@@ -47,24 +48,15 @@ def lead_turns(path: Path) -> SessionTurns:
 
     for event in session.events:
         role = getattr(event, "role", None)
-        if isinstance(event, TextDelta) and role in LEAD_ROLES:
+        if isinstance(event, TextDelta) and role == lead:
             at(event.turn).text += event.text
-        elif isinstance(event, ToolCall) and role in LEAD_ROLES:
-            at(event.turn).calls.append(_describe(event))
+        elif isinstance(event, ToolCall) and role == lead:
+            at(event.turn).calls.append(describe_call(event.name, event.input))
         elif isinstance(event, ExecutorSummary):
             at(event.turn).calls.append(f"  ← summary of {event.tokens:,} tokens")
-        elif isinstance(event, TurnUsage) and role in LEAD_ROLES:
+        elif isinstance(event, TurnUsage) and role == lead:
             turn = at(event.turn)
             turn.cache_read = event.usage["cache_read"]
             turn.cost_after = event.total_cost_usd
             turn.reread_after = event.role_cache_read
     return SessionTurns(label, session.header.origin == "simulated", turns)
-
-
-def _describe(call: ToolCall) -> str:
-    if call.name == "delegate_to_executor":
-        instruction = str(call.input.get("instruction", "")).splitlines()
-        return f"delegate: {instruction[0] if instruction else ''}"
-    detail = call.input.get("command") or ""
-    path = call.input.get("path")
-    return f"{call.name} {detail} {path or ''}".strip()

@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from engine.caching import PromptBlock, PromptCache
-from engine.events import ExecutorSummary, TurnUsage
 from engine.pricing import get_rate_card
 from engine.usage import Usage
-from sessions.reader import Session
-
-LEAD_ROLES = ("solo", "orchestrator")
+from sessions.header import LEAD_ROLES
+from sessions.index_cache import open_index
+from sessions.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,17 @@ class _Call:
     usage: Usage
 
 
-def reprice(session: Session, whatif: WhatIf) -> Repriced:
-    recorded_card = session.header.card
+def reprice_file(path: Path, whatif: WhatIf) -> Repriced:
+    """`reprice` on a session file, read through its index (kept beside it)."""
+    return reprice(open_index(path).timeline, whatif)
+
+
+def reprice(timeline: Timeline, whatif: WhatIf) -> Repriced:
+    recorded_card = timeline.header.card
     card = get_rate_card(whatif.rate_card) if whatif.rate_card else recorded_card
-    calls = _calls(session)
+    calls = _calls(timeline)
     baseline = _simulate(calls, WhatIf(), {})
-    cuts = _summary_cuts(session, whatif.summary_cap)
+    cuts = _summary_cuts(timeline, whatif.summary_cap)
     changed = _simulate(calls, whatif, cuts)
     roles: dict[str, RoleCost] = {}
     resimulated = whatif_usd = 0.0
@@ -103,7 +108,7 @@ def reprice(session: Session, whatif: WhatIf) -> Repriced:
             after if held is None else held.usage + after,
             cost + (held.cost_usd if held else 0.0),
         )
-    end = session.end
+    end = timeline.snapshot().end
     lead = [i for i, c in enumerate(calls) if c.role in LEAD_ROLES]
     return Repriced(
         whatif,
@@ -116,12 +121,10 @@ def reprice(session: Session, whatif: WhatIf) -> Repriced:
     )
 
 
-def _calls(session: Session) -> list[_Call]:
-    providers = session.header.providers
+def _calls(timeline: Timeline) -> list[_Call]:
+    providers = timeline.header.providers
     calls = []
-    for event in session.events:
-        if not isinstance(event, TurnUsage):
-            continue
+    for event in timeline.model_calls():
         # Each delegation starts the executor on a fresh conversation.
         key = (event.role, event.delegation if event.role == "executor" else None)
         calls.append(
@@ -138,13 +141,13 @@ def _calls(session: Session) -> list[_Call]:
     return calls
 
 
-def _summary_cuts(session: Session, cap: int | None) -> dict[int, int]:
+def _summary_cuts(timeline: Timeline, cap: int | None) -> dict[int, int]:
     """Tokens removed from the lead's prompt by lead turn that first carries them."""
     cuts: dict[int, int] = defaultdict(int)
     if cap is None:
         return cuts
-    for event in session.events:
-        if isinstance(event, ExecutorSummary) and event.tokens > cap:
+    for event in timeline.summaries():
+        if event.tokens > cap:
             cuts[event.turn + 1] += event.tokens - cap
     return cuts
 
