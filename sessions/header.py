@@ -58,7 +58,7 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def lead_role(self) -> str:
         """The role whose turns are the trial's turns: the orchestrator, else the solo model."""
-        return next((r for r in LEAD_ROLES if r in self.models), "solo")
+        return "orchestrator" if "orchestrator" in self.models else "solo"
 
     @property
     def origin(self) -> Source:
