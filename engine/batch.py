@@ -16,6 +16,7 @@ from engine.arms import ArmSpec
 from engine.events import EventSink
 from engine.pricing import OFFICIAL, RateCard
 from engine.trial import BackendMode, TrialConfig, TrialOutcome, run_trial
+from tasks.sandbox import SandboxPolicy
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class BatchPlan:
     backend: BackendMode = "sim"
     rate_card: RateCard | None = None
     until_successes: int | None = None
+    sandbox: SandboxPolicy = "auto"
 
 
 @dataclass
@@ -65,6 +67,7 @@ async def run_batch(
                 backend=plan.backend,
                 seed=seed,
                 rate_card=plan.rate_card or OFFICIAL,
+                sandbox=plan.sandbox,
             )
             sinks, close = new_sinks(config)
             outcome: TrialOutcome | None = None

@@ -50,6 +50,8 @@ class TrialStarted(Event, frozen=True, tag="trial_start"):
     engine_version: str
     started_at: str
     task_version: str = ""
+    # How the agent's shell and the judge were contained: bubblewrap, environment, none.
+    containment: str = ""
 
 
 class TurnStarted(Event, frozen=True, tag="turn_start"):

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from engine.messages import SOURCE_TOOLS, ToolSpec, ToolUseBlock
 from tasks.harness import find_report
-from tasks.judge import tool_environment
+from tasks.sandbox import Sandbox
 
 BASH_TIMEOUT_S = 120.0
 OUTPUT_CAP_CHARS = 16_000
@@ -219,10 +219,12 @@ class Bash:
         root: Path,
         timeout_s: float = BASH_TIMEOUT_S,
         env: Mapping[str, str] | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.root = root
         self.timeout_s = timeout_s
-        self.env = dict(env or {})
+        # Without a sandbox, the user's own shell (the task's variables on top).
+        self.sandbox = sandbox or Sandbox(root, "none", dict(env or {}))
         self.spec = bash_spec(timeout_s)
 
     async def run(self, call: ToolUseBlock) -> ToolOutcome:
@@ -248,12 +250,12 @@ class Bash:
         )
 
     async def _start(self, command: str) -> asyncio.subprocess.Process:
-        env = tool_environment(self.env)
+        env = self.sandbox.environment()
         shell = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
+        # A new session: the timeout kills the whole group, bubblewrap and all it runs.
         return await asyncio.create_subprocess_exec(
-            shell,
-            "-c",
-            command,
+            *self.sandbox.argv([shell, "-c", command]),
+            preexec_fn=self.sandbox.preexec(),
             cwd=self.root,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,

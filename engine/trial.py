@@ -39,6 +39,13 @@ from engine.sim import Fault, Scenario, SimulatorServer
 from engine.tools import Bash, StrReplaceEditor, Tool
 from engine.version import ENGINE_VERSION
 from tasks import JudgeResult, Task, get_task
+from tasks.sandbox import (
+    Containment,
+    Sandbox,
+    SandboxPolicy,
+    SandboxUnavailableError,
+    resolve_containment,
+)
 from tasks.workspace import fresh_workspace, remove_workspace
 
 BackendMode = Literal["sim", "live"]
@@ -61,6 +68,7 @@ class TrialConfig:
     streaming: bool = True
     sim_stream_delay_s: float = 0.0
     keep_workspace: bool = False
+    sandbox: SandboxPolicy = "auto"
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,17 @@ def check_config(config: TrialConfig) -> Task:
             f"arm {config.arm.name} needs ANTHROPIC_API_KEY for --backend live; "
             "set it or use --backend sim"
         )
+    containment(config)
     return task
+
+
+def containment(config: TrialConfig) -> Containment:
+    """How this trial's shell and judge will be contained; TrialConfigError when the
+    policy asks for a sandbox this machine cannot give."""
+    try:
+        return resolve_containment(config.sandbox)
+    except SandboxUnavailableError as exc:
+        raise TrialConfigError(str(exc)) from None
 
 
 def ollama_host() -> str:
@@ -121,19 +139,21 @@ async def run_trial(
             role, spec.model, spec.provider, config.rate_card.price(spec.model, spec.provider)
         )
     workspace = fresh_workspace(task.id)
+    sandbox = Sandbox(workspace, containment(config), task.environment(workspace))
     try:
         await asyncio.to_thread(task.prepare, workspace)
         scenario = Scenario.of(task, config.seed)
         with _endpoints(config, scenario, bus) as (anthropic_url, ollama_host):
-            bus.emit(trial_start_event(bus.now(), trial_id, config))
-            lead = _runtimes(task, config, workspace, anthropic_url, ollama_host, bus, ledger)
+            bus.emit(trial_start_event(bus.now(), trial_id, config, sandbox.containment))
+            lead = _runtimes(task, config, sandbox, anthropic_url, ollama_host, bus, ledger)
             try:
-                return await _drive(bus, ledger, config, task, trial_id, workspace, lead)
+                return await _drive(bus, ledger, config, task, trial_id, sandbox, lead)
             finally:
                 await lead.backend.aclose()
                 if lead.executor is not None:
                     await lead.executor.backend.aclose()
     finally:
+        sandbox.close()
         if not config.keep_workspace:
             remove_workspace(workspace)
 
@@ -144,9 +164,10 @@ async def _drive(
     config: TrialConfig,
     task: Task,
     trial_id: str,
-    workspace: Path,
+    sandbox: Sandbox,
     lead: RoleRuntime,
 ) -> TrialOutcome:
+    workspace = sandbox.workspace
     status, reason = "completed", ""
     outcome: AgentOutcome | None = None
     try:
@@ -163,7 +184,7 @@ async def _drive(
         # Anything unforeseen still ends the session with a reason, never mid-file.
         status, reason = "error", f"internal error: {type(exc).__name__}: {exc}"
         bus.emit(TrialError(bus.now(), reason, lead.role, lead.turns, True))
-    judge = await asyncio.to_thread(task.judge, workspace)
+    judge = await asyncio.to_thread(task.judge, workspace, sandbox)
     bus.emit(JudgeVerdict(bus.now(), judge.passed, judge.to_dict(), judge.one_line()))
     end = _end(bus, ledger, status, judge.passed and status != "error", reason)
     return TrialOutcome(
@@ -196,7 +217,9 @@ def _end(bus: EventBus, ledger: Ledger, status: str, success: bool, reason: str)
     return event
 
 
-def trial_start_event(t: float, trial_id: str, config: TrialConfig) -> TrialStarted:
+def trial_start_event(
+    t: float, trial_id: str, config: TrialConfig, contained: Containment | None = None
+) -> TrialStarted:
     """The event a trial opens with: the one description of its configuration, from which
     every session header is made (a screen showing a trial about to start uses it too)."""
     roles = config.arm.roles()
@@ -215,6 +238,7 @@ def trial_start_event(t: float, trial_id: str, config: TrialConfig) -> TrialStar
         ENGINE_VERSION,
         datetime.now(UTC).isoformat(timespec="seconds"),
         get_task(config.task_id).version,
+        contained or containment(config),
     )
 
 
@@ -254,9 +278,9 @@ def _backend(
     return backend
 
 
-def _status_line(task: Task, workspace: Path) -> Callable[[], Awaitable[str]]:
+def _status_line(task: Task, sandbox: Sandbox) -> Callable[[], Awaitable[str]]:
     async def status() -> str:
-        return (await asyncio.to_thread(task.judge, workspace)).one_line()
+        return (await asyncio.to_thread(task.judge, sandbox.workspace, sandbox)).one_line()
 
     return status
 
@@ -264,16 +288,17 @@ def _status_line(task: Task, workspace: Path) -> Callable[[], Awaitable[str]]:
 def _runtimes(
     task: Task,
     config: TrialConfig,
-    workspace: Path,
+    sandbox: Sandbox,
     anthropic_url: str | None,
     ollama_host: str,
     bus: EventBus,
     ledger: Ledger,
 ) -> RoleRuntime:
     arm = config.arm
+    workspace = sandbox.workspace
 
     def workspace_tools() -> dict[str, Tool]:
-        bash = Bash(workspace, task.command_timeout_s, task.environment(workspace))
+        bash = Bash(workspace, task.command_timeout_s, sandbox=sandbox)
         return {"str_replace_editor": StrReplaceEditor(workspace), "bash": bash}
 
     lead = RoleRuntime(
@@ -296,7 +321,7 @@ def _runtimes(
         lead.tools = {
             **lead.tools,
             "delegate_to_executor": DelegateTool(
-                lead, executor, bus, ledger, workspace, _status_line(task, workspace)
+                lead, executor, bus, ledger, workspace, _status_line(task, sandbox)
             ),
         }
         lead.executor = executor

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -34,6 +35,7 @@ from engine.trial import (
     TrialConfig,
     TrialConfigError,
     check_config,
+    containment,
     new_trial_id,
     preflight,
     run_trial,
@@ -50,8 +52,17 @@ from sessions import (
 from sessions.analysis.comparison import ImportFormatError, TrialRows
 from sessions.analysis.whatif import WhatIf
 from sessions.index_cache import open_index
-from tasks import TASK_IDS, UnknownTaskError
+from tasks import TASK_IDS, UnknownTaskError, get_task
+from tasks.sandbox import (
+    CONTAINMENT_WORDS,
+    POLICIES,
+    UNCONTAINED_WARNING,
+    Sandbox,
+    SandboxUnavailableError,
+    resolve_containment,
+)
 from tasks.typer_base.provision import ProvisionError
+from tasks.workspace import fresh_workspace, remove_workspace
 
 EXIT_BAD_INPUT = 2
 ARMS_ENV = "FEP_ARMS_FILE"
@@ -111,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--keep-workspace", action="store_true", help="keep the trial's workspace copy"
     )
+    _sandbox_option(run)
     _common(run)
 
     replay = sub.add_parser("replay", help="open a saved session in the trial screen")
@@ -134,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--backend", choices=("sim", "live"), default="sim")
     batch.add_argument("--rate-card", default="official")
     batch.add_argument("--app", action="store_true", help="run the batch in the app's batch screen")
+    _sandbox_option(batch)
     _common(batch)
 
     compare = sub.add_parser("compare", help="compare arms across saved sessions (headless)")
@@ -173,6 +186,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("task", help=f"task id ({', '.join(TASK_IDS)})")
     check.add_argument("--json", action="store_true", help="print the three judge results as JSON")
 
+    sandbox = sub.add_parser("sandbox", help="run a command as the agent's shell would")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION")
+    sandbox_run = sandbox_sub.add_parser(
+        "run",
+        help="run CMD in a fresh workspace of a task, with the agent's environment, sandbox "
+        "and limits",
+        description="Runs CMD exactly as the agent's bash tool would: same environment, same "
+        "sandbox, same limits, in a fresh workspace of the task. Put -- before CMD.",
+    )
+    sandbox_run.add_argument("--task", default="tiny", help="task whose workspace to use")
+    _sandbox_option(sandbox_run)
+    sandbox_run.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
+
     sessions = sub.add_parser("sessions", help="saved sessions")
     sessions_sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION")
     listing = sessions_sub.add_parser("list", help="list saved sessions")
@@ -191,6 +217,16 @@ def _common(parser: argparse.ArgumentParser, *, arms: bool = True) -> None:
         parser.add_argument(
             "--arms-file", default=None, help=f"TOML file with extra arms (default: ${ARMS_ENV})"
         )
+
+
+def _sandbox_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        choices=POLICIES,
+        default="auto",
+        help="contain the agent's shell and the judge: auto (bubblewrap where it works, else "
+        "a clean environment and a warning), required (refuse without bubblewrap), off",
+    )
 
 
 def _whatif_options(parser: argparse.ArgumentParser) -> None:
@@ -238,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tasks(args)
         if args.command == "tasks":
             parser.parse_args(["tasks", "--help"])
+        if args.command == "sandbox" and args.sandbox_command == "run":
+            return _sandbox_run(args)
+        if args.command == "sandbox":
+            parser.parse_args(["sandbox", "--help"])
         if args.command == "sessions" and args.sessions_command == "list":
             return _sessions_list(args)
         if args.command == "sessions":
@@ -290,6 +330,53 @@ def _arm(args: argparse.Namespace) -> ArmSpec:
     return arm
 
 
+def _warn_if_uncontained(config: TrialConfig) -> None:
+    if config.backend == "live" and containment(config) != "bubblewrap":
+        print(f"fep-tui: warning: {UNCONTAINED_WARNING}", file=sys.stderr)
+
+
+def _sandbox_run(args: argparse.Namespace) -> int:
+    import shlex
+    import signal
+    import subprocess
+
+    words = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not words:
+        raise UsageError("give the command after --, e.g. fep-tui sandbox run -- env")
+    task = get_task(args.task)
+    try:
+        contained = resolve_containment(args.sandbox)
+    except SandboxUnavailableError as exc:
+        raise UsageError(str(exc)) from None
+    provision_tasks([task.id])
+    workspace = fresh_workspace(task.id)
+    sandbox = Sandbox(workspace, contained, task.environment(workspace))
+    try:
+        task.prepare(workspace)
+        print(f"sandbox: {CONTAINMENT_WORDS[contained]}; workspace {workspace}", file=sys.stderr)
+        env = sandbox.environment()
+        shell = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
+        command = shlex.join(words) if len(words) > 1 else words[0]
+        proc = subprocess.Popen(
+            sandbox.argv([shell, "-c", command]),
+            preexec_fn=sandbox.preexec(),
+            cwd=workspace,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            return proc.wait(timeout=task.command_timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            print(f"fep-tui: timed out after {task.command_timeout_s:g} s", file=sys.stderr)
+            return 124
+    finally:
+        sandbox.close()
+        remove_workspace(workspace)
+
+
 def _run(args: argparse.Namespace) -> int:
     backend: BackendMode = args.backend or (
         "live" if os.environ.get("ANTHROPIC_API_KEY") else "sim"
@@ -301,8 +388,10 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         rate_card=get_rate_card(args.rate_card),
         keep_workspace=args.keep_workspace,
+        sandbox=args.sandbox,
     )
     check_config(config)
+    _warn_if_uncontained(config)
     asyncio.run(preflight(config))
     provision_tasks([config.task_id])
     directory = resolve_sessions_dir(args.sessions_dir)
@@ -380,15 +469,23 @@ def _batch(args: argparse.Namespace) -> int:
         args.backend,
         get_rate_card(args.rate_card),
         args.until_successes,
+        args.sandbox,
     )
     configs = [
-        TrialConfig(arm, task, backend=args.backend, rate_card=get_rate_card(args.rate_card))
+        TrialConfig(
+            arm,
+            task,
+            backend=args.backend,
+            rate_card=get_rate_card(args.rate_card),
+            sandbox=args.sandbox,
+        )
         for arm in arms
         for task in tasks
     ]
     for config in configs:
         check_config(config)
         asyncio.run(preflight(config))
+    _warn_if_uncontained(configs[0])
     provision_tasks(tasks)
     directory = resolve_sessions_dir(args.sessions_dir)
     if args.app:

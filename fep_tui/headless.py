@@ -26,6 +26,7 @@ from engine.events import (
 from fep_tui.roles import short_role
 from sessions.header import header_from_trial_start
 from sessions.panes import describe_call
+from tasks.sandbox import CONTAINMENT_WORDS
 
 
 class TurnPrinter:
@@ -48,6 +49,7 @@ class TurnPrinter:
                 f"arm {event.arm} on task {event.task}, seed {event.seed}"
             )
             out(f"  roles: {roles}; rate card: {event.rate_card['name']}")
+            out(f"  agent's shell and judge: {CONTAINMENT_WORDS.get(event.containment, '?')}")
         elif isinstance(event, TurnUsage):
             u = event.usage
             # Executor lines are indented under the delegating orchestrator turn.

@@ -46,7 +46,7 @@ class LiveTrial:
 
     @property
     def title(self) -> str:
-        return f"{self.config.arm.name} on {self.config.task_id} (live)"
+        return f"{self.config.arm.name} on {self.config.task_id} (live) · {self.header.shell}"
 
     @property
     def length(self) -> int:
@@ -110,7 +110,8 @@ class ReplaySession:
 
     @property
     def title(self) -> str:
-        return f"{self.header.arm} on {self.header.task} (replay {self.index.path.name})"
+        header = self.header
+        return f"{header.arm} on {header.task} (replay {self.index.path.name}) · {header.shell}"
 
     @property
     def length(self) -> int:

@@ -33,6 +33,11 @@ SOURCE_LABELS: dict[str, str] = {
     "claude-code": "MEASURED (Claude Code)",
 }
 LEAD_ROLES = ("orchestrator", "solo")
+SHELL_WORDS = {
+    "bubblewrap": "shell sandboxed",
+    "environment": "shell NOT sandboxed (clean env only)",
+    "none": "shell NOT contained",
+}
 
 
 class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +59,9 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
     source: Source | None = None
     task_version: str = ""
     fingerprint: str = ""
+    # How the agent's shell and the judge were contained (tasks/sandbox.py); "" before it
+    # was recorded.
+    containment: str = ""
 
     @property
     def lead_role(self) -> str:
@@ -69,6 +77,11 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def label(self) -> str:
         return SOURCE_LABELS[self.origin]
+
+    @property
+    def shell(self) -> str:
+        """How the agent's shell was contained, in a few words for a screen."""
+        return SHELL_WORDS.get(self.containment, "containment not recorded")
 
     @property
     def card(self) -> RateCard:

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from tasks.sandbox import Sandbox
+
 ToolName = Literal["mypy", "ruff", "pytest", "ruff-format"]
 
 _MYPY_FOUND = re.compile(r"Found (\d+) errors? in")
@@ -170,15 +172,19 @@ def run_judge(
     commands: Sequence[JudgeCommand],
     problems: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> JudgeResult:
-    """Run each command in `root`; pass = every exit code 0 and no verifier problem."""
+    """Run each command in `root`; pass = every exit code 0 and no verifier problem. With a
+    sandbox, the commands run in it with its environment (the judge runs tests the model
+    wrote); without one, in this process's environment with `env` on top."""
     started = time.monotonic()
     verdicts: list[ToolVerdict] = []
-    environment = tool_environment(env)
+    environment = sandbox.environment() if sandbox else tool_environment(env)
     for command in commands:
         try:
             proc = subprocess.run(
-                command.argv,
+                sandbox.argv(command.argv) if sandbox else command.argv,
+                preexec_fn=sandbox.preexec() if sandbox else None,
                 cwd=root,
                 env=environment,
                 capture_output=True,

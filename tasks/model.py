@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tasks.judge import JudgeCommand, JudgeResult
+from tasks.sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -71,5 +72,5 @@ class Task(Protocol):
     def verify(self, root: Path) -> list[str]:
         """Structural problems the exit codes cannot see (edited tests, added ignores)."""
 
-    def judge(self, root: Path) -> JudgeResult:
+    def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
         """Run the judge commands and the verifier on `root`."""

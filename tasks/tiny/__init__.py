@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
 from tasks.model import Fix
+from tasks.sandbox import Sandbox
 from tasks.workspace import apply_replacement, copy_tree, tree_digest
 
 PROJECT_DIR = Path(__file__).parent / "project"
@@ -138,5 +139,5 @@ class TinyTask:
                 problems.append(f"{path.relative_to(root)} adds a type: ignore or noqa comment")
         return problems
 
-    def judge(self, root: Path) -> JudgeResult:
-        return run_judge(root, self.judge_commands(), self.verify(root))
+    def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
+        return run_judge(root, self.judge_commands(), self.verify(root), sandbox=sandbox)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
 from tasks.model import Fix
+from tasks.sandbox import Sandbox
 from tasks.typer_base.overlay import HARNESS_SCRIPT, make_overlay, overlay_environment
 from tasks.typer_base.provision import TyperBase, base_if_ready, typer_base
 from tasks.workspace import TOOL_CACHE_DIRS, copy_tree, tree_digest
@@ -88,8 +89,9 @@ class TyperTask:
         base = typer_base()
         return untouched_outside(root, base, self.editable) + no_new_suppressions(root, base)
 
-    def judge(self, root: Path) -> JudgeResult:
-        return run_judge(root, self.judge_commands(), self.verify(root), self.environment(root))
+    def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
+        commands, problems = self.judge_commands(), self.verify(root)
+        return run_judge(root, commands, problems, self.environment(root), sandbox)
 
 
 def untouched_outside(root: Path, base: TyperBase, editable: tuple[str, ...]) -> list[str]:

@@ -1,0 +1,151 @@
+"""The agent's shell is contained: escape attempts through `fep-tui sandbox run` (exactly the
+agent's bash) fail inside the sandbox and succeed with `--sandbox off`, so each test can fail.
+
+Without bubblewrap the contained cases skip with the reason; the `off` cases always run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from engine import TrialConfig, resolve_arm, run_trial
+from engine.events import JudgeVerdict, TrialStarted
+from engine.messages import ToolUseBlock
+from engine.tools import Bash
+from tasks.sandbox import Sandbox, bubblewrap_problem
+from tests.conftest import Recorder, run_cli
+
+CANARIES = {
+    "ANTHROPIC_API_KEY": "sk-ant-canary-0000",
+    "AWS_SECRET_ACCESS_KEY": "aws-canary-0000",
+    "GITHUB_TOKEN": "ghp_canary0000",
+}
+needs_bwrap = pytest.mark.skipif(
+    bubblewrap_problem() is not None, reason=f"no sandbox here: {bubblewrap_problem()}"
+)
+POLICIES = [pytest.param("auto", marks=needs_bwrap, id="contained"), pytest.param("off", id="off")]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "real-home"
+    home.mkdir(exist_ok=True)
+    (home / "secret.txt").write_text("the-user's-secret\n")
+    return {"PATH": os.environ["PATH"], "HOME": str(home), **CANARIES}
+
+
+def _shell(tmp_path: Path, policy: str, command: str) -> tuple[int, str]:
+    result = run_cli("sandbox", "run", "--sandbox", policy, "--", command, env=_env(tmp_path))
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_env_shows_no_credential(tmp_path: Path, policy: str) -> None:
+    code, out = _shell(tmp_path, policy, "env")
+    assert code == 0, out
+    seen = [name for name in CANARIES if name in out]
+    assert seen == ([] if policy == "auto" else list(CANARIES)), out
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_file_in_the_real_home_cannot_be_read(tmp_path: Path, policy: str) -> None:
+    secret = tmp_path / "real-home" / "secret.txt"
+    _, out = _shell(tmp_path, policy, f"cat {secret}")
+    assert ("the-user's-secret" in out) == (policy == "off"), out
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_nothing_outside_the_workspace_can_be_written(tmp_path: Path, policy: str) -> None:
+    outside = Path("/var/tmp") / f"fep-escape-{uuid.uuid4().hex}"
+    outside.mkdir()
+    name = f"fep-escape-{uuid.uuid4().hex}"
+    attempts = {
+        "parent": Path("/tmp") / name,
+        "absolute": outside / "absolute.txt",
+        "symlink": outside / "via-link.txt",
+    }
+    command = (
+        f"echo x > ../{name}; echo x > {attempts['absolute']}; "
+        f"ln -s {outside} link && echo x > link/via-link.txt; true"
+    )
+    try:
+        code, out = _shell(tmp_path, policy, command)
+        assert code == 0, out
+        written = {how for how, path in attempts.items() if path.exists()}
+        assert written == (set() if policy == "auto" else set(attempts)), out
+    finally:
+        attempts["parent"].unlink(missing_ok=True)
+        for path in outside.iterdir():
+            path.unlink()
+        outside.rmdir()
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_no_connection_to_a_local_listener(tmp_path: Path, policy: str) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        probe = (
+            "python -c \"import socket; socket.create_connection(('127.0.0.1', "
+            f"{port}), timeout=3); print('connected')\""
+        )
+        _, out = _shell(tmp_path, policy, probe)
+    assert ("connected" in out) == (policy == "off"), out
+
+
+@needs_bwrap
+def test_a_huge_write_and_a_process_flood_stop_at_the_limits_and_the_shell_goes_on(
+    tmp_path: Path,
+) -> None:
+    sandbox = Sandbox(tmp_path, "bubblewrap")
+    bash = Bash(tmp_path, timeout_s=60, sandbox=sandbox)
+
+    def run(command: str) -> str:
+        return asyncio.run(bash.run(ToolUseBlock("c", "bash", {"command": command}))).content
+
+    try:
+        out = run("head -c 10G /dev/zero > big; echo rc=$?; stat -c %s big")
+        assert "rc=153" in out and "1073741824" in out, out  # SIGXFSZ at 1 GiB
+        if sandbox.process_cap is None:
+            pytest.skip("nothing caps processes for root here (no writable pids cgroup)")
+        flood = (
+            'python -c "import subprocess\nstarted=[]\nfor _ in range(1500):\n'
+            "    try: started.append(subprocess.Popen(['sleep', '30']))\n"
+            "    except OSError: pass\nprint('started', len(started))\n"
+            '[p.kill() for p in started]"'
+        )
+        started = int(run(flood).split("started")[1].split()[0])
+        assert started <= sandbox.limits.processes, started
+        assert "still here" in run("echo still here")
+    finally:
+        sandbox.close()
+
+
+@needs_bwrap
+def test_a_sandboxed_trial_records_its_containment_and_keeps_its_counts(
+    recorder: Recorder,
+) -> None:
+    config = TrialConfig(resolve_arm("A"), "tiny", sandbox="required")
+    asyncio.run(run_trial(config, [recorder]))
+    started = recorder.events[0]
+    assert isinstance(started, TrialStarted) and started.containment == "bubblewrap"
+    judge = recorder.of("judge")[0]
+    assert isinstance(judge, JudgeVerdict) and judge.passed
+    pytest_run = next(t for t in judge.result["tools"] if t["tool"] == "pytest")
+    assert pytest_run["passed"] == 23
+
+
+def test_required_without_bubblewrap_is_one_line(tmp_path: Path) -> None:
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}  # no bwrap on this PATH
+    result = run_cli("run", "--arm", "A", "--task", "tiny", "--sandbox", "required", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "fep-tui: error: --sandbox required, but bwrap is not installed (Debian and Ubuntu: "
+        "apt-get install bubblewrap); install it or pass --sandbox auto"
+    ]
