@@ -18,15 +18,22 @@ from engine.trial import TrialConfig, TrialConfigError, check_config
 from fep_tui.commands import ScreenActions
 from fep_tui.screens.help import HelpScreen
 from fep_tui.screens.home import HomeScreen
+from fep_tui.screens.indexing import IndexingScreen
 from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
 from sessions import SessionFileError
 from sessions.analysis.whatif import WhatIf
+from sessions.index import SessionIndex
+from sessions.index_cache import load as load_index
+from sessions.index_cache import open_index
 from tasks import get_task
 
 # Simulated streams are paced in the app so a person can watch a turn arrive.
 APP_SIM_STREAM_DELAY_S = 0.01
+# Files up to this size are indexed before their screen opens (well under a second); larger
+# ones seen for the first time get a progress screen while a worker indexes them.
+INDEX_IN_PLACE_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -113,17 +120,40 @@ class FepApp(App[None]):
 
     def open_replay(self, path: Path) -> None:
         try:
-            replay = ReplaySession.open(path)
-        except SessionFileError as exc:
-            self.notify(str(exc), title="cannot open session", severity="error", timeout=8)
+            index = load_index(path)
+            if index is None and path.stat().st_size <= INDEX_IN_PLACE_BYTES:
+                index = open_index(path)
+        except (SessionFileError, FileNotFoundError) as exc:
+            reason = (
+                str(exc) if isinstance(exc, SessionFileError) else f"{path}: no such session file"
+            )
+            self.notify(reason, title="cannot open session", severity="error", timeout=8)
             return
-        if replay.index.problems:
+        if index is None:
+            # A large file seen for the first time: progress while a worker indexes it.
+            self.push_screen(IndexingScreen(path))
+            return
+        self._show_replay(index, push=True)
+
+    def _show_replay(self, index: SessionIndex, *, push: bool) -> None:
+        if index.problems:
             self.notify(
-                "; ".join(replay.index.problems[:3]),
+                "; ".join(index.problems[:3]),
                 title="loaded what is whole",
                 severity="warning",
             )
-        self.push_screen(TrialScreen(replay))
+        screen = TrialScreen(ReplaySession(index))
+        if push:
+            self.push_screen(screen)
+        else:
+            self.switch_screen(screen)
+
+    def on_indexing_screen_ready(self, message: IndexingScreen.Ready) -> None:
+        self._show_replay(message.index, push=False)
+
+    def on_indexing_screen_failed(self, message: IndexingScreen.Failed) -> None:
+        self.pop_screen()
+        self.notify(message.reason, title="cannot open session", severity="error", timeout=8)
 
     def action_new_trial(self) -> None:
         def chosen(request: TrialRequest | None) -> None:

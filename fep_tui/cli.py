@@ -391,8 +391,8 @@ def _run(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
     )
     check_config(config)
-    _warn_if_uncontained(config)
     asyncio.run(preflight(config))
+    _warn_if_uncontained(config)
     provision_tasks([config.task_id])
     directory = resolve_sessions_dir(args.sessions_dir)
     if not args.headless and not args.json:

@@ -9,8 +9,10 @@ incomplete.
 
 from __future__ import annotations
 
+import os
 import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +26,7 @@ from sessions.timeline import SKELETON_KINDS, Timeline
 _HEAD = re.compile(rb'\{"kind":"([a-z_]+)","t":([-0-9.eE+]+)')
 _KINDS = {kind.encode(): kind for kind in EVENT_TYPES}
 _BLOCK_BYTES = 4 << 20
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -49,7 +52,9 @@ class SessionIndex:
         return [position for position, _ in self.timeline.lead_turn_starts()]
 
     @classmethod
-    def build(cls, path: Path) -> SessionIndex:
+    def build(cls, path: Path, progress: Progress | None = None) -> SessionIndex:
+        """One pass over the file. `progress(done, total)` is told the bytes read after each
+        block; it may raise to stop the build (a user who closed the screen)."""
         try:
             handle = path.open("rb")
         except FileNotFoundError:
@@ -62,15 +67,17 @@ class SessionIndex:
                 raise SessionFileError(f"{path}: empty file, not a session")
             header = parse_header(header_line, path)
             index = cls(path, header, array("q"), array("d"), 0, Timeline(header))
-            index._scan(handle, len(header_line))
+            total = os.fstat(handle.fileno()).st_size
+            index._scan(handle, len(header_line), lambda done: progress and progress(done, total))
         if not index.timeline.ended:
             index.problems.append("no trial_end event: the session is incomplete")
         return index
 
-    def _scan(self, handle: BinaryIO, base: int) -> None:
+    def _scan(self, handle: BinaryIO, base: int, read: Callable[[int], object]) -> None:
         # Blocks, not mmap: resident memory stays small however large the file is.
         carry, line_number = b"", 1
         while block := handle.read(_BLOCK_BYTES):
+            read(handle.tell())
             lines = (carry + block).split(b"\n")
             carry = lines.pop()
             for line in lines:
@@ -97,7 +104,10 @@ class SessionIndex:
                 note = f"line {line_number}: skipped a broken event ({_first_line(exc)})"
                 self.problems.append(note)
                 return
-            self.timeline.add(len(self.offsets), event)
+            # Checked whole; usage and turn starts are then held as lines, decoded when read,
+            # so a long session's index does not keep every one as an object.
+            if not self.timeline.add_line(len(self.offsets), line):
+                self.timeline.add(len(self.offsets), event)
             t = event.t
         else:
             assert head is not None

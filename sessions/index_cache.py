@@ -88,7 +88,8 @@ def load(path: Path) -> SessionIndex | None:
             header = parse_header(session.readline(), path)
         timeline = Timeline(header)
         for position, line in zip(skeleton, lines, strict=True):
-            timeline.add(position, decode_event(line))
+            if not timeline.add_line(position, line):
+                timeline.add(position, decode_event(line))
         timeline.length = length
         return SessionIndex(
             path, header, offsets, times, int(meta["data_end"]), timeline, list(meta["problems"])

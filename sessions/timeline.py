@@ -8,18 +8,21 @@ Live and replay therefore show exactly the same numbers.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from engine.events import (
     Delegation,
     Event,
+    EventFormatError,
     ExecutorSummary,
     JudgeVerdict,
     TrialEnded,
     TrialError,
     TurnStarted,
     TurnUsage,
+    decode_event,
 )
 from engine.messages import SUMMARY_PREFIX
 from sessions.header import SessionHeader
@@ -96,16 +99,49 @@ class Snapshot:
         return self.end.status if self.end is not None else "running"
 
 
+class UsageColumn:
+    """One role's usage events by position. An event may be held as its stored line and is
+    decoded when first read: re-opening a long session decodes the few a screen shows, not
+    the tens of thousands it holds."""
+
+    __slots__ = ("_items", "positions")
+
+    def __init__(self) -> None:
+        self.positions: list[int] = []
+        self._items: list[TurnUsage | bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def append(self, position: int, item: TurnUsage | bytes) -> None:
+        self.positions.append(position)
+        self._items.append(item)
+
+    def at(self, i: int) -> TurnUsage:
+        item = self._items[i]
+        if isinstance(item, bytes):
+            # Only lines that decoded when the index was built are held raw.
+            event = decode_event(item)
+            if not isinstance(event, TurnUsage):
+                raise EventFormatError(f"event {self.positions[i]} is not a usage event")
+            self._items[i] = item = event
+        return item
+
+
+# A usage or turn_start line as the writer puts it: kind, time, role and turn first.
+_RAW_HEAD = re.compile(
+    rb'\{"kind":"(usage|turn_start)","t":([-0-9.eE+]+),"role":"([A-Za-z0-9_-]+)","turn":(\d+)[,}]'
+)
+
+
 @dataclass
 class Timeline:
     header: SessionHeader
     length: int = 0
-    _usage: dict[str, list[tuple[int, TurnUsage]]] = field(default_factory=dict)
-    _usage_pos: dict[str, list[int]] = field(default_factory=dict)
+    _usage: dict[str, UsageColumn] = field(default_factory=dict)
     _turns: list[tuple[int, int]] = field(default_factory=list)
     _turn_pos: list[int] = field(default_factory=list)
     _chart: list[ChartRow] = field(default_factory=list)
-    _chart_pos: list[int] = field(default_factory=list)
     _delegations: list[tuple[int, Delegation]] = field(default_factory=list)
     _delegation_pos: list[int] = field(default_factory=list)
     _summaries: dict[int, tuple[int, ExecutorSummary]] = field(default_factory=dict)
@@ -130,11 +166,15 @@ class Timeline:
 
     def lead_rows(self) -> list[ChartRow]:
         """Every lead turn's row, in order."""
-        return list(self._chart)
+        return self._chart_rows(len(self._lead_positions))
 
     def model_calls(self) -> list[TurnUsage]:
         """Every role's model calls in the order they were made."""
-        calls = [pair for pairs in self._usage.values() for pair in pairs]
+        calls = [
+            (column.positions[i], column.at(i))
+            for column in self._usage.values()
+            for i in range(len(column))
+        ]
         return [event for _, event in sorted(calls, key=lambda pair: pair[0])]
 
     def summaries(self) -> list[ExecutorSummary]:
@@ -145,16 +185,36 @@ class Timeline:
         """Positions of every event this timeline holds (what an index cache must keep)."""
         return list(self._skeleton)
 
+    def add_line(self, position: int, line: bytes) -> bool:
+        """Hold a usage or turn_start line without decoding it, when its first bytes say
+        all a fold needs now (role, turn, time). False: decode it and call `add`."""
+        head = _RAW_HEAD.match(line)
+        if head is None:
+            return False
+        kind, role = head[1], head[3].decode()
+        self.length = max(self.length, position + 1)
+        self._skeleton.append(position)
+        if kind == b"usage":
+            column = self._usage.get(role)
+            if column is None:
+                column = self._usage[role] = UsageColumn()
+            column.append(position, line)
+            self._stamp(position, float(head[2]))
+        elif role == self.lead_role:
+            self._turns.append((position, int(head[4])))
+            self._turn_pos.append(position)
+        return True
+
     def add(self, position: int, event: Event) -> None:
         self.length = max(self.length, position + 1)
         if event.kind in SKELETON_KINDS:
             self._skeleton.append(position)
         if isinstance(event, TurnUsage):
-            self._usage.setdefault(event.role, []).append((position, event))
-            self._usage_pos.setdefault(event.role, []).append(position)
+            column = self._usage.get(event.role)
+            if column is None:
+                column = self._usage[event.role] = UsageColumn()
+            column.append(position, event)
             self._stamp(position, event.t)
-            if event.role == self.lead_role:
-                self._add_chart_row(position, event)
         elif isinstance(event, TurnStarted):
             if event.role == self.lead_role:
                 self._turns.append((position, event.turn))
@@ -172,29 +232,18 @@ class Timeline:
         elif isinstance(event, TrialError):
             self._errors.append((position, event))
 
-    def _add_chart_row(self, position: int, event: TurnUsage) -> None:
-        # Every key that is not a named source is an executor summary: one pass over the
-        # few named keys instead of one call per summary, which matters on long trials.
-        a = event.attribution
-        named = {
-            "base": a.get("base", 0) + a.get("task", 0),
-            "own": a.get("own", 0),
-            "tool_results": a.get("tool_results", 0),
-        }
-        named["summaries"] = sum(a.values()) - sum(named.values())
-        groups = {k: v for k, v in named.items() if v}
-        self._chart.append(
-            ChartRow(
-                position,
-                event.turn,
-                event.usage["cache_read"],
-                groups,
-                a,
-                event.total_cost_usd,
-                event.role_cache_read,
-            )
-        )
-        self._chart_pos.append(position)
+    @property
+    def _lead_positions(self) -> list[int]:
+        column = self._usage.get(self.lead_role)
+        return column.positions if column is not None else []
+
+    def _chart_rows(self, count: int) -> list[ChartRow]:
+        """The first `count` lead-turn rows, made from the lead's usage events on demand."""
+        column = self._usage.get(self.lead_role)
+        while column is not None and len(self._chart) < count:
+            i = len(self._chart)
+            self._chart.append(_chart_row(column.positions[i], column.at(i)))
+        return self._chart[:count]
 
     def _stamp(self, position: int, t: float) -> None:
         self._times.append(t)
@@ -204,12 +253,11 @@ class Timeline:
         """State after the first `position` events (all events when None)."""
         p = self.length if position is None else position
         roles = {}
-        for role, positions in self._usage_pos.items():
-            n = bisect_left(positions, p)
+        for role, column in self._usage.items():
+            n = bisect_left(column.positions, p)
             if n:
-                roles[role] = self._counters(role, self._usage[role][n - 1][1], n)
-        n_chart = bisect_left(self._chart_pos, p)
-        chart = self._chart[:n_chart]
+                roles[role] = self._counters(role, column.at(n - 1), n)
+        chart = self._chart_rows(bisect_left(self._lead_positions, p))
         n_turns = bisect_left(self._turn_pos, p)
         return Snapshot(
             position=p,
@@ -257,9 +305,10 @@ class Timeline:
         if summary is None:
             return Reread(0, 0, 0.0)
         key = f"{SUMMARY_PREFIX}{delegation}"
-        first, last = bisect_left(self._chart_pos, summary[0]), bisect_left(self._chart_pos, p)
+        leads = self._lead_positions
+        first, last = bisect_left(leads, summary[0]), bisect_left(leads, p)
         tokens = turns = 0
-        for row in self._chart[first:last]:
+        for row in self._chart_rows(last)[first:]:
             read = row.attribution.get(key, 0)
             if read:
                 tokens += read
@@ -269,3 +318,25 @@ class Timeline:
     def _time_at(self, p: int) -> float:
         n = bisect_left(self._times_pos, p)
         return self._times[n - 1] if n else 0.0
+
+
+def _chart_row(position: int, event: TurnUsage) -> ChartRow:
+    # Every key that is not a named source is an executor summary: one pass over the few
+    # named keys instead of one call per summary, which matters on long trials.
+    a = event.attribution
+    named = {
+        "base": a.get("base", 0) + a.get("task", 0),
+        "own": a.get("own", 0),
+        "tool_results": a.get("tool_results", 0),
+    }
+    named["summaries"] = sum(a.values()) - sum(named.values())
+    groups = {k: v for k, v in named.items() if v}
+    return ChartRow(
+        position,
+        event.turn,
+        event.usage["cache_read"],
+        groups,
+        a,
+        event.total_cost_usd,
+        event.role_cache_read,
+    )

@@ -322,3 +322,62 @@ def test_replay_bar_says_paused_once_playback_reaches_the_end(tmp_path: Path) ->
             assert "paused" in screen.query_one(ReplayBar).text.plain
 
     asyncio.run(scenario())
+
+
+def test_a_file_never_reads_running(tmp_path: Path) -> None:
+    """A replay says replaying until its end, and a cut-off file says incomplete at its
+    last event; before, both said "running" as if a trial were still going."""
+    cut = _damaged_files(tmp_path)["cut mid-line"]
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.1)
+            app.open_replay(FIXTURE)
+            await pilot.pause(0.3)
+            await pilot.press("home")
+            assert "replaying" in counters_text(app) and "running" not in counters_text(app)
+            await pilot.press("end")
+            await pilot.pause(0.1)
+            assert "completed" in counters_text(app)
+            await pilot.press("escape")
+            app.open_replay(cut)
+            await pilot.pause(0.3)
+            await pilot.press("end")
+            await pilot.pause(0.1)
+            assert "incomplete" in counters_text(app) and "running" not in counters_text(app)
+
+    asyncio.run(scenario())
+
+
+def test_a_large_unindexed_file_shows_progress_then_the_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big file seen for the first time gets a progress screen at once while a worker
+    indexes it (it used to block with a blank screen); the trial screen follows, and the
+    index is kept for the next open."""
+    import fep_tui.app as app_module
+    from fep_tui.screens.indexing import IndexingScreen
+    from sessions.index_cache import cache_path
+
+    monkeypatch.setattr(app_module, "INDEX_IN_PLACE_BYTES", 0)
+    path = tmp_path / "big.jsonl"
+    shutil.copy(FIXTURE, path)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.1)
+            app.open_replay(path)
+            await pilot.pause(0)
+            assert isinstance(app.screen, IndexingScreen)
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if isinstance(app.screen, TrialScreen):
+                    break
+            assert isinstance(app.screen, TrialScreen)
+            await pilot.press("end")
+            assert "completed" in counters_text(app)
+        assert cache_path(path).exists()
+
+    asyncio.run(scenario())

@@ -103,6 +103,7 @@ def _frame() -> pd.DataFrame:
                 {
                     "arm": arm,
                     "task": "t",
+                    "source": "SIMULATED",
                     "success": won,
                     "cost_usd": cost,
                     "wall_s": cost * 10,

@@ -28,6 +28,7 @@ from fep_tui.widgets.replay_bar import ReplayBar
 from fep_tui.widgets.tool_tree import ToolTree
 from fep_tui.widgets.transcript import TurnLog
 from sessions.panes import PaneFold
+from sessions.timeline import Snapshot
 
 FRAME_S = 1 / 20
 WINDOW_TURNS = 3
@@ -140,7 +141,7 @@ class TrialScreen(Screen[None]):
             running_for = self.source.elapsed()
             if running_for is not None:
                 snapshot = replace(snapshot, t=running_for)
-        self.query_one(CountersBar).show(snapshot, self.source.header)
+        self.query_one(CountersBar).show(snapshot, self.source.header, self._file_status(snapshot))
         self.query_one(ReadChart).show(snapshot.chart)
         position = self.applied
         self.query_one(DelegationsPane).show(
@@ -156,6 +157,15 @@ class TrialScreen(Screen[None]):
             )
         elif isinstance(self.source, LiveTrial):
             bar.show_live(self.source.length, self.source.finished)
+
+    def _file_status(self, snapshot: Snapshot) -> str | None:
+        """What a replay is doing: a file is never "running"."""
+        if self.source.live or snapshot.end is not None:
+            return None
+        timeline = self.source.timeline
+        if snapshot.position >= timeline.length and not timeline.ended:
+            return "incomplete"
+        return "replaying"
 
     def seek(self, position: int) -> None:
         """Show the state after `position` events, folding only a window before it."""

@@ -17,11 +17,12 @@ class CountersBar(TextPanel):
     CountersBar { height: auto; padding: 0 1; background: $boost; }
     """
 
-    def show(self, snapshot: Snapshot, header: SessionHeader) -> None:
-        self.set_text(render_counters(snapshot, header))
+    def show(self, snapshot: Snapshot, header: SessionHeader, status: str | None = None) -> None:
+        self.set_text(render_counters(snapshot, header, status))
 
 
-def render_counters(snapshot: Snapshot, header: SessionHeader) -> Text:
+def render_counters(snapshot: Snapshot, header: SessionHeader, status: str | None = None) -> Text:
+    """`status` overrides the snapshot's own (a replay is never "running")."""
     text = Text()
     text.append(
         f" {header.label} ",
@@ -35,7 +36,7 @@ def render_counters(snapshot: Snapshot, header: SessionHeader) -> Text:
         text.append("judge GREEN", style="bold green")
     else:
         text.append("judge RED", style="bold red")
-    text.append(f" │ ${snapshot.total_cost_usd:.4f} │ {snapshot.status}")
+    text.append(f" │ ${snapshot.total_cost_usd:.4f} │ {status or snapshot.status}")
     for role, counters in snapshot.roles.items():
         u = counters.usage
         writes = u.get("cache_write_5m", 0) + u.get("cache_write_1h", 0)
