@@ -381,3 +381,32 @@ def test_a_large_unindexed_file_shows_progress_then_the_trial(
         assert cache_path(path).exists()
 
     asyncio.run(scenario())
+
+
+def test_the_delegations_pane_lists_the_newest_two_hundred() -> None:
+    """A long trial's delegations would be laid out in full on every seek; the pane keeps
+    the newest 200 and says how many there are."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import OptionList
+
+    from fep_tui.widgets.delegations import DelegationsPane
+    from sessions.timeline import DelegationView, Reread
+
+    views = [DelegationView(n, n, f"fix {n}", None, None, False, None) for n in range(1, 251)]
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DelegationsPane(id="delegations")
+
+    async def scenario() -> None:
+        app = Host()
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(DelegationsPane)
+            pane.show(views, lambda number: Reread(0, 0, 0.0))
+            await pilot.pause(0)
+            options = pane.query_one(OptionList)
+            assert options.option_count == 200
+            assert str(options.get_option_at_index(199).prompt).startswith("#250 ")
+            assert pane.border_subtitle == "newest 200 of 250"
+
+    asyncio.run(scenario())

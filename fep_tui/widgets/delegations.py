@@ -13,6 +13,9 @@ from fep_tui.widgets.text_panel import TextPanel
 from sessions.timeline import DelegationView, Reread
 
 RereadLookup = Callable[[int], Reread]
+# The list shows the newest delegations only: laying out a thousand options on every seek
+# of a long session costs a tenth of a second, and the newest are the ones being watched.
+SHOWN = 200
 
 
 def delegation_line(view: DelegationView) -> str:
@@ -57,6 +60,9 @@ class DelegationsPane(Vertical):
         """`reread(number)` gives a delegation's re-read cost so far; asked only for the
         highlighted one, since a long trial has hundreds of delegations."""
         self._reread = reread
+        hidden = max(0, len(views) - SHOWN)
+        views = views[hidden:]
+        self.border_subtitle = f"newest {SHOWN} of {hidden + SHOWN}" if hidden else ""
         options = self.query_one(OptionList)
         if [delegation_line(v) for v in views] != [delegation_line(v) for v in self._views]:
             highlighted = options.highlighted
