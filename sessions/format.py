@@ -22,6 +22,13 @@ class SessionFileError(ValueError):
     """A file that cannot be opened as a session; the message says why, in one line."""
 
 
+# The events a fold (sessions/timeline.py) counts: a trial's turns, money and verdict.
+SKELETON_KINDS = frozenset(
+    {"usage", "turn_start", "delegation", "executor_summary", "judge", "error", "trial_end"}
+)
+_SKELETON_BYTES = frozenset(kind.encode() for kind in SKELETON_KINDS)
+
+
 class TailGuard:
     """Names the lines that cannot belong to the trial a file records: anything after its
     first trial_end, and a line of the trial's skeleton (usage, turn starts, delegations,
@@ -29,21 +36,23 @@ class TailGuard:
     (a copy appended to itself, a writer re-run); folding them would count turns and
     dollars twice."""
 
-    _REPEATABLE = (b"text_delta", b"tool_input_delta")
-
     def __init__(self) -> None:
         self._ended_at: int | None = None
         self._seen: dict[int, int] = {}
 
-    def problem(self, line: bytes, number: int) -> str | None:
+    def problem(self, line: bytes, number: int, kind: bytes | None = None) -> str | None:
+        """`kind` when the caller has read it already (saves a second look at the line)."""
         if self._ended_at is not None:
             return (
                 f"line {number}: after the trial's end on line {self._ended_at} "
                 "(a duplicated tail); skipped"
             )
-        head = LINE_KIND.match(line)
-        kind = head[1] if head else b""
-        if kind not in self._REPEATABLE:
+        if kind is None:
+            head = LINE_KIND.match(line)
+            kind = head[1] if head else b""
+        # Only folded lines are checked for repeats: they are what would count twice, and
+        # text or tool lines may legitimately repeat.
+        if kind in _SKELETON_BYTES:
             first = self._seen.setdefault(hash(line), number)
             if first != number:
                 return f"line {number}: repeats line {first} (a duplicated tail); skipped"

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from engine.events import EVENT_TYPES, Event, EventFormatError, decode_event
-from sessions.format import SessionFileError, TailGuard
+from sessions.format import SKELETON_KINDS, SessionFileError, TailGuard
 from sessions.header import SessionHeader, parse_header
-from sessions.timeline import SKELETON_KINDS, Timeline
+from sessions.timeline import Timeline
 
 # Events are written `{"kind":"...","t":...`; anything else is parsed in full.
 _HEAD = re.compile(rb'\{"kind":"([a-z_]+)","t":([-0-9.eE+]+)')
@@ -91,11 +91,11 @@ class SessionIndex:
             self.problems.append(note)
 
     def _add_line(self, line: bytes, offset: int, line_number: int) -> None:
-        repeated = self._guard.problem(line, line_number)
+        head = _HEAD.match(line)
+        repeated = self._guard.problem(line, line_number, head[1] if head else None)
         if repeated is not None:
             self.problems.append(repeated)
             return
-        head = _HEAD.match(line)
         kind = _KINDS.get(head[1]) if head else None
         if kind is None or kind in SKELETON_KINDS:
             try:

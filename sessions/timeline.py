@@ -25,11 +25,9 @@ from engine.events import (
     decode_event,
 )
 from engine.messages import SUMMARY_PREFIX
+from sessions.format import SKELETON_KINDS
 from sessions.header import SessionHeader
 
-SKELETON_KINDS = frozenset(
-    {"usage", "turn_start", "delegation", "executor_summary", "judge", "error", "trial_end"}
-)
 # Chart groups, in stacking order: what was in the prompt before the work started, the
 # lead's own turns, the tool results it read, and what executors sent back.
 CHART_GROUPS = ("base", "own", "tool_results", "summaries")
