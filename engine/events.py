@@ -170,6 +170,18 @@ class TurnUsage(Event, frozen=True, tag="usage"):
                 raise ValueError(f"{name} is missing {', '.join(map(repr, missing))}")
 
 
+class ReplyCut(Event, frozen=True, tag="reply_cut"):
+    """A reply that stopped for room (`max_tokens`, `model_context_window_exceeded`) inside
+    a tool call. Its tools were not run; `retry_max_tokens` is the room the call was made
+    again with, or None when the role's turn ended with an error instead."""
+
+    role: str
+    turn: int
+    stop_reason: str
+    max_tokens: int
+    retry_max_tokens: int | None
+
+
 class ApiRetry(Event, frozen=True, tag="api_retry"):
     """A failed API attempt: what came back, which attempt it was, and whether the SDK
     retries it (after `retry_after_s` when the server said so)."""
@@ -219,6 +231,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     Delegation,
     ExecutorSummary,
     TurnUsage,
+    ReplyCut,
     ApiRetry,
     JudgeVerdict,
     TrialError,
@@ -237,6 +250,7 @@ AnyEvent = (
     | Delegation
     | ExecutorSummary
     | TurnUsage
+    | ReplyCut
     | ApiRetry
     | JudgeVerdict
     | TrialError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.arms import RoleSpec
@@ -14,11 +14,13 @@ from engine.backends.anthropic_format import build_request
 from engine.bus import EventBus
 from engine.events import (
     HarnessRun,
+    ReplyCut,
     TextDelta,
     ToolCall,
     ToolInputDelta,
     ToolRefused,
     ToolResult,
+    TrialError,
     TurnStarted,
     TurnUsage,
 )
@@ -61,6 +63,15 @@ class AgentOutcome:
     turns: int
     completed: bool
     reason: str = ""
+    # Why an incomplete run stopped: its turn limit, or the model refused.
+    stop: str = "max_turns"
+
+
+# A reply that ran out of room: its last tool call may have lost the end of its input (the
+# SDK parses the cut JSON and silently drops a trailing string), so its tools never run.
+CUT_STOP_REASONS = ("max_tokens", "model_context_window_exceeded")
+# Raising max_tokens goes no higher: the smallest output limit of the current Claude models.
+MAX_OUTPUT_TOKENS = 64_000
 
 
 async def run_agent(
@@ -75,6 +86,8 @@ async def run_agent(
     specs = tuple(tool.spec for tool in runtime.tools.values())
     role, model = runtime.role, runtime.spec.model
     last_text = ""
+    max_tokens = runtime.spec.max_tokens
+    cut_before = False
     for taken in range(1, runtime.spec.max_turns + 1):
         runtime.turns += 1
         turn = runtime.turns
@@ -84,7 +97,7 @@ async def run_agent(
             runtime.system,
             specs,
             tuple(messages),
-            runtime.spec.max_tokens,
+            max_tokens,
             runtime.server_tools,
         )
         started = time.monotonic()
@@ -101,6 +114,10 @@ async def run_agent(
             if exc.role is None:
                 exc.role, exc.turn = role, turn
             raise
+        if reply.stop_reason == "refusal" and reply.usage.output_tokens == 0:
+            # "When a refusal arrives before Claude generates any output, you are not
+            # billed" (handle-streaming-refusals): the call is recorded at zero.
+            reply = replace(reply, usage=Usage())
         attribution = (
             attribute_cache_read(build_request(request)[1], model, reply.usage)
             if runtime.backend.provider == "anthropic"
@@ -121,6 +138,30 @@ async def run_agent(
         for side in reply.side_usage:
             _record_side(bus, ledger, side, turn, delegation)
         _report_advice(bus, role, turn, reply.blocks)
+        if reply.stop_reason == "refusal":
+            bus.emit(
+                TrialError(bus.now(), "the model refused (stop_reason refusal)", role, turn, False)
+            )
+            return AgentOutcome(last_text, taken, False, "the model refused", stop="refused")
+        if reply.stop_reason in CUT_STOP_REASONS and reply.tool_uses:
+            raised = min(MAX_OUTPUT_TOKENS, max_tokens * 2)
+            again = not cut_before and reply.stop_reason == "max_tokens" and raised > max_tokens
+            bus.emit(
+                ReplyCut(
+                    bus.now(), role, turn, reply.stop_reason, max_tokens, raised if again else None
+                )
+            )
+            if not again:
+                error = BackendError(
+                    f"{runtime.backend.provider}: the reply stopped at {reply.stop_reason} "
+                    f"inside a tool call (max_tokens {max_tokens:,}); its tools were not run"
+                )
+                error.role, error.turn = role, turn
+                raise error
+            # The same conversation again, with room: the cut reply is not kept.
+            max_tokens, cut_before = raised, True
+            continue
+        cut_before = False
         last_text = reply.text or last_text
         if not reply.blocks:
             return AgentOutcome(last_text, taken, True)

@@ -8,8 +8,9 @@ of input. A session stores the card it was priced with, so results can be re-pri
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from engine.usage import Usage
@@ -66,7 +67,7 @@ class RateCard:
         if provider == "ollama":
             return FREE
         try:
-            return self.prices[model]
+            return self.prices[model_alias(model)]
         except KeyError:
             raise UnpricedModelError(self.name, model) from None
 
@@ -84,6 +85,32 @@ class RateCard:
             description=str(data.get("description", "")),
             prices={m: ModelPrice(**p) for m, p in dict(data["prices"]).items()},
         )
+
+
+_DATED = re.compile(r"^(claude-[a-z0-9-]+?)-(\d{8})$")
+
+
+def model_alias(model: str) -> str:
+    """A dated model id (`claude-haiku-4-5-20251001`) as its alias, which the cards price;
+    the API accepts both and bills them alike."""
+    dated = _DATED.match(model)
+    return dated[1] if dated else model
+
+
+# Models the API no longer serves: retirement date and what Anthropic suggests instead
+# (model-deprecations.md).
+RETIRED: dict[str, tuple[str, str]] = {
+    "claude-opus-4-1": ("2026-08-05", "claude-opus-4-7"),
+}
+
+
+def retirement(model: str) -> str | None:
+    """Why a live run cannot use `model`, or None if it is served."""
+    retired = RETIRED.get(model_alias(model))
+    if retired is None:
+        return None
+    date, replacement = retired
+    return f"{model} was retired on {date}; use {replacement} instead"
 
 
 _OPUS_45_PLUS = ModelPrice.from_base(5.0, 25.0)
@@ -104,12 +131,22 @@ OFFICIAL = RateCard(
     },
 )
 
+
+def _one_write_price(price: ModelPrice) -> ModelPrice:
+    # The study's costs.py has a single cache-write price (input x 1.25) and no 1h rate.
+    return replace(price, cache_write_1h=price.cache_write_5m)
+
+
 PUBLISHED = RateCard(
     name="published",
-    description="Prices used by the free-executor-paradox study (Opus 4.7 at $15/$75)",
+    description="Prices used by the free-executor-paradox study (Opus 4.7 at $15/$75; "
+    "one cache-write price, 1h writes at the 5m rate)",
     prices={
-        **OFFICIAL.prices,
-        "claude-opus-4-7": ModelPrice.from_base(15.0, 75.0),
+        model: _one_write_price(price)
+        for model, price in {
+            **OFFICIAL.prices,
+            "claude-opus-4-7": ModelPrice.from_base(15.0, 75.0),
+        }.items()
     },
 )
 

@@ -33,7 +33,7 @@ from engine.events import (
 from engine.ledger import Ledger
 from engine.loop import AgentOutcome, RoleRuntime, run_agent
 from engine.preflight import check_ollama
-from engine.pricing import OFFICIAL, RateCard
+from engine.pricing import OFFICIAL, RateCard, retirement
 from engine.prompts import system_prompt
 from engine.sim import Fault, Scenario, SimulatorServer
 from engine.tools import Bash, StrReplaceEditor, Tool
@@ -102,6 +102,11 @@ def check_config(config: TrialConfig) -> Task:
             f"arm {config.arm.name} needs ANTHROPIC_API_KEY for --backend live; "
             "set it or use --backend sim"
         )
+    if config.backend == "live":
+        for spec in config.arm.roles().values():
+            retired = retirement(spec.model) if spec.provider == "anthropic" else None
+            if retired is not None:
+                raise TrialConfigError(f"arm {config.arm.name}: {retired}")
     containment(config)
     return task
 
@@ -173,7 +178,7 @@ async def _drive(
     try:
         outcome = await run_agent(lead, task.prompt, bus, ledger)
         if not outcome.completed:
-            status, reason = "max_turns", outcome.reason
+            status, reason = outcome.stop, outcome.reason
     except BackendError as exc:
         status, reason = "error", str(exc)
         bus.emit(TrialError(bus.now(), str(exc), exc.role or lead.role, exc.turn, True))

@@ -93,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one trial of an arm on a task")
-    run.add_argument("--arm", required=True, help="arm name: A, B, C, D or one from --arms-file")
-    run.add_argument("--task", required=True, help=f"task id ({', '.join(TASK_IDS)})")
+    run.add_argument("--arm", help="arm name: A, B, C, D or one from --arms-file (required)")
+    run.add_argument("--task", help=f"task id ({', '.join(TASK_IDS)}) (required)")
     run.add_argument(
         "--backend",
         choices=("sim", "live"),
@@ -123,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-workspace", action="store_true", help="keep the trial's workspace copy"
     )
     _sandbox_option(run)
+    run.add_argument(
+        "--sim-fault",
+        action="append",
+        default=[],
+        metavar="KIND@API:ATTEMPT",
+        help="schedule a simulator fault (repeatable), e.g. max_tokens_cut@anthropic:2; "
+        "ATTEMPT counts that API's requests from 1",
+    )
+    run.add_argument(
+        "--list-sim-faults", action="store_true", help="list the simulator's faults and exit"
+    )
     _common(run)
 
     replay = sub.add_parser("replay", help="open a saved session in the trial screen")
@@ -378,9 +389,24 @@ def _sandbox_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from engine.sim.faults import FAULT_HELP, FaultSpecError, parse_fault
+
+    if args.list_sim_faults:
+        for kind, what in FAULT_HELP.items():
+            print(f"{kind:<18} {what}")
+        print("schedule one with --sim-fault KIND@API:ATTEMPT, e.g. max_tokens_cut@anthropic:2")
+        return 0
+    if not args.arm or not args.task:
+        raise UsageError("run needs --arm and --task, e.g. fep-tui run --arm B --task tiny")
     backend: BackendMode = args.backend or (
         "live" if os.environ.get("ANTHROPIC_API_KEY") else "sim"
     )
+    try:
+        faults = tuple(parse_fault(spec) for spec in args.sim_fault)
+    except FaultSpecError as exc:
+        raise UsageError(str(exc)) from None
+    if faults and backend != "sim":
+        raise UsageError("--sim-fault schedules faults in the simulator; use it with --backend sim")
     config = TrialConfig(
         arm=_arm(args),
         task_id=args.task,
@@ -389,6 +415,7 @@ def _run(args: argparse.Namespace) -> int:
         rate_card=get_rate_card(args.rate_card),
         keep_workspace=args.keep_workspace,
         sandbox=args.sandbox,
+        faults=faults,
     )
     check_config(config)
     asyncio.run(preflight(config))

@@ -16,6 +16,7 @@ from engine.events import (
     Event,
     ExecutorSummary,
     JudgeVerdict,
+    ReplyCut,
     ToolCall,
     ToolRefused,
     TrialEnded,
@@ -71,6 +72,16 @@ class TurnPrinter:
         elif isinstance(event, ExecutorSummary):
             cut = f", cut from {event.original_chars:,} chars" if event.truncated else ""
             out(f"  [magenta]<- summary {event.delegation}[/]: {event.tokens:,} tokens{cut}")
+        elif isinstance(event, ReplyCut):
+            then = (
+                f"calling again with max_tokens {event.retry_max_tokens:,}"
+                if event.retry_max_tokens
+                else "the role's turn ends"
+            )
+            out(
+                f"  [yellow]{event.role} turn {event.turn} stopped at {event.stop_reason} "
+                f"({event.max_tokens:,}) inside a tool call: its tools were not run; {then}[/]"
+            )
         elif isinstance(event, ApiRetry):
             then = "retrying" if event.will_retry else "giving up"
             wait = f" after {event.retry_after_s:g} s" if event.retry_after_s is not None else ""

@@ -26,7 +26,7 @@ def outcome_of(status: str | None, success: bool, model_calls: int) -> Outcome:
         return "interrupted" if model_calls else "never started"
     if success:
         return "success"
-    if status in ("completed", "max_turns"):
+    if status in ("completed", "max_turns", "refused"):
         return "failed"
     if model_calls == 0:
         return "never started"

@@ -30,7 +30,8 @@ def test_published_card_is_three_times_official_for_opus_and_equal_for_haiku() -
         PUBLISHED.price("claude-opus-4-7", "anthropic"),
     )
     assert published.cost(usage) == pytest.approx(3 * official.cost(usage))
-    assert PUBLISHED.price("claude-haiku-4-5", "anthropic") == ModelPrice(1.0, 5.0, 1.25, 2.0, 0.1)
+    # One cache-write price on the study's card: 1h writes at the 5m rate.
+    assert PUBLISHED.price("claude-haiku-4-5", "anthropic") == ModelPrice(1.0, 5.0, 1.25, 1.25, 0.1)
 
 
 def test_local_models_are_free_and_unknown_models_are_an_error() -> None:
@@ -91,3 +92,48 @@ def test_attribution_scales_live_counts_to_the_reported_total() -> None:
     split = attribute_cache_read(blocks, "claude-opus-4-7", reported)
     assert sum(split.values()) == reported.cache_read
     assert abs(split["base"] - split["summary:1"]) <= 2
+
+
+def test_a_dated_model_id_is_priced_as_its_alias() -> None:
+    from engine.pricing import OFFICIAL
+
+    dated = OFFICIAL.price("claude-haiku-4-5-20251001", "anthropic")
+    assert dated == OFFICIAL.price("claude-haiku-4-5", "anthropic")
+
+
+def test_the_published_card_prices_1h_writes_like_5m_writes() -> None:
+    """The study's costs.py had one cache-write price; re-pricing its trials at our 1h
+    rate would invent a cost the study never charged."""
+    from engine.pricing import PUBLISHED
+
+    opus = PUBLISHED.price("claude-opus-4-7", "anthropic")
+    assert opus.cache_write_1h == opus.cache_write_5m == 15.0 * 1.25
+    assert opus.cost(Usage(cache_write_1h=1_000_000)) == 18.75
+
+
+def test_a_retired_model_is_refused_for_live_runs_with_its_replacement(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.arms import ArmSpec, RoleSpec
+    from engine.trial import TrialConfig, TrialConfigError, check_config
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-used")
+    arm = ArmSpec("old", "Opus 4.1 solo", RoleSpec("claude-opus-4-1", "anthropic"))
+    with pytest.raises(
+        TrialConfigError,
+        match=r"claude-opus-4-1 was retired on 2026-08-05; use claude-opus-4-7 instead",
+    ):
+        check_config(TrialConfig(arm, "tiny", backend="live"))
+
+
+def test_a_dated_id_runs_against_the_simulator_through_the_sdk() -> None:
+    import asyncio
+
+    from engine.arms import ArmSpec, RoleSpec
+    from engine.trial import TrialConfig, run_trial
+
+    arm = ArmSpec(
+        "dated", "Haiku by its dated id", RoleSpec("claude-haiku-4-5-20251001", "anthropic")
+    )
+    outcome = asyncio.run(run_trial(TrialConfig(arm, "tiny"), []))
+    assert outcome.status == "completed" and outcome.total_cost_usd > 0

@@ -155,8 +155,10 @@ QWEN_ZERO = dict.fromkeys(OPUS_USAGE, 0)
         (("--what-if-card", "official"), 0.09375),
         # Caching off: all 44,000 prompt tokens at $15, plus the output.
         (("--no-cache",), 0.81),
-        # 1h writes: the 3,000 written tokens at 2x input ($30) instead of 1.25x.
-        (("--cache-ttl", "1h"), 0.315),
+        # 1h writes on the study's own card: it has one write price, so nothing changes...
+        (("--cache-ttl", "1h"), 0.28125),
+        # ...and on the official card the 3,000 written tokens cost 2x input ($10/M).
+        (("--what-if-card", "official", "--cache-ttl", "1h"), 0.105),
     ],
 )
 def test_imported_rows_are_repriced_from_their_buckets(

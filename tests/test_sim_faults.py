@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from engine import TrialConfig, resolve_arm, run_trial
-from engine.events import TrialEnded, TrialError
+from engine.events import ApiRetry, TrialEnded, TrialError
 from engine.sim import Fault
 from sessions import SessionWriter, load_session
 from tests.conftest import Recorder
@@ -23,13 +23,27 @@ def test_rate_limit_and_overload_are_retried_by_the_sdk_and_the_trial_succeeds(
     assert not recorder.of("error")
 
 
-def test_mid_stream_error_ends_the_trial_with_a_clear_error_and_a_whole_session(
+def test_a_mid_stream_error_is_retried_and_the_trial_goes_on(recorder: Recorder) -> None:
+    """The SDK does not retry an error event that arrives with HTTP 200; the backend does,
+    since no tool has run yet, and says so as an api_retry (before: the trial ended)."""
+    config = TrialConfig(resolve_arm("B"), "tiny", faults=(Fault("mid_stream_error", 3),))
+    outcome = asyncio.run(run_trial(config, [recorder]))
+    assert outcome.success and outcome.status == "completed"
+    retries = [e for e in recorder.events if isinstance(e, ApiRetry)]
+    assert [(r.status, r.attempt, r.will_retry) for r in retries] == [(200, 1, True)]
+    assert retries[0].message == "mid-stream overloaded_error"
+
+
+def test_mid_stream_errors_that_persist_end_the_trial_with_a_clear_error_and_a_whole_session(
     tmp_path: Path, recorder: Recorder
 ) -> None:
     writer = SessionWriter(tmp_path)
-    config = TrialConfig(resolve_arm("B"), "tiny", faults=(Fault("mid_stream_error", 3),))
+    faults = tuple(Fault("mid_stream_error", n) for n in (3, 4, 5))
+    config = TrialConfig(resolve_arm("B"), "tiny", faults=faults)
     outcome = asyncio.run(run_trial(config, [writer, recorder]))
     assert outcome.status == "error" and not outcome.success
+    retries = [e for e in recorder.events if isinstance(e, ApiRetry)]
+    assert [(r.attempt, r.will_retry) for r in retries] == [(1, True), (2, True), (3, False)]
     errors = [e for e in recorder.events if isinstance(e, TrialError)]
     assert (
         len(errors) == 1

@@ -7,6 +7,7 @@ Usage is read from the SDK's accumulated final message, which merges `message_st
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -32,6 +33,9 @@ from engine.usage import Usage
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
 MAX_RETRIES = 2
 _RETRYABLE = {408, 409, 429}
+MID_STREAM_RETRIES = 2
+_MID_STREAM_RETRYABLE = {"overloaded_error", "api_error"}
+_BACKOFF_S = 0.5
 
 
 AttemptSink = Callable[[FailedAttempt], None]
@@ -97,6 +101,36 @@ class AnthropicBackend:
     async def complete(
         self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
     ) -> ModelReply:
+        """One call. An error event mid-stream (`overloaded_error`, `api_error`) comes with
+        HTTP 200, so the SDK does not retry it; no tool has run yet, so the call is made
+        again, at most MID_STREAM_RETRIES times with backoff, each failure reported."""
+        for attempt in range(1, MID_STREAM_RETRIES + 2):
+            try:
+                return await self._complete_once(request, on_text, on_tool_input)
+            except anthropic.APIStatusError as exc:
+                kind = _error_type(exc)
+                retry = (
+                    exc.status_code == 200
+                    and kind in _MID_STREAM_RETRYABLE
+                    and attempt <= MID_STREAM_RETRIES
+                )
+                if (
+                    self.retries is not None
+                    and self.retries.sink is not None
+                    and exc.status_code == 200
+                ):
+                    wait = _BACKOFF_S * 2 ** (attempt - 1) if retry else None
+                    self.retries.sink(
+                        FailedAttempt(200, attempt, retry, wait, f"mid-stream {kind}")
+                    )
+                if not retry:
+                    raise BackendError(_status_line(exc)) from exc
+                await asyncio.sleep(_BACKOFF_S * 2 ** (attempt - 1))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _complete_once(
+        self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None
+    ) -> ModelReply:
         kwargs, _ = build_request(request)
         messages: Any = self.client.messages
         if self.advisor_model is not None:
@@ -121,8 +155,6 @@ class AnthropicBackend:
                 for block in message.content:
                     if block.type == "text":
                         on_text(block.text)
-        except anthropic.APIStatusError as exc:
-            raise BackendError(_status_line(exc)) from exc
         except anthropic.APIConnectionError as exc:
             raise BackendError(f"anthropic: cannot reach {self.client.base_url} ({exc})") from exc
         except TRANSPORT_ERRORS as exc:
@@ -204,6 +236,14 @@ def usage_from_sdk(usage: Any) -> Usage:
         cache_write_1h=one_hour,
         cache_read=int(usage.cache_read_input_tokens or 0),
     )
+
+
+def _error_type(exc: anthropic.APIStatusError) -> str:
+    if isinstance(exc.body, dict):
+        error = exc.body.get("error")
+        if isinstance(error, dict):
+            return str(error.get("type"))
+    return "error"
 
 
 def _status_line(exc: anthropic.APIStatusError) -> str:

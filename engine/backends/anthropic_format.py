@@ -38,13 +38,17 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[SourcedBl
     messages = []
     flat: list[SourcedBlock] = [(SOURCE_BASE, t) for t in tools] + [(SOURCE_BASE, system[0])]
     for index, message in enumerate(request.messages):
-        content = [_block(b) for b in message.blocks]
+        # The API rejects text blocks that are empty or only whitespace ("text content
+        # blocks must contain non-whitespace text"), yet has itself returned `text: ""`
+        # before a tool call: such a block is dropped when the turn is sent back.
+        kept = [b for b in message.blocks if not (isinstance(b, TextBlock) and not b.text.strip())]
+        if not kept:
+            continue
+        content = [_block(b) for b in kept]
         if index == last_user and content:
             content[-1] = {**content[-1], "cache_control": EPHEMERAL}
         messages.append({"role": message.role, "content": content})
-        flat += [
-            (_source(message, b), wire) for b, wire in zip(message.blocks, content, strict=True)
-        ]
+        flat += [(_source(message, b), wire) for b, wire in zip(kept, content, strict=True)]
     kwargs: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,

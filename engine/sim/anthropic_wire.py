@@ -64,8 +64,8 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
         if message.get("role") == "assistant":
             assistant_turns += 1
         for part in parts:
-            if part.get("type") == "text" and not part.get("text"):
-                raise WireError("messages: text content blocks must be non-empty")
+            if part.get("type") == "text" and not str(part.get("text") or "").strip():
+                raise WireError("messages: text content blocks must contain non-whitespace text")
             blocks.append(_block(part, count_wire_block(part)))
             if part.get("type") == "tool_use":
                 tool_names[str(part.get("id"))] = str(part.get("name"))
@@ -163,6 +163,7 @@ def message_json(
     blocks: list[dict[str, Any]],
     usage: Usage,
     iterations: list[dict[str, Any]] | None = None,
+    stop_reason: str | None = None,
 ) -> dict[str, Any]:
     has_tools = any(b["type"] == "tool_use" for b in blocks)
     usage_body = usage_json(usage)
@@ -174,7 +175,7 @@ def message_json(
         "role": "assistant",
         "model": model,
         "content": blocks,
-        "stop_reason": "tool_use" if has_tools else "end_turn",
+        "stop_reason": stop_reason or ("tool_use" if has_tools else "end_turn"),
         "stop_sequence": None,
         "usage": usage_body,
     }
@@ -184,8 +185,13 @@ def sse(event: dict[str, Any]) -> bytes:
     return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
 
 
-def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The documented event sequence for a finished message."""
+def stream_events(message: dict[str, Any], cut: bool = False) -> Iterator[dict[str, Any]]:
+    """The documented event sequence for a finished message. `cut`: the output ran out
+    inside the last tool call's input, four fifths of the way through its JSON (so inside
+    its last string, as a real max_tokens stop lands), and nothing follows it."""
+    last_tool = max(
+        (i for i, b in enumerate(message["content"]) if b["type"] == "tool_use"), default=-1
+    )
     usage = message["usage"]
     start_usage = {**usage, "output_tokens": 1}
     yield {
@@ -214,6 +220,8 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             yield {"type": "content_block_start", "index": index, "content_block": start}
             raw = json.dumps(block["input"])
+            if cut and index == last_tool:
+                raw = raw[: len(raw) * 4 // 5]
             step = max(1, len(raw) // 4 + 1)
             for offset in range(0, len(raw), step):
                 yield {
@@ -225,6 +233,8 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     },
                 }
         yield {"type": "content_block_stop", "index": index}
+        if cut and index == last_tool:
+            break
     cumulative = {
         k: usage[k]
         for k in (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 FaultKind = Literal[
     "rate_limit",  # 429 with retry-after
@@ -12,6 +12,9 @@ FaultKind = Literal[
     "mid_stream_error",  # an `error` event (or NDJSON error line) after some output
     "drop_connection",  # the socket closes mid-stream
     "slow_stream",  # every event is delayed by `delay_s`
+    "max_tokens_cut",  # the reply hits max_tokens inside its last tool call's input
+    "refusal",  # stop_reason refusal before any output (not billed)
+    "blank_text",  # an empty text block before the tool calls, as the API has sent
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -20,7 +23,45 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "mid_stream_error",
     "drop_connection",
     "slow_stream",
+    "max_tokens_cut",
+    "refusal",
+    "blank_text",
 )
+FAULT_HELP: dict[str, str] = {
+    "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
+    "overloaded": "HTTP 529 overloaded_error (Ollama: 503) (the SDK retries it)",
+    "server_error": "HTTP 500 api_error (the SDK retries it)",
+    "mid_stream_error": "an overloaded error event halfway through a streamed reply",
+    "drop_connection": "the connection closes halfway through a streamed reply",
+    "slow_stream": "every streamed event is delayed",
+    "max_tokens_cut": "Anthropic: stop_reason max_tokens inside the last tool call's input",
+    "refusal": "Anthropic: stop_reason refusal before any output",
+    "blank_text": "Anthropic: an empty text block before the tool calls",
+}
+# Faults that shape a reply rather than fail the request.
+REPLY_FAULTS: tuple[FaultKind, ...] = ("max_tokens_cut", "refusal", "blank_text")
+
+
+class FaultSpecError(ValueError):
+    """A --sim-fault value that cannot be read; the message says the form."""
+
+
+def parse_fault(spec: str) -> Fault:
+    """`KIND@API:ATTEMPT`, e.g. `max_tokens_cut@anthropic:2` (ATTEMPT counts from 1)."""
+    kind, _, rest = spec.partition("@")
+    api, _, attempt = rest.partition(":")
+    if kind not in FAULT_KINDS:
+        raise FaultSpecError(
+            f"unknown fault {kind!r} in --sim-fault {spec}; see fep-tui run --list-sim-faults"
+        )
+    if api not in ("anthropic", "ollama") or not attempt.isdigit() or int(attempt) < 1:
+        raise FaultSpecError(
+            f"--sim-fault {spec}: expected KIND@API:ATTEMPT with API anthropic or ollama and "
+            "ATTEMPT a number from 1, e.g. max_tokens_cut@anthropic:2"
+        )
+    if kind in REPLY_FAULTS and api != "anthropic":
+        raise FaultSpecError(f"--sim-fault {spec}: {kind} is an Anthropic fault")
+    return Fault(kind, int(attempt), cast(Literal["anthropic", "ollama"], api))
 
 
 @dataclass(frozen=True)

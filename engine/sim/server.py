@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.arms import ADVISOR_BETA
 from engine.caching import CacheRuleError, PromptCache
+from engine.pricing import model_alias, retirement
 from engine.sim import anthropic_wire, ollama_wire
 from engine.sim.agents import Scenario, next_turn
 from engine.sim.faults import Fault
@@ -123,12 +124,17 @@ class SimulatorServer:
         return None
 
     def anthropic_reply(
-        self, body: dict[str, Any], betas: frozenset[str] = frozenset()
+        self,
+        body: dict[str, Any],
+        betas: frozenset[str] = frozenset(),
+        fault: Fault | None = None,
     ) -> tuple[anthropic_wire.ParsedRequest, dict[str, Any]]:
         self._keep("anthropic", body)
         parsed = anthropic_wire.parse_request(body)
-        if parsed.model not in ANTHROPIC_MODELS:
+        # Dated ids are served as their alias; retired models are not served at all.
+        if model_alias(parsed.model) not in ANTHROPIC_MODELS or retirement(parsed.model):
             raise _NotFound(f"model: {parsed.model}")
+        parsed = replace(parsed, model=model_alias(parsed.model))
         if parsed.transcript.advisor_model and ADVISOR_BETA not in betas:
             raise anthropic_wire.WireError(
                 f"the advisor tool needs the anthropic-beta header {ADVISOR_BETA}"
@@ -140,7 +146,17 @@ class SimulatorServer:
             serial = self._state.messages_served
             input_side = self._cache.process(parsed.model, parsed.blocks, parsed.automatic_ttl)
             blocks = anthropic_wire.content_blocks(turn, f"toolu_sim{serial:04d}")
+            if fault is not None and fault.kind == "blank_text":
+                blocks = [{"type": "text", "text": ""}, *blocks]
             out = anthropic_wire.output_tokens(blocks)
+            stop_reason: str | None = None
+            if fault is not None and fault.kind == "max_tokens_cut":
+                # The reply ran out of room inside its last tool call: the model wrote up
+                # to max_tokens, and that is what is billed.
+                stop_reason, out = "max_tokens", parsed.max_tokens
+            elif fault is not None and fault.kind == "refusal":
+                # Refused before any output: nothing is billed (handle-streaming-refusals).
+                blocks, stop_reason, out = [], "refusal", 0
             usage = Usage(
                 input_side.input_tokens,
                 out,
@@ -157,12 +173,14 @@ class SimulatorServer:
                 + (usage.input_tokens + usage.cache_write) / profile.prefill_tokens_per_s
                 + out / profile.output_tokens_per_s
             )
+            if stop_reason == "refusal":
+                usage = Usage()
             self._state.billed.append(BilledRequest("anthropic", parsed.model, usage))
             if advisor_usage is not None and parsed.transcript.advisor_model:
                 advisor = parsed.transcript.advisor_model
                 self._state.billed.append(BilledRequest("anthropic", advisor, advisor_usage))
         message = anthropic_wire.message_json(
-            f"msg_sim{serial:04d}", parsed.model, blocks, usage, iterations
+            f"msg_sim{serial:04d}", parsed.model, blocks, usage, iterations, stop_reason
         )
         return parsed, message
 
@@ -332,7 +350,7 @@ class _SimHandler(BaseHTTPRequestHandler):
                 for b in (self.headers.get("anthropic-beta") or "").split(",")
                 if b.strip()
             )
-            parsed, message = self.simulator.anthropic_reply(body, betas)
+            parsed, message = self.simulator.anthropic_reply(body, betas, fault)
         except (anthropic_wire.WireError, CacheRuleError) as exc:
             self._json(400, anthropic_wire.error_json(400, str(exc)))
             return
@@ -342,7 +360,8 @@ class _SimHandler(BaseHTTPRequestHandler):
         if not parsed.stream:
             self._json(200, message)
             return
-        events = [anthropic_wire.sse(e) for e in anthropic_wire.stream_events(message)]
+        cut = fault is not None and fault.kind == "max_tokens_cut"
+        events = [anthropic_wire.sse(e) for e in anthropic_wire.stream_events(message, cut)]
         error = anthropic_wire.sse(anthropic_wire.error_json(529, "Overloaded"))
         self._stream("text/event-stream", events, fault, error)
 

@@ -1,0 +1,103 @@
+"""Replies the real API produces and a careless agent loop mishandles, through the real SDK
+client against the simulator: a reply cut at max_tokens inside a tool call, a refusal, an
+empty text block before the tool calls."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from engine import TrialConfig, resolve_arm, run_trial
+from engine.events import ReplyCut, ToolCall, TrialEnded, TrialError, TurnUsage
+from engine.sim import Fault, SimulatorServer
+from engine.sim.anthropic_wire import WireError, parse_request
+from sessions.outcome import outcome_of
+from tasks import get_task
+from tasks.workspace import remove_workspace, tree_digest
+from tests.conftest import Recorder
+
+
+def _trial(recorder: Recorder, *faults: Fault) -> TrialEnded:
+    return _kept_trial(recorder, *faults, keep=False)[0]
+
+
+def _kept_trial(
+    recorder: Recorder, *faults: Fault, keep: bool = True
+) -> tuple[TrialEnded, Path | None]:
+    config = TrialConfig(resolve_arm("A"), "tiny", faults=faults, keep_workspace=keep)
+    outcome = asyncio.run(run_trial(config, [recorder]))
+    end = recorder.events[-1]
+    assert isinstance(end, TrialEnded)
+    return end, outcome.workspace
+
+
+def test_a_reply_cut_inside_a_tool_call_never_runs_it_and_is_asked_again(
+    recorder: Recorder, captured_servers: list[SimulatorServer]
+) -> None:
+    """The SDK parses a cut tool call and drops its trailing string, so a cut str_replace
+    would arrive without new_str. Its tools must not run; the call is made again with room."""
+    end = _trial(recorder, Fault("max_tokens_cut", 2))
+    cuts = [e for e in recorder.events if isinstance(e, ReplyCut)]
+    assert [(c.turn, c.stop_reason, c.max_tokens, c.retry_max_tokens) for c in cuts] == [
+        (2, "max_tokens", 8192, 16384)
+    ]
+    assert not [e for e in recorder.events if isinstance(e, ToolCall) and e.turn == 2]
+    assert end.status == "completed" and end.success
+    sent = [body["max_tokens"] for body in captured_servers[0].received("anthropic")]
+    assert sent[:3] == [8192, 8192, 16384], "the call after the cut asked for more room"
+
+
+def test_a_reply_cut_twice_ends_the_turn_with_the_workspace_untouched(
+    recorder: Recorder, tmp_path: Path
+) -> None:
+    end, workspace = _kept_trial(recorder, Fault("max_tokens_cut", 2), Fault("max_tokens_cut", 3))
+    errors = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert end.status == "error" and not end.success
+    assert "stopped at max_tokens inside a tool call" in errors[0].message
+    assert "its tools were not run" in end.reason
+    assert workspace is not None
+    try:
+        fresh = tmp_path / "fresh"
+        get_task("tiny").prepare(fresh)
+        assert tree_digest(workspace, "shopcart") == tree_digest(fresh, "shopcart")
+    finally:
+        remove_workspace(workspace)
+
+
+def test_a_refusal_before_any_output_is_saved_as_such_and_billed_nothing(
+    recorder: Recorder,
+) -> None:
+    end = _trial(recorder, Fault("refusal", 1))
+    usage = [e for e in recorder.events if isinstance(e, TurnUsage)]
+    assert usage[0].cost_usd == 0 and sum(usage[0].usage.values()) == 0
+    errors = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert [(e.message, e.fatal) for e in errors] == [
+        ("the model refused (stop_reason refusal)", False)
+    ]
+    assert end.status == "refused" and end.total_cost_usd == 0
+    assert outcome_of(end.status, end.success, end.turns) == "failed"
+
+
+def test_an_empty_text_block_is_dropped_when_the_turn_is_sent_back(
+    recorder: Recorder, captured_servers: list[SimulatorServer]
+) -> None:
+    end = _trial(recorder, Fault("blank_text", 1))
+    assert end.status == "completed" and end.success
+    for body in captured_servers[0].received("anthropic"):
+        for message in body["messages"]:
+            content = message["content"]
+            texts = [b.get("text", "x") for b in content if b.get("type") == "text"]
+            assert all(text.strip() for text in texts), message
+
+
+@pytest.mark.parametrize("text", ["", " \n "])
+def test_the_simulator_rejects_blank_text_as_the_api_does(text: str) -> None:
+    body = {
+        "model": "claude-opus-4-7",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": text}]}],
+    }
+    with pytest.raises(WireError, match="text content blocks must contain non-whitespace text"):
+        parse_request(body)
