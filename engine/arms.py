@@ -22,6 +22,7 @@ from typing import Any
 PROVIDERS = ("anthropic", "ollama")
 RETURN_POLICIES = ("free", "bounded")
 PUBLISHED_RETURN_CAP_CHARS = 4000
+DEFAULT_NUM_CTX = 32_768
 BOUNDED_DIFF_TOKENS = 400
 _ROLE_KEYS = {
     "model",
@@ -31,6 +32,7 @@ _ROLE_KEYS = {
     "return_cap_chars",
     "return_policy",
     "return_cap_tokens",
+    "num_ctx",
 }
 _ARM_KEYS = {"description", "solo", "orchestrator", "executor", "advisor"}
 
@@ -47,6 +49,9 @@ class RoleSpec:
     return_cap_chars: int = PUBLISHED_RETURN_CAP_CHARS
     return_policy: str = "free"
     return_cap_tokens: int = BOUNDED_DIFF_TOKENS
+    # Ollama only: the context window asked for. Without it Ollama uses 4k on GPUs under
+    # 24 GiB and silently drops the oldest messages, the executor's instruction first.
+    num_ctx: int = DEFAULT_NUM_CTX
 
 
 ADVISOR_BETA = "advisor-tool-2026-03-01"
@@ -96,6 +101,18 @@ class ArmSpec:
         if self.executor.return_policy == "bounded":
             return replace(self, executor=replace(self.executor, return_cap_tokens=cap))
         return replace(self, executor=replace(self.executor, return_cap_chars=cap))
+
+    def with_num_ctx(self, num_ctx: int) -> ArmSpec:
+        """Every Ollama role with this context window."""
+
+        def fitted(spec: RoleSpec | None) -> RoleSpec | None:
+            if spec is None or spec.provider != "ollama":
+                return spec
+            return replace(spec, num_ctx=num_ctx)
+
+        lead = fitted(self.lead)
+        assert lead is not None
+        return replace(self, lead=lead, executor=fitted(self.executor))
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -253,7 +270,7 @@ def _role_from_table(table: Any, arm: str, where: str) -> RoleSpec:
             f"{where}: arms.{arm} return_policy must be one of {', '.join(RETURN_POLICIES)}"
         )
     numbers: dict[str, int] = {}
-    for key in ("max_turns", "max_tokens", "return_cap_chars", "return_cap_tokens"):
+    for key in ("max_turns", "max_tokens", "return_cap_chars", "return_cap_tokens", "num_ctx"):
         if key in table:
             value = table[key]
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:

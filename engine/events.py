@@ -160,6 +160,8 @@ class TurnUsage(Event, frozen=True, tag="usage"):
     delegation: int | None = None
     # Provider-reported timings in seconds (Ollama: prompt_eval_s, eval_s, load_s, total_s).
     timings: dict[str, float] = msgspec.field(default_factory=dict)
+    # Buckets the provider did not report (counted as 0 here, shown as unknown).
+    unknown: list[str] = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         # A usage map without one of the four buckets cannot be added up: refuse the line

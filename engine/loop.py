@@ -67,8 +67,9 @@ class AgentOutcome:
     stop: str = "max_turns"
 
 
-# A reply that ran out of room: its last tool call may have lost the end of its input (the
-# SDK parses the cut JSON and silently drops a trailing string), so its tools never run.
+# A reply that ran out of room is not a finish: its last tool call may have lost the end of
+# its input (the SDK parses the cut JSON and silently drops a trailing string), or its text
+# stops mid-sentence (Ollama's done_reason "length"). Its tools never run; it is asked again.
 CUT_STOP_REASONS = ("max_tokens", "model_context_window_exceeded")
 # Raising max_tokens goes no higher: the smallest output limit of the current Claude models.
 MAX_OUTPUT_TOKENS = 64_000
@@ -99,6 +100,7 @@ async def run_agent(
             tuple(messages),
             max_tokens,
             runtime.server_tools,
+            runtime.spec.num_ctx if runtime.backend.provider == "ollama" else None,
         )
         started = time.monotonic()
 
@@ -134,6 +136,7 @@ async def run_agent(
             duration_s=time.monotonic() - started,
             attribution=attribution,
             timings={k: round(v, 4) for k, v in reply.extra.items() if isinstance(v, float)},
+            unknown=reply.unknown,
         )
         for side in reply.side_usage:
             _record_side(bus, ledger, side, turn, delegation)
@@ -143,7 +146,7 @@ async def run_agent(
                 TrialError(bus.now(), "the model refused (stop_reason refusal)", role, turn, False)
             )
             return AgentOutcome(last_text, taken, False, "the model refused", stop="refused")
-        if reply.stop_reason in CUT_STOP_REASONS and reply.tool_uses:
+        if reply.stop_reason in CUT_STOP_REASONS:
             raised = min(MAX_OUTPUT_TOKENS, max_tokens * 2)
             again = not cut_before and reply.stop_reason == "max_tokens" and raised > max_tokens
             bus.emit(
@@ -154,7 +157,7 @@ async def run_agent(
             if not again:
                 error = BackendError(
                     f"{runtime.backend.provider}: the reply stopped at {reply.stop_reason} "
-                    f"inside a tool call (max_tokens {max_tokens:,}); its tools were not run"
+                    f"(max_tokens {max_tokens:,}); its tools were not run"
                 )
                 error.role, error.turn = role, turn
                 raise error
@@ -224,6 +227,7 @@ def _emit_usage(
     duration_s: float = 0.0,
     attribution: dict[str, int] | None = None,
     timings: dict[str, float] | None = None,
+    unknown: tuple[str, ...] = (),
 ) -> None:
     cost, totals = ledger.record(role, usage)
     bus.emit(
@@ -243,6 +247,7 @@ def _emit_usage(
             attribution or {},
             delegation,
             timings or {},
+            list(unknown),
         )
     )
 

@@ -79,6 +79,8 @@ class ModelRequest:
     max_tokens: int
     # Server-side tools sent as given (the advisor tool), ahead of the custom tools.
     server_tools: tuple[dict[str, Any], ...] = ()
+    # Ollama's context window for this call; the server's own default is 4k on small GPUs.
+    num_ctx: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class ModelReply:
     # Provider extras worth keeping (Ollama durations, request ids); never secrets.
     extra: dict[str, Any] = field(default_factory=dict)
     side_usage: tuple[SideUsage, ...] = ()
+    # Usage buckets the provider did not report (Ollama omits a count it did not take).
+    unknown: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:

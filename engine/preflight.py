@@ -19,17 +19,35 @@ async def check_ollama(
 
     client = ollama.AsyncClient(host=host, timeout=timeout_s)
     try:
-        listed = await client.list()
-    except (ConnectionError, httpx.HTTPError, ollama.ResponseError) as exc:
-        raise PreflightError(
-            f"cannot reach Ollama at {host} ({type(exc).__name__}); start it with `ollama serve` "
-            "or point OLLAMA_HOST at a running server"
-        ) from None
+        try:
+            listed = await client.list()
+        except (ConnectionError, httpx.HTTPError, ollama.ResponseError) as exc:
+            raise PreflightError(
+                f"cannot reach Ollama at {host} ({type(exc).__name__}); start it with "
+                "`ollama serve` or point OLLAMA_HOST at a running server"
+            ) from None
+        names = {m.model for m in listed.models if m.model}
+        for model in models:
+            if model not in names and f"{model}:latest" not in names:
+                raise PreflightError(
+                    f"Ollama at {host} (OLLAMA_HOST) has no model {model!r}; "
+                    f"run: ollama pull {model}"
+                )
+            # A model that cannot call tools answers every turn with a 400: say so before
+            # any paid turn of the orchestrator.
+            try:
+                shown = await client.show(model)
+            except (ConnectionError, httpx.HTTPError, ollama.ResponseError, ValueError) as exc:
+                raise PreflightError(
+                    f"Ollama at {host} did not describe {model!r} (/api/show: "
+                    f"{type(exc).__name__}); check the server's version"
+                ) from None
+            capabilities = list(shown.capabilities or [])
+            if "tools" not in capabilities:
+                raise PreflightError(
+                    f"Ollama model {model!r} cannot call tools (its capabilities: "
+                    f"{', '.join(capabilities) or 'none listed'}); pick one that can, "
+                    "e.g. qwen3.5:9b"
+                )
     finally:
         await client._client.aclose()
-    names = {m.model for m in listed.models if m.model}
-    for model in models:
-        if model not in names and f"{model}:latest" not in names:
-            raise PreflightError(
-                f"Ollama at {host} (OLLAMA_HOST) has no model {model!r}; run: ollama pull {model}"
-            )

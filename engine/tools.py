@@ -182,12 +182,16 @@ class StrReplaceEditor:
             end = len(lines) if int(view_range[1]) == -1 else min(len(lines), int(view_range[1]))
         shown = lines[start - 1 : end][:_VIEW_LIMIT_LINES]
         numbered = "\n".join(f"{n:6}\t{line}" for n, line in enumerate(shown, start))
-        return f"{rel}:\n{numbered}"
+        # Capped like bash output: a file of very long lines (minified, generated) would
+        # otherwise fill a local model's context in one call.
+        return cap_output(f"{rel}:\n{numbered}")
 
     def _str_replace(self, path: Path, rel: Path, old: str, args: dict[str, Any]) -> str:
         if not path.is_file():
             raise _EditorError(f"{rel} is not a file")
-        new = str(args.get("new_str", ""))
+        # Required, never defaulted: a cut or careless call without new_str would delete
+        # old_str and report success.
+        new = _require_str(args, "new_str")
         text = path.read_text()
         count = text.count(old)
         if count == 0:

@@ -134,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--list-sim-faults", action="store_true", help="list the simulator's faults and exit"
     )
+    run.add_argument(
+        "--num-ctx",
+        type=int,
+        default=None,
+        metavar="TOKENS",
+        help="context window for Ollama roles (default 32768; Ollama's own is 4096 on small GPUs)",
+    )
     _common(run)
 
     replay = sub.add_parser("replay", help="open a saved session in the trial screen")
@@ -338,6 +345,10 @@ def _arm(args: argparse.Namespace) -> ArmSpec:
         if args.return_cap <= 0:
             raise UsageError("--return-cap must be a positive number of characters")
         arm = arm.with_return_cap(args.return_cap)
+    if getattr(args, "num_ctx", None) is not None:
+        if args.num_ctx < 1024:
+            raise UsageError("--num-ctx must be at least 1024 tokens, e.g. 32768")
+        arm = arm.with_num_ctx(args.num_ctx)
     return arm
 
 

@@ -80,7 +80,7 @@ class TurnPrinter:
             )
             out(
                 f"  [yellow]{event.role} turn {event.turn} stopped at {event.stop_reason} "
-                f"({event.max_tokens:,}) inside a tool call: its tools were not run; {then}[/]"
+                f"({event.max_tokens:,}): its tools were not run; {then}[/]"
             )
         elif isinstance(event, ApiRetry):
             then = "retrying" if event.will_retry else "giving up"

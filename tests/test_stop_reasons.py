@@ -55,7 +55,7 @@ def test_a_reply_cut_twice_ends_the_turn_with_the_workspace_untouched(
     end, workspace = _kept_trial(recorder, Fault("max_tokens_cut", 2), Fault("max_tokens_cut", 3))
     errors = [e for e in recorder.events if isinstance(e, TrialError)]
     assert end.status == "error" and not end.success
-    assert "stopped at max_tokens inside a tool call" in errors[0].message
+    assert "stopped at max_tokens (max_tokens 16,384)" in errors[0].message
     assert "its tools were not run" in end.reason
     assert workspace is not None
     try:

@@ -40,7 +40,7 @@ class OllamaBackend:
                 messages=build_messages(request),
                 tools=build_tools(request),
                 stream=True,
-                options={"num_predict": request.max_tokens},
+                options=options(request),
             )
             async for chunk in stream:
                 if chunk.message.content:
@@ -68,19 +68,39 @@ class OllamaBackend:
         usage = Usage(
             input_tokens=int(final.prompt_eval_count or 0), output_tokens=int(final.eval_count or 0)
         )
+        # omitempty: an absent count was not taken; it is not a zero.
+        unknown = tuple(
+            bucket
+            for bucket, value in (
+                ("input_tokens", final.prompt_eval_count),
+                ("output_tokens", final.eval_count),
+            )
+            if value is None
+        )
         extra = {
             "total_s": (final.total_duration or 0) / _NS,
             "prompt_eval_s": (final.prompt_eval_duration or 0) / _NS,
             "eval_s": (final.eval_duration or 0) / _NS,
             "load_s": (final.load_duration or 0) / _NS,
         }
-        stop = "tool_use" if calls else str(final.done_reason or "stop")
-        return ModelReply(tuple(blocks), stop, usage, extra)
+        # done_reason "length", or nothing at all, is a reply cut short, not a finish.
+        if final.done_reason == "length" or not blocks:
+            stop = "max_tokens"
+        else:
+            stop = "tool_use" if calls else str(final.done_reason or "stop")
+        return ModelReply(tuple(blocks), stop, usage, extra, unknown=unknown)
 
     async def aclose(self) -> None:
         # ollama-python leaves `close` unannotated; give it its real type once, here.
         close: Callable[[], Awaitable[None]] = self.client.close
         await close()
+
+
+def options(request: ModelRequest) -> dict[str, int]:
+    sent = {"num_predict": request.max_tokens}
+    if request.num_ctx is not None:
+        sent["num_ctx"] = request.num_ctx
+    return sent
 
 
 def tool_dicts(request: ModelRequest) -> list[dict[str, Any]]:

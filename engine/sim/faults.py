@@ -15,6 +15,9 @@ FaultKind = Literal[
     "max_tokens_cut",  # the reply hits max_tokens inside its last tool call's input
     "refusal",  # stop_reason refusal before any output (not billed)
     "blank_text",  # an empty text block before the tool calls, as the API has sent
+    "done_length",  # Ollama: done_reason length, the reply cut short
+    "no_prompt_eval_count",  # Ollama: the final chunk has no prompt_eval_count
+    "tools_on_final_chunk",  # Ollama: tool calls arrive on the done chunk
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -26,6 +29,9 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "max_tokens_cut",
     "refusal",
     "blank_text",
+    "done_length",
+    "no_prompt_eval_count",
+    "tools_on_final_chunk",
 )
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
@@ -37,9 +43,17 @@ FAULT_HELP: dict[str, str] = {
     "max_tokens_cut": "Anthropic: stop_reason max_tokens inside the last tool call's input",
     "refusal": "Anthropic: stop_reason refusal before any output",
     "blank_text": "Anthropic: an empty text block before the tool calls",
+    "done_length": "Ollama: done_reason length, the reply cut short",
+    "no_prompt_eval_count": "Ollama: the final chunk has no prompt_eval_count",
+    "tools_on_final_chunk": "Ollama: tool calls arrive on the done: true chunk",
 }
 # Faults that shape a reply rather than fail the request.
 REPLY_FAULTS: tuple[FaultKind, ...] = ("max_tokens_cut", "refusal", "blank_text")
+OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
+    "done_length",
+    "no_prompt_eval_count",
+    "tools_on_final_chunk",
+)
 
 
 class FaultSpecError(ValueError):
@@ -61,6 +75,8 @@ def parse_fault(spec: str) -> Fault:
         )
     if kind in REPLY_FAULTS and api != "anthropic":
         raise FaultSpecError(f"--sim-fault {spec}: {kind} is an Anthropic fault")
+    if kind in OLLAMA_REPLY_FAULTS and api != "ollama":
+        raise FaultSpecError(f"--sim-fault {spec}: {kind} is an Ollama fault")
     return Fault(kind, int(attempt), cast(Literal["anthropic", "ollama"], api))
 
 

@@ -17,6 +17,8 @@ from engine.tokens import count_text
 
 _NS = 1_000_000_000
 CREATED_AT = "2026-01-01T00:00:00.000000Z"
+# What Ollama uses without `options.num_ctx` on a GPU under 24 GiB (docs/context-length.mdx).
+DEFAULT_NUM_CTX = 4096
 
 
 class OllamaWireError(ValueError):
@@ -31,14 +33,27 @@ class ParsedChat:
     message_hashes: tuple[int, ...]
     message_tokens: tuple[int, ...]
     transcript: Transcript
+    # Messages the server dropped to fit num_ctx (it logs this only at debug level).
+    dropped: int = 0
 
 
 def parse_chat(body: dict[str, Any]) -> ParsedChat:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise OllamaWireError("model is required")
-    messages = body.get("messages") or []
+    messages = list(body.get("messages") or [])
     tools = body.get("tools") or []
+    options = body.get("options") or {}
+    num_ctx = int(options.get("num_ctx") or DEFAULT_NUM_CTX)
+    dropped = 0
+    # Over the context, the server silently drops the oldest non-system messages
+    # (server/prompt.go), the delegated instruction first.
+    while _tokens(messages, tools) > num_ctx:
+        oldest = next((i for i, m in enumerate(messages) if m.get("role") != "system"), None)
+        if oldest is None or oldest == len(messages) - 1:
+            break
+        del messages[oldest]
+        dropped += 1
     system = "".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
     results = tuple(
         ToolResultView(
@@ -66,7 +81,13 @@ def parse_chat(body: dict[str, Any]) -> ParsedChat:
         tuple(hash(json.dumps(m, sort_keys=True)) for m in messages),
         per_message,
         transcript,
+        dropped,
     )
+
+
+def _tokens(messages: list[dict[str, Any]], tools: list[Any]) -> int:
+    tool_tokens = count_text(json.dumps(tools, sort_keys=True)) if tools else 0
+    return tool_tokens + sum(count_text(json.dumps(m, sort_keys=True)) for m in messages)
 
 
 def assistant_message(turn: PlannedTurn) -> dict[str, Any]:
@@ -108,20 +129,32 @@ class Metrics:
         }
 
 
-def final_response(model: str, message: dict[str, Any], metrics: Metrics) -> dict[str, Any]:
-    return {
+def final_response(
+    model: str, message: dict[str, Any], metrics: Metrics, fault: str | None = None
+) -> dict[str, Any]:
+    final = {
         "model": model,
         "created_at": CREATED_AT,
         "message": message,
         "done": True,
-        "done_reason": "stop",
+        "done_reason": "length" if fault == "done_length" else "stop",
         **metrics.to_json(),
     }
+    if fault == "no_prompt_eval_count":
+        # omitempty in the server's Metrics: a count it did not take is simply absent.
+        del final["prompt_eval_count"]
+    return final
 
 
 def stream_chunks(
-    model: str, message: dict[str, Any], metrics: Metrics
+    model: str, message: dict[str, Any], metrics: Metrics, fault: str | None = None
 ) -> Iterator[dict[str, Any]]:
+    if fault == "done_length":
+        # Out of room mid-reply: some text, no tool call, done_reason length.
+        words = str(message.get("content", "")).split(" ")
+        yield _chunk(model, {"role": "assistant", "content": " ".join(words[: len(words) // 2])})
+        yield final_response(model, {"role": "assistant", "content": ""}, metrics, fault)
+        return
     words = str(message.get("content", "")).split(" ")
     for start in range(0, len(words), 3):
         piece = " ".join(words[start : start + 3])
@@ -129,11 +162,15 @@ def stream_chunks(
             piece += " "
         if piece:
             yield _chunk(model, {"role": "assistant", "content": piece})
-    if "tool_calls" in message:
+    last: dict[str, Any] = {"role": "assistant", "content": ""}
+    if "tool_calls" in message and fault == "tools_on_final_chunk":
+        # A built-in tool parser can hand the calls over with `done: true` (routes.go).
+        last["tool_calls"] = message["tool_calls"]
+    elif "tool_calls" in message:
         yield _chunk(
             model, {"role": "assistant", "content": "", "tool_calls": message["tool_calls"]}
         )
-    yield final_response(model, {"role": "assistant", "content": ""}, metrics)
+    yield final_response(model, last, metrics, fault)
 
 
 def ndjson(obj: dict[str, Any]) -> bytes:

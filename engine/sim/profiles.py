@@ -37,7 +37,13 @@ ANTHROPIC_MODELS = (
     "claude-sonnet-4-5",
     "claude-haiku-4-5",
 )
-OLLAMA_MODELS = ("qwen3.5:9b", "qwen2.5-coder:7b")
+OLLAMA_MODELS = ("qwen3.5:9b", "qwen2.5-coder:7b", "llama2:7b")
+# What /api/show lists per model; a chat with tools on a model without "tools" is a 400.
+OLLAMA_CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "qwen3.5:9b": ("completion", "tools", "thinking"),
+    "qwen2.5-coder:7b": ("completion", "tools"),
+    "llama2:7b": ("completion",),
+}
 
 
 def profile_for(model: str) -> Profile:

@@ -24,7 +24,12 @@ from engine.pricing import model_alias, retirement
 from engine.sim import anthropic_wire, ollama_wire
 from engine.sim.agents import Scenario, next_turn
 from engine.sim.faults import Fault
-from engine.sim.profiles import ANTHROPIC_MODELS, OLLAMA_MODELS, profile_for
+from engine.sim.profiles import (
+    ANTHROPIC_MODELS,
+    OLLAMA_CAPABILITIES,
+    OLLAMA_MODELS,
+    profile_for,
+)
 from engine.usage import Usage
 
 _FIRST_TOKEN_S = 0.4
@@ -191,6 +196,8 @@ class SimulatorServer:
         parsed = ollama_wire.parse_chat(body)
         if parsed.model not in OLLAMA_MODELS:
             raise _NotFound(f"model '{parsed.model}' not found")
+        if body.get("tools") and "tools" not in OLLAMA_CAPABILITIES[parsed.model]:
+            raise ollama_wire.OllamaWireError(f"{parsed.model} does not support tools")
         profile = profile_for(parsed.model)
         turn = next_turn(parsed.transcript, profile, self._state.scenario)
         message = ollama_wire.assistant_message(turn)
@@ -324,8 +331,19 @@ class _SimHandler(BaseHTTPRequestHandler):
         elif path == "/api/show":
             name = str(body.get("model") or body.get("name") or "")
             if name in OLLAMA_MODELS:
+                # The fields the server always sends (api/types.go ShowResponse); the client
+                # refuses a reply without model_info.
                 self._json(
-                    200, {"details": {"family": "qwen"}, "capabilities": ["completion", "tools"]}
+                    200,
+                    {
+                        "modelfile": f"FROM {name}",
+                        "parameters": "",
+                        "template": "{{ .Prompt }}",
+                        "details": {"family": name.split(":")[0], "format": "gguf"},
+                        "model_info": {"general.architecture": name.split(":")[0]},
+                        "capabilities": list(OLLAMA_CAPABILITIES[name]),
+                        "modified_at": "2026-01-01T00:00:00Z",
+                    },
                 )
             else:
                 self._json(404, {"error": f"model '{name}' not found"})
@@ -385,11 +403,13 @@ class _SimHandler(BaseHTTPRequestHandler):
         except _NotFound as exc:
             self._json(404, {"error": str(exc)})
             return
+        shape = fault.kind if fault is not None else None
         if not parsed.stream:
-            self._json(200, ollama_wire.final_response(parsed.model, message, metrics))
+            self._json(200, ollama_wire.final_response(parsed.model, message, metrics, shape))
             return
         chunks = [
-            ollama_wire.ndjson(c) for c in ollama_wire.stream_chunks(parsed.model, message, metrics)
+            ollama_wire.ndjson(c)
+            for c in ollama_wire.stream_chunks(parsed.model, message, metrics, shape)
         ]
         self._stream(
             "application/x-ndjson",

@@ -1,0 +1,110 @@
+"""What a real Ollama server does that a careless client mishandles, through the official
+ollama client against the simulator: a 4k default context that silently drops the oldest
+messages, done_reason length, an absent prompt_eval_count, tool calls on the final chunk,
+and a model that cannot call tools."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine import TrialConfig, resolve_arm, run_trial
+from engine.events import ReplyCut, TrialEnded, TurnUsage
+from engine.sim import Fault, Scenario, SimulatorServer
+from engine.sim.ollama_wire import parse_chat
+from tasks import get_task
+from tests.conftest import Recorder, run_cli
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    with SimulatorServer(Scenario.of(get_task("tiny"), 0)) as server:
+        yield server
+
+
+def _b_trial(recorder: Recorder, *faults: Fault) -> TrialEnded:
+    asyncio.run(run_trial(TrialConfig(resolve_arm("B"), "tiny", faults=faults), [recorder]))
+    end = recorder.events[-1]
+    assert isinstance(end, TrialEnded)
+    return end
+
+
+def test_every_executor_call_asks_for_a_32k_context(
+    recorder: Recorder, captured_servers: list[SimulatorServer]
+) -> None:
+    """Without num_ctx a 16 GB GPU gets 4k and the executor loses its instruction."""
+    end = _b_trial(recorder)
+    assert end.success
+    sent = [body.get("options", {}) for body in captured_servers[0].received("ollama")]
+    assert sent and all(options.get("num_ctx") == 32768 for options in sent), sent
+
+
+def test_the_simulator_drops_the_oldest_messages_past_the_context_as_ollama_does() -> None:
+    instruction = {"role": "user", "content": "Fix these mypy problems: " + "token " * 4000}
+    body = {
+        "model": "qwen3.5:9b",
+        "messages": [
+            {"role": "system", "content": "You are the executor."},
+            instruction,
+            {"role": "assistant", "content": "Looking. " * 400},
+            {"role": "user", "content": "go on"},
+        ],
+    }
+    default = parse_chat(body)
+    roomy = parse_chat({**body, "options": {"num_ctx": 32768}})
+    assert default.dropped >= 1 and default.prompt_tokens <= 4096
+    assert "Fix these" not in default.transcript.first_user_text, "the instruction went first"
+    assert roomy.dropped == 0 and "Fix these" in roomy.transcript.first_user_text
+
+
+def test_done_reason_length_is_a_cut_reply_asked_again(recorder: Recorder) -> None:
+    end = _b_trial(recorder, Fault("done_length", 2, api="ollama"))
+    cuts = [e for e in recorder.events if isinstance(e, ReplyCut)]
+    assert [(c.role, c.stop_reason) for c in cuts] == [("executor", "max_tokens")]
+    assert cuts[0].retry_max_tokens == 2 * cuts[0].max_tokens
+    assert end.success
+
+
+def test_a_missing_prompt_eval_count_is_unknown_not_zero(recorder: Recorder) -> None:
+    _b_trial(recorder, Fault("no_prompt_eval_count", 1, api="ollama"))
+    executor = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "executor"]
+    assert executor[0].unknown == ["input_tokens"]
+    assert all(e.unknown == [] for e in executor[1:])
+
+
+def test_tool_calls_on_the_final_chunk_are_run(recorder: Recorder) -> None:
+    clean = Recorder()
+    clean_end = _b_trial(clean)
+    end = _b_trial(recorder, Fault("tools_on_final_chunk", 1, api="ollama"))
+    assert end.success
+    assert end.roles["executor"]["turns"] == clean_end.roles["executor"]["turns"]
+
+
+@pytest.mark.parametrize(
+    ("model", "said"),
+    [("llama2:7b", "cannot call tools (its capabilities: completion)")],
+)
+def test_preflight_refuses_a_model_without_tools_before_any_paid_turn(
+    tmp_path: Path, sim: SimulatorServer, model: str, said: str
+) -> None:
+    arms = tmp_path / "arms.toml"
+    arms.write_text(
+        '[arms.L]\norchestrator = { model = "claude-opus-4-7" }\n'
+        f'executor = {{ model = "{model}", provider = "ollama" }}\n'
+    )
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "HOME": str(tmp_path),
+        "FEP_SESSIONS_DIR": str(tmp_path),
+        "OLLAMA_HOST": sim.url,
+        "ANTHROPIC_API_KEY": "sk-test-never-used",
+    }
+    run = ("run", "--arm", "L", "--task", "tiny", "--backend", "live", "--headless")
+    result = run_cli(*run, "--arms-file", str(arms), env=env)
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.jsonl")), "nothing was spent"
