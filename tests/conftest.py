@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,16 @@ class Recorder:
 
     def of(self, kind: str) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """A simulator of the tiny task, for tests that talk to it through an SDK directly."""
+    from engine.sim import Scenario
+    from tasks import get_task
+
+    with SimulatorServer(Scenario.of(get_task("tiny"), 0)) as server:
+        yield server
 
 
 @pytest.fixture

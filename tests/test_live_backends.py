@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,9 @@ from engine.events import (
 )
 from engine.messages import Message, ModelRequest, TextBlock, ToolSpec
 from engine.pricing import PUBLISHED
-from engine.sim import FAULT_KINDS, Fault, FaultKind, Scenario, SimulatorServer
+from engine.sim import FAULT_KINDS, Fault, FaultKind, SimulatorServer
 from engine.sim.faults import REPLY_FAULTS
 from sessions import SessionWriter, load_session
-from tasks import get_task
 from tests.conftest import Recorder, run_cli
 
 STATUS_FAULTS = {"rate_limit", "overloaded", "server_error"}
@@ -152,13 +150,6 @@ def test_bounded_return_is_files_status_and_a_capped_diff(recorder: Recorder) ->
     assert "-    def format(self) -> int:" in first and "[diff cut to 60 tokens" in first
     assert "Executor report" not in first, "the executor's prose never reaches the orchestrator"
     assert all(s.tokens < 200 for s in summaries)
-
-
-@pytest.fixture
-def sim() -> Iterator[SimulatorServer]:
-    task = get_task("tiny")
-    with SimulatorServer(Scenario.of(task, 0)) as server:
-        yield server
 
 
 def test_nested_tool_schemas_reach_ollama_whole(sim: SimulatorServer) -> None:

@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from engine import TrialConfig, resolve_arm, run_trial
 from engine.events import ReplyCut, TrialEnded, TurnUsage
-from engine.sim import Fault, Scenario, SimulatorServer
+from engine.sim import Fault, SimulatorServer
 from engine.sim.ollama_wire import parse_chat
-from tasks import get_task
 from tests.conftest import Recorder, run_cli
-
-
-@pytest.fixture
-def sim() -> Iterator[SimulatorServer]:
-    with SimulatorServer(Scenario.of(get_task("tiny"), 0)) as server:
-        yield server
 
 
 def _b_trial(recorder: Recorder, *faults: Fault) -> TrialEnded:

@@ -5,6 +5,7 @@ empty text block before the tool calls."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,55 @@ def test_the_simulator_rejects_blank_text_as_the_api_does(text: str) -> None:
     }
     with pytest.raises(WireError, match="text content blocks must contain non-whitespace text"):
         parse_request(body)
+
+
+def _body(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "model": "claude-opus-4-7",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}]}],
+    }
+    return body | changes
+
+
+_USE = {"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {"command": "ls"}}
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            _body(messages=[{"role": "assistant", "content": [{"type": "text", "text": "hi"}]}]),
+            'first message must use the "user" role',
+        ),
+        (
+            _body(
+                messages=[
+                    {"role": "user", "content": [{"type": "text", "text": "go"}]},
+                    {"role": "assistant", "content": [_USE]},
+                    {"role": "user", "content": [{"type": "text", "text": "and?"}]},
+                ]
+            ),
+            "`tool_use` ids were found without `tool_result` blocks immediately after: toolu_1",
+        ),
+        (
+            _body(tools=[{"name": "run shell", "input_schema": {"type": "object"}}]),
+            "tools.0.custom.name: String should match pattern",
+        ),
+        (_body(temperature_boost=2), "temperature_boost: Extra inputs are not permitted"),
+        (_body(max_tokens=0), "max_tokens: 0 is outside 1..64000"),
+        (_body(max_tokens=200_000), "max_tokens: 200000 is outside 1..64000"),
+    ],
+)
+def test_the_simulator_rejects_what_the_api_rejects(body: dict[str, object], said: str) -> None:
+    with pytest.raises(WireError, match=re.escape(said)):
+        parse_request(body)
+
+
+def test_a_rejected_request_reaches_the_sdk_as_a_bad_request(sim: SimulatorServer) -> None:
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=sim.url, api_key="sim-key-not-a-secret", max_retries=0)
+    messages = [{"role": "assistant", "content": [{"type": "text", "text": "hi"}]}]
+    with pytest.raises(anthropic.BadRequestError, match='must use the "user" role'):
+        client.messages.create(model="claude-opus-4-7", max_tokens=64, messages=messages)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ has an `event:` line and a `data:` line whose `type` matches; usage is in `messa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,60 @@ class ParsedRequest:
     transcript: Transcript
 
 
+# Every top-level field of a Messages request (api/messages/create.md); anything else is
+# refused, as the API refuses it.
+_REQUEST_FIELDS = frozenset(
+    {
+        "model", "messages", "max_tokens", "system", "tools", "tool_choice", "stream",
+        "metadata", "stop_sequences", "temperature", "top_p", "top_k", "thinking",
+        "cache_control", "service_tier", "container", "mcp_servers", "context_management",
+        "output_config", "inference_geo", "speed",
+    }
+)  # fmt: skip
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# The smallest output limit of the current Claude models (engine/loop.py raises no higher).
+MAX_OUTPUT_TOKENS = 64_000
+
+
+def _check_request(body: dict[str, Any], messages: list[Any], max_tokens: int) -> None:
+    """What the real API answers with 400 invalid_request_error, in its words."""
+    for name in body:
+        if name not in _REQUEST_FIELDS:
+            raise WireError(f"{name}: Extra inputs are not permitted")
+    if not 1 <= max_tokens <= MAX_OUTPUT_TOKENS:
+        raise WireError(
+            f"max_tokens: {max_tokens} is outside 1..{MAX_OUTPUT_TOKENS}, the range of "
+            f"output tokens allowed for {body.get('model')}"
+        )
+    for index, tool in enumerate(body.get("tools") or []):
+        name = str(tool.get("name", ""))
+        if tool.get("type") in (None, "custom") and not _TOOL_NAME.match(name):
+            raise WireError(
+                f"tools.{index}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+            )
+    if messages[0].get("role") != "user":
+        raise WireError('messages: first message must use the "user" role')
+    for index, message in enumerate(messages):
+        content = message.get("content")
+        parts = content if isinstance(content, list) else []
+        uses = [p.get("id") for p in parts if p.get("type") == "tool_use"]
+        if not uses or message.get("role") != "assistant":
+            continue
+        following = messages[index + 1] if index + 1 < len(messages) else None
+        answered = {
+            p.get("tool_use_id")
+            for p in (following or {}).get("content", [])
+            if isinstance(p, dict) and p.get("type") == "tool_result"
+        }
+        missing = [u for u in uses if u not in answered]
+        if following is not None and missing:
+            raise WireError(
+                f"messages.{index + 1}: `tool_use` ids were found without `tool_result` blocks "
+                f"immediately after: {', '.join(map(str, missing))}. Each `tool_use` block "
+                "must have a corresponding `tool_result` block in the next message."
+            )
+
+
 def parse_request(body: dict[str, Any]) -> ParsedRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model:
@@ -45,6 +100,7 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
     max_tokens = body.get("max_tokens")
     if not isinstance(max_tokens, int):
         raise WireError("max_tokens: Field required")
+    _check_request(body, messages, max_tokens)
     tools = body.get("tools") or []
     system = body.get("system") or []
     system_blocks = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
