@@ -37,7 +37,7 @@ _TABLE_COLUMNS = {
     "cost_ci_low": "CI low",
     "cost_ci_high": "CI high",
     "median_wall_s": "wall s",
-    "median_turns": "turns",
+    "median_turns": "lead turns",
     "cost_per_success_usd": "$/success",
     "median_lead_cache_read": "lead re-read",
     "reread_ratio": "re-read x",
