@@ -25,7 +25,7 @@ from engine.events import (
     TurnUsage,
 )
 from fep_tui.roles import short_role
-from sessions.header import header_from_trial_start
+from sessions.header import LEAD_ROLES, header_from_trial_start
 from sessions.panes import describe_call
 from tasks.sandbox import CONTAINMENT_WORDS
 
@@ -130,8 +130,10 @@ class TurnPrinter:
         self.console.print(table)
         verdict = "[green]success[/]" if event.success else "[red]no success[/]"
         reason = f" ({event.reason})" if event.reason else ""
+        lead: dict[str, Any] = next((t for r, t in event.roles.items() if r in LEAD_ROLES), {})
         self.console.print(
-            f"{self.label} trial {event.status}{reason}: {verdict}, {event.turns} turns, "
+            f"{self.label} trial {event.status}{reason}: {verdict}, "
+            f"{lead.get('turns', 0)} lead turns, {event.turns} model calls, "
             f"{event.wall_s:.1f} s, total ${event.total_cost_usd:.4f}"
         )
 
