@@ -18,11 +18,17 @@ import time
 from pathlib import Path
 
 from bench.report import report
+from engine.arms import resolve_arm
+from engine.events import TrialStarted
+from engine.pricing import OFFICIAL
 from sessions.analysis.comparison import arm_table, collect, pairwise
+from sessions.header import header_from_trial_start
 
 TARGET_OPEN_S = 2.0
 TARGET_BOOTSTRAP_S = 1.0
 ARMS, TASKS = ("A", "B", "C", "D"), ("T1", "T2", "T3")
+SPECS = {arm: resolve_arm(arm).to_dict() for arm in ARMS}
+CARD = OFFICIAL.to_dict()
 
 
 def write_sessions(directory: Path, count: int) -> None:
@@ -32,19 +38,23 @@ def write_sessions(directory: Path, count: int) -> None:
     for n in range(count):
         arm, task = ARMS[n % 4], TASKS[(n // 4) % 3]
         cost = round(rng.lognormvariate(-2.0, 0.4) * (1 + ARMS.index(arm) * 0.2), 6)
-        header = {
-            "format": "fep-tui-session",
-            "schema": 1,
-            "kind": "trial_start",
-            "t": 0.0,
-            "trial_id": f"bench-{n:05d}",
-            "arm": arm,
-            "task": task,
-            "simulated": True,
-            "models": {"solo": "claude-opus-4-7"},
-            "providers": {"solo": "anthropic"},
-            "seed": n,
-        }
+        header = header_from_trial_start(
+            TrialStarted(
+                t=0.0,
+                trial_id=f"bench-{n:05d}",
+                arm=arm,
+                arm_spec=SPECS[arm],
+                task=task,
+                models={"solo": "claude-opus-4-7"},
+                providers={"solo": "anthropic"},
+                backend="sim",
+                simulated=True,
+                rate_card=CARD,
+                seed=n,
+                engine_version="bench",
+                started_at="2026-11-01T00:00:00+00:00",
+            )
+        ).to_dict()
         end = {
             "kind": "trial_end",
             "t": 60.0,
@@ -97,6 +107,8 @@ def main() -> None:
             f"  files re-read: {again.parsed} (target 0); rows {len(frame):,}, "
             f"cells {len(table)}, pairs {len(pairs)}"
         )
+        # A figure for rejected files would be no figure at all.
+        assert len(frame) == count and not again.rejected, again.rejected[:3]
 
         for path in sorted(directory.glob("*.jsonl"))[:10]:
             os.utime(path, ns=(1, 1))
