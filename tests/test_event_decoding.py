@@ -54,3 +54,15 @@ def test_a_missing_field_is_named_and_unknown_fields_are_ignored() -> None:
 def test_events_are_written_kind_first_for_the_index() -> None:
     line = json.dumps(TurnStarted(1.5, "solo", 2, "m").to_dict(), separators=(",", ":"))
     assert line.startswith('{"kind":"turn_start","t":1.5,"role":"solo"')
+
+
+def test_the_session_header_holds_every_field_of_trial_start() -> None:
+    """The header is made from the engine's trial_start: a field added to one and not the
+    other would be dropped from every session file without a word."""
+    from engine.events import TrialStarted
+    from sessions.header import SessionHeader
+
+    started = set(TrialStarted.__struct_fields__)
+    assert started <= set(SessionHeader.__struct_fields__), started - set(
+        SessionHeader.__struct_fields__
+    )
