@@ -479,12 +479,22 @@ def _app(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from fep_tui.app import FepApp, StartReplay
+    from fep_tui.app import INDEX_IN_PLACE_BYTES, FepApp, StartReplay
+    from sessions.header import parse_header
 
     path = Path(args.file)
-    # Index it here so a bad file is a one-line error before the screen takes over; the
-    # index is kept beside the file, so the app's own open reads it instead of re-scanning.
-    open_index(path)
+    # A bad file is a one-line error before the screen takes over. A small one is indexed
+    # here (kept beside it, so the app reads that); a large one only has its header read,
+    # and the app shows progress while it indexes.
+    try:
+        size = path.stat().st_size
+        if size <= INDEX_IN_PLACE_BYTES:
+            open_index(path)
+        else:
+            with path.open("rb") as handle:
+                parse_header(handle.readline(), path)
+    except FileNotFoundError:
+        raise SessionFileError(f"{path}: no such session file") from None
     directory = resolve_sessions_dir(args.sessions_dir)
     FepApp(directory, start=StartReplay(path)).run()
     return 0
