@@ -34,7 +34,8 @@ _ROLE_KEYS = {
     "return_cap_tokens",
     "num_ctx",
 }
-_ARM_KEYS = {"description", "solo", "orchestrator", "executor", "advisor"}
+_ARM_KEYS = {"description", "solo", "orchestrator", "executor", "advisor", "sandbox"}
+SANDBOX_POLICIES = ("auto", "required", "off")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class ArmSpec:
     lead: RoleSpec
     executor: RoleSpec | None = None
     advisor: AdvisorSpec | None = None
+    # How this arm's shell must be contained (tasks/sandbox.py); None: the run decides.
+    sandbox: str | None = None
 
     @property
     def lead_role(self) -> str:
@@ -122,6 +125,8 @@ class ArmSpec:
         }
         if self.advisor is not None:
             data["advisor"] = asdict(self.advisor)
+        if self.sandbox is not None:
+            data["sandbox"] = self.sandbox
         return data
 
 
@@ -239,7 +244,12 @@ def _arm_from_table(name: str, table: dict[str, Any], where: str) -> ArmSpec:
     lead = _role_from_table(table["solo" if has_solo else "orchestrator"], name, where)
     executor = _role_from_table(table["executor"], name, where) if has_orch else None
     advisor = _advisor_from_table(table["advisor"], name, where) if "advisor" in table else None
-    return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor)
+    sandbox = table.get("sandbox")
+    if sandbox is not None and sandbox not in SANDBOX_POLICIES:
+        raise ArmFileError(
+            f"{where}: arms.{name} sandbox must be one of {', '.join(SANDBOX_POLICIES)}"
+        )
+    return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor, sandbox)
 
 
 def _advisor_from_table(table: Any, arm: str, where: str) -> AdvisorSpec:

@@ -28,7 +28,7 @@ class BatchPlan:
     backend: BackendMode = "sim"
     rate_card: RateCard | None = None
     until_successes: int | None = None
-    sandbox: SandboxPolicy = "auto"
+    sandbox: SandboxPolicy | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from engine.arms import ArmSpec, RoleSpec
 from engine.backends import BackendError, ModelBackend
@@ -68,7 +68,8 @@ class TrialConfig:
     streaming: bool = True
     sim_stream_delay_s: float = 0.0
     keep_workspace: bool = False
-    sandbox: SandboxPolicy = "auto"
+    # None: the arm's own policy (arms file), else auto.
+    sandbox: SandboxPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,9 @@ def check_config(config: TrialConfig) -> Task:
 def containment(config: TrialConfig) -> Containment:
     """How this trial's shell and judge will be contained; TrialConfigError when the
     policy asks for a sandbox this machine cannot give."""
+    policy = config.sandbox or cast(SandboxPolicy | None, config.arm.sandbox) or "auto"
     try:
-        return resolve_containment(config.sandbox)
+        return resolve_containment(policy)
     except SandboxUnavailableError as exc:
         raise TrialConfigError(str(exc)) from None
 

@@ -241,9 +241,10 @@ def _sandbox_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sandbox",
         choices=POLICIES,
-        default="auto",
+        default=None,
         help="contain the agent's shell and the judge: auto (bubblewrap where it works, else "
-        "a clean environment and a warning), required (refuse without bubblewrap), off",
+        "a clean environment and a warning; the default, unless the arm sets `sandbox`), "
+        "required (refuse without bubblewrap), off",
     )
 
 
@@ -367,7 +368,7 @@ def _sandbox_run(args: argparse.Namespace) -> int:
         raise UsageError("give the command after --, e.g. fep-tui sandbox run -- env")
     task = get_task(args.task)
     try:
-        contained = resolve_containment(args.sandbox)
+        contained = resolve_containment(args.sandbox or "auto")
     except SandboxUnavailableError as exc:
         raise UsageError(str(exc)) from None
     provision_tasks([task.id])

@@ -56,3 +56,28 @@ def test_unknown_arm_lists_the_known_ones() -> None:
         match="known: A, B, B-bounded, C, C-bounded, D, E; add arms with --arms-file",
     ):
         resolve_arm("Z")
+
+
+def test_an_arm_can_require_the_sandbox_and_a_bad_policy_names_its_line() -> None:
+    from engine.arms import ArmFileError, parse_arms_toml
+
+    arms = parse_arms_toml(
+        '[arms.S]\nsandbox = "required"\nsolo = { model = "claude-haiku-4-5" }\n'
+    )
+    assert arms["S"].sandbox == "required" and arms["S"].to_dict()["sandbox"] == "required"
+    with pytest.raises(ArmFileError, match=r"<arms>:1: arms.T sandbox must be one of"):
+        parse_arms_toml('[arms.T]\nsandbox = "maybe"\nsolo = { model = "claude-haiku-4-5" }\n')
+
+
+def test_the_arms_policy_applies_unless_the_run_names_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tasks.sandbox
+    from engine.arms import parse_arms_toml
+    from engine.trial import TrialConfig, TrialConfigError, check_config
+
+    monkeypatch.setattr(tasks.sandbox, "bubblewrap_problem", lambda: "no bwrap in this test")
+    arm = parse_arms_toml(
+        '[arms.S]\nsandbox = "required"\nsolo = { model = "claude-haiku-4-5" }\n'
+    )["S"]
+    with pytest.raises(TrialConfigError, match="--sandbox required, but no bwrap in this test"):
+        check_config(TrialConfig(arm, "tiny"))
+    check_config(TrialConfig(arm, "tiny", sandbox="auto"))  # the run's choice wins

@@ -149,3 +149,54 @@ def test_required_without_bubblewrap_is_one_line(tmp_path: Path) -> None:
         "fep-tui: error: --sandbox required, but bwrap is not installed (Debian and Ubuntu: "
         "apt-get install bubblewrap); install it or pass --sandbox auto"
     ]
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_simulated_agent_that_tries_to_escape_is_contained(
+    tmp_path: Path, policy: str, monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> None:
+    """The scripted agent's first bash call is its task's check command; here it tries
+    every escape before the ordinary checks, through the trial's own bash tool."""
+    import engine.trial
+    from engine.events import ToolResult
+    from tasks import get_task
+
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    home = tmp_path / "real-home"
+    home.mkdir()
+    (home / "secret.txt").write_text("the-user's-secret\n")
+    monkeypatch.setenv("HOME", str(home))
+    outside = Path("/var/tmp") / f"fep-escape-{uuid.uuid4().hex}"
+    outside.mkdir()
+    tiny = get_task("tiny")
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        escapes = (
+            f"env | grep -c canary; cat {home}/secret.txt; echo x > {outside}/written.txt; "
+            f"python -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 3); "
+            "print('connected')\"; "
+        )
+
+        class Escaping(type(tiny)):  # type: ignore[misc]
+            check_command = escapes + tiny.check_command
+
+        monkeypatch.setattr(engine.trial, "get_task", lambda _: Escaping())
+        config = TrialConfig(resolve_arm("A"), "tiny", sandbox=policy)  # type: ignore[arg-type]
+        try:
+            asyncio.run(run_trial(config, [recorder]))
+            first = next(e for e in recorder.events if isinstance(e, ToolResult))
+            escaped = {
+                "credentials": "\n3\n" in first.output,
+                "home": "the-user's-secret" in first.output,
+                "write": (outside / "written.txt").exists(),
+                "network": "connected" in first.output,
+            }
+        finally:
+            for path in outside.iterdir():
+                path.unlink()
+            outside.rmdir()
+    assert escaped == dict.fromkeys(escaped, policy == "off"), first.output
