@@ -68,7 +68,9 @@ def test_a_missing_prompt_eval_count_is_unknown_not_zero(recorder: Recorder) -> 
     assert all(e.unknown == [] for e in executor[1:])
 
 
+@pytest.mark.slow
 def test_tool_calls_on_the_final_chunk_are_run(recorder: Recorder) -> None:
+    """Two trials (with and without the fault): behind the slow marker to keep CI short."""
     clean = Recorder()
     clean_end = _b_trial(clean)
     end = _b_trial(recorder, Fault("tools_on_final_chunk", 1, api="ollama"))
