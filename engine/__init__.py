@@ -4,7 +4,7 @@ It never imports textual; everything here runs headless.
 """
 
 from engine.arms import BUILTIN_ARMS, ArmFileError, ArmSpec, RoleSpec, UnknownArmError, resolve_arm
-from engine.events import Event, EventSink, event_from_dict
+from engine.events import Event, EventSink
 from engine.pricing import RATE_CARDS, RateCard, get_rate_card
 from engine.trial import TrialConfig, TrialConfigError, TrialOutcome, run_trial
 from engine.version import ENGINE_VERSION
@@ -23,7 +23,6 @@ __all__ = [
     "TrialConfigError",
     "TrialOutcome",
     "UnknownArmError",
-    "event_from_dict",
     "get_rate_card",
     "resolve_arm",
     "run_trial",

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tasks.sandbox import POLICIES
+
 PROVIDERS = ("anthropic", "ollama")
 RETURN_POLICIES = ("free", "bounded")
 PUBLISHED_RETURN_CAP_CHARS = 4000
@@ -35,7 +37,6 @@ _ROLE_KEYS = {
     "num_ctx",
 }
 _ARM_KEYS = {"description", "solo", "orchestrator", "executor", "advisor", "sandbox"}
-SANDBOX_POLICIES = ("auto", "required", "off")
 
 
 @dataclass(frozen=True)
@@ -245,10 +246,8 @@ def _arm_from_table(name: str, table: dict[str, Any], where: str) -> ArmSpec:
     executor = _role_from_table(table["executor"], name, where) if has_orch else None
     advisor = _advisor_from_table(table["advisor"], name, where) if "advisor" in table else None
     sandbox = table.get("sandbox")
-    if sandbox is not None and sandbox not in SANDBOX_POLICIES:
-        raise ArmFileError(
-            f"{where}: arms.{name} sandbox must be one of {', '.join(SANDBOX_POLICIES)}"
-        )
+    if sandbox is not None and sandbox not in POLICIES:
+        raise ArmFileError(f"{where}: arms.{name} sandbox must be one of {', '.join(POLICIES)}")
     return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor, sandbox)
 
 

@@ -10,7 +10,6 @@ several times faster than json.loads plus a constructor, and names the bad field
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 import msgspec
@@ -269,14 +268,6 @@ def decode_event(line: bytes | str) -> Event:
         raise EventFormatError(describe_validation_error(str(exc))) from None
     except msgspec.DecodeError as exc:
         raise EventFormatError(f"not JSON ({exc})") from None
-    return event
-
-
-def event_from_dict(data: Mapping[str, Any]) -> Event:
-    try:
-        event: Event = msgspec.convert(data, AnyEvent)
-    except msgspec.ValidationError as exc:
-        raise EventFormatError(describe_validation_error(str(exc))) from None
     return event
 
 

@@ -22,7 +22,6 @@ from engine.trial import (
 from sessions import SessionWriter
 from sessions.header import SessionHeader, header_from_trial_start
 from sessions.index import SessionIndex
-from sessions.index_cache import open_index
 from sessions.replay import ReplayClock
 from sessions.timeline import Timeline
 
@@ -95,10 +94,6 @@ class ReplaySession:
 
     def __post_init__(self) -> None:
         self.clock = ReplayClock(self.index.times, self.index.lead_turn_positions())
-
-    @classmethod
-    def open(cls, path: Path) -> ReplaySession:
-        return cls(open_index(path))
 
     @property
     def header(self) -> SessionHeader:
