@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sessions.format import LINE_KIND, SUFFIX, SessionFileError
 from sessions.header import SessionHeader, parse_header
 from sessions.index_cache import open_index
 from sessions.outcome import CUT_OFF_REASON, JUDGED, Outcome, outcome_of
+from sessions.timeline import Timeline
 
 ENV_VAR = "FEP_SESSIONS_DIR"
 _TAIL_BYTES = 256 * 1024
@@ -107,7 +109,9 @@ def _is_end(line: bytes) -> bool:
     return head is not None and head[1] == b"trial_end"
 
 
-def summarize(path: Path) -> SessionSummary:
+def summarize(path: Path, live: Timeline | None = None) -> SessionSummary:
+    """`live`: the fold of a trial still being written, which a caller that runs it has;
+    re-indexing its growing file on every refresh would cost a full read each time."""
     read = read_head_and_end(path)
     header, end = read.header, read.end
     if end is not None:
@@ -117,7 +121,7 @@ def summarize(path: Path) -> SessionSummary:
         status, success = end.status, end.success
     else:
         # Cut off (a crash, kill -9): the index's fold says how far it got and what it cost.
-        snapshot = open_index(path).timeline.snapshot()
+        snapshot = (live or open_index(path).timeline).snapshot()
         lead_counters = snapshot.roles.get(header.lead_role)
         lead_turns = lead_counters.turns if lead_counters else 0
         calls = sum(c.turns for c in snapshot.roles.values())
@@ -141,12 +145,16 @@ def summarize(path: Path) -> SessionSummary:
     )
 
 
-def list_sessions(directory: Path) -> tuple[list[SessionSummary], list[str]]:
-    """Summaries of every session file, newest first, and one line per file that was skipped."""
+def list_sessions(
+    directory: Path, live: Mapping[str, Timeline] | None = None
+) -> tuple[list[SessionSummary], list[str]]:
+    """Summaries of every session file, newest first, and one line per file that was skipped.
+    `live` maps the paths of trials still running to their folds."""
     summaries, rejected = [], []
+    live = live or {}
     for path in sorted(directory.glob(f"*{SUFFIX}")):
         try:
-            summaries.append(summarize(path))
+            summaries.append(summarize(path, live.get(str(path))))
         except (SessionFileError, OSError) as exc:
             rejected.append(str(exc))
     summaries.sort(key=lambda s: s.started_at, reverse=True)

@@ -169,3 +169,23 @@ def test_redactor_leaves_annotations_in_source_code_alone() -> None:
     )
     assert Redactor().text(code) == code
     assert Redactor().text("password=Sup3rSecretValue") == f"password={MASK}"
+
+
+def test_a_running_trial_is_listed_from_its_live_fold_without_indexing_its_file(
+    saved: tuple[Path, list[object]], tmp_path: Path
+) -> None:
+    """Home lists every 2 s while a trial runs; indexing the growing file each time was a
+    full read on the UI loop. The running trial's own fold gives the same figures."""
+    from sessions.index import SessionIndex
+    from sessions.index_cache import cache_path
+
+    raw = saved[0].read_bytes()
+    growing = tmp_path / "running" / "growing.jsonl"
+    growing.parent.mkdir()
+    growing.write_bytes(raw[: len(raw) // 2])
+    fold = SessionIndex.build(growing).timeline
+    summaries, _ = list_sessions(growing.parent, {str(growing): fold})
+    assert not cache_path(growing).exists()
+    snapshot = fold.snapshot()
+    assert summaries[0].cost_usd == snapshot.total_cost_usd > 0
+    assert summaries[0].model_calls == sum(c.turns for c in snapshot.roles.values())

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from sessions import SessionSummary, list_sessions
 from sessions.index_cache import cache_path
+from sessions.timeline import Timeline
 
 COLUMNS = ("started", "arm", "task", "seed", "outcome", "lead", "calls", "cost $", "source")
 _SORT_KEYS = {
@@ -84,13 +85,18 @@ class HomeScreen(Screen[None]):
         table.focus()
         self.set_interval(2.0, self._follow_live_trials)
 
-    def _running_paths(self) -> set[str]:
+    def _live_folds(self) -> dict[str, Timeline]:
+        """Each running trial's file and its live fold."""
         live = getattr(self.app, "live_trials", [])
-        return {str(t.writer.path) for t in live if not t.finished and t.writer.path is not None}
+        return {
+            str(t.writer.path): t.timeline
+            for t in live
+            if not t.finished and t.writer.path is not None
+        }
 
     def _follow_live_trials(self) -> None:
         # Trials started here keep running; refresh while any runs and once after.
-        running = self._running_paths()
+        running = self._live_folds()
         if running or self._was_running:
             self.action_refresh()
         self._was_running = bool(running)
@@ -99,8 +105,8 @@ class HomeScreen(Screen[None]):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        self.summaries, rejected = list_sessions(self.sessions_dir)
-        running = self._running_paths()
+        running = self._live_folds()
+        self.summaries, rejected = list_sessions(self.sessions_dir, running)
         self.summaries = [
             replace(s, status="running") if s.path in running else s for s in self.summaries
         ]
