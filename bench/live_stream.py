@@ -1,15 +1,18 @@
 """Live streaming: the screen keeps up with a fast event stream and keys stay responsive.
 
-Target (issue: the app): at 2,000 text deltas per second or more, the screen falls behind
-by no more than 100 ms, and a keystroke is answered promptly. A producer task in the app's
-own event loop (where the engine runs too) emits text deltas at RATE per second, a usage
-event every 40 deltas, for SECONDS; every frame records which events it has drawn.
+Targets (issue 14): at 4,000 events per second, the screen falls behind by under 150 ms at
+worst and 100 ms at p99, and a key that opens a screen is answered in under 100 ms, both on
+an idle machine and with both cores kept busy (two spinning child processes, as a running
+judge's pytest does). A producer on the engine's thread, where trials run in the app, emits
+text deltas at RATE per second through a session writer, a usage event every 40 deltas, for
+SECONDS; every frame records which events it has drawn.
 Run: .venv/bin/python -m bench.live_stream [RATE] [SECONDS]
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,19 +20,35 @@ from pathlib import Path
 
 from bench.report import report
 from engine import TrialConfig, resolve_arm
-from engine.events import TextDelta, TurnStarted, TurnUsage
+from engine.events import Event, TextDelta, TurnStarted, TurnUsage
+from engine.trial import trial_start_event
 from fep_tui.app import FepApp
 from fep_tui.screens.help import HelpScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial
+from sessions import SessionWriter
 
-TARGET_RATE = 2000.0
-TARGET_LAG_MS = 100.0
+TARGET_RATE = 4000.0
+TARGET_WORST_MS = 150.0
+TARGET_P99_MS = 100.0
 TARGET_KEY_MS = 100.0
 BURST_S = 0.005
+# A judge running pytest keeps both of this machine's cores busy.
+LOAD_PROCESSES = 2
 
 
-async def produce(live: LiveTrial, rate: float, seconds: float, emitted: list[float]) -> None:
+class Tee:
+    """The sinks a trial in the app has: its session file, then the screen's inbox."""
+
+    def __init__(self, writer: SessionWriter, live: LiveTrial) -> None:
+        self.writer, self.live = writer, live
+
+    def emit(self, event: Event) -> None:
+        self.writer.emit(event)
+        self.live.emit(event)
+
+
+async def produce(live: Tee, rate: float, seconds: float, emitted: list[float]) -> None:
     start = time.monotonic()
     turn, sent = 0, 0
     while (now := time.monotonic()) - start < seconds:
@@ -75,8 +94,11 @@ async def measure(rate: float, seconds: float) -> tuple[float, float, float, flo
     with tempfile.TemporaryDirectory() as directory:
         app = FepApp(Path(directory))
         async with app.run_test(size=(120, 40)):
-            live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), Path(directory))
+            config = TrialConfig(resolve_arm("B"), "tiny")
+            live = LiveTrial(config, Path(directory))
             live.started = time.monotonic()
+            writer = SessionWriter(Path(directory))
+            writer.emit(trial_start_event(0.0, live.trial_id, config))
             screen = TrialScreen(live)
             drawn: list[tuple[float, int]] = []
             original = screen.frame
@@ -88,7 +110,7 @@ async def measure(rate: float, seconds: float) -> tuple[float, float, float, flo
             screen.frame = frame  # type: ignore[method-assign]
             await app.push_screen(screen)
             emitted: list[float] = []
-            producer = asyncio.create_task(produce(live, rate, seconds, emitted))
+            producer = app.running.engine.run(produce(Tee(writer, live), rate, seconds, emitted))
             # Plain sleeps and a posted key, as a terminal would send it: Pilot's own
             # waits hold until the screen settles, which a live stream never lets happen.
             await asyncio.sleep(seconds / 2)
@@ -111,15 +133,27 @@ async def measure(rate: float, seconds: float) -> tuple[float, float, float, flo
     return achieved, lags[-1] * 1000, lags[int(len(lags) * 0.99)] * 1000, key_ms
 
 
+def run(rate: float, seconds: float, title: str) -> None:
+    achieved, worst, p99, key_ms = asyncio.run(measure(rate, seconds))
+    print(f"{title}: {achieved:,.0f} events/s for {seconds:g} s (text deltas, turns, usage)")
+    report("events per second streamed", achieved, TARGET_RATE, "ev/s", at_least=True)
+    report("screen behind the stream, worst", worst, TARGET_WORST_MS, "ms")
+    report("screen behind the stream, p99", p99, TARGET_P99_MS, "ms")
+    report("keystroke to help screen", key_ms, TARGET_KEY_MS, "ms")
+
+
 def main() -> None:
     rate = float(sys.argv[1]) if len(sys.argv) > 1 else 4000.0
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
-    achieved, worst, p99, key_ms = asyncio.run(measure(rate, seconds))
-    print(f"stream: {achieved:,.0f} events/s for {seconds:g} s (text deltas, turns, usage)")
-    report("events per second streamed", achieved, TARGET_RATE, "ev/s", at_least=True)
-    report("screen behind the stream, worst", worst, TARGET_LAG_MS, "ms")
-    report("screen behind the stream, p99", p99, TARGET_LAG_MS, "ms")
-    report("keystroke to help screen", key_ms, TARGET_KEY_MS, "ms")
+    run(rate, seconds, "idle machine")
+    spin = "while True: pass"
+    load = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(LOAD_PROCESSES)]
+    try:
+        run(rate, seconds, f"both cores busy ({LOAD_PROCESSES} spinning processes)")
+    finally:
+        for process in load:
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":

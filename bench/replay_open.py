@@ -65,9 +65,11 @@ async def _reopen(path: Path) -> tuple[float, float]:
         await pilot.pause(0)
         opened = time.perf_counter() - started
         screen = app.screen
-        assert screen.replay is not None
         screen.seek(0)
-        last_turn = screen.replay.clock.turn_starts[-1] + 1
+        screen.action_end()
+        screen.seek(screen.source.clock.previous_turn())
+        last_turn = screen.applied
+        screen.seek(0)
         jump_started = time.perf_counter()
         screen.seek(last_turn)
         await pilot.pause(0)

@@ -246,7 +246,10 @@ class Bash:
             await proc.wait()
             return ToolOutcome(f"Error: command timed out after {self.timeout_s:g} s", True)
         except asyncio.CancelledError:
+            # Reaped before the cancellation goes on, so no process or pipe outlives the
+            # trial's loop (the app stops its engine loop right after).
             _kill_group(proc)
+            await proc.wait()
             raise
         text = out.decode(errors="replace")
         return ToolOutcome(

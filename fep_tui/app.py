@@ -5,17 +5,21 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.worker import Worker, WorkerState
 
 from engine.arms import BUILTIN_ARMS, ArmSpec, resolve_arm
 from engine.batch import BatchPlan
-from engine.pricing import OFFICIAL
-from engine.trial import TrialConfig, TrialConfigError, check_config
+from engine.preflight import PreflightError
+from engine.pricing import get_rate_card
+from engine.trial import TrialConfig, TrialConfigError, check_config, preflight
+from fep_tui import keys
 from fep_tui.commands import ScreenActions
+from fep_tui.running import RunningTrials
+from fep_tui.screens.confirm import ConfirmScreen
 from fep_tui.screens.help import HelpScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.indexing import IndexingScreen
@@ -28,6 +32,9 @@ from sessions.index import SessionIndex
 from sessions.index_cache import load as load_index
 from sessions.index_cache import open_index
 from tasks import get_task
+
+if TYPE_CHECKING:
+    from fep_tui.screens.batch import BatchScreen
 
 # Simulated streams are paced in the app so a person can watch a turn arrive.
 APP_SIM_STREAM_DELAY_S = 0.01
@@ -63,11 +70,7 @@ class FepApp(App[None]):
     CSS_PATH = "fep_tui.tcss"
     TITLE = "fep-tui"
     COMMANDS = App.COMMANDS | {ScreenActions}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
-        Binding("ctrl+n", "new_trial", "New trial", show=False, id="app.new"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keys.APP
 
     def __init__(
         self,
@@ -79,22 +82,21 @@ class FepApp(App[None]):
         self.sessions_dir = sessions_dir
         self.arms = {**BUILTIN_ARMS, **(arms or {})}
         self.start = start
-        self.live_trials: list[LiveTrial] = []
+        self.running = RunningTrials()
+        self._batch: BatchScreen | None = None
 
     def on_mount(self) -> None:
         # Everything imported so far (SDKs, pydantic models, Textual) lives as long as the
         # app. Freezing it keeps full collections from re-scanning it: unfrozen, each took
         # 150-400 ms and stalled a live stream (bench/live_stream.py).
         gc.freeze()
-        self.push_screen(HomeScreen(self.sessions_dir))
+        self.push_screen(HomeScreen(self.sessions_dir, self.running))
         if isinstance(self.start, StartLive):
             self.start_trial(self.start.config)
         elif isinstance(self.start, StartReplay):
             self.open_replay(self.start.path)
         elif isinstance(self.start, StartBatch):
-            from fep_tui.screens.batch import BatchScreen
-
-            self.push_screen(BatchScreen(self.start.plan, self.start.directory))
+            self.start_batch(self.start.plan, self.start.directory)
         elif isinstance(self.start, StartCompare):
             self.open_compare(self.start.directories, self.start.imports, self.start.whatif)
 
@@ -113,10 +115,63 @@ class FepApp(App[None]):
                 timeout=20,
             )
         live = LiveTrial(config, self.sessions_dir)
-        self.live_trials.append(live)
-        self.run_worker(live.run(), name=live.trial_id, group="trials", exit_on_error=False)
+        self.running.add(live)
+        self.run_worker(
+            self.running.engine.run(live.run()),
+            name=live.trial_id,
+            group="trials",
+            exit_on_error=False,
+        )
         self.push_screen(TrialScreen(live))
         return live
+
+    def start_batch(self, plan: BatchPlan, directory: Path) -> None:
+        from fep_tui.screens.batch import BatchScreen
+
+        # Installed, so leaving it keeps it (and its grid) for `b` and the palette.
+        self._batch = BatchScreen(plan, directory, self.running)
+        if self.is_screen_installed("batch"):
+            self.uninstall_screen("batch")
+        self.install_screen(self._batch, "batch")
+        self.push_screen("batch")
+
+    def action_batch(self) -> None:
+        if self._batch is None:
+            self.notify("no batch in this session: start one with `fep-tui batch`", timeout=5)
+        elif self.screen is not self._batch:
+            self.push_screen("batch")
+
+    def on_home_screen_open_session(self, message: HomeScreen.OpenSession) -> None:
+        live = self.running.by_path(message.path)
+        if live is not None:
+            self.push_screen(TrialScreen(live))
+        else:
+            self.open_replay(message.path)
+
+    def on_home_screen_compare_sessions(self, message: HomeScreen.CompareSessions) -> None:
+        self.open_compare([message.directory], [])
+
+    async def action_quit(self) -> None:
+        running = self.running.running()
+        if not running:
+            self.exit()
+            return
+        live = sum(1 for t in running if t.config.backend == "live")
+        cost = f", {live} of them on live APIs (billed)" if live else ""
+        question = (
+            f"{len(running)} trial(s) still running{cost}.\nQuit and save them as interrupted?"
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.running.shutdown()
+                self.exit()
+
+        self.push_screen(ConfirmScreen(question), answered)
+
+    def on_unmount(self) -> None:
+        # However the app ends, running trials end their files as `interrupted`.
+        self.running.shutdown()
 
     def open_replay(self, path: Path) -> None:
         try:
@@ -155,41 +210,42 @@ class FepApp(App[None]):
         self.pop_screen()
         self.notify(message.reason, title="cannot open session", severity="error", timeout=8)
 
+    def _config(self, request: TrialRequest) -> TrialConfig:
+        arm = resolve_arm(request.arm, self.arms)
+        if request.return_cap is not None:
+            arm = arm.with_return_cap(request.return_cap)
+        return TrialConfig(
+            arm,
+            request.task,
+            backend="live" if request.backend == "live" else "sim",
+            seed=request.seed,
+            rate_card=get_rate_card(request.rate_card),
+            sim_stream_delay_s=APP_SIM_STREAM_DELAY_S,
+        )
+
+    async def _check_request(self, request: TrialRequest) -> str | None:
+        """What stops this trial from starting (the dialog shows it and stays), or None.
+        A live trial's local models are checked with Ollama here, not after the dialog."""
+        try:
+            config = self._config(request)
+            check_config(config)
+            await self.running.engine.run(preflight(config))
+        except (TrialConfigError, PreflightError, LookupError) as exc:
+            return str(exc)
+        return None
+
     def action_new_trial(self) -> None:
         def chosen(request: TrialRequest | None) -> None:
-            if request is None:
-                return
-            config = TrialConfig(
-                resolve_arm(request.arm, self.arms),
-                request.task,
-                backend="live" if request.backend == "live" else "sim",
-                seed=request.seed,
-                rate_card=OFFICIAL,
-                sim_stream_delay_s=APP_SIM_STREAM_DELAY_S,
-            )
-            try:
-                check_config(config)
-            except (TrialConfigError, LookupError) as exc:
-                self.notify(str(exc), title="cannot start the trial", severity="error", timeout=8)
-                return
-            self.start_trial(config)
+            if request is not None:
+                self.start_trial(self._config(request))
 
-        self.push_screen(NewTrialScreen(self.arms), chosen)
+        self.push_screen(NewTrialScreen(self.arms, self._check_request), chosen)
 
     def action_help(self) -> None:
-        from fep_tui.screens.batch import BatchScreen
-        from fep_tui.screens.compare import CompareScreen
-        from fep_tui.screens.side_by_side import SideBySideScreen
-
-        sections = {
-            "Everywhere": list(self.BINDINGS),
-            "Sessions (home)": list(HomeScreen.BINDINGS),
-            "Trial (live and replay)": list(TrialScreen.BINDINGS),
-            "Batch": list(BatchScreen.BINDINGS),
-            "Compare": list(CompareScreen.BINDINGS),
-            "Side by side": list(SideBySideScreen.BINDINGS),
-        }
-        self.push_screen(HelpScreen(sections))  # type: ignore[arg-type]
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+        else:
+            self.push_screen(HelpScreen())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "batch":

@@ -27,6 +27,7 @@ from engine.events import (
 from fep_tui.roles import short_role
 from sessions.header import LEAD_ROLES, header_from_trial_start
 from sessions.panes import describe_call
+from sessions.timeline import Timeline
 from tasks.sandbox import CONTAINMENT_WORDS
 
 
@@ -39,11 +40,17 @@ class TurnPrinter:
             highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110
         )
         self.label = ""
+        # The same fold the app's counters read, for the summaries' share at the end.
+        self.timeline: Timeline | None = None
 
     def emit(self, event: Event) -> None:
         out = self.console.print
+        if self.timeline is not None:
+            self.timeline.add(self.timeline.length, event)
         if isinstance(event, TrialStarted):
-            self.label = header_from_trial_start(event).label
+            header = header_from_trial_start(event)
+            self.label = header.label
+            self.timeline = Timeline(header)
             roles = ", ".join(f"{r} {m} ({event.providers[r]})" for r, m in event.models.items())
             out(
                 f"[bold]{self.label}[/] trial {event.trial_id}: "
@@ -128,6 +135,7 @@ class TurnPrinter:
                 f"{totals['cost_usd']:.4f}",
             )
         self.console.print(table)
+        self._summaries()
         verdict = "[green]success[/]" if event.success else "[red]no success[/]"
         reason = f" ({event.reason})" if event.reason else ""
         lead: dict[str, Any] = next((t for r, t in event.roles.items() if r in LEAD_ROLES), {})
@@ -136,6 +144,26 @@ class TurnPrinter:
             f"{lead.get('turns', 0)} lead turns, {event.turns} model calls, "
             f"{event.wall_s:.1f} s, total ${event.total_cost_usd:.4f}"
         )
+
+    def _summaries(self) -> None:
+        """What the executor's summaries cost the lead: their share of its re-reads, and
+        each delegation's cache write plus every later re-read."""
+        if self.timeline is None or not self.timeline.header.return_cap:
+            return
+        snapshot = self.timeline.snapshot()
+        share = snapshot.summaries
+        self.console.print(
+            f"[magenta]executor summaries: {share.tokens:,} of {share.of:,} tokens the lead "
+            f"re-read ({share.percent:.0f}%), ${share.usd:.4f}[/] "
+            f"({self.timeline.header.return_cap})"
+        )
+        for view in snapshot.delegations:
+            cost = self.timeline.reread(view.number)
+            self.console.print(
+                f"  delegation {view.number}: ${cost.total_usd:.4f} = write "
+                f"{cost.write_tokens:,} tokens ${cost.write_usd:.4f} + re-read "
+                f"{cost.tokens:,} tokens on {cost.turns} later turn(s) ${cost.usd:.4f}"
+            )
 
 
 class JsonLinesPrinter:

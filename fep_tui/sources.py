@@ -1,14 +1,19 @@
-"""The two event sources a trial screen can show: a live trial, or a session file on a clock.
+"""What a trial screen shows: a `TrialSource` (a live trial or a session file) and its `Clock`.
 
-Both give the screen a header, a `Timeline` for the counters and chart, and events by
-position for the panes, so the screen cannot tell them apart except that only a replay seeks.
+The trial screen uses only these two protocols and never asks which kind of source it has.
+Both give a header, a `Timeline` for the counters and chart, and events by position for the
+panes. The difference lives in the clock: a replay's clock plays, pauses and seeks; a live
+trial's clock follows the engine and cannot seek.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from engine.events import Event, TrialStarted
 from engine.trial import (
@@ -20,48 +25,178 @@ from engine.trial import (
     trial_start_event,
 )
 from sessions import SessionWriter
+from sessions.format import SUFFIX
 from sessions.header import SessionHeader, header_from_trial_start
 from sessions.index import SessionIndex
-from sessions.replay import ReplayClock
-from sessions.timeline import Timeline
+from sessions.replay import IDLE_CAP_S, ReplayClock, speed_label
+from sessions.timeline import Snapshot, Timeline
+
+
+def heading(header: SessionHeader, where: str) -> str:
+    """The trial screen's title: what ran, at which card, from where, how contained."""
+    card = header.rate_card.get("name", "?")
+    what = f"{header.arm} on {header.task} · seed {header.seed} · card {card}"
+    return f"{what} ({where}) · {header.shell}"
+
+
+class Clock(Protocol):
+    """Which events are shown (`position` of them) and how that moves."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def can_seek(self) -> bool: ...
+
+    playing: bool
+
+    def tick(self, elapsed_s: float) -> int:
+        """The position to show after `elapsed_s` seconds of wall time."""
+        ...
+
+    def seek(self, position: int) -> int: ...
+    def next_turn(self) -> int: ...
+    def previous_turn(self) -> int: ...
+    def jump_to_turn(self, ordinal: int) -> int: ...
+    def faster(self) -> float: ...
+    def slower(self) -> float: ...
+
+
+class TrialSource(Protocol):
+    @property
+    def header(self) -> SessionHeader: ...
+    @property
+    def timeline(self) -> Timeline: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def length(self) -> int: ...
+    @property
+    def turns(self) -> int:
+        """Lead turns known so far."""
+        ...
+
+    def read(self, start: int, stop: int) -> list[tuple[int, Event]]: ...
+
+    def elapsed(self) -> float | None:
+        """Seconds to show instead of the last event's time (a running trial's wall clock)."""
+        ...
+
+    def status(self, snapshot: Snapshot) -> str | None:
+        """What the counters say it is doing, when not the snapshot's own status."""
+        ...
+
+    def describe(self, lead_turn: int) -> str:
+        """The one-line bar under the panes."""
+        ...
+
+
+class LiveClock:
+    """A running trial's clock: always at the newest event, never seeks."""
+
+    can_seek = False
+    playing = True
+
+    def __init__(self, trial: LiveTrial) -> None:
+        self._trial = trial
+
+    @property
+    def position(self) -> int:
+        return self._trial.length
+
+    def tick(self, elapsed_s: float) -> int:
+        return self._trial.pull()
+
+    def seek(self, position: int) -> int:
+        return self.position
+
+    def next_turn(self) -> int:
+        return self.position
+
+    def previous_turn(self) -> int:
+        return self.position
+
+    def jump_to_turn(self, ordinal: int) -> int:
+        return self.position
+
+    def faster(self) -> float:
+        return 1.0
+
+    def slower(self) -> float:
+        return 1.0
 
 
 class LiveTrial:
-    """A trial running inside the app. It keeps every event; screens come and go."""
+    """A trial running in the app. The engine's thread emits; the screen's thread pulls.
 
-    live = True
+    `emit` only queues (it runs on the engine's thread); `pull` folds what arrived into the
+    events list and the Timeline on the caller's thread, so the screen never reads a fold
+    that is being written.
+    """
 
     def __init__(self, config: TrialConfig, sessions_dir: Path) -> None:
         self.config = config
         self.trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
         self.writer = SessionWriter(sessions_dir)
+        self._planned_path = sessions_dir / f"{self.trial_id}{SUFFIX}"
         self.events: list[Event] = []
+        self._inbox: list[Event] = []
+        self._lock = threading.Lock()
         # Until the engine's own trial_start arrives, the header it will send.
-        self.header = header_from_trial_start(trial_start_event(0.0, self.trial_id, config))
-        self.timeline = Timeline(self.header)
+        self._header = header_from_trial_start(trial_start_event(0.0, self.trial_id, config))
+        self._timeline = Timeline(self._header)
+        self.clock = LiveClock(self)
         self.outcome: TrialOutcome | None = None
         self.failure: str | None = None
         self.started: float | None = None
 
     @property
+    def header(self) -> SessionHeader:
+        return self._header
+
+    @property
+    def path(self) -> Path:
+        """The session file: the writer's once it opened one (a batch's engine names its
+        own trials), until then the one this trial's id will make."""
+        return self.writer.path or self._planned_path
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._timeline
+
+    @property
     def title(self) -> str:
-        return f"{self.config.arm.name} on {self.config.task_id} (live) · {self.header.shell}"
+        return heading(self._header, "live")
 
     @property
     def length(self) -> int:
         return len(self.events)
 
     @property
+    def turns(self) -> int:
+        return len(self._timeline.lead_turn_starts())
+
+    @property
     def finished(self) -> bool:
         return self.outcome is not None or self.failure is not None
 
     def emit(self, event: Event) -> None:
-        if isinstance(event, TrialStarted):
-            self.header = header_from_trial_start(event)
-            self.timeline.header = self.header
-            return
-        self.timeline.add(len(self.events), event)
-        self.events.append(event)
+        with self._lock:
+            self._inbox.append(event)
+
+    def pull(self) -> int:
+        """Fold everything the engine emitted since the last pull; the new length."""
+        with self._lock:
+            batch, self._inbox = self._inbox, []
+        for event in batch:
+            if isinstance(event, TrialStarted):
+                self._header = header_from_trial_start(event)
+                self._timeline.header = self._header
+                continue
+            self._timeline.add(len(self.events), event)
+            self.events.append(event)
+        return len(self.events)
 
     def read(self, start: int, stop: int) -> list[tuple[int, Event]]:
         return [(start + i, e) for i, e in enumerate(self.events[start:stop])]
@@ -72,16 +207,33 @@ class LiveTrial:
             return None
         return time.monotonic() - self.started
 
-    async def run(self) -> None:
+    def status(self, snapshot: Snapshot) -> str | None:
+        return None
+
+    def describe(self, lead_turn: int) -> str:
+        state = "■ finished" if self.finished else "● live"
+        return f"{state} │ {self.length:,} events │ turn {lead_turn}"
+
+    def finish(self, outcome: TrialOutcome | None, failure: str | None) -> None:
+        """Record how the trial ended (from the engine's result or the batch's report)."""
+        self.outcome, self.failure = outcome, failure
+
+    async def run(self) -> TrialOutcome:
+        """The whole trial; runs on the engine's loop (fep_tui/engine_thread.py)."""
         self.started = time.monotonic()
         try:
             await preflight(self.config)
-            self.outcome = await run_trial(self.config, [self.writer, self], self.trial_id)
+            outcome = await run_trial(self.config, [self.writer, self], self.trial_id)
+        except asyncio.CancelledError:
+            self.finish(None, "interrupted")
+            raise
         except Exception as exc:
-            self.failure = str(exc)
+            self.finish(None, str(exc))
             raise
         finally:
             self.writer.close()
+        self.finish(outcome, None)
+        return outcome
 
 
 @dataclass
@@ -90,7 +242,6 @@ class ReplaySession:
 
     index: SessionIndex
     clock: ReplayClock = field(init=False)
-    live = False
 
     def __post_init__(self) -> None:
         self.clock = ReplayClock(self.index.times, self.index.lead_turn_positions())
@@ -105,12 +256,41 @@ class ReplaySession:
 
     @property
     def title(self) -> str:
-        header = self.header
-        return f"{header.arm} on {header.task} (replay {self.index.path.name}) · {header.shell}"
+        return heading(self.header, f"replay {self.index.path.name}")
 
     @property
     def length(self) -> int:
         return self.index.length
 
+    @property
+    def turns(self) -> int:
+        return len(self.clock.turn_starts)
+
     def read(self, start: int, stop: int) -> list[tuple[int, Event]]:
         return self.index.read(start, stop)
+
+    def elapsed(self) -> float | None:
+        return None
+
+    def status(self, snapshot: Snapshot) -> str | None:
+        """A file is never "running": it is being replayed, or it stops short."""
+        if snapshot.end is not None:
+            return None
+        if snapshot.position >= self.timeline.length and not self.timeline.ended:
+            return "incomplete"
+        return "replaying"
+
+    def describe(self, lead_turn: int) -> str:
+        clock = self.clock
+        state = "▶ playing" if clock.playing else "■ paused"
+        problems = len(self.index.problems)
+        issues = f" │ {problems} problem(s) in file" if problems else ""
+        idle = (
+            f" │ pauses over {IDLE_CAP_S:g} s cut: -{clock.shortened_s:,.0f} s"
+            if clock.shortened_s
+            else ""
+        )
+        return (
+            f"{state} {speed_label(clock.speed)} │ event {clock.position:,}/{clock.length:,} │ "
+            f"turn {lead_turn}/{self.turns}{issues}{idle}"
+        )

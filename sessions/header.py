@@ -110,14 +110,25 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
         """The stored fingerprint, or for a schema 1 file the one computed now."""
         return self.fingerprint or fingerprint(self.configuration)
 
-    @property
-    def lead_cache_read_price(self) -> float:
-        """Dollars per million cache-read tokens of the lead model at the session's card."""
+    def lead_price(self, bucket: str) -> float:
+        """Dollars per million tokens of one usage bucket (`cache_read`, `cache_write_5m`,
+        ...) for the lead model at the session's card; a local model's are 0."""
         role = self.lead_role
         if self.providers.get(role) == "ollama":
             return 0.0
         prices = self.rate_card.get("prices", {})
-        return float(prices.get(self.models.get(role, ""), {}).get("cache_read", 0.0))
+        return float(prices.get(self.models.get(role, ""), {}).get(bucket, 0.0))
+
+    @property
+    def return_cap(self) -> str:
+        """How the executor's summaries are capped, in a few words ("" for a solo arm)."""
+        executor = self.arm_spec.get("executor")
+        if not isinstance(executor, dict):
+            return ""
+        bounded = executor.get("return_policy") == "bounded"
+        cap = executor.get("return_cap_tokens" if bounded else "return_cap_chars")
+        amount = f"{cap:,}" if isinstance(cap, int) else "?"
+        return f"diff cap {amount} tokens" if bounded else f"return cap {amount} chars"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = msgspec.to_builtins(self)

@@ -6,10 +6,14 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, math.inf)
 # "As fast as possible" still advances in steps so the screen draws between them.
 _MAX_EVENTS_PER_TICK = 4000
+# Replays play at real time times the speed, except that a pause between two events (a
+# long pytest run, an API retry) longer than this plays as this long. The bar says so.
+IDLE_CAP_S = 2.0
 
 
 def speed_label(speed: float) -> str:
@@ -26,6 +30,9 @@ class ReplayClock:
     playing: bool = False
     speed: float = 1.0
     _virtual_t: float = 0.0
+    # Seconds of idle gaps shortened so far, for the bar.
+    shortened_s: float = 0.0
+    can_seek: ClassVar[bool] = True
 
     @property
     def length(self) -> int:
@@ -44,10 +51,14 @@ class ReplayClock:
         if math.isinf(self.speed):
             return self.seek(self.position + _MAX_EVENTS_PER_TICK)
         self._virtual_t += elapsed_s * self.speed
-        target = bisect_right(self.times, self._virtual_t, lo=self.position)
-        # Always show at least the next event, so long idle gaps do not stall the replay.
-        self.position = min(self.length, max(target, self.position + 1))
-        self._virtual_t = max(self._virtual_t, self.times[self.position - 1])
+        last = self.times[self.position - 1] if self.position else 0.0
+        gap = self.times[self.position] - last
+        if gap > IDLE_CAP_S and self._virtual_t > last + IDLE_CAP_S:
+            # Waited the cap already: go on as if the gap had been that long.
+            skip = gap - IDLE_CAP_S
+            self._virtual_t += skip
+            self.shortened_s += skip
+        self.position = bisect_right(self.times, self._virtual_t, lo=self.position)
         return self.position
 
     def faster(self) -> float:

@@ -50,11 +50,31 @@ class ChartRow:
 
 @dataclass(frozen=True)
 class Reread:
-    """How much one executor summary has been re-read by the lead up to a point."""
+    """What one executor summary has cost the lead up to a point: the cache write that
+    first stored it, and every later turn's re-read of it."""
 
     tokens: int
     turns: int
     usd: float
+    write_tokens: int = 0
+    write_usd: float = 0.0
+
+    @property
+    def total_usd(self) -> float:
+        return self.write_usd + self.usd
+
+
+@dataclass(frozen=True)
+class SummaryShare:
+    """The executor summaries' part of everything the lead re-read from cache so far."""
+
+    tokens: int
+    of: int
+    usd: float
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.tokens / self.of if self.of else 0.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,7 @@ class Snapshot:
     judge: JudgeVerdict | None
     end: TrialEnded | None
     errors: list[str]
+    summaries: SummaryShare = SummaryShare(0, 0, 0.0)
 
     @property
     def status(self) -> str:
@@ -140,6 +161,8 @@ class Timeline:
     _turns: list[tuple[int, int]] = field(default_factory=list)
     _turn_pos: list[int] = field(default_factory=list)
     _chart: list[ChartRow] = field(default_factory=list)
+    # Summary tokens the lead re-read, cumulative over `_chart`'s rows.
+    _summaries_read: list[int] = field(default_factory=list)
     _delegations: list[tuple[int, Delegation]] = field(default_factory=list)
     _delegation_pos: list[int] = field(default_factory=list)
     _summaries: dict[int, tuple[int, ExecutorSummary]] = field(default_factory=dict)
@@ -240,8 +263,18 @@ class Timeline:
         column = self._usage.get(self.lead_role)
         while column is not None and len(self._chart) < count:
             i = len(self._chart)
-            self._chart.append(_chart_row(column.positions[i], column.at(i)))
+            row = _chart_row(column.positions[i], column.at(i))
+            before = self._summaries_read[-1] if self._summaries_read else 0
+            self._chart.append(row)
+            self._summaries_read.append(before + row.groups.get("summaries", 0))
         return self._chart[:count]
+
+    def _summary_share(self, rows: list[ChartRow]) -> SummaryShare:
+        if not rows:
+            return SummaryShare(0, 0, 0.0)
+        tokens = self._summaries_read[len(rows) - 1]
+        price = self.header.lead_price("cache_read")
+        return SummaryShare(tokens, rows[-1].reread, tokens * price / 1_000_000)
 
     def _stamp(self, position: int, t: float) -> None:
         self._times.append(t)
@@ -269,6 +302,7 @@ class Timeline:
             judge=self._judge[1] if self._judge and self._judge[0] < p else None,
             end=self._end[1] if self._end and self._end[0] < p else None,
             errors=[e.message for pos, e in self._errors if pos < p],
+            summaries=self._summary_share(chart),
         )
 
     def _counters(self, role: str, last: TurnUsage, turns: int) -> RoleCounters:
@@ -300,7 +334,7 @@ class Timeline:
         on how many turns, and what that cost at the session's rate card."""
         p = self.length if position is None else position
         summary = self._summaries.get(delegation)
-        if summary is None:
+        if summary is None or summary[0] >= p:
             return Reread(0, 0, 0.0)
         key = f"{SUMMARY_PREFIX}{delegation}"
         leads = self._lead_positions
@@ -311,7 +345,16 @@ class Timeline:
             if read:
                 tokens += read
                 turns += 1
-        return Reread(tokens, turns, tokens * self.header.lead_cache_read_price / 1_000_000)
+        # The lead's next call writes the summary into its cached prefix once (5-minute
+        # breakpoints: engine/backends/anthropic_format.py); each later call reads it.
+        written = summary[1].tokens if first < len(leads) and leads[first] < p else 0
+        return Reread(
+            tokens,
+            turns,
+            tokens * self.header.lead_price("cache_read") / 1_000_000,
+            written,
+            written * self.header.lead_price("cache_write_5m") / 1_000_000,
+        )
 
     def _time_at(self, p: int) -> float:
         n = bisect_left(self._times_pos, p)

@@ -14,8 +14,10 @@ from textual.widgets import Input
 from engine import TrialConfig, resolve_arm
 from engine.events import TrialEnded, TurnUsage
 from fep_tui.app import FepApp, StartLive, StartReplay
+from fep_tui.screens.confirm import ConfirmScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.trial import TrialScreen
+from fep_tui.sources import ReplaySession
 from fep_tui.widgets.counters import CountersBar
 from fep_tui.widgets.transcript import TurnLog
 from sessions import load_session
@@ -25,6 +27,10 @@ FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
 
 def counters_text(app: FepApp) -> str:
     return app.screen.query_one(CountersBar).text.plain
+
+
+def _role_line(counters: str, role: str) -> str:
+    return next((line for line in counters.splitlines() if line.startswith(role)), "")
 
 
 class Notes:
@@ -41,14 +47,19 @@ class Notes:
         app.notify = notify  # type: ignore[method-assign]
 
 
-def test_live_trial_counters_rise_and_quitting_mid_trial_closes_the_session(tmp_path: Path) -> None:
+def test_live_trial_counters_rise_and_quitting_mid_trial_closes_the_session(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Quitting while a trial runs asks first (`n` keeps it running); yes saves the
+    session as interrupted, and nothing prints a traceback (the simulator's server used to
+    print ConnectionResetError when its client went away)."""
     config = TrialConfig(resolve_arm("B"), "tiny", sim_stream_delay_s=0.002)
 
     async def scenario() -> list[float]:
         app = FepApp(tmp_path, start=StartLive(config))
         costs: list[float] = []
         async with app.run_test(size=(120, 40)) as pilot:
-            live = app.live_trials[0]
+            live = app.running.trials[0]
             for _ in range(200):
                 await pilot.pause(0.1)
                 usage = [
@@ -65,6 +76,11 @@ def test_live_trial_counters_rise_and_quitting_mid_trial_closes_the_session(tmp_
             assert app.screen.query_one(TurnLog).line_count > 3, "the turns pane fills"
             assert not live.finished
             await pilot.press("q")
+            assert isinstance(app.screen, ConfirmScreen), "quitting mid-trial asks first"
+            await pilot.press("n")
+            assert isinstance(app.screen, TrialScreen) and not live.finished
+            await pilot.press("q", "y")
+            await pilot.pause(0.2)
         return costs
 
     costs = asyncio.run(scenario())
@@ -75,6 +91,7 @@ def test_live_trial_counters_rise_and_quitting_mid_trial_closes_the_session(tmp_
     end = session.end
     assert isinstance(end, TrialEnded) and end.status == "interrupted"
     assert not session.problems
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def _expected_lead_totals(position: int) -> tuple[int, float]:
@@ -91,8 +108,8 @@ def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) 
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.3)
             screen = app.screen
-            assert isinstance(screen, TrialScreen) and screen.replay is not None
-            clock = screen.replay.clock
+            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
+            clock = screen.source.clock
             assert clock.position == clock.length, "a replay opens at its end"
             assert "judge GREEN" in counters_text(app)
             turns = len(clock.turn_starts)
@@ -106,7 +123,7 @@ def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) 
                 if turn == 1:
                     assert "orch" not in text, "no usage before the first reply"
                 else:
-                    assert f"re-read {reads:,} " in text and f"${cost:.4f}" in text
+                    assert f" {reads:,} " in _role_line(text, "orch") and f"${cost:.4f}" in text
             for _ in range(turns - 2):
                 await pilot.press("left_square_bracket")
             assert "turn 2 " in counters_text(app)
@@ -118,7 +135,7 @@ def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) 
             assert "turn 5 " in counters_text(app)
             await pilot.press("end")
             reads, cost = _expected_lead_totals(clock.length)
-            assert f"re-read {reads:,} " in counters_text(app)
+            assert f" {reads:,} " in _role_line(counters_text(app), "orch")
             await pilot.press("plus", "plus")
             assert clock.speed == 4.0
             await pilot.press("home", "space")
@@ -134,17 +151,17 @@ def test_seeking_back_reads_a_window_not_the_whole_file(tmp_path: Path) -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.3)
             screen = app.screen
-            assert isinstance(screen, TrialScreen) and screen.replay is not None
+            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
             reads: list[tuple[int, int]] = []
-            original = screen.replay.read
+            original = screen.source.read
 
             def spy(start: int, stop: int) -> list[Any]:
                 reads.append((start, stop))
                 return original(start, stop)
 
-            screen.replay.read = spy  # type: ignore[method-assign]
+            screen.source.read = spy  # type: ignore[method-assign]
             await pilot.press("left_square_bracket")
-            starts = screen.replay.clock.turn_starts
+            starts = screen.source.clock.turn_starts
             assert reads and all(start >= starts[-4] for start, _ in reads), reads
 
     asyncio.run(scenario())
@@ -159,7 +176,7 @@ def test_a_trial_keeps_running_when_its_screen_is_left(tmp_path: Path) -> None:
             await pilot.pause(0.2)
             await pilot.press("escape")
             assert isinstance(app.screen, HomeScreen)
-            live = app.live_trials[0]
+            live = app.running.trials[0]
             for _ in range(300):
                 if live.finished:
                     break
@@ -178,13 +195,13 @@ def test_command_palette_runs_the_screens_actions(tmp_path: Path) -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.3)
             screen = app.screen
-            assert isinstance(screen, TrialScreen) and screen.replay is not None
+            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
             await pilot.press("home", "ctrl+p")
             await pilot.press(*"Play/pause")
             await pilot.pause(0.3)
             await pilot.press("enter")
             await pilot.pause(0.2)
-            assert screen.replay.clock.playing or screen.replay.clock.position > 0
+            assert screen.source.clock.playing or screen.source.clock.position > 0
 
     asyncio.run(scenario())
 
@@ -289,7 +306,7 @@ def test_new_trial_dialog_starts_a_live_trial(tmp_path: Path) -> None:
             await pilot.click("#start")
             await pilot.pause(0.3)
             assert isinstance(app.screen, TrialScreen)
-            live = app.live_trials[0]
+            live = app.running.trials[0]
             assert (
                 live.config.arm.name == "B"
                 and live.config.seed == 7
@@ -312,11 +329,11 @@ def test_replay_bar_says_paused_once_playback_reaches_the_end(tmp_path: Path) ->
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.3)
             screen = app.screen
-            assert isinstance(screen, TrialScreen) and screen.replay is not None
+            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
             await pilot.press("home", *["plus"] * 8, "space")
             for _ in range(50):
                 await pilot.pause(0.1)
-                if screen.replay.clock.position == screen.replay.clock.length:
+                if screen.source.clock.position == screen.source.clock.length:
                     break
             await pilot.pause(0.2)
             assert "paused" in screen.query_one(ReplayBar).text.plain
@@ -408,5 +425,71 @@ def test_the_delegations_pane_lists_the_newest_two_hundred() -> None:
             assert options.option_count == 200
             assert str(options.get_option_at_index(199).prompt).startswith("#250 ")
             assert pane.border_subtitle == "newest 200 of 250"
+
+    asyncio.run(scenario())
+
+
+def test_enter_expands_a_tool_call_and_shows_its_result(tmp_path: Path) -> None:
+    """Enter on a tool call opens it once; the tree's own toggle and a second one from the
+    screen used to cancel out, so enter did nothing."""
+    from fep_tui.widgets.tool_tree import ToolTree
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            tree = app.screen.query_one(ToolTree)
+            tree.focus()
+            tree.move_cursor(tree.root.children[0])
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            node = tree.root.children[0]
+            assert node.is_expanded and node.children, "enter shows the call's result"
+            await pilot.press("enter")
+            assert not node.is_expanded, "enter again folds it"
+
+    asyncio.run(scenario())
+
+
+def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an API key a live trial cannot start: the dialog says why and keeps every
+    choice (it used to close and leave only a notification). Then the same dialog starts a
+    simulated trial at the chosen card and return cap."""
+    from textual.widgets import Select, Static
+
+    from fep_tui.screens.new_trial import NewTrialScreen
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("n")
+            await pilot.pause(0.2)
+            dialog = app.screen
+            assert isinstance(dialog, NewTrialScreen)
+            dialog.query_one("#seed", Input).value = "7"
+            dialog.query_one("#cap", Input).value = "1000"
+            dialog.query_one("#card", Select).value = "published"
+            dialog.query_one("#backend", Select).value = "live"
+            await pilot.click("#start")
+            await pilot.pause(0.2)
+            assert app.screen is dialog, "the dialog stays"
+            problem = str(dialog.query_one("#new-trial-problem", Static).render())
+            assert "ANTHROPIC_API_KEY" in problem
+            assert dialog.query_one("#seed", Input).value == "7", "choices are kept"
+            dialog.query_one("#backend", Select).value = "sim"
+            await pilot.click("#start")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, TrialScreen)
+            live = app.running.trials[0]
+            assert live.config.rate_card.name == "published" and live.config.seed == 7
+            assert live.config.arm.executor is not None
+            assert live.config.arm.executor.return_cap_chars == 1000
+            assert "card published" in str(app.screen.query_one("#trial-title", Static).render())
+            await pilot.press("q", "y")
 
     asyncio.run(scenario())

@@ -103,6 +103,7 @@ def test_batch_bad_input_is_one_line(tmp_path: Path) -> None:
 def test_batch_screen_runs_the_grid_opens_a_trial_and_resumes(tmp_path: Path) -> None:
     from fep_tui.app import FepApp, StartBatch
     from fep_tui.screens.batch import BatchScreen
+    from fep_tui.screens.home import HomeScreen
     from fep_tui.screens.trial import TrialScreen
 
     plan = BatchPlan((resolve_arm("A"), resolve_arm("B")), ("tiny",), trials=1, workers=2)
@@ -122,7 +123,16 @@ def test_batch_screen_runs_the_grid_opens_a_trial_and_resumes(tmp_path: Path) ->
                 trial = app.screen
                 assert isinstance(trial, TrialScreen)
                 assert trial.source is screen.trials[("A", "tiny", 0)]
-                await pilot.press("escape")
+                await pilot.press("escape", "escape")
+                home = app.screen
+                assert isinstance(home, HomeScreen), "escape leaves the batch running"
+                await pilot.press("r")
+                table = home.query_one(DataTable)
+                listed = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+                assert "A" in listed, "the batch's trials are on home while they run"
+                await pilot.press("b")
+                on_top = app.screen_stack.index(screen) == len(app.screen_stack) - 1
+                assert on_top, "b brings the batch screen back"
             for _ in range(600):
                 await pilot.pause(0.1)
                 if screen.finished:

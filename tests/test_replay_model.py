@@ -13,7 +13,7 @@ from engine.events import TurnUsage
 from sessions import load_session
 from sessions.index import SessionIndex
 from sessions.index_cache import cache_path, load, open_index
-from sessions.replay import ReplayClock
+from sessions.replay import IDLE_CAP_S, ReplayClock
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
 
@@ -77,15 +77,20 @@ def test_reread_of_a_delegation_sums_its_attribution_on_later_turns(copy: Path) 
         assert reread.usd == pytest.approx(reread.tokens * 0.5 / 1e6)
 
 
-def test_clock_plays_by_event_time_and_speed() -> None:
-    clock = ReplayClock([0.0, 0.5, 1.0, 1.5, 10.0], [0, 3])
+def test_clock_plays_at_real_time_and_shortens_only_long_idle_gaps() -> None:
+    """At 1x a replay plays as the trial ran; a pause over IDLE_CAP_S plays as IDLE_CAP_S.
+    It used to show at least one event per frame, which skipped every pause at any speed."""
+    clock = ReplayClock([0.0, 0.5, 1.0, 1.5, 2.8, 10.0], [0, 3])
     clock.playing = True
     assert clock.tick(0.6) == 2  # events at t 0.0 and 0.5
     clock.faster()
     assert clock.speed == 2.0
-    assert clock.tick(0.5) == 4  # virtual time 0.5 + 1.0 = 1.5
-    assert clock.tick(0.01) == 5, "a long idle gap never stalls the replay"
-    assert clock.tick(1.0) == 5 and not clock.playing, "stops at the end"
+    assert clock.tick(0.5) == 4  # virtual time 0.6 + 1.0 = 1.6
+    assert clock.tick(0.05) == 4, "a 1.3 s pause is played, not skipped"
+    assert clock.tick(0.6) == 5  # 2.8 reached at virtual 2.8
+    assert clock.tick(0.9) == 5 and clock.shortened_s == 0, "waits out the 2 s cap first"
+    assert clock.tick(0.2) == 6 and clock.shortened_s == pytest.approx(7.2 - IDLE_CAP_S)
+    assert clock.tick(1.0) == 6 and not clock.playing, "stops at the end"
     for _ in range(20):
         clock.faster()
     assert math.isinf(clock.speed)

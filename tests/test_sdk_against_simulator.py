@@ -145,3 +145,31 @@ def test_unknown_models_get_the_documented_404s(sim: SimulatorServer) -> None:
             model="missing", messages=[{"role": "user", "content": "hi"}]
         )
     assert missing.value.status_code == 404 and "not found" in missing.value.error
+
+
+def test_a_client_leaving_mid_stream_prints_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A trial cancelled mid-stream (the user quits) closes its connection abruptly; the
+    server used to print ConnectionResetError and a traceback over the terminal."""
+    import json
+    import socket
+    import struct
+    import time
+
+    with SimulatorServer(Scenario.of(get_task("tiny"), seed=3), stream_delay_s=0.02) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        body = json.dumps({**_request("Fix the shopcart checks."), "stream": True}).encode()
+        connection = socket.create_connection((host, int(port)))
+        connection.sendall(
+            b"POST /v1/messages HTTP/1.1\r\nHost: sim\r\nx-api-key: k\r\n"
+            b"anthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
+            + f"content-length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+        # Linger 0: close with a reset, as a cancelled client's socket often does.
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+        time.sleep(0.5)
+    assert "Traceback" not in capfd.readouterr().err

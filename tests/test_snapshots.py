@@ -11,6 +11,7 @@ import pytest
 from textual.pilot import Pilot
 
 from engine import TrialConfig, resolve_arm
+from engine.trial import trial_start_event
 from fep_tui.app import FepApp, StartReplay
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial
@@ -64,11 +65,11 @@ def test_trial_live_mid_run(
     '(live)', counters 'running', the live bar '● live │ 1,000 events' and no replay keys."""
 
     async def show_live(pilot: Pilot[None]) -> None:
-        live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), sessions_dir)
-        session = load_session(FIXTURE)
-        live.header = session.header
-        live.timeline.header = session.header
-        for event in session.events[:1000]:
+        config = TrialConfig(resolve_arm("B"), "tiny")
+        live = LiveTrial(config, sessions_dir)
+        # The shell's containment is fixed here: the machine's own would change the title.
+        live.emit(trial_start_event(0.0, live.trial_id, config, "bubblewrap"))
+        for event in load_session(FIXTURE).events[:1000]:
             live.emit(event)
         await pilot.app.push_screen(TrialScreen(live))
         await pilot.pause(0.3)

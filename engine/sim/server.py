@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -61,6 +62,15 @@ class _State:
     )
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-stream (a cancelled trial, a quitting app) is
+        # ordinary; the standard server prints a traceback for it.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class SimulatorServer:
     """Start with `with SimulatorServer(scenario) as sim:`; `sim.url` is the base URL."""
 
@@ -76,7 +86,7 @@ class SimulatorServer:
         self.stream_delay_s = stream_delay_s
         # Seconds slept so far to pace streams for a viewer: not part of the trial's time.
         self.paced_s = 0.0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

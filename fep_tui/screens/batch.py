@@ -15,33 +15,50 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from engine.batch import BatchPlan, CellState, plan_cells, run_batch
 from engine.events import EventSink
 from engine.trial import TrialConfig, TrialOutcome
+from fep_tui import keys
+from fep_tui.running import RunningTrials
 from fep_tui.sources import LiveTrial
 from sessions.store import finished_trials
 
 COLUMNS = ("arm", "task", "seed", "status", "turns", "cost $")
+# (arm, task, seed)
+TrialKey = tuple[str, str, int]
 
 
 class BatchScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="batch.back"),
-        Binding("enter", "open", "Open trial", id="batch.open"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keys.BATCH
 
-    def __init__(self, plan: BatchPlan, directory: Path) -> None:
+    class TrialAdded(Message):
+        """The engine started a trial of the batch (posted from the engine's thread)."""
+
+        def __init__(self, key: TrialKey, trial: LiveTrial) -> None:
+            super().__init__()
+            self.key, self.trial = key, trial
+
+    class TrialDone(Message):
+        """A trial of the batch ended (posted from the engine's thread)."""
+
+        def __init__(self, key: TrialKey, outcome: TrialOutcome | None, error: str | None) -> None:
+            super().__init__()
+            self.key, self.outcome, self.error = key, outcome, error
+
+    def __init__(self, plan: BatchPlan, directory: Path, running: RunningTrials) -> None:
         super().__init__()
         self.plan = plan
         self.directory = directory
+        self.running = running
         self.cells: dict[tuple[str, str], CellState] = {}
-        self.trials: dict[tuple[str, str, int], LiveTrial] = {}
-        self.earlier: set[tuple[str, str, int]] = set()
-        self.errors: dict[tuple[str, str, int], str] = {}
+        self.trials: dict[TrialKey, LiveTrial] = {}
+        self.earlier: set[TrialKey] = set()
+        self.errors: dict[TrialKey, str] = {}
         self.done = 0
         self.total = 0
         self.cost = 0.0
@@ -74,7 +91,9 @@ class BatchScreen(Screen[None]):
         self.done = len(self.earlier)
         self.query_one(ProgressBar).update(total=self.total, progress=self.done)
         self.app.run_worker(
-            run_batch(self.plan, self.cells, self._new_sinks, self._finished),
+            self.running.engine.run(
+                run_batch(self.plan, self.cells, self._new_sinks, self._finished)
+            ),
             name="batch",
             group="batch",
             exit_on_error=False,
@@ -84,22 +103,29 @@ class BatchScreen(Screen[None]):
         table.focus()
 
     def _new_sinks(self, config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
+        """Called on the engine's thread: the grid learns of the trial by a message."""
         live = LiveTrial(config, self.directory)
         live.started = time.monotonic()
-        self.trials[(config.arm.name, config.task_id, config.seed)] = live
+        self.post_message(self.TrialAdded((config.arm.name, config.task_id, config.seed), live))
         return [live.writer, live], live.writer.close
 
     def _finished(
         self, arm: str, task: str, seed: int, outcome: TrialOutcome | None, error: str | None
     ) -> None:
-        live = self.trials.get((arm, task, seed))
+        self.post_message(self.TrialDone((arm, task, seed), outcome, error))
+
+    def on_batch_screen_trial_added(self, message: TrialAdded) -> None:
+        self.trials[message.key] = message.trial
+        self.running.add(message.trial)
+
+    def on_batch_screen_trial_done(self, message: TrialDone) -> None:
+        live = self.trials.get(message.key)
         if live is not None:
-            live.outcome = outcome
-            live.failure = error
-        if error is not None:
-            self.errors[(arm, task, seed)] = error
-        if outcome is not None:
-            self.cost += outcome.total_cost_usd
+            live.finish(message.outcome, message.error)
+        if message.error is not None:
+            self.errors[message.key] = message.error
+        if message.outcome is not None:
+            self.cost += message.outcome.total_cost_usd
         self.done += 1
 
     def _status(self, key: tuple[str, str, int]) -> str:
@@ -121,6 +147,7 @@ class BatchScreen(Screen[None]):
         live = self.trials.get(key)
         turns, cost = "-", "-"
         if live is not None:
+            live.pull()
             snapshot = live.timeline.snapshot(live.length)
             turns = str(snapshot.lead_turn)
             cost = f"{snapshot.total_cost_usd:.4f}"

@@ -16,12 +16,13 @@ from typing import Any, ClassVar
 import pandas as pd
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from fep_tui import keys
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
 from sessions.analysis.charts import (
     Curves,
@@ -64,14 +65,7 @@ TIMES = "\u00d7"
 
 
 class CompareScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="compare.back"),
-        Binding("t", "next_task", "Next task", id="compare.task"),
-        Binding("s", "sort", "Sort", id="compare.sort"),
-        Binding("w", "whatif", "What-if", id="compare.whatif"),
-        Binding("v", "side_by_side", "Side by side", id="compare.side"),
-        Binding("e", "export", "Export charts", id="compare.export"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keys.COMPARE
 
     def __init__(
         self,

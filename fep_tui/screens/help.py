@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.table import Table
@@ -11,16 +12,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from fep_tui import keys
 
-def bindings_table(sections: dict[str, list[Binding]]) -> Table:
+
+def bindings_table(sections: Mapping[str, Sequence[BindingType]]) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 1))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     for title, bindings in sections.items():
         table.add_row(f"[bold underline]{title}[/]", "")
         for binding in bindings:
-            keys = binding.key_display or binding.key.replace(",", " / ")
-            table.add_row(keys, binding.description)
+            if not isinstance(binding, Binding) or binding is keys.MORE_KEYS:
+                continue
+            label = binding.key_display or binding.key.replace(",", " / ")
+            table.add_row(label, binding.description)
     return table
 
 
@@ -29,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")
     ]
 
-    def __init__(self, sections: dict[str, list[Binding]]) -> None:
+    def __init__(self, sections: Mapping[str, Sequence[BindingType]] = keys.SECTIONS) -> None:
         super().__init__()
         self.sections = sections
 

@@ -8,10 +8,14 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from fep_tui import keys
+from fep_tui.running import RunningTrials
+from fep_tui.session_filter import FilterError, SessionFilter, field_values, parse_filter
 from sessions import SessionSummary, list_sessions
 from sessions.index_cache import cache_path
 from sessions.timeline import Timeline
@@ -47,35 +51,40 @@ def summary_row(summary: SessionSummary) -> tuple[str, ...]:
 
 
 class HomeScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_trial", "New trial", id="home.new"),
-        Binding("enter", "open", "Open", id="home.open"),
-        Binding("d", "delete", "Delete", id="home.delete"),
-        Binding("s", "sort", "Sort", id="home.sort"),
-        Binding("slash", "filter", "Filter", key_display="/", id="home.filter"),
-        Binding("r", "refresh", "Refresh", id="home.refresh"),
-        Binding("c", "compare", "Compare arms", id="home.compare"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keys.HOME
 
-    def __init__(self, sessions_dir: Path) -> None:
+    class OpenSession(Message):
+        """Open a session: live if its trial is running here, else as a replay."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
+    class CompareSessions(Message):
+        def __init__(self, directory: Path) -> None:
+            super().__init__()
+            self.directory = directory
+
+    def __init__(self, sessions_dir: Path, running: RunningTrials | None = None) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
+        self.running = running or RunningTrials()
         self.summaries: list[SessionSummary] = []
         self.sort_column = "started"
         self.sort_reverse = True
         self._was_running = False
+        self._filter = SessionFilter()
+        self._filter_problem = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-title")
-        yield Input(placeholder="filter by arm, task, status or source  (/)", id="filter")
+        yield Input(placeholder="filter: words, or arm:A task:T1 status:failed  (/)", id="filter")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="home-hint")
         yield Footer()
 
     def action_compare(self) -> None:
-        open_compare = getattr(self.app, "open_compare", None)
-        if open_compare is not None:
-            open_compare([self.sessions_dir], [])
+        self.post_message(self.CompareSessions(self.sessions_dir))
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -87,12 +96,11 @@ class HomeScreen(Screen[None]):
 
     def _live_folds(self) -> dict[str, Timeline]:
         """Each running trial's file and its live fold."""
-        live = getattr(self.app, "live_trials", [])
-        return {
-            str(t.writer.path): t.timeline
-            for t in live
-            if not t.finished and t.writer.path is not None
-        }
+        folds = {}
+        for trial in self.running.running():
+            trial.pull()
+            folds[str(trial.path)] = trial.timeline
+        return folds
 
     def _follow_live_trials(self) -> None:
         # Trials started here keep running; refresh while any runs and once after.
@@ -117,29 +125,37 @@ class HomeScreen(Screen[None]):
         self._fill()
 
     def _visible(self) -> list[SessionSummary]:
-        needle = self.query_one("#filter", Input).value.strip().lower()
-        rows = [
-            s for s in self.summaries if not needle or needle in " ".join(summary_row(s)).lower()
-        ]
+        wanted = self._filter
+        rows = [s for s in self.summaries if wanted.matches(field_values(s, summary_row(s)[4]))]
         return sorted(rows, key=_SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
+        # The cursor stays on its session when the list refreshes, wherever it moved to.
+        selected = self._selected()
         table.clear()
         visible = self._visible()
         for summary in visible:
             table.add_row(*summary_row(summary), key=summary.path)
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
         hint = self.query_one("#home-hint", Static)
-        if not self.summaries:
+        if self._filter_problem:
+            hint.update(self._filter_problem)
+        elif not self.summaries:
             hint.update("No sessions yet. Press n to start a simulated trial.")
         elif not visible:
             hint.update("No session matches the filter.")
         else:
             order = "descending" if self.sort_reverse else "ascending"
-            hint.update(f"sorted by {self.sort_column} ({order}) · enter opens · d deletes")
+            hint.update(f"sorted by {self.sort_column} ({order}, S reverses) · enter opens")
 
     @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Input.Changed) -> None:
+        try:
+            self._filter, self._filter_problem = parse_filter(event.value), ""
+        except FilterError as exc:
+            self._filter_problem = str(exc)
         self._fill()
 
     @on(Input.Submitted, "#filter")
@@ -162,6 +178,10 @@ class HomeScreen(Screen[None]):
         self.sort_column, self.sort_reverse = COLUMNS[index], False
         self._fill()
 
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._fill()
+
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
@@ -174,6 +194,13 @@ class HomeScreen(Screen[None]):
     def action_delete(self) -> None:
         path = self._selected()
         if path is None:
+            return
+        if self.running.by_path(Path(path)) is not None:
+            self.notify(
+                "this trial is still running: open it and let it finish, or quit to stop it",
+                title="cannot delete",
+                severity="warning",
+            )
             return
         from fep_tui.screens.confirm import ConfirmScreen
 
@@ -200,4 +227,4 @@ class HomeScreen(Screen[None]):
 
     def _open(self, path: str | None) -> None:
         if path is not None:
-            self.app.call_later(self.app.open_replay, Path(path))  # type: ignore[attr-defined]
+            self.post_message(self.OpenSession(Path(path)))

@@ -8,11 +8,12 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from fep_tui import keys
 from fep_tui.widgets.plot import Series, render_lines
 from sessions.analysis.side_by_side import SessionTurns, lead_turns
 
@@ -20,27 +21,7 @@ STYLES = ("cyan", "magenta")
 
 
 class SideBySideScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="side.back"),
-        Binding(
-            "right,right_square_bracket",
-            "step(1)",
-            "Turn +1",
-            key_display="→/]",
-            priority=True,
-            id="side.next",
-        ),
-        Binding(
-            "left,left_square_bracket",
-            "step(-1)",
-            "Turn -1",
-            key_display="←/[",
-            priority=True,
-            id="side.previous",
-        ),
-        Binding("home", "jump(0)", "First turn", id="side.first"),
-        Binding("end", "jump(-1)", "Last turn", id="side.last"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keys.SIDE_BY_SIDE
 
     def __init__(self, left: Path, right: Path) -> None:
         super().__init__()

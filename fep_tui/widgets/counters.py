@@ -1,4 +1,9 @@
-"""The live counters: turn, elapsed, per-role buckets, re-read tokens and dollars, verdict."""
+"""The live counters: turn, elapsed, verdict and total; a per-role table of buckets, re-read
+tokens and dollars; the executor summaries' share of the lead's re-reads and the return cap.
+
+Fits 80 columns: the role table is 73 wide, and the other lines wrap by whole cells, so a
+figure moves to the next line instead of being cut in two.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from fep_tui.widgets.text_panel import TextPanel
 from sessions.header import SessionHeader
 from sessions.timeline import Snapshot
 
+SEPARATOR = " │ "
+# The per-role table's columns; its dollar columns are labelled here, once.
+ROLE_HEAD = "role model             in     out  c.write   re-read  re-read$    cost$"
+
 
 class CountersBar(TextPanel):
     """Renders one Snapshot; updated from the screen's tick, never per event."""
@@ -17,38 +26,71 @@ class CountersBar(TextPanel):
     CountersBar { height: auto; padding: 0 1; background: $boost; }
     """
 
+    _shown: tuple[Snapshot, SessionHeader, str | None] | None = None
+
     def show(self, snapshot: Snapshot, header: SessionHeader, status: str | None = None) -> None:
-        self.set_text(render_counters(snapshot, header, status))
+        self._shown = (snapshot, header, status)
+        self.set_text(render_counters(snapshot, header, status, self.content_size.width or 78))
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
 
-def render_counters(snapshot: Snapshot, header: SessionHeader, status: str | None = None) -> Text:
+def render_counters(
+    snapshot: Snapshot, header: SessionHeader, status: str | None = None, width: int = 118
+) -> Text:
     """`status` overrides the snapshot's own (a replay is never "running")."""
-    text = Text()
-    text.append(
+    label = Text(
         f" {header.label} ",
         style="bold reverse green" if header.origin == "live" else "bold reverse yellow",
     )
-    text.append(f" {header.arm}·{header.task}·s{header.seed}")
-    text.append(f" │ turn {snapshot.lead_turn} │ {snapshot.t:,.1f}s │ ")
+    first = [label + Text(f" turn {snapshot.lead_turn}"), Text(f"{snapshot.t:,.1f}s")]
     if snapshot.judge is None:
-        text.append("judge -", style="dim")
+        first.append(Text("judge -", style="dim"))
     elif snapshot.judge.passed:
-        text.append("judge GREEN", style="bold green")
+        first.append(Text("judge GREEN", style="bold green"))
     else:
-        text.append("judge RED", style="bold red")
-    text.append(f" │ ${snapshot.total_cost_usd:.4f} │ {status or snapshot.status}")
+        first.append(Text("judge RED", style="bold red"))
+    first += [Text(f"total ${snapshot.total_cost_usd:.4f}"), Text(status or snapshot.status)]
+    lines = pack(first, width)
+    if snapshot.roles:
+        lines.append(Text(ROLE_HEAD, style="dim"))
     for role, counters in snapshot.roles.items():
         u = counters.usage
         writes = u.get("cache_write_5m", 0) + u.get("cache_write_1h", 0)
-        text.append("\n")
-        text.append(f"{short_role(role):<4} ", style="bold")
-        text.append(f"{counters.model.removeprefix('claude-')[:10]:<10} ", style="dim")
-        text.append(
-            f"in {u.get('input_tokens', 0):,} out {u.get('output_tokens', 0):,} cw {writes:,} "
-        )
+        line = Text(f"{short_role(role):<4} ", style="bold")
+        line.append(f"{counters.model.removeprefix('claude-')[:10]:<10}", style="dim")
+        line.append(f"{u.get('input_tokens', 0):>9,}{u.get('output_tokens', 0):>8,}{writes:>9,}")
         # Cumulative cache reads are the re-read tokens: one figure, with its dollars.
-        text.append(
-            f"re-read {u.get('cache_read', 0):,} ${counters.cache_read_usd:.4f}", style="magenta"
+        line.append(
+            f"{u.get('cache_read', 0):>10,}{counters.cache_read_usd:>10.4f}", style="magenta"
         )
-        text.append(f" │ ${counters.cost_usd:.4f}")
-    return text
+        line.append(f"{counters.cost_usd:>9.4f}")
+        lines.append(line)
+    if header.return_cap:
+        share = snapshot.summaries
+        cells = [
+            Text(
+                f"summaries {share.tokens:,} of {share.of:,} re-read ({share.percent:.0f}%) "
+                f"${share.usd:.4f}",
+                style="bold magenta",
+            ),
+            Text(header.return_cap, style="dim"),
+        ]
+        lines += pack(cells, width)
+    return Text("\n").join(lines)
+
+
+def pack(cells: list[Text], width: int) -> list[Text]:
+    """Cells joined by separators, wrapped to `width` by whole cells."""
+    lines = [Text()]
+    for cell in cells:
+        line = lines[-1]
+        if line.cell_len and line.cell_len + len(SEPARATOR) + cell.cell_len > width:
+            lines.append(Text("  "))
+            line = lines[-1]
+        elif line.cell_len:
+            line.append(SEPARATOR, style="dim")
+        line.append_text(cell)
+    return lines

@@ -28,16 +28,17 @@ def delegation_line(view: DelegationView) -> str:
 
 
 def delegation_detail(view: DelegationView, reread: Reread) -> str:
-    back = (
-        "waiting for the executor"
-        if view.summary_tokens is None
-        else f"summary {view.summary_tokens:,} tokens{' (truncated)' if view.truncated else ''}, "
-        f"{view.executor_turns} executor turns"
-    )
+    """Its cost to the lead first (the pane is a few lines high at 80x24), then what came
+    back, then the instruction."""
+    if view.summary_tokens is None:
+        return f"#{view.number}: waiting for the executor\n{view.instruction.strip()}"
+    turns = f"{reread.turns} later turn{'' if reread.turns == 1 else 's'}"
     return (
-        f"#{view.number}: {back}\n"
-        f"re-read so far: {reread.tokens:,} tokens on {reread.turns} later turns "
-        f"= ${reread.usd:.4f}\n{view.instruction.strip()}"
+        f"#{view.number} cost so far ${reread.total_usd:.4f} = cache write "
+        f"${reread.write_usd:.4f} + re-reads ${reread.usd:.4f}\n"
+        f"re-read {reread.tokens:,} tokens on {turns}; summary {view.summary_tokens:,} tokens"
+        f"{' (cut)' if view.truncated else ''}, {view.executor_turns} executor turns\n"
+        f"{view.instruction.strip()}"
     )
 
 

@@ -11,8 +11,8 @@ COLOURS = {"base": "blue", "own": "green", "tool_results": "yellow", "summaries"
 LABELS = {
     "base": "prompt",
     "own": "own turns",
-    "tool_results": "tool results",
-    "summaries": "executor summaries",
+    "tool_results": "tools",
+    "summaries": "summaries",
 }
 
 
@@ -33,21 +33,35 @@ class ReadChart(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        return render_chart(self._rows, self.size.width - 2, max(1, self.size.height - 2))
+        return render_chart(self._rows, self.size.width, self.size.height)
+
+
+def legend(width: int) -> list[Text]:
+    """The colour key, wrapped to `width` by whole entries."""
+    lines = [Text()]
+    for group in CHART_GROUPS:
+        entry = Text(" ")
+        entry.append("█", style=COLOURS[group])
+        entry.append(LABELS[group])
+        if not lines[-1].cell_len or lines[-1].cell_len + entry.cell_len > width:
+            if lines[-1].cell_len:
+                lines.append(Text())
+            entry = entry[1:]
+        lines[-1].append_text(entry)
+    return lines
 
 
 def render_chart(rows: list[ChartRow], width: int, height: int) -> Text:
-    text = Text()
-    text.append("re-read per turn: ")
-    for group in CHART_GROUPS:
-        text.append("█", style=COLOURS[group])
-        text.append(f"{LABELS[group]} ")
-    shown = rows[-height:]
+    """The legend, then the newest turns that fit below it: the newest bar is always the
+    last line, however many lines the legend takes at this width."""
+    key = legend(width)
+    text = Text("\n").join(key)
+    shown = rows[-max(1, height - len(key)) :]
     if not shown:
         text.append("\n(no cache reads yet)", style="dim")
         return text
     peak = max(row.cache_read for row in rows) or 1
-    bar_width = max(4, width - 14)
+    bar_width = max(4, width - 13)
     for row in shown:
         text.append(f"\nt{row.turn:<3}")
         cells = round(bar_width * row.cache_read / peak)

@@ -1,24 +1,23 @@
-"""A text widget for values redrawn every frame.
+"""A Static for values redrawn every frame.
 
-`Static.update` always asks for a new layout, which re-lays out the whole screen; at 20
-frames a second that starves input. This repaints only when the text changed, and asks for
-layout only when the number of lines changed.
+`Static.update` lays out the whole screen by default; at 20 frames a second that starves
+input. This skips unchanged text and asks for layout only when the number of lines changed.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
+from textual.widgets import Static
 
 
-class TextPanel(Widget):
+class TextPanel(Static):
     DEFAULT_CSS = """
     TextPanel { height: auto; }
     """
 
     def __init__(self, text: str | Text = "", *, id: str | None = None) -> None:
-        super().__init__(id=id)
         self._text = text if isinstance(text, Text) else Text(text)
+        super().__init__(self._text, id=id, markup=False)
 
     @property
     def text(self) -> Text:
@@ -30,7 +29,4 @@ class TextPanel(Widget):
             return
         relayout = new.plain.count("\n") != self._text.plain.count("\n")
         self._text = new
-        self.refresh(layout=relayout)
-
-    def render(self) -> Text:
-        return self._text
+        self.update(new, layout=relayout)

@@ -1,10 +1,18 @@
-"""The lead role's turns with their text streaming in, appended rather than redrawn."""
+"""The lead role's turns with their text streaming in, appended rather than redrawn.
+
+Textual's Log does not wrap, so long lines ran off the pane at 80 columns. Text is wrapped
+here as it arrives (at spaces where it can), and re-wrapped from the fold on a resize.
+"""
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Log
 
 from sessions.panes import TurnText
+
+# Until the pane is laid out its width is 0; wrap as a narrow pane would.
+_FALLBACK_WIDTH = 40
 
 
 class TurnLog(Log):
@@ -12,22 +20,55 @@ class TurnLog(Log):
         super().__init__(id=id, highlight=False, auto_scroll=True)
         self._turns = 0
         self._chars = 0
+        self._column = 0
+        self._width = 0
+        self._shown: list[TurnText] = []
 
     def reset(self) -> None:
         self.clear()
         self._turns = 0
         self._chars = 0
+        self._column = 0
 
     def show(self, turns: list[TurnText]) -> None:
+        self._shown = turns
         # Turns before the last written one are final; only the tail can still grow.
         if self._turns and self._turns <= len(turns):
             tail = turns[self._turns - 1].text[self._chars :]
             if tail:
-                self.write(tail)
+                self._write_wrapped(tail)
                 self._chars += len(tail)
         for turn in turns[self._turns :]:
-            self.write(
+            self._write_wrapped(
                 ("\n" if self._turns else "") + f"── {turn.role} turn {turn.turn} ──\n" + turn.text
             )
             self._turns += 1
             self._chars = len(turn.text)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._wrap_width() != self._width and self._shown:
+            self.reset()
+            self.show(self._shown)
+
+    def _wrap_width(self) -> int:
+        # One column spare for the vertical scrollbar.
+        return max(10, (self.size.width or _FALLBACK_WIDTH) - 1)
+
+    def _write_wrapped(self, text: str) -> None:
+        width = self._width = self._wrap_width()
+        out: list[str] = []
+        for index, piece in enumerate(text.split("\n")):
+            if index:
+                out.append("\n")
+                self._column = 0
+            while self._column + len(piece) > width:
+                room = width - self._column
+                cut = piece.rfind(" ", 0, room + 1)
+                if cut <= 0:
+                    cut = room
+                out.append(piece[:cut] + "\n")
+                self._column = 0
+                piece = piece[cut:].lstrip(" ")
+            out.append(piece)
+            self._column += len(piece)
+        self.write("".join(out))

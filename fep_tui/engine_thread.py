@@ -1,0 +1,76 @@
+"""The engine's own thread: every trial the app runs, runs here, off the loop that handles keys.
+
+A running trial encodes JSON, redacts, counts tokens and writes its session file. On the
+app's loop that work delayed keystrokes by up to 2.6 s while a trial streamed; here it
+shares only the GIL with the screen. Events cross back in batches (`LiveTrial.pull`), and
+results and endings come back as the awaited value of `run` or as posted messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# How long quitting waits for running trials to write `interrupted` and close their files.
+SHUTDOWN_S = 10.0
+
+
+class EngineThread:
+    """One daemon thread running one asyncio loop, started on first use."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._tasks: set[concurrent.futures.Future[Any]] = set()
+
+    def _started(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=loop.run_forever, name="fep-engine", daemon=True)
+            self._thread.start()
+            self._loop = loop
+        return self._loop
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._started())
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
+        return future
+
+    async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the engine's loop and await its result from the caller's loop.
+        Cancelling the caller cancels it there too (a trial then saves `interrupted`)."""
+        return await asyncio.wrap_future(self.submit(coroutine))
+
+    @property
+    def busy(self) -> bool:
+        return any(not f.done() for f in self._tasks)
+
+    def shutdown(self, timeout: float = SHUTDOWN_S) -> None:
+        """Cancel what still runs, wait for it to finish its files, then stop the loop."""
+        loop = self._loop
+        if loop is None:
+            return
+        for future in list(self._tasks):
+            future.cancel()
+        # A cancelled future is done at once, but its task on the engine's loop ends only
+        # when its cleanup (the `interrupted` line, the closed file) has run.
+        asyncio.run_coroutine_threadsafe(_settle(), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if not self._thread.is_alive():
+                loop.close()
+        self._loop = None
+
+
+async def _settle() -> None:
+    current = asyncio.current_task()
+    others = [t for t in asyncio.all_tasks() if t is not current]
+    if others:
+        await asyncio.wait(others, timeout=SHUTDOWN_S)

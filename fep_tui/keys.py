@@ -1,0 +1,130 @@
+"""Every screen's key bindings, in one light module.
+
+The help screen lists them all; importing the screens themselves to read their bindings
+pulled in pandas and scipy (the compare screen) and took 1.2 s on the first `?`.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+APP: list[BindingType] = [
+    Binding("q", "quit", "Quit", id="app.quit"),
+    # Priority, so it comes first in every footer and is never cut off at 80 columns.
+    Binding("question_mark", "help", "more keys", key_display="?", priority=True, id="app.help"),
+    Binding("ctrl+n", "new_trial", "New trial", show=False, id="app.new"),
+    Binding("b", "batch", "Batch", show=False, id="app.batch"),
+]
+
+# First in each screen's list, so every footer starts with it and it is never the key cut
+# off at 80 columns (a footer lists the focused widget's and the screen's keys before the app's).
+MORE_KEYS = Binding("question_mark", "app.help", "more keys", key_display="?", id="more")
+
+HOME: list[BindingType] = [
+    MORE_KEYS,
+    Binding("n", "new_trial", "New trial", id="home.new"),
+    Binding("enter", "open", "Open", id="home.open"),
+    Binding("d", "delete", "Delete", id="home.delete"),
+    Binding("s", "sort", "Sort", id="home.sort"),
+    Binding("S", "reverse_sort", "Reverse sort", show=False, id="home.reverse"),
+    Binding("slash", "filter", "Filter", key_display="/", id="home.filter"),
+    Binding("r", "refresh", "Refresh", show=False, id="home.refresh"),
+    Binding("c", "compare", "Compare", id="home.compare"),
+]
+
+TRIAL: list[BindingType] = [
+    MORE_KEYS,
+    Binding("escape", "app.pop_screen", "Back", id="trial.back"),
+    # Replay keys win over the focused pane's scrolling: priority bindings.
+    Binding(
+        "space", "toggle_play", "Play/pause", key_display="space", priority=True, id="trial.play"
+    ),
+    Binding(
+        "right",
+        "step(1)",
+        "Event +1",
+        key_display="→",
+        priority=True,
+        show=False,
+        id="trial.step_forward",
+    ),
+    Binding(
+        "left",
+        "step(-1)",
+        "Event -1",
+        key_display="←",
+        priority=True,
+        show=False,
+        id="trial.step_back",
+    ),
+    Binding(
+        "right_square_bracket",
+        "turn(1)",
+        "Turn +1",
+        key_display="]",
+        priority=True,
+        id="trial.next_turn",
+    ),
+    Binding(
+        "left_square_bracket",
+        "turn(-1)",
+        "Turn -1",
+        key_display="[",
+        priority=True,
+        id="trial.previous_turn",
+    ),
+    Binding("g", "goto_turn", "Go to turn", id="trial.goto"),
+    Binding("plus,equals_sign", "faster", "Faster", key_display="+", id="trial.faster"),
+    Binding("minus", "slower", "Slower", key_display="-", id="trial.slower"),
+    Binding("home", "start", "Start", show=False, priority=True, id="trial.start"),
+    Binding("end", "end", "End", show=False, priority=True, id="trial.end"),
+    Binding("t", "toggle_tools", "Expand tool call", show=False, id="trial.tools"),
+]
+
+BATCH: list[BindingType] = [
+    MORE_KEYS,
+    Binding("escape", "app.pop_screen", "Back", id="batch.back"),
+    Binding("enter", "open", "Open trial", id="batch.open"),
+]
+
+COMPARE: list[BindingType] = [
+    MORE_KEYS,
+    Binding("escape", "app.pop_screen", "Back", id="compare.back"),
+    Binding("t", "next_task", "Next task", id="compare.task"),
+    Binding("s", "sort", "Sort", id="compare.sort"),
+    Binding("w", "whatif", "What-if", id="compare.whatif"),
+    Binding("v", "side_by_side", "Side by side", id="compare.side"),
+    Binding("e", "export", "Export charts", id="compare.export"),
+]
+
+SIDE_BY_SIDE: list[BindingType] = [
+    MORE_KEYS,
+    Binding("escape", "app.pop_screen", "Back", id="side.back"),
+    Binding(
+        "right,right_square_bracket",
+        "step(1)",
+        "Turn +1",
+        key_display="→/]",
+        priority=True,
+        id="side.next",
+    ),
+    Binding(
+        "left,left_square_bracket",
+        "step(-1)",
+        "Turn -1",
+        key_display="←/[",
+        priority=True,
+        id="side.previous",
+    ),
+    Binding("home", "jump(0)", "First turn", id="side.first"),
+    Binding("end", "jump(-1)", "Last turn", id="side.last"),
+]
+
+SECTIONS: dict[str, list[BindingType]] = {
+    "Everywhere": APP,
+    "Sessions (home)": HOME,
+    "Trial (live and replay)": TRIAL,
+    "Batch": BATCH,
+    "Compare": COMPARE,
+    "Side by side": SIDE_BY_SIDE,
+}

@@ -1,0 +1,136 @@
+"""Home as people use it: filter by field, a cursor that stays put, sort both ways, and
+running trials that open live and cannot be deleted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Static
+
+from engine import TrialConfig, resolve_arm
+from fep_tui.app import FepApp, StartLive
+from fep_tui.screens.home import HomeScreen
+from fep_tui.screens.trial import TrialScreen
+from fep_tui.session_filter import FilterError, parse_filter
+from fep_tui.sources import LiveTrial
+
+FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+
+
+def _copy(directory: Path, name: str, **header: object) -> Path:
+    """The fixture with some header fields changed (what a listing reads)."""
+    lines = FIXTURE.read_text().splitlines()
+    first = {**json.loads(lines[0]), **header}
+    path = directory / f"{name}.jsonl"
+    path.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    return path
+
+
+def _rows(home: HomeScreen) -> list[str]:
+    table = home.query_one(DataTable)
+    return [
+        str(table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value)
+        for i in range(table.row_count)
+    ]
+
+
+def test_filter_words_match_where_a_field_starts() -> None:
+    values = {
+        "arm": "B",
+        "task": "tiny",
+        "seed": "0",
+        "status": "success",
+        "source": "simulated",
+        "started": "2026-12-01T10:00:00+00:00",
+        "id": "20261201T100000-B-tiny-s0-ab12",
+    }
+    assert not parse_filter("a").matches(values), "the a inside simulated is no match"
+    assert parse_filter("b").matches(values) and parse_filter("tin").matches(values)
+    assert parse_filter("arm:b status:success").matches(values)
+    assert not parse_filter("arm:b status:failed").matches(values)
+    assert parse_filter("outcome:success started:2026-12").matches(values)
+    assert not parse_filter("seed:1").matches(values)
+    with pytest.raises(FilterError, match=r"no field 'colour'.*arm, task, seed"):
+        parse_filter("colour:red")
+
+
+def test_home_filters_by_field_keeps_its_cursor_and_sorts_both_ways(tmp_path: Path) -> None:
+    a = _copy(tmp_path, "a", arm="A", seed=3, trial_id="t-A", started_at="2026-11-30T10:00:00")
+    b = _copy(tmp_path, "b", trial_id="t-B", started_at="2026-11-30T11:00:00")
+    c = _copy(tmp_path, "c", arm="C", trial_id="t-C", started_at="2026-11-30T12:00:00")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            assert _rows(home) == [str(c), str(b), str(a)], "newest first"
+            await pilot.press("slash", "a")
+            assert _rows(home) == [str(a)], "free text 'a' is arm A, not the a in SIMULATED"
+            await pilot.press("backspace", *"seed:3")
+            assert _rows(home) == [str(a)]
+            await pilot.press(*["backspace"] * 6, *"arm:b")
+            assert _rows(home) == [str(b)]
+            await pilot.press(*["backspace"] * 5, *"colour:red")
+            hint = home.query_one("#home-hint", Static)
+            assert "no field 'colour'" in str(hint.render())
+            await pilot.press(*["backspace"] * 10, "enter")
+            table = home.query_one(DataTable)
+            await pilot.press("down")
+            assert _rows(home)[table.cursor_row] == str(b)
+            await pilot.press("r")
+            await pilot.pause(0.1)
+            assert _rows(home)[table.cursor_row] == str(b), "the cursor stays on its session"
+            await pilot.press("S")
+            assert _rows(home) == [str(a), str(b), str(c)], "S reverses the order"
+            assert _rows(home)[table.cursor_row] == str(b)
+
+    asyncio.run(scenario())
+
+
+def test_a_running_trial_opens_live_from_home_and_cannot_be_deleted(tmp_path: Path) -> None:
+    """Leaving a running trial and opening it again from home shows it live (it used to
+    open as a frozen replay of the file so far); delete is refused while it runs. A solo
+    arm has no delegations pane."""
+    config = TrialConfig(resolve_arm("A"), "tiny", sim_stream_delay_s=0.002)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartLive(config))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, TrialScreen)
+            assert not screen.query_one("#delegations").display, "solo: no delegations pane"
+            live = app.running.trials[0]
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if live.path.exists():
+                    break
+            await pilot.press("escape")
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            await pilot.press("r")
+            assert _rows(home) == [str(live.path)]
+            assert home.query_one(DataTable).get_row_at(0)[4] == "running"
+            await pilot.press("d")
+            await pilot.pause(0.1)
+            assert live.path.exists() and isinstance(app.screen, HomeScreen), "no delete dialog"
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            reopened = app.screen
+            assert isinstance(reopened, TrialScreen) and reopened.source is live
+            assert isinstance(reopened.source, LiveTrial)
+            before = reopened.applied
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if reopened.applied > before or live.finished:
+                    break
+            assert reopened.applied > before, "it goes on streaming"
+            await pilot.press("q", "y")
+
+    asyncio.run(scenario())

@@ -1,0 +1,100 @@
+"""What the trial screen's panes say: the summaries' share, every dollar labelled, the
+newest chart bar, and turns that wrap at 80 columns."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+
+from engine.events import TurnUsage
+from fep_tui.sources import ReplaySession
+from fep_tui.widgets.counters import render_counters
+from fep_tui.widgets.delegations import delegation_detail
+from fep_tui.widgets.read_chart import render_chart
+from fep_tui.widgets.transcript import TurnLog
+from sessions import load_session
+from sessions.index_cache import open_index
+from sessions.panes import TurnText
+
+FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+
+
+def test_counters_show_the_summaries_share_of_the_lead_rereads() -> None:
+    """The figure the product exists for: what share of the orchestrator's re-reads were
+    executor summaries, and their dollars, worked out here from the file's own usage."""
+    index = open_index(FIXTURE)
+    snapshot = index.timeline.snapshot()
+    lead = [
+        e
+        for e in load_session(FIXTURE).events
+        if isinstance(e, TurnUsage) and e.role == "orchestrator"
+    ]
+    summary_tokens = sum(
+        v for e in lead for k, v in e.attribution.items() if k.startswith("summary:")
+    )
+    share = snapshot.summaries
+    assert share.tokens == summary_tokens > 0
+    assert share.of == lead[-1].role_cache_read
+    assert share.usd == summary_tokens * 0.5 / 1e6  # Opus 4.7 cache reads, $0.50/M
+    text = render_counters(snapshot, index.header, width=78).plain
+    assert max(len(line) for line in text.splitlines()) <= 78, "fits 80 columns"
+    percent = round(100 * summary_tokens / lead[-1].role_cache_read)
+    assert (
+        f"summaries {summary_tokens:,} of {lead[-1].role_cache_read:,} re-read ({percent}%) "
+        f"${share.usd:.4f}" in text
+    )
+    assert "return cap 4,000 chars" in text
+    assert "card official" in ReplaySession(index).title, "the rate card heads the screen"
+    # Every dollar figure carries a word saying what it is.
+    for line in text.splitlines():
+        for part in line.split("│"):
+            if "$" in part:
+                assert part.split("$")[0].strip(), f"unlabelled dollars in {part!r}"
+
+
+def test_a_delegation_costs_its_cache_write_plus_every_later_reread() -> None:
+    index = open_index(FIXTURE)
+    timeline = index.timeline
+    view = timeline.snapshot().delegations[0]
+    cost = timeline.reread(view.number)
+    assert cost.write_tokens == view.summary_tokens
+    assert cost.write_usd == view.summary_tokens * 6.25 / 1e6  # Opus 4.7 5-minute writes
+    assert cost.total_usd == cost.write_usd + cost.usd > cost.usd > 0
+    detail = delegation_detail(view, cost)
+    assert f"cost so far ${cost.total_usd:.4f}" in detail
+    before = timeline.reread(view.number, view.summary_position)
+    assert before.total_usd == 0, "nothing is owed before the summary came back"
+
+
+def test_the_chart_always_ends_with_the_newest_turn_however_the_legend_wraps() -> None:
+    rows = open_index(FIXTURE).timeline.lead_rows()
+    for width, height in ((30, 6), (40, 5), (60, 8), (90, 12)):
+        lines = render_chart(rows, width, height).plain.splitlines()
+        assert len(lines) <= height, (width, height, lines)
+        assert lines[-1].startswith(f"t{rows[-1].turn}"), (width, height, lines)
+        assert all(len(line) <= width for line in lines), (width, lines)
+
+
+def test_long_turn_text_wraps_inside_the_pane() -> None:
+    words = " ".join(f"word{i}" for i in range(60))
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TurnLog(id="turns")
+
+    async def scenario() -> None:
+        app = Host()
+        async with app.run_test(size=(40, 20)) as pilot:
+            log = app.query_one(TurnLog)
+            log.show([TurnText("orchestrator", 1, words[:100])])
+            log.show([TurnText("orchestrator", 1, words)])
+            await pilot.pause(0.1)
+            assert all(len(line) < 40 for line in log.lines), log.lines
+            assert " ".join(" ".join(log.lines[1:]).split()) == words, "no text lost"
+            await pilot.resize_terminal(30, 20)
+            await pilot.pause(0.1)
+            assert all(len(line) < 30 for line in log.lines), "re-wrapped on resize"
+
+    asyncio.run(scenario())
