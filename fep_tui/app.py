@@ -58,6 +58,7 @@ class StartCompare:
     directories: list[Path]
     imports: list[Path]
     whatif: WhatIf | None = None
+    baseline: str = "A"
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,19 @@ class FepApp(App[None]):
         elif isinstance(self.start, StartBatch):
             self.start_batch(self.start.plan, self.start.directory)
         elif isinstance(self.start, StartCompare):
-            self.open_compare(self.start.directories, self.start.imports, self.start.whatif)
+            start = self.start
+            self.open_compare(start.directories, start.imports, start.whatif, start.baseline)
 
     def open_compare(
-        self, directories: list[Path], imports: list[Path], whatif: WhatIf | None = None
+        self,
+        directories: list[Path],
+        imports: list[Path],
+        whatif: WhatIf | None = None,
+        baseline: str = "A",
     ) -> None:
         from fep_tui.screens.compare import CompareScreen
 
-        self.push_screen(CompareScreen(directories, imports, whatif))
+        self.push_screen(CompareScreen(directories, imports, whatif, baseline))
 
     def start_trial(self, config: TrialConfig) -> LiveTrial:
         if not get_task(config.task_id).provisioned():

@@ -570,7 +570,8 @@ def _compare(args: argparse.Namespace) -> int:
     if args.app:
         from fep_tui.app import FepApp, StartCompare
 
-        FepApp(resolve_sessions_dir(None), start=StartCompare(directories, imports, whatif)).run()
+        start = StartCompare(directories, imports, whatif, args.baseline)
+        FepApp(resolve_sessions_dir(None), start=start).run()
         return 0
     print_comparison(found, args.baseline, args.format, whatif)
     if args.export_charts:

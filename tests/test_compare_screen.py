@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from fep_tui.app import FepApp, StartCompare
 from fep_tui.cli import main
@@ -237,3 +237,106 @@ def test_side_by_side_snapshot(snap_compare: SnapCompare) -> None:
 
     app = FepApp(directory, start=StartCompare([directory], []))
     assert snap_compare(app, terminal_size=(120, 40), run_before=at_turn_three)
+
+
+def _whatif_loaded(screen: CompareScreen) -> bool:
+    return screen.found is not None and (
+        screen.whatif is None
+        or (
+            "what-if $" in _columns(screen.query_one("#arm-table", DataTable))
+            and screen.whatif.label() in _static(screen, "#compare-title")
+        )
+    )
+
+
+def test_cycling_what_ifs_with_imported_rows_keeps_every_column(tmp_path: Path) -> None:
+    """Every preset in turn, with published rows imported: each table has all its columns
+    and every arm, the imported one too."""
+    directory = make_compare_dir(tmp_path / "sessions")
+    published = tmp_path / "published.jsonl"
+    published.write_text("\n".join(_published_row("P", t) for t in range(3)) + "\n")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], [published]))
+        async with app.run_test(size=(160, 40)) as pilot:
+            screen = await _loaded(pilot)
+            base = _columns(screen.query_one("#arm-table", DataTable))
+            for _ in range(len(screen.presets) - 1):
+                await pilot.press("w")
+                for _ in range(200):
+                    await pilot.pause(0.05)
+                    if _whatif_loaded(screen):
+                        break
+                assert screen.whatif is not None
+                table = screen.query_one("#arm-table", DataTable)
+                assert _columns(table) == [*base, "what-if $", "Δ"], screen.whatif.label()
+                rows = {r[0]: r for r in _rows(table)}
+                assert set(rows) == {"A", "B", "C", "D", "P"}, screen.whatif.label()
+                assert all(len(r) == len(base) + 2 for r in rows.values())
+
+    asyncio.run(scenario())
+
+
+def test_pressing_w_twice_never_shows_one_what_ifs_numbers_under_anothers_title(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first what-if (caching off) is made slow, so it finishes after the second: its
+    numbers used to land under the second's title."""
+    import time
+
+    import fep_tui.screens.compare as compare_screen
+    from sessions.analysis.comparison import add_whatif
+    from sessions.analysis.whatif import WhatIf
+
+    directory = make_compare_dir(tmp_path / "sessions")
+    real = add_whatif
+
+    def slow_when_caching_is_off(frame: Any, whatif: WhatIf) -> Any:
+        if not whatif.caching:
+            time.sleep(1.5)
+        return real(frame, whatif)
+
+    monkeypatch.setattr(compare_screen, "add_whatif", slow_when_caching_is_off)
+    frame = collect([directory]).frame()
+    table = arm_table(add_whatif(frame, WhatIf(write_ttl="1h")), "A")
+    want = dict(zip(table["arm"], table["whatif_median_cost_usd"], strict=True))
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], []))
+        async with app.run_test(size=(160, 40)) as pilot:
+            screen = await _loaded(pilot)
+            await pilot.press("w", "w")
+            await pilot.pause(2.5)
+            assert screen.whatif == WhatIf(write_ttl="1h")
+            assert screen.whatif.label() in _static(screen, "#compare-title")
+            for row in _rows(screen.query_one("#arm-table", DataTable)):
+                assert row[-2] == f"{want[row[0]]:.4f}", row
+
+    asyncio.run(scenario())
+
+
+def test_baseline_and_export_dialog(tmp_path: Path) -> None:
+    """--baseline reaches the screen (the ratio column is "times B"); export asks where, offering
+    a folder beside the compared sessions, and writes there."""
+    directory = make_compare_dir(tmp_path / "sessions")
+    from fep_tui.screens.ask_path import AskPathScreen
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], [], None, "B"))
+        async with app.run_test(size=(160, 40)) as pilot:
+            screen = await _loaded(pilot)
+            assert "\u00d7B" in _columns(screen.query_one("#arm-table", DataTable))
+            await pilot.press("e")
+            dialog = app.screen
+            assert isinstance(dialog, AskPathScreen)
+            assert dialog.default.parent == directory
+            target = tmp_path / "my-charts"
+            dialog.query_one("Input", Input).value = str(target)
+            await pilot.press("enter")
+            for _ in range(300):
+                await pilot.pause(0.1)
+                if target.exists() and len(list(target.iterdir())) == 4:
+                    break
+            assert sorted(p.suffix for p in target.iterdir()) == [".png", ".png", ".svg", ".svg"]
+
+    asyncio.run(scenario())

@@ -116,7 +116,7 @@ def test_a_running_trial_opens_live_from_home_and_cannot_be_deleted(tmp_path: Pa
             assert isinstance(home, HomeScreen)
             await pilot.press("r")
             assert _rows(home) == [str(live.path)]
-            assert home.query_one(DataTable).get_row_at(0)[4] == "running"
+            assert str(home.query_one(DataTable).get_row_at(0)[4]) == "running"
             await pilot.press("d")
             await pilot.pause(0.1)
             assert live.path.exists() and isinstance(app.screen, HomeScreen), "no delete dialog"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,6 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
@@ -64,8 +66,22 @@ FAILED = "\u00d7"  # a multiplication sign marks a failed trial
 TIMES = "\u00d7"
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What one load of the comparison found, and the what-if it was made with."""
+
+    whatif: WhatIf | None
+    found: TrialRows
+    frame: pd.DataFrame
+    problem: str = ""
+
+
 class CompareScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = keys.COMPARE
+    # Which task, sort and what-if are shown; the watchers redraw or reload.
+    task_index: reactive[int] = reactive(0, init=False)
+    sort_index: reactive[int] = reactive(0, init=False)
+    preset: reactive[int] = reactive(0, init=False)
 
     def __init__(
         self,
@@ -82,12 +98,10 @@ class CompareScreen(Screen[None]):
         if whatif not in presets:
             presets.insert(1, whatif)
         self.presets = presets
-        self.preset = presets.index(whatif)
+        self.set_reactive(CompareScreen.preset, presets.index(whatif))
         self.found: TrialRows | None = None
         self.frame = pd.DataFrame()
         self.tasks: list[str] = []
-        self.task_index = 0
-        self.sort_index = 0
         self.growth: dict[tuple[str, str], list[Curves]] = {}
 
     @property
@@ -116,29 +130,32 @@ class CompareScreen(Screen[None]):
         self.query_one("#growth").border_title = "lead re-read growth"
         self._load()
 
-    @work(thread=True, exclusive=True, group="compare-load", exit_on_error=False)
-    def _load(self) -> None:
-        try:
-            found = collect(self.directories, self.imports)
-        except (OSError, ValueError) as exc:
-            self.app.call_from_thread(
-                self.notify, f"cannot compare: {exc}", severity="error", timeout=10
-            )
-            return
+    @work(thread=True, group="compare-load", exit_on_error=False)
+    def _load(self) -> Loaded:
+        """Read the sessions and apply the what-if chosen when this load began; the result
+        says which what-if it holds, so a late one never lands under another's title."""
+        whatif = self.whatif
+        found = collect(self.directories, self.imports)
         frame = found.frame()
-        if self.whatif is not None and len(frame):
+        problem = ""
+        if whatif is not None and len(frame):
             try:
-                frame = add_whatif(frame, self.whatif)
+                frame = add_whatif(frame, whatif)
             except (SessionFileError, OSError, ValueError, KeyError) as exc:
-                message = f"what-if not applied: {exc}"
-                self.app.call_from_thread(self.notify, message, severity="error", timeout=10)
-                self.preset = 0
-        self.app.call_from_thread(self._loaded, found, frame)
+                problem = f"what-if not applied: {exc}"
+        return Loaded(whatif, found, frame, problem)
 
-    def _loaded(self, found: TrialRows, frame: pd.DataFrame) -> None:
-        self.found, self.frame = found, frame
-        self.tasks = sorted(frame["task"].unique()) if len(frame) else []
-        self.task_index = min(self.task_index, max(0, len(self.tasks) - 1))
+    def _loaded(self, loaded: Loaded) -> None:
+        if loaded.whatif != self.whatif:
+            return  # `w` was pressed again: a newer load is on its way
+        if loaded.problem:
+            self.notify(loaded.problem, severity="error", timeout=10)
+            self.set_reactive(CompareScreen.preset, 0)
+        self.found, self.frame = loaded.found, loaded.frame
+        self.tasks = sorted(self.frame["task"].unique()) if len(self.frame) else []
+        self.set_reactive(
+            CompareScreen.task_index, min(self.task_index, max(0, len(self.tasks) - 1))
+        )
         self._redraw()
 
     def on_resize(self) -> None:
@@ -300,6 +317,10 @@ class CompareScreen(Screen[None]):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        result = event.worker.result
+        if event.state == WorkerState.SUCCESS and isinstance(result, Loaded):
+            self._loaded(result)
+            return
         # A worker's unexpected error would otherwise leave "loading..." up for good.
         if event.state == WorkerState.ERROR and event.worker.group.startswith("compare-"):
             action = event.worker.group.removeprefix("compare-")
@@ -333,14 +354,20 @@ class CompareScreen(Screen[None]):
     def action_next_task(self) -> None:
         if self.tasks:
             self.task_index = (self.task_index + 1) % len(self.tasks)
-            self._redraw()
+
+    def watch_task_index(self) -> None:
+        self._redraw()
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
+
+    def watch_sort_index(self) -> None:
         self._draw_table()
 
     def action_whatif(self) -> None:
         self.preset = (self.preset + 1) % len(self.presets)
+
+    def watch_preset(self) -> None:
         label = self.whatif.label() if self.whatif else "off"
         self.notify(f"what-if: {label} (re-simulating...)", timeout=3)
         self._load()
@@ -377,10 +404,19 @@ class CompareScreen(Screen[None]):
         if not len(self.frame):
             self.notify("nothing to export", severity="warning")
             return
+        from fep_tui.screens.ask_path import AskPathScreen
+
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        target = Path(getattr(self.app, "sessions_dir", Path.cwd())) / f"charts-{stamp}"
-        self.notify(f"exporting charts to {target} ...", timeout=3)
-        self._export(target)
+        # Beside the compared files: the first directory, or the first import's folder.
+        near = self.directories[0] if self.directories else self.imports[0].parent
+        default = near / f"charts-{stamp}"
+
+        def chosen(target: Path | None) -> None:
+            if target is not None:
+                self.notify(f"exporting charts to {target} ...", timeout=3)
+                self._export(target)
+
+        self.app.push_screen(AskPathScreen("Write the charts (SVG + PNG) to:", default), chosen)
 
     @work(thread=True, group="compare-export", exit_on_error=False)
     def _export(self, target: Path) -> None:

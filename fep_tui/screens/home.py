@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -50,7 +52,16 @@ def summary_row(summary: SessionSummary) -> tuple[str, ...]:
     )
 
 
+@dataclass(frozen=True)
+class Order:
+    column: str = "started"
+    descending: bool = True
+
+
 class HomeScreen(Screen[None]):
+    # What the list shows; changing either redraws it (the watchers below).
+    order: reactive[Order] = reactive(Order, init=False)
+    filter_text: reactive[str] = reactive("", init=False)
     BINDINGS: ClassVar[list[BindingType]] = keys.HOME
 
     class OpenSession(Message):
@@ -70,11 +81,7 @@ class HomeScreen(Screen[None]):
         self.sessions_dir = sessions_dir
         self.running = running or RunningTrials()
         self.summaries: list[SessionSummary] = []
-        self.sort_column = "started"
-        self.sort_reverse = True
         self._was_running = False
-        self._filter = SessionFilter()
-        self._filter_problem = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-title")
@@ -90,7 +97,7 @@ class HomeScreen(Screen[None]):
         table = self.query_one(DataTable)
         for column in COLUMNS:
             table.add_column(column, key=column)
-        self.action_refresh()
+        # The list is read when the screen resumes, which it also does when first shown.
         table.focus()
         self.set_interval(2.0, self._follow_live_trials)
 
@@ -125,9 +132,23 @@ class HomeScreen(Screen[None]):
         self._fill()
 
     def _visible(self) -> list[SessionSummary]:
-        wanted = self._filter
+        wanted = self._parsed()
+        if isinstance(wanted, str):
+            return []
         rows = [s for s in self.summaries if wanted.matches(field_values(s, summary_row(s)[4]))]
-        return sorted(rows, key=_SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
+        return sorted(rows, key=_SORT_KEYS[self.order.column], reverse=self.order.descending)
+
+    def _parsed(self) -> SessionFilter | str:
+        try:
+            return parse_filter(self.filter_text)
+        except FilterError as exc:
+            return str(exc)
+
+    def watch_order(self) -> None:
+        self._fill()
+
+    def watch_filter_text(self) -> None:
+        self._fill()
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
@@ -136,27 +157,27 @@ class HomeScreen(Screen[None]):
         table.clear()
         visible = self._visible()
         for summary in visible:
-            table.add_row(*summary_row(summary), key=summary.path)
+            # Text cells: the table neither parses them as markup (an arm named "[b]x")
+            # nor converts 9,000 strings for a thousand sessions.
+            cells = [Text(value, no_wrap=True, end="") for value in summary_row(summary)]
+            table.add_row(*cells, key=summary.path)
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         hint = self.query_one("#home-hint", Static)
-        if self._filter_problem:
-            hint.update(self._filter_problem)
+        problem = self._parsed()
+        if isinstance(problem, str):
+            hint.update(problem)
         elif not self.summaries:
             hint.update("No sessions yet. Press n to start a simulated trial.")
         elif not visible:
             hint.update("No session matches the filter.")
         else:
-            order = "descending" if self.sort_reverse else "ascending"
-            hint.update(f"sorted by {self.sort_column} ({order}, S reverses) · enter opens")
+            order = "descending" if self.order.descending else "ascending"
+            hint.update(f"sorted by {self.order.column} ({order}, S reverses) · enter opens")
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        try:
-            self._filter, self._filter_problem = parse_filter(event.value), ""
-        except FilterError as exc:
-            self._filter_problem = str(exc)
-        self._fill()
+        self.filter_text = event.value
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
@@ -165,22 +186,19 @@ class HomeScreen(Screen[None]):
     @on(DataTable.HeaderSelected)
     def _header(self, event: DataTable.HeaderSelected) -> None:
         column = str(event.column_key.value)
-        self.sort_reverse = not self.sort_reverse if column == self.sort_column else False
-        self.sort_column = column
-        self._fill()
+        same = column == self.order.column
+        self.order = Order(column, not self.order.descending if same else False)
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self._open(event.row_key.value)
 
     def action_sort(self) -> None:
-        index = (COLUMNS.index(self.sort_column) + 1) % len(COLUMNS)
-        self.sort_column, self.sort_reverse = COLUMNS[index], False
-        self._fill()
+        index = (COLUMNS.index(self.order.column) + 1) % len(COLUMNS)
+        self.order = Order(COLUMNS[index], False)
 
     def action_reverse_sort(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self._fill()
+        self.order = Order(self.order.column, not self.order.descending)
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()

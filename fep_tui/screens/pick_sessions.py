@@ -28,8 +28,9 @@ class PickSessionsScreen(ModalScreen[tuple[Path, Path] | None]):
         first_of_arm = set(self.rows.drop_duplicates("arm").index[:2])
         options: list[tuple[str, str, bool]] = [
             (
-                f"{row['arm']:<10} ${row['cost_usd']:.4f}  {'ok ' if row['success'] else 'fail'}  "
-                f"{row['turns']:>3} turns  {Path(str(row['path'])).stem}",
+                f"{row['arm']:<8} seed {row['seed']:<3} cost ${row['cost_usd']:.4f}  "
+                f"{'ok  ' if row['success'] else 'fail'} {row['turns']:>3} lead turns  "
+                f"{Path(str(row['path'])).stem}",
                 str(row["path"]),
                 index in first_of_arm,
             )

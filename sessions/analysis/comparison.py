@@ -85,6 +85,7 @@ def session_row(path: Path) -> dict[str, Any]:
         "arm_name": header.arm,
         "task": header.task,
         "trial": header.trial_id,
+        "seed": header.seed,
         "origin": "session",
         "source": header.label,
         "simulated": header.origin == "simulated",
