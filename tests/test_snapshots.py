@@ -18,6 +18,7 @@ from fep_tui.sources import LiveTrial
 from sessions import load_session
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+SOLO_FIXTURE = Path(__file__).parent / "fixtures" / "a-tiny-seed0.jsonl"
 # A fixed directory: the home screen shows its path.
 SNAPSHOT_SESSIONS = Path("/tmp/fep-tui-snapshot-sessions")
 SIZES = [(80, 24), (120, 40)]
@@ -36,7 +37,8 @@ def sessions_dir() -> Path:
 @pytest.mark.parametrize("size", SIZES)
 def test_home(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]) -> None:
     """Home: the title with the session count, the filter box, one row for the fixture
-    (arm B, tiny, completed, yes, 32 turns, its cost, SIMULATED) and the footer keys."""
+    (arm B, tiny, seed 0, success, 6 lead turns, 32 calls, its cost, SIMULATED), the sort
+    hint, and a footer that starts with '? more keys' and fits 80 columns."""
     assert snap_compare(FepApp(sessions_dir), terminal_size=size)
 
 
@@ -44,9 +46,11 @@ def test_home(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, in
 def test_trial_replay_at_turn_four(
     snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
 ) -> None:
-    """Replay paused at orchestrator turn 4 of 6: counters show judge '-' and 'running',
-    two delegations with their summary sizes, chart rows t1-t3 with the summary share
-    growing, tool calls collapsed, and the replay bar 'turn 4/6'."""
+    """Replay paused at orchestrator turn 4 of 6: the title with seed and card; counters
+    say 'replaying' (a file is never 'running'), judge '-', the role table, and the line
+    'summaries N of M re-read (P%) $' with the return cap; two delegations, the highlighted
+    one's cost so far first; the chart legend and its newest bar (t3) as the last line;
+    tool calls collapsed; the bar 'turn 4/6'; a footer starting '? more keys'."""
 
     async def to_turn_four(pilot: Pilot[None]) -> None:
         await pilot.pause(0.2)
@@ -62,7 +66,8 @@ def test_trial_live_mid_run(
     snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
 ) -> None:
     """A live trial part-way (the fixture's first 1,000 events fed as they arrived): title
-    '(live)', counters 'running', the live bar '● live │ 1,000 events' and no replay keys."""
+    '(live)' and 'shell sandboxed', counters 'running' with the summaries' share, the live
+    bar '● live │ 1,000 events' and no replay keys in the footer."""
 
     async def show_live(pilot: Pilot[None]) -> None:
         config = TrialConfig(resolve_arm("B"), "tiny")
@@ -79,5 +84,18 @@ def test_trial_live_mid_run(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]) -> None:
-    """Help over home: every binding of the app, home and trial screens with its description."""
+    """Help over home: every screen's keys with their descriptions, keys shown as keys
+    ('-', ']', '/'), never as names ('minus', 'right_square_bracket')."""
     assert snap_compare(FepApp(sessions_dir), terminal_size=size, press=["question_mark"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_trial_solo_replay(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Arm A (solo) at its end: no delegations pane, the chart takes the right column,
+    no summaries line (there is no executor), the solo row in the role table."""
+    solo = SNAPSHOT_SESSIONS.parent / "fep-tui-snapshot-solo.jsonl"
+    shutil.copy(SOLO_FIXTURE, solo)
+    app = FepApp(SNAPSHOT_SESSIONS, start=StartReplay(solo))
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: pilot.pause(0.3))

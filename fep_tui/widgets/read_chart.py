@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -36,10 +38,10 @@ class ReadChart(Widget):
         return render_chart(self._rows, self.size.width, self.size.height)
 
 
-def legend(width: int) -> list[Text]:
-    """The colour key, wrapped to `width` by whole entries."""
+def legend(width: int, groups: Sequence[str] = CHART_GROUPS) -> list[Text]:
+    """The colour key of `groups`, wrapped to `width` by whole entries."""
     lines = [Text()]
-    for group in CHART_GROUPS:
+    for group in groups:
         entry = Text(" ")
         entry.append("█", style=COLOURS[group])
         entry.append(LABELS[group])
@@ -54,7 +56,9 @@ def legend(width: int) -> list[Text]:
 def render_chart(rows: list[ChartRow], width: int, height: int) -> Text:
     """The legend, then the newest turns that fit below it: the newest bar is always the
     last line, however many lines the legend takes at this width."""
-    key = legend(width)
+    # Only what the bars hold: a solo arm has no executor summaries to key.
+    present = {group for row in rows for group in row.groups}
+    key = legend(width, [g for g in CHART_GROUPS if g in present] if present else CHART_GROUPS)
     text = Text("\n").join(key)
     shown = rows[-max(1, height - len(key)) :]
     if not shown:
