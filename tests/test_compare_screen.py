@@ -340,3 +340,35 @@ def test_baseline_and_export_dialog(tmp_path: Path) -> None:
             assert sorted(p.suffix for p in target.iterdir()) == [".png", ".png", ".svg", ".svg"]
 
     asyncio.run(scenario())
+
+
+def test_the_pairwise_matrix_reads_row_against_column_on_both_sides(tmp_path: Path) -> None:
+    """Cliff's d in a cell is the row arm against the column arm: positive where the row
+    costs more. The mirrored cell carries the opposite sign."""
+    from sessions.analysis.statistics import cliffs_delta
+
+    directory = make_compare_dir(tmp_path / "sessions")
+    frame = collect([directory]).frame()
+    won = frame[frame["success"].astype(bool)]
+    costs = {
+        arm: won[won["arm"] == arm]["cost_usd"].tolist() for arm in sorted(won["arm"].unique())
+    }
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], []))
+        async with app.run_test(size=(160, 40)) as pilot:
+            screen = await _loaded(pilot)
+            grid = _rows(screen.query_one("#pairwise", DataTable))
+            arms = [row[0] for row in grid]
+            checked = 0
+            for i, row in enumerate(arms):
+                for j, column in enumerate(arms):
+                    if i == j:
+                        assert grid[i][j + 1] == "·"
+                        continue
+                    want = cliffs_delta(costs[row], costs[column])
+                    assert f"d={want:+.2f}" in grid[i][j + 1], (row, column, grid[i][j + 1])
+                    checked += 1
+            assert checked == len(arms) * (len(arms) - 1) > 0
+
+    asyncio.run(scenario())
