@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from engine.errors import FepError
 from tasks.sandbox import POLICIES
 
 PROVIDERS = ("anthropic", "ollama")
@@ -174,11 +175,11 @@ BUILTIN_ARMS: dict[str, ArmSpec] = {
 }
 
 
-class ArmFileError(ValueError):
+class ArmFileError(FepError, ValueError):
     """A malformed arms file; the message names the file and line."""
 
 
-class UnknownArmError(LookupError):
+class UnknownArmError(FepError, LookupError):
     def __init__(self, name: str, known: list[str]) -> None:
         super().__init__(
             f"unknown arm {name!r} (known: {', '.join(known)}; add arms with --arms-file FILE)"
@@ -203,11 +204,41 @@ def parse_arms_toml(text: str, origin: str = "<arms>") -> dict[str, ArmSpec]:
         raise ArmFileError(f"{origin}: no [arms.NAME] tables found")
     arms: dict[str, ArmSpec] = {}
     for name, table in arms_table.items():
-        where = f"{origin}:{_line_of(text, name)}"
+        where = _Where(text, origin, name)
         if not isinstance(table, dict):
-            raise ArmFileError(f"{where}: arms.{name} must be a table")
+            raise ArmFileError(f"{where()}: arms.{name} must be a table")
         arms[name] = _arm_from_table(name, table, where)
     return arms
+
+
+class _Where:
+    """`file:line` of an arm's definition, or of one of its keys: an error names the line
+    to fix, not the top of the file."""
+
+    def __init__(self, text: str, origin: str, arm: str) -> None:
+        self.text, self.origin = text, origin
+        quoted = rf"\"?{re.escape(arm)}\"?"
+        found = re.compile(
+            rf"^[ \t]*(\[\s*arms\.{quoted}\s*[\].]|arms\.{quoted}\s*[.=]|{quoted}\s*=)",
+            re.MULTILINE,
+        ).search(text)
+        self.start = found.start() if found else 0
+
+    def __call__(self, *keys: str) -> str:
+        """The line of the first of `keys` after the arm's start, else the arm's line."""
+        at = self.start
+        for key in keys:
+            found = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=", re.MULTILINE).search(
+                self.text, self.start
+            )
+            if found:
+                at = found.start()
+                break
+        line = self.text.count("\n", 0, at) + 1
+        # The match may begin on the newline before the key.
+        if self.text[at : at + 1] == "\n":
+            line += 1
+        return f"{self.origin}:{line}"
 
 
 def redefined_builtins(arms: Mapping[str, ArmSpec]) -> list[str]:
@@ -233,62 +264,78 @@ def resolve_arm(name: str, extra: Mapping[str, ArmSpec] | None = None) -> ArmSpe
         raise UnknownArmError(name, sorted(arms)) from None
 
 
-def _arm_from_table(name: str, table: dict[str, Any], where: str) -> ArmSpec:
+def _arm_from_table(name: str, table: dict[str, Any], where: _Where) -> ArmSpec:
     unknown = set(table) - _ARM_KEYS
     if unknown:
-        raise ArmFileError(f"{where}: arms.{name} has unknown key(s) {', '.join(sorted(unknown))}")
+        raise ArmFileError(
+            f"{where(*sorted(unknown))}: arms.{name} has unknown key(s) "
+            f"{', '.join(sorted(unknown))}"
+        )
     has_solo, has_orch = "solo" in table, "orchestrator" in table
     if has_solo == has_orch:
-        raise ArmFileError(f"{where}: arms.{name} needs exactly one of 'solo' or 'orchestrator'")
+        raise ArmFileError(
+            f"{where('solo', 'orchestrator')}: arms.{name} needs exactly one of 'solo' or "
+            "'orchestrator'"
+        )
     if has_orch != ("executor" in table):
-        raise ArmFileError(f"{where}: arms.{name} needs 'executor' together with 'orchestrator'")
-    lead = _role_from_table(table["solo" if has_solo else "orchestrator"], name, where)
-    executor = _role_from_table(table["executor"], name, where) if has_orch else None
+        raise ArmFileError(
+            f"{where('orchestrator', 'executor')}: arms.{name} needs 'executor' together with "
+            "'orchestrator'"
+        )
+    lead_key = "solo" if has_solo else "orchestrator"
+    lead = _role_from_table(table[lead_key], name, where, lead_key)
+    executor = _role_from_table(table["executor"], name, where, "executor") if has_orch else None
     advisor = _advisor_from_table(table["advisor"], name, where) if "advisor" in table else None
     sandbox = table.get("sandbox")
     if sandbox is not None and sandbox not in POLICIES:
-        raise ArmFileError(f"{where}: arms.{name} sandbox must be one of {', '.join(POLICIES)}")
+        raise ArmFileError(
+            f"{where('sandbox')}: arms.{name} sandbox must be one of {', '.join(POLICIES)}"
+        )
     return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor, sandbox)
 
 
-def _advisor_from_table(table: Any, arm: str, where: str) -> AdvisorSpec:
+def _advisor_from_table(table: Any, arm: str, where: _Where) -> AdvisorSpec:
     if not isinstance(table, dict) or not isinstance(table.get("model"), str):
-        raise ArmFileError(f'{where}: arms.{arm} advisor needs {{ model = "...", max_uses = N }}')
+        raise ArmFileError(
+            f'{where("advisor")}: arms.{arm} advisor needs {{ model = "...", max_uses = N }}'
+        )
     uses = table.get("max_uses", 3)
     if not isinstance(uses, int) or isinstance(uses, bool) or uses <= 0:
-        raise ArmFileError(f"{where}: arms.{arm} advisor max_uses must be a positive integer")
+        raise ArmFileError(
+            f"{where('max_uses')}: arms.{arm} advisor max_uses must be a positive integer"
+        )
     return AdvisorSpec(table["model"], uses)
 
 
-def _role_from_table(table: Any, arm: str, where: str) -> RoleSpec:
+def _role_from_table(table: Any, arm: str, where: _Where, role: str) -> RoleSpec:
     if not isinstance(table, dict):
-        raise ArmFileError(f'{where}: arms.{arm} roles must be tables like {{ model = "..." }}')
+        raise ArmFileError(
+            f'{where(role)}: arms.{arm} roles must be tables like {{ model = "..." }}'
+        )
     unknown = set(table) - _ROLE_KEYS
     if unknown:
         raise ArmFileError(
-            f"{where}: arms.{arm} role has unknown key(s) {', '.join(sorted(unknown))}"
+            f"{where(*sorted(unknown))}: arms.{arm} {role} has unknown key(s) "
+            f"{', '.join(sorted(unknown))}"
         )
     model, provider = table.get("model"), table.get("provider", "anthropic")
     if not isinstance(model, str) or not model:
-        raise ArmFileError(f"{where}: arms.{arm} role needs a model name")
+        raise ArmFileError(f"{where(role)}: arms.{arm} {role} needs a model name")
     if provider not in PROVIDERS:
-        raise ArmFileError(f"{where}: arms.{arm} provider must be one of {', '.join(PROVIDERS)}")
+        raise ArmFileError(
+            f"{where('provider')}: arms.{arm} provider must be one of {', '.join(PROVIDERS)}"
+        )
     policy = table.get("return_policy", "free")
     if policy not in RETURN_POLICIES:
         raise ArmFileError(
-            f"{where}: arms.{arm} return_policy must be one of {', '.join(RETURN_POLICIES)}"
+            f"{where('return_policy')}: arms.{arm} return_policy must be one of "
+            f"{', '.join(RETURN_POLICIES)}"
         )
     numbers: dict[str, int] = {}
     for key in ("max_turns", "max_tokens", "return_cap_chars", "return_cap_tokens", "num_ctx"):
         if key in table:
             value = table[key]
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ArmFileError(f"{where}: arms.{arm} {key} must be a positive integer")
+                raise ArmFileError(f"{where(key)}: arms.{arm} {key} must be a positive integer")
             numbers[key] = value
     return RoleSpec(model, provider, return_policy=policy, **numbers)
-
-
-def _line_of(text: str, arm: str) -> int:
-    pattern = re.compile(rf"^[ \t]*\[\s*arms\.\"?{re.escape(arm)}\"?\s*[\].]", re.MULTILINE)
-    found = pattern.search(text)
-    return text.count("\n", 0, found.start()) + 1 if found else 1

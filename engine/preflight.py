@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import httpx
 
+from engine.errors import FepError
+
 PREFLIGHT_TIMEOUT_S = 2.0
 
 
-class PreflightError(RuntimeError):
+class PreflightError(FepError, RuntimeError):
     """One line naming what is missing and how to fix it."""
 
 

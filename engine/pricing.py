@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from engine.errors import FepError
 from engine.usage import Usage
 
 PER_MILLION = 1_000_000
@@ -49,7 +50,7 @@ class ModelPrice:
 FREE = ModelPrice(0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-class UnpricedModelError(LookupError):
+class UnpricedModelError(FepError, LookupError):
     def __init__(self, card: str, model: str) -> None:
         super().__init__(
             f"rate card {card!r} has no price for model {model!r}; pick a model the card lists"
@@ -154,7 +155,7 @@ RATE_CARDS: dict[str, RateCard] = {card.name: card for card in (OFFICIAL, PUBLIS
 DEFAULT_RATE_CARD = "official"
 
 
-class UnknownRateCardError(LookupError):
+class UnknownRateCardError(FepError, LookupError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown rate card {name!r} (known: {', '.join(RATE_CARDS)})")
 

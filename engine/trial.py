@@ -22,6 +22,7 @@ from engine.backends import BackendError, ModelBackend
 from engine.backends.base import FailedAttempt
 from engine.bus import EventBus
 from engine.delegation import DelegateTool
+from engine.errors import FepError
 from engine.events import (
     ApiRetry,
     EventSink,
@@ -53,7 +54,7 @@ SIM_API_KEY = "sim-key-not-a-secret"
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 
 
-class TrialConfigError(ValueError):
+class TrialConfigError(FepError, ValueError):
     """A trial that cannot start as configured; the message says what to change."""
 
 

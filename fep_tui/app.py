@@ -17,7 +17,7 @@ from engine.preflight import PreflightError
 from engine.pricing import get_rate_card
 from engine.trial import TrialConfig, TrialConfigError, check_config, preflight
 from fep_tui import keys
-from fep_tui.commands import ScreenActions
+from fep_tui.palette import ScreenActions
 from fep_tui.running import RunningTrials
 from fep_tui.screens.confirm import ConfirmScreen
 from fep_tui.screens.help import HelpScreen

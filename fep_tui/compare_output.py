@@ -105,12 +105,35 @@ def print_comparison(
         print(line)
 
 
-def print_repriced(repriced: list[tuple[Path, Repriced]]) -> None:
-    """One session per block: recorded, re-simulated and what-if cost, and per role."""
+def print_repriced(repriced: list[tuple[Path, Repriced, str]], fmt: str = "table") -> None:
+    """One session per block: recorded, re-simulated and what-if cost, and per role, with
+    the session's source (SIMULATED, LIVE...) in every format."""
+    if fmt in ("json", "csv", "markdown"):
+        rows = [
+            {
+                "session": path.name,
+                "source": source,
+                "whatif": result.whatif.label(),
+                "role": role,
+                "model": cost.model,
+                "input_tokens": cost.usage.input_tokens,
+                "output_tokens": cost.usage.output_tokens,
+                "cache_write_tokens": cost.usage.cache_write,
+                "cache_read_tokens": cost.usage.cache_read,
+                "whatif_cost_usd": round(cost.cost_usd, 6),
+                "recorded_usd": round(result.recorded_usd, 6),
+                "resimulated_usd": round(result.resimulated_usd, 6),
+                "session_whatif_usd": round(result.whatif_usd, 6),
+            }
+            for path, result, source in repriced
+            for role, cost in result.roles.items()
+        ]
+        _print_rows(rows, fmt, "what-if per session and role")
+        return
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
-    for path, result in repriced:
+    for path, result, source in repriced:
         out = Table(
-            title=f"{path.name}: what-if {result.whatif.label()} (same turns assumed)",
+            title=f"{source} {path.name}: what-if {result.whatif.label()} (same turns assumed)",
             title_justify="left",
             box=box.SIMPLE_HEAD,
         )
@@ -134,6 +157,54 @@ def print_repriced(repriced: list[tuple[Path, Repriced]]) -> None:
             f"({result.change:+.1%}); lead re-read {result.lead_cache_read:,} -> "
             f"{result.whatif_lead_cache_read:,} tokens"
         )
+
+
+_BY_ARM_COLUMNS = {
+    "task": "task",
+    "source": "source",
+    "arm": "arm",
+    "trials": "n",
+    "median_before_usd": "median $ before",
+    "median_after_usd": "median $ after",
+    "total_before_usd": "total $ before",
+    "total_after_usd": "total $ after",
+    "change": "change",
+}
+
+
+def print_repriced_by_arm(rows: list[dict[str, Any]], whatif: WhatIf, fmt: str) -> None:
+    """Per task, source and arm: median and total cost re-simulated as recorded (before)
+    and under the what-if (after)."""
+    title = f"what-if {whatif.label()} per arm (same turns assumed)"
+    if fmt != "table":
+        _print_rows([{**row, "whatif": whatif.label()} for row in rows], fmt, title)
+        return
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+    out = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for key, name in _BY_ARM_COLUMNS.items():
+        out.add_column(name, justify="left" if key in _LEFT else "right")
+    for row in rows:
+        out.add_row(
+            str(row["task"]),
+            str(row["source"]),
+            str(row["arm"]),
+            str(row["trials"]),
+            *(f"{row[k]:.4f}" for k in list(_BY_ARM_COLUMNS)[4:8]),
+            f"{row['change']:+.1%}",
+        )
+    console.print(out)
+
+
+def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
+    frame = pd.DataFrame(rows)
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+    elif fmt == "csv":
+        sys.stdout.write(f"# {title}\n")
+        sys.stdout.write(frame.to_csv(index=False, float_format="%.6g") if rows else "(none)\n")
+    else:
+        print(f"**{title}**\n")
+        print(_markdown(frame))
 
 
 def _rich_tables(table: pd.DataFrame, pairs: pd.DataFrame, sources: list[str]) -> None:

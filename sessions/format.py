@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from engine.errors import FepError
+
 FORMAT_NAME = "fep-tui-session"
 SCHEMA_VERSION = 2
 SUFFIX = ".jsonl"
@@ -18,7 +20,7 @@ SUFFIX = ".jsonl"
 LINE_KIND = re.compile(rb'\{\s*"kind"\s*:\s*"([a-z_]+)"')
 
 
-class SessionFileError(ValueError):
+class SessionFileError(FepError, ValueError):
     """A file that cannot be opened as a session; the message says why, in one line."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import platformdirs
 
+from engine.errors import FepError
 from engine.events import EventFormatError, TrialEnded, decode_event
 from sessions.format import LINE_KIND, SUFFIX, SessionFileError
 from sessions.header import SessionHeader, parse_header
@@ -26,7 +27,7 @@ ENV_VAR = "FEP_SESSIONS_DIR"
 _TAIL_BYTES = 256 * 1024
 
 
-class SessionsDirError(OSError):
+class SessionsDirError(FepError, OSError):
     pass
 
 
@@ -48,6 +49,18 @@ def resolve_sessions_dir(explicit: str | None = None) -> Path:
             f"sessions directory {path} is not writable ({reason}); "
             f"pass --sessions-dir DIR or set {ENV_VAR}"
         ) from None
+    return path
+
+
+def sessions_dir_to_read(explicit: str | None = None) -> Path:
+    """The sessions directory for reading (list, compare, replay): it may be read-only, and
+    one named with --sessions-dir or the variable must exist, since reading an empty
+    directory there would hide a typo."""
+    named = explicit or os.environ.get(ENV_VAR)
+    path = Path(named or str(Path(platformdirs.user_data_dir("fep-tui")) / "sessions")).expanduser()
+    if named and not path.is_dir():
+        where = "--sessions-dir" if explicit else ENV_VAR
+        raise SessionsDirError(f"no sessions directory {path} (from {where}); check the path")
     return path
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.errors import FepError
 from tasks.model import Task
 
 
-class UnknownTaskError(LookupError):
+class UnknownTaskError(FepError, LookupError):
     def __init__(self, task_id: str) -> None:
         super().__init__(f"unknown task {task_id!r} (known: {', '.join(TASK_IDS)})")
         self.task_id = task_id

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from engine.errors import FepError
+
 SandboxPolicy = Literal["auto", "required", "off"]
 POLICIES: tuple[SandboxPolicy, ...] = ("auto", "required", "off")
 Containment = Literal["bubblewrap", "environment", "none"]
@@ -54,7 +56,7 @@ class Limits:
     processes: int = 512
 
 
-class SandboxUnavailableError(RuntimeError):
+class SandboxUnavailableError(FepError, RuntimeError):
     """`--sandbox required` where bubblewrap cannot run; the message says what to do."""
 
 

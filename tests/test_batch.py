@@ -150,3 +150,31 @@ def test_batch_screen_runs_the_grid_opens_a_trial_and_resumes(tmp_path: Path) ->
         "success",
     ]
     assert len(finished_trials(tmp_path)) == 4
+
+
+def test_quitting_mid_batch_asks_and_saves_running_trials_as_interrupted(tmp_path: Path) -> None:
+    from fep_tui.app import FepApp, StartBatch
+    from fep_tui.screens.batch import BatchScreen
+    from fep_tui.screens.confirm import ConfirmScreen
+    from sessions import load_session
+
+    plan = BatchPlan((resolve_arm("B"),), ("tiny",), trials=2, workers=2)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartBatch(plan, tmp_path))
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.1)
+                if len(list(tmp_path.glob("*.jsonl"))) == 2:
+                    break
+            assert isinstance(app.screen, BatchScreen)
+            await pilot.press("q")
+            assert isinstance(app.screen, ConfirmScreen), "two trials run: quitting asks"
+            await pilot.press("y")
+            await pilot.pause(0.2)
+
+    asyncio.run(scenario())
+    files = sorted(tmp_path.glob("*.jsonl"))
+    assert len(files) == 2
+    ends = [load_session(path).end for path in files]
+    assert [end.status if end else None for end in ends] == ["interrupted", "interrupted"]

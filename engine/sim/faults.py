@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from engine.errors import FepError
+
 FaultKind = Literal[
     "rate_limit",  # 429 with retry-after
     "overloaded",  # 529 overloaded_error
@@ -56,7 +58,7 @@ OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
 )
 
 
-class FaultSpecError(ValueError):
+class FaultSpecError(FepError, ValueError):
     """A --sim-fault value that cannot be read; the message says the form."""
 
 

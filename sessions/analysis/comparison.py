@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.errors import FepError
 from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
 from engine.usage import Usage
 from sessions.analysis.groups import label_groups
@@ -24,6 +25,7 @@ from sessions.analysis.statistics import (
 )
 from sessions.analysis.summary_index import indexed_rows
 from sessions.analysis.whatif import WhatIf, reprice_file
+from sessions.format import FORMAT_NAME
 from sessions.header import SOURCE_LABELS
 from sessions.outcome import CUT_OFF_REASON, JUDGED, outcome_of
 from sessions.store import read_head_and_end
@@ -31,7 +33,7 @@ from sessions.store import read_head_and_end
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(FepError, ValueError):
     """A published-results file with a bad line; the message names the file and line."""
 
 
@@ -240,6 +242,13 @@ def import_published(path: Path) -> TrialRows:
         text = path.read_text()
     except OSError as exc:
         raise ImportFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    if not text.strip():
+        raise ImportFormatError(f"{path}: empty file, no published rows to import")
+    if f'"{FORMAT_NAME}"' in text.lstrip().split("\n", 1)[0]:
+        raise ImportFormatError(
+            f"{path} is a fep-tui session, not published results: pass its directory "
+            f"({path.parent}) without --import"
+        )
     records: list[tuple[int, dict[str, Any]]] = []
     if path.suffix == ".csv":
         for number, record in enumerate(csv.DictReader(text.splitlines()), start=2):

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import platformdirs
 
+from engine.errors import FepError
+
 TYPER_VERSION = "0.26.8"
 # The sdist the published experiment used; a different file under this name is refused.
 SDIST_SHA256 = "c244a6bd558886fe3f8780efb6bdd28bb9aff005a94eedebaa5cb32926fe2f7e"
@@ -45,7 +47,7 @@ TEST_REQUIREMENTS = (
 Progress = Callable[[str], None]
 
 
-class ProvisionError(Exception):
+class ProvisionError(FepError):
     """Provisioning failed; the message is one line naming the cause and the fix."""
 
 

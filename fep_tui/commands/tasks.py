@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from json import dumps
 
 from rich.console import Console
 from rich.table import Table
 
+from fep_tui.commands.options import Json
 from tasks import TASK_IDS, get_task
 from tasks.check import Stage, category_counts, check_task
 
@@ -22,22 +23,13 @@ def provision_tasks(task_ids: Iterable[str]) -> None:
                 task.provision(say)
 
 
-def run_tasks_command(command: str, task_id: str | None, as_json: bool) -> int:
-    if command == "list":
-        return _list()
-    assert task_id is not None
-    task = get_task(task_id)
-    provision_tasks([task.id])
-    with _progress(f"checking {task.id}: three full judge runs") as say:
-        stages = check_task(task, say)
-    if as_json:
-        print(json.dumps([_stage_dict(s) for s in stages], indent=2))
-    else:
-        _print_stages(task.id, stages)
-    return 0 if all(s.ok for s in stages) else 1
-
-
-def _list() -> int:
+def list_tasks(*, json: Json = False) -> int:
+    """List the tasks and whether each is ready to run."""
+    if json:
+        for task_id in TASK_IDS:
+            task = get_task(task_id)
+            print(dumps({"task": task.id, "ready": task.provisioned(), "title": task.title}))
+        return 0
     table = Table(box=None, pad_edge=False)
     for column in ("task", "ready", "what it is"):
         table.add_column(column)
@@ -47,6 +39,25 @@ def _list() -> int:
         table.add_row(task.id, ready, task.title)
     Console(highlight=False).print(table)
     return 0
+
+
+def check(task: str, /, *, json: Json = False) -> int:
+    """Provision a task and prove it: base green, start red, fixes green.
+
+    Parameters
+    ----------
+    task
+        the task id
+    """
+    found = get_task(task)
+    provision_tasks([found.id])
+    with _progress(f"checking {found.id}: three full judge runs") as say:
+        stages = check_task(found, say)
+    if json:
+        print(dumps([_stage_dict(s) for s in stages], indent=2))
+    else:
+        _print_stages(found.id, stages)
+    return 0 if all(s.ok for s in stages) else 1
 
 
 def _print_stages(task_id: str, stages: list[Stage]) -> None:

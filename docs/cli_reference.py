@@ -1,0 +1,39 @@
+"""Print every command's --help as the CLI prints it, for the README's command reference.
+
+Run: COLUMNS=100 .venv/bin/python docs/cli_reference.py; tests/test_readme.py checks the
+README holds exactly this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from fep_tui.cli import main
+
+COMMANDS = (
+    ["run"],
+    ["replay"],
+    ["batch"],
+    ["compare"],
+    ["whatif"],
+    ["sessions", "list"],
+    ["tasks", "list"],
+    ["tasks", "check"],
+    ["sandbox", "run"],
+)
+
+
+def reference() -> str:
+    blocks = []
+    for command in COMMANDS:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            main([*command, "--help"])
+        text = "\n".join(line.rstrip() for line in out.getvalue().strip().splitlines())
+        blocks.append(f"```\n{text}\n```")
+    return "\n\n".join(blocks)
+
+
+if __name__ == "__main__":
+    print(reference())

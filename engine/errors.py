@@ -1,0 +1,12 @@
+"""The one base class of problems a user can fix.
+
+Each subclass's message names the problem and the fix in one line; the command line prints
+it with exit code 2 and the app shows it as a notification. Catching `FepError` catches
+them all, so no caller keeps a list of error types in step with the code.
+"""
+
+from __future__ import annotations
+
+
+class FepError(Exception):
+    pass

@@ -1,0 +1,128 @@
+"""`fep-tui batch`: run a grid of trials with a progress bar; re-running resumes it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+from cyclopts import Parameter
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from engine.arms import resolve_arm
+from engine.batch import BatchPlan, plan_cells, run_batch
+from engine.events import EventSink
+from engine.pricing import get_rate_card
+from engine.trial import TrialConfig, TrialOutcome, check_config, preflight
+from fep_tui.commands.common import extra_arms, parse_list, warn_if_uncontained
+from fep_tui.commands.options import (
+    ArmsFile,
+    Backend,
+    Flag,
+    RateCardName,
+    SandboxPolicy,
+    SessionsDir,
+    UsageError,
+)
+from fep_tui.commands.tasks import provision_tasks
+from sessions import SessionWriter, resolve_sessions_dir
+from sessions.store import finished_trials
+
+
+def batch(
+    *,
+    arms: Annotated[str, Parameter(help="comma-separated arms, e.g. A,B,C,D")],
+    tasks: Annotated[str, Parameter(help="comma-separated task ids, e.g. tiny,T1")],
+    trials: Annotated[int, Parameter(help="trials per arm and task (seeds 0..N-1)")],
+    workers: Annotated[int, Parameter(help="trials run at once")] = 2,
+    until_successes: Annotated[
+        int | None,
+        Parameter(help="stop a cell once it has N successes (--trials is then the most)"),
+    ] = None,
+    backend: Backend = "sim",
+    rate_card: RateCardName = "official",
+    app: Annotated[bool, Flag, Parameter(help="run the batch in the app's batch screen")] = False,
+    sandbox: SandboxPolicy = None,
+    sessions_dir: SessionsDir = None,
+    arms_file: ArmsFile = None,
+) -> int:
+    """Run arms x tasks x trials; running the same command again resumes."""
+    if trials <= 0 or workers <= 0:
+        raise UsageError("--trials and --workers must be positive")
+    if until_successes is not None and not 0 < until_successes <= trials:
+        raise UsageError(
+            f"--until-successes must be between 1 and --trials ({trials}); got {until_successes}"
+        )
+    extra = extra_arms(arms_file)
+    chosen = tuple(resolve_arm(name, extra) for name in parse_list(arms, "--arms", "A,B"))
+    task_ids = parse_list(tasks, "--tasks", "tiny")
+    card = get_rate_card(rate_card)
+    plan = BatchPlan(chosen, task_ids, trials, workers, backend, card, until_successes, sandbox)
+    configs = [
+        TrialConfig(arm, task, backend=backend, rate_card=card, sandbox=sandbox)
+        for arm in chosen
+        for task in task_ids
+    ]
+    for config in configs:
+        check_config(config)
+        asyncio.run(preflight(config))
+    warn_if_uncontained(configs[0])
+    provision_tasks(task_ids)
+    directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
+    if app:
+        from fep_tui.app import FepApp, StartBatch
+
+        FepApp(directory, extra, StartBatch(plan, directory)).run()
+        return 0
+    return _run_with_progress(plan, directory)
+
+
+def _run_with_progress(plan: BatchPlan, directory: Path) -> int:
+    cells = plan_cells(plan, finished_trials(directory))
+    already = sum(len(c.done_seeds) for c in cells.values())
+    total = len(cells) * plan.trials
+    console = Console(highlight=False, stderr=True)
+    if already:
+        console.print(f"resuming: {already} of {total} trials already finished in {directory}")
+    cost = 0.0
+    failures: list[str] = []
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("trials · ${task.fields[cost]:.4f} · {task.fields[label]}"),
+        TimeRemainingColumn(),
+    )
+    label = "SIMULATED" if plan.backend == "sim" else "LIVE"
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("batch", total=total, completed=already, cost=0.0, label=label)
+
+        def new_sinks(config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
+            writer = SessionWriter(directory)
+            return [writer], writer.close
+
+        def finished(
+            arm: str, task: str, seed: int, outcome: TrialOutcome | None, error: str | None
+        ) -> None:
+            nonlocal cost
+            if outcome is not None:
+                cost += outcome.total_cost_usd
+                if outcome.status == "error":
+                    failures.append(f"{arm}/{task} seed {seed}: {outcome.reason}")
+            if error is not None:
+                failures.append(f"{arm}/{task} seed {seed}: {error}")
+            progress.update(bar, advance=1, cost=cost)
+
+        try:
+            asyncio.run(run_batch(plan, cells, new_sinks, finished))
+        except KeyboardInterrupt:
+            console.print("interrupted: finished trials are kept; run the same command to resume")
+            return 130
+        # Cells that stopped early (enough successes) never run their remaining trials.
+        progress.update(bar, total=progress.tasks[0].completed)
+    for failure in failures:
+        console.print(f"[red]failed[/] {failure}")
+    print(f"{label} batch done: ${cost:.4f} this run; compare with: fep-tui compare {directory}")
+    return 0

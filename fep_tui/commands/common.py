@@ -1,0 +1,100 @@
+"""Helpers several commands share: extra arms, an arm with its overrides, what-if terms."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from cyclopts import Parameter
+
+from engine.arms import ArmSpec, load_arms_file, redefined_builtins, resolve_arm
+from engine.pricing import get_rate_card
+from engine.trial import TrialConfig, containment
+from fep_tui.commands.options import UsageError
+from sessions.analysis.whatif import WhatIf
+from tasks.sandbox import UNCONTAINED_WARNING
+
+ARMS_ENV = "FEP_ARMS_FILE"
+
+
+def warn(message: str) -> None:
+    print(f"fep-tui: warning: {message}", file=sys.stderr)
+
+
+def extra_arms(arms_file: Path | None) -> dict[str, ArmSpec]:
+    chosen = arms_file or (Path(os.environ[ARMS_ENV]) if os.environ.get(ARMS_ENV) else None)
+    if chosen is None:
+        return {}
+    arms = load_arms_file(chosen)
+    for name in redefined_builtins(arms):
+        warn(
+            f"{chosen} redefines built-in arm {name}; its sessions are compared by their "
+            "saved definition, apart from the built-in one"
+        )
+    return arms
+
+
+def arm_with(
+    name: str, extra: dict[str, ArmSpec], return_cap: int | None, num_ctx: int | None
+) -> ArmSpec:
+    """Arm `name` with the command line's overrides, each checked."""
+    arm = resolve_arm(name, extra)
+    if return_cap is not None:
+        unit = (
+            "tokens" if arm.executor and arm.executor.return_policy == "bounded" else "characters"
+        )
+        if return_cap <= 0:
+            raise UsageError(f"--return-cap must be a positive number of {unit}")
+        if arm.executor is None:
+            warn(f"--return-cap has no effect on arm {arm.name}: it has no executor")
+        arm = arm.with_return_cap(return_cap)
+    if num_ctx is not None:
+        if num_ctx < 1024:
+            raise UsageError("--num-ctx must be at least 1024 tokens, e.g. 32768")
+        arm = arm.with_num_ctx(num_ctx)
+    return arm
+
+
+def warn_if_uncontained(config: TrialConfig) -> None:
+    if config.backend == "live" and containment(config) != "bubblewrap":
+        warn(UNCONTAINED_WARNING)
+
+
+def parse_list(text: str, option: str, example: str) -> tuple[str, ...]:
+    items = tuple(item.strip() for item in text.split(",") if item.strip())
+    if not items:
+        raise UsageError(f"{option} needs a comma-separated list, e.g. {example}")
+    return items
+
+
+@Parameter(name="*", group="What-if (re-simulate each session's turns under other terms)")
+@dataclass
+class WhatIfOptions:
+    what_if_card: Annotated[
+        str | None, Parameter(name="--what-if-card", help="rate card: official or published")
+    ] = None
+    no_cache: Annotated[
+        bool,
+        Parameter(
+            name="--no-cache", negative="", show_default=False, help="as if prompt caching were off"
+        ),
+    ] = False
+    cache_ttl: Annotated[
+        Literal["5m", "1h"], Parameter(name="--cache-ttl", help="cache write lifetime")
+    ] = "5m"
+    cap_summaries: Annotated[
+        int | None,
+        Parameter(name="--cap-summaries", help="executor summaries capped at N tokens"),
+    ] = None
+
+    def build(self) -> WhatIf | None:
+        """The terms, or None when they are the sessions' own."""
+        if self.cap_summaries is not None and self.cap_summaries < 0:
+            raise UsageError("--cap-summaries needs a number of tokens >= 0, e.g. 500")
+        if self.what_if_card is not None:
+            get_rate_card(self.what_if_card)  # an unknown card fails here, before any work
+        whatif = WhatIf(self.what_if_card, not self.no_cache, self.cache_ttl, self.cap_summaries)
+        return None if whatif == WhatIf() else whatif

@@ -1,0 +1,186 @@
+"""`fep-tui compare` (arms side by side) and `fep-tui whatif` (the same trials, other terms)."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from cyclopts import Parameter
+
+from fep_tui.commands.common import WhatIfOptions, warn
+from fep_tui.commands.options import Flag, Json, UsageError
+from sessions.analysis.comparison import TrialRows
+from sessions.analysis.whatif import Repriced, WhatIf
+
+Format = Literal["table", "csv", "markdown", "json"]
+
+
+def compare(
+    *dirs: Annotated[Path, Parameter(help="directories of session files")],
+    imports: Annotated[
+        list[Path] | None,
+        Parameter(
+            name="--import",
+            negative="",
+            help="published per-trial results (.jsonl or .csv) to compare beside the sessions "
+            "(repeatable; works without a directory)",
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        Parameter(help="arm the re-read ratio is taken against (default A, else the first)"),
+    ] = None,
+    format: Annotated[Format, Parameter(name="--format", help="how to print")] = "table",
+    export_charts: Annotated[
+        Path | None,
+        Parameter(help="also write each task's Pareto and growth charts to DIR (SVG and PNG)"),
+    ] = None,
+    app: Annotated[bool, Flag, Parameter(help="open the comparison in the app")] = False,
+    whatif: WhatIfOptions | None = None,
+) -> int:
+    """Compare arms across saved sessions and imported published results."""
+    from sessions import resolve_sessions_dir
+    from sessions.analysis.comparison import collect
+
+    directories = list(dirs)
+    files = [str(d) for d in directories if d.is_file()]
+    if files:
+        raise UsageError(
+            f"{', '.join(files)} is a file: compare takes directories of sessions; "
+            "pass published results with --import FILE"
+        )
+    missing = [str(d) for d in directories if not d.is_dir()]
+    if missing:
+        raise UsageError(f"not a directory: {', '.join(missing)}; pass directories of sessions")
+    imports = imports or []
+    if not directories and not imports:
+        raise UsageError("compare needs a directory of sessions or --import FILE")
+    found = collect(directories, imports)
+    if not found.rows:
+        raise UsageError("no finished sessions or imported results to compare")
+    terms = (whatif or WhatIfOptions()).build()
+    chosen = _baseline(found, baseline)
+    if app:
+        from fep_tui.app import FepApp, StartCompare
+
+        start = StartCompare(directories, imports, terms, chosen)
+        FepApp(resolve_sessions_dir(None), start=start).run()
+        return 0
+    from fep_tui.compare_output import print_comparison
+
+    print_comparison(found, chosen, format, terms)
+    if export_charts is not None:
+        _export_charts(found, export_charts, terms)
+    return 0
+
+
+def _baseline(found: TrialRows, asked: str | None) -> str:
+    arms = sorted(str(arm) for arm in set(found.frame()["arm"]))
+    if asked is None:
+        return "A" if "A" in arms or not arms else arms[0]
+    if asked not in arms:
+        raise UsageError(f"--baseline {asked!r} is not an arm here (arms: {', '.join(arms)})")
+    return asked
+
+
+def _export_charts(found: TrialRows, directory: Path, whatif: WhatIf | None) -> None:
+    from fep_tui.chart_export import export_charts
+    from sessions.analysis.charts import growth_curves
+    from sessions.analysis.comparison import add_whatif
+
+    frame = found.frame()
+    if whatif is not None:
+        frame = add_whatif(frame, whatif)
+    try:
+        written = export_charts(
+            frame, growth_curves(frame), directory, bool(frame["simulated"].any())
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write charts to {directory} ({exc.strerror}); "
+            "pick another --export-charts directory"
+        ) from None
+    print(f"charts written: {len(written)} files in {directory}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Priced:
+    path: Path
+    arm: str
+    task: str
+    source: str
+    repriced: Repriced
+
+
+def whatif(
+    *sessions: Annotated[
+        Path, Parameter(help="session files (.jsonl), or directories of them (per-arm totals)")
+    ],
+    format: Annotated[Format, Parameter(name="--format", help="how to print")] = "table",
+    json: Json = False,
+    terms: WhatIfOptions | None = None,
+) -> int:
+    """Re-price saved sessions under other terms: card, caching, cache lifetime, summary cap."""
+    from sessions.analysis.whatif import reprice
+    from sessions.format import SUFFIX
+    from sessions.index_cache import open_index
+
+    if not sessions:
+        raise UsageError("whatif needs session files or directories, e.g. fep-tui whatif DIR")
+    chosen = (terms or WhatIfOptions()).build() or WhatIf()
+    format = "json" if json else format
+    paths: list[Path] = []
+    by_arm = False
+    for given in sessions:
+        if given.is_dir():
+            by_arm = True
+            paths += sorted(given.glob(f"*{SUFFIX}"))
+        elif given.exists():
+            paths.append(given)
+        else:
+            raise UsageError(f"{given}: no such session file or directory")
+    if not paths:
+        raise UsageError(f"no session files in {', '.join(str(s) for s in sessions)}")
+    priced = []
+    for path in paths:
+        index = open_index(path)
+        if not index.timeline.ended:
+            warn(f"{path.name} is incomplete (cut off before its end): priced as far as it got")
+        header = index.header
+        priced.append(
+            Priced(path, header.arm, header.task, header.label, reprice(index.timeline, chosen))
+        )
+    from fep_tui.compare_output import print_repriced, print_repriced_by_arm
+
+    if by_arm:
+        print_repriced_by_arm(_by_arm(priced), chosen, format)
+    else:
+        print_repriced([(p.path, p.repriced, p.source) for p in priced], format)
+    return 0
+
+
+def _by_arm(priced: list[Priced]) -> list[dict[str, object]]:
+    groups: dict[tuple[str, str, str], list[Repriced]] = {}
+    for item in priced:
+        groups.setdefault((item.task, item.source, item.arm), []).append(item.repriced)
+    rows: list[dict[str, object]] = []
+    for (task, source, arm), items in sorted(groups.items()):
+        before = [r.resimulated_usd for r in items]
+        after = [r.whatif_usd for r in items]
+        rows.append(
+            {
+                "task": task,
+                "source": source,
+                "arm": arm,
+                "trials": len(items),
+                "median_before_usd": statistics.median(before),
+                "median_after_usd": statistics.median(after),
+                "total_before_usd": sum(before),
+                "total_after_usd": sum(after),
+                "change": sum(after) / sum(before) - 1 if sum(before) else 0.0,
+            }
+        )
+    return rows

@@ -1,0 +1,50 @@
+"""Options several commands share, declared once, and the CLI's own error.
+
+Light on purpose: every command module imports this, and `--help` of a command imports
+that module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from cyclopts import Parameter
+
+from engine.errors import FepError
+
+
+class UsageError(FepError):
+    """A flag or argument the command cannot use."""
+
+
+SessionsDir = Annotated[
+    Path | None,
+    Parameter(
+        name="--sessions-dir",
+        help="where session files are (default: $FEP_SESSIONS_DIR or the user data dir)",
+    ),
+]
+ArmsFile = Annotated[
+    Path | None,
+    Parameter(name="--arms-file", help="TOML file with extra arms (default: $FEP_ARMS_FILE)"),
+]
+RateCardName = Annotated[
+    str,
+    Parameter(name="--rate-card", help="price with this card: official or published"),
+]
+SandboxPolicy = Annotated[
+    Literal["auto", "required", "off"] | None,
+    Parameter(
+        name="--sandbox",
+        help="contain the agent's shell and the judge: auto (bubblewrap where it works, else "
+        "a clean environment and a warning; the default unless the arm sets `sandbox`), "
+        "required (refuse without bubblewrap), off",
+    ),
+]
+Backend = Literal["sim", "live"]
+# A bool that is only ever switched on: no --no-X twin, no "[default: False]".
+Flag = Parameter(negative="", show_default=False)
+Json = Annotated[
+    bool, Parameter(name="--json", negative="", show_default=False, help="print JSON instead")
+]

@@ -1,0 +1,195 @@
+"""`fep-tui` (the app), `fep-tui run` (one trial) and `fep-tui replay` (a saved session)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+from cyclopts import Parameter
+from rich.console import Console
+
+from engine.arms import BUILTIN_ARMS
+from engine.events import EventSink
+from engine.pricing import get_rate_card
+from engine.trial import BackendMode, TrialConfig, check_config, new_trial_id, preflight, run_trial
+from fep_tui.commands.common import arm_with, extra_arms, warn_if_uncontained
+from fep_tui.commands.options import (
+    ArmsFile,
+    Backend,
+    Flag,
+    RateCardName,
+    SandboxPolicy,
+    SessionsDir,
+    UsageError,
+)
+from fep_tui.commands.tasks import provision_tasks
+from fep_tui.headless import JsonLinesPrinter, TurnPrinter
+from sessions import SessionFileError, SessionWriter, resolve_sessions_dir
+from sessions.index_cache import open_index
+from sessions.store import sessions_dir_to_read
+from tasks import TASK_IDS
+
+_ARMS = ", ".join(BUILTIN_ARMS)
+
+
+def home(*, arms_file: ArmsFile = None) -> int:
+    """Open the app on the saved sessions (the default command)."""
+    from fep_tui.app import FepApp
+
+    FepApp(resolve_sessions_dir(None), extra_arms(arms_file)).run()
+    return 0
+
+
+def run(
+    *,
+    arm: Annotated[
+        str | None, Parameter(help=f"arm: {_ARMS}, or one from --arms-file (required)")
+    ] = None,
+    task: Annotated[str | None, Parameter(help=f"task: {', '.join(TASK_IDS)} (required)")] = None,
+    backend: Annotated[
+        Backend | None,
+        Parameter(
+            help="sim: the embedded simulator; live: real Anthropic/Ollama "
+            "(default: sim unless ANTHROPIC_API_KEY is set)"
+        ),
+    ] = None,
+    seed: Annotated[int, Parameter(help="simulator seed")] = 0,
+    headless: Annotated[bool, Flag, Parameter(help="print progress instead of the app")] = False,
+    json: Annotated[
+        bool, Flag, Parameter(help="print one JSON object per event and a final summary")
+    ] = False,
+    rate_card: RateCardName = "official",
+    return_cap: Annotated[
+        int | None,
+        Parameter(
+            help="cap on what the executor returns: characters for free-form returns, "
+            "diff tokens for bounded ones (no effect on a solo arm)"
+        ),
+    ] = None,
+    keep_workspace: Annotated[bool, Flag, Parameter(help="keep the trial's workspace")] = False,
+    sandbox: SandboxPolicy = None,
+    sim_fault: Annotated[
+        list[str] | None,
+        Parameter(
+            negative="",
+            help="schedule a simulator fault, KIND@API:ATTEMPT (repeatable), e.g. "
+            "max_tokens_cut@anthropic:2; ATTEMPT counts that API's requests from 1",
+        ),
+    ] = None,
+    list_sim_faults: Annotated[
+        bool, Flag, Parameter(help="list the simulator's faults and exit")
+    ] = False,
+    num_ctx: Annotated[
+        int | None,
+        Parameter(
+            help="context window for Ollama roles (default 32768; Ollama's own is 4096 "
+            "on small GPUs)"
+        ),
+    ] = None,
+    sessions_dir: SessionsDir = None,
+    arms_file: ArmsFile = None,
+) -> int:
+    """Run one trial of an arm on a task."""
+    from engine.sim.faults import FAULT_HELP, FaultSpecError, parse_fault
+
+    if list_sim_faults:
+        for kind, what in FAULT_HELP.items():
+            print(f"{kind:<18} {what}")
+        print("schedule one with --sim-fault KIND@API:ATTEMPT, e.g. max_tokens_cut@anthropic:2")
+        return 0
+    if not arm or not task:
+        raise UsageError("run needs --arm and --task, e.g. fep-tui run --arm B --task tiny")
+    chosen: BackendMode = backend or ("live" if os.environ.get("ANTHROPIC_API_KEY") else "sim")
+    try:
+        faults = tuple(parse_fault(spec) for spec in sim_fault or ())
+    except FaultSpecError as exc:
+        raise UsageError(str(exc)) from None
+    if faults and chosen != "sim":
+        raise UsageError("--sim-fault schedules faults in the simulator; use it with --backend sim")
+    extra = extra_arms(arms_file)
+    config = TrialConfig(
+        arm=arm_with(arm, extra, return_cap, num_ctx),
+        task_id=task,
+        backend=chosen,
+        seed=seed,
+        rate_card=get_rate_card(rate_card),
+        keep_workspace=keep_workspace,
+        sandbox=sandbox,
+        faults=faults,
+    )
+    check_config(config)
+    asyncio.run(preflight(config))
+    warn_if_uncontained(config)
+    provision_tasks([config.task_id])
+    directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
+    if not headless and not json:
+        from fep_tui.app import APP_SIM_STREAM_DELAY_S, FepApp, StartLive
+
+        paced = replace(config, sim_stream_delay_s=APP_SIM_STREAM_DELAY_S)
+        FepApp(directory, extra, StartLive(paced)).run()
+        return 0
+    return _headless(config, directory, json)
+
+
+def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
+    writer = SessionWriter(directory)
+    json_out = JsonLinesPrinter() if as_json else None
+    printer: EventSink = json_out if json_out is not None else TurnPrinter()
+    trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
+    try:
+        outcome = asyncio.run(run_trial(config, [writer, printer], trial_id))
+    except KeyboardInterrupt:
+        writer.close()
+        print(f"fep-tui: interrupted; session kept as interrupted: {writer.path}", file=sys.stderr)
+        return 130
+    finally:
+        writer.close()
+    if json_out is not None:
+        json_out.write(
+            {
+                "kind": "summary",
+                "trial_id": outcome.trial_id,
+                "simulated": config.backend == "sim",
+                "status": outcome.status,
+                "success": outcome.success,
+                "judge": outcome.judge.to_dict() if outcome.judge else None,
+                "roles": outcome.roles,
+                "total_cost_usd": round(outcome.total_cost_usd, 6),
+                "session": str(writer.path),
+            }
+        )
+    else:
+        Console(highlight=False, soft_wrap=True).print(f"session saved: {writer.path}")
+    return 0 if outcome.status != "error" else 1
+
+
+def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
+    """Open a saved session (.jsonl) in the trial screen.
+
+    Parameters
+    ----------
+    file
+        a session file (.jsonl)
+    """
+    from fep_tui.app import INDEX_IN_PLACE_BYTES, FepApp, StartReplay
+    from sessions.header import parse_header
+
+    # A bad file is a one-line error before the screen takes over. A small one is indexed
+    # here (kept beside it, so the app reads that); a large one only has its header read,
+    # and the app shows progress while it indexes.
+    try:
+        if file.stat().st_size <= INDEX_IN_PLACE_BYTES:
+            open_index(file)
+        else:
+            with file.open("rb") as handle:
+                parse_header(handle.readline(), file)
+    except FileNotFoundError:
+        raise SessionFileError(f"{file}: no such session file") from None
+    # Replaying writes nothing there: a read-only directory is fine.
+    directory = sessions_dir_to_read(str(sessions_dir) if sessions_dir else None)
+    FepApp(directory, start=StartReplay(file)).run()
+    return 0
