@@ -1,19 +1,23 @@
-"""Headless output of a comparison: the arm table, pairwise tests, and what was left out."""
+"""Headless output of a comparison and of what-if re-pricing, in four formats.
+
+`table` fits the terminal (fep_tui/tables.py), `markdown` and `csv` carry every table with
+its title and every column, `json` one object. Each format names the source of its figures
+(SIMULATED, LIVE, PUBLISHED) and lists the trials left out, with their reasons.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
+from fep_tui.tables import Column, cell, console, print_table
 from sessions.analysis.comparison import (
     TrialRows,
     add_whatif,
@@ -26,25 +30,59 @@ from sessions.analysis.comparison import (
 from sessions.analysis.groups import split_note
 from sessions.analysis.whatif import Repriced, WhatIf
 
-_TABLE_COLUMNS = {
-    "task": "task",
-    "source": "source",
-    "arm": "arm",
-    "trials": "n",
-    "successes": "ok",
-    "success_rate": "rate",
-    "median_cost_usd": "median $",
-    "cost_ci_low": "CI low",
-    "cost_ci_high": "CI high",
-    "median_wall_s": "wall s",
-    "median_turns": "lead turns",
-    "cost_per_success_usd": "$/success",
-    "median_lead_cache_read": "lead re-read",
-    "reread_ratio": "re-read x",
-    "whatif_median_cost_usd": "what-if $",
-    "whatif_change": "what-if Δ",
-}
-_LEFT = {"task", "source", "arm", "arm_a", "arm_b", "method", "magnitude", "role"}
+WIDER = "a wider terminal or --format csv shows them"
+
+
+def arm_columns(baseline: str, whatif: bool) -> list[Column]:
+    columns = [
+        Column("task", "task"),
+        Column("source", "source", priority=1),
+        Column("arm", "arm"),
+        Column("trials", "n", "int"),
+        Column("successes", "ok", "int"),
+        Column("success_rate", "rate", "rate"),
+        Column("median_cost_usd", "median $", "usd"),
+        Column("cost_ci_low", "CI low $", "usd", priority=6),
+        Column("cost_ci_high", "CI high $", "usd", priority=6),
+        Column("median_wall_s", "wall s", "seconds", priority=5),
+        Column("median_turns", "lead turns", "seconds", priority=4),
+        Column("cost_per_success_usd", "$/success", "usd", priority=2),
+        Column("median_lead_cache_read", "lead re-read", "tokens", priority=3),
+        Column("reread_ratio", f"re-read x{baseline}", "ratio"),
+    ]
+    if whatif:
+        columns += [
+            Column("whatif_median_cost_usd", "what-if $", "usd"),
+            Column("whatif_change", "what-if change", "change"),
+        ]
+    return columns
+
+
+PAIR_COLUMNS = [
+    Column("task", "task"),
+    Column("source", "source", priority=1),
+    Column("arm_a", "arm a"),
+    Column("arm_b", "arm b"),
+    Column("n_a", "n a", "int", priority=2),
+    Column("n_b", "n b", "int", priority=2),
+    Column("u", "U", "ratio", priority=3),
+    Column("p", "p", "p"),
+    Column("method", "method", priority=4),
+    Column("cliffs_delta", "Cliff's δ", "delta"),
+    Column("magnitude", "magnitude"),
+]
+BUCKET_COLUMNS = [
+    Column("task", "task"),
+    Column("source", "source", priority=1),
+    Column("arm", "arm"),
+    Column("role", "role"),
+    Column("input_tokens", "input", "tokens"),
+    Column("output_tokens", "output", "tokens"),
+    Column("cache_write_5m", "write 5m", "tokens"),
+    Column("cache_write_1h", "write 1h", "tokens", priority=2),
+    Column("cache_read", "cache read", "tokens"),
+    Column("cost_usd", "cost $", "usd"),
+]
 
 
 def print_comparison(
@@ -58,6 +96,7 @@ def print_comparison(
     buckets = role_buckets(frame)
     sources = source_labels(frame)
     split = split_note(frame)
+    excluded = pd.DataFrame([asdict(e) for e in found.excluded])
     if fmt == "json":
         report = {
             "sources": sources,
@@ -66,92 +105,100 @@ def print_comparison(
             "arms": _records(table),
             "pairwise": _records(pairs),
             "role_buckets": _records(buckets),
-            "excluded": [asdict(e) for e in found.excluded],
+            "excluded": _records(excluded),
             "duplicates": found.duplicates,
             "problems": found.problems,
             "rejected_files": found.rejected,
         }
         print(json.dumps(report, indent=2))
         return
+    where = " + ".join(sources)
+    arms_title = f"arms by task ({where}; medians over successful trials)"
+    if whatif is not None:
+        arms_title += f"; what-if: {whatif.label()}"
+    sections = [
+        ("arms", arms_title, arm_columns(baseline, whatif is not None), table),
+        (
+            "pairwise",
+            f"pairwise on success-only cost ({where}; two-sided Mann-Whitney U, "
+            "Cliff's δ row arm a against arm b)",
+            PAIR_COLUMNS,
+            pairs,
+        ),
+        (
+            "role_buckets",
+            f"tokens per role ({where}; success-only medians)",
+            BUCKET_COLUMNS,
+            buckets,
+        ),
+    ]
     if fmt == "csv":
-        # One CSV after another, each behind a `# title` line, so a reader takes all four.
-        sections = [
-            ("arms", table),
-            ("pairwise", pairs),
-            ("role_buckets", buckets),
-            ("excluded", pd.DataFrame([asdict(e) for e in found.excluded])),
-        ]
-        for number, (title, part) in enumerate(sections):
-            if number:
-                sys.stdout.write("\n")
-            sys.stdout.write(f"# {title}\n")
-            sys.stdout.write(part.to_csv(index=False) if len(part) else "(none)\n")
+        # One CSV after another, each behind a `# title` line, so a reader takes them all.
+        for name, title, _, part in [*sections, ("excluded", "trials left out", [], excluded)]:
+            sys.stdout.write(f"# {name}: {title}\n")
+            sys.stdout.write(_csv(part) if len(part) else "(none)\n")
+            sys.stdout.write("\n")
         return
     if split:
         print(split)
     if fmt == "markdown":
-        print(_markdown(table.rename(columns=_TABLE_COLUMNS)))
-        print()
-        print(_markdown(pairs))
-        print()
-        print(_markdown(buckets))
-        print()
+        for _, title, columns, part in sections:
+            print(f"**{title}**\n")
+            print(_markdown(columns, _records(part)))
+            print()
     else:
-        _rich_tables(table, pairs, sources)
-        _rich_buckets(buckets)
+        out = console()
+        for _, title, columns, part in sections:
+            if len(part):
+                print_table(title, columns, _records(part), out, WIDER)
     if whatif is not None:
         print(whatif_note(frame, whatif))
     for line in found.notes():
         print(line)
 
 
+SESSION_COLUMNS = [
+    Column("role", "role"),
+    Column("model", "model", priority=1),
+    Column("input_tokens", "input", "tokens"),
+    Column("output_tokens", "output", "tokens"),
+    Column("cache_write_tokens", "cache write", "tokens"),
+    Column("cache_read_tokens", "cache read", "tokens"),
+    Column("whatif_cost_usd", "what-if $", "usd"),
+]
+
+
 def print_repriced(repriced: list[tuple[Path, Repriced, str]], fmt: str = "table") -> None:
     """One session per block: recorded, re-simulated and what-if cost, and per role, with
     the session's source (SIMULATED, LIVE...) in every format."""
-    if fmt in ("json", "csv", "markdown"):
-        rows = [
-            {
-                "session": path.name,
-                "source": source,
-                "whatif": result.whatif.label(),
-                "role": role,
-                "model": cost.model,
-                "input_tokens": cost.usage.input_tokens,
-                "output_tokens": cost.usage.output_tokens,
-                "cache_write_tokens": cost.usage.cache_write,
-                "cache_read_tokens": cost.usage.cache_read,
-                "whatif_cost_usd": round(cost.cost_usd, 6),
-                "recorded_usd": round(result.recorded_usd, 6),
-                "resimulated_usd": round(result.resimulated_usd, 6),
-                "session_whatif_usd": round(result.whatif_usd, 6),
-            }
-            for path, result, source in repriced
-            for role, cost in result.roles.items()
-        ]
+    rows = [
+        {
+            "session": path.name,
+            "source": source,
+            "whatif": result.whatif.label(),
+            "role": role,
+            "model": cost.model,
+            "input_tokens": cost.usage.input_tokens,
+            "output_tokens": cost.usage.output_tokens,
+            "cache_write_tokens": cost.usage.cache_write,
+            "cache_read_tokens": cost.usage.cache_read,
+            "whatif_cost_usd": round(cost.cost_usd, 6),
+            "recorded_usd": round(result.recorded_usd, 6),
+            "resimulated_usd": round(result.resimulated_usd, 6),
+            "session_whatif_usd": round(result.whatif_usd, 6),
+        }
+        for path, result, source in repriced
+        for role, cost in result.roles.items()
+    ]
+    if fmt != "table":
         _print_rows(rows, fmt, "what-if per session and role")
         return
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+    out = console()
     for path, result, source in repriced:
-        out = Table(
-            title=f"{source} {path.name}: what-if {result.whatif.label()} (same turns assumed)",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-        )
-        for column in ("role", "model", "in", "out", "c.write", "c.read", "what-if $"):
-            out.add_column(column, justify="left" if column in ("role", "model") else "right")
-        for role, cost in result.roles.items():
-            u = cost.usage
-            out.add_row(
-                role,
-                cost.model,
-                f"{u.input_tokens:,}",
-                f"{u.output_tokens:,}",
-                f"{u.cache_write:,}",
-                f"{u.cache_read:,}",
-                f"{cost.cost_usd:.4f}",
-            )
-        console.print(out)
-        console.print(
+        title = f"{source} {path.name}: what-if {result.whatif.label()} (same turns assumed)"
+        mine = [r for r in rows if r["session"] == path.name]
+        print_table(title, SESSION_COLUMNS, mine, out, WIDER)
+        out.print(
             f"recorded ${result.recorded_usd:.4f}; re-simulated as recorded "
             f"${result.resimulated_usd:.4f}; what-if ${result.whatif_usd:.4f} "
             f"({result.change:+.1%}); lead re-read {result.lead_cache_read:,} -> "
@@ -159,17 +206,17 @@ def print_repriced(repriced: list[tuple[Path, Repriced, str]], fmt: str = "table
         )
 
 
-_BY_ARM_COLUMNS = {
-    "task": "task",
-    "source": "source",
-    "arm": "arm",
-    "trials": "n",
-    "median_before_usd": "median $ before",
-    "median_after_usd": "median $ after",
-    "total_before_usd": "total $ before",
-    "total_after_usd": "total $ after",
-    "change": "change",
-}
+BY_ARM_COLUMNS = [
+    Column("task", "task"),
+    Column("source", "source", priority=1),
+    Column("arm", "arm"),
+    Column("trials", "n", "int"),
+    Column("median_before_usd", "median $ before", "usd"),
+    Column("median_after_usd", "median $ after", "usd"),
+    Column("total_before_usd", "total $ before", "usd", priority=2),
+    Column("total_after_usd", "total $ after", "usd", priority=2),
+    Column("change", "change", "change"),
+]
 
 
 def print_repriced_by_arm(rows: list[dict[str, Any]], whatif: WhatIf, fmt: str) -> None:
@@ -179,78 +226,40 @@ def print_repriced_by_arm(rows: list[dict[str, Any]], whatif: WhatIf, fmt: str) 
     if fmt != "table":
         _print_rows([{**row, "whatif": whatif.label()} for row in rows], fmt, title)
         return
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
-    out = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    for key, name in _BY_ARM_COLUMNS.items():
-        out.add_column(name, justify="left" if key in _LEFT else "right")
-    for row in rows:
-        out.add_row(
-            str(row["task"]),
-            str(row["source"]),
-            str(row["arm"]),
-            str(row["trials"]),
-            *(f"{row[k]:.4f}" for k in list(_BY_ARM_COLUMNS)[4:8]),
-            f"{row['change']:+.1%}",
-        )
-    console.print(out)
+    print_table(title, BY_ARM_COLUMNS, rows, console(), WIDER)
 
 
 def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
-    frame = pd.DataFrame(rows)
     if fmt == "json":
         print(json.dumps(rows, indent=2))
     elif fmt == "csv":
         sys.stdout.write(f"# {title}\n")
-        sys.stdout.write(frame.to_csv(index=False, float_format="%.6g") if rows else "(none)\n")
+        sys.stdout.write(_csv(pd.DataFrame(rows)) if rows else "(none)\n")
     else:
+        columns = [Column(k, k, _kind(k)) for k in (rows[0] if rows else {})]
         print(f"**{title}**\n")
-        print(_markdown(frame))
+        print(_markdown(columns, rows))
 
 
-def _rich_tables(table: pd.DataFrame, pairs: pd.DataFrame, sources: list[str]) -> None:
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
-    title = f"arms by task ({' + '.join(sources)}; medians over successful trials)"
-    out = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    for column in table.columns:
-        name = _TABLE_COLUMNS.get(str(column), str(column))
-        out.add_column(name, justify="left" if column in _LEFT else "right")
-    for row in table.itertuples(index=False):
-        out.add_row(*(_cell(v) for v in row))
-    console.print(out)
-    tests = Table(
-        title="pairwise on success-only cost (two-sided Mann-Whitney U, Cliff's delta)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-    )
-    for column in pairs.columns:
-        tests.add_column(str(column), justify="left" if column in _LEFT else "right")
-    for row in pairs.itertuples(index=False):
-        tests.add_row(*(_cell(v) for v in row))
-    console.print(tests)
+def _kind(key: str) -> Any:
+    if key.endswith("_usd"):
+        return "usd"
+    if key.endswith("_tokens"):
+        return "tokens"
+    return "change" if key == "change" else "text"
 
 
-def _rich_buckets(buckets: pd.DataFrame) -> None:
-    if buckets.empty:
-        return
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
-    out = Table(
-        title="tokens per role (success-only medians)", title_justify="left", box=box.SIMPLE_HEAD
-    )
-    for column in buckets.columns:
-        out.add_column(
-            str(column), justify="left" if column in ("task", "arm", "role") else "right"
-        )
-    for row in buckets.itertuples(index=False):
-        out.add_row(*(_cell(v) for v in row))
-    console.print(out)
+def _csv(frame: pd.DataFrame) -> str:
+    """Floats without noise: at most 6 decimals, no trailing zeros, whole numbers bare."""
 
+    def plain(value: Any) -> Any:
+        if isinstance(value, float):
+            if math.isnan(value):
+                return ""
+            return f"{value:.6f}".rstrip("0").rstrip(".")
+        return value
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "-"
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return str(value)
+    return frame.map(plain).to_csv(index=False)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -260,12 +269,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "(nothing to compare: each task needs at least two arms)"
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = [
-        "| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
-    ]
+def _markdown(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> str:
+    if not rows:
+        return "(none)"
+    header = "| " + " | ".join(c.header for c in columns) + " |"
+    rule = "|" + "|".join("---:" if c.kind != "text" else "---" for c in columns) + "|"
+    body = ["| " + " | ".join(cell(c.kind, r.get(c.key)) for c in columns) + " |" for r in rows]
     return "\n".join([header, rule, *body])

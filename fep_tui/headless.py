@@ -6,9 +6,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from engine.events import (
     ApiRetry,
@@ -25,10 +23,23 @@ from engine.events import (
     TurnUsage,
 )
 from fep_tui.roles import short_role
+from fep_tui.tables import Column, console, print_table
 from sessions.header import LEAD_ROLES, header_from_trial_start
 from sessions.panes import describe_call
 from sessions.timeline import Timeline
 from tasks.sandbox import CONTAINMENT_WORDS
+
+ROLE_COLUMNS = [
+    Column("role", "role"),
+    Column("model", "model"),
+    Column("turns", "turns", "int", priority=1),
+    Column("in", "in", "tokens"),
+    Column("out", "out", "tokens"),
+    Column("write", "c.write", "tokens"),
+    Column("read", "c.read", "tokens"),
+    Column("reread_usd", "re-read $", "usd"),
+    Column("cost_usd", "cost $", "usd"),
+]
 
 
 class TurnPrinter:
@@ -103,63 +114,48 @@ class TurnPrinter:
             self._summary(event)
 
     def _summary(self, event: TrialEnded) -> None:
-        table = Table(
-            title=f"{self.label} per-role usage (tokens)", title_justify="left", box=box.SIMPLE_HEAD
-        )
-        for column in (
-            "role",
-            "model",
-            "turns",
-            "in",
-            "out",
-            "c.write",
-            "c.read",
-            "re-read$",
-            "cost$",
-        ):
-            if column == "model":
-                table.add_column(column, no_wrap=True, min_width=16)
-            else:
-                table.add_column(column, justify="left" if column == "role" else "right")
-        for role, totals in event.roles.items():
-            u = totals["usage"]
-            table.add_row(
-                short_role(role),
-                str(totals["model"]),
-                str(totals["turns"]),
-                f"{u['input_tokens']:,}",
-                f"{u['output_tokens']:,}",
-                f"{u['cache_write_5m'] + u['cache_write_1h']:,}",
-                f"{u['cache_read']:,}",
-                f"{totals['cache_read_usd']:.4f}",
-                f"{totals['cost_usd']:.4f}",
-            )
-        self.console.print(table)
-        self._summaries()
+        """The per-role table and the verdict, fitted to the terminal (or whole when piped)."""
+        out = console()
+        rows = [
+            {
+                "role": short_role(role),
+                "model": str(totals["model"]).removeprefix("claude-"),
+                "turns": totals["turns"],
+                "in": totals["usage"]["input_tokens"],
+                "out": totals["usage"]["output_tokens"],
+                "write": totals["usage"]["cache_write_5m"] + totals["usage"]["cache_write_1h"],
+                "read": totals["usage"]["cache_read"],
+                "reread_usd": totals["cache_read_usd"],
+                "cost_usd": totals["cost_usd"],
+            }
+            for role, totals in event.roles.items()
+        ]
+        print_table(f"{self.label} per-role usage (tokens)", ROLE_COLUMNS, rows, out)
+        self._summaries(out)
         verdict = "[green]success[/]" if event.success else "[red]no success[/]"
         reason = f" ({event.reason})" if event.reason else ""
         lead: dict[str, Any] = next((t for r, t in event.roles.items() if r in LEAD_ROLES), {})
-        self.console.print(
+        out.print(
             f"{self.label} trial {event.status}{reason}: {verdict}, "
             f"{lead.get('turns', 0)} lead turns, {event.turns} model calls, "
             f"{event.wall_s:.1f} s, total ${event.total_cost_usd:.4f}"
         )
 
-    def _summaries(self) -> None:
+    def _summaries(self, out: Console) -> None:
         """What the executor's summaries cost the lead: their share of its re-reads, and
         each delegation's cache write plus every later re-read."""
         if self.timeline is None or not self.timeline.header.return_cap:
             return
         snapshot = self.timeline.snapshot()
         share = snapshot.summaries
-        self.console.print(
+        out.print(
             f"[magenta]executor summaries: {share.tokens:,} of {share.of:,} tokens the lead "
             f"re-read ({share.percent:.0f}%), ${share.usd:.4f}[/] "
             f"({self.timeline.header.return_cap})"
         )
         for view in snapshot.delegations:
             cost = self.timeline.reread(view.number)
-            self.console.print(
+            out.print(
                 f"  delegation {view.number}: ${cost.total_usd:.4f} = write "
                 f"{cost.write_tokens:,} tokens ${cost.write_usd:.4f} + re-read "
                 f"{cost.tokens:,} tokens on {cost.turns} later turn(s) ${cost.usd:.4f}"

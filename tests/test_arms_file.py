@@ -32,10 +32,10 @@ def test_user_arm_is_parsed_and_resolvable() -> None:
     ("text", "message"),
     [
         ('[arms.X]\nsolo = { model = "m" \n', r"arms.toml: not valid TOML: .*line 2"),
-        ('# comment\n\n[arms.X]\norchestrator = { model = "m" }\n', r"arms.toml:3: .*'executor'"),
+        ('# comment\n\n[arms.X]\norchestrator = { model = "m" }\n', r"arms.toml:4: .*'executor'"),
         (
             '[arms.X]\nsolo = { model = "m", provider = "openai" }\n',
-            r"arms.toml:1: .*provider must be",
+            r"arms.toml:2: .*provider must be",
         ),
         (
             '[arms.X]\nsolo = { model = "m", max_turns = 0 }\n',
@@ -65,7 +65,7 @@ def test_an_arm_can_require_the_sandbox_and_a_bad_policy_names_its_line() -> Non
         '[arms.S]\nsandbox = "required"\nsolo = { model = "claude-haiku-4-5" }\n'
     )
     assert arms["S"].sandbox == "required" and arms["S"].to_dict()["sandbox"] == "required"
-    with pytest.raises(ArmFileError, match=r"<arms>:1: arms.T sandbox must be one of"):
+    with pytest.raises(ArmFileError, match=r"<arms>:2: arms.T sandbox must be one of"):
         parse_arms_toml('[arms.T]\nsandbox = "maybe"\nsolo = { model = "claude-haiku-4-5" }\n')
 
 

@@ -1,0 +1,120 @@
+"""Printed tables that fit: one format per kind of figure, headers in words, and at a narrow
+width the least important columns left out (and named) rather than any number cut.
+
+On a terminal, or with COLUMNS set, a table fits that width. Piped or redirected without
+COLUMNS, nothing is cut: every column is printed whole.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+Kind = Literal["text", "usd", "tokens", "ratio", "rate", "change", "int", "p", "delta", "seconds"]
+# Wide enough for any row: Rich sizes a table to its content, so nothing is padded.
+PIPE_WIDTH = 1000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: Kind = "text"
+    # Columns are left out from the lowest priority up when the table is too wide; 0 stays.
+    priority: int = 0
+
+
+def output_width() -> int:
+    """The width printed tables must fit."""
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return Console().width
+    return PIPE_WIDTH
+
+
+def console() -> Console:
+    return Console(highlight=False, width=output_width())
+
+
+def cell(kind: Kind, value: Any) -> str:
+    """Dollars to 4 decimals, tokens as whole numbers with separators, ratios to 2 decimals,
+    rates as percentages, changes as signed percentages; a missing value is '-'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind == "usd":
+        return f"{float(value):.4f}"
+    if kind == "tokens":
+        return f"{round(float(value)):,}"
+    if kind == "ratio":
+        return f"{float(value):.2f}"
+    if kind == "rate":
+        return f"{float(value):.0%}"
+    if kind == "change":
+        return f"{float(value):+.1%}"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "p":
+        return f"{float(value):.3f}"
+    if kind == "delta":
+        return f"{float(value):+.2f}"
+    if kind == "seconds":
+        return f"{float(value):,.0f}"
+    return str(value)
+
+
+def fit(
+    columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], width: int
+) -> tuple[list[Column], list[Column]]:
+    """The columns that fit `width`, and those left out. A SIMPLE_HEAD table takes each
+    column's widest cell plus 2 of padding, 1 between columns and 1 at each edge."""
+    kept = list(columns)
+    left_out: list[Column] = []
+
+    widths = {
+        c.key: max([len(c.header)] + [len(cell(c.kind, r.get(c.key))) for r in rows])
+        for c in columns
+    }
+
+    def needed(cols: Sequence[Column]) -> int:
+        return 2 + sum(widths[c.key] + 2 for c in cols) + max(0, len(cols) - 1)
+
+    while needed(kept) > width:
+        droppable = [c for c in kept if c.priority > 0]
+        if not droppable:
+            break
+        lowest = max(droppable, key=lambda c: (c.priority, kept.index(c)))
+        kept.remove(lowest)
+        left_out.append(lowest)
+    return kept, left_out
+
+
+def print_table(
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[Mapping[str, Any]],
+    out: Console,
+    more: str = "a wider terminal shows them",
+) -> None:
+    kept, left_out = fit(columns, rows, out.width)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for column in kept:
+        numeric = column.kind != "text"
+        table.add_column(
+            column.header,
+            justify="right" if numeric else "left",
+            no_wrap=numeric,
+            overflow="fold",
+        )
+    for row in rows:
+        table.add_row(*(cell(c.kind, row.get(c.key)) for c in kept))
+    out.print(table)
+    if left_out:
+        names = ", ".join(c.header for c in left_out)
+        out.print(f"  (left out at {out.width} columns: {names}; {more})", style="dim")

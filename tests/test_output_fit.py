@@ -1,0 +1,79 @@
+"""Printed output that fits: at 80 columns no line is longer and no number is cut; piped,
+nothing is cut at all; every number has one format per kind."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.events import TrialStarted
+from fep_tui.headless import TurnPrinter
+from sessions import load_session
+from sessions.analysis.comparison import arm_table, collect
+from tests.compare_fixtures import make_compare_dir
+from tests.conftest import run_cli
+
+FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "FEP_SESSIONS_DIR": str(tmp_path),
+        **extra,
+    }
+
+
+def test_compare_at_80_columns_fits_and_cuts_no_number(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+    result = run_cli("compare", str(directory), env=_env(tmp_path, COLUMNS="80"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
+    table = arm_table(collect([directory]).frame(), "A")
+    for cost in table["median_cost_usd"]:
+        assert f" {cost:.4f} " in result.stdout + " ", f"median {cost:.4f} missing or cut"
+    assert "left out at 80 columns" in result.stdout, "what did not fit is named"
+    assert "Cliff's δ" in result.stdout and "cliffs_delta" not in result.stdout
+
+
+def test_compare_piped_prints_every_column_whole(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+    result = run_cli("compare", str(directory), env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "left out" not in result.stdout
+    for header in ("CI low $", "wall s", "lead turns", "lead re-read", "method", "write 1h"):
+        assert header in result.stdout
+
+
+def test_sessions_list_piped_keeps_full_file_names(tmp_path: Path) -> None:
+    long_name = "20261201T101500-B-bounded-T3-s12-abcd-with-a-long-tail-for-the-test.jsonl"
+    shutil.copy(FIXTURE, tmp_path / long_name)
+    result = run_cli("sessions", "list", env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert long_name in result.stdout
+
+
+def test_the_headless_summary_fits_80_columns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    session = load_session(FIXTURE)
+    fields = set(TrialStarted.__struct_fields__) - {"kind"}
+    start = TrialStarted(**{k: v for k, v in session.header.to_dict().items() if k in fields})
+    printer = TurnPrinter()
+    printer.emit(start)
+    capsys.readouterr()  # the turn lines are a log; the summary is what must fit
+    for event in session.events:
+        if event.kind in ("judge", "trial_end"):
+            printer.emit(event)
+        elif printer.timeline is not None:
+            printer.timeline.add(printer.timeline.length, event)
+    out = capsys.readouterr().out.splitlines()
+    assert any("per-role usage" in line for line in out)
+    assert any("executor summaries:" in line for line in out)
+    assert max(len(line) for line in out) <= 80, [line for line in out if len(line) > 80]
