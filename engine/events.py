@@ -197,6 +197,11 @@ class ApiRetry(Event, frozen=True, tag="api_retry"):
     message: str
 
 
+class JudgeStarted(Event, frozen=True, tag="judge_start"):
+    """The judge (mypy, ruff, pytest) began on the final workspace: on a typer task it
+    takes a minute, and a watcher should know what the trial is waiting for."""
+
+
 class JudgeVerdict(Event, frozen=True, tag="judge"):
     passed: bool
     result: dict[str, Any]
@@ -234,6 +239,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TurnUsage,
     ReplyCut,
     ApiRetry,
+    JudgeStarted,
     JudgeVerdict,
     TrialError,
     TrialEnded,
@@ -253,6 +259,7 @@ AnyEvent = (
     | TurnUsage
     | ReplyCut
     | ApiRetry
+    | JudgeStarted
     | JudgeVerdict
     | TrialError
     | TrialEnded

@@ -26,6 +26,7 @@ from engine.errors import FepError
 from engine.events import (
     ApiRetry,
     EventSink,
+    JudgeStarted,
     JudgeVerdict,
     TrialEnded,
     TrialError,
@@ -192,6 +193,7 @@ async def _drive(
         # Anything unforeseen still ends the session with a reason, never mid-file.
         status, reason = "error", f"internal error: {type(exc).__name__}: {exc}"
         bus.emit(TrialError(bus.now(), reason, lead.role, lead.turns, True))
+    bus.emit(JudgeStarted(bus.now()))
     judge = await asyncio.to_thread(task.judge, workspace, sandbox)
     bus.emit(JudgeVerdict(bus.now(), judge.passed, judge.to_dict(), judge.one_line()))
     end = _end(bus, ledger, status, judge.passed and status != "error", reason)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -13,13 +15,16 @@ from engine.events import (
     Delegation,
     Event,
     ExecutorSummary,
+    JudgeStarted,
     JudgeVerdict,
     ReplyCut,
     ToolCall,
     ToolRefused,
+    ToolResult,
     TrialEnded,
     TrialError,
     TrialStarted,
+    TurnStarted,
     TurnUsage,
 )
 from fep_tui.roles import short_role
@@ -42,10 +47,20 @@ ROLE_COLUMNS = [
 ]
 
 
-class TurnPrinter:
-    """Human-readable progress: each turn's four buckets, re-read so far and running dollars."""
+# After this long without output, a line (on a terminal, a status updated in place) says
+# what the trial is waiting for. Ticks come once a second, so it is never silent for 5 s.
+QUIET_S = 4.0
+# A tool call's duration is printed when it took at least this long.
+SLOW_CALL_S = 1.0
 
-    def __init__(self, console: Console | None = None) -> None:
+
+class TurnPrinter:
+    """Human-readable progress: each turn's four buckets, re-read so far and running dollars,
+    tool calls with their duration, and what the trial waits for when it is quiet."""
+
+    def __init__(
+        self, console: Console | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         # soft_wrap: a turn line stays one line when piped or in a narrow terminal.
         self.console = console or Console(
             highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110
@@ -53,11 +68,41 @@ class TurnPrinter:
         self.label = ""
         # The same fold the app's counters read, for the summaries' share at the end.
         self.timeline: Timeline | None = None
+        self._clock = clock
+        self._last_output = self._since = clock()
+        self._waiting_on = "starting the trial"
+        self._status_shown = False
+        self._calls: dict[str, float] = {}
+
+    def _say(self, *objects: Any) -> None:
+        if self._status_shown:
+            self.console.file.write("\r\x1b[2K")
+            self._status_shown = False
+        self.console.print(*objects)
+        self._last_output = self._clock()
+
+    def _wait_for(self, what: str) -> None:
+        self._waiting_on, self._since = what, self._clock()
+
+    def tick(self) -> None:
+        """Called about once a second while the trial runs: after QUIET_S of silence, say
+        what the trial is waiting for, in place on a terminal, as a plain line otherwise."""
+        now = self._clock()
+        if now - self._last_output < QUIET_S:
+            return
+        text = f"  … {self._waiting_on}: {now - self._since:.0f} s"
+        if self.console.is_terminal:
+            self.console.file.write("\r\x1b[2K" + text)
+            self.console.file.flush()
+            self._status_shown = True
+        else:
+            self._say(text)
 
     def emit(self, event: Event) -> None:
-        out = self.console.print
+        out = self._say
         if self.timeline is not None:
             self.timeline.add(self.timeline.length, event)
+        self._follow(event)
         if isinstance(event, TrialStarted):
             header = header_from_trial_start(event)
             self.label = header.label
@@ -160,6 +205,24 @@ class TurnPrinter:
                 f"{cost.write_tokens:,} tokens ${cost.write_usd:.4f} + re-read "
                 f"{cost.tokens:,} tokens on {cost.turns} later turn(s) ${cost.usd:.4f}"
             )
+
+    def _follow(self, event: Event) -> None:
+        """What the trial waits for after `event`, and a slow tool call's duration."""
+        now = self._clock()
+        if isinstance(event, TurnStarted):
+            self._wait_for(f"{short_role(event.role)} turn {event.turn}: the model is answering")
+        elif isinstance(event, ToolCall):
+            self._calls[event.call_id] = now
+            self._wait_for(f"{event.name} running ({short_role(event.role)} turn {event.turn})")
+        elif isinstance(event, ToolResult):
+            took = now - self._calls.pop(event.call_id, now)
+            if took >= SLOW_CALL_S:
+                indent = "        " if event.role == "executor" else "    "
+                self._say(f"{indent}[dim]{event.name} took {took:.1f} s[/]")
+            self._wait_for(f"{short_role(event.role)} turn {event.turn}: the next step")
+        elif isinstance(event, JudgeStarted):
+            self._say("judge running (mypy, ruff, pytest)…")
+            self._wait_for("judge running")
 
 
 class JsonLinesPrinter:

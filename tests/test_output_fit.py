@@ -77,3 +77,50 @@ def test_the_headless_summary_fits_80_columns(
     assert any("per-role usage" in line for line in out)
     assert any("executor summaries:" in line for line in out)
     assert max(len(line) for line in out) <= 80, [line for line in out if len(line) > 80]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_quiet_headless_run_says_what_it_waits_for() -> None:
+    """Piped: a plain line after 4 s of silence, then every 4 s; a slow tool call prints its
+    duration; the judge says it is running. On a terminal the status is rewritten in place."""
+    import io
+
+    from rich.console import Console
+
+    from engine.events import JudgeStarted, ToolCall, ToolResult, TurnStarted
+
+    clock = _Clock()
+    piped = io.StringIO()
+    printer = TurnPrinter(Console(file=piped, force_terminal=False, width=100), clock)
+    printer.emit(TurnStarted(0.0, "orchestrator", 1, "claude-opus-4-7"))
+    clock.now += 3.5
+    printer.tick()
+    assert piped.getvalue() == "", "quiet for under 4 s: nothing"
+    clock.now += 1.0
+    printer.tick()
+    assert piped.getvalue().splitlines()[-1] == "  … orch turn 1: the model is answering: 4 s"
+    printer.emit(ToolCall(5.0, "orchestrator", 1, "c1", "bash", {"command": "pytest -q"}))
+    clock.now += 12.5
+    printer.emit(ToolResult(17.5, "orchestrator", 1, "c1", "bash", "ok", False))
+    assert piped.getvalue().splitlines()[-1] == "    bash took 12.5 s"
+    printer.emit(JudgeStarted(18.0))
+    assert piped.getvalue().splitlines()[-1] == "judge running (mypy, ruff, pytest)…"
+    for _ in range(9):
+        clock.now += 1.0
+        printer.tick()
+    lines = piped.getvalue().splitlines()
+    assert lines[-2:] == ["  … judge running: 4 s", "  … judge running: 8 s"]
+
+    terminal = io.StringIO()
+    live = TurnPrinter(Console(file=terminal, force_terminal=True, width=100), clock)
+    live.emit(JudgeStarted(0.0))
+    clock.now += 6.0
+    live.tick()
+    assert terminal.getvalue().endswith("\r\x1b[2K  … judge running: 6 s"), "in place"

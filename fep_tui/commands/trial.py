@@ -15,7 +15,15 @@ from rich.console import Console
 from engine.arms import BUILTIN_ARMS
 from engine.events import EventSink
 from engine.pricing import get_rate_card
-from engine.trial import BackendMode, TrialConfig, check_config, new_trial_id, preflight, run_trial
+from engine.trial import (
+    BackendMode,
+    TrialConfig,
+    TrialOutcome,
+    check_config,
+    new_trial_id,
+    preflight,
+    run_trial,
+)
 from fep_tui.commands.common import arm_with, extra_arms, warn_if_uncontained
 from fep_tui.commands.options import (
     ArmsFile,
@@ -140,8 +148,18 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
     json_out = JsonLinesPrinter() if as_json else None
     printer: EventSink = json_out if json_out is not None else TurnPrinter()
     trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
+
+    async def watched() -> TrialOutcome:
+        # A heartbeat for the human-readable printer: never silent for more than 5 s.
+        trial = asyncio.ensure_future(run_trial(config, [writer, printer], trial_id))
+        while not trial.done():
+            await asyncio.wait({trial}, timeout=1.0)
+            if isinstance(printer, TurnPrinter) and not trial.done():
+                printer.tick()
+        return trial.result()
+
     try:
-        outcome = asyncio.run(run_trial(config, [writer, printer], trial_id))
+        outcome = asyncio.run(watched())
     except KeyboardInterrupt:
         writer.close()
         print(f"fep-tui: interrupted; session kept as interrupted: {writer.path}", file=sys.stderr)
