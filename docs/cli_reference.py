@@ -17,6 +17,7 @@ COMMANDS = (
     ["batch"],
     ["compare"],
     ["whatif"],
+    ["doctor"],
     ["sessions", "list"],
     ["tasks", "list"],
     ["tasks", "check"],

@@ -71,6 +71,11 @@ app.command(
     name="whatif",
     help="re-price sessions under other terms (card, caching, summary cap)",
 )
+app.command(
+    "fep_tui.commands.doctor:doctor",
+    name="doctor",
+    help="check each model the arms use with one tiny request, before a live run",
+)
 
 tasks = App(name="tasks", help="the task catalog")
 tasks.command(

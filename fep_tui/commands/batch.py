@@ -44,6 +44,9 @@ def batch(
     backend: Backend = "sim",
     rate_card: RateCardName = "official",
     app: Annotated[bool, Flag, Parameter(help="run the batch in the app's batch screen")] = False,
+    no_doctor: Annotated[
+        bool, Flag, Parameter(help="with --backend live: skip `fep-tui doctor` before the batch")
+    ] = False,
     sandbox: SandboxPolicy = None,
     sessions_dir: SessionsDir = None,
     arms_file: ArmsFile = None,
@@ -68,6 +71,16 @@ def batch(
     for config in configs:
         check_config(config)
         asyncio.run(preflight(config))
+    if backend == "live" and not no_doctor:
+        # A live batch spends real money: a model that cannot answer is found by one tiny
+        # request per model, not by the first trial of each cell.
+        from fep_tui.commands.doctor import check_models, report
+
+        failed = report(check_models(chosen, backend, card), backend)
+        if failed is not None:
+            raise UsageError(
+                f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
+            )
     warn_if_uncontained(configs[0])
     provision_tasks(task_ids)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
