@@ -32,12 +32,15 @@ def export_charts(
     growth: dict[str, dict[str, list[Curves]]],
     directory: Path,
     simulated: bool,
+    whatif: str | None = None,
 ) -> list[Path]:
-    """One Pareto and one growth chart per task, each as SVG and PNG; the paths written."""
+    """One Pareto and one growth chart per task, each as SVG and PNG; the paths written.
+    `whatif` names the what-if whose medians are drawn as diamonds, if any."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     directory.mkdir(parents=True, exist_ok=True)
     note = "SIMULATED, not measurements of real models" if simulated else "live trials"
@@ -59,7 +62,7 @@ def export_charts(
             )
             axes.scatter(lost["wall_s"], lost["cost_usd"], color=colours[str(arm)], marker="x")
         medians = arm_medians(frame, task)
-        for point in medians:
+        for number, point in enumerate(medians):
             axes.scatter(
                 [point.wall],
                 [point.cost],
@@ -68,6 +71,7 @@ def export_charts(
                 edgecolors="black",
                 linewidths=1.5,
                 zorder=3,
+                label="arm median (success only)" if number == 0 else None,
             )
             axes.annotate(
                 point.arm,
@@ -84,19 +88,32 @@ def export_charts(
                     marker="D",
                     s=60,
                     zorder=3,
+                    label=f"what-if median: {whatif}" if number == 0 and whatif else None,
                 )
-        frontier = pareto_frontier(medians)
-        axes.plot(
-            [p.wall for p in frontier],
-            [p.cost for p in frontier],
-            "k--",
-            lw=1,
-            label="frontier of medians",
-        )
-        axes.set(
-            xlabel="wall time (s)", ylabel="cost (USD)", title=f"{task}: cost vs wall time ({note})"
-        )
-        axes.legend(fontsize="small")
+        # The frontier as a staircase through the medians no other median beats on both
+        # cost and time, each ringed: one median that beats all others is a frontier too.
+        frontier = sorted(pareto_frontier(medians), key=lambda p: p.wall)
+        if frontier:
+            walls = [p.wall for p in frontier]
+            costs = [p.cost for p in frontier]
+            axes.step(
+                walls,
+                costs,
+                "k--",
+                where="post",
+                lw=1.2,
+                zorder=4,
+                marker="o",
+                markersize=17,
+                markerfacecolor="none",
+                label="Pareto frontier (ringed medians)",
+            )
+        title = f"{task}: cost vs wall time ({note})"
+        if whatif:
+            title += f"\nwhat-if: {whatif}"
+        axes.set(xlabel="wall time (s)", ylabel="cost (USD)", title=title)
+        # Beside the plot, never over a marker.
+        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         written += _save(figure, directory / f"pareto-{task}")
         plt.close(figure)
 
@@ -116,7 +133,12 @@ def export_charts(
             ylabel="cumulative re-read tokens",
             title=f"{task}: re-read context growth ({note})",
         )
-        axes.legend(fontsize="small")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.legend(
+            fontsize="small",
+            title="median; a curve ends where fewer than half its trials reach",
+            title_fontsize="x-small",
+        )
         written += _save(figure, directory / f"growth-{task}")
         plt.close(figure)
     return written

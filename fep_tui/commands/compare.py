@@ -96,7 +96,11 @@ def _export_charts(found: TrialRows, directory: Path, whatif: WhatIf | None) -> 
         frame = add_whatif(frame, whatif)
     try:
         written = export_charts(
-            frame, growth_curves(frame), directory, bool(frame["simulated"].any())
+            frame,
+            growth_curves(frame),
+            directory,
+            bool(frame["simulated"].any()),
+            whatif.label() if whatif else None,
         )
     except OSError as exc:
         raise UsageError(

@@ -425,7 +425,11 @@ class CompareScreen(Screen[None]):
 
         try:
             written = export_charts(
-                self.frame, growth_curves(self.frame), target, bool(self.frame["simulated"].any())
+                self.frame,
+                growth_curves(self.frame),
+                target,
+                bool(self.frame["simulated"].any()),
+                self.whatif.label() if self.whatif else None,
             )
         except OSError as exc:
             self.app.call_from_thread(

@@ -74,12 +74,20 @@ def session_curves(path: Path, label: str = "") -> Curves:
 
 
 def median_growth(curves: list[Curves]) -> list[tuple[int, float]]:
-    """Median cumulative lead re-read at each turn over the sessions that reached it."""
+    """Median cumulative lead re-read at each turn, over the sessions that reached it. The
+    curve stops at the first turn fewer than half the sessions reach: past it, a "median"
+    of the few long trials would look like the arm's typical growth."""
     by_turn: dict[int, list[int]] = {}
     for curve in curves:
         for turn, value in zip(curve.turns, curve.reread, strict=True):
             by_turn.setdefault(turn, []).append(value)
-    return [(turn, float(pd.Series(values).median())) for turn, values in sorted(by_turn.items())]
+    half = len(curves) / 2
+    line = []
+    for turn, values in sorted(by_turn.items()):
+        if len(values) < half:
+            break
+        line.append((turn, float(pd.Series(values).median())))
+    return line
 
 
 def growth_curves(frame: pd.DataFrame, per_arm: int = 50) -> dict[str, dict[str, list[Curves]]]:
