@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -18,6 +20,11 @@ T = TypeVar("T")
 
 # How long quitting waits for running trials to write `interrupted` and close their files.
 SHUTDOWN_S = 10.0
+# The engine's thread runs this much nicer than the screen's. Threads and processes it
+# starts inherit it, the judge's pytest and the agent's shell among them, so when they keep
+# both cores busy the keys and the frames still get their turn. It only matters while the
+# machine is contended; an idle machine runs the trial at full speed.
+ENGINE_NICE = 5
 
 
 class EngineThread:
@@ -31,7 +38,9 @@ class EngineThread:
     def _started(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             loop = asyncio.new_event_loop()
-            self._thread = threading.Thread(target=loop.run_forever, name="fep-engine", daemon=True)
+            self._thread = threading.Thread(
+                target=_run_nicer, args=(loop,), name="fep-engine", daemon=True
+            )
             self._thread.start()
             self._loop = loop
         return self._loop
@@ -67,6 +76,13 @@ class EngineThread:
             if not self._thread.is_alive():
                 loop.close()
         self._loop = None
+
+
+def _run_nicer(loop: asyncio.AbstractEventLoop) -> None:
+    # On Linux a thread has its own nice value; elsewhere this raises and is skipped.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ENGINE_NICE)
+    loop.run_forever()
 
 
 async def _settle() -> None:

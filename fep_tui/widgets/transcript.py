@@ -32,18 +32,23 @@ class TurnLog(Log):
 
     def show(self, turns: list[TurnText]) -> None:
         self._shown = turns
+        # One write per frame: each Log.write refreshes and scrolls, and a frame at 4,000
+        # events a second brings several turns' worth of text.
+        pieces: list[str] = []
         # Turns before the last written one are final; only the tail can still grow.
         if self._turns and self._turns <= len(turns):
             tail = turns[self._turns - 1].text[self._chars :]
             if tail:
-                self._write_wrapped(tail)
+                pieces.append(tail)
                 self._chars += len(tail)
         for turn in turns[self._turns :]:
-            self._write_wrapped(
+            pieces.append(
                 ("\n" if self._turns else "") + f"── {turn.role} turn {turn.turn} ──\n" + turn.text
             )
             self._turns += 1
             self._chars = len(turn.text)
+        if pieces:
+            self._write_wrapped("".join(pieces))
 
     def on_resize(self, event: events.Resize) -> None:
         if self._wrap_width() != self._width and self._shown:
