@@ -1,12 +1,8 @@
-"""The one base class of problems a user can fix.
-
-Each subclass's message names the problem and the fix in one line; the command line prints
-it with exit code 2 and the app shows it as a notification. Catching `FepError` catches
-them all, so no caller keeps a list of error types in step with the code.
-"""
+"""`FepError`, the base of every problem a user can fix (defined in tasks/errors.py, the
+lowest package, so tasks can raise it without importing the engine)."""
 
 from __future__ import annotations
 
+from tasks.errors import FepError
 
-class FepError(Exception):
-    pass
+__all__ = ["FepError"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.errors import FepError
+from tasks.errors import FepError
 from tasks.model import Task
 
 

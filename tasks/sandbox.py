@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from engine.errors import FepError
+from tasks.errors import FepError
 
 SandboxPolicy = Literal["auto", "required", "off"]
 POLICIES: tuple[SandboxPolicy, ...] = ("auto", "required", "off")

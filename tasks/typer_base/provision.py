@@ -23,7 +23,7 @@ from pathlib import Path
 
 import platformdirs
 
-from engine.errors import FepError
+from tasks.errors import FepError
 
 TYPER_VERSION = "0.26.8"
 # The sdist the published experiment used; a different file under this name is refused.
