@@ -161,7 +161,8 @@ def test_side_by_side_steps_both_sessions_by_lead_turn(tmp_path: Path) -> None:
             assert [s.label.split(" · ")[0] for s in screen.sides] == ["A", "B"]
             await pilot.press("right", "right")
             assert "lead turn 3 of" in _static(screen, "#side-title")
-            left = lead_turns(directory / "fixture-A-tiny-s0.jsonl").turns[3]
+            left = lead_turns(directory / "fixture-A-tiny-s0.jsonl").turn(3)
+            assert left is not None and left.text and left.calls
             assert f"after it ${left.cost_after:.4f}" in _static(screen, "#side-turn-0")
             assert f"at turn 3: {left.cost_after:.4f}" in _static(screen, "#side-cost")
             await pilot.press("end")
@@ -372,3 +373,31 @@ def test_the_pairwise_matrix_reads_row_against_column_on_both_sides(tmp_path: Pa
             assert checked == len(arms) * (len(arms) - 1) > 0
 
     asyncio.run(scenario())
+
+
+def test_side_by_side_reads_only_the_turn_it_shows(tmp_path: Path) -> None:
+    """Opening two sessions side by side reads their indexes and the shown turn's events,
+    not every event of both files (a 200k-event session took 0.8 s each to fold whole)."""
+    import shutil
+
+    from sessions.index import SessionIndex
+
+    path = tmp_path / "b.jsonl"
+    shutil.copy(Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl", path)
+    read: list[int] = []
+    original = SessionIndex.read
+
+    def counting(self: SessionIndex, start: int, stop: int) -> Any:
+        events = original(self, start, stop)
+        read.append(len(events))
+        return events
+
+    lead_turns(path)  # builds and keeps the index, as a replay or compare would have
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SessionIndex, "read", counting)
+        side = lead_turns(path)
+        third = side.turn(3)
+    assert third is not None and third.text and third.calls
+    assert 0 < sum(read) < side.index.length / 2, (sum(read), side.index.length)
+    row = side.after(3)
+    assert row is not None and row.cost_usd == third.cost_after

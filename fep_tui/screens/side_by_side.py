@@ -68,19 +68,19 @@ class SideBySideScreen(Screen[None]):
         )
         for index, side in enumerate(self.sides):
             self.query_one(f"#side-turn-{index}", Static).update(_turn_text(side, self.turn))
-        for key, attribute, spec in (
-            ("cost", "cost_after", ".4f"),
-            ("reread", "reread_after", ",.0f"),
+        for key, column, spec in (
+            ("cost", "cost_usd", ".4f"),
+            ("reread", "reread", ",.0f"),
         ):
             widget = self.query_one(f"#side-{key}", Static)
             series = [
                 Series(
                     f"{side.label.split(' · ')[0]} at turn {self.turn}: "
-                    f"{_value_at(side, self.turn, attribute, spec)}",
+                    f"{_value_at(side, self.turn, column, spec)}",
                     STYLES[index],
                     tuple(
-                        (float(t), float(getattr(side.turns[t], attribute)))
-                        for t in sorted(side.turns)
+                        (float(t), float(getattr(row, column)))
+                        for t, row in sorted(side.rows.items())
                     ),
                 )
                 for index, side in enumerate(self.sides)
@@ -97,17 +97,15 @@ class SideBySideScreen(Screen[None]):
             )
 
 
-def _value_at(side: SessionTurns, turn: int, attribute: str, spec: str) -> str:
-    reached = [t for t in side.turns if t <= turn]
-    if not reached:
-        return "-"
-    return format(getattr(side.turns[max(reached)], attribute), spec)
+def _value_at(side: SessionTurns, turn: int, column: str, spec: str) -> str:
+    row = side.after(turn)
+    return "-" if row is None else format(getattr(row, column), spec)
 
 
 def _turn_text(side: SessionTurns, turn: int) -> Text:
-    if turn not in side.turns:
+    data = side.turn(turn)
+    if data is None:
         return Text(f"(no lead turn {turn}: finished at turn {side.last_turn})", style="dim")
-    data = side.turns[turn]
     text = Text()
     text.append(f"turn {turn}: re-read {data.cache_read:,} tokens this call; ", style="bold")
     text.append(f"after it ${data.cost_after:.4f}, {data.reread_after:,} re-read in all\n")
