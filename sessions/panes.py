@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from engine.events import (
+    ApiRetry,
     Event,
     HarnessRun,
+    ReplyCut,
     TextDelta,
     ToolCall,
     ToolRefused,
@@ -42,6 +44,9 @@ class TurnText:
     role: str
     turn: int
     text: str = ""
+    # Bumped when the call is made again after its reply was cut (mid-stream error, or no
+    # room): the text so far is dropped, since the new reply streams from its start.
+    attempt: int = 1
 
 
 @dataclass
@@ -91,9 +96,21 @@ class PaneFold:
             found = self._by_call.get(event.call_id)
             if found is not None:
                 found.refused = event.reason
+        elif isinstance(event, ApiRetry) and event.status == 200 and event.will_retry:
+            self._asked_again(event.role, event.turn, event.message)
+        elif isinstance(event, ReplyCut) and event.retry_max_tokens is not None:
+            self._asked_again(event.role, event.turn, f"stopped at {event.stop_reason}")
         elif isinstance(event, HarnessRun) and self._is_current_lead_turn(event.role, event.turn):
             # The breakdown of a harness run the lead made, where its turn is read.
             self.turns[-1].text += f"\n[harness: {event.summary}]"
+
+    def _asked_again(self, role: str, turn: int, why: str) -> None:
+        """The reply streamed so far was cut and the call is made again: keep one line
+        saying so instead of the cut text, which the new reply streams again."""
+        if self._is_current_lead_turn(role, turn):
+            current = self.turns[-1]
+            current.text = f"[reply {current.attempt} cut ({why}); asked again]\n"
+            current.attempt += 1
 
     def _is_current_lead_turn(self, role: str, turn: int) -> bool:
         return role == self.lead_role and bool(self.turns) and self.turns[-1].turn == turn

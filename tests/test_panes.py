@@ -98,3 +98,44 @@ def test_long_turn_text_wraps_inside_the_pane() -> None:
             assert all(len(line) < 30 for line in log.lines), "re-wrapped on resize"
 
     asyncio.run(scenario())
+
+
+def test_a_reply_asked_again_shows_its_text_once() -> None:
+    """A reply cut mid-stream (or at max_tokens) is asked again and streams from its start:
+    the pane used to show the cut text and then the whole text again."""
+    from engine.events import ApiRetry, ReplyCut, TextDelta, TurnStarted
+    from sessions.panes import PaneFold
+
+    fold = PaneFold("orchestrator")
+    fold.apply(0, TurnStarted(0.0, "orchestrator", 1, "claude-opus-4-7"))
+    fold.apply(1, TextDelta(0.1, "orchestrator", 1, "Let me start by"))
+    fold.apply(2, ApiRetry(0.2, "orchestrator", 1, "anthropic", 200, 1, True, 1.0, "overloaded"))
+    fold.apply(3, TextDelta(1.3, "orchestrator", 1, "Let me start by running the checks."))
+    assert fold.turns[0].text == (
+        "[reply 1 cut (overloaded); asked again]\nLet me start by running the checks."
+    )
+    fold.apply(4, ReplyCut(1.4, "orchestrator", 1, "max_tokens", 8192, 16384))
+    fold.apply(5, TextDelta(2.0, "orchestrator", 1, "Running the checks."))
+    assert fold.turns[0].text == (
+        "[reply 2 cut (stopped at max_tokens); asked again]\nRunning the checks."
+    )
+    fold.apply(6, ApiRetry(2.1, "orchestrator", 1, "anthropic", 529, 1, True, 2.0, "HTTP 529"))
+    assert fold.turns[0].text.endswith("Running the checks."), (
+        "a retry before streaming drops nothing"
+    )
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TurnLog(id="turns")
+
+    async def scenario() -> None:
+        app = Host()
+        async with app.run_test(size=(100, 20)) as pilot:
+            log = app.query_one(TurnLog)
+            log.show([TurnText("orchestrator", 1, "Let me start by", 1)])
+            log.show([TurnText("orchestrator", 1, "[reply 1 cut (x); asked again]\nLet me", 2)])
+            await pilot.pause(0.05)
+            text = "\n".join(log.lines)
+            assert text.count("Let me") == 1 and "asked again" in text, log.lines
+
+    asyncio.run(scenario())

@@ -20,6 +20,7 @@ class TurnLog(Log):
         super().__init__(id=id, highlight=False, auto_scroll=True)
         self._turns = 0
         self._chars = 0
+        self._attempt = 1
         self._column = 0
         self._width = 0
         self._shown: list[TurnText] = []
@@ -28,10 +29,16 @@ class TurnLog(Log):
         self.clear()
         self._turns = 0
         self._chars = 0
+        self._attempt = 1
         self._column = 0
 
     def show(self, turns: list[TurnText]) -> None:
         self._shown = turns
+        written = turns[self._turns - 1] if 0 < self._turns <= len(turns) else None
+        if written is not None and written.attempt != self._attempt:
+            # The turn's reply was cut and asked again: its text was replaced, not appended
+            # to, so write it afresh (rare: a reset and one full write).
+            self.reset()
         # One write per frame: each Log.write refreshes and scrolls, and a frame at 4,000
         # events a second brings several turns' worth of text.
         pieces: list[str] = []
@@ -47,6 +54,7 @@ class TurnLog(Log):
             )
             self._turns += 1
             self._chars = len(turn.text)
+            self._attempt = turn.attempt
         if pieces:
             self._write_wrapped("".join(pieces))
 
