@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.arms import ArmSpec, RoleSpec
@@ -69,14 +68,8 @@ async def run_checks(
     return checks
 
 
-@contextmanager
-def _timed() -> Iterator[list[float]]:
-    started = time.monotonic()
-    took = [0.0]
-    try:
-        yield took
-    finally:
-        took[0] = time.monotonic() - started
+def _since(started: float) -> float:
+    return time.monotonic() - started
 
 
 async def _anthropic(
@@ -90,43 +83,51 @@ async def _anthropic(
     if base_url is None and not (api_key or os.environ.get("ANTHROPIC_API_KEY")):
         return Check(subject, False, "ANTHROPIC_API_KEY is not set")
     client = make_client(base_url, api_key, RetryRecorder(max_retries=0))
-    with _timed() as took:
-        try:
-            reply = await client.messages.create(
-                model=spec.model,
-                max_tokens=PROBE_MAX_TOKENS,
-                system=[
-                    {
-                        "type": "text",
-                        "text": "You check that a coding harness can reach you.",
-                        "cache_control": {"type": "ephemeral"},
-                    }
-                ],
-                tools=[PROBE_TOOL],  # type: ignore[list-item]
-                messages=[{"role": "user", "content": "Answer with one word: ready?"}],
-            )
-        except anthropic.AuthenticationError:
-            return Check(subject, False, "the API key was refused (401); check ANTHROPIC_API_KEY")
-        except anthropic.NotFoundError:
-            return Check(subject, False, f"no model {spec.model!r} (404); check the arm's model id")
-        except anthropic.BadRequestError as exc:
-            return Check(subject, False, f"request refused (400): {_message(exc)}")
-        except anthropic.APIStatusError as exc:
-            return Check(subject, False, f"HTTP {exc.status_code}: {_message(exc)}")
-        except anthropic.APIConnectionError as exc:
-            return Check(subject, False, f"cannot reach the API ({type(exc).__name__})")
-        finally:
-            await client.close()
+    started = time.monotonic()
+    try:
+        reply = await client.messages.create(
+            model=spec.model,
+            max_tokens=PROBE_MAX_TOKENS,
+            system=[
+                {
+                    "type": "text",
+                    "text": "You check that a coding harness can reach you.",
+                    "cache_control": {"type": "ephemeral"},
+                }
+            ],
+            tools=[PROBE_TOOL],  # type: ignore[list-item]
+            messages=[{"role": "user", "content": "Answer with one word: ready?"}],
+        )
+    except anthropic.APIError as exc:
+        return Check(subject, False, _refused(exc, spec.model), seconds=_since(started))
+    finally:
+        await client.close()
+    took = _since(started)
     usage = reply.usage
     cost = card.price(spec.model, "anthropic").cost(usage_from_sdk(usage))
     if usage.cache_creation_input_tokens is None or usage.cache_read_input_tokens is None:
-        return Check(subject, False, "usage reports no cache buckets", cost, took[0])
+        return Check(subject, False, "usage reports no cache buckets", cost, took)
     detail = (
         f"key, model, tools and cache breakpoint accepted; usage in {usage.input_tokens:,} "
         f"out {usage.output_tokens:,} cache write {usage.cache_creation_input_tokens:,} "
         f"read {usage.cache_read_input_tokens:,}"
     )
-    return Check(subject, True, detail, cost, took[0])
+    return Check(subject, True, detail, cost, took)
+
+
+def _refused(exc: Exception, model: str) -> str:
+    """What an Anthropic error means for the run, in one line."""
+    import anthropic
+
+    if isinstance(exc, anthropic.AuthenticationError):
+        return "the API key was refused (401); check ANTHROPIC_API_KEY"
+    if isinstance(exc, anthropic.NotFoundError):
+        return f"no model {model!r} (404); check the arm's model id"
+    if isinstance(exc, anthropic.BadRequestError):
+        return f"request refused (400): {_message(exc)}"
+    if isinstance(exc, anthropic.APIStatusError):
+        return f"HTTP {exc.status_code}: {_message(exc)}"
+    return f"cannot reach the API ({type(exc).__name__})"
 
 
 async def _ollama(spec: RoleSpec, host: str) -> Check:
@@ -136,31 +137,37 @@ async def _ollama(spec: RoleSpec, host: str) -> Check:
     from engine.preflight import PreflightError, check_ollama
 
     subject = f"ollama {spec.model}"
-    with _timed() as took:
-        try:
-            await check_ollama(host, [spec.model])
-        except PreflightError as exc:
-            return Check(subject, False, str(exc))
-        client = ollama.AsyncClient(host=host)
-        try:
-            reply = await client.chat(
-                model=spec.model,
-                messages=[{"role": "user", "content": "Answer with one word: ready?"}],
-                tools=[{"type": "function", "function": PROBE_TOOL_OLLAMA}],
-                options={"num_ctx": spec.num_ctx, "num_predict": PROBE_MAX_TOKENS},
-                stream=False,
-            )
-        except (ollama.ResponseError, httpx.HTTPError, ConnectionError) as exc:
-            return Check(subject, False, f"chat failed at {host}: {exc}")
-        finally:
-            await client._client.aclose()
+    started = time.monotonic()
+    try:
+        await check_ollama(host, [spec.model])
+    except PreflightError as exc:
+        return Check(subject, False, str(exc), seconds=_since(started))
+    client = ollama.AsyncClient(host=host)
+    try:
+        reply = await client.chat(
+            model=spec.model,
+            messages=[{"role": "user", "content": "Answer with one word: ready?"}],
+            tools=[{"type": "function", "function": PROBE_TOOL_OLLAMA}],
+            options={"num_ctx": spec.num_ctx, "num_predict": PROBE_MAX_TOKENS},
+            stream=False,
+        )
+    except (ollama.ResponseError, httpx.HTTPError, ConnectionError) as exc:
+        return Check(subject, False, f"chat failed at {host}: {exc}", seconds=_since(started))
+    finally:
+        await client._client.aclose()
     if reply.prompt_eval_count is None:
-        return Check(subject, False, "the reply has no prompt_eval_count (tokens unknown)")
+        return Check(
+            subject,
+            False,
+            "the reply has no prompt_eval_count (tokens unknown)",
+            0.0,
+            _since(started),
+        )
     detail = (
         f"reachable at {host}, pulled, can call tools; num_ctx {spec.num_ctx:,} accepted, "
         f"prompt {reply.prompt_eval_count:,} tokens (local: $0)"
     )
-    return Check(subject, True, detail, 0.0, took[0])
+    return Check(subject, True, detail, 0.0, _since(started))
 
 
 PROBE_TOOL_OLLAMA = {

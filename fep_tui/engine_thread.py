@@ -56,10 +56,6 @@ class EngineThread:
         Cancelling the caller cancels it there too (a trial then saves `interrupted`)."""
         return await asyncio.wrap_future(self.submit(coroutine))
 
-    @property
-    def busy(self) -> bool:
-        return any(not f.done() for f in self._tasks)
-
     def shutdown(self, timeout: float = SHUTDOWN_S) -> None:
         """Cancel what still runs, wait for it to finish its files, then stop the loop."""
         loop = self._loop
