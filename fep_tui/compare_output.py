@@ -20,7 +20,6 @@ import pandas as pd
 from fep_tui.tables import Column, cell, console, print_table
 from sessions.analysis.comparison import (
     TrialRows,
-    add_whatif,
     arm_table,
     pairwise,
     role_buckets,
@@ -86,11 +85,10 @@ BUCKET_COLUMNS = [
 
 
 def print_comparison(
-    found: TrialRows, baseline: str, fmt: str, whatif: WhatIf | None = None
+    found: TrialRows, frame: pd.DataFrame, baseline: str, fmt: str, whatif: WhatIf | None = None
 ) -> None:
-    frame = found.frame()
-    if whatif is not None:
-        frame = add_whatif(frame, whatif)
+    """`frame` is `found.frame()`, with the what-if's columns already added when there is
+    one (the caller builds it once for the tables and the charts)."""
     table = arm_table(frame, baseline)
     pairs = pairwise(frame)
     buckets = role_buckets(frame)

@@ -6,14 +6,16 @@ import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from cyclopts import Parameter
 
 from fep_tui.commands.common import WhatIfOptions, warn
 from fep_tui.commands.options import Flag, Json, UsageError
-from sessions.analysis.comparison import TrialRows
 from sessions.analysis.whatif import Repriced, WhatIf
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Format = Literal["table", "csv", "markdown", "json"]
 
@@ -62,7 +64,8 @@ def compare(
     if not found.rows:
         raise UsageError("no finished sessions or imported results to compare")
     terms = (whatif or WhatIfOptions()).build()
-    chosen = _baseline(found, baseline)
+    frame = found.frame()
+    chosen = _baseline(frame, baseline)
     if app:
         from fep_tui.app import FepApp, StartCompare
 
@@ -70,15 +73,19 @@ def compare(
         FepApp(resolve_sessions_dir(None), start=start).run()
         return 0
     from fep_tui.compare_output import print_comparison
+    from sessions.analysis.comparison import add_whatif
 
-    print_comparison(found, chosen, format, terms)
+    if terms is not None:
+        # Re-simulating every session is the slow part: once, for the tables and charts.
+        frame = add_whatif(frame, terms)
+    print_comparison(found, frame, chosen, format, terms)
     if export_charts is not None:
-        _export_charts(found, export_charts, terms)
+        _export_charts(frame, export_charts, terms)
     return 0
 
 
-def _baseline(found: TrialRows, asked: str | None) -> str:
-    arms = sorted(str(arm) for arm in set(found.frame()["arm"]))
+def _baseline(frame: pd.DataFrame, asked: str | None) -> str:
+    arms = sorted(str(arm) for arm in set(frame["arm"]))
     if asked is None:
         return "A" if "A" in arms or not arms else arms[0]
     if asked not in arms:
@@ -86,14 +93,10 @@ def _baseline(found: TrialRows, asked: str | None) -> str:
     return asked
 
 
-def _export_charts(found: TrialRows, directory: Path, whatif: WhatIf | None) -> None:
+def _export_charts(frame: pd.DataFrame, directory: Path, whatif: WhatIf | None) -> None:
     from fep_tui.chart_export import export_charts
     from sessions.analysis.charts import growth_curves
-    from sessions.analysis.comparison import add_whatif
 
-    frame = found.frame()
-    if whatif is not None:
-        frame = add_whatif(frame, whatif)
     try:
         written = export_charts(
             frame,
