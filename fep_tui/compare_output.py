@@ -47,7 +47,9 @@ def arm_columns(baseline: str, whatif: bool) -> list[Column]:
         Column("median_turns", "lead turns", "seconds", priority=4),
         Column("cost_per_success_usd", "$/success", "usd", priority=2),
         Column("median_lead_cache_read", "lead re-read", "tokens", priority=3),
-        Column("reread_ratio", f"re-read x{baseline}", "ratio"),
+        # With a what-if beside it, the re-read ratio gives way first so that the task and
+        # arm names are never folded at 80 columns.
+        Column("reread_ratio", f"re-read x{baseline}", "ratio", priority=1 if whatif else 0),
     ]
     if whatif:
         columns += [
@@ -137,22 +139,27 @@ def print_comparison(
             sys.stdout.write(_csv(part) if len(part) else "(none)\n")
             sys.stdout.write("\n")
         return
-    if split:
-        print(split)
+    out = console()
+    notes = [whatif_note(frame, whatif)] if whatif is not None else []
+    notes += found.notes()
     if fmt == "markdown":
+        if split:
+            print(split)
         for _, title, columns, part in sections:
             print(f"**{title}**\n")
             print(_markdown(columns, _records(part)))
             print()
-    else:
-        out = console()
-        for _, title, columns, part in sections:
-            if len(part):
-                print_table(title, columns, _records(part), out, WIDER)
-    if whatif is not None:
-        print(whatif_note(frame, whatif))
-    for line in found.notes():
-        print(line)
+        for line in notes:
+            print(line)
+        return
+    # On a terminal the notes wrap at its width like the tables above them.
+    if split:
+        out.print(split, markup=False)
+    for _, title, columns, part in sections:
+        if len(part):
+            print_table(title, columns, _records(part), out, WIDER)
+    for line in notes:
+        out.print(line, markup=False)
 
 
 SESSION_COLUMNS = [

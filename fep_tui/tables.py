@@ -40,7 +40,8 @@ def output_width() -> int:
 
 
 def console() -> Console:
-    return Console(highlight=False, width=output_width())
+    # No emoji codes: "published.jsonl:A:T1:2" is a trial id, not ":A:".
+    return Console(highlight=False, emoji=False, width=output_width())
 
 
 def cell(kind: Kind, value: Any) -> str:

@@ -124,3 +124,15 @@ def test_a_quiet_headless_run_says_what_it_waits_for() -> None:
     clock.now += 6.0
     live.tick()
     assert terminal.getvalue().endswith("\r\x1b[2K  … judge running: 6 s"), "in place"
+
+
+def test_compare_with_a_whatif_at_80_columns_keeps_task_and_arm_whole(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+    result = run_cli("compare", str(directory), "--no-cache", env=_env(tmp_path, COLUMNS="80"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
+    arms = lines[: next(i for i, line in enumerate(lines) if "left out at 80" in line)]
+    rows = [line.split() for line in arms if line.strip().startswith("tiny")]
+    assert [row[:2] for row in rows] == [["tiny", arm] for arm in "ABCD"], arms
+    assert all(row[-1].endswith("%") and row[-1][0] in "+-" for row in rows), "what-if change"
