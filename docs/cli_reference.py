@@ -19,6 +19,8 @@ COMMANDS = (
     ["whatif"],
     ["doctor"],
     ["sessions", "list"],
+    ["import", "claude-code"],
+    ["traces"],
     ["tasks", "list"],
     ["tasks", "check"],
     ["sandbox", "run"],

@@ -29,6 +29,14 @@ def attribute_cache_read(
         ):
             tokens += tool_use_overhead(model)
         counts.append((source, tokens))
+    return attribute_counts(counts, usage)
+
+
+def attribute_counts(counts: Sequence[tuple[str, int]], usage: Usage) -> dict[str, int]:
+    """Credit `usage.cache_read` to the front of a prompt given as counted blocks
+    (source, tokens), after scaling the counts to the input the API reported."""
+    if usage.cache_read <= 0 or not counts:
+        return {}
     counted = sum(n for _, n in counts)
     scale = usage.total_input / counted if counted else 1.0
     shares: dict[str, float] = {}

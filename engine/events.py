@@ -197,6 +197,16 @@ class ApiRetry(Event, frozen=True, tag="api_retry"):
     message: str
 
 
+class ContextCompacted(Event, frozen=True, tag="compacted"):
+    """The role's context was replaced by a summary of it (Claude Code's `/compact` or its
+    automatic compaction): later calls no longer re-read what came before."""
+
+    role: str
+    turn: int
+    trigger: str
+    tokens_before: int | None
+
+
 class JudgeStarted(Event, frozen=True, tag="judge_start"):
     """The judge (mypy, ruff, pytest) began on the final workspace: on a typer task it
     takes a minute, and a watcher should know what the trial is waiting for."""
@@ -239,6 +249,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TurnUsage,
     ReplyCut,
     ApiRetry,
+    ContextCompacted,
     JudgeStarted,
     JudgeVerdict,
     TrialError,
@@ -259,6 +270,7 @@ AnyEvent = (
     | TurnUsage
     | ReplyCut
     | ApiRetry
+    | ContextCompacted
     | JudgeStarted
     | JudgeVerdict
     | TrialError

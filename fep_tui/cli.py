@@ -92,6 +92,19 @@ sessions = App(name="sessions", help="saved sessions")
 sessions.command("fep_tui.commands.sessions:list_saved", name="list", help="list saved sessions")
 app.command(sessions)
 
+importing = App(name="import", help="bring other tools' sessions in as session files")
+importing.command(
+    "fep_tui.commands.traces:import_claude_code",
+    name="claude-code",
+    help="import Claude Code sessions (a transcript, a project directory or ~/.claude/projects)",
+)
+app.command(importing)
+app.command(
+    "fep_tui.commands.traces:traces",
+    name="traces",
+    help="your Claude Code sessions, largest re-read cost of subagent results first",
+)
+
 sandbox = App(name="sandbox", help="run a command as the agent's shell would")
 sandbox.command(
     "fep_tui.commands.sandbox:run",

@@ -195,7 +195,7 @@ class TurnPrinter:
         share = snapshot.summaries
         out.print(
             f"[magenta]executor summaries: {share.tokens:,} of {share.of:,} tokens the lead "
-            f"re-read ({share.percent:.0f}%), ${share.usd:.4f}[/] "
+            f"re-read ({share.percent_text}), ${share.usd:.4f}[/] "
             f"({self.timeline.header.return_cap})"
         )
         for view in snapshot.delegations:

@@ -6,4 +6,7 @@ _SHORT = {"orchestrator": "orch", "executor": "exec", "solo": "solo", "advisor":
 
 
 def short_role(role: str) -> str:
+    """`executor-Explore` (a Claude Code subagent type) is shown by its type."""
+    if role.startswith("executor-"):
+        return role.removeprefix("executor-")[:12]
     return _SHORT.get(role, role)

@@ -49,6 +49,8 @@ def cell(kind: Kind, value: Any) -> str:
     rates as percentages, changes as signed percentages; a missing value is '-'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if isinstance(value, str) and kind != "text":
+        return value  # a word in place of a figure ("price unknown")
     if kind == "usd":
         return f"{float(value):.4f}"
     if kind == "tokens":

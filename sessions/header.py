@@ -20,7 +20,7 @@ from typing import Any, Literal
 import msgspec
 
 from engine.events import TrialStarted, describe_validation_error
-from engine.pricing import RateCard
+from engine.pricing import RateCard, model_alias
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
 
 Source = Literal["simulated", "live", "published", "claude-code"]
@@ -32,12 +32,31 @@ SOURCE_LABELS: dict[str, str] = {
     "published": "PUBLISHED",
     "claude-code": "MEASURED (Claude Code)",
 }
-LEAD_ROLES = ("orchestrator", "solo")
+# `lead` is the main thread of an imported Claude Code session.
+LEAD_ROLES = ("orchestrator", "solo", "lead")
 SHELL_WORDS = {
     "bubblewrap": "shell sandboxed",
     "environment": "shell NOT sandboxed (clean env only)",
     "none": "shell NOT contained",
 }
+
+
+class TraceOrigin(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an imported Claude Code session came from, so a re-import can tell an
+    unchanged transcript (same checksum) from one that grew."""
+
+    path: str
+    sha256: str
+    size: int
+    session_id: str
+    project: str
+    cwd: str = ""
+    claude_code_version: str = ""
+    # Lines left out while reading, by reason ("3 progress lines").
+    skipped: dict[str, int] = msgspec.field(default_factory=dict)
+    # Delegations whose subagent transcript was not found: their summaries are still
+    # attributed, their executor's own calls are missing.
+    unlinked_delegations: int = 0
 
 
 class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,11 +81,18 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
     # How the agent's shell and the judge were contained (tasks/sandbox.py); "" before it
     # was recorded.
     containment: str = ""
+    # Models the rate card has no price for: their tokens are shown, their cost is unknown
+    # (never $0).
+    unpriced: list[str] = msgspec.field(default_factory=list)
+    trace: TraceOrigin | None = None
 
     @property
     def lead_role(self) -> str:
         """The role whose turns are the trial's turns: the orchestrator, else the solo model."""
-        return "orchestrator" if "orchestrator" in self.models else "solo"
+        for role in LEAD_ROLES:
+            if role in self.models:
+                return role
+        return "solo"
 
     @property
     def origin(self) -> Source:
@@ -117,7 +143,17 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
         if self.providers.get(role) == "ollama":
             return 0.0
         prices = self.rate_card.get("prices", {})
-        return float(prices.get(self.models.get(role, ""), {}).get(bucket, 0.0))
+        return float(prices.get(model_alias(self.models.get(role, "")), {}).get(bucket, 0.0))
+
+    @property
+    def delegates(self) -> bool:
+        """Whether the lead hands work to executors (an orchestrated arm, or a Claude Code
+        session whose main agent ran subagents)."""
+        return any(role == "executor" or role.startswith("executor-") for role in self.models)
+
+    @property
+    def measured_not_judged(self) -> bool:
+        return self.origin == "claude-code"
 
     @property
     def return_cap(self) -> str:

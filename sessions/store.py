@@ -81,7 +81,8 @@ class SessionSummary:
     success: bool | None
     lead_turns: int
     model_calls: int
-    cost_usd: float
+    # None: a model the rate card does not price took part (its cost is unknown, not $0).
+    cost_usd: float | None
     seed: int
     reason: str = ""
 
@@ -152,7 +153,7 @@ def summarize(path: Path, live: Timeline | None = None) -> SessionSummary:
         success=success,
         lead_turns=lead_turns,
         model_calls=calls,
-        cost_usd=cost,
+        cost_usd=None if header.unpriced else cost,
         seed=header.seed,
         reason=reason,
     )

@@ -76,6 +76,11 @@ class SummaryShare:
     def percent(self) -> float:
         return 100.0 * self.tokens / self.of if self.of else 0.0
 
+    @property
+    def percent_text(self) -> str:
+        """Whole percent, but never "0%" for a share that is there."""
+        return "<1%" if 0 < self.percent < 0.5 else f"{self.percent:.0f}%"
+
 
 @dataclass(frozen=True)
 class RoleCounters:

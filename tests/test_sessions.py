@@ -130,6 +130,7 @@ def test_listing_summarises_good_files_and_names_bad_ones(
     assert half.success is None and half.outcome == "interrupted"
     # A cut-off file shows how far it got and what that cost, not 0 turns.
     assert 0 < half.lead_turns < good.lead_turns and 0 < half.model_calls < good.model_calls
+    assert half.cost_usd is not None and good.cost_usd is not None
     assert 0 < half.cost_usd < good.cost_usd
     assert len(rejected) == 1 and "junk.jsonl" in rejected[0]
 

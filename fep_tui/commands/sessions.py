@@ -48,7 +48,7 @@ def list_saved(*, json: Json = False, sessions_dir: SessionsDir = None) -> int:
                 "outcome": s.outcome,
                 "lead": s.lead_turns,
                 "calls": s.model_calls,
-                "cost": s.cost_usd,
+                "cost": "price unknown" if s.cost_usd is None else s.cost_usd,
                 "source": s.source,
                 "file": Path(s.path).name,
             }

@@ -186,16 +186,20 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
 
 
 def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
-    """Open a saved session (.jsonl) in the trial screen.
+    """Open a saved session (.jsonl), or a Claude Code transcript, in the trial screen.
 
     Parameters
     ----------
     file
-        a session file (.jsonl)
+        a session file, or a Claude Code session's transcript (.jsonl)
     """
     from fep_tui.app import INDEX_IN_PLACE_BYTES, FepApp, StartReplay
+    from fep_tui.commands.traces import trace_session
+    from sessions.analysis.claude_code.transcript import looks_like_transcript
     from sessions.header import parse_header
 
+    if looks_like_transcript(file):
+        file = trace_session(file)
     # A bad file is a one-line error before the screen takes over. A small one is indexed
     # here (kept beside it, so the app reads that); a large one only has its header read,
     # and the app shows progress while it indexes.

@@ -31,7 +31,7 @@ _SORT_KEYS = {
     "outcome": lambda s: s.outcome,
     "lead": lambda s: s.lead_turns,
     "calls": lambda s: s.model_calls,
-    "cost $": lambda s: s.cost_usd,
+    "cost $": lambda s: -1.0 if s.cost_usd is None else s.cost_usd,
     "source": lambda s: s.source,
 }
 
@@ -47,7 +47,7 @@ def summary_row(summary: SessionSummary) -> tuple[str, ...]:
         "running" if summary.status == "running" else summary.outcome,
         str(summary.lead_turns),
         str(summary.model_calls),
-        f"{summary.cost_usd:.4f}",
+        "unknown" if summary.cost_usd is None else f"{summary.cost_usd:.4f}",
         summary.source,
     )
 

@@ -63,7 +63,7 @@ class TrialScreen(Screen[None]):
         self.query_one("#tools").border_title = "tool calls (enter expands)"
         self.query_one("#delegations").border_title = "delegations → summaries"
         self.query_one("#chart").border_title = "cumulative re-read context"
-        self.set_class(not self.source.header.return_cap, "solo")
+        self.set_class(not self.source.header.delegates, "solo")
         if self.source.clock.can_seek:
             self.seek(self.source.length)
         self.set_interval(FRAME_S, self.frame)

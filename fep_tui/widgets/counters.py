@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from engine.pricing import model_alias
 from fep_tui.roles import short_role
 from fep_tui.widgets.text_panel import TextPanel
 from sessions.header import SessionHeader
@@ -46,37 +47,58 @@ def render_counters(
         style="bold reverse green" if header.origin == "live" else "bold reverse yellow",
     )
     first = [label + Text(f" turn {snapshot.lead_turn}"), Text(f"{snapshot.t:,.1f}s")]
-    if snapshot.judge is None:
+    if header.measured_not_judged:
+        first.append(Text("not judged", style="dim"))
+    elif snapshot.judge is None:
         first.append(Text("judge -", style="dim"))
     elif snapshot.judge.passed:
         first.append(Text("judge GREEN", style="bold green"))
     else:
         first.append(Text("judge RED", style="bold red"))
-    first += [Text(f"total ${snapshot.total_cost_usd:.4f}"), Text(status or snapshot.status)]
+    total = f"total ${snapshot.total_cost_usd:.4f}"
+    if header.unpriced:
+        # A model no card prices: its dollars are unknown, so the total is a floor.
+        total = (
+            f"total ≥ ${snapshot.total_cost_usd:.4f} (price unknown: {', '.join(header.unpriced)})"
+        )
+    first += [Text(total), Text(status or snapshot.status)]
     lines = pack(first, width)
+    # Claude Code subagent types are longer than the engine's role names: the role column
+    # widens (to 12 at most, still 80 columns in all).
+    role_width = max([4, *(len(short_role(role)) for role in snapshot.roles)])
     if snapshot.roles:
-        lines.append(Text(ROLE_HEAD, style="dim"))
+        lines.append(Text(ROLE_HEAD.replace("role ", "role".ljust(role_width + 1), 1), style="dim"))
     for role, counters in snapshot.roles.items():
         u = counters.usage
         writes = u.get("cache_write_5m", 0) + u.get("cache_write_1h", 0)
-        line = Text(f"{short_role(role):<4} ", style="bold")
-        line.append(f"{counters.model.removeprefix('claude-')[:10]:<10}", style="dim")
+        line = Text(f"{short_role(role):<{role_width}} ", style="bold")
+        model = model_alias(counters.model).removeprefix("claude-")
+        line.append(f"{model[:10]:<10}", style="dim")
         line.append(f"{u.get('input_tokens', 0):>9,}{u.get('output_tokens', 0):>8,}{writes:>9,}")
         # Cumulative cache reads are the re-read tokens: one figure, with its dollars.
-        line.append(
-            f"{u.get('cache_read', 0):>10,}{counters.cache_read_usd:>10.4f}", style="magenta"
-        )
-        line.append(f"{counters.cost_usd:>9.4f}")
+        if counters.model in header.unpriced:
+            line.append(f"{u.get('cache_read', 0):>10,}", style="magenta")
+            line.append(f"{'unknown':>10}{'unknown':>9}", style="yellow")
+        else:
+            line.append(
+                f"{u.get('cache_read', 0):>10,}{counters.cache_read_usd:>10.4f}", style="magenta"
+            )
+            line.append(f"{counters.cost_usd:>9.4f}")
         lines.append(line)
-    if header.return_cap:
+    if header.delegates:
         share = snapshot.summaries
         cells = [
             Text(
-                f"summaries {share.tokens:,} of {share.of:,} re-read ({share.percent:.0f}%) "
+                f"summaries {share.tokens:,} of {share.of:,} re-read ({share.percent_text}) "
                 f"${share.usd:.4f}",
                 style="bold magenta",
             ),
-            Text(header.return_cap, style="dim"),
+            Text(
+                "split estimated (tiktoken, scaled to reported reads)"
+                if header.measured_not_judged
+                else header.return_cap,
+                style="dim",
+            ),
         ]
         lines += pack(cells, width)
     return Text("\n").join(lines)

@@ -125,8 +125,8 @@ def _calls(timeline: Timeline) -> list[_Call]:
     providers = timeline.header.providers
     calls = []
     for event in timeline.model_calls():
-        # Each delegation starts the executor on a fresh conversation.
-        key = (event.role, event.delegation if event.role == "executor" else None)
+        # Each delegation starts its executor on a fresh conversation.
+        key = (event.role, event.delegation if event.role not in LEAD_ROLES else None)
         calls.append(
             _Call(
                 event.role,
@@ -165,11 +165,17 @@ def _simulate(calls: Sequence[_Call], whatif: WhatIf, cuts: dict[int, int]) -> l
             out.append(call.usage)
             continue
         total = call.usage.total_input
+        blocks = segments[call.conversation]
+        if total < previous.get(call.conversation, 0) and blocks:
+            # The prompt shrank: the context was compacted. Only the conversation's first
+            # segment (system prompt, tools, first message) can still be a cached prefix.
+            kept = blocks[:1] if blocks[0].tokens <= total else []
+            blocks[:] = kept
+            previous[call.conversation] = sum(b.tokens for b in kept)
         grown = max(0, total - previous.get(call.conversation, 0))
         previous[call.conversation] = total
         if call.role in LEAD_ROLES:
             grown = max(0, grown - cuts.get(call.turn, 0))
-        blocks = segments[call.conversation]
         blocks.append(PromptBlock(grown, f"{call.conversation}:{index}"))
         clock[0] = call.start_s
         if not whatif.caching:

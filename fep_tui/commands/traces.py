@@ -1,0 +1,189 @@
+"""`fep-tui import claude-code PATH...` and `fep-tui traces`: your own Claude Code sessions.
+
+Both write ordinary session files into the sessions directory (source `claude-code`) and
+never write under the transcripts' directory.
+"""
+
+from __future__ import annotations
+
+import json as json_module
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from cyclopts import Parameter
+
+from fep_tui.commands.options import Json, SessionsDir, UsageError
+from fep_tui.tables import Column, console, print_table
+from sessions.analysis.claude_code.store import (
+    Imported,
+    TraceSummary,
+    import_sessions,
+    imported_summaries,
+)
+from sessions.store import resolve_sessions_dir
+
+Root = Annotated[
+    Path | None,
+    Parameter(
+        name="--root",
+        help="Claude Code's projects directory (default: $CLAUDE_CONFIG_DIR/projects, "
+        "else ~/.claude/projects)",
+    ),
+]
+# Two processes on a two-core machine: converting is tokenizer-bound.
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+def default_root() -> Path:
+    config = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(config) if config else Path.home() / ".claude") / "projects"
+
+
+def trace_session(transcript: Path) -> Path:
+    """The session file of a Claude Code transcript, converted into fep-tui's cache
+    directory (not the sessions directory: opening a transcript imports nothing)."""
+    cache = Path(platformdirs.user_cache_dir("fep-tui")) / "claude-code"
+    cache.mkdir(parents=True, exist_ok=True)
+    [result] = import_sessions([transcript], cache)
+    if result.summary is None:
+        raise UsageError(result.problem or f"{transcript}: could not be read as a transcript")
+    return Path(result.summary.session_file)
+
+
+def import_claude_code(
+    paths: list[Path], /, *, json: Json = False, sessions_dir: SessionsDir = None
+) -> int:
+    """Import Claude Code sessions as session files; an unchanged one is skipped.
+
+    Parameters
+    ----------
+    paths
+        a transcript (.jsonl), a project directory, or ~/.claude/projects
+    """
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+    directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
+    results = import_sessions(paths, directory, workers=WORKERS)
+    if not results:
+        raise UsageError(
+            f"no Claude Code sessions under {', '.join(map(str, paths))}; "
+            "pass a session's .jsonl, its project directory or ~/.claude/projects"
+        )
+    if json:
+        for result in results:
+            print(json_module.dumps(_json_row(result)))
+    else:
+        out = console()
+        counts = {s: sum(1 for r in results if r.status == s) for s in _STATUSES}
+        said = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        out.print(f"{said} into {directory}", markup=False)
+        for result in results:
+            if result.problem:
+                out.print(f"failed: {result.problem}", markup=False)
+    return 0 if all(r.status != "failed" for r in results) else 1
+
+
+_STATUSES = ("imported", "updated", "unchanged", "failed")
+
+
+def _json_row(result: Imported) -> dict[str, object]:
+    row: dict[str, object] = {"transcript": str(result.transcript), "status": result.status}
+    if result.summary is not None:
+        row.update(result.summary.to_dict())
+    if result.problem:
+        row["problem"] = result.problem
+    return row
+
+
+COLUMNS = [
+    Column("started", "started", priority=3),
+    Column("project", "project"),
+    Column("lead", "lead model", priority=4),
+    Column("calls", "calls", "int", priority=5),
+    Column("delegations", "subagents", "int", priority=2),
+    Column("cost", "cost $", "usd"),
+    Column("reread_tokens", "re-read tok", "tokens", priority=1),
+    Column("reread_usd", "re-read $", "usd"),
+    Column("compactions", "compacted", "int", priority=6),
+]
+
+
+def traces(
+    *,
+    since: Annotated[
+        str | None, Parameter(name="--since", help="only sessions started on or after DATE")
+    ] = None,
+    project: Annotated[
+        str | None, Parameter(name="--project", help="only projects whose name contains NAME")
+    ] = None,
+    root: Root = None,
+    json: Json = False,
+    sessions_dir: SessionsDir = None,
+) -> int:
+    """List your Claude Code sessions, largest re-read cost of subagent results first.
+
+    New and grown sessions under --root are imported first; unchanged ones are not read.
+    """
+    start = _date(since) if since else None
+    where = root or default_root()
+    if not where.is_dir():
+        raise UsageError(f"no Claude Code projects directory at {where}; pass --root DIR")
+    directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
+    import_sessions([where], directory, workers=WORKERS)
+    inside = str(where.resolve())
+    found = [
+        s
+        for s in imported_summaries(directory)
+        if str(Path(s.transcript).resolve()).startswith(inside)
+        and (start is None or s.started_at[:10] >= start.isoformat())
+        and (project is None or project.lower() in f"{s.project} {s.cwd}".lower())
+    ]
+    found.sort(key=_largest_first)
+    if json:
+        for summary in found:
+            print(json_module.dumps(summary.to_dict()))
+        return 0
+    out = console()
+    if not found:
+        out.print(f"no Claude Code sessions under {where} match", markup=False)
+        return 0
+    rows = [_row(s) for s in found]
+    title = (
+        f"Claude Code sessions under {where}: what the main agent re-read of its subagents' "
+        "results (MEASURED usage; the split is estimated)"
+    )
+    print_table(title, COLUMNS, rows, out, "--json shows them")
+    return 0
+
+
+def _largest_first(summary: TraceSummary) -> tuple[float, int]:
+    usd = summary.subagent_reread_usd
+    return (-(usd if usd is not None else -1.0), -summary.subagent_reread_tokens)
+
+
+def _row(summary: TraceSummary) -> dict[str, object]:
+    unknown = "price unknown"
+    return {
+        "started": summary.started_at[:16].replace("T", " "),
+        "project": Path(summary.cwd).name if summary.cwd else summary.project,
+        "lead": summary.lead_model,
+        "calls": summary.model_calls,
+        "delegations": summary.delegations,
+        "cost": unknown if summary.cost_usd is None else summary.cost_usd,
+        "reread_tokens": summary.subagent_reread_tokens,
+        "reread_usd": unknown
+        if summary.subagent_reread_usd is None
+        else summary.subagent_reread_usd,
+        "compactions": summary.compactions,
+    }
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not a date; use YYYY-MM-DD") from None

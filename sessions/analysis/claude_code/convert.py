@@ -1,0 +1,654 @@
+"""One Claude Code session as a fep-tui trial: a header and the events the trial screen,
+compare and what-if read.
+
+- **Roles.** `lead` is the main thread; each subagent type is an executor role
+  (`executor-Explore`, `executor-general-purpose`...). A delegation is a `Task` (older
+  versions) or `Agent` tool call; its tool result is the summary the lead gets back.
+- **Model calls.** One API response is written as several lines, one per content block,
+  each repeating the usage. A response is counted once, by message id and request id,
+  with the usage of its last line (the final output count).
+- **Prices.** The official card; a dated model id is priced as its alias. A model the card
+  does not list keeps its tokens and is named in the header's `unpriced`, never priced $0.
+- **Re-read attribution (estimated).** The lead's context is rebuilt from its lines: the
+  user's prompts, its own replies and tool calls, tool results and subagent results. Each
+  block is counted with tiktoken. System prompt and tool definitions are not in the file:
+  their size is taken as what the first call read beyond the counted messages. The counts
+  are scaled to each call's reported input and the first `cache_read` tokens are credited
+  to their sources, as the engine does for its own trials (engine/attribution.py).
+- **Compaction** replaces the lead's context with its summary: re-reads of anything before
+  it stop there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from engine.attribution import attribute_counts
+from engine.events import (
+    ContextCompacted,
+    Delegation,
+    Event,
+    ExecutorSummary,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    TrialEnded,
+    TurnStarted,
+    TurnUsage,
+)
+from engine.messages import summary_source
+from engine.pricing import OFFICIAL, RateCard, UnpricedModelError
+from engine.tokens import count_text
+from engine.usage import Usage
+from engine.version import ENGINE_VERSION
+from sessions.analysis.claude_code.layout import SessionFiles
+from sessions.analysis.claude_code.transcript import (
+    ApiUsage,
+    Block,
+    Line,
+    ReadStats,
+    read_lines,
+)
+from sessions.format import FORMAT_NAME, SCHEMA_VERSION
+from sessions.header import SessionHeader, TraceOrigin, fingerprint
+from sessions.outcome import TRACE_STATUS
+
+LEAD = "lead"
+DELEGATION_TOOLS = frozenset({"Task", "Agent"})
+# What Claude Code writes for a call that never reached the API (an error shown as a reply).
+SYNTHETIC_MODEL = "<synthetic>"
+ARM = "claude-code"
+_AGENT_ID = re.compile(r"agentId:\s*([A-Za-z0-9_@.-]+)")
+_ROLE_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass
+class Converted:
+    header: SessionHeader
+    events: list[Event]
+    stats: ReadStats
+
+
+@dataclass
+class _Response:
+    """One API response: its first line's time, model, blocks and final usage."""
+
+    t: float
+    gap_s: float
+    model: str
+    blocks: list[Block] = field(default_factory=list)
+    usage: ApiUsage = field(default_factory=ApiUsage)
+    # Lead only: how many context blocks its prompt held when it was sent.
+    prompt_blocks: int = 0
+    prompt_generation: int = 0
+
+
+@dataclass
+class _Result:
+    t: float
+    call_id: str
+    text: str
+    is_error: bool
+    agent_id: str | None
+
+
+@dataclass
+class _Thread:
+    """One conversation: the lead's, or one subagent's."""
+
+    responses: list[_Response] = field(default_factory=list)
+    results: list[_Result] = field(default_factory=list)
+    compactions: list[tuple[float, int, str, int | None]] = field(default_factory=list)
+    first_prompt: str = ""
+    first_t: float | None = None
+    _last_t: float | None = None
+    _open: dict[tuple[str, str], _Response] = field(default_factory=dict)
+
+    def gap(self, t: float) -> float:
+        gap = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
+        self._last_t = t
+        if self.first_t is None:
+            self.first_t = t
+        return gap
+
+
+@dataclass
+class _Context:
+    """The lead's prompt as counted blocks (source, tokens); compaction starts a new
+    generation, so a call's prompt is (generation, first n blocks)."""
+
+    generations: list[list[tuple[str, int]]] = field(default_factory=lambda: [[]])
+
+    @property
+    def blocks(self) -> list[tuple[str, int]]:
+        return self.generations[-1]
+
+    def add(self, source: str, text: str) -> None:
+        tokens = count_text(text)
+        if tokens:
+            self.blocks.append((source, tokens))
+
+    def compact(self) -> None:
+        self.generations.append([])
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.start: datetime | None = None
+        self.started_at = ""
+
+    def t(self, line: Line) -> float | None:
+        if not line.timestamp:
+            return None
+        try:
+            when = datetime.fromisoformat(line.timestamp.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if self.start is None:
+            self.start, self.started_at = when, when.isoformat()
+        return max(0.0, (when - self.start).total_seconds())
+
+
+def convert(files: SessionFiles, card: RateCard = OFFICIAL) -> Converted:
+    stats = ReadStats()
+    clock = _Clock()
+    lead, context, tool_names, sidechains, meta = _read_lead(files.main, stats, clock)
+    agents: dict[str, _Thread] = dict(sidechains)
+    for path in files.agents:
+        key = path.stem.removeprefix("agent-")
+        agents[key] = _read_agent(read_lines(path, stats), clock)
+    if files.compaction:
+        stats.skipped["compaction agent files (Claude Code's own summarising calls)"] += len(
+            files.compaction
+        )
+    return _Builder(files, card, stats, clock, lead, context, tool_names, agents, meta).build()
+
+
+@dataclass
+class _Meta:
+    session_id: str = ""
+    cwd: str = ""
+    version: str = ""
+
+
+def _read_lead(
+    path: Path, stats: ReadStats, clock: _Clock
+) -> tuple[_Thread, _Context, dict[str, tuple[str, dict[str, Any]]], dict[str, _Thread], _Meta]:
+    lead, context, meta = _Thread(), _Context(), _Meta()
+    tool_names: dict[str, tuple[str, dict[str, Any]]] = {}
+    sidechain_lines: list[Line] = []
+    for line in read_lines(path, stats):
+        meta.session_id = meta.session_id or (line.session_id or "")
+        meta.cwd = meta.cwd or (line.cwd or "")
+        meta.version = line.version or meta.version
+        if line.is_sidechain:
+            sidechain_lines.append(line)
+            continue
+        t = clock.t(line)
+        if t is None:
+            stats.skipped["lines without a timestamp"] += 1
+            continue
+        if line.type == "system":
+            if line.subtype == "compact_boundary":
+                meta_ = line.compact_metadata
+                lead.compactions.append(
+                    (
+                        t,
+                        len(lead.responses),
+                        meta_.trigger if meta_ else "",
+                        meta_.pre_tokens if meta_ else None,
+                    )
+                )
+                context.compact()
+            continue
+        if line.message is None:
+            continue
+        if line.type == "assistant":
+            response = _add_response(lead, line, t, stats)
+            if response is not None and response.prompt_blocks < 0:
+                response.prompt_blocks = len(context.blocks)
+                response.prompt_generation = len(context.generations) - 1
+            for block in line.message.blocks():
+                _count_own(context, block)
+                if block.type == "tool_use" and block.id:
+                    tool_names[block.id] = (block.name or "", block.input or {})
+            continue
+        # A user line: the person's prompt, a compaction summary, or tool results.
+        lead.gap(t)
+        for block in line.message.blocks():
+            if block.type == "tool_result" and block.tool_use_id:
+                text = block.result_text()
+                name = tool_names.get(block.tool_use_id, ("", {}))[0]
+                source = "tool_results" if name not in DELEGATION_TOOLS else "pending"
+                context.add(
+                    f"{source}:{block.tool_use_id}" if source == "pending" else source, text
+                )
+                lead.results.append(
+                    _Result(
+                        t,
+                        block.tool_use_id,
+                        text,
+                        bool(block.is_error),
+                        _agent_id(line.tool_use_result, text),
+                    )
+                )
+            elif block.type == "text" and block.text:
+                context.add("task", block.text)
+    return lead, context, tool_names, _sidechains(sidechain_lines, clock), meta
+
+
+def _count_own(context: _Context, block: Block) -> None:
+    if block.type == "text" and block.text:
+        context.add("own", block.text)
+    elif block.type == "thinking" and block.thinking:
+        context.add("own", block.thinking)
+    elif block.type == "tool_use":
+        context.add("own", (block.name or "") + _json(block.input or {}))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _add_response(thread: _Thread, line: Line, t: float, stats: ReadStats) -> _Response | None:
+    """The response this line belongs to, new or already open; None for a line that is not
+    an API response (Claude Code's synthetic error replies)."""
+    message = line.message
+    assert message is not None
+    if message.model == SYNTHETIC_MODEL or line.is_api_error_message:
+        stats.skipped["synthetic replies (no API call)"] += 1
+        return None
+    key = (message.id or f"line:{line.uuid}", line.request_id or "")
+    response = thread._open.get(key)
+    if response is None:
+        response = _Response(t, thread.gap(t), message.model or "unknown")
+        response.prompt_blocks = -1
+        thread._open[key] = response
+        thread.responses.append(response)
+    else:
+        thread.gap(t)
+    response.blocks.extend(message.blocks())
+    if message.usage is not None and message.usage.output_tokens >= response.usage.output_tokens:
+        response.usage = message.usage
+    return response
+
+
+def _read_agent(lines: Iterable[Line], clock: _Clock) -> _Thread:
+    thread = _Thread()
+    stats = ReadStats()
+    for line in lines:
+        t = clock.t(line)
+        if t is None or line.message is None:
+            continue
+        if line.type == "assistant":
+            _add_response(thread, line, t, stats)
+            continue
+        if line.type != "user":
+            continue
+        thread.gap(t)
+        for block in line.message.blocks():
+            if block.type == "tool_result" and block.tool_use_id:
+                thread.results.append(
+                    _Result(t, block.tool_use_id, block.result_text(), bool(block.is_error), None)
+                )
+            elif block.type == "text" and block.text and not thread.first_prompt:
+                thread.first_prompt = block.text
+    return thread
+
+
+def _sidechains(lines: list[Line], clock: _Clock) -> dict[str, _Thread]:
+    """Inline sidechain lines grouped into one thread per subagent: by `agentId` when the
+    version writes it, else by the chain each line belongs to (its root's uuid)."""
+    root_of: dict[str, str] = {}
+    groups: dict[str, list[Line]] = {}
+    for line in lines:
+        if line.agent_id:
+            key = line.agent_id
+        else:
+            parent = root_of.get(line.parent_uuid or "")
+            key = parent or f"chain:{line.uuid}"
+        if line.uuid:
+            root_of[line.uuid] = key
+        groups.setdefault(key, []).append(line)
+    return {key: _read_agent(group, clock) for key, group in groups.items()}
+
+
+def _agent_id(tool_use_result: Any, text: str) -> str | None:
+    if isinstance(tool_use_result, dict):
+        value = tool_use_result.get("agentId")
+        if isinstance(value, str) and value:
+            return value
+    found = _AGENT_ID.search(text)
+    return found[1] if found else None
+
+
+def role_for(subagent_type: str) -> str:
+    return "executor-" + (_ROLE_CHARS.sub("-", subagent_type).strip("-") or "general-purpose")
+
+
+class _Builder:
+    def __init__(
+        self,
+        files: SessionFiles,
+        card: RateCard,
+        stats: ReadStats,
+        clock: _Clock,
+        lead: _Thread,
+        context: _Context,
+        tool_names: dict[str, tuple[str, dict[str, Any]]],
+        agents: dict[str, _Thread],
+        meta: _Meta,
+    ) -> None:
+        self.files, self.card, self.stats, self.clock = files, card, stats, clock
+        self.lead, self.context, self.tool_names = lead, context, tool_names
+        self.agents, self.meta = agents, meta
+        self.items: list[tuple[float, int, Event | _Call]] = []
+        self.models: dict[str, str] = {}
+        self.unpriced: set[str] = set()
+        self.role_usage: dict[str, Usage] = {}
+        self.role_cost: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.total_cost = 0.0
+        self.unlinked = 0
+
+    def _at(self, t: float, event: Event | _Call) -> None:
+        self.items.append((t, len(self.items), event))
+
+    def build(self) -> Converted:
+        delegations = self._delegations()
+        self._lead_events(delegations)
+        for number, (_, subagent_type, _, thread) in sorted(delegations.items()):
+            if thread is not None:
+                self._agent_events(number, role_for(subagent_type), thread)
+        self.items.sort(key=lambda item: (item[0], item[1]))
+        events = self._priced(event for _, _, event in self.items)
+        end_t = max((t for t, _, _ in self.items), default=0.0)
+        # Shaped like the engine's ledger (engine/ledger.py), so listings read it alike.
+        roles = {
+            role: {
+                "model": self.models.get(role, ""),
+                "provider": "anthropic",
+                "turns": self.calls.get(role, 0),
+                "usage": usage.to_dict(),
+                "cost_usd": round(self.role_cost.get(role, 0.0), 6),
+                "cache_read_usd": round(
+                    usage.cache_read * self._read_price(self.models.get(role, "")) / 1e6, 6
+                ),
+            }
+            for role, usage in self.role_usage.items()
+        }
+        events.append(
+            TrialEnded(
+                end_t,
+                TRACE_STATUS,
+                False,
+                sum(self.calls.values()),
+                end_t,
+                roles,
+                round(self.total_cost, 6),
+                "a Claude Code session: measured, not judged",
+            )
+        )
+        return Converted(self._header(), events, self.stats)
+
+    def _delegations(self) -> dict[int, tuple[str, str, str, _Thread | None]]:
+        """Delegation number -> (call id, subagent type, prompt, the subagent's thread)."""
+        calls = [
+            (call_id, name_input)
+            for call_id, name_input in self.tool_names.items()
+            if name_input[0] in DELEGATION_TOOLS
+        ]
+        by_result = {r.call_id: r.agent_id for r in self.lead.results}
+        unclaimed = dict(self.agents)
+        found: dict[int, tuple[str, str, str, _Thread | None]] = {}
+        for number, (call_id, (_, given)) in enumerate(calls, start=1):
+            prompt = str(given.get("prompt", ""))
+            kind = str(given.get("subagent_type") or "general-purpose")
+            agent = by_result.get(call_id)
+            thread = unclaimed.pop(agent, None) if agent else None
+            if thread is None and prompt:
+                match = next((k for k, th in unclaimed.items() if th.first_prompt == prompt), None)
+                thread = unclaimed.pop(match) if match is not None else None
+            found[number] = (call_id, kind, prompt, thread)
+        # Threads nobody claimed by id or prompt go to unmatched delegations in order.
+        for number, (call_id, kind, prompt, thread) in found.items():
+            if thread is None and unclaimed:
+                thread = unclaimed.pop(next(iter(unclaimed)))
+                found[number] = (call_id, kind, prompt, thread)
+            elif thread is None:
+                self.unlinked += 1
+        return found
+
+    def _lead_events(self, delegations: dict[int, tuple[str, str, str, _Thread | None]]) -> None:
+        number_of = {call_id: n for n, (call_id, _, _, _) in delegations.items()}
+        base = self._base_tokens()
+        compactions = list(self.lead.compactions)
+        for turn, response in enumerate(self.lead.responses, start=1):
+            while compactions and compactions[0][1] < turn:
+                t, _, trigger, before = compactions.pop(0)
+                self._at(t, ContextCompacted(t, LEAD, turn, trigger, before))
+            for block in self._response_events(LEAD, turn, response, None):
+                number = number_of.get(block.id or "")
+                if number is not None:
+                    self._at(response.t, _delegation(response.t, turn, block, number))
+            sources = self._prompt(response, base, number_of)
+            attribution = attribute_counts(sources, _usage(response.usage))
+            self._at(response.t, _Call(response.t, LEAD, turn, response, attribution, None))
+        turn_of_call = self._turns_of_calls(self.lead)
+        delegated = [r for r in self.lead.results if r.call_id in number_of]
+        self._result_events(LEAD, self.lead, [r for r in self.lead.results if r not in delegated])
+        for result in delegated:
+            number = number_of[result.call_id]
+            thread = delegations[number][3]
+            self._at(
+                result.t,
+                ExecutorSummary(
+                    result.t,
+                    turn_of_call.get(result.call_id, 0),
+                    result.call_id,
+                    number,
+                    result.text,
+                    count_text(result.text),
+                    len(result.text),
+                    False,
+                    len(thread.responses) if thread is not None else 0,
+                ),
+            )
+
+    def _response_events(
+        self, role: str, turn: int, response: _Response, delegation: int | None
+    ) -> list[Block]:
+        """A turn's start, text and tool calls; returns its tool_use blocks."""
+        t = response.t
+        self.models.setdefault(role, response.model)
+        self._at(t, TurnStarted(t, role, turn, response.model, delegation))
+        calls = []
+        for block in response.blocks:
+            if block.type == "text" and block.text:
+                self._at(t, TextDelta(t, role, turn, block.text))
+            elif block.type == "tool_use" and block.id:
+                calls.append(block)
+                self._at(t, ToolCall(t, role, turn, block.id, block.name or "", block.input or {}))
+        return calls
+
+    @staticmethod
+    def _turns_of_calls(thread: _Thread) -> dict[str, int]:
+        return {
+            block.id: turn
+            for turn, response in enumerate(thread.responses, start=1)
+            for block in response.blocks
+            if block.type == "tool_use" and block.id
+        }
+
+    def _result_events(self, role: str, thread: _Thread, results: list[_Result]) -> None:
+        turn_of_call = self._turns_of_calls(thread)
+        names = {
+            block.id: block.name or ""
+            for response in thread.responses
+            for block in response.blocks
+            if block.type == "tool_use" and block.id
+        }
+        for r in results:
+            turn = turn_of_call.get(r.call_id, 0)
+            name = names.get(r.call_id, "")
+            self._at(r.t, ToolResult(r.t, role, turn, r.call_id, name, r.text, r.is_error))
+
+    def _base_tokens(self) -> int:
+        """System prompt and tools: what the first call read beyond the messages counted."""
+        if not self.lead.responses:
+            return 0
+        first = self.lead.responses[0]
+        generation = self.context.generations[first.prompt_generation]
+        counted = sum(n for _, n in generation[: max(0, first.prompt_blocks)])
+        return max(0, _usage(first.usage).total_input - counted)
+
+    def _prompt(
+        self, response: _Response, base: int, number_of: dict[str, int]
+    ) -> list[tuple[str, int]]:
+        generation = self.context.generations[response.prompt_generation]
+        sources = [("base", base)] if base else []
+        for source, tokens in generation[: max(0, response.prompt_blocks)]:
+            if source.startswith("pending:"):
+                number = number_of.get(source.removeprefix("pending:"))
+                source = summary_source(number) if number is not None else "tool_results"
+            sources.append((source, tokens))
+        return sources
+
+    def _agent_events(self, number: int, role: str, thread: _Thread) -> None:
+        for turn, response in enumerate(thread.responses, start=1):
+            self._response_events(role, turn, response, number)
+            self._at(response.t, _Call(response.t, role, turn, response, {}, number))
+        self._result_events(role, thread, thread.results)
+
+    def _priced(self, items: Iterable[Event | _Call]) -> list[Event]:
+        """Model calls as usage events, in time order, with each role's running totals and
+        the trial's."""
+        out: list[Event] = []
+        for event in items:
+            if not isinstance(event, _Call):
+                out.append(event)
+                continue
+            usage = _usage(event.response.usage)
+            model = event.response.model
+            cost = self._cost(model, usage)
+            role_usage = self.role_usage.get(event.role, Usage()) + usage
+            self.role_usage[event.role] = role_usage
+            self.role_cost[event.role] = self.role_cost.get(event.role, 0.0) + cost
+            self.calls[event.role] = self.calls.get(event.role, 0) + 1
+            self.total_cost += cost
+            read_price = self._read_price(model)
+            out.append(
+                TurnUsage(
+                    event.t,
+                    event.role,
+                    event.turn,
+                    model,
+                    usage.to_dict(),
+                    role_usage.to_dict(),
+                    round(cost, 8),
+                    role_usage.cache_read,
+                    round(role_usage.cache_read * read_price / 1_000_000, 8),
+                    round(self.role_cost[event.role], 8),
+                    round(self.total_cost, 8),
+                    round(event.response.gap_s, 3),
+                    event.attribution,
+                    event.delegation,
+                )
+            )
+        return out
+
+    def _cost(self, model: str, usage: Usage) -> float:
+        try:
+            return self.card.price(model, "anthropic").cost(usage)
+        except UnpricedModelError:
+            self.unpriced.add(model)
+            return 0.0
+
+    def _read_price(self, model: str) -> float:
+        try:
+            return self.card.price(model, "anthropic").cache_read
+        except UnpricedModelError:
+            return 0.0
+
+    def _header(self) -> SessionHeader:
+        files = self.files
+        origin = TraceOrigin(
+            path=str(files.main),
+            sha256=checksum(files.all()),
+            size=sum(p.stat().st_size for p in files.all()),
+            session_id=self.meta.session_id or files.session_id,
+            project=files.project,
+            cwd=self.meta.cwd,
+            claude_code_version=self.meta.version,
+            skipped=dict(self.stats.skipped),
+            unlinked_delegations=self.unlinked,
+        )
+        executors = {r: m for r, m in self.models.items() if r != LEAD}
+        spec = {"name": ARM, "lead": self.models.get(LEAD, ""), "subagents": executors}
+        draft = SessionHeader(
+            format=FORMAT_NAME,
+            schema=SCHEMA_VERSION,
+            trial_id=f"claude-code-{origin.session_id}",
+            arm=ARM,
+            arm_spec=spec,
+            task=Path(self.meta.cwd).name if self.meta.cwd else files.project,
+            models=dict(self.models) or {LEAD: ""},
+            providers={role: "anthropic" for role in self.models} or {LEAD: "anthropic"},
+            backend=ARM,
+            simulated=False,
+            rate_card=self.card.to_dict(),
+            seed=0,
+            engine_version=ENGINE_VERSION,
+            started_at=self.clock.started_at,
+            source="claude-code",
+            unpriced=sorted(self.unpriced),
+            trace=origin,
+        )
+        return msgspec.structs.replace(draft, fingerprint=fingerprint(draft.configuration))
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A model call placed in time; priced once every call is in order."""
+
+    t: float
+    role: str
+    turn: int
+    response: _Response
+    attribution: dict[str, int]
+    delegation: int | None
+
+
+def _delegation(t: float, turn: int, block: Block, number: int) -> Delegation:
+    given = block.input or {}
+    parts = [str(given.get(key) or "") for key in ("description", "prompt")]
+    return Delegation(t, turn, block.id or "", number, ": ".join(p for p in parts if p))
+
+
+def _usage(api: ApiUsage) -> Usage:
+    return Usage(
+        api.input_tokens,
+        api.output_tokens,
+        api.write_5m,
+        api.write_1h,
+        api.cache_read_input_tokens or 0,
+    )
+
+
+def checksum(paths: Iterable[Path]) -> str:
+    """sha256 over the session's files, in order, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()

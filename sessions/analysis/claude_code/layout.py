@@ -1,0 +1,127 @@
+"""Where a Claude Code session's files are.
+
+Sessions live at `~/.claude/projects/<project-dir>/<session-id>.jsonl`. A session's subagent
+work has been written in three ways:
+
+- inline, as sidechain lines (`isSidechain: true`) in the session file itself (older
+  versions);
+- `agent-<id>.jsonl` beside the session files, each line naming its `sessionId`;
+- `<session-id>/subagents/agent-<id>.jsonl` (current versions).
+
+`agent-acompact-*` files are Claude Code's own compaction calls, not delegations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from engine.errors import FepError
+
+AGENT_PREFIX = "agent-"
+COMPACTION_PREFIX = "agent-acompact"
+SUFFIX = ".jsonl"
+
+
+class TraceInputError(FepError, ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SessionFiles:
+    main: Path
+    agents: tuple[Path, ...] = ()
+    compaction: tuple[Path, ...] = ()
+
+    @property
+    def session_id(self) -> str:
+        return self.main.stem
+
+    @property
+    def project(self) -> str:
+        return self.main.parent.name
+
+    def all(self) -> tuple[Path, ...]:
+        return (self.main, *self.agents)
+
+
+@dataclass
+class _Project:
+    """A project directory's sessions, and its side-by-side agent files by session id
+    (read from each agent file's first line, once per directory)."""
+
+    directory: Path
+    sessions: list[Path] = field(default_factory=list)
+    beside: dict[str, list[Path]] = field(default_factory=dict)
+
+
+class _Head(msgspec.Struct):
+    sessionId: str | None = None  # Claude Code's field name
+
+
+def sessions_under(path: Path) -> Iterator[SessionFiles]:
+    """Every session in `path`: one session file, a project directory, or a directory of
+    project directories (`~/.claude/projects`)."""
+    path = path.expanduser().absolute()
+    if path.is_file():
+        if path.name.startswith(AGENT_PREFIX):
+            raise TraceInputError(
+                f"{path} is a subagent's file; pass its session's file or its project directory"
+            )
+        yield _files_of(path, _project(path.parent, sessions=False))
+        return
+    if not path.is_dir():
+        raise TraceInputError(f"{path}: no such file or directory")
+    projects = [path] if _has_sessions(path) else sorted(p for p in path.iterdir() if p.is_dir())
+    for directory in projects:
+        project = _project(directory, sessions=True)
+        for session in project.sessions:
+            yield _files_of(session, project)
+
+
+def _has_sessions(directory: Path) -> bool:
+    return any(
+        p.suffix == SUFFIX and not p.name.startswith(AGENT_PREFIX) for p in directory.iterdir()
+    )
+
+
+def _project(directory: Path, *, sessions: bool) -> _Project:
+    project = _Project(directory)
+    with_agents = sorted(directory.glob(f"{AGENT_PREFIX}*{SUFFIX}"))
+    for agent in with_agents:
+        session_id = _first_session_id(agent)
+        if session_id:
+            project.beside.setdefault(session_id, []).append(agent)
+    if sessions:
+        project.sessions = sorted(
+            p
+            for p in directory.glob(f"*{SUFFIX}")
+            if not p.name.startswith(AGENT_PREFIX) and p.is_file()
+        )
+    return project
+
+
+def _files_of(main: Path, project: _Project) -> SessionFiles:
+    nested = main.parent / main.stem / "subagents"
+    found = sorted(nested.glob(f"{AGENT_PREFIX}*{SUFFIX}")) if nested.is_dir() else []
+    found += project.beside.get(main.stem, [])
+    agents = tuple(p for p in found if not p.name.startswith(COMPACTION_PREFIX))
+    compaction = tuple(p for p in found if p.name.startswith(COMPACTION_PREFIX))
+    return SessionFiles(main, agents, compaction)
+
+
+_HEAD = msgspec.json.Decoder(_Head)
+
+
+def _first_session_id(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    return _HEAD.decode(raw).sessionId
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return None

@@ -1,0 +1,277 @@
+"""Claude Code transcripts as trials: totals against sums worked out by hand, each response
+counted once, the re-read attribution against hand-counted summary sizes, the three
+subagent layouts, compaction, import and re-import, and the commands a user types.
+
+The fixtures are our own transcripts (tests/fixtures/claude_code/make.py wrote them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.events import ContextCompacted, ExecutorSummary, TurnUsage
+from engine.usage import Usage
+from fep_tui.cli import main
+from fep_tui.widgets.counters import render_counters
+from sessions.analysis.claude_code.convert import Converted, convert
+from sessions.analysis.claude_code.layout import SessionFiles, sessions_under
+from sessions.analysis.claude_code.store import import_sessions
+from sessions.analysis.claude_code.transcript import looks_like_transcript
+from sessions.analysis.whatif import WhatIf, reprice_file
+from sessions.index_cache import open_index
+from sessions.store import list_sessions
+from tests.conftest import run_cli
+
+PROJECTS = Path(__file__).parent / "fixtures" / "claude_code" / "projects"
+SHOP = PROJECTS / "-home-dev-shop"
+SHOP_SESSION = SHOP / "11111111-aaaa-4aaa-8aaa-111111111111.jsonl"
+OLD_SESSION = PROJECTS / "-home-dev-old" / "22222222-bbbb-4bbb-8bbb-222222222222.jsonl"
+BESIDE_SESSION = PROJECTS / "-home-dev-beside" / "33333333-cccc-4ccc-8ccc-333333333333.jsonl"
+
+# By hand from make.py: lead calls A1 (9 in, 120 out, 8,000 written), A2 (1, 200, 136,
+# 8,009 read), A3 (1, 50, 34, 8,146 read); the shop session adds A4 after its compaction
+# (1, 30, 15, 8,000 read). The Explore subagent: X1 (3, 50, 3,000) and X2 (2, 80, 200,
+# 3,000 read).
+LEAD_3 = Usage(11, 370, 8170, 0, 16155)
+LEAD_SHOP = Usage(12, 400, 8185, 0, 24155)
+EXPLORE = Usage(5, 130, 3200, 0, 3000)
+# Official card: Opus 4.5 $5 in / $25 out / $6.25 5m write / $0.50 read; Haiku 4.5 $1 / $5 /
+# $1.25 / $0.10 (per million).
+SHOP_LEAD_USD = (12 * 5 + 400 * 25 + 8185 * 6.25 + 24155 * 0.5) / 1e6  # 0.07329375
+EXPLORE_USD = (5 * 1 + 130 * 5 + 3200 * 1.25 + 3000 * 0.1) / 1e6  # 0.004955
+
+
+def _one(path: Path) -> SessionFiles:
+    [files] = list(sessions_under(path))
+    return files
+
+
+def _role_totals(converted: Converted) -> dict[str, Usage]:
+    totals: dict[str, Usage] = {}
+    for event in converted.events:
+        if isinstance(event, TurnUsage):
+            totals[event.role] = totals.get(event.role, Usage()) + Usage.from_dict(event.usage)
+    return totals
+
+
+def _lead_attribution(converted: Converted) -> list[dict[str, int]]:
+    return [
+        e.attribution for e in converted.events if isinstance(e, TurnUsage) and e.role == "lead"
+    ]
+
+
+@pytest.mark.parametrize("session", [SHOP_SESSION, OLD_SESSION, BESIDE_SESSION])
+def test_each_layout_counts_every_response_once_with_hand_sums(session: Path) -> None:
+    """Nested subagent files, inline sidechains and agent files beside the session give the
+    same totals; the two-line response A1 counts once with its final output (120, not 12
+    or 132), and the repeated line of the shop session is not counted again."""
+    converted = convert(_one(session))
+    totals = _role_totals(converted)
+    assert totals["lead"] == (LEAD_SHOP if session == SHOP_SESSION else LEAD_3)
+    assert totals["executor-Explore"] == EXPLORE
+    [summary] = [e for e in converted.events if isinstance(e, ExecutorSummary)]
+    assert summary.executor_turns == 2 and summary.tokens == 100
+    assert converted.header.label == "MEASURED (Claude Code)"
+    assert converted.header.models["lead"] == "claude-opus-4-5-20251101"
+
+
+def test_dated_model_ids_are_priced_as_their_alias_and_summed_by_hand() -> None:
+    converted = convert(_one(SHOP_SESSION))
+    end = converted.events[-1]
+    assert end.kind == "trial_end"
+    assert end.total_cost_usd == pytest.approx(SHOP_LEAD_USD + EXPLORE_USD, abs=1e-6)  # type: ignore[attr-defined]
+    assert converted.header.unpriced == []
+
+
+def test_attribution_credits_the_summary_from_the_call_after_it_is_written() -> None:
+    """The 100-token summary ('word' x 100) comes back after lead call 1; call 2 writes it
+    to the cache, call 3 re-reads all 100 tokens, and after the compaction call 4 re-reads
+    none of it. Each call's split sums to its reported cache read."""
+    converted = convert(_one(SHOP_SESSION))
+    splits = _lead_attribution(converted)
+    assert [split.get("summary:1", 0) for split in splits] == [0, 0, 100, 0]
+    reads = [
+        e.usage["cache_read"]
+        for e in converted.events
+        if isinstance(e, TurnUsage) and e.role == "lead"
+    ]
+    assert [sum(split.values()) for split in splits] == reads
+    # System prompt and tools: what call 1 read beyond the 9-token prompt.
+    assert splits[1]["base"] == 8000 and splits[3] == {"base": 8000}
+    assert any(isinstance(e, ContextCompacted) and e.trigger == "manual" for e in converted.events)
+
+
+def test_the_summary_costs_its_write_and_each_re_read(tmp_path: Path) -> None:
+    [result] = import_sessions([SHOP_SESSION], tmp_path)
+    assert result.summary is not None
+    timeline = open_index(Path(result.summary.session_file)).timeline
+    reread = timeline.reread(1)
+    assert (reread.tokens, reread.turns, reread.write_tokens) == (100, 1, 100)
+    assert reread.total_usd == pytest.approx((100 * 0.5 + 100 * 6.25) / 1e6)
+    assert result.summary.subagent_reread_tokens == 100
+    assert result.summary.subagent_reread_usd == pytest.approx(100 * 0.5 / 1e6)
+
+
+def test_lines_it_does_not_use_are_skipped_and_counted() -> None:
+    skipped = convert(_one(SHOP_SESSION)).stats.skipped
+    assert skipped["file-history-snapshot lines"] == 1
+    assert skipped["summary lines"] == 1
+    assert skipped["progress lines"] == 1
+    assert skipped["partial or non-JSON lines"] == 1  # the half-written last line
+    assert skipped["repeated lines"] == 1
+
+
+def test_a_field_of_another_shape_or_a_new_line_kind_is_skipped_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    lines = OLD_SESSION.read_text().splitlines()
+    odd = json.loads(lines[0]) | {"isSidechain": "maybe", "uuid": "odd-1"}
+    future = {"type": "teleport", "sessionId": "x", "payload": [1, 2]}
+    (project / OLD_SESSION.name).write_text(
+        "\n".join([json.dumps(future), *lines, json.dumps(odd)]) + "\n"
+    )
+    converted = convert(_one(project / OLD_SESSION.name))
+    assert converted.stats.skipped["teleport lines"] == 1
+    assert converted.stats.skipped["lines with fields of another shape"] == 1
+    assert _role_totals(converted)["lead"] == LEAD_3
+
+
+def test_a_model_without_a_price_is_unknown_never_zero(tmp_path: Path) -> None:
+    [result] = import_sessions([BESIDE_SESSION], tmp_path)
+    summary = result.summary
+    assert summary is not None
+    assert summary.roles["executor-Explore"].cost_usd is None
+    assert summary.roles["executor-Explore"].cache_read_tokens == 3000  # tokens still shown
+    assert summary.cost_usd is None
+    [listed], _ = list_sessions(tmp_path)
+    assert listed.cost_usd is None
+
+
+def test_import_skips_unchanged_and_updates_a_grown_transcript(tmp_path: Path) -> None:
+    source = tmp_path / "projects"
+    shutil.copytree(PROJECTS, source)
+    before = {p: p.stat().st_mtime_ns for p in source.rglob("*")}
+    target = tmp_path / "sessions"
+    target.mkdir()
+    first = import_sessions([source], target)
+    assert sorted(r.status for r in first) == ["imported"] * 3
+    again = import_sessions([source], target)
+    assert [r.status for r in again] == ["unchanged"] * 3
+    # Touched but not changed: the checksum says so, nothing is converted again.
+    session = source / SHOP.name / SHOP_SESSION.name
+    os.utime(session, ns=(1, 1))
+    touched = {r.transcript.name: r.status for r in import_sessions([source], target)}
+    assert touched[SHOP_SESSION.name] == "unchanged"
+    # Grown: the session went on with one more lead call.
+    grown_source = source / "-home-dev-old" / OLD_SESSION.name
+    last = json.loads(grown_source.read_text().splitlines()[-1])
+    more = last | {"uuid": "grown-1", "timestamp": "2026-11-20T10:05:00.000Z"}
+    more["message"] = last["message"] | {"id": "msg_A9"}
+    with grown_source.open("a") as out:
+        out.write(json.dumps(more) + "\n")
+    grown = {r.transcript.name: r for r in import_sessions([source], target)}
+    assert grown[OLD_SESSION.name].status == "updated"
+    summary = grown[OLD_SESSION.name].summary
+    assert summary is not None and summary.lead_calls == 4
+    listed, rejected = list_sessions(target)
+    assert len(listed) == 3 and not rejected
+    assert {p: p.stat().st_mtime_ns for p in source.rglob("*") if p in before} == {
+        p: m for p, m in before.items() if p != session and p != grown_source
+    } | {session: 1, grown_source: grown_source.stat().st_mtime_ns}
+
+
+def test_whatif_caps_subagent_results_on_a_trace(tmp_path: Path) -> None:
+    """A 20-token cap takes 80 tokens off the one call that re-reads the summary; the
+    compaction resets the prompt, so the re-simulation as recorded stays close."""
+    [result] = import_sessions([SHOP_SESSION], tmp_path)
+    assert result.summary is not None
+    path = Path(result.summary.session_file)
+    as_recorded = reprice_file(path, WhatIf())
+    capped = reprice_file(path, WhatIf(summary_cap=20))
+    assert as_recorded.resimulated_usd == pytest.approx(as_recorded.recorded_usd, rel=0.01)
+    assert as_recorded.whatif_lead_cache_read - capped.whatif_lead_cache_read == 80
+    assert capped.whatif_usd < as_recorded.whatif_usd
+
+
+def test_replay_recognises_a_transcript_and_not_a_session() -> None:
+    assert looks_like_transcript(SHOP_SESSION)
+    assert looks_like_transcript(OLD_SESSION)
+    assert not looks_like_transcript(Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl")
+
+
+def test_the_counters_show_the_subagent_share_and_unknown_prices(tmp_path: Path) -> None:
+    for session, expect in (
+        (SHOP_SESSION, "summaries 100 of 24,155 re-read"),
+        (BESIDE_SESSION, "price unknown: claude-mystery-9"),
+    ):
+        [result] = import_sessions([session], tmp_path)
+        assert result.summary is not None
+        index = open_index(Path(result.summary.session_file))
+        text = render_counters(index.timeline.snapshot(), index.header, "replay", 78).plain
+        assert expect in text, text
+        assert "not judged" in text and "split estimated" in text
+        assert max(len(line) for line in text.splitlines()) <= 78, text
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "FEP_SESSIONS_DIR": str(tmp_path / "sessions"),
+    }
+
+
+def test_import_json_and_traces_from_the_command_line(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    imported = run_cli("import", "claude-code", str(PROJECTS), "--json", env=env)
+    assert imported.returncode == 0, imported.stderr
+    rows = [json.loads(line) for line in imported.stdout.splitlines()]
+    by_project = {row["project"]: row for row in rows}
+    shop = by_project["-home-dev-shop"]
+    assert shop["status"] == "imported" and shop["lead_model"] == "claude-opus-4-5-20251101"
+    assert (shop["model_calls"], shop["lead_calls"], shop["delegations"]) == (6, 4, 1)
+    assert shop["roles"]["lead"]["cache_read_tokens"] == 24155
+    assert shop["lead_cache_read"] == 24155 and shop["subagent_reread_tokens"] == 100
+    assert shop["cost_usd"] == pytest.approx(SHOP_LEAD_USD + EXPLORE_USD, abs=1e-6)
+    assert by_project["-home-dev-beside"]["cost_usd"] is None
+    listed = run_cli("traces", "--root", str(PROJECTS), "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    listing = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {row["project"] for row in listing} == set(by_project)
+    costs = [row["subagent_reread_usd"] for row in listing]
+    assert costs == sorted(costs, reverse=True), "largest re-read cost first"
+    narrowed = run_cli("traces", "--root", str(PROJECTS), "--project", "shop", env=env)
+    assert "shop" in narrowed.stdout and "beside" not in narrowed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("traces", "--root", "/nonexistent"), "no Claude Code projects directory"),
+        (("traces", "--root", str(PROJECTS), "--since", "last week"), "is not a date"),
+        (("import", "claude-code", "/nonexistent"), "no such file or directory"),
+        (
+            ("import", "claude-code", str(PROJECTS / "-home-dev-beside" / "agent-b7.jsonl")),
+            "is a subagent's file",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    says: str,
+) -> None:
+    monkeypatch.setenv("FEP_SESSIONS_DIR", str(tmp_path))
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0], err
