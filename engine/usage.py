@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
@@ -35,7 +35,14 @@ class Usage:
         )
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        # Spelled out: dataclasses.asdict deep-copies, and this runs once per model call.
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_write_5m": self.cache_write_5m,
+            "cache_write_1h": self.cache_write_1h,
+            "cache_read": self.cache_read,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:

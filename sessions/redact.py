@@ -8,16 +8,45 @@ from typing import Any
 
 MASK = "[REDACTED]"
 _SECRET_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "OLLAMA_API_KEY")
-_PATTERNS = (
-    re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.=]{16,}"),
-    # A value: 8+ token characters including a digit. Source code the agent reads has
-    # `password: Annotated[str, ...]` and `token: str`; those are annotations, not secrets.
-    re.compile(
-        r"(?i)((?:api[_-]?key|secret|token|password)\s*[=:]\s*)['\"]?"
-        r"(?=[A-Za-z0-9_\-.+/=]*\d)[A-Za-z0-9_\-.+/=]{8,}(?![\[(])"
-    ),
+_API_KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.=]{16,}")
+# A value: 8+ token characters including a digit. Source code the agent reads has
+# `password: Annotated[str, ...]` and `token: str`; those are annotations, not secrets.
+_KEYWORD_VALUE = re.compile(
+    r"(?i)((?:api[_-]?key|secret|token|password)\s*[=:]\s*)['\"]?"
+    r"(?=[A-Za-z0-9_\-.+/=]*\d)[A-Za-z0-9_\-.+/=]{8,}(?![\[(])"
 )
+# Where a _KEYWORD_VALUE match can start. Found with str.find on a lowered copy and the
+# pattern tried only there: scanning every position of a long tool result with the
+# case-blind pattern costs ~100 us per 3 KB, and transcripts are mostly such text.
+_KEYWORD_STARTS = ("api", "secret", "token", "password")
+
+
+def _mask_keyword_values(value: str) -> str:
+    low = value.lower()
+    if len(low) != len(value):
+        # Lowering changed the length (a few Unicode letters do): positions would not
+        # line up, so scan the plain way.
+        return _KEYWORD_VALUE.sub(lambda m: m.group(1) + MASK, value)
+    starts = []
+    for word in _KEYWORD_STARTS:
+        at = low.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = low.find(word, at + 1)
+    pieces: list[str] = []
+    last = 0
+    for at in sorted(starts):
+        if at < last:
+            continue
+        match = _KEYWORD_VALUE.match(value, at)
+        if match is not None:
+            pieces += [value[last:at], match.group(1), MASK]
+            last = match.end()
+    if not pieces:
+        return value
+    pieces.append(value[last:])
+    return "".join(pieces)
 
 
 class Redactor:
@@ -28,9 +57,11 @@ class Redactor:
     def text(self, value: str) -> str:
         for literal in self._literals:
             value = value.replace(literal, MASK)
-        for pattern in _PATTERNS:
-            value = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, value)
-        return value
+        if "sk-ant-" in value:
+            value = _API_KEY.sub(MASK, value)
+        if "bearer" in value.lower():
+            value = _BEARER.sub(lambda m: m.group(1) + MASK, value)
+        return _mask_keyword_values(value)
 
     def value(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -158,7 +158,8 @@ class _Clock:
         return max(0.0, (when - self.start).total_seconds())
 
 
-def convert(files: SessionFiles, card: RateCard = OFFICIAL) -> Converted:
+def convert(files: SessionFiles, card: RateCard = OFFICIAL, sha256: str | None = None) -> Converted:
+    """`sha256`: the files' checksum when the caller has it (else it is computed)."""
     stats = ReadStats()
     clock = _Clock()
     lead, context, tool_names, sidechains, meta = _read_lead(files.main, stats, clock)
@@ -170,7 +171,9 @@ def convert(files: SessionFiles, card: RateCard = OFFICIAL) -> Converted:
         stats.skipped["compaction agent files (Claude Code's own summarising calls)"] += len(
             files.compaction
         )
-    return _Builder(files, card, stats, clock, lead, context, tool_names, agents, meta).build()
+    builder = _Builder(files, card, stats, clock, lead, context, tool_names, agents, meta)
+    builder.sha256 = sha256 or checksum(files.all())
+    return builder.build()
 
 
 @dataclass
@@ -359,6 +362,7 @@ class _Builder:
         self.calls: dict[str, int] = {}
         self.total_cost = 0.0
         self.unlinked = 0
+        self.sha256 = ""
 
     def _at(self, t: float, event: Event | _Call) -> None:
         self.items.append((t, len(self.items), event))
@@ -583,7 +587,7 @@ class _Builder:
         files = self.files
         origin = TraceOrigin(
             path=str(files.main),
-            sha256=checksum(files.all()),
+            sha256=self.sha256,
             size=sum(p.stat().st_size for p in files.all()),
             session_id=self.meta.session_id or files.session_id,
             project=files.project,

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
+
 from engine.events import ContextCompacted, Delegation, TurnUsage
 from engine.messages import SUMMARY_PREFIX
 from engine.pricing import OFFICIAL, UnpricedModelError
@@ -155,14 +157,14 @@ def write_session(converted: Converted, path: Path) -> None:
     """The converted session as a session file, secrets masked, written whole then renamed
     so a reader never sees half of it."""
     redactor = Redactor()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".fep-import-")
+    encode = msgspec.json.Encoder().encode
+    # Opened normally (not mkstemp, whose files are private): as readable as the others.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(json.dumps(redactor.value(converted.header.to_dict()), separators=(",", ":")))
-            out.write("\n")
+        with temporary.open("wb") as out:
+            out.write(encode(redactor.value(converted.header.to_dict())) + b"\n")
             for event in converted.events:
-                out.write(json.dumps(redactor.value(event.to_dict()), separators=(",", ":")))
-                out.write("\n")
+                out.write(encode(redactor.value(event.to_dict())) + b"\n")
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -230,7 +232,7 @@ def _import_one(files: SessionFiles, directory: str, known_sha: str | None) -> _
         target = Path(directory) / f"{PREFIX}{files.session_id}.jsonl"
         if known_sha == sha and target.exists():
             return ("unchanged", None, sha, "")
-        converted = convert(files)
+        converted = convert(files, sha256=sha)
         existed = target.exists()
         write_session(converted, target)
         return ("updated" if existed else "imported", summarise(converted, target), sha, "")
