@@ -30,6 +30,14 @@ HOME: list[BindingType] = [
     Binding("slash", "filter", "Filter", key_display="/", id="home.filter"),
     Binding("r", "refresh", "Refresh", show=False, id="home.refresh"),
     Binding("c", "compare", "Compare", id="home.compare"),
+    Binding("t", "traces", "Claude Code", id="home.traces"),
+]
+
+TRACES: list[BindingType] = [
+    MORE_KEYS,
+    Binding("escape", "app.pop_screen", "Back", id="traces.back"),
+    Binding("enter", "open", "Open", show=False, id="traces.open"),
+    Binding("r", "refresh", "Import and refresh", id="traces.refresh"),
 ]
 
 TRIAL: list[BindingType] = [
@@ -123,6 +131,7 @@ SIDE_BY_SIDE: list[BindingType] = [
 SECTIONS: dict[str, list[BindingType]] = {
     "Everywhere": APP,
     "Sessions (home)": HOME,
+    "Claude Code sessions": TRACES,
     "Trial (live and replay)": TRIAL,
     "Batch": BATCH,
     "Compare": COMPARE,

@@ -7,6 +7,7 @@ The fixtures are our own transcripts (tests/fixtures/claude_code/make.py wrote t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from engine.events import ContextCompacted, ExecutorSummary, TurnUsage
 from engine.usage import Usage
@@ -275,3 +277,42 @@ def test_bad_input_is_one_line_and_exit_2(
     assert main(list(args)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0], err
+
+
+def test_home_t_lists_claude_code_sessions_and_opens_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From home, t imports ~/.claude/projects on a worker and lists it; enter opens the
+    session in the trial screen, with the subagent results' share in numbers."""
+    from fep_tui.app import FepApp
+    from fep_tui.screens.traces import TracesScreen
+    from fep_tui.screens.trial import TrialScreen
+
+    claude = tmp_path / "home" / ".claude"
+    shutil.copytree(PROJECTS, claude / "projects")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+
+    async def scenario() -> None:
+        app = FepApp(sessions)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            screen = app.screen
+            assert isinstance(screen, TracesScreen)
+            table = screen.query_one(DataTable)
+            projects = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            assert sorted(projects) == ["beside", "old", "shop"]
+            while str(table.get_row_at(table.cursor_row)[0]) != "shop":
+                await pilot.press("down")
+            await pilot.press("enter")
+            await pilot.pause(0.5)
+            assert isinstance(app.screen, TrialScreen)
+            counters = app.screen.query_one("#counters").render()
+            assert "summaries 100 of 24,155 re-read" in str(counters)
+        assert not any((claude / "projects").rglob(".fep*")), "nothing written under ~/.claude"
+
+    asyncio.run(scenario())

@@ -16,10 +16,11 @@ import platformdirs
 from cyclopts import Parameter
 
 from fep_tui.commands.options import Json, SessionsDir, UsageError
-from fep_tui.tables import Column, console, print_table
+from fep_tui.tables import console, print_table
+from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
+from sessions.analysis.claude_code.layout import default_projects_dir
 from sessions.analysis.claude_code.store import (
     Imported,
-    TraceSummary,
     import_sessions,
     imported_summaries,
 )
@@ -35,11 +36,6 @@ Root = Annotated[
 ]
 # Two processes on a two-core machine: converting is tokenizer-bound.
 WORKERS = max(1, min(2, os.cpu_count() or 1))
-
-
-def default_root() -> Path:
-    config = os.environ.get("CLAUDE_CONFIG_DIR")
-    return (Path(config) if config else Path.home() / ".claude") / "projects"
 
 
 def trace_session(transcript: Path) -> Path:
@@ -99,19 +95,6 @@ def _json_row(result: Imported) -> dict[str, object]:
     return row
 
 
-COLUMNS = [
-    Column("started", "started", priority=3),
-    Column("project", "project"),
-    Column("lead", "lead model", priority=4),
-    Column("calls", "calls", "int", priority=5),
-    Column("delegations", "subagents", "int", priority=2),
-    Column("cost", "cost $", "usd"),
-    Column("reread_tokens", "re-read tok", "tokens", priority=1),
-    Column("reread_usd", "re-read $", "usd"),
-    Column("compactions", "compacted", "int", priority=6),
-]
-
-
 def traces(
     *,
     since: Annotated[
@@ -129,7 +112,7 @@ def traces(
     New and grown sessions under --root are imported first; unchanged ones are not read.
     """
     start = _date(since) if since else None
-    where = root or default_root()
+    where = root or default_projects_dir()
     if not where.is_dir():
         raise UsageError(f"no Claude Code projects directory at {where}; pass --root DIR")
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
@@ -142,7 +125,7 @@ def traces(
         and (start is None or s.started_at[:10] >= start.isoformat())
         and (project is None or project.lower() in f"{s.project} {s.cwd}".lower())
     ]
-    found.sort(key=_largest_first)
+    found.sort(key=largest_first)
     if json:
         for summary in found:
             print(json_module.dumps(summary.to_dict()))
@@ -151,35 +134,13 @@ def traces(
     if not found:
         out.print(f"no Claude Code sessions under {where} match", markup=False)
         return 0
-    rows = [_row(s) for s in found]
+    rows = [trace_row(s) for s in found]
     title = (
         f"Claude Code sessions under {where}: what the main agent re-read of its subagents' "
         "results (MEASURED usage; the split is estimated)"
     )
     print_table(title, COLUMNS, rows, out, "--json shows them")
     return 0
-
-
-def _largest_first(summary: TraceSummary) -> tuple[float, int]:
-    usd = summary.subagent_reread_usd
-    return (-(usd if usd is not None else -1.0), -summary.subagent_reread_tokens)
-
-
-def _row(summary: TraceSummary) -> dict[str, object]:
-    unknown = "price unknown"
-    return {
-        "started": summary.started_at[:16].replace("T", " "),
-        "project": Path(summary.cwd).name if summary.cwd else summary.project,
-        "lead": summary.lead_model,
-        "calls": summary.model_calls,
-        "delegations": summary.delegations,
-        "cost": unknown if summary.cost_usd is None else summary.cost_usd,
-        "reread_tokens": summary.subagent_reread_tokens,
-        "reread_usd": unknown
-        if summary.subagent_reread_usd is None
-        else summary.subagent_reread_usd,
-        "compactions": summary.compactions,
-    }
 
 
 def _date(text: str) -> date:

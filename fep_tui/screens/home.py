@@ -93,6 +93,12 @@ class HomeScreen(Screen[None]):
     def action_compare(self) -> None:
         self.post_message(self.CompareSessions(self.sessions_dir))
 
+    def action_traces(self) -> None:
+        from fep_tui.screens.traces import TracesScreen
+        from sessions.analysis.claude_code.layout import default_projects_dir
+
+        self.app.push_screen(TracesScreen(self.sessions_dir, default_projects_dir()))
+
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for column in COLUMNS:

@@ -13,6 +13,7 @@ work has been written in three ways:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,13 @@ SUFFIX = ".jsonl"
 
 class TraceInputError(FepError, ValueError):
     pass
+
+
+def default_projects_dir() -> Path:
+    """Where Claude Code keeps sessions: `$CLAUDE_CONFIG_DIR/projects`, else
+    `~/.claude/projects`."""
+    config = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(config) if config else Path.home() / ".claude") / "projects"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,110 @@
+"""Your Claude Code sessions, largest re-read cost of subagent results first: the list
+`fep-tui traces` prints. New and grown sessions are imported by a worker on a thread (a
+first import of a big projects directory takes a while); enter opens one in the trial
+screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from fep_tui import keys
+from fep_tui.screens.home import HomeScreen
+from fep_tui.tables import cell
+from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
+from sessions.analysis.claude_code.store import (
+    TraceSummary,
+    import_sessions,
+    imported_summaries,
+)
+
+
+class TracesScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = keys.TRACES
+
+    def __init__(self, sessions_dir: Path, root: Path) -> None:
+        super().__init__()
+        self.sessions_dir = sessions_dir
+        self.root = root
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="traces-title")
+        yield DataTable(id="traces", cursor_type="row", zebra_stripes=True)
+        yield Static(id="traces-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column.header, key=column.key)
+        table.focus()
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        if not self.root.is_dir():
+            self._title(f"No Claude Code projects directory at {self.root}")
+            self._hint("Claude Code keeps sessions there; run fep-tui traces --root DIR")
+            return
+        self._title(f"Claude Code sessions under {self.root} · importing new and grown ones…")
+        self._import()
+
+    @work(thread=True, exclusive=True, group="traces")
+    def _import(self) -> list[TraceSummary]:
+        import_sessions([self.root], self.sessions_dir)
+        inside = str(self.root.resolve())
+        found = [
+            s
+            for s in imported_summaries(self.sessions_dir)
+            if str(Path(s.transcript).resolve()).startswith(inside)
+        ]
+        return sorted(found, key=largest_first)
+
+    @on(Worker.StateChanged)
+    def _imported(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "traces":
+            return
+        if event.state == WorkerState.ERROR:
+            self._hint(f"could not import: {event.worker.error}")
+            return
+        if event.state != WorkerState.SUCCESS or not isinstance(event.worker.result, list):
+            return
+        found: list[TraceSummary] = event.worker.result
+        self._title(
+            f"{len(found)} Claude Code session(s) under {self.root} · MEASURED usage, "
+            "re-read split estimated"
+        )
+        table = self.query_one(DataTable)
+        table.clear()
+        for summary in found:
+            row = trace_row(summary)
+            cells = [Text(cell(c.kind, row[c.key]), no_wrap=True, end="") for c in COLUMNS]
+            table.add_row(*cells, key=summary.session_file)
+        if found:
+            self._hint("largest re-read cost of subagent results first · enter opens")
+        else:
+            self._hint("No sessions there yet.")
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.post_message(HomeScreen.OpenSession(Path(event.row_key.value)))
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self.post_message(HomeScreen.OpenSession(Path(str(key))))
+
+    def _title(self, text: str) -> None:
+        self.query_one("#traces-title", Static).update(text)
+
+    def _hint(self, text: str) -> None:
+        self.query_one("#traces-hint", Static).update(text)
