@@ -36,57 +36,12 @@ PROJECTS = 40
 KEEP = Path(tempfile.gettempdir()) / "fep-bench-claude-projects"
 # Code-like words; "token:" and "api_key=" make some texts look secret-ish, as real code
 # does, so redaction does its real work.
+_CODE = "def return self import from class if else for in while with as try except raise value"
+_MORE = "result items config path total cart price order user session cache read write model"
 WORDS = [
-    *[
-        "def",
-        "return",
-        "self",
-        "import",
-        "from",
-        "class",
-        "if",
-        "else",
-        "for",
-        "in",
-        "while",
-        "with",
-        "as",
-        "try",
-        "except",
-        "raise",
-    ],
-    *[
-        "value",
-        "result",
-        "items",
-        "config",
-        "path",
-        "total",
-        "cart",
-        "price",
-        "order",
-        "user",
-        "session",
-        "cache",
-        "read",
-    ],
-    *[
-        "write",
-        "model",
-        "call",
-        "agent",
-        "task",
-        "summary",
-        "file",
-        "line",
-        "test",
-        "assert",
-        "None",
-        "True",
-        "False",
-    ],
+    *f"{_CODE} {_MORE} call agent task summary file line test None".split(),
     "token:",
-    "api_key=value1",
+    "api_key=v1",
 ]
 
 
