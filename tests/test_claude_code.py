@@ -316,3 +316,12 @@ def test_home_t_lists_claude_code_sessions_and_opens_one(
         assert not any((claude / "projects").rglob(".fep*")), "nothing written under ~/.claude"
 
     asyncio.run(scenario())
+
+
+def test_compare_says_traces_are_not_judged_rather_than_pooling_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import_sessions([PROJECTS], tmp_path)
+    assert main(["compare", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "3 Claude Code session(s) are measured but not judged" in err

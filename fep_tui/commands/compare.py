@@ -62,6 +62,12 @@ def compare(
         raise UsageError("compare needs a directory of sessions or --import FILE")
     found = collect(directories, imports)
     if not found.rows:
+        unjudged = sum(1 for e in found.excluded if e.outcome == "not judged")
+        if unjudged:
+            raise UsageError(
+                f"no judged trials to compare ({unjudged} Claude Code session(s) are measured "
+                "but not judged); see them with fep-tui traces, re-price them with whatif"
+            )
         raise UsageError("no finished sessions or imported results to compare")
     terms = (whatif or WhatIfOptions()).build()
     frame = found.frame()
