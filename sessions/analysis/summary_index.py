@@ -9,16 +9,14 @@ the comparison still works, just without saving it.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sessions.format import SUFFIX, SessionFileError
+from sessions.json_cache import load_cache, save_cache
 
 INDEX_NAME = ".fep-compare-index.json"
 _VERSION = 1
@@ -34,7 +32,7 @@ class IndexedRows:
 def indexed_rows(directory: Path, row_of: Callable[[Path], dict[str, Any]]) -> IndexedRows:
     """Every session file's row (or its rejection reason), re-reading only what changed."""
     index_path = directory / INDEX_NAME
-    old = _load(index_path)
+    old = load_cache(index_path, _VERSION, "files")
     fresh: dict[str, dict[str, Any]] = {}
     found = IndexedRows()
     with os.scandir(directory) as entries:
@@ -57,29 +55,5 @@ def indexed_rows(directory: Path, row_of: Callable[[Path], dict[str, Any]]) -> I
         else:
             found.rejected.append(str(cached["rejected"]))
     if found.parsed or set(fresh) != set(old):
-        _save(index_path, fresh)
+        save_cache(index_path, _VERSION, "files", fresh)
     return found
-
-
-def _load(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != _VERSION:
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
-
-
-def _save(path: Path, files: dict[str, dict[str, Any]]) -> None:
-    # Written whole to a temporary file and renamed: a reader never sees half an index.
-    with contextlib.suppress(OSError):
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".fep-index-")
-        try:
-            with os.fdopen(handle, "w") as out:
-                json.dump({"version": _VERSION, "files": files}, out, separators=(",", ":"))
-            os.replace(temp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)

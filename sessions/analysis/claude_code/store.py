@@ -12,9 +12,7 @@ replaced. Nothing under the transcripts' directory is ever written.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -29,6 +27,7 @@ from engine.pricing import OFFICIAL, UnpricedModelError
 from engine.usage import Usage
 from sessions.analysis.claude_code.convert import LEAD, Converted, checksum, convert
 from sessions.analysis.claude_code.layout import SessionFiles, sessions_under
+from sessions.json_cache import load_cache, save_cache
 from sessions.redact import Redactor
 
 INDEX_NAME = ".fep-claude-code-index.json"
@@ -179,7 +178,7 @@ def import_sessions(
     progress: Callable[[Imported], None] | None = None,
 ) -> list[Imported]:
     """Import every session under `paths` into `directory`; unchanged ones are skipped."""
-    index = _load(directory / INDEX_NAME)
+    index = load_cache(directory / INDEX_NAME, _VERSION, "transcripts")
     found: list[SessionFiles] = [files for path in paths for files in sessions_under(path)]
     results: list[Imported] = []
     todo: list[tuple[SessionFiles, list[list[int]], str | None]] = []
@@ -209,7 +208,7 @@ def import_sessions(
         if progress is not None:
             progress(result)
     if todo:
-        _save(directory / INDEX_NAME, index)
+        save_cache(directory / INDEX_NAME, _VERSION, "transcripts", index)
     return results
 
 
@@ -260,29 +259,6 @@ def imported_summaries(directory: Path) -> list[TraceSummary]:
     """Every imported session's summary, from the index alone."""
     return [
         TraceSummary.from_dict(entry["summary"])
-        for entry in _load(directory / INDEX_NAME).values()
+        for entry in load_cache(directory / INDEX_NAME, _VERSION, "transcripts").values()
         if "summary" in entry
     ]
-
-
-def _load(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != _VERSION:
-        return {}
-    files = data.get("transcripts")
-    return files if isinstance(files, dict) else {}
-
-
-def _save(path: Path, transcripts: dict[str, dict[str, Any]]) -> None:
-    with contextlib.suppress(OSError):
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".fep-index-")
-        try:
-            with os.fdopen(handle, "w") as out:
-                json.dump({"version": _VERSION, "transcripts": transcripts}, out)
-            os.replace(temp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
