@@ -325,3 +325,24 @@ def test_compare_says_traces_are_not_judged_rather_than_pooling_them(
     assert main(["compare", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "3 Claude Code session(s) are measured but not judged" in err
+
+
+def test_secrets_in_a_transcript_never_reach_the_session_file(tmp_path: Path) -> None:
+    """Redaction runs on each whole JSON line; a quoted secret is escaped there (\\")."""
+    project = tmp_path / "p"
+    project.mkdir()
+    lines = OLD_SESSION.read_text().splitlines()
+    leaky = json.loads(lines[-2])  # the Edit's tool result
+    leaky["message"]["content"][0]["content"] = (
+        'config: password = "hunter2hunter2" and key sk-ant-api03-abcdefghijklmnop'
+    )
+    lines[-2] = json.dumps(leaky)
+    (project / OLD_SESSION.name).write_text("\n".join(lines) + "\n")
+    target = tmp_path / "sessions"
+    target.mkdir()
+    [result] = import_sessions([project / OLD_SESSION.name], target)
+    assert result.summary is not None
+    written = Path(result.summary.session_file).read_text()
+    assert "hunter2" not in written and "abcdefghijklmnop" not in written
+    assert all(json.loads(line) for line in written.splitlines())
+    assert written.count("[REDACTED]") == 2

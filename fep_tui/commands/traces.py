@@ -22,7 +22,7 @@ from sessions.analysis.claude_code.layout import default_projects_dir
 from sessions.analysis.claude_code.store import (
     Imported,
     import_sessions,
-    imported_summaries,
+    summaries_under,
 )
 from sessions.store import resolve_sessions_dir
 
@@ -104,6 +104,10 @@ def traces(
         str | None, Parameter(name="--project", help="only projects whose name contains NAME")
     ] = None,
     root: Root = None,
+    limit: Annotated[
+        int,
+        Parameter(name="--limit", help="show the first N (0: all); --json prints all"),
+    ] = 30,
     json: Json = False,
     sessions_dir: SessionsDir = None,
 ) -> int:
@@ -117,12 +121,10 @@ def traces(
         raise UsageError(f"no Claude Code projects directory at {where}; pass --root DIR")
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
     import_sessions([where], directory, workers=WORKERS)
-    inside = str(where.resolve())
     found = [
         s
-        for s in imported_summaries(directory)
-        if str(Path(s.transcript).resolve()).startswith(inside)
-        and (start is None or s.started_at[:10] >= start.isoformat())
+        for s in summaries_under(directory, where)
+        if (start is None or s.started_at[:10] >= start.isoformat())
         and (project is None or project.lower() in f"{s.project} {s.cwd}".lower())
     ]
     found.sort(key=largest_first)
@@ -134,12 +136,18 @@ def traces(
     if not found:
         out.print(f"no Claude Code sessions under {where} match", markup=False)
         return 0
-    rows = [trace_row(s) for s in found]
+    if limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more; got {limit}")
+    shown = found[:limit] if limit else found
+    rows = [trace_row(s) for s in shown]
     title = (
         f"Claude Code sessions under {where}: what the main agent re-read of its subagents' "
         "results (MEASURED usage; the split is estimated)"
     )
     print_table(title, COLUMNS, rows, out, "--json shows them")
+    if len(shown) < len(found):
+        more = len(found) - len(shown)
+        out.print(f"… and {more:,} more (--limit 0 shows all)", markup=False)
     return 0
 
 

@@ -23,7 +23,7 @@ from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
 from sessions.analysis.claude_code.store import (
     TraceSummary,
     import_sessions,
-    imported_summaries,
+    summaries_under,
 )
 
 
@@ -59,13 +59,7 @@ class TracesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="traces")
     def _import(self) -> list[TraceSummary]:
         import_sessions([self.root], self.sessions_dir)
-        inside = str(self.root.resolve())
-        found = [
-            s
-            for s in imported_summaries(self.sessions_dir)
-            if str(Path(s.transcript).resolve()).startswith(inside)
-        ]
-        return sorted(found, key=largest_first)
+        return sorted(summaries_under(self.sessions_dir, self.root), key=largest_first)
 
     @on(Worker.StateChanged)
     def _imported(self, event: Worker.StateChanged) -> None:

@@ -157,17 +157,21 @@ def write_session(converted: Converted, path: Path) -> None:
     so a reader never sees half of it."""
     redactor = Redactor()
     encode = msgspec.json.Encoder().encode
-    # Opened normally (not mkstemp, whose files are private): as readable as the others.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # A replaced file is written beside it and renamed, so a reader never sees half of it.
+    # A new one is written in place (a rename per file is ~1 ms on some disks): if that is
+    # cut short, the import index has no entry for it and the next import writes it again.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp") if path.exists() else path
     try:
         with temporary.open("wb") as out:
-            out.write(encode(redactor.value(converted.header.to_dict())) + b"\n")
+            out.write(redactor.line(encode(converted.header)) + b"\n")
             for event in converted.events:
-                out.write(encode(redactor.value(event.to_dict())) + b"\n")
-        os.replace(temporary, path)
+                out.write(redactor.line(encode(event)) + b"\n")
+        if temporary != path:
+            os.replace(temporary, path)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary != path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
 
 
 def import_sessions(
@@ -253,6 +257,13 @@ def _stamps(files: SessionFiles) -> list[list[int]]:
         stat = path.stat()
         stamps.append([stat.st_size, stat.st_mtime_ns])
     return stamps
+
+
+def summaries_under(directory: Path, root: Path) -> list[TraceSummary]:
+    """The imported sessions whose transcripts are under `root` (paths are stored
+    absolute, so a prefix test; no filesystem call per session)."""
+    inside = str(root.expanduser().absolute()).rstrip("/") + "/"
+    return [s for s in imported_summaries(directory) if s.transcript.startswith(inside)]
 
 
 def imported_summaries(directory: Path) -> list[TraceSummary]:
