@@ -13,6 +13,7 @@ work has been written in three ways:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ class _Project:
     directory: Path
     sessions: list[Path] = field(default_factory=list)
     beside: dict[str, list[Path]] = field(default_factory=dict)
+    subdirectories: set[str] = field(default_factory=set)
 
 
 class _Head(msgspec.Struct):
@@ -96,25 +98,40 @@ def _has_sessions(directory: Path) -> bool:
     )
 
 
+def _jsonl_names(directory: Path) -> tuple[list[str], set[str]]:
+    """The .jsonl file names in `directory` and its subdirectory names, from one scandir:
+    listing 10,000 sessions with glob and a stat each took 0.6 s."""
+    files, dirs = [], set()
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.endswith(SUFFIX):
+                files.append(entry.name)
+            elif entry.is_dir():
+                dirs.add(entry.name)
+    return sorted(files), dirs
+
+
 def _project(directory: Path, *, sessions: bool) -> _Project:
     project = _Project(directory)
-    with_agents = sorted(directory.glob(f"{AGENT_PREFIX}*{SUFFIX}"))
-    for agent in with_agents:
-        session_id = _first_session_id(agent)
-        if session_id:
-            project.beside.setdefault(session_id, []).append(agent)
-    if sessions:
-        project.sessions = sorted(
-            p
-            for p in directory.glob(f"*{SUFFIX}")
-            if not p.name.startswith(AGENT_PREFIX) and p.is_file()
-        )
+    names, project.subdirectories = _jsonl_names(directory)
+    for name in names:
+        if name.startswith(AGENT_PREFIX):
+            agent = directory / name
+            session_id = _first_session_id(agent)
+            if session_id:
+                project.beside.setdefault(session_id, []).append(agent)
+        elif sessions:
+            project.sessions.append(directory / name)
     return project
 
 
 def _files_of(main: Path, project: _Project) -> SessionFiles:
-    nested = main.parent / main.stem / "subagents"
-    found = sorted(nested.glob(f"{AGENT_PREFIX}*{SUFFIX}")) if nested.is_dir() else []
+    found: list[Path] = []
+    if main.stem in project.subdirectories:
+        nested = main.parent / main.stem / "subagents"
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            names, _ = _jsonl_names(nested)
+            found = [nested / n for n in names if n.startswith(AGENT_PREFIX)]
     found += project.beside.get(main.stem, [])
     agents = tuple(p for p in found if not p.name.startswith(COMPACTION_PREFIX))
     compaction = tuple(p for p in found if p.name.startswith(COMPACTION_PREFIX))
