@@ -71,6 +71,7 @@ class AgentOutcome:
 # its input (the SDK parses the cut JSON and silently drops a trailing string), or its text
 # stops mid-sentence (Ollama's done_reason "length"). Its tools never run; it is asked again.
 CUT_STOP_REASONS = ("max_tokens", "model_context_window_exceeded")
+PAUSE_TURN = "pause_turn"
 # Raising max_tokens goes no higher: the smallest output limit of the current Claude models.
 MAX_OUTPUT_TOKENS = 64_000
 
@@ -88,7 +89,7 @@ async def run_agent(
     role, model = runtime.role, runtime.spec.model
     last_text = ""
     max_tokens = runtime.spec.max_tokens
-    cut_before = False
+    cut_before = paused = False
     for taken in range(1, runtime.spec.max_turns + 1):
         runtime.turns += 1
         turn = runtime.turns
@@ -166,9 +167,23 @@ async def run_agent(
             continue
         cut_before = False
         last_text = reply.text or last_text
-        if not reply.blocks:
+        if reply.stop_reason == PAUSE_TURN:
+            # A server tool (the advisor) is still working: send the turn back unchanged,
+            # as the last message, with the same tools; the next reply continues it.
+            if paused:
+                messages[-1].blocks.extend(reply.blocks)
+            else:
+                messages.append(Message("assistant", list(reply.blocks), source=SOURCE_OWN))
+            paused = True
+            continue
+        if paused:
+            # The continuation belongs to the paused turn: one assistant message, not two.
+            messages[-1].blocks.extend(reply.blocks)
+            paused = False
+        elif not reply.blocks:
             return AgentOutcome(last_text, taken, True)
-        messages.append(Message("assistant", list(reply.blocks), source=SOURCE_OWN))
+        else:
+            messages.append(Message("assistant", list(reply.blocks), source=SOURCE_OWN))
         if not reply.tool_uses:
             return AgentOutcome(reply.text, taken, True)
         results: list[Block] = []

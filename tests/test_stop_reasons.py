@@ -5,8 +5,10 @@ empty text block before the tool calls."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +156,57 @@ def test_a_rejected_request_reaches_the_sdk_as_a_bad_request(sim: SimulatorServe
     messages = [{"role": "assistant", "content": [{"type": "text", "text": "hi"}]}]
     with pytest.raises(anthropic.BadRequestError, match='must use the "user" role'):
         client.messages.create(model="claude-opus-4-7", max_tokens=64, messages=messages)  # type: ignore[arg-type]
+
+
+def test_pause_turn_sends_the_turn_back_unchanged_and_the_advisor_still_answers(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arm E's first reply stops at pause_turn with its advisor call pending. The loop must
+    send that turn back as the last message (no user message after it) and go on; ending
+    there would leave the task unfixed and call it completed."""
+    sent: list[dict[str, Any]] = []
+    serve = SimulatorServer.anthropic_reply
+
+    def keep(self: SimulatorServer, body: dict[str, Any], *args: Any) -> Any:
+        sent.append(copy.deepcopy(body))
+        return serve(self, body, *args)
+
+    monkeypatch.setattr(SimulatorServer, "anthropic_reply", keep)
+    config = TrialConfig(resolve_arm("E"), "tiny", faults=(Fault("pause_turn", 1),))
+    outcome = asyncio.run(run_trial(config, [recorder]))
+    assert outcome.success
+    resumed = sent[1]["messages"]
+    assert [m["role"] for m in resumed] == ["user", "assistant"], "nothing added after it"
+    assert resumed[-1]["content"][-1]["type"] == "server_tool_use"
+    # Later requests hold the paused turn and its continuation as one assistant message.
+    merged = sent[2]["messages"][1]["content"]
+    kinds = [b["type"] for b in merged]
+    call, result = (
+        merged[kinds.index("server_tool_use")],
+        merged[kinds.index("advisor_tool_result")],
+    )
+    assert kinds.index("server_tool_use") < kinds.index("advisor_tool_result")
+    assert result["tool_use_id"] == call["id"]
+    advice = [e for e in recorder.of("tool_result") if getattr(e, "name", "") == "advisor"]
+    assert len(advice) == 2, "both consultations answered"
+    advisor_calls = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "advisor"]
+    assert len(advisor_calls) == 2
+
+
+def test_the_simulator_refuses_a_paused_turn_that_is_not_sent_back_last() -> None:
+    body = {
+        "model": "claude-haiku-4-5",
+        "max_tokens": 100,
+        "messages": [
+            {"role": "user", "content": "fix it"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "server_tool_use", "id": "srv1", "name": "advisor", "input": {}}
+                ],
+            },
+            {"role": "user", "content": "go on"},
+        ],
+    }
+    with pytest.raises(WireError, match="send the assistant turn back as the last message"):
+        parse_request(body)

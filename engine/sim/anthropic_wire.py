@@ -34,6 +34,9 @@ class ParsedRequest:
     blocks: tuple[PromptBlock, ...]
     automatic_ttl: str | None
     transcript: Transcript
+    # The id of the advisor call a `pause_turn` left pending: the request ends with that
+    # assistant turn, sent back unchanged, and the reply continues it.
+    paused_call: str | None = None
 
 
 # Every top-level field of a Messages request (api/messages/create.md); anything else is
@@ -72,6 +75,13 @@ def _check_request(body: dict[str, Any], messages: list[Any], max_tokens: int) -
     for index, message in enumerate(messages):
         content = message.get("content")
         parts = content if isinstance(content, list) else []
+        pending = _pending_server_calls(parts)
+        if pending and index + 1 < len(messages):
+            raise WireError(
+                f"messages.{index}: `server_tool_use` ids were found without a result block "
+                f"after them: {', '.join(pending)}. After a pause_turn, send the assistant turn "
+                "back as the last message, unchanged."
+            )
         uses = [p.get("id") for p in parts if p.get("type") == "tool_use"]
         if not uses or message.get("role") != "assistant":
             continue
@@ -88,6 +98,16 @@ def _check_request(body: dict[str, Any], messages: list[Any], max_tokens: int) -
                 f"immediately after: {', '.join(map(str, missing))}. Each `tool_use` block "
                 "must have a corresponding `tool_result` block in the next message."
             )
+
+
+def _pending_server_calls(parts: list[Any]) -> list[str]:
+    """Server tool calls in a message with no result block after them in it."""
+    answered = {p.get("tool_use_id") for p in parts if str(p.get("type", "")).endswith("_result")}
+    return [
+        str(p.get("id"))
+        for p in parts
+        if p.get("type") == "server_tool_use" and p.get("id") not in answered
+    ]
 
 
 def parse_request(body: dict[str, Any]) -> ParsedRequest:
@@ -132,6 +152,15 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
                 name = tool_names.get(str(part.get("tool_use_id")), "unknown")
                 results.append(ToolResultView(name, str(text), bool(part.get("is_error"))))
     advisor = next((t for t in tools if t.get("type") == ADVISOR_TOOL_TYPE), None)
+    last = messages[-1]
+    paused = (
+        _pending_server_calls(last.get("content") or [])
+        if last.get("role") == "assistant" and isinstance(last.get("content"), list)
+        else []
+    )
+    if paused:
+        # The paused turn is the one being continued, not a finished one.
+        assistant_turns -= 1
     top_level = body.get("cache_control")
     automatic_ttl = str(top_level.get("ttl", "5m")) if isinstance(top_level, dict) else None
     system_text = "".join(str(b.get("text", "")) for b in system_blocks)
@@ -150,7 +179,13 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
         advisor_model=str(advisor["model"]) if advisor else None,
     )
     return ParsedRequest(
-        model, bool(body.get("stream")), max_tokens, tuple(blocks), automatic_ttl, transcript
+        model,
+        bool(body.get("stream")),
+        max_tokens,
+        tuple(blocks),
+        automatic_ttl,
+        transcript,
+        paused[0] if paused else None,
     )
 
 
@@ -186,6 +221,17 @@ def content_blocks(turn: PlannedTurn, id_prefix: str) -> list[dict[str, Any]]:
 
 def output_tokens(blocks: list[dict[str, Any]]) -> int:
     return max(1, sum(count_wire_block(b) for b in blocks if b["type"] != "advisor_tool_result"))
+
+
+def paused_and_rest(
+    blocks: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """A reply that consults the advisor, split where a `pause_turn` stops it: up to and
+    including the advisor call, and the rest (its result onwards); None without advice."""
+    at = next((i for i, b in enumerate(blocks) if b["type"] == "server_tool_use"), None)
+    if at is None:
+        return None
+    return blocks[: at + 1], blocks[at + 1 :]
 
 
 def advice_split(blocks: list[dict[str, Any]]) -> tuple[int, int, int] | None:

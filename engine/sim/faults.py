@@ -17,6 +17,7 @@ FaultKind = Literal[
     "max_tokens_cut",  # the reply hits max_tokens inside its last tool call's input
     "refusal",  # stop_reason refusal before any output (not billed)
     "blank_text",  # an empty text block before the tool calls, as the API has sent
+    "pause_turn",  # stop_reason pause_turn with the advisor call still pending
     "done_length",  # Ollama: done_reason length, the reply cut short
     "no_prompt_eval_count",  # Ollama: the final chunk has no prompt_eval_count
     "tools_on_final_chunk",  # Ollama: tool calls arrive on the done chunk
@@ -31,6 +32,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "max_tokens_cut",
     "refusal",
     "blank_text",
+    "pause_turn",
     "done_length",
     "no_prompt_eval_count",
     "tools_on_final_chunk",
@@ -45,12 +47,14 @@ FAULT_HELP: dict[str, str] = {
     "max_tokens_cut": "Anthropic: stop_reason max_tokens inside the last tool call's input",
     "refusal": "Anthropic: stop_reason refusal before any output",
     "blank_text": "Anthropic: an empty text block before the tool calls",
+    "pause_turn": "Anthropic: stop_reason pause_turn, the advisor call still pending "
+    "(on a reply that consults the advisor)",
     "done_length": "Ollama: done_reason length, the reply cut short",
     "no_prompt_eval_count": "Ollama: the final chunk has no prompt_eval_count",
     "tools_on_final_chunk": "Ollama: tool calls arrive on the done: true chunk",
 }
 # Faults that shape a reply rather than fail the request.
-REPLY_FAULTS: tuple[FaultKind, ...] = ("max_tokens_cut", "refusal", "blank_text")
+REPLY_FAULTS: tuple[FaultKind, ...] = ("max_tokens_cut", "refusal", "blank_text", "pause_turn")
 OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "done_length",
     "no_prompt_eval_count",

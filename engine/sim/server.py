@@ -161,6 +161,9 @@ class SimulatorServer:
             serial = self._state.messages_served
             input_side = self._cache.process(parsed.model, parsed.blocks, parsed.automatic_ttl)
             blocks = anthropic_wire.content_blocks(turn, f"toolu_sim{serial:04d}")
+            split_at = anthropic_wire.paused_and_rest(blocks)
+            if parsed.paused_call is not None and split_at is not None:
+                return parsed, self._resumed(parsed, input_side, blocks, split_at[1], serial)
             if fault is not None and fault.kind == "blank_text":
                 blocks = [{"type": "text", "text": ""}, *blocks]
             out = anthropic_wire.output_tokens(blocks)
@@ -172,6 +175,11 @@ class SimulatorServer:
             elif fault is not None and fault.kind == "refusal":
                 # Refused before any output: nothing is billed (handle-streaming-refusals).
                 blocks, stop_reason, out = [], "refusal", 0
+            elif fault is not None and fault.kind == "pause_turn" and split_at is not None:
+                # The advisor call is still pending: the reply stops after it, and only the
+                # executor's first pass is billed so far.
+                blocks, stop_reason = split_at[0], "pause_turn"
+                out = anthropic_wire.output_tokens(blocks)
             usage = Usage(
                 input_side.input_tokens,
                 out,
@@ -179,9 +187,12 @@ class SimulatorServer:
                 input_side.cache_write_1h,
                 input_side.cache_read,
             )
-            iterations, advisor_usage = None, None
+            iterations: list[dict[str, Any]] | None = None
+            advisor_usage = None
             split = anthropic_wire.advice_split(blocks)
-            if split is not None and parsed.transcript.advisor_model:
+            if stop_reason == "pause_turn":
+                iterations = [_iteration("message", usage)]
+            elif split is not None and parsed.transcript.advisor_model:
                 usage, advisor_usage, iterations = _advised(parsed, input_side, split)
             self._state.clock_s += (
                 _FIRST_TOKEN_S
@@ -198,6 +209,40 @@ class SimulatorServer:
             f"msg_sim{serial:04d}", parsed.model, blocks, usage, iterations, stop_reason
         )
         return parsed, message
+
+    def _resumed(
+        self,
+        parsed: anthropic_wire.ParsedRequest,
+        input_side: Usage,
+        planned: list[dict[str, Any]],
+        rest: list[dict[str, Any]],
+        serial: int,
+    ) -> dict[str, Any]:
+        """The rest of a paused reply: the advisor's result (answering the call the
+        request sent back) and what the executor wrote after it, billed as the advisor's
+        iteration and the executor's second pass (called with the lock held)."""
+        call = parsed.paused_call
+        blocks = [
+            {**b, "tool_use_id": call} if b["type"] == "advisor_tool_result" else b for b in rest
+        ]
+        split = anthropic_wire.advice_split(planned)
+        assert split is not None
+        _, advice, after = split
+        prompt = sum(b.tokens for b in parsed.blocks)
+        advisor = Usage(input_tokens=prompt, output_tokens=advice)
+        second = replace(input_side, output_tokens=after)
+        profile = profile_for(parsed.model)
+        self._state.clock_s += _FIRST_TOKEN_S + after / profile.output_tokens_per_s
+        self._state.billed.append(BilledRequest("anthropic", parsed.model, second))
+        model = parsed.transcript.advisor_model or ""
+        self._state.billed.append(BilledRequest("anthropic", model, advisor))
+        iterations = [
+            _iteration("advisor_message", advisor, model=model),
+            _iteration("message", second),
+        ]
+        return anthropic_wire.message_json(
+            f"msg_sim{serial:04d}", parsed.model, blocks, second, iterations
+        )
 
     def ollama_reply(
         self, body: dict[str, Any]
@@ -271,23 +316,24 @@ def _advised(
         cache_read=input_side.cache_read + input_side.cache_write,
     )
 
-    def iteration(kind: str, usage: Usage, **extra: str) -> dict[str, Any]:
-        return {
-            "type": kind,
-            **extra,
-            "input_tokens": usage.input_tokens,
-            "cache_read_input_tokens": usage.cache_read,
-            "cache_creation_input_tokens": usage.cache_write,
-            "output_tokens": usage.output_tokens,
-        }
-
     model = parsed.transcript.advisor_model or ""
     iterations = [
-        iteration("message", first),
-        iteration("advisor_message", advisor, model=model),
-        iteration("message", second),
+        _iteration("message", first),
+        _iteration("advisor_message", advisor, model=model),
+        _iteration("message", second),
     ]
     return first + second, advisor, iterations
+
+
+def _iteration(kind: str, usage: Usage, **extra: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        **extra,
+        "input_tokens": usage.input_tokens,
+        "cache_read_input_tokens": usage.cache_read,
+        "cache_creation_input_tokens": usage.cache_write,
+        "output_tokens": usage.output_tokens,
+    }
 
 
 class _NotFound(LookupError):
