@@ -66,6 +66,16 @@ class TextDelta(Event, frozen=True, tag="text_delta"):
     text: str
 
 
+class ThinkingText(Event, frozen=True, tag="thinking"):
+    """A local model's reasoning for a turn, whole (Ollama streams it apart from the reply
+    text) and its tokens, which the provider bills as output."""
+
+    role: str
+    turn: int
+    text: str
+    tokens: int
+
+
 class ToolInputDelta(Event, frozen=True, tag="tool_input_delta"):
     """Part of a tool call's input JSON as it streams; the whole call follows as ToolCall."""
 
@@ -239,6 +249,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TrialStarted,
     TurnStarted,
     TextDelta,
+    ThinkingText,
     ToolInputDelta,
     ToolCall,
     ToolResult,
@@ -260,6 +271,7 @@ AnyEvent = (
     TrialStarted
     | TurnStarted
     | TextDelta
+    | ThinkingText
     | ToolInputDelta
     | ToolCall
     | ToolResult

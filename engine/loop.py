@@ -16,6 +16,7 @@ from engine.events import (
     HarnessRun,
     ReplyCut,
     TextDelta,
+    ThinkingText,
     ToolCall,
     ToolInputDelta,
     ToolRefused,
@@ -36,8 +37,10 @@ from engine.messages import (
     ReplyBlock,
     SideUsage,
     TextBlock,
+    ThinkingBlock,
     ToolResultBlock,
 )
+from engine.tokens import count_text
 from engine.tools import Tool, ToolOutcome
 from engine.usage import Usage
 from tasks.judge import JudgeResult
@@ -142,6 +145,9 @@ async def run_agent(
         for side in reply.side_usage:
             _record_side(bus, ledger, side, turn, delegation)
         _report_advice(bus, role, turn, reply.blocks)
+        for block in reply.blocks:
+            if isinstance(block, ThinkingBlock):
+                bus.emit(ThinkingText(bus.now(), role, turn, block.text, count_text(block.text)))
         if reply.stop_reason == "refusal":
             bus.emit(
                 TrialError(bus.now(), "the model refused (stop_reason refusal)", role, turn, False)

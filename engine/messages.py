@@ -45,6 +45,14 @@ class ToolResultBlock:
 
 
 @dataclass(frozen=True)
+class ThinkingBlock:
+    """A local model's reasoning (Ollama's `message.thinking`). Sent back on later turns:
+    the model's chat template renders it, and a turn without it changes the prompt."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class RawBlock:
     """A block the engine does not interpret but must send back verbatim (the advisor
     tool's `server_tool_use` and `advisor_tool_result`)."""
@@ -52,8 +60,8 @@ class RawBlock:
     data: dict[str, Any]
 
 
-Block = TextBlock | ToolUseBlock | ToolResultBlock | RawBlock
-ReplyBlock = TextBlock | ToolUseBlock | RawBlock
+Block = TextBlock | ToolUseBlock | ToolResultBlock | RawBlock | ThinkingBlock
+ReplyBlock = TextBlock | ToolUseBlock | RawBlock | ThinkingBlock
 
 
 @dataclass

@@ -18,6 +18,7 @@ from engine.events import (
     JudgeStarted,
     JudgeVerdict,
     ReplyCut,
+    ThinkingText,
     ToolCall,
     ToolRefused,
     ToolResult,
@@ -130,6 +131,9 @@ class TurnPrinter:
             out(f"{indent}[cyan]-> {event.name}[/] {describe_call(event.name, event.input)}")
         elif isinstance(event, ToolRefused):
             out(f"  [red]refused[/] {event.name} {event.path!r}: {event.reason}")
+        elif isinstance(event, ThinkingText):
+            indent = "      " if event.role == "executor" else "  "
+            out(f"{indent}[dim]thought first: {event.tokens:,} tokens[/]")
         elif isinstance(event, Delegation):
             out(f"  [magenta]delegation {event.delegation}[/] to the executor")
         elif isinstance(event, ExecutorSummary):

@@ -16,6 +16,7 @@ from engine.events import (
     HarnessRun,
     ReplyCut,
     TextDelta,
+    ThinkingText,
     ToolCall,
     ToolRefused,
     ToolResult,
@@ -100,6 +101,8 @@ class PaneFold:
             self._asked_again(event.role, event.turn, event.message)
         elif isinstance(event, ReplyCut) and event.retry_max_tokens is not None:
             self._asked_again(event.role, event.turn, f"stopped at {event.stop_reason}")
+        elif isinstance(event, ThinkingText) and self._is_current_lead_turn(event.role, event.turn):
+            self.turns[-1].text += f"\n[thought first, {event.tokens:,} tokens]"
         elif isinstance(event, HarnessRun) and self._is_current_lead_turn(event.role, event.turn):
             # The breakdown of a harness run the lead made, where its turn is read.
             self.turns[-1].text += f"\n[harness: {event.summary}]"

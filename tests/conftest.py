@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +47,21 @@ def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FEP_SESSIONS_DIR", str(directory))
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     return directory
+
+
+@pytest.fixture
+def sent_bodies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[dict[str, Any]]]:
+    """Every request body the simulator receives, per API, in order (the simulator itself
+    keeps only the last few)."""
+    sent: dict[str, list[dict[str, Any]]] = {"anthropic": [], "ollama": []}
+    keep = SimulatorServer._keep
+
+    def record(self: SimulatorServer, api: str, body: dict[str, Any]) -> None:
+        sent[api].append(copy.deepcopy(body))
+        keep(self, api, body)
+
+    monkeypatch.setattr(SimulatorServer, "_keep", record)
+    return sent
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,27 @@ def test_preflight_refuses_a_model_without_tools_before_any_paid_turn(
     assert result.returncode == 2, result.stderr
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*.jsonl")), "nothing was spent"
+
+
+def test_thinking_is_saved_counted_and_sent_back_on_the_next_turn(
+    recorder: Recorder, sent_bodies: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Qwen 3.5 thinks by default. The thinking is kept as its own event with its tokens,
+    and the next request carries it on that assistant message: the chat template renders
+    it, so dropping it changes the prompt."""
+    from engine.events import ThinkingText
+    from engine.tokens import count_text
+
+    end = _b_trial(recorder, Fault("thinking", 1, "ollama"))
+    assert end.success
+    [thought] = [e for e in recorder.events if isinstance(e, ThinkingText)]
+    assert thought.role == "executor" and thought.text.startswith("The user wants this fixed.")
+    assert thought.tokens == count_text(thought.text) > 0
+    first_call = next(
+        e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "executor"
+    )
+    assert first_call.usage["output_tokens"] > thought.tokens, "eval_count includes thinking"
+    second = sent_bodies["ollama"][1]
+    sent_back = [m for m in second["messages"] if m["role"] == "assistant"]
+    assert sent_back[0]["thinking"] == thought.text
+    assert "thinking" not in sent_back[0]["content"]

@@ -5,7 +5,6 @@ empty text block before the tool calls."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -159,19 +158,12 @@ def test_a_rejected_request_reaches_the_sdk_as_a_bad_request(sim: SimulatorServe
 
 
 def test_pause_turn_sends_the_turn_back_unchanged_and_the_advisor_still_answers(
-    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    recorder: Recorder, sent_bodies: dict[str, list[dict[str, Any]]]
 ) -> None:
     """Arm E's first reply stops at pause_turn with its advisor call pending. The loop must
     send that turn back as the last message (no user message after it) and go on; ending
     there would leave the task unfixed and call it completed."""
-    sent: list[dict[str, Any]] = []
-    serve = SimulatorServer.anthropic_reply
-
-    def keep(self: SimulatorServer, body: dict[str, Any], *args: Any) -> Any:
-        sent.append(copy.deepcopy(body))
-        return serve(self, body, *args)
-
-    monkeypatch.setattr(SimulatorServer, "anthropic_reply", keep)
+    sent = sent_bodies["anthropic"]
     config = TrialConfig(resolve_arm("E"), "tiny", faults=(Fault("pause_turn", 1),))
     outcome = asyncio.run(run_trial(config, [recorder]))
     assert outcome.success

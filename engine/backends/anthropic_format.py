@@ -15,6 +15,7 @@ from engine.messages import (
     ModelRequest,
     RawBlock,
     TextBlock,
+    ThinkingBlock,
     ToolResultBlock,
     ToolUseBlock,
 )
@@ -41,7 +42,13 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[SourcedBl
         # The API rejects text blocks that are empty or only whitespace ("text content
         # blocks must contain non-whitespace text"), yet has itself returned `text: ""`
         # before a tool call: such a block is dropped when the turn is sent back.
-        kept = [b for b in message.blocks if not (isinstance(b, TextBlock) and not b.text.strip())]
+        # Thinking blocks come only from a local model's turns, which never reach Anthropic.
+        kept = [
+            b
+            for b in message.blocks
+            if not isinstance(b, ThinkingBlock)
+            and not (isinstance(b, TextBlock) and not b.text.strip())
+        ]
         if not kept:
             continue
         content = [_block(b) for b in kept]

@@ -14,7 +14,14 @@ import httpx
 import ollama
 
 from engine.backends.base import BackendError, TextSink, ToolInputSink
-from engine.messages import ModelReply, ModelRequest, TextBlock, ToolResultBlock, ToolUseBlock
+from engine.messages import (
+    ModelReply,
+    ModelRequest,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+)
 from engine.usage import Usage
 
 _NS = 1_000_000_000
@@ -32,6 +39,7 @@ class OllamaBackend:
         self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
     ) -> ModelReply:
         content: list[str] = []
+        thinking: list[str] = []
         calls: list[ToolUseBlock] = []
         final: Any = None
         try:
@@ -43,6 +51,9 @@ class OllamaBackend:
                 options=options(request),
             )
             async for chunk in stream:
+                # Thinking-capable models think by default and stream it apart from content.
+                if chunk.message.thinking:
+                    thinking.append(chunk.message.thinking)
                 if chunk.message.content:
                     content.append(chunk.message.content)
                     on_text(chunk.message.content)
@@ -63,7 +74,11 @@ class OllamaBackend:
             ) from exc
         if final is None:
             raise BackendError("ollama: the stream ended without a final `done` chunk")
-        blocks: list[TextBlock | ToolUseBlock] = [TextBlock("".join(content))] if content else []
+        blocks: list[ThinkingBlock | TextBlock | ToolUseBlock] = []
+        if thinking:
+            blocks.append(ThinkingBlock("".join(thinking)))
+        if content:
+            blocks.append(TextBlock("".join(content)))
         blocks += calls
         usage = Usage(
             input_tokens=int(final.prompt_eval_count or 0), output_tokens=int(final.eval_count or 0)
@@ -83,8 +98,8 @@ class OllamaBackend:
             "eval_s": (final.eval_duration or 0) / _NS,
             "load_s": (final.load_duration or 0) / _NS,
         }
-        # done_reason "length", or nothing at all, is a reply cut short, not a finish.
-        if final.done_reason == "length" or not blocks:
+        # done_reason "length", or nothing said or called, is a reply cut short, not a finish.
+        if final.done_reason == "length" or not (content or calls):
             stop = "max_tokens"
         else:
             stop = "tool_use" if calls else str(final.done_reason or "stop")
@@ -141,6 +156,9 @@ def build_messages(request: ModelRequest) -> list[dict[str, Any]]:
         texts = [b.text for b in message.blocks if isinstance(b, TextBlock)]
         if message.role == "assistant":
             entry: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
+            thought = "".join(b.text for b in message.blocks if isinstance(b, ThinkingBlock))
+            if thought:
+                entry["thinking"] = thought
             uses = [b for b in message.blocks if isinstance(b, ToolUseBlock)]
             if uses:
                 entry["tool_calls"] = [

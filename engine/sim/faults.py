@@ -21,6 +21,7 @@ FaultKind = Literal[
     "done_length",  # Ollama: done_reason length, the reply cut short
     "no_prompt_eval_count",  # Ollama: the final chunk has no prompt_eval_count
     "tools_on_final_chunk",  # Ollama: tool calls arrive on the done chunk
+    "thinking",  # Ollama: a thinking-capable model thinks first (message.thinking)
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -36,6 +37,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "done_length",
     "no_prompt_eval_count",
     "tools_on_final_chunk",
+    "thinking",
 )
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
@@ -52,6 +54,7 @@ FAULT_HELP: dict[str, str] = {
     "done_length": "Ollama: done_reason length, the reply cut short",
     "no_prompt_eval_count": "Ollama: the final chunk has no prompt_eval_count",
     "tools_on_final_chunk": "Ollama: tool calls arrive on the done: true chunk",
+    "thinking": "Ollama: a thinking-capable model streams message.thinking before its reply",
 }
 # Faults that shape a reply rather than fail the request.
 REPLY_FAULTS: tuple[FaultKind, ...] = ("max_tokens_cut", "refusal", "blank_text", "pause_turn")
@@ -59,6 +62,7 @@ OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "done_length",
     "no_prompt_eval_count",
     "tools_on_final_chunk",
+    "thinking",
 )
 
 

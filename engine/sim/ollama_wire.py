@@ -100,11 +100,22 @@ def assistant_message(turn: PlannedTurn) -> dict[str, Any]:
     return message
 
 
+def thinking_text(turn: PlannedTurn) -> str:
+    """What a thinking model reasons before a turn (deterministic, from the turn)."""
+    doing = ", ".join(c.name for c in turn.calls) or "answer"
+    return (
+        f"The user wants this fixed. I should {doing} next and check the result before "
+        "saying it is done; keep the reply short."
+    )
+
+
 def output_tokens(message: dict[str, Any]) -> int:
+    """Thinking is generated output too: eval_count includes it."""
     calls = json.dumps(message.get("tool_calls", []))
     return max(
         1,
         count_text(str(message.get("content", "")))
+        + count_text(str(message.get("thinking", "")))
         + (count_text(calls) if "tool_calls" in message else 0),
     )
 
@@ -155,6 +166,11 @@ def stream_chunks(
         yield _chunk(model, {"role": "assistant", "content": " ".join(words[: len(words) // 2])})
         yield final_response(model, {"role": "assistant", "content": ""}, metrics, fault)
         return
+    thought = str(message.get("thinking", "")).split(" ") if message.get("thinking") else []
+    for start in range(0, len(thought), 3):
+        # Thinking streams first, in its own field, with empty content.
+        piece = " ".join(thought[start : start + 3]) + (" " if start + 3 < len(thought) else "")
+        yield _chunk(model, {"role": "assistant", "content": "", "thinking": piece})
     words = str(message.get("content", "")).split(" ")
     for start in range(0, len(words), 3):
         piece = " ".join(words[start : start + 3])

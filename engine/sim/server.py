@@ -245,7 +245,7 @@ class SimulatorServer:
         )
 
     def ollama_reply(
-        self, body: dict[str, Any]
+        self, body: dict[str, Any], fault: Fault | None = None
     ) -> tuple[ollama_wire.ParsedChat, dict[str, Any], ollama_wire.Metrics]:
         self._keep("ollama", body)
         parsed = ollama_wire.parse_chat(body)
@@ -256,6 +256,9 @@ class SimulatorServer:
         profile = profile_for(parsed.model)
         turn = next_turn(parsed.transcript, profile, self._state.scenario)
         message = ollama_wire.assistant_message(turn)
+        thinks = "thinking" in OLLAMA_CAPABILITIES[parsed.model] and body.get("think") is not False
+        if fault is not None and fault.kind == "thinking" and thinks:
+            message["thinking"] = ollama_wire.thinking_text(turn)
         out = ollama_wire.output_tokens(message)
         with self._lock:
             self._state.messages_served += 1
@@ -452,7 +455,7 @@ class _SimHandler(BaseHTTPRequestHandler):
         if fault is not None and self._status_fault(fault, anthropic=False):
             return
         try:
-            parsed, message, metrics = self.simulator.ollama_reply(body)
+            parsed, message, metrics = self.simulator.ollama_reply(body, fault)
         except ollama_wire.OllamaWireError as exc:
             self._json(400, {"error": str(exc)})
             return
