@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.pricing import ModelPrice
+from engine.pricing import ModelPrice, RateCard
 from engine.usage import Usage
 
 
@@ -36,9 +36,16 @@ class RoleTotals:
 @dataclass
 class Ledger:
     roles: dict[str, RoleTotals] = field(default_factory=dict)
+    # Prices a role that first appears inside a call (a fallback model that served it).
+    card: RateCard | None = None
 
     def register(self, role: str, model: str, provider: str, price: ModelPrice) -> None:
         self.roles[role] = RoleTotals(model, provider, price)
+
+    def ensure(self, role: str, model: str) -> None:
+        """Register `role` at `model`'s price on the card if it is not yet registered."""
+        if role not in self.roles and self.card is not None:
+            self.register(role, model, "anthropic", self.card.price(model, "anthropic"))
 
     def record(self, role: str, usage: Usage) -> tuple[float, RoleTotals]:
         """Add one turn's usage; return that turn's cost and the role's new totals."""

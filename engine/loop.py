@@ -232,7 +232,9 @@ async def run_agent(
 def _record_side(
     bus: EventBus, ledger: Ledger, side: SideUsage, turn: int, delegation: int | None
 ) -> None:
-    """The advisor's sub-inference, billed to its own role at its own model's rates."""
+    """The advisor's sub-inference, or a fallback model that served the call, billed to
+    its own role at its own model's rates."""
+    ledger.ensure(side.role, side.model)
     _emit_usage(bus, ledger, side.role, turn, side.model, side.usage, delegation)
 
 

@@ -142,7 +142,7 @@ async def run_trial(
     task = check_config(config)
     trial_id = trial_id or new_trial_id(config.arm.name, task.id, config.seed)
     bus = EventBus(sinks)
-    ledger = Ledger()
+    ledger = Ledger(card=config.rate_card)
     for role, spec in config.arm.roles().items():
         ledger.register(
             role, spec.model, spec.provider, config.rate_card.price(spec.model, spec.provider)

@@ -362,3 +362,59 @@ def test_tool_input_streams_as_events_that_add_up_to_the_call(recorder: Recorder
             if isinstance(e, ToolInputDelta) and e.call_id == call.call_id
         )
         assert first_delta < recorder.events.index(call), "input streams before the call is whole"
+
+
+def test_each_iteration_is_billed_with_its_own_split_and_its_own_model() -> None:
+    """A reply decoded by the SDK's own beta types: the executor's iterations keep their
+    5m/1h split, the advisor's are its own, and a `fallback_message` iteration (a fallback
+    model served the call) is billed to `fallback` at that model's rates."""
+    from anthropic.types.beta import BetaMessage
+
+    from engine.backends.anthropic_backend import reply_from_message
+    from engine.ledger import Ledger
+    from engine.pricing import OFFICIAL
+
+    def split(five: int, hour: int) -> dict[str, int]:
+        return {"ephemeral_5m_input_tokens": five, "ephemeral_1h_input_tokens": hour}
+
+    def iteration(kind: str, **fields: Any) -> dict[str, Any]:
+        base = {"input_tokens": 10, "output_tokens": 20, "cache_read_input_tokens": 300}
+        return {"type": kind, **base, **fields}
+
+    message = BetaMessage.model_validate(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-4-5",
+            "content": [{"type": "text", "text": "done"}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 30,
+                "output_tokens": 60,
+                "cache_creation_input_tokens": 1000,
+                "cache_read_input_tokens": 900,
+                "cache_creation": split(400, 600),
+                "iterations": [
+                    iteration("message", cache_creation_input_tokens=1000,
+                              cache_creation=split(400, 600)),
+                    iteration("advisor_message", model="claude-opus-4-7",
+                              cache_creation_input_tokens=50, cache_creation=split(0, 50)),
+                    iteration("fallback_message", model="claude-sonnet-4-6",
+                              cache_creation_input_tokens=0),
+                ],
+            },
+        }
+    )  # fmt: skip
+    reply = reply_from_message(message, "claude-opus-4-7")
+    assert (reply.usage.cache_write_5m, reply.usage.cache_write_1h) == (400, 600)
+    sides = {side.role: side for side in reply.side_usage}
+    assert sides["advisor"].model == "claude-opus-4-7"
+    assert (sides["advisor"].usage.cache_write_5m, sides["advisor"].usage.cache_write_1h) == (0, 50)
+    assert sides["fallback"].model == "claude-sonnet-4-6"
+    ledger = Ledger(card=OFFICIAL)
+    ledger.ensure("fallback", "claude-sonnet-4-6")
+    cost, _ = ledger.record("fallback", sides["fallback"].usage)
+    # Sonnet 4.6: $3 in, $15 out, $0.30 read per million.
+    assert cost == pytest.approx((10 * 3 + 20 * 15 + 300 * 0.3) / 1e6)

@@ -194,30 +194,60 @@ def reply_from_message(message: Any, advisor_model: str | None = None) -> ModelR
 def split_iterations(
     iterations: Any, top_level: Usage, advisor_model: str | None
 ) -> tuple[Usage, tuple[SideUsage, ...]]:
-    """Executor and advisor usage summed from `usage.iterations` ourselves: the documented
-    meaning of the top-level fields changed in 2026 (API_FACTS section 4)."""
+    """Usage summed from `usage.iterations` ourselves, per kind: the documented meaning of
+    the top-level fields changed in 2026 (API_FACTS section 4).
+
+    - `message` and `compaction`: the requested model (the executor);
+    - `advisor_message`: the advisor, at its own model's rates;
+    - `fallback_message`: a fallback model that served the call, at its own rates
+      (billed to the `fallback` role).
+
+    Each iteration's own `cache_creation` gives its 5m/1h split; only when none has one is
+    the top level's 1h count moved onto the executor's writes."""
     executor, advisor = Usage(), Usage()
+    fallbacks: dict[str, Usage] = {}
     model = advisor_model or "advisor"
+    own_split = False
     for item in iterations:
-        part = Usage(
-            input_tokens=int(getattr(item, "input_tokens", 0) or 0),
-            output_tokens=int(getattr(item, "output_tokens", 0) or 0),
-            cache_write_5m=int(getattr(item, "cache_creation_input_tokens", 0) or 0),
-            cache_read=int(getattr(item, "cache_read_input_tokens", 0) or 0),
-        )
-        if getattr(item, "type", "") == "advisor_message":
+        part, split = _iteration_usage(item)
+        own_split = own_split or split
+        kind = getattr(item, "type", "")
+        if kind == "advisor_message":
             advisor = advisor + part
             model = str(getattr(item, "model", None) or model)
+        elif kind == "fallback_message":
+            served_by = str(getattr(item, "model", None) or "fallback")
+            fallbacks[served_by] = fallbacks.get(served_by, Usage()) + part
         else:
             executor = executor + part
-    if top_level.cache_write_1h:
+    if top_level.cache_write_1h and not own_split:
         # Only the top level carries the TTL split; move that much to the 1h bucket.
         moved = min(top_level.cache_write_1h, executor.cache_write_5m)
         executor = replace(
             executor, cache_write_5m=executor.cache_write_5m - moved, cache_write_1h=moved
         )
-    side = (SideUsage("advisor", model, advisor),) if advisor != Usage() else ()
-    return executor, side
+    side = [SideUsage("advisor", model, advisor)] if advisor != Usage() else []
+    side += [SideUsage(FALLBACK_ROLE, m, u) for m, u in fallbacks.items()]
+    return executor, tuple(side)
+
+
+FALLBACK_ROLE = "fallback"
+
+
+def _iteration_usage(item: Any) -> tuple[Usage, bool]:
+    """One iteration's usage, and whether it carried its own cache-write TTL split."""
+    written = int(getattr(item, "cache_creation_input_tokens", 0) or 0)
+    split = getattr(item, "cache_creation", None)
+    one_hour = int(getattr(split, "ephemeral_1h_input_tokens", 0) or 0) if split else 0
+    five_min = int(getattr(split, "ephemeral_5m_input_tokens", 0) or 0) if split else written
+    usage = Usage(
+        input_tokens=int(getattr(item, "input_tokens", 0) or 0),
+        output_tokens=int(getattr(item, "output_tokens", 0) or 0),
+        cache_write_5m=five_min,
+        cache_write_1h=one_hour,
+        cache_read=int(getattr(item, "cache_read_input_tokens", 0) or 0),
+    )
+    return usage, split is not None
 
 
 def usage_from_sdk(usage: Any) -> Usage:
