@@ -25,12 +25,13 @@ HOME: list[BindingType] = [
     Binding("n", "new_trial", "New trial", id="home.new"),
     Binding("enter", "open", "Open", id="home.open"),
     Binding("d", "delete", "Delete", id="home.delete"),
-    Binding("s", "sort", "Sort", id="home.sort"),
+    # Not in the footer (the hint line under the list says s and S), so that t fits at 80.
+    Binding("s", "sort", "Sort", show=False, id="home.sort"),
     Binding("S", "reverse_sort", "Reverse sort", show=False, id="home.reverse"),
     Binding("slash", "filter", "Filter", key_display="/", id="home.filter"),
     Binding("r", "refresh", "Refresh", show=False, id="home.refresh"),
     Binding("c", "compare", "Compare", id="home.compare"),
-    Binding("t", "traces", "Claude Code", id="home.traces"),
+    Binding("t", "traces", "Traces", id="home.traces"),
 ]
 
 TRACES: list[BindingType] = [

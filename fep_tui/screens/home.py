@@ -179,7 +179,9 @@ class HomeScreen(Screen[None]):
             hint.update("No session matches the filter.")
         else:
             order = "descending" if self.order.descending else "ascending"
-            hint.update(f"sorted by {self.order.column} ({order}, S reverses) · enter opens")
+            hint.update(
+                f"sorted by {self.order.column} ({order}; s sorts, S reverses) · enter opens"
+            )
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
