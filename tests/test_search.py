@@ -1,0 +1,139 @@
+"""The elimination rule on fixed outcomes: worked examples where a candidate must and must
+not be eliminated, and searches driven by scripted trial outcomes."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from sessions.analysis.search import (
+    Objective,
+    Outcomes,
+    RunRound,
+    SearchError,
+    eliminated,
+    interval,
+    parse_objective,
+    search,
+    wilson,
+)
+
+
+def _outcomes(successes: int, trials: int, cost: float = 1.0) -> Outcomes:
+    held = Outcomes()
+    for n in range(trials):
+        held.add(n < successes, cost)
+    return held
+
+
+def test_wilson_99_by_hand() -> None:
+    # p = 0.8, n = 10, z = 2.5758: centre (0.8 + z^2/20) / (1 + z^2/10) = 0.6803,
+    # half-width z * sqrt(0.016 + z^2/400) / (1 + z^2/10) = 0.2795.
+    low = wilson(8, 10)
+    assert (low.low, low.high) == pytest.approx((0.4008, 0.9598), abs=5e-4)
+    # All successes: the upper bound is 1, the lower one well above a coin flip.
+    perfect = wilson(20, 20)
+    assert perfect.high == 1.0 and perfect.low == pytest.approx(0.7508, abs=5e-4)
+
+
+def test_a_candidate_wholly_below_the_best_is_eliminated() -> None:
+    """20/20 has a 99% interval [0.75, 1]; 2/20 has [0.02, 0.38]: wholly below."""
+    stats = {"strong": _outcomes(20, 20), "weak": _outcomes(2, 20)}
+    assert eliminated(stats, ["strong", "weak"], Objective("success")) == ["weak"]
+
+
+def test_overlapping_intervals_eliminate_nobody() -> None:
+    """12/20 and 9/20 overlap: the data cannot tell them apart yet."""
+    stats = {"a": _outcomes(12, 20), "b": _outcomes(9, 20)}
+    assert eliminated(stats, ["a", "b"], Objective("success")) == []
+
+
+def test_cost_at_success_drops_what_cannot_reach_the_rate_even_if_cheap() -> None:
+    cheap_but_weak = _outcomes(5, 20, cost=0.01)
+    good = _outcomes(20, 20, cost=0.50)
+    stats = {"cheap": cheap_but_weak, "good": good}
+    objective = parse_objective("cost-at-success:0.9")
+    assert interval(cheap_but_weak, objective).estimate == float("inf")
+    assert eliminated(stats, ["cheap", "good"], objective) == ["cheap"]
+
+
+def test_cost_per_success_keeps_the_cheaper_and_drops_the_dearer() -> None:
+    cheap, dear = Outcomes(), Outcomes()
+    for n in range(20):
+        cheap.add(True, 0.10 + n * 0.001)
+        dear.add(True, 0.90 + n * 0.001)
+    stats = {"cheap": cheap, "dear": dear}
+    assert eliminated(stats, ["cheap", "dear"], Objective("cost-per-success")) == ["dear"]
+
+
+@pytest.mark.parametrize("text", ["speed", "cost-at-success", "cost-at-success:1.5", "success:1"])
+def test_an_objective_that_cannot_be_read_names_the_forms(text: str) -> None:
+    with pytest.raises(SearchError, match="use success, cost-per-success or cost-at-success"):
+        parse_objective(text)
+
+
+def _scripted(patterns: dict[str, list[bool]]) -> tuple[dict[str, int], RunRound]:
+    """run_round that replays each candidate's outcomes in a cycle; counts trials."""
+    cycles = {name: itertools.cycle(p) for name, p in patterns.items()}
+    ran: dict[str, int] = dict.fromkeys(patterns, 0)
+
+    def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
+        out = []
+        for name in names:
+            ran[name] += 1
+            out.append((name, next(cycles[name]), 1.0))
+        return out
+
+    return ran, run_round
+
+
+def test_elimination_drops_losers_by_round_and_stops_when_one_is_left() -> None:
+    ran, run_round = _scripted(
+        {
+            "always": [True],
+            "never": [False],
+            "half": [True, False],
+            "mostly": [True, True, True, False],
+        }
+    )
+    result = search(
+        list(ran),
+        run_round,
+        Objective("success"),
+        budget=400,
+        per_candidate=100,
+    )
+    assert result.best == "always" and result.stopped == "one left"
+    gone = {e.candidate: e.round for e in result.eliminated}
+    assert set(gone) == {"never", "half", "mostly"}
+    assert gone["never"] <= gone["half"] <= gone["mostly"], "the clearer loser goes first"
+    assert ran["never"] < ran["mostly"] <= ran["always"] <= 100
+    assert result.trials == sum(ran.values()) < 4 * 100, "fewer trials than brute force"
+
+
+def test_near_ties_end_as_cannot_tell_apart_within_the_per_candidate_cap() -> None:
+    ran, run_round = _scripted({"a": [True, False], "b": [False, True]})
+    result = search(
+        list(ran),
+        run_round,
+        Objective("success"),
+        budget=1000,
+        per_candidate=10,
+    )
+    assert result.stopped == "cannot tell apart" and sorted(result.survivors) == ["a", "b"]
+    assert ran == {"a": 10, "b": 10}
+
+
+def test_a_resumed_search_counts_the_trials_it_already_has() -> None:
+    ran, run_round = _scripted({"good": [True], "bad": [False]})
+    known = {"good": _outcomes(20, 20), "bad": _outcomes(0, 20)}
+    result = search(
+        list(ran),
+        run_round,
+        Objective("success"),
+        budget=100,
+        per_candidate=50,
+        known=known,
+    )
+    assert result.best == "good" and ran == {"good": 0, "bad": 0}, "nothing run again"
