@@ -92,6 +92,12 @@ sessions = App(name="sessions", help="saved sessions")
 sessions.command("fep_tui.commands.sessions:list_saved", name="list", help="list saved sessions")
 app.command(sessions)
 
+app.command(
+    "fep_tui.commands.search:search_command",
+    name="search",
+    help="find the best role assignment by arm elimination, without running every one",
+)
+
 importing = App(name="import", help="bring other tools' sessions in as session files")
 importing.command(
     "fep_tui.commands.traces:import_claude_code",

@@ -4,9 +4,12 @@ not be eliminated, and searches driven by scripted trial outcomes."""
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 
+from fep_tui.cli import main
 from sessions.analysis.search import (
     Objective,
     Outcomes,
@@ -137,3 +140,45 @@ def test_a_resumed_search_counts_the_trials_it_already_has() -> None:
         known=known,
     )
     assert result.best == "good" and ran == {"good": 0, "bad": 0}, "nothing run again"
+
+
+def test_search_runs_ordinary_trials_and_a_rerun_resumes_without_new_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the command, on the simulator: two solo candidates, a budget of 4. Every
+    trial is a session file; running it again counts them and runs none."""
+    monkeypatch.setenv("FEP_SESSIONS_DIR", str(tmp_path))
+    argv = [
+        "search", "--task", "tiny", "--solo", "claude-haiku-4-5,claude-opus-4-7",
+        "--budget", "4", "--objective", "cost-per-success", "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["source"] == "SIMULATED" and first["new_trials"] == first["trials_used"] == 4
+    assert first["best"] in ("haiku-4-5", "opus-4-7")
+    assert first["brute_force_trials"] == 2 * 4
+    files = sorted(tmp_path.glob("*.jsonl"))
+    assert len(files) == 4 and {f.name.split("-")[1] for f in files} <= {"haiku", "opus"}
+    assert main(argv) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["new_trials"] == 0 and again["trials_used"] == 4
+    assert again["best"] == first["best"]
+    assert len(list(tmp_path.glob("*.jsonl"))) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--solo", "claude-haiku-4-5", "--objective", "fast"], "--objective 'fast'"),
+        (["--orchestrator", "claude-opus-4-7"], "--orchestrator and --executor go together"),
+        (["--solo", "claude-haiku-4-5"], "needs two candidates or more"),
+        (["--solo", "a,b", "--budget", "0"], "must be positive"),
+        (["--executor", "x", "--orchestrator", "y", "--advisor", "z"], "--advisor needs --solo"),
+    ],
+)
+def test_bad_search_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    assert main(["search", "--task", "tiny", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0], err

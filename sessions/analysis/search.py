@@ -206,6 +206,8 @@ def search(
         if name in stats:
             stats[name] = held
     state = _State(list(candidates), stats, budget, per_candidate, run_round)
+    # The budget counts the trials a resumed search already has.
+    state.used = sum(held.trials for held in stats.values())
     if method == "elimination":
         return _elimination(state, objective)
     if method == "brute":

@@ -1,0 +1,345 @@
+"""`fep-tui search`: which role assignment to run, for how much, and how sure we are.
+
+Every candidate is an ordinary arm (its name says its models), every trial an ordinary
+session file, so compare and replay work on a search's trials unchanged. Re-running the
+same search resumes it: the trials already in the directory count, toward the budget too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as json_module
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+from cyclopts import Parameter
+from rich.console import Console
+
+from engine.arms import AdvisorSpec, ArmSpec, RoleSpec
+from engine.pricing import RateCard, get_rate_card
+from engine.trial import TrialConfig, check_config, preflight, run_trial
+from fep_tui.commands.common import parse_list
+from fep_tui.commands.options import Backend, Json, RateCardName, SessionsDir, UsageError
+from fep_tui.commands.tasks import provision_tasks
+from fep_tui.tables import Column, Kind, cell, console, print_table
+from sessions import SessionWriter, resolve_sessions_dir
+from sessions.analysis.search import (
+    Interval,
+    Method,
+    Outcomes,
+    SearchResult,
+    interval,
+    parse_objective,
+    search,
+)
+from sessions.outcome import JUDGED
+from sessions.store import list_sessions
+
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9.]+")
+Models = Annotated[str | None, Parameter(help="comma-separated models")]
+
+
+def _short(model: str) -> str:
+    return _NAME_CHARS.sub("-", model.removeprefix("claude-")).strip("-")
+
+
+def _role(model: str) -> RoleSpec:
+    return RoleSpec(model, "anthropic" if model.startswith("claude-") else "ollama")
+
+
+def candidates(
+    orchestrators: tuple[str, ...],
+    executors: tuple[str, ...],
+    solos: tuple[str, ...],
+    advisors: tuple[str, ...],
+) -> dict[str, ArmSpec]:
+    """Every role assignment the lists give, as arms named by their models:
+    orchestrator x executor, each solo model, and each solo model with each advisor."""
+    arms: dict[str, ArmSpec] = {}
+    for lead in orchestrators:
+        for executor in executors:
+            name = f"{_short(lead)}+{_short(executor)}"
+            arms[name] = ArmSpec(
+                name, f"{lead} orchestrates {executor}", _role(lead), _role(executor)
+            )
+    for solo in solos:
+        arms[f"{_short(solo)}"] = ArmSpec(_short(solo), f"{solo} alone", _role(solo))
+        for advisor in advisors:
+            name = f"{_short(solo)}@{_short(advisor)}"
+            arms[name] = ArmSpec(
+                name, f"{solo} consulting {advisor}", _role(solo), advisor=AdvisorSpec(advisor)
+            )
+    return arms
+
+
+def search_command(
+    *,
+    task: Annotated[list[str], Parameter(negative="", help="task id (repeat for several)")],
+    orchestrator: Models = None,
+    executor: Models = None,
+    solo: Models = None,
+    advisor: Annotated[str | None, Parameter(help="advisor models for the --solo models")] = None,
+    objective: Annotated[
+        str, Parameter(help="success, cost-per-success or cost-at-success:RATE")
+    ] = "cost-per-success",
+    budget: Annotated[int, Parameter(help="trials in all, those already run included")] = 24,
+    per_candidate: Annotated[
+        int | None, Parameter(help="trials one candidate gets at most (default: the budget)")
+    ] = None,
+    method: Annotated[Method, Parameter(help="how to spend the budget")] = "elimination",
+    workers: Annotated[int, Parameter(help="trials run at once")] = 2,
+    backend: Backend = "sim",
+    rate_card: RateCardName = "official",
+    json: Json = False,
+    sessions_dir: SessionsDir = None,
+) -> int:
+    """Search role assignments for the best one by the objective, by arm elimination."""
+    goal = parse_objective(objective)
+    if budget <= 0 or workers <= 0 or (per_candidate is not None and per_candidate <= 0):
+        raise UsageError("--budget, --workers and --per-candidate must be positive")
+    split = [
+        parse_list(text, option, example) if text else ()
+        for text, option, example in (
+            (orchestrator, "--orchestrator", "claude-opus-4-7,claude-haiku-4-5"),
+            (executor, "--executor", "qwen3.5:9b,claude-haiku-4-5"),
+            (solo, "--solo", "claude-haiku-4-5"),
+            (advisor, "--advisor", "claude-opus-4-7"),
+        )
+    ]
+    if bool(split[0]) != bool(split[1]):
+        raise UsageError("--orchestrator and --executor go together (each pair is a candidate)")
+    if split[3] and not split[2]:
+        raise UsageError("--advisor needs --solo models for it to advise")
+    arms = candidates(*split)
+    if len(arms) < 2:
+        raise UsageError(
+            "a search needs two candidates or more: give --orchestrator and --executor "
+            "lists, or --solo models"
+        )
+    card = get_rate_card(rate_card)
+    tasks = tuple(task)
+    for arm in arms.values():
+        for task_id in tasks:
+            config = TrialConfig(arm, task_id, backend=backend, rate_card=card)
+            check_config(config)
+            asyncio.run(preflight(config))
+    provision_tasks(tasks)
+    directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
+    known = _known(directory, arms, tasks)
+    already = sum(held.trials for held in known.values())
+    err = Console(stderr=True, highlight=False)
+    label = "SIMULATED" if backend == "sim" else "LIVE"
+    if already:
+        err.print(f"resuming: {already} trial(s) of these candidates already in {directory}")
+    run_round = _runner(arms, tasks, backend, card, workers, directory, known, err)
+    result = search(
+        list(arms),
+        run_round,
+        goal,
+        method=method,
+        budget=budget,
+        per_candidate=per_candidate or budget,
+        known=known,
+        neighbours=_neighbours(arms),
+    )
+    new = result.trials - already
+    if json:
+        cap = per_candidate or budget
+        print(json_module.dumps(_json(result, arms, label, new, len(arms) * cap)))
+    else:
+        _print(result, arms, label, new)
+    return 0
+
+
+def _neighbours(arms: dict[str, ArmSpec]) -> Callable[[str], list[str]]:
+    """Hill climbing moves one role at a time: candidates that differ in one model."""
+
+    def roles(arm: ArmSpec) -> tuple[str, str]:
+        helper = arm.executor.model if arm.executor else arm.advisor.model if arm.advisor else ""
+        return arm.lead.model, helper
+
+    shape = {name: roles(arm) for name, arm in arms.items()}
+
+    def near(name: str) -> list[str]:
+        mine = shape[name]
+        return [
+            other
+            for other, theirs in shape.items()
+            if other != name and sum(a != b for a, b in zip(mine, theirs, strict=True)) == 1
+        ]
+
+    return near
+
+
+def _known(
+    directory: Path, arms: dict[str, ArmSpec], tasks: tuple[str, ...]
+) -> dict[str, Outcomes]:
+    """Judged trials of these candidates already in the directory, by arm, oldest first."""
+    known = {name: Outcomes() for name in arms}
+    summaries, _ = list_sessions(directory)
+    for summary in sorted(summaries, key=lambda s: s.started_at):
+        if summary.arm in known and summary.task in tasks and summary.outcome in JUDGED:
+            known[summary.arm].add(summary.outcome == "success", summary.cost_usd or 0.0)
+    return known
+
+
+def _runner(
+    arms: dict[str, ArmSpec],
+    tasks: tuple[str, ...],
+    backend: Backend,
+    card: RateCard,
+    workers: int,
+    directory: Path,
+    known: dict[str, Outcomes],
+    err: Console,
+) -> Callable[[list[str]], list[tuple[str, bool, float]]]:
+    seeds = {name: held.trials for name, held in known.items()}
+
+    def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
+        jobs = []
+        for name in names:
+            seed = seeds[name]
+            seeds[name] += 1
+            # Tasks in turn: a candidate's n-th trial runs task n mod len(tasks).
+            jobs.append((name, tasks[seed % len(tasks)], seed // len(tasks)))
+        return asyncio.run(_run_all(jobs))
+
+    async def _run_all(jobs: list[tuple[str, str, int]]) -> list[tuple[str, bool, float]]:
+        gate = asyncio.Semaphore(workers)
+
+        async def one(name: str, task_id: str, seed: int) -> tuple[str, bool, float]:
+            async with gate:
+                writer = SessionWriter(directory)
+                config = TrialConfig(
+                    arms[name], task_id, backend=backend, seed=seed, rate_card=card
+                )
+                try:
+                    outcome = await run_trial(config, [writer])
+                finally:
+                    writer.close()
+                err.print(
+                    f"  {name} on {task_id} seed {seed}: "
+                    f"{'success' if outcome.success else outcome.status} "
+                    f"${outcome.total_cost_usd:.4f}"
+                )
+                return name, outcome.success, outcome.total_cost_usd
+
+        return list(await asyncio.gather(*(one(*job) for job in jobs)))
+
+    return run_round
+
+
+def _rows(result: SearchResult) -> list[dict[str, object]]:
+    fell = {e.candidate: e for e in result.eliminated}
+    rows = []
+    for name, held in result.stats.items():
+        span = interval(held, result.objective)
+        status = (
+            "best"
+            if name == result.best
+            else _out(fell[name].round)
+            if name in fell
+            else "survivor"
+            if name in result.survivors
+            else "not run"
+        )
+        rows.append(
+            {
+                "candidate": name,
+                "trials": held.trials,
+                "successes": held.successes,
+                "estimate": _finite(span.estimate),
+                "low": _finite(span.low),
+                "high": _finite(span.high),
+                "status": status,
+            }
+        )
+    rows.sort(key=lambda r: (r["status"] != "best", r["status"] != "survivor", r["candidate"]))
+    return rows
+
+
+def _header(result: SearchResult) -> str:
+    objective = result.objective
+    if objective.kind == "cost-at-success":
+        return f"$ at ≥{objective.target:.0%}"
+    return "$/success" if objective.kind == "cost-per-success" else "success"
+
+
+def _out(round_: int) -> str:
+    # Round 0: eliminated on the trials already on file, before this run ran any.
+    return f"out, round {round_}" if round_ else "out, on file"
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+
+
+def _span(value: Interval) -> dict[str, float | None]:
+    return {
+        "estimate": _finite(value.estimate),
+        "low": _finite(value.low),
+        "high": _finite(value.high),
+    }
+
+
+def _json(
+    result: SearchResult, arms: dict[str, ArmSpec], label: str, new: int, brute: int
+) -> dict[str, object]:
+    best = result.best_interval()
+    return {
+        "source": label,
+        "method": result.method,
+        "objective": result.objective.label(),
+        "best": result.best,
+        "best_description": arms[result.best].description if result.best else None,
+        "best_interval": None if best is None else _span(best),
+        "stopped": result.stopped,
+        "trials_used": result.trials,
+        "new_trials": new,
+        # Every candidate run to the per-candidate cap.
+        "brute_force_trials": brute,
+        "eliminated": [
+            {
+                "candidate": e.candidate,
+                "round": e.round,
+                "interval": _span(e.interval),
+            }
+            for e in result.eliminated
+        ],
+        "candidates": _rows(result),
+    }
+
+
+def _print(result: SearchResult, arms: dict[str, ArmSpec], label: str, new: int) -> None:
+    out = console()
+    kind: Kind = "rate" if result.objective.kind == "success" else "usd"
+    columns = [
+        Column("candidate", "candidate"),
+        Column("status", "status"),
+        Column("trials", "n", "int"),
+        Column("successes", "ok", "int", priority=2),
+        Column("estimate", _header(result), kind),
+        Column("interval", "99% interval", priority=1),
+    ]
+    rows = _rows(result)
+    for row in rows:
+        low, high = row["low"], row["high"]
+        row["interval"] = f"{cell(kind, low)} to {cell(kind, high)}"
+    title = (
+        f"{label} search ({result.method}, {result.objective.label()}): "
+        f"{result.trials} trials, {new} new"
+    )
+    print_table(title, columns, rows, out, "--json shows them")
+    if result.best is None:
+        out.print("no candidate has a judged trial yet", markup=False)
+        return
+    said = {
+        "one left": "one candidate left",
+        "budget spent": "budget spent before one was left: the best so far",
+        "cannot tell apart": "the survivors cannot be told apart at this budget: the best estimate",
+        "done": "every candidate run",
+    }[result.stopped]
+    out.print(f"best: {result.best} ({arms[result.best].description}); {said}", markup=False)
