@@ -47,6 +47,8 @@ def arm_columns(baseline: str, whatif: bool) -> list[Column]:
         Column("median_turns", "lead turns", "seconds", priority=4),
         Column("cost_per_success_usd", "$/success", "usd", priority=2),
         Column("median_lead_cache_read", "lead re-read", "tokens", priority=3),
+        Column("executor_never_called", "exec never called", "int", priority=7),
+        Column("advisor_never_consulted", "advisor never asked", "int", priority=7),
         # With a what-if beside it, the re-read ratio gives way first so that the task and
         # arm names are never folded at 80 columns.
         Column("reread_ratio", f"re-read x{baseline}", "ratio", priority=1 if whatif else 0),

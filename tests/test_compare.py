@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from sessions import load_session
-from sessions.analysis.comparison import ImportFormatError, add_whatif, collect, import_published
+from sessions.analysis.comparison import (
+    ImportFormatError,
+    add_whatif,
+    arm_table,
+    collect,
+    import_published,
+)
 from sessions.analysis.summary_index import INDEX_NAME
 from sessions.analysis.whatif import WhatIf
 from tests.compare_fixtures import copy_trial, make_mixed_dir, published_line
@@ -310,3 +316,40 @@ def test_compare_never_pools_configurations_sources_or_unfinished_trials(tmp_pat
     for out in (markdown, table):
         assert "10 trial(s) met more than once" in out
         assert "arm names run under different configurations or sources are split" in out
+
+
+def test_an_executor_never_called_is_counted_and_marked(tmp_path: Path) -> None:
+    """The AgentOpt finding: a lead that does the work itself. A trial of arm B whose
+    orchestrator never delegated is counted in compare and marked on the trial screen."""
+    from fep_tui.widgets.counters import render_counters
+    from sessions.analysis.comparison import session_row
+    from sessions.index_cache import open_index
+
+    lines = FIXTURE.read_text().splitlines()
+    kept = []
+    for line in lines:
+        event = json.loads(line)
+        if event.get("role") == "executor" or event.get("kind") in (
+            "delegation",
+            "executor_summary",
+        ):
+            continue
+        if event.get("kind") == "trial_end":
+            event["roles"]["executor"]["turns"] = 0
+            event["roles"]["executor"]["usage"] = dict.fromkeys(
+                event["roles"]["executor"]["usage"], 0
+            )
+        kept.append(json.dumps(event))
+    alone = tmp_path / "alone.jsonl"
+    alone.write_text("\n".join(kept) + "\n")
+    assert session_row(alone)["executor_unused"] is True
+    assert session_row(FIXTURE)["executor_unused"] is False
+    assert session_row(FIXTURE)["advisor_unused"] is None, "arm B has no advisor"
+    shutil.copy(FIXTURE, tmp_path / "b.jsonl")
+    table = arm_table(collect([tmp_path]).frame(), "B")
+    assert list(table["executor_never_called"]) == [1.0]
+    index = open_index(alone)
+    text = render_counters(index.timeline.snapshot(), index.header, "replay").plain
+    assert "executor never called" in text
+    normal = open_index(tmp_path / "b.jsonl")
+    assert "never called" not in render_counters(normal.timeline.snapshot(), normal.header).plain

@@ -157,6 +157,8 @@ def test_search_runs_ordinary_trials_and_a_rerun_resumes_without_new_ones(
     assert first["source"] == "SIMULATED" and first["new_trials"] == first["trials_used"] == 4
     assert first["best"] in ("haiku-4-5", "opus-4-7")
     assert first["brute_force_trials"] == 2 * 4
+    # Solo candidates have no helper to leave unused.
+    assert all(c["helper_never_called"] == 0 for c in first["candidates"])
     files = sorted(tmp_path.glob("*.jsonl"))
     assert len(files) == 4 and {f.name.split("-")[1] for f in files} <= {"haiku", "opus"}
     assert main(argv) == 0

@@ -26,6 +26,7 @@ from fep_tui.commands.options import Backend, Json, RateCardName, SessionsDir, U
 from fep_tui.commands.tasks import provision_tasks
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import SessionWriter, resolve_sessions_dir
+from sessions.analysis.comparison import never_called
 from sessions.analysis.search import (
     Interval,
     Method,
@@ -36,7 +37,7 @@ from sessions.analysis.search import (
     search,
 )
 from sessions.outcome import JUDGED
-from sessions.store import list_sessions
+from sessions.store import list_sessions, read_head_and_end
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9.]+")
 Models = Annotated[str | None, Parameter(help="comma-separated models")]
@@ -128,13 +129,13 @@ def search_command(
             asyncio.run(preflight(config))
     provision_tasks(tasks)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    known = _known(directory, arms, tasks)
+    known, unused = _known(directory, arms, tasks)
     already = sum(held.trials for held in known.values())
     err = Console(stderr=True, highlight=False)
     label = "SIMULATED" if backend == "sim" else "LIVE"
     if already:
         err.print(f"resuming: {already} trial(s) of these candidates already in {directory}")
-    run_round = _runner(arms, tasks, backend, card, workers, directory, known, err)
+    run_round = _runner(arms, tasks, backend, card, workers, directory, known, unused, err)
     result = search(
         list(arms),
         run_round,
@@ -148,9 +149,9 @@ def search_command(
     new = result.trials - already
     if json:
         cap = per_candidate or budget
-        print(json_module.dumps(_json(result, arms, label, new, len(arms) * cap)))
+        print(json_module.dumps(_json(result, arms, label, new, len(arms) * cap, unused)))
     else:
-        _print(result, arms, label, new)
+        _print(result, arms, label, new, unused)
     return 0
 
 
@@ -176,14 +177,22 @@ def _neighbours(arms: dict[str, ArmSpec]) -> Callable[[str], list[str]]:
 
 def _known(
     directory: Path, arms: dict[str, ArmSpec], tasks: tuple[str, ...]
-) -> dict[str, Outcomes]:
-    """Judged trials of these candidates already in the directory, by arm, oldest first."""
+) -> tuple[dict[str, Outcomes], dict[str, int]]:
+    """Judged trials of these candidates already in the directory, by arm, oldest first,
+    and how many of them never called their executor or advisor."""
     known = {name: Outcomes() for name in arms}
+    unused = dict.fromkeys(arms, 0)
     summaries, _ = list_sessions(directory)
     for summary in sorted(summaries, key=lambda s: s.started_at):
         if summary.arm in known and summary.task in tasks and summary.outcome in JUDGED:
             known[summary.arm].add(summary.outcome == "success", summary.cost_usd or 0.0)
-    return known
+            end = read_head_and_end(Path(summary.path)).end
+            unused[summary.arm] += bool(end is not None and _helper_unused(end.roles))
+    return known, unused
+
+
+def _helper_unused(roles: dict[str, object]) -> bool:
+    return any(never_called(roles, role) for role in ("executor", "advisor"))
 
 
 def _runner(
@@ -194,6 +203,7 @@ def _runner(
     workers: int,
     directory: Path,
     known: dict[str, Outcomes],
+    unused: dict[str, int],
     err: Console,
 ) -> Callable[[list[str]], list[tuple[str, bool, float]]]:
     seeds = {name: held.trials for name, held in known.items()}
@@ -220,6 +230,7 @@ def _runner(
                     outcome = await run_trial(config, [writer])
                 finally:
                     writer.close()
+                unused[name] += _helper_unused(outcome.roles)
                 err.print(
                     f"  {name} on {task_id} seed {seed}: "
                     f"{'success' if outcome.success else outcome.status} "
@@ -232,7 +243,7 @@ def _runner(
     return run_round
 
 
-def _rows(result: SearchResult) -> list[dict[str, object]]:
+def _rows(result: SearchResult, unused: dict[str, int]) -> list[dict[str, object]]:
     fell = {e.candidate: e for e in result.eliminated}
     rows = []
     for name, held in result.stats.items():
@@ -255,6 +266,8 @@ def _rows(result: SearchResult) -> list[dict[str, object]]:
                 "low": _finite(span.low),
                 "high": _finite(span.high),
                 "status": status,
+                # Trials where the lead never called its executor or advisor.
+                "helper_never_called": unused.get(name, 0),
             }
         )
     rows.sort(key=lambda r: (r["status"] != "best", r["status"] != "survivor", r["candidate"]))
@@ -286,7 +299,12 @@ def _span(value: Interval) -> dict[str, float | None]:
 
 
 def _json(
-    result: SearchResult, arms: dict[str, ArmSpec], label: str, new: int, brute: int
+    result: SearchResult,
+    arms: dict[str, ArmSpec],
+    label: str,
+    new: int,
+    brute: int,
+    unused: dict[str, int],
 ) -> dict[str, object]:
     best = result.best_interval()
     return {
@@ -309,11 +327,13 @@ def _json(
             }
             for e in result.eliminated
         ],
-        "candidates": _rows(result),
+        "candidates": _rows(result, unused),
     }
 
 
-def _print(result: SearchResult, arms: dict[str, ArmSpec], label: str, new: int) -> None:
+def _print(
+    result: SearchResult, arms: dict[str, ArmSpec], label: str, new: int, unused: dict[str, int]
+) -> None:
     out = console()
     kind: Kind = "rate" if result.objective.kind == "success" else "usd"
     columns = [
@@ -323,8 +343,9 @@ def _print(result: SearchResult, arms: dict[str, ArmSpec], label: str, new: int)
         Column("successes", "ok", "int", priority=2),
         Column("estimate", _header(result), kind),
         Column("interval", "99% interval", priority=1),
+        Column("helper_never_called", "helper never called", "int", priority=3),
     ]
-    rows = _rows(result)
+    rows = _rows(result, unused)
     for row in rows:
         low, high = row["low"], row["high"]
         row["interval"] = f"{cell(kind, low)} to {cell(kind, high)}"

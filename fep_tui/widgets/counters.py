@@ -62,6 +62,7 @@ def render_counters(
             f"total ≥ ${snapshot.total_cost_usd:.4f} (price unknown: {', '.join(header.unpriced)})"
         )
     first += [Text(total), Text(status or snapshot.status)]
+    first += [Text(mark, style="bold yellow") for mark in never_called(snapshot, header)]
     lines = pack(first, width)
     # Claude Code subagent types are longer than the engine's role names: the role column
     # widens (to 12 at most, still 80 columns in all).
@@ -102,6 +103,19 @@ def render_counters(
         ]
         lines += pack(cells, width)
     return Text("\n").join(lines)
+
+
+def never_called(snapshot: Snapshot, header: SessionHeader) -> list[str]:
+    """Once a trial has ended: a helper role it had but never called (the AgentOpt
+    finding: a strong lead often does the work itself)."""
+    if snapshot.end is None:
+        return []
+    marks = []
+    if "executor" in header.models and "executor" not in snapshot.roles:
+        marks.append("executor never called")
+    if "advisor" in header.models and "advisor" not in snapshot.roles:
+        marks.append("advisor never consulted")
+    return marks
 
 
 def pack(cells: list[Text], width: int) -> list[Text]:

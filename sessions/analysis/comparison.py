@@ -109,12 +109,24 @@ def session_row(path: Path) -> dict[str, Any]:
         "model_calls": end.turns,
         "cost_usd": end.total_cost_usd,
         "lead_cache_read": int(lead.get("usage", {}).get("cache_read", 0)),
+        # The AgentOpt finding: a strong lead often does the work itself. None: the arm
+        # has no such role.
+        "executor_unused": never_called(end.roles, "executor"),
+        "advisor_unused": never_called(end.roles, "advisor"),
     }
     for role, totals in end.roles.items():
         for bucket in BUCKETS:
             row[f"{role}.{bucket}"] = int(totals.get("usage", {}).get(bucket, 0))
         row[f"{role}.cost_usd"] = float(totals.get("cost_usd", 0.0))
     return row
+
+
+def never_called(roles: dict[str, Any], role: str) -> bool | None:
+    """Whether `role` took part in the arm but made no model call in the trial."""
+    totals = roles.get(role)
+    if not isinstance(totals, dict):
+        return None
+    return int(totals.get("turns", 0)) == 0
 
 
 def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialRows:
@@ -418,6 +430,8 @@ def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
                 if len(won)
                 else math.nan,
                 **_whatif_columns(won),
+                "executor_never_called": _count_true(group, "executor_unused"),
+                "advisor_never_consulted": _count_true(group, "advisor_unused"),
             }
         )
     table = pd.DataFrame(records)
@@ -437,6 +451,14 @@ def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
             )
         ]
     return table
+
+
+def _count_true(group: pd.DataFrame, column: str) -> float:
+    """Trials where it is True; NaN when no trial has the role (or rows predate it)."""
+    if column not in group:
+        return math.nan
+    known = group[column].dropna()
+    return float(sum(bool(v) for v in known)) if len(known) else math.nan
 
 
 def _whatif_columns(won: pd.DataFrame) -> dict[str, float]:

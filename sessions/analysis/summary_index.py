@@ -19,7 +19,8 @@ from sessions.format import SUFFIX, SessionFileError
 from sessions.json_cache import load_cache, save_cache
 
 INDEX_NAME = ".fep-compare-index.json"
-_VERSION = 1
+# 2: rows say whether the executor and the advisor were ever called.
+_VERSION = 2
 
 
 @dataclass
