@@ -19,6 +19,7 @@ COMMANDS = (
     ["whatif"],
     ["doctor"],
     ["sessions", "list"],
+    ["search"],
     ["import", "claude-code"],
     ["traces"],
     ["tasks", "list"],
