@@ -24,9 +24,11 @@ from fep_tui.screens.help import HelpScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.indexing import IndexingScreen
 from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
+from fep_tui.screens.traces import TracesScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
 from sessions import SessionFileError
+from sessions.analysis.claude_code.layout import default_projects_dir
 from sessions.analysis.whatif import WhatIf
 from sessions.index import SessionIndex
 from sessions.index_cache import load as load_index
@@ -153,6 +155,16 @@ class FepApp(App[None]):
             self.push_screen(TrialScreen(live))
         else:
             self.open_replay(message.path)
+
+    def on_home_screen_show_traces(self, message: HomeScreen.ShowTraces) -> None:
+        # Imported here: the traces screen brings the transcript reader, which the app's
+        # start does not need.
+        from fep_tui.screens.traces import TracesScreen
+
+        self.push_screen(TracesScreen(message.directory, default_projects_dir()))
+
+    def on_traces_screen_open_session(self, message: TracesScreen.OpenSession) -> None:
+        self.open_replay(message.path)
 
     def on_home_screen_compare_sessions(self, message: HomeScreen.CompareSessions) -> None:
         self.open_compare([message.directory], [])

@@ -71,6 +71,13 @@ class HomeScreen(Screen[None]):
             super().__init__()
             self.path = path
 
+    class ShowTraces(Message):
+        """List the user's Claude Code sessions (imported into `directory`)."""
+
+        def __init__(self, directory: Path) -> None:
+            super().__init__()
+            self.directory = directory
+
     class CompareSessions(Message):
         def __init__(self, directory: Path) -> None:
             super().__init__()
@@ -94,10 +101,7 @@ class HomeScreen(Screen[None]):
         self.post_message(self.CompareSessions(self.sessions_dir))
 
     def action_traces(self) -> None:
-        from fep_tui.screens.traces import TracesScreen
-        from sessions.analysis.claude_code.layout import default_projects_dir
-
-        self.app.push_screen(TracesScreen(self.sessions_dir, default_projects_dir()))
+        self.post_message(self.ShowTraces(self.sessions_dir))
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

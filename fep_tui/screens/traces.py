@@ -12,12 +12,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from fep_tui import keys
-from fep_tui.screens.home import HomeScreen
 from fep_tui.tables import cell
 from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
 from sessions.analysis.claude_code.store import (
@@ -29,6 +29,13 @@ from sessions.analysis.claude_code.store import (
 
 class TracesScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = keys.TRACES
+
+    class OpenSession(Message):
+        """Open an imported Claude Code session in the trial screen."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
 
     def __init__(self, sessions_dir: Path, root: Path) -> None:
         super().__init__()
@@ -89,13 +96,13 @@ class TracesScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self.post_message(HomeScreen.OpenSession(Path(event.row_key.value)))
+            self.post_message(self.OpenSession(Path(event.row_key.value)))
 
     def action_open(self) -> None:
         table = self.query_one(DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            self.post_message(HomeScreen.OpenSession(Path(str(key))))
+            self.post_message(self.OpenSession(Path(str(key))))
 
     def _title(self, text: str) -> None:
         self.query_one("#traces-title", Static).update(text)
