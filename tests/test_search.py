@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,6 +166,18 @@ def test_search_runs_ordinary_trials_and_a_rerun_resumes_without_new_ones(
     again = json.loads(capsys.readouterr().out)
     assert again["new_trials"] == 0 and again["trials_used"] == 4
     assert again["best"] == first["best"]
+    assert len(list(tmp_path.glob("*.jsonl"))) == 4
+    # Other prices re-rank the same trials: nothing runs, every trial is re-priced.
+    assert main([*argv, "--rate-card", "published"]) == 0
+    published = json.loads(capsys.readouterr().out)
+    assert published["new_trials"] == 0 and published["repriced_trials"] == 4
+    assert published["rate_card"] == "published"
+
+    def opus(report: dict[str, Any]) -> float:
+        row = next(c for c in report["candidates"] if c["candidate"] == "opus-4-7")
+        return float(row["estimate"])
+
+    assert opus(published) > 2 * opus(again), "the published card prices Opus 4.7 at $15/$75"
     assert len(list(tmp_path.glob("*.jsonl"))) == 4
 
 

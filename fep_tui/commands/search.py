@@ -22,7 +22,7 @@ from engine.arms import AdvisorSpec, ArmSpec, RoleSpec
 from engine.pricing import RateCard, get_rate_card
 from engine.trial import TrialConfig, check_config, preflight, run_trial
 from fep_tui.commands.common import parse_list
-from fep_tui.commands.options import Backend, Json, RateCardName, SessionsDir, UsageError
+from fep_tui.commands.options import Backend, Json, SessionsDir, UsageError
 from fep_tui.commands.tasks import provision_tasks
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import SessionWriter, resolve_sessions_dir
@@ -36,6 +36,7 @@ from sessions.analysis.search import (
     parse_objective,
     search,
 )
+from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.outcome import JUDGED
 from sessions.store import list_sessions, read_head_and_end
 
@@ -93,7 +94,14 @@ def search_command(
     method: Annotated[Method, Parameter(help="how to spend the budget")] = "elimination",
     workers: Annotated[int, Parameter(help="trials run at once")] = 2,
     backend: Backend = "sim",
-    rate_card: RateCardName = "official",
+    rate_card: Annotated[
+        str,
+        Parameter(
+            name="--rate-card",
+            help="price with this card: official or published; trials on file run at another "
+            "card are re-priced at it, so a finished search re-ranks without new trials",
+        ),
+    ] = "official",
     json: Json = False,
     sessions_dir: SessionsDir = None,
 ) -> int:
@@ -129,12 +137,14 @@ def search_command(
             asyncio.run(preflight(config))
     provision_tasks(tasks)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    known, unused = _known(directory, arms, tasks)
+    known, unused, repriced = _known(directory, arms, tasks, card)
     already = sum(held.trials for held in known.values())
     err = Console(stderr=True, highlight=False)
     label = "SIMULATED" if backend == "sim" else "LIVE"
     if already:
         err.print(f"resuming: {already} trial(s) of these candidates already in {directory}")
+    if repriced:
+        err.print(f"{repriced} of them re-priced at the {card.name} card (same turns assumed)")
     run_round = _runner(arms, tasks, backend, card, workers, directory, known, unused, err)
     result = search(
         list(arms),
@@ -149,9 +159,11 @@ def search_command(
     new = result.trials - already
     if json:
         cap = per_candidate or budget
-        print(json_module.dumps(_json(result, arms, label, new, len(arms) * cap, unused)))
+        report = _json(result, arms, label, new, len(arms) * cap, unused)
+        report |= {"rate_card": card.name, "repriced_trials": repriced}
+        print(json_module.dumps(report))
     else:
-        _print(result, arms, label, new, unused)
+        _print(result, arms, f"{label} at the {card.name} card", new, unused)
     return 0
 
 
@@ -176,19 +188,30 @@ def _neighbours(arms: dict[str, ArmSpec]) -> Callable[[str], list[str]]:
 
 
 def _known(
-    directory: Path, arms: dict[str, ArmSpec], tasks: tuple[str, ...]
-) -> tuple[dict[str, Outcomes], dict[str, int]]:
-    """Judged trials of these candidates already in the directory, by arm, oldest first,
-    and how many of them never called their executor or advisor."""
+    directory: Path, arms: dict[str, ArmSpec], tasks: tuple[str, ...], card: RateCard
+) -> tuple[dict[str, Outcomes], dict[str, int], int]:
+    """Judged trials of these candidates already in the directory, by arm, oldest first;
+    how many never called their executor or advisor; and how many were re-priced.
+
+    A trial run at another rate card is re-priced at `card` from its recorded turns
+    (sessions/analysis/whatif.py), so a finished search re-ranks under other prices
+    without running anything again."""
     known = {name: Outcomes() for name in arms}
     unused = dict.fromkeys(arms, 0)
+    repriced = 0
     summaries, _ = list_sessions(directory)
     for summary in sorted(summaries, key=lambda s: s.started_at):
         if summary.arm in known and summary.task in tasks and summary.outcome in JUDGED:
-            known[summary.arm].add(summary.outcome == "success", summary.cost_usd or 0.0)
-            end = read_head_and_end(Path(summary.path)).end
+            path = Path(summary.path)
+            read = read_head_and_end(path)
+            cost = summary.cost_usd or 0.0
+            if read.header.rate_card.get("name") != card.name:
+                cost = reprice_file(path, WhatIf(rate_card=card.name)).whatif_usd
+                repriced += 1
+            known[summary.arm].add(summary.outcome == "success", cost)
+            end = read.end
             unused[summary.arm] += bool(end is not None and _helper_unused(end.roles))
-    return known, unused
+    return known, unused, repriced
 
 
 def _helper_unused(roles: dict[str, object]) -> bool:
@@ -350,7 +373,7 @@ def _print(
         low, high = row["low"], row["high"]
         row["interval"] = f"{cell(kind, low)} to {cell(kind, high)}"
     title = (
-        f"{label} search ({result.method}, {result.objective.label()}): "
+        f"{label}: search ({result.method}, {result.objective.label()}), "
         f"{result.trials} trials, {new} new"
     )
     print_table(title, columns, rows, out, "--json shows them")
