@@ -24,11 +24,9 @@ from fep_tui.screens.help import HelpScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.indexing import IndexingScreen
 from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
-from fep_tui.screens.traces import TracesScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
 from sessions import SessionFileError
-from sessions.analysis.claude_code.layout import default_projects_dir
 from sessions.analysis.whatif import WhatIf
 from sessions.index import SessionIndex
 from sessions.index_cache import load as load_index
@@ -37,6 +35,8 @@ from tasks import get_task
 
 if TYPE_CHECKING:
     from fep_tui.screens.batch import BatchScreen
+    from fep_tui.screens.search import SearchJob, SearchScreen
+    from fep_tui.screens.traces import TracesScreen
 
 # Simulated streams are paced in the app so a person can watch a turn arrive.
 APP_SIM_STREAM_DELAY_S = 0.01
@@ -64,6 +64,12 @@ class StartCompare:
 
 
 @dataclass(frozen=True)
+class StartSearch:
+    job: SearchJob
+    directory: Path
+
+
+@dataclass(frozen=True)
 class StartBatch:
     plan: BatchPlan
     directory: Path
@@ -79,7 +85,7 @@ class FepApp(App[None]):
         self,
         sessions_dir: Path,
         arms: dict[str, ArmSpec] | None = None,
-        start: StartLive | StartReplay | StartCompare | StartBatch | None = None,
+        start: StartLive | StartReplay | StartCompare | StartBatch | StartSearch | None = None,
     ) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
@@ -100,6 +106,10 @@ class FepApp(App[None]):
             self.open_replay(self.start.path)
         elif isinstance(self.start, StartBatch):
             self.start_batch(self.start.plan, self.start.directory)
+        elif isinstance(self.start, StartSearch):
+            from fep_tui.screens.search import SearchScreen
+
+            self.push_screen(SearchScreen(self.start.job, self.start.directory))
         elif isinstance(self.start, StartCompare):
             start = self.start
             self.open_compare(start.directories, start.imports, start.whatif, start.baseline)
@@ -160,11 +170,15 @@ class FepApp(App[None]):
         # Imported here: the traces screen brings the transcript reader, which the app's
         # start does not need.
         from fep_tui.screens.traces import TracesScreen
+        from sessions.analysis.claude_code.layout import default_projects_dir
 
         self.push_screen(TracesScreen(message.directory, default_projects_dir()))
 
     def on_traces_screen_open_session(self, message: TracesScreen.OpenSession) -> None:
         self.open_replay(message.path)
+
+    def on_search_screen_compare_trials(self, message: SearchScreen.CompareTrials) -> None:
+        self.open_compare([message.directory], [])
 
     def on_home_screen_compare_sessions(self, message: HomeScreen.CompareSessions) -> None:
         self.open_compare([message.directory], [])

@@ -34,6 +34,12 @@ HOME: list[BindingType] = [
     Binding("t", "traces", "Traces", id="home.traces"),
 ]
 
+SEARCH: list[BindingType] = [
+    MORE_KEYS,
+    Binding("escape", "app.pop_screen", "Back", id="search.back"),
+    Binding("c", "compare", "Compare its trials", id="search.compare"),
+]
+
 TRACES: list[BindingType] = [
     MORE_KEYS,
     Binding("escape", "app.pop_screen", "Back", id="traces.back"),
@@ -133,6 +139,7 @@ SECTIONS: dict[str, list[BindingType]] = {
     "Everywhere": APP,
     "Sessions (home)": HOME,
     "Claude Code sessions": TRACES,
+    "Search": SEARCH,
     "Trial (live and replay)": TRIAL,
     "Batch": BATCH,
     "Compare": COMPARE,

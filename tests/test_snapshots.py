@@ -3,6 +3,7 @@ after checking the new pictures by eye."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -12,10 +13,12 @@ from textual.pilot import Pilot
 
 from engine import TrialConfig, resolve_arm
 from engine.trial import trial_start_event
-from fep_tui.app import FepApp, StartReplay
+from fep_tui.app import FepApp, StartReplay, StartSearch
+from fep_tui.screens.search import SearchJob, SearchScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial
 from sessions import load_session
+from sessions.analysis.search import Objective
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
 SOLO_FIXTURE = Path(__file__).parent / "fixtures" / "a-tiny-seed0.jsonl"
@@ -99,3 +102,45 @@ def test_trial_solo_replay(
     shutil.copy(SOLO_FIXTURE, solo)
     app = FepApp(SNAPSHOT_SESSIONS, start=StartReplay(solo))
     assert snap_compare(app, terminal_size=size, run_before=lambda pilot: pilot.pause(0.3))
+
+
+def _scripted_job() -> SearchJob:
+    """Four candidates with fixed outcome patterns (no trials run): the search ends the
+    same way every time."""
+    patterns = {
+        "opus-4-7+qwen3.5-9b": [True, True, True, False],
+        "opus-4-7+haiku-4-5": [True],
+        "haiku-4-5+qwen3.5-9b": [False, False, False, True],
+        "haiku-4-5+haiku-4-5": [True, False],
+    }
+    cycles = {name: itertools.cycle(p) for name, p in patterns.items()}
+
+    def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
+        return [(name, next(cycles[name]), 0.05) for name in names]
+
+    return SearchJob(
+        {name: name.replace("+", " orchestrates ") for name in patterns},
+        Objective("success"),
+        "elimination",
+        budget=160,
+        per_candidate=40,
+        run_round=run_round,
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_search_leaderboard_at_its_end(
+    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+) -> None:
+    """The search screen once elimination is done: the title with trials used and the
+    saving over brute force (160), the best first in green, eliminated ones dimmed with
+    the round they fell in, each interval as a bar on one scale, the verdict line, and a
+    footer starting '? more keys'."""
+
+    async def searched(pilot: Pilot[None]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        assert isinstance(pilot.app.screen, SearchScreen)
+
+    app = FepApp(sessions_dir, start=StartSearch(_scripted_job(), sessions_dir))
+    assert snap_compare(app, terminal_size=size, run_before=searched)

@@ -8,6 +8,7 @@ same search resumes it: the trials already in the directory count, toward the bu
 from __future__ import annotations
 
 import asyncio
+import io
 import json as json_module
 import math
 import re
@@ -22,7 +23,7 @@ from engine.arms import AdvisorSpec, ArmSpec, RoleSpec
 from engine.pricing import RateCard, get_rate_card
 from engine.trial import TrialConfig, check_config, preflight, run_trial
 from fep_tui.commands.common import parse_list
-from fep_tui.commands.options import Backend, Json, SessionsDir, UsageError
+from fep_tui.commands.options import Backend, Flag, Json, SessionsDir, UsageError
 from fep_tui.commands.tasks import provision_tasks
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import SessionWriter, resolve_sessions_dir
@@ -103,6 +104,7 @@ def search_command(
         ),
     ] = "official",
     json: Json = False,
+    app: Annotated[bool, Flag, Parameter(help="watch the leaderboard shrink in the app")] = False,
     sessions_dir: SessionsDir = None,
 ) -> int:
     """Search role assignments for the best one by the objective, by arm elimination."""
@@ -145,7 +147,26 @@ def search_command(
         err.print(f"resuming: {already} trial(s) of these candidates already in {directory}")
     if repriced:
         err.print(f"{repriced} of them re-priced at the {card.name} card (same turns assumed)")
-    run_round = _runner(arms, tasks, backend, card, workers, directory, known, unused, err)
+    quiet = Console(file=io.StringIO())
+    log = quiet if app else err
+    run_round = _runner(arms, tasks, backend, card, workers, directory, known, unused, log)
+    if app:
+        from fep_tui.app import FepApp, StartSearch
+        from fep_tui.screens.search import SearchJob
+
+        job = SearchJob(
+            {name: arm.description for name, arm in arms.items()},
+            goal,
+            method,
+            budget,
+            per_candidate or budget,
+            run_round,
+            known,
+            label,
+            _neighbours(arms),
+        )
+        FepApp(directory, start=StartSearch(job, directory)).run()
+        return 0
     result = search(
         list(arms),
         run_round,
