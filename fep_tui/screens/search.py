@@ -91,8 +91,12 @@ class SearchScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column)
+        # Fixed widths: the rows are redrawn every round, and a width fitted to the first
+        # round ("0" trials, "running") would cut "40" and "out, round 12" later.
+        names = max(len(name) for name in self.job.candidates)
+        widths = (max(9, names), 13, 4, 8, BAR)
+        for column, width in zip(COLUMNS, widths, strict=True):
+            table.add_column(column, key=column, width=width)
         table.focus()
         self._draw()
         self._search()
@@ -125,6 +129,9 @@ class SearchScreen(Screen[None]):
 
     @on(RoundDone)
     def _round(self, message: RoundDone) -> None:
+        if self.result is not None:
+            # The worker's result can be handled before its last rounds' messages.
+            return
         self.round += 1
         for name in self.last_running:
             if name not in message.running and name not in self.out_in:
