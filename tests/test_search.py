@@ -197,3 +197,42 @@ def test_bad_search_input_is_one_line_and_exit_2(
     assert main(["search", "--task", "tiny", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0], err
+
+
+def _plans(model: str, role: str, seeds: range) -> list[list[str]]:
+    """The tool names each seed's plan calls, turn by turn, for `model` in `role`."""
+    from engine.sim.agents import Scenario, Transcript, next_turn
+    from engine.sim.profiles import profile_for
+    from tasks import get_task
+
+    task = get_task("tiny")
+    plans = []
+    for seed in seeds:
+        scenario = Scenario.of(task, seed)
+        calls: list[str] = []
+        for turn in range(40):
+            transcript = Transcript(model, role, "Fix the shopcart package.", turn, ())  # type: ignore[arg-type]
+            planned = next_turn(transcript, profile_for(model), scenario)
+            if not planned.calls:
+                break
+            calls += [call.name for call in planned.calls]
+        plans.append(calls)
+    return plans
+
+
+def test_simulated_profiles_differ_in_delegating_and_skipping() -> None:
+    """Invented stand-ins, so a search shows something in the simulator: a sonnet-like lead
+    often does the work itself; a small planner sometimes skips a fix; the built-in arms'
+    models (Opus, Haiku) always delegate and never skip."""
+    sonnet = _plans("claude-sonnet-4-6", "orchestrator", range(40))
+    itself = sum("delegate_to_executor" not in plan for plan in sonnet)
+    assert 10 <= itself <= 30, itself
+    opus = _plans("claude-opus-4-7", "orchestrator", range(40))
+    assert all("delegate_to_executor" in plan for plan in opus)
+    edits = [
+        plan.count("str_replace_editor") for plan in _plans("ministral-3:8b", "solo", range(40))
+    ]
+    haiku = [
+        plan.count("str_replace_editor") for plan in _plans("claude-haiku-4-5", "solo", range(40))
+    ]
+    assert min(edits) < min(haiku), "the small planner skips fixes the haiku-like one makes"

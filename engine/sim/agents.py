@@ -89,7 +89,14 @@ def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> P
         fixes = [f for f in scenario.fixes if f.description in transcript.first_user_text]
         plan = _executor_plan(fixes, profile, scenario, rng)
     elif transcript.role == "orchestrator":
-        plan = _orchestrator_plan(scenario, profile, rng)
+        # Drawn only for a profile that can: the built-in arms' models draw nothing extra,
+        # so their seeded trials are unchanged.
+        does_it_itself = profile.self_work_rate > 0 and rng.random() < profile.self_work_rate
+        plan = (
+            _solo_plan(scenario, profile, rng)
+            if does_it_itself
+            else _orchestrator_plan(scenario, profile, rng)
+        )
     else:
         plan = _solo_plan(scenario, profile, rng)
     if transcript.assistant_turns < len(plan):
@@ -180,6 +187,8 @@ def _edit_turns(fixes: list[Fix], profile: Profile, rng: random.Random) -> list[
     turns = _calls_as_turns([_view(path) for path in existing], profile, rng, _VIEWING)
     edits: list[PlannedCall] = []
     for fix in fixes:
+        if profile.skip_rate > 0 and rng.random() < profile.skip_rate:
+            continue  # believes this one done; the judge will find it is not
         if fix.broken and rng.random() < profile.mistake_rate:
             turns.append(PlannedTurn(_say(rng, profile, _EDITING), (_replace(fix, sloppy=True),)))
             turns.append(PlannedTurn(_say(rng, profile, _RETRYING), (_view(fix.path),)))
