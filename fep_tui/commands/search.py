@@ -22,8 +22,15 @@ from rich.console import Console
 from engine.arms import AdvisorSpec, ArmSpec, RoleSpec
 from engine.pricing import RateCard, get_rate_card
 from engine.trial import TrialConfig, check_config, preflight, run_trial
-from fep_tui.commands.common import parse_list
-from fep_tui.commands.options import Backend, Flag, Json, SessionsDir, UsageError
+from fep_tui.commands.common import parse_list, warn_if_uncontained
+from fep_tui.commands.options import (
+    Backend,
+    Flag,
+    Json,
+    SandboxPolicy,
+    SessionsDir,
+    UsageError,
+)
 from fep_tui.commands.tasks import provision_tasks
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import SessionWriter, resolve_sessions_dir
@@ -105,6 +112,10 @@ def search_command(
     ] = "official",
     json: Json = False,
     app: Annotated[bool, Flag, Parameter(help="watch the leaderboard shrink in the app")] = False,
+    no_doctor: Annotated[
+        bool, Flag, Parameter(help="with --backend live: skip `fep-tui doctor` before the search")
+    ] = False,
+    sandbox: SandboxPolicy = None,
     sessions_dir: SessionsDir = None,
 ) -> int:
     """Search role assignments for the best one by the objective, by arm elimination."""
@@ -134,9 +145,21 @@ def search_command(
     tasks = tuple(task)
     for arm in arms.values():
         for task_id in tasks:
-            config = TrialConfig(arm, task_id, backend=backend, rate_card=card)
+            config = TrialConfig(arm, task_id, backend=backend, rate_card=card, sandbox=sandbox)
             check_config(config)
             asyncio.run(preflight(config))
+    if backend == "live" and not no_doctor:
+        # As for a live batch: one tiny request per model before any paid trial.
+        from fep_tui.commands import doctor
+
+        failed = doctor.report(doctor.check_models(tuple(arms.values()), backend, card), backend)
+        if failed is not None:
+            raise UsageError(
+                f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
+            )
+    warn_if_uncontained(
+        TrialConfig(next(iter(arms.values())), tasks[0], backend=backend, sandbox=sandbox)
+    )
     provision_tasks(tasks)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
     known, unused, repriced = _known(directory, arms, tasks, card)
@@ -149,7 +172,7 @@ def search_command(
         err.print(f"{repriced} of them re-priced at the {card.name} card (same turns assumed)")
     quiet = Console(file=io.StringIO())
     log = quiet if app else err
-    run_round = _runner(arms, tasks, backend, card, workers, directory, known, unused, log)
+    run_round = _runner(arms, tasks, backend, card, sandbox, workers, directory, known, unused, log)
     if app:
         from fep_tui.app import FepApp, StartSearch
         from fep_tui.screens.search import SearchJob
@@ -180,9 +203,9 @@ def search_command(
     new = result.trials - already
     if json:
         cap = per_candidate or budget
-        report = _json(result, arms, label, new, len(arms) * cap, unused)
-        report |= {"rate_card": card.name, "repriced_trials": repriced}
-        print(json_module.dumps(report))
+        found = _json(result, arms, label, new, len(arms) * cap, unused)
+        found |= {"rate_card": card.name, "repriced_trials": repriced}
+        print(json_module.dumps(found))
     else:
         _print(result, arms, f"{label} at the {card.name} card", new, unused)
     return 0
@@ -244,6 +267,7 @@ def _runner(
     tasks: tuple[str, ...],
     backend: Backend,
     card: RateCard,
+    sandbox: SandboxPolicy,
     workers: int,
     directory: Path,
     known: dict[str, Outcomes],
@@ -268,7 +292,7 @@ def _runner(
             async with gate:
                 writer = SessionWriter(directory)
                 config = TrialConfig(
-                    arms[name], task_id, backend=backend, seed=seed, rate_card=card
+                    arms[name], task_id, backend=backend, seed=seed, rate_card=card, sandbox=sandbox
                 )
                 try:
                     outcome = await run_trial(config, [writer])
