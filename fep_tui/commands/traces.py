@@ -7,7 +7,6 @@ never write under the transcripts' directory.
 from __future__ import annotations
 
 import json as json_module
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -34,8 +33,6 @@ Root = Annotated[
         "else ~/.claude/projects)",
     ),
 ]
-# Two processes on a two-core machine: converting is tokenizer-bound.
-WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 def trace_session(transcript: Path) -> Path:
@@ -63,7 +60,7 @@ def import_claude_code(
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    results = import_sessions(paths, directory, workers=WORKERS)
+    results = import_sessions(paths, directory)
     if not results:
         raise UsageError(
             f"no Claude Code sessions under {', '.join(map(str, paths))}; "
@@ -120,7 +117,7 @@ def traces(
     if not where.is_dir():
         raise UsageError(f"no Claude Code projects directory at {where}; pass --root DIR")
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    import_sessions([where], directory, workers=WORKERS)
+    import_sessions([where], directory)
     found = [
         s
         for s in summaries_under(directory, where)

@@ -12,6 +12,7 @@ replaced. Nothing under the transcripts' directory is ever written.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +32,10 @@ from sessions.json_cache import load_cache, save_cache
 from sessions.redact import Redactor
 
 INDEX_NAME = ".fep-claude-code-index.json"
+# Two processes per core: converting is tokenizer-bound once a file is read, but a first
+# import reads gigabytes from disk, and while one process waits on the disk another
+# computes. Measured on 2 cores from a cold page cache: 106 s with 2 processes, 51 s with 4.
+IMPORT_WORKERS = max(1, min(8, 2 * (os.cpu_count() or 1)))
 _VERSION = 1
 PREFIX = "claude-code-"
 Status = Literal["imported", "updated", "unchanged", "failed"]
@@ -178,7 +183,7 @@ def import_sessions(
     paths: Sequence[Path],
     directory: Path,
     *,
-    workers: int = 1,
+    workers: int = IMPORT_WORKERS,
     progress: Callable[[Imported], None] | None = None,
 ) -> list[Imported]:
     """Import every session under `paths` into `directory`; unchanged ones are skipped."""
@@ -222,7 +227,11 @@ _Outcome = tuple[Status, TraceSummary | None, str, str]
 def _run(jobs: list[tuple[SessionFiles, str, str | None]], workers: int) -> Iterable[_Outcome]:
     if workers <= 1 or len(jobs) < 8:
         return (_import_one(*job) for job in jobs)
-    pool = ProcessPoolExecutor(max_workers=workers)
+    # forkserver, not fork: the app imports from a worker thread, and forking a process
+    # with other threads running can copy a lock that is held.
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+    )
     try:
         return list(pool.map(_import_one, *zip(*jobs, strict=True), chunksize=16))
     finally:
