@@ -230,11 +230,9 @@ def _read_lead(
         for block in line.message.blocks():
             if block.type == "tool_result" and block.tool_use_id:
                 text = block.result_text()
-                name = tool_names.get(block.tool_use_id, ("", {}))[0]
-                source = "tool_results" if name not in DELEGATION_TOOLS else "pending"
-                context.add(
-                    f"{source}:{block.tool_use_id}" if source == "pending" else source, text
-                )
+                delegated = tool_names.get(block.tool_use_id, ("", {}))[0] in DELEGATION_TOOLS
+                # A subagent's result gets its delegation's number once all are known.
+                context.add(f"pending:{block.tool_use_id}" if delegated else "tool_results", text)
                 lead.results.append(
                     _Result(
                         t,
