@@ -425,10 +425,5 @@ def _print(
     if result.best is None:
         out.print("no candidate has a judged trial yet", markup=False)
         return
-    said = {
-        "one left": "one candidate left",
-        "budget spent": "budget spent before one was left: the best so far",
-        "cannot tell apart": "the survivors cannot be told apart at this budget: the best estimate",
-        "done": "every candidate run",
-    }[result.stopped]
-    out.print(f"best: {result.best} ({arms[result.best].description}); {said}", markup=False)
+    best = f"best: {result.best} ({arms[result.best].description})"
+    out.print(f"{best}; {result.verdict}", markup=False)

@@ -215,14 +215,9 @@ class SearchScreen(Screen[None]):
     def _hint(self) -> str:
         if self.result is None:
             return "trials are running · escape leaves it running · enter: compare its trials"
-        said = {
-            "one left": "one candidate left",
-            "budget spent": "budget spent: the best so far",
-            "cannot tell apart": "the survivors cannot be told apart at this budget",
-            "done": "every candidate run",
-        }[self.result.stopped]
         best = self.result.best or "none"
-        return f"best: {best} ({self.job.candidates.get(best, '')}) · {said} · enter: compare"
+        described = self.job.candidates.get(best, "")
+        return f"best: {best} ({described}) · {self.result.verdict} · enter: compare"
 
     def action_compare(self) -> None:
         self.post_message(self.CompareTrials(self.directory))

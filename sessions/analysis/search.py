@@ -177,8 +177,21 @@ class SearchResult:
     # Why it stopped: "one left", "budget spent", "cannot tell apart", "done".
     stopped: str
 
+    @property
+    def verdict(self) -> str:
+        """Why the search stopped, in words for a person."""
+        return STOPPED_WORDS[self.stopped]
+
     def best_interval(self) -> Interval | None:
         return interval(self.stats[self.best], self.objective) if self.best else None
+
+
+STOPPED_WORDS = {
+    "one left": "one candidate left",
+    "budget spent": "budget spent: the best so far",
+    "cannot tell apart": "the survivors cannot be told apart at this budget",
+    "done": "every candidate run",
+}
 
 
 # Runs one trial of each named candidate and returns (name, success, cost) per trial.
