@@ -222,3 +222,35 @@ def test_simulated_arms_solve_each_typer_task(
 
 def category_counts_of(result: dict[str, Any]) -> dict[str, int]:
     return category_counts(JudgeResult.from_dict(result))
+
+
+def test_trials_starting_together_on_a_fresh_node_build_the_cache_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray can start several typer trials on a new node at once; each provisions the
+    task first. The file lock makes the others wait and find the cache ready."""
+    import threading
+    import time
+
+    from tasks.typer_base import provision
+
+    monkeypatch.setenv("FEP_TUI_DATA_DIR", str(tmp_path / "data"))
+    builds: list[Path] = []
+
+    def build(base: provision.TyperBase, say: object) -> None:
+        builds.append(base.root)
+        time.sleep(0.3)  # long enough that every other caller arrives mid-build
+        (base.env / "bin").mkdir(parents=True)
+        (base.env / "pyvenv.cfg").write_text(f"home = {base.root}\n")
+
+    monkeypatch.setattr(provision, "_build", build)
+    ready: list[provision.TyperBase] = []
+    callers = [
+        threading.Thread(target=lambda: ready.append(provision.typer_base())) for _ in range(4)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(builds) == 1
+    assert len(ready) == 4 and all(base.ready() for base in ready)

@@ -8,7 +8,6 @@ one build instead of racing.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -16,12 +15,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from filelock import FileLock
 
 from tasks.errors import FepError
 
@@ -102,7 +101,9 @@ def typer_base(progress: Progress | None = None) -> TyperBase:
             f"cannot create the cache directory {base.root.parent} ({exc.strerror}); "
             "set FEP_TUI_DATA_DIR to a writable directory"
         ) from None
-    with _locked(base.root.parent / f"{base.root.name}.lock"):
+    # One build per machine: trials and Ray workers that start together on a fresh node
+    # wait here, then find the cache ready.
+    with FileLock(base.root.parent / f"{base.root.name}.lock"):
         if base.ready():  # another process built it while we waited
             return base
         scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=base.root.parent))
@@ -184,16 +185,6 @@ def _pip(argv: list[str], what: str) -> None:
             f"cannot {what} from the package index ({last}); check network access to the "
             "index pip uses (pip config list) and run again"
         )
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _python_tag() -> str:
