@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.arms import ArmSpec
-from engine.events import EventSink
 from engine.pricing import OFFICIAL, RateCard
-from engine.trial import BackendMode, TrialConfig, TrialOutcome, run_trial
+from engine.runners import LocalRunner, NewSinks, TrialRunner, run_once_more_if_lost
+from engine.trial import BackendMode, TrialConfig, TrialOutcome
 from tasks.sandbox import SandboxPolicy
 
 
@@ -50,10 +50,15 @@ Finished = Callable[[str, str, int, TrialOutcome | None, str | None], None]
 async def run_batch(
     plan: BatchPlan,
     cells: dict[tuple[str, str], CellState],
-    new_sinks: Callable[[TrialConfig], tuple[list[EventSink], Callable[[], None]]],
+    new_sinks: NewSinks,
     on_finished: Finished,
+    runner: TrialRunner | None = None,
 ) -> None:
-    """Run every missing trial. `cells` holds what already exists (from resume)."""
+    """Run every missing trial. `cells` holds what already exists (from resume).
+
+    `runner` decides where trials run (engine/runners.py); this process by default.
+    """
+    runner = runner or LocalRunner()
     semaphore = asyncio.Semaphore(max(1, plan.workers))
     arms = {arm.name: arm for arm in plan.arms}
 
@@ -69,15 +74,7 @@ async def run_batch(
                 rate_card=plan.rate_card or OFFICIAL,
                 sandbox=plan.sandbox,
             )
-            sinks, close = new_sinks(config)
-            outcome: TrialOutcome | None = None
-            error: str | None = None
-            try:
-                outcome = await run_trial(config, sinks)
-            except Exception as exc:  # one failed trial must not stop the batch
-                error = f"{type(exc).__name__}: {exc}"
-            finally:
-                close()
+            outcome, error = await run_once_more_if_lost(runner, config, new_sinks)
             cell.done_seeds.add(seed)
             if outcome is not None and outcome.success:
                 cell.successes += 1

@@ -43,6 +43,9 @@ class Task(Protocol):
     recheck_command: str
     # How long one bash command may take in this task's workspace.
     command_timeout_s: float
+    # CPUs one trial keeps busy (its judge's pytest runs on every core it is given);
+    # what a trial asks of a Ray node.
+    cpus: int
 
     @property
     def fixes(self) -> tuple[Fix, ...]:

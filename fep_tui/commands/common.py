@@ -12,6 +12,7 @@ from cyclopts import Parameter
 
 from engine.arms import ArmSpec, load_arms_file, redefined_builtins, resolve_arm
 from engine.pricing import get_rate_card
+from engine.runners import TrialRunner
 from engine.trial import TrialConfig, containment
 from fep_tui.commands.options import UsageError
 from sessions.analysis.whatif import WhatIf
@@ -98,3 +99,15 @@ class WhatIfOptions:
             get_rate_card(self.what_if_card)  # an unknown card fails here, before any work
         whatif = WhatIf(self.what_if_card, not self.no_cache, self.cache_ttl, self.cap_summaries)
         return None if whatif == WhatIf() else whatif
+
+
+def trial_runner(ray: bool | str | None) -> TrialRunner | None:
+    """The runner `--ray` asks for, connected; None for this machine's own worker pool.
+    Ray is imported here and only here, so a command without `--ray` never loads it."""
+    if ray is None or ray is False:
+        return None
+    from engine.ray_runner import RayRunner, ray_address
+
+    runner = RayRunner(ray_address(ray))
+    runner.start()
+    return runner

@@ -43,6 +43,18 @@ SandboxPolicy = Annotated[
     ),
 ]
 Backend = Literal["sim", "live"]
+# `--ray` alone is True (a local Ray instance); `--ray ADDRESS` is the address.
+Ray = Annotated[
+    bool | str | None,
+    Parameter(
+        name="--ray",
+        metavar="[ADDRESS]",
+        negative="",
+        show_default=False,
+        help="run each trial as a Ray task: alone, on a local Ray instance; with `auto` or "
+        "`ray://HOST:10001`, on that cluster (needs pip install 'fep-tui[ray]')",
+    ),
+]
 # A bool that is only ever switched on: no --no-X twin, no "[default: False]".
 Flag = Parameter(negative="", show_default=False)
 Json = Annotated[

@@ -20,13 +20,16 @@ from cyclopts import Parameter
 from rich.console import Console
 
 from engine.arms import AdvisorSpec, ArmSpec, RoleSpec
+from engine.events import EventSink
 from engine.pricing import RateCard, get_rate_card
-from engine.trial import TrialConfig, check_config, preflight, run_trial
-from fep_tui.commands.common import parse_list, warn_if_uncontained
+from engine.runners import LocalRunner, TrialRunner, run_once_more_if_lost
+from engine.trial import TrialConfig, check_config, preflight
+from fep_tui.commands.common import parse_list, trial_runner, warn_if_uncontained
 from fep_tui.commands.options import (
     Backend,
     Flag,
     Json,
+    Ray,
     SandboxPolicy,
     SessionsDir,
     UsageError,
@@ -116,9 +119,13 @@ def search_command(
         bool, Flag, Parameter(help="with --backend live: skip `fep-tui doctor` before the search")
     ] = False,
     sandbox: SandboxPolicy = None,
+    ray: Ray = None,
     sessions_dir: SessionsDir = None,
 ) -> int:
-    """Search role assignments for the best one by the objective, by arm elimination."""
+    """Search role assignments for the best one by the objective, by arm elimination.
+
+    With --ray, each round's trials run as Ray tasks, --workers of them at once.
+    """
     goal = parse_objective(objective)
     if budget <= 0 or workers <= 0 or (per_candidate is not None and per_candidate <= 0):
         raise UsageError("--budget, --workers and --per-candidate must be positive")
@@ -172,43 +179,49 @@ def search_command(
         err.print(f"{repriced} of them re-priced at the {card.name} card (same turns assumed)")
     quiet = Console(file=io.StringIO())
     log = quiet if app else err
-    run_round = _runner(arms, tasks, backend, card, sandbox, workers, directory, known, unused, log)
-    if app:
-        from fep_tui.app import FepApp, StartSearch
-        from fep_tui.screens.search import SearchJob
-
-        job = SearchJob(
-            {name: arm.description for name, arm in arms.items()},
-            goal,
-            method,
-            budget,
-            per_candidate or budget,
-            run_round,
-            known,
-            label,
-            _neighbours(arms),
+    runner = trial_runner(ray) or LocalRunner()
+    try:
+        run_round = _runner(
+            arms, tasks, backend, card, sandbox, workers, directory, known, unused, log, runner
         )
-        FepApp(directory, start=StartSearch(job, directory)).run()
+        if app:
+            from fep_tui.app import FepApp, StartSearch
+            from fep_tui.screens.search import SearchJob
+
+            job = SearchJob(
+                {name: arm.description for name, arm in arms.items()},
+                goal,
+                method,
+                budget,
+                per_candidate or budget,
+                run_round,
+                known,
+                label,
+                _neighbours(arms),
+            )
+            FepApp(directory, start=StartSearch(job, directory)).run()
+            return 0
+        result = search(
+            list(arms),
+            run_round,
+            goal,
+            method=method,
+            budget=budget,
+            per_candidate=per_candidate or budget,
+            known=known,
+            neighbours=_neighbours(arms),
+        )
+        new = result.trials - already
+        if json:
+            cap = per_candidate or budget
+            found = _json(result, arms, label, new, len(arms) * cap, unused)
+            found |= {"rate_card": card.name, "repriced_trials": repriced}
+            print(json_module.dumps(found))
+        else:
+            _print(result, arms, f"{label} at the {card.name} card", new, unused)
         return 0
-    result = search(
-        list(arms),
-        run_round,
-        goal,
-        method=method,
-        budget=budget,
-        per_candidate=per_candidate or budget,
-        known=known,
-        neighbours=_neighbours(arms),
-    )
-    new = result.trials - already
-    if json:
-        cap = per_candidate or budget
-        found = _json(result, arms, label, new, len(arms) * cap, unused)
-        found |= {"rate_card": card.name, "repriced_trials": repriced}
-        print(json_module.dumps(found))
-    else:
-        _print(result, arms, f"{label} at the {card.name} card", new, unused)
-    return 0
+    finally:
+        runner.close()
 
 
 def _neighbours(arms: dict[str, ArmSpec]) -> Callable[[str], list[str]]:
@@ -273,8 +286,13 @@ def _runner(
     known: dict[str, Outcomes],
     unused: dict[str, int],
     err: Console,
+    runner: TrialRunner,
 ) -> Callable[[list[str]], list[tuple[str, bool, float]]]:
     seeds = {name: held.trials for name, held in known.items()}
+
+    def new_sinks(_config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
+        writer = SessionWriter(directory)
+        return [writer], writer.close
 
     def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
         jobs = []
@@ -290,14 +308,13 @@ def _runner(
 
         async def one(name: str, task_id: str, seed: int) -> tuple[str, bool, float]:
             async with gate:
-                writer = SessionWriter(directory)
                 config = TrialConfig(
                     arms[name], task_id, backend=backend, seed=seed, rate_card=card, sandbox=sandbox
                 )
-                try:
-                    outcome = await run_trial(config, [writer])
-                finally:
-                    writer.close()
+                outcome, error = await run_once_more_if_lost(runner, config, new_sinks)
+                if outcome is None:
+                    err.print(f"  {name} on {task_id} seed {seed}: error {error}")
+                    return name, False, 0.0
                 unused[name] += _helper_unused(outcome.roles)
                 err.print(
                     f"  {name} on {task_id} seed {seed}: "

@@ -98,6 +98,7 @@ class TinyTask:
     )
     recheck_command = check_command
     command_timeout_s = 120.0
+    cpus = 1
     fixes = FIXES
 
     def environment(self, root: Path) -> dict[str, str]:

@@ -48,6 +48,8 @@ class TyperTask:
     check_command = HARNESS_SCRIPT
     recheck_command = HARNESS_SCRIPT
     command_timeout_s = COMMAND_TIMEOUT_S
+    # pytest-xdist's `-n auto` and mypy over typer's tree keep two cores busy.
+    cpus = 2
     # Top-level paths the agent may change; anything else changed is a verifier problem.
     editable: tuple[str, ...] = ("typer", "tests")
 
