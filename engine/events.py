@@ -51,6 +51,8 @@ class TrialStarted(Event, frozen=True, tag="trial_start"):
     task_version: str = ""
     # How the agent's shell and the judge were contained: bubblewrap, environment, none.
     containment: str = ""
+    # The machine that ran the trial when it ran on a Ray cluster, else "".
+    node: str = ""
 
 
 class TurnStarted(Event, frozen=True, tag="turn_start"):

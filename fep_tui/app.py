@@ -15,6 +15,7 @@ from engine.arms import BUILTIN_ARMS, ArmSpec, resolve_arm
 from engine.batch import BatchPlan
 from engine.preflight import PreflightError
 from engine.pricing import get_rate_card
+from engine.runners import TrialRunner
 from engine.trial import TrialConfig, TrialConfigError, check_config, preflight
 from fep_tui import keys
 from fep_tui.palette import ScreenActions
@@ -73,6 +74,8 @@ class StartSearch:
 class StartBatch:
     plan: BatchPlan
     directory: Path
+    # Where trials run (engine/runners.py): None for the app's own engine thread.
+    runner: TrialRunner | None = None
 
 
 class FepApp(App[None]):
@@ -105,7 +108,7 @@ class FepApp(App[None]):
         elif isinstance(self.start, StartReplay):
             self.open_replay(self.start.path)
         elif isinstance(self.start, StartBatch):
-            self.start_batch(self.start.plan, self.start.directory)
+            self.start_batch(self.start.plan, self.start.directory, self.start.runner)
         elif isinstance(self.start, StartSearch):
             from fep_tui.screens.search import SearchScreen
 
@@ -143,11 +146,13 @@ class FepApp(App[None]):
         self.push_screen(TrialScreen(live))
         return live
 
-    def start_batch(self, plan: BatchPlan, directory: Path) -> None:
+    def start_batch(
+        self, plan: BatchPlan, directory: Path, runner: TrialRunner | None = None
+    ) -> None:
         from fep_tui.screens.batch import BatchScreen
 
         # Installed, so leaving it keeps it (and its grid) for `b` and the palette.
-        self._batch = BatchScreen(plan, directory, self.running)
+        self._batch = BatchScreen(plan, directory, self.running, runner)
         if self.is_screen_installed("batch"):
             self.uninstall_screen("batch")
         self.install_screen(self._batch, "batch")

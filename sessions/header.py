@@ -85,6 +85,8 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
     # (never $0).
     unpriced: list[str] = msgspec.field(default_factory=list)
     trace: TraceOrigin | None = None
+    # The machine a trial ran on when it ran on a Ray cluster (engine/ray_runner.py).
+    node: str = ""
 
     @property
     def lead_role(self) -> str:

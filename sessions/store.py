@@ -85,6 +85,8 @@ class SessionSummary:
     cost_usd: float | None
     seed: int
     reason: str = ""
+    # The Ray node that ran it, or "" for this machine.
+    node: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,6 +158,7 @@ def summarize(path: Path, live: Timeline | None = None) -> SessionSummary:
         cost_usd=None if header.unpriced else cost,
         seed=header.seed,
         reason=reason,
+        node=header.node,
     )
 
 

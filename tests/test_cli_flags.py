@@ -237,3 +237,30 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
     main(["--version"])
     assert capsys.readouterr().out.strip() == f"fep-tui {version('fep-tui')}"
+
+
+def test_ray_without_ray_installed_says_which_extra_to_install(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules makes `import ray` fail as it does where the extra is missing.
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)
+    argv = ["batch", "--arms", "A", "--tasks", "tiny", "--trials", "1", "--ray"]
+    message = _error(capsys, [*argv, "--sessions-dir", str(tmp_path)])
+    assert message == "--ray needs Ray, an optional extra: pip install 'fep-tui[ray]'"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ray_auto_with_no_cluster_says_how_to_start_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    # Ray looks for a running instance through this file; none has been started here.
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))
+    argv = ["search", "--task", "tiny", "--solo", "claude-haiku-4-5,claude-sonnet-4-6"]
+    argv += ["--ray", "auto"]
+    message = _error(capsys, [*argv, "--sessions-dir", str(tmp_path)])
+    assert message == (
+        "--ray auto: no Ray cluster runs on this machine; start one with `ray start --head`, "
+        "or pass --ray alone for a local instance"
+    )

@@ -66,3 +66,21 @@ def test_the_app_opens_help_without_loading_the_statistics_stack() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"help loaded {result.stdout.strip()}"
+
+
+def test_batch_and_search_without_ray_never_import_ray() -> None:
+    """Ray is an optional extra: everything a batch or search loads without `--ray`,
+    the Ray runner's own module included, must run where Ray is not installed."""
+    code = (
+        "import sys\n"
+        "import engine.batch, engine.runners, engine.ray_runner\n"
+        "import fep_tui.commands.batch, fep_tui.commands.search, fep_tui.screens.batch\n"
+        "from fep_tui.commands.common import trial_runner\n"
+        "assert trial_runner(None) is None\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

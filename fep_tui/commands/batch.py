@@ -15,13 +15,15 @@ from engine.arms import resolve_arm
 from engine.batch import BatchPlan, plan_cells, run_batch
 from engine.events import EventSink
 from engine.pricing import get_rate_card
+from engine.runners import TrialRunner
 from engine.trial import TrialConfig, TrialOutcome, check_config, preflight
-from fep_tui.commands.common import extra_arms, parse_list, warn_if_uncontained
+from fep_tui.commands.common import extra_arms, parse_list, trial_runner, warn_if_uncontained
 from fep_tui.commands.options import (
     ArmsFile,
     Backend,
     Flag,
     RateCardName,
+    Ray,
     SandboxPolicy,
     SessionsDir,
     UsageError,
@@ -48,10 +50,15 @@ def batch(
         bool, Flag, Parameter(help="with --backend live: skip `fep-tui doctor` before the batch")
     ] = False,
     sandbox: SandboxPolicy = None,
+    ray: Ray = None,
     sessions_dir: SessionsDir = None,
     arms_file: ArmsFile = None,
 ) -> int:
-    """Run arms x tasks x trials; running the same command again resumes."""
+    """Run arms x tasks x trials; running the same command again resumes.
+
+    With --ray, --workers is how many trials are in flight at once; Ray starts each when a
+    node has the CPUs its task asks for (typer tasks two, tiny one).
+    """
     if trials <= 0 or workers <= 0:
         raise UsageError("--trials and --workers must be positive")
     if until_successes is not None and not 0 < until_successes <= trials:
@@ -84,15 +91,20 @@ def batch(
     warn_if_uncontained(configs[0])
     provision_tasks(task_ids)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    if app:
-        from fep_tui.app import FepApp, StartBatch
+    runner = trial_runner(ray)
+    try:
+        if app:
+            from fep_tui.app import FepApp, StartBatch
 
-        FepApp(directory, extra, StartBatch(plan, directory)).run()
-        return 0
-    return _run_with_progress(plan, directory)
+            FepApp(directory, extra, StartBatch(plan, directory, runner)).run()
+            return 0
+        return _run_with_progress(plan, directory, runner)
+    finally:
+        if runner is not None:
+            runner.close()
 
 
-def _run_with_progress(plan: BatchPlan, directory: Path) -> int:
+def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | None) -> int:
     cells = plan_cells(plan, finished_trials(directory))
     already = sum(len(c.done_seeds) for c in cells.values())
     total = len(cells) * plan.trials
@@ -109,8 +121,11 @@ def _run_with_progress(plan: BatchPlan, directory: Path) -> int:
         TimeRemainingColumn(),
     )
     label = "SIMULATED" if plan.backend == "sim" else "LIVE"
+    where = f" · on {runner.where}" if runner is not None else ""
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("batch", total=total, completed=already, cost=0.0, label=label)
+        bar = progress.add_task(
+            "batch", total=total, completed=already, cost=0.0, label=label + where
+        )
 
         def new_sinks(config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
             writer = SessionWriter(directory)
@@ -129,7 +144,7 @@ def _run_with_progress(plan: BatchPlan, directory: Path) -> int:
             progress.update(bar, advance=1, cost=cost)
 
         try:
-            asyncio.run(run_batch(plan, cells, new_sinks, finished))
+            asyncio.run(run_batch(plan, cells, new_sinks, finished, runner))
         except KeyboardInterrupt:
             console.print("interrupted: finished trials are kept; run the same command to resume")
             return 130

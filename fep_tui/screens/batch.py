@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from engine.batch import BatchPlan, CellState, plan_cells, run_batch
 from engine.events import EventSink
+from engine.runners import TrialRunner
 from engine.trial import TrialConfig, TrialOutcome
 from fep_tui import keys
 from fep_tui.running import RunningTrials
@@ -29,6 +30,8 @@ from fep_tui.sources import LiveTrial
 from sessions.store import finished_trials
 
 COLUMNS = ("arm", "task", "seed", "status", "turns", "cost $")
+# With trials on Ray, the machine each one runs on.
+NODE = "node"
 # (arm, task, seed)
 TrialKey = tuple[str, str, int]
 
@@ -50,11 +53,19 @@ class BatchScreen(Screen[None]):
             super().__init__()
             self.key, self.outcome, self.error = key, outcome, error
 
-    def __init__(self, plan: BatchPlan, directory: Path, running: RunningTrials) -> None:
+    def __init__(
+        self,
+        plan: BatchPlan,
+        directory: Path,
+        running: RunningTrials,
+        runner: TrialRunner | None = None,
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.directory = directory
         self.running = running
+        self.runner = runner
+        self.headings = (*COLUMNS, NODE) if runner is not None else COLUMNS
         self.cells: dict[tuple[str, str], CellState] = {}
         self.trials: dict[TrialKey, LiveTrial] = {}
         self.earlier: set[TrialKey] = set()
@@ -78,8 +89,8 @@ class BatchScreen(Screen[None]):
         existing = finished_trials(self.directory)
         self.cells = plan_cells(self.plan, existing)
         table = self.query_one(DataTable)
-        widths = {"status": 12, "turns": 5, "cost $": 8}
-        for column in COLUMNS:
+        widths = {"status": 12, "turns": 5, "cost $": 8, NODE: 12}
+        for column in self.headings:
             table.add_column(column, key=column, width=widths.get(column))
         for cell in self.cells.values():
             for seed in range(self.plan.trials):
@@ -92,7 +103,7 @@ class BatchScreen(Screen[None]):
         self.query_one(ProgressBar).update(total=self.total, progress=self.done)
         self.app.run_worker(
             self.running.engine.run(
-                run_batch(self.plan, self.cells, self._new_sinks, self._finished)
+                run_batch(self.plan, self.cells, self._new_sinks, self._finished, self.runner)
             ),
             name="batch",
             group="batch",
@@ -145,23 +156,27 @@ class BatchScreen(Screen[None]):
 
     def _cells(self, key: tuple[str, str, int]) -> tuple[str, ...]:
         live = self.trials.get(key)
-        turns, cost = "-", "-"
+        turns, cost, node = "-", "-", ""
         if live is not None:
             live.pull()
             snapshot = live.timeline.snapshot(live.length)
             turns = str(snapshot.lead_turn)
             cost = f"{snapshot.total_cost_usd:.4f}"
-        return (key[0], key[1], str(key[2]), self._status(key), turns, cost)
+            node = live.header.node or ("waiting" if live.length == 0 else "")
+        cells = (key[0], key[1], str(key[2]), self._status(key), turns, cost)
+        return (*cells, node) if self.runner is not None else cells
 
     def _refresh(self) -> None:
         table = self.query_one(DataTable)
         for key in [*self.trials, *self.earlier]:
-            for column, value in zip(COLUMNS, self._cells(key), strict=True):
+            for column, value in zip(self.headings, self._cells(key), strict=True):
                 table.update_cell(_row_key(key), column, value)
         if not self.finished and self.done >= self.total - self._not_needed():
             self.finished = all(t.finished for t in self.trials.values())
         running = sum(1 for t in self.trials.values() if not t.finished)
         label = "SIMULATED" if self.plan.backend == "sim" else "LIVE"
+        if self.runner is not None:
+            label += f" on {self.runner.where}"
         state = "finished" if self.finished else f"{running} running"
         self.query_one("#batch-title", Static).update(
             f"batch · {self.done}/{self.total} trials · ${self.cost:.4f} this run · {label} · "

@@ -44,12 +44,17 @@ def summary_row(summary: SessionSummary) -> tuple[str, ...]:
         summary.arm,
         summary.task,
         str(summary.seed),
-        "running" if summary.status == "running" else summary.outcome,
+        _running(summary) if summary.status == "running" else summary.outcome,
         str(summary.lead_turns),
         str(summary.model_calls),
         "unknown" if summary.cost_usd is None else f"{summary.cost_usd:.4f}",
         summary.source,
     )
+
+
+def _running(summary: SessionSummary) -> str:
+    # A trial on a Ray cluster says where it runs.
+    return f"running@{summary.node}" if summary.node else "running"
 
 
 @dataclass(frozen=True)
