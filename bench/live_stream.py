@@ -111,7 +111,7 @@ async def measure(rate: float, seconds: float, load: int = 0) -> tuple[float, fl
 
             def frame() -> None:
                 original()
-                drawn.append((time.monotonic(), screen.applied))
+                drawn.append((time.monotonic(), screen.position))
 
             screen.frame = frame  # type: ignore[method-assign]
             await app.push_screen(screen)

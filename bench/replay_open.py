@@ -68,7 +68,7 @@ async def _reopen(path: Path) -> tuple[float, float]:
         screen.seek(0)
         screen.action_end()
         screen.seek(screen.source.clock.previous_turn())
-        last_turn = screen.applied
+        last_turn = screen.position
         screen.seek(0)
         jump_started = time.perf_counter()
         screen.seek(last_turn)

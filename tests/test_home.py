@@ -125,12 +125,12 @@ def test_a_running_trial_opens_live_from_home_and_cannot_be_deleted(tmp_path: Pa
             reopened = app.screen
             assert isinstance(reopened, TrialScreen) and reopened.source is live
             assert isinstance(reopened.source, LiveTrial)
-            before = reopened.applied
+            before = reopened.position
             for _ in range(200):
                 await pilot.pause(0.05)
-                if reopened.applied > before or live.finished:
+                if reopened.position > before or live.finished:
                     break
-            assert reopened.applied > before, "it goes on streaming"
+            assert reopened.position > before, "it goes on streaming"
             await pilot.press("q", "y")
 
     asyncio.run(scenario())

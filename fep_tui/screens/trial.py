@@ -15,6 +15,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -36,14 +37,19 @@ WINDOW_EVENTS = 1200
 
 class TrialScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = keys.TRIAL
+    # What is shown: the state after this many events, folded into `fold`. Every change
+    # redraws, and so does setting it again (a seek that lands where it was rebuilds the
+    # panes, which must be drawn).
+    position: reactive[int] = reactive(0, init=False, always_update=True)
+    # Whether the replay plays. The clock keeps time and stops itself at the end; the
+    # frame timer copies that here, so the bar shows it at once.
+    playing: reactive[bool] = reactive(False, init=False)
 
     def __init__(self, source: TrialSource) -> None:
         super().__init__()
         self.source = source
         self.fold = PaneFold(source.timeline.lead_role)
-        self.applied = 0
         self._last_tick = time.monotonic()
-        self._drawn_playing = False
 
     def compose(self) -> ComposeResult:
         yield Static(self.source.title, id="trial-title")
@@ -89,30 +95,29 @@ class TrialScreen(Screen[None]):
         elapsed, self._last_tick = now - self._last_tick, now
         clock = self.source.clock
         target = clock.tick(elapsed)
-        if target < self.applied:
-            self.seek(target)
-            return
-        if target > self.applied:
-            for position, event in self.source.read(self.applied, target):
-                self.fold.apply(position, event)
-            self.applied = target
-        elif clock.playing == self._drawn_playing and self.source.elapsed() is None:
-            # Nothing new to draw: a paused replay's keys redraw as they act (reaching the
-            # end stops the clock, which must still reach the bar); a running trial's
-            # elapsed seconds move on during long tool calls.
-            return
+        self.playing = clock.playing
+        if target != self.position:
+            self._move(target)
+        elif self.source.elapsed() is not None:
+            # A running trial's elapsed seconds move on during long tool calls.
+            self.redraw()
+
+    def watch_position(self) -> None:
+        self.redraw()
+
+    def watch_playing(self, playing: bool) -> None:
+        self.source.clock.playing = playing
         self.redraw()
 
     def redraw(self) -> None:
         source = self.source
-        self._drawn_playing = source.clock.playing
-        snapshot = source.timeline.snapshot(self.applied)
+        snapshot = source.timeline.snapshot(self.position)
         running_for = source.elapsed()
         if running_for is not None:
             snapshot = replace(snapshot, t=running_for)
         self.query_one(CountersBar).show(snapshot, source.header, source.status(snapshot))
         self.query_one(ReadChart).show(snapshot.chart)
-        position = self.applied
+        position = self.position
         self.query_one(DelegationsPane).show(
             snapshot.delegations, lambda number: source.timeline.reread(number, position)
         )
@@ -129,36 +134,33 @@ class TrialScreen(Screen[None]):
         self.fold = PaneFold(self.source.timeline.lead_role)
         for index, event in self.source.read(window_start, position):
             self.fold.apply(index, event)
-        self.applied = position
         self.query_one(TurnLog).reset()
         self.query_one(ToolTree).forget()
-        self.redraw()
+        self.position = position
 
     # -- actions ---------------------------------------------------------------------------
 
     def action_toggle_play(self) -> None:
-        clock = self.source.clock
-        if clock.position >= self.source.length:
+        if self.source.clock.position >= self.source.length:
             self.seek(0)
-        clock.playing = not clock.playing
-        self.redraw()
+        self.playing = not self.playing
 
     def action_step(self, events: int) -> None:
+        self.playing = False
         clock = self.source.clock
-        clock.playing = False
         self._move(clock.seek(clock.position + events))
 
     def action_turn(self, direction: int) -> None:
+        self.playing = False
         clock = self.source.clock
-        clock.playing = False
         self._move(clock.next_turn() if direction > 0 else clock.previous_turn())
 
     def action_start(self) -> None:
-        self.source.clock.playing = False
+        self.playing = False
         self.seek(0)
 
     def action_end(self) -> None:
-        self.source.clock.playing = False
+        self.playing = False
         self.seek(self.source.length)
 
     def action_faster(self) -> None:
@@ -174,7 +176,7 @@ class TrialScreen(Screen[None]):
 
         def jump(turn: int | None) -> None:
             if turn is not None:
-                clock.playing = False
+                self.playing = False
                 self._move(clock.jump_to_turn(turn))
 
         self.app.push_screen(GotoTurnScreen(self.source.turns), jump)
@@ -186,10 +188,10 @@ class TrialScreen(Screen[None]):
             node.toggle()
 
     def _move(self, position: int) -> None:
-        if position < self.applied:
+        """Show `position`: folding the events passed over, or from a window behind it."""
+        if position < self.position:
             self.seek(position)
         else:
-            for index, event in self.source.read(self.applied, position):
+            for index, event in self.source.read(self.position, position):
                 self.fold.apply(index, event)
-            self.applied = position
-            self.redraw()
+            self.position = position
