@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from engine.events import Event, TrialEnded, TrialStarted
+from engine.events import Event, TrialStarted
 from engine.trial import (
     TrialConfig,
     TrialOutcome,
@@ -154,9 +154,6 @@ class LiveTrial:
         self.outcome: TrialOutcome | None = None
         self.failure: str | None = None
         self.started: float | None = None
-        # Set on the engine's thread when the trial's own trial_end passes: a batch trial
-        # whose worker was lost ends there, and its re-run is a new LiveTrial.
-        self._ended = False
 
     @property
     def header(self) -> SessionHeader:
@@ -187,13 +184,11 @@ class LiveTrial:
 
     @property
     def finished(self) -> bool:
-        return self.outcome is not None or self.failure is not None or self._ended
+        return self.outcome is not None or self.failure is not None
 
     def emit(self, event: Event) -> None:
         with self._lock:
             self._inbox.append(event)
-        if isinstance(event, TrialEnded):
-            self._ended = True
 
     def pull(self) -> int:
         """Fold everything the engine emitted since the last pull; the new length."""

@@ -126,6 +126,11 @@ class BatchScreen(Screen[None]):
         self.post_message(self.TrialDone((arm, task, seed), outcome, error))
 
     def on_batch_screen_trial_added(self, message: TrialAdded) -> None:
+        earlier = self.trials.get(message.key)
+        if earlier is not None and not earlier.finished:
+            # Run again because its worker was lost (engine/runners.py): the lost run's file
+            # is closed and ends in an error; this new run takes its row.
+            earlier.finish(None, "worker lost; running it again")
         self.trials[message.key] = message.trial
         self.running.add(message.trial)
 
