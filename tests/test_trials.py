@@ -22,7 +22,17 @@ def _run(arm: str, recorder: Recorder, **kwargs: object) -> TrialEnded:
     return end
 
 
-@pytest.mark.parametrize("arm", ["A", "B", "C", "D"])
+# C and D solve tiny in the default suite too, in test_batch's four-arm batch (which also
+# checks each total against its calls); here they run with the slow rest.
+@pytest.mark.parametrize(
+    "arm",
+    [
+        "A",
+        "B",
+        pytest.param("C", marks=pytest.mark.slow),
+        pytest.param("D", marks=pytest.mark.slow),
+    ],
+)
 def test_builtin_arm_solves_tiny_with_the_judge_green(arm: str, recorder: Recorder) -> None:
     end = _run(arm, recorder)
     judge = recorder.of("judge")[0]
