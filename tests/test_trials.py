@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 
 import pytest
@@ -99,3 +101,28 @@ def test_display_pacing_is_not_trial_time(
     assert end.wall_s < elapsed - 0.9 * paced
     times = [e.t for e in recorder.events]
     assert times == sorted(times), "event times still run forward"
+
+
+def test_the_trial_clock_starts_after_the_sdk_is_imported() -> None:
+    """A fresh process spends about a second importing the anthropic SDK. Counted in the
+    trial's wall time, headless runs (a new process each) read 10-15% slower than the
+    same trial in a warm app, and compare mixed the two."""
+    code = (
+        "import asyncio, sys\n"
+        "from engine.arms import resolve_arm\n"
+        "from engine.bus import EventBus\n"
+        "from engine.trial import TrialConfig, run_trial\n"
+        "class Started(Exception): pass\n"
+        "def clock_starts(self, sinks):\n"
+        "    print('engine.backends.anthropic_backend' in sys.modules)\n"
+        "    raise Started\n"
+        "EventBus.__init__ = clock_starts\n"
+        "try:\n"
+        "    asyncio.run(run_trial(TrialConfig(resolve_arm('A'), 'tiny'), []))\n"
+        "except Started:\n"
+        "    pass\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.strip() == "True", result.stderr
