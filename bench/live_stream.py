@@ -23,6 +23,7 @@ from bench.report import report
 from engine import TrialConfig, resolve_arm
 from engine.events import Event, TextDelta, TurnStarted, TurnUsage
 from engine.trial import trial_start_event
+from engine.usage import Usage
 from fep_tui.app import FepApp
 from fep_tui.screens.help import HelpScreen
 from fep_tui.screens.trial import TrialScreen
@@ -63,13 +64,7 @@ async def produce(live: Tee, rate: float, seconds: float, emitted: list[float]) 
             emitted.append(time.monotonic())
             sent += 1
             if sent % 40 == 0:
-                usage = {
-                    "input_tokens": 10,
-                    "output_tokens": 40,
-                    "cache_write_5m": 0,
-                    "cache_write_1h": 0,
-                    "cache_read": 100 * turn,
-                }
+                usage = Usage.of(input_tokens=10, output_tokens=40, cache_read=100 * turn)
                 live.emit(
                     TurnUsage(
                         now - start,

@@ -64,7 +64,7 @@ class Arrived:
                 "model": usage.model,
                 "provider": providers.get(role, ""),
                 "turns": self._calls[role],
-                "usage": dict(usage.role_usage),
+                "usage": usage.role_usage.to_dict(),
                 "cost_usd": round(usage.role_cost_usd, 6),
                 "cache_read_usd": round(usage.role_cache_read_usd, 6),
             }

@@ -101,7 +101,7 @@ class PromptCache:
         minimum = MIN_CACHEABLE_TOKENS.get(model, DEFAULT_MIN_CACHEABLE)
         eligible = [b for b in breakpoints if prefix[b] >= minimum]
         if not eligible:
-            return Usage(input_tokens=total)
+            return Usage.of(input_tokens=total)
 
         hit = self._find_hit(keys, breakpoints, now)
         read_tokens = prefix[hit] if hit is not None else 0
@@ -111,7 +111,7 @@ class PromptCache:
         c_tokens = max(prefix[last], read_tokens)
         for b in eligible:
             self._entries[keys[b]] = _Entry(now + TTL_SECONDS[ttls[b]], ttls[b])
-        return Usage(
+        return Usage.of(
             input_tokens=total - c_tokens,
             cache_write_1h=max(0, b_tokens - read_tokens),
             cache_write_5m=max(0, c_tokens - max(b_tokens, read_tokens)),

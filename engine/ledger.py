@@ -14,7 +14,7 @@ class RoleTotals:
     model: str
     provider: str
     price: ModelPrice
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = field(default_factory=Usage.of)
     cost_usd: float = 0.0
     turns: int = 0
 

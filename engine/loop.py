@@ -123,7 +123,7 @@ async def run_agent(
         if reply.stop_reason == "refusal" and reply.usage.output_tokens == 0:
             # "When a refusal arrives before Claude generates any output, you are not
             # billed" (handle-streaming-refusals): the call is recorded at zero.
-            reply = replace(reply, usage=Usage())
+            reply = replace(reply, usage=Usage.of())
         attribution = (
             attribute_cache_read(build_request(request)[1], model, reply.usage)
             if runtime.backend.provider == "anthropic"
@@ -259,8 +259,8 @@ def _emit_usage(
             role,
             turn,
             model,
-            usage.to_dict(),
-            totals.usage.to_dict(),
+            usage,
+            totals.usage,
             round(cost, 6),
             totals.usage.cache_read,
             round(totals.cache_read_usd, 6),

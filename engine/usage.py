@@ -1,20 +1,38 @@
-"""Token usage in Anthropic's four billing buckets, with cache writes split by TTL."""
+"""Token usage in Anthropic's four billing buckets, with cache writes split by TTL.
+
+A msgspec Struct, so the same type is the engine's arithmetic and a usage event's nested
+field: a session line whose usage lacks a bucket, or holds a string, is refused when it is
+decoded, naming the field, rather than failing later inside a fold. Every bucket is
+required; `Usage.of` builds one from the buckets that are not zero.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
 
 
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_5m: int = 0
-    cache_write_1h: int = 0
-    cache_read: int = 0
+class Usage(msgspec.Struct, frozen=True):
+    input_tokens: int
+    output_tokens: int
+    cache_write_5m: int
+    cache_write_1h: int
+    cache_read: int
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_write_5m: int = 0,
+        cache_write_1h: int = 0,
+        cache_read: int = 0,
+    ) -> Usage:
+        return cls(input_tokens, output_tokens, cache_write_5m, cache_write_1h, cache_read)
 
     @property
     def cache_write(self) -> int:
@@ -35,7 +53,7 @@ class Usage:
         )
 
     def to_dict(self) -> dict[str, int]:
-        # Spelled out: dataclasses.asdict deep-copies, and this runs once per model call.
+        # Spelled out: this runs once per model call.
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
@@ -46,4 +64,5 @@ class Usage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:
-        return cls(**{k: int(data.get(k, 0)) for k in cls.__dataclass_fields__})
+        """From a map that may leave buckets out (published rows, role totals)."""
+        return cls(*(int(data.get(bucket, 0)) for bucket in BUCKETS))

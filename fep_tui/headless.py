@@ -121,8 +121,8 @@ class TurnPrinter:
             role = ("  " if event.role == "executor" else "") + short_role(event.role)
             out(
                 f"[dim]{self.label}[/] {role} t{event.turn:<3} "
-                f"in {u['input_tokens']:>6,} out {u['output_tokens']:>5,} "
-                f"cw {u['cache_write_5m'] + u['cache_write_1h']:>6,} cr {u['cache_read']:>6,} "
+                f"in {u.input_tokens:>6,} out {u.output_tokens:>5,} "
+                f"cw {u.cache_write:>6,} cr {u.cache_read:>6,} "
                 f"| re-read {event.role_cache_read:>7,} ${event.role_cache_read_usd:.4f} "
                 f"| total ${event.total_cost_usd:.4f}"
             )

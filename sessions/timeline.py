@@ -25,6 +25,7 @@ from engine.events import (
     decode_event,
 )
 from engine.messages import SUMMARY_PREFIX
+from engine.usage import Usage
 from sessions.format import SKELETON_KINDS
 from sessions.header import SessionHeader
 
@@ -86,7 +87,7 @@ class SummaryShare:
 class RoleCounters:
     role: str
     model: str
-    usage: dict[str, int]
+    usage: Usage
     cache_read_usd: float
     cost_usd: float
     turns: int
@@ -311,9 +312,8 @@ class Timeline:
         )
 
     def _counters(self, role: str, last: TurnUsage, turns: int) -> RoleCounters:
-        usage = last.role_usage or last.usage
         return RoleCounters(
-            role, last.model, usage, last.role_cache_read_usd, last.role_cost_usd, turns
+            role, last.model, last.role_usage, last.role_cache_read_usd, last.role_cost_usd, turns
         )
 
     def _delegation_views(self, p: int) -> list[DelegationView]:
@@ -380,7 +380,7 @@ def _chart_row(position: int, event: TurnUsage) -> ChartRow:
     return ChartRow(
         position,
         event.turn,
-        event.usage["cache_read"],
+        event.usage.cache_read,
         groups,
         a,
         event.total_cost_usd,

@@ -49,9 +49,9 @@ def test_ledger_keeps_running_totals_per_role() -> None:
         OFFICIAL.price("claude-opus-4-7", "anthropic"),
     )
     ledger.register("executor", "qwen3.5:9b", "ollama", FREE)
-    ledger.record("orchestrator", Usage(cache_read=100_000))
-    cost, totals = ledger.record("orchestrator", Usage(cache_read=100_000, output_tokens=1000))
-    ledger.record("executor", Usage(input_tokens=50_000, output_tokens=5_000))
+    ledger.record("orchestrator", Usage.of(cache_read=100_000))
+    cost, totals = ledger.record("orchestrator", Usage.of(cache_read=100_000, output_tokens=1000))
+    ledger.record("executor", Usage.of(input_tokens=50_000, output_tokens=5_000))
     assert cost == pytest.approx(0.05 + 0.025)
     assert totals.usage.cache_read == 200_000 and totals.cache_read_usd == pytest.approx(0.1)
     assert (
@@ -76,7 +76,7 @@ def test_attribution_credits_the_front_of_the_prompt() -> None:
     ]
     counts = [count_wire_block(b) for _, b in blocks]
     cached = sum(counts[:3])
-    usage = Usage(input_tokens=counts[3], cache_read=cached)
+    usage = Usage.of(input_tokens=counts[3], cache_read=cached)
     split = attribute_cache_read(blocks, "claude-opus-4-7", usage)
     assert split == {"base": counts[0], "task": counts[1], "summary:1": counts[2]}
 
@@ -88,7 +88,7 @@ def test_attribution_scales_live_counts_to_the_reported_total() -> None:
     ]
     counted = sum(count_wire_block(b) for _, b in blocks)
     # A live tokenizer that counts 30% more: the whole prompt was read from cache.
-    reported = Usage(cache_read=round(counted * 1.3))
+    reported = Usage.of(cache_read=round(counted * 1.3))
     split = attribute_cache_read(blocks, "claude-opus-4-7", reported)
     assert sum(split.values()) == reported.cache_read
     assert abs(split["base"] - split["summary:1"]) <= 2
@@ -108,7 +108,7 @@ def test_the_published_card_prices_1h_writes_like_5m_writes() -> None:
 
     opus = PUBLISHED.price("claude-opus-4-7", "anthropic")
     assert opus.cache_write_1h == opus.cache_write_5m == 15.0 * 1.25
-    assert opus.cost(Usage(cache_write_1h=1_000_000)) == 18.75
+    assert opus.cost(Usage.of(cache_write_1h=1_000_000)) == 18.75
 
 
 def test_a_retired_model_is_refused_for_live_runs_with_its_replacement(

@@ -99,7 +99,7 @@ def _expected_lead_totals(position: int) -> tuple[int, float]:
     events = load_session(FIXTURE).events[:position]
     lead = [e for e in events if isinstance(e, TurnUsage) and e.role == "orchestrator"]
     usage = [e for e in events if isinstance(e, TurnUsage)]
-    return sum(e.usage["cache_read"] for e in lead), usage[-1].total_cost_usd if usage else 0.0
+    return sum(e.usage.cache_read for e in lead), usage[-1].total_cost_usd if usage else 0.0
 
 
 def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) -> None:

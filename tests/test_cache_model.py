@@ -28,13 +28,13 @@ def blocks(
 def test_first_request_writes_the_prefix_and_the_tail_is_input() -> None:
     cache = PromptCache(Clock())
     usage = cache.process(MODEL, blocks(15, breakpoints={11: "5m"}))
-    assert usage == Usage(input_tokens=300, cache_write_5m=1200)
+    assert usage == Usage.of(input_tokens=300, cache_write_5m=1200)
 
 
 def test_same_prefix_again_is_read_from_cache() -> None:
     cache = PromptCache(Clock())
     cache.process(MODEL, blocks(12, breakpoints={11: "5m"}))
-    assert cache.process(MODEL, blocks(12, breakpoints={11: "5m"})) == Usage(cache_read=1200)
+    assert cache.process(MODEL, blocks(12, breakpoints={11: "5m"})) == Usage.of(cache_read=1200)
 
 
 def test_documented_lookback_example() -> None:
@@ -67,10 +67,10 @@ def test_an_earlier_breakpoint_extends_the_search() -> None:
 def test_prefix_below_the_model_minimum_is_not_cached() -> None:
     cache = PromptCache(Clock())
     short = blocks(10, breakpoints={9: "5m"})  # 1,000 tokens < 1,024
-    assert cache.process(MODEL, short) == Usage(input_tokens=1000)
-    assert cache.process(MODEL, short) == Usage(input_tokens=1000), "nothing was written"
+    assert cache.process(MODEL, short) == Usage.of(input_tokens=1000)
+    assert cache.process(MODEL, short) == Usage.of(input_tokens=1000), "nothing was written"
     haiku = cache.process("claude-haiku-4-5", blocks(30, breakpoints={29: "5m"}))
-    assert haiku == Usage(input_tokens=3000), "Haiku 4.5 needs 4,096 tokens"
+    assert haiku == Usage.of(input_tokens=3000), "Haiku 4.5 needs 4,096 tokens"
 
 
 def test_changed_earlier_block_invalidates_everything_after_it() -> None:
@@ -97,13 +97,13 @@ def test_entries_expire_after_their_ttl_and_hits_refresh_them() -> None:
 def test_one_hour_and_five_minute_writes_are_billed_by_position() -> None:
     cache = PromptCache(Clock())
     usage = cache.process(MODEL, blocks(20, breakpoints={10: "1h", 15: "5m"}))
-    assert usage == Usage(input_tokens=400, cache_write_1h=1100, cache_write_5m=500)
+    assert usage == Usage.of(input_tokens=400, cache_write_1h=1100, cache_write_5m=500)
 
 
 def test_a_breakpoint_below_the_minimum_is_skipped_but_later_ones_count() -> None:
     cache = PromptCache(Clock())
     usage = cache.process(MODEL, blocks(20, breakpoints={9: "1h", 15: "5m"}))
-    assert usage == Usage(input_tokens=400, cache_write_5m=1600), "block 9 ends at 1,000 < 1,024"
+    assert usage == Usage.of(input_tokens=400, cache_write_5m=1600), "block 9 ends at 1,000 < 1,024"
 
 
 def test_one_hour_after_five_minutes_is_rejected() -> None:
@@ -120,7 +120,7 @@ def test_more_than_four_breakpoints_is_rejected() -> None:
 
 def test_automatic_caching_uses_the_last_block_and_a_slot() -> None:
     cache = PromptCache(Clock())
-    assert cache.process(MODEL, blocks(12), automatic_ttl="5m") == Usage(cache_write_5m=1200)
+    assert cache.process(MODEL, blocks(12), automatic_ttl="5m") == Usage.of(cache_write_5m=1200)
     with pytest.raises(CacheRuleError):
         cache.process(
             MODEL, blocks(20, breakpoints={i: "5m" for i in (2, 5, 8, 11)}), automatic_ttl="5m"

@@ -58,7 +58,7 @@ def _role_totals(converted: Converted) -> dict[str, Usage]:
     totals: dict[str, Usage] = {}
     for event in converted.events:
         if isinstance(event, TurnUsage):
-            totals[event.role] = totals.get(event.role, Usage()) + Usage.from_dict(event.usage)
+            totals[event.role] = totals.get(event.role, Usage.of()) + event.usage
     return totals
 
 
@@ -99,7 +99,7 @@ def test_attribution_credits_the_summary_from_the_call_after_it_is_written() -> 
     splits = _lead_attribution(converted)
     assert [split.get("summary:1", 0) for split in splits] == [0, 0, 100, 0]
     reads = [
-        e.usage["cache_read"]
+        e.usage.cache_read
         for e in converted.events
         if isinstance(e, TurnUsage) and e.role == "lead"
     ]

@@ -21,7 +21,7 @@ from tests.test_app import Notes
 # What a reader must say about each file (the header-type file does not open at all).
 SAID = {
     "wrong-type": "field 't' is a string, expected a number",
-    "missing-usage-key": "usage is missing 'cache_read'",
+    "missing-usage-key": "missing field 'cache_read' in usage",
     "unknown-kind": "unknown event kind 'teleport'",
     "duplicated-tail": "a duplicated tail",
 }

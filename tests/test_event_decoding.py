@@ -7,6 +7,7 @@ import json
 import pytest
 
 from engine.events import EventFormatError, TurnStarted, TurnUsage, decode_event
+from engine.usage import BUCKETS, Usage
 from tests.fixtures.record_session import FIXTURE
 
 
@@ -32,7 +33,7 @@ def test_every_fixture_line_round_trips_through_the_typed_decoder() -> None:
         ({"t": "soon"}, "field 't' is a string, expected a number"),
         ({"turn": 2.5}, "field 'turn' is a number, expected an integer"),
         ({"kind": "teleport"}, "unknown event kind 'teleport'"),
-        ({"usage": {"input_tokens": 1}}, "usage is missing 'output_tokens'"),
+        ({"usage": {"input_tokens": 1}}, "missing field 'output_tokens' in usage"),
         ({"usage": None}, "field 'usage' is null, expected an object"),
     ],
 )
@@ -66,3 +67,31 @@ def test_the_session_header_holds_every_field_of_trial_start() -> None:
     assert started <= set(SessionHeader.__struct_fields__), started - set(
         SessionHeader.__struct_fields__
     )
+
+
+def test_usage_is_a_typed_struct_in_the_event_not_a_map() -> None:
+    """A usage event's buckets decode into the engine's own Usage, each checked as an
+    integer, so a fold adds them up without looking keys up."""
+    line = json.dumps(
+        {
+            "kind": "usage",
+            "t": 1.0,
+            "role": "orchestrator",
+            "turn": 1,
+            "model": "claude-opus-4-7",
+            "usage": {**dict.fromkeys(BUCKETS, 0), "cache_read": 12},
+            "role_usage": {**dict.fromkeys(BUCKETS, 0), "cache_read": 30},
+            "cost_usd": 0.0,
+            "role_cache_read": 30,
+            "role_cache_read_usd": 0.0,
+            "role_cost_usd": 0.0,
+            "total_cost_usd": 0.0,
+            "duration_s": 0.1,
+        }
+    )
+    event = decode_event(line)
+    assert isinstance(event, TurnUsage)
+    assert isinstance(event.usage, Usage) and event.usage.cache_read == 12
+    assert (event.usage + event.role_usage).cache_read == 42
+    with pytest.raises(EventFormatError, match="is a string, expected an integer"):
+        decode_event(line.replace('"cache_read": 12', '"cache_read": "12"'))

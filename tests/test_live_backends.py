@@ -287,7 +287,7 @@ def test_usage_per_role_equals_what_the_simulator_billed(
             if bill.model == spec.model:
                 for key, value in bill.usage.to_dict().items():
                     billed[key] = billed.get(key, 0) + value
-        assert usage[-1].role_usage == billed, role
+        assert usage[-1].role_usage.to_dict() == billed, role
 
 
 @pytest.mark.parametrize("streaming", [True, False])
@@ -303,7 +303,7 @@ def test_advisor_arm_round_trips_blocks_and_bills_the_advisor_at_its_rates(
     from engine.pricing import OFFICIAL
     from engine.usage import Usage
 
-    total = sum((Usage.from_dict(e.usage) for e in advisor_usage), Usage())
+    total = sum((e.usage for e in advisor_usage), Usage.of())
     assert outcome.roles["advisor"]["cost_usd"] == pytest.approx(  # type: ignore[index]
         OFFICIAL.prices["claude-opus-4-7"].cost(total), abs=1e-6
     )
@@ -341,7 +341,7 @@ def test_ollama_executor_tokens_and_durations_are_recorded_at_zero_cost(recorder
     asyncio.run(run_trial(TrialConfig(resolve_arm("B"), "tiny"), [recorder]))
     executor = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "executor"]
     assert executor and all(e.cost_usd == 0 for e in executor)
-    assert all(e.usage["input_tokens"] > 0 and e.usage["output_tokens"] > 0 for e in executor)
+    assert all(e.usage.input_tokens > 0 and e.usage.output_tokens > 0 for e in executor)
     assert all(e.timings["eval_s"] > 0 and e.timings["prompt_eval_s"] > 0 for e in executor)
     assert executor[0].timings["load_s"] > 0 and executor[1].timings.get("load_s", 0) == 0
 

@@ -122,7 +122,7 @@ def test_thinking_is_saved_counted_and_sent_back_on_the_next_turn(
     first_call = next(
         e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "executor"
     )
-    assert first_call.usage["output_tokens"] > thought.tokens, "eval_count includes thinking"
+    assert first_call.usage.output_tokens > thought.tokens, "eval_count includes thinking"
     second = sent_bodies["ollama"][1]
     sent_back = [m for m in second["messages"] if m["role"] == "assistant"]
     assert sent_back[0]["thinking"] == thought.text

@@ -60,8 +60,8 @@ def test_timeline_counters_at_every_lead_turn_match_the_file(copy: Path) -> None
             e for e in events[:position] if isinstance(e, TurnUsage) and e.role == "orchestrator"
         ]
         if lead:
-            expected = sum(e.usage["cache_read"] for e in lead)
-            assert snap.roles["orchestrator"].usage["cache_read"] == expected
+            expected = sum(e.usage.cache_read for e in lead)
+            assert snap.roles["orchestrator"].usage.cache_read == expected
         assert len(snap.chart) == len(lead)
 
 

@@ -116,7 +116,7 @@ def test_ollama_streaming_and_non_streaming_counts(sim: SimulatorServer) -> None
     ]
     whole = client.chat(model="qwen3.5:9b", messages=messages, tools=tools)
     assert (
-        Usage(input_tokens=whole.prompt_eval_count or 0, output_tokens=whole.eval_count or 0)
+        Usage.of(input_tokens=whole.prompt_eval_count or 0, output_tokens=whole.eval_count or 0)
         == sim.billed[-1].usage
     )
     assert (
@@ -127,7 +127,7 @@ def test_ollama_streaming_and_non_streaming_counts(sim: SimulatorServer) -> None
     final = chunks[-1]
     assert final.done and final.done_reason == "stop"
     assert (
-        Usage(input_tokens=final.prompt_eval_count or 0, output_tokens=final.eval_count or 0)
+        Usage.of(input_tokens=final.prompt_eval_count or 0, output_tokens=final.eval_count or 0)
         == sim.billed[-1].usage
     )
     assert final.eval_duration and final.prompt_eval_duration, "durations are reported in ns"

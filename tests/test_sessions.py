@@ -54,9 +54,7 @@ def test_usage_totals_in_the_file_match_the_end_event(saved: tuple[Path, list[ob
     end = session.end
     assert isinstance(end, TrialEnded)
     lead = [u for u in usage if u.role == "orchestrator"]
-    assert (
-        sum(u.usage["cache_read"] for u in lead) == end.roles["orchestrator"]["usage"]["cache_read"]
-    )
+    assert sum(u.usage.cache_read for u in lead) == end.roles["orchestrator"]["usage"]["cache_read"]
     assert lead[-1].role_cache_read == end.roles["orchestrator"]["usage"]["cache_read"]
 
 

@@ -15,6 +15,7 @@ from engine import TrialConfig, resolve_arm, run_trial
 from engine.events import ReplyCut, ToolCall, TrialEnded, TrialError, TurnUsage
 from engine.sim import Fault, SimulatorServer
 from engine.sim.anthropic_wire import WireError, parse_request
+from engine.usage import Usage
 from sessions.outcome import outcome_of
 from tasks import get_task
 from tasks.workspace import remove_workspace, tree_digest
@@ -73,7 +74,7 @@ def test_a_refusal_before_any_output_is_saved_as_such_and_billed_nothing(
 ) -> None:
     end = _trial(recorder, Fault("refusal", 1))
     usage = [e for e in recorder.events if isinstance(e, TurnUsage)]
-    assert usage[0].cost_usd == 0 and sum(usage[0].usage.values()) == 0
+    assert usage[0].cost_usd == 0 and usage[0].usage == Usage.of()
     errors = [e for e in recorder.events if isinstance(e, TrialError)]
     assert [(e.message, e.fatal) for e in errors] == [
         ("the model refused (stop_reason refusal)", False)

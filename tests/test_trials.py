@@ -58,7 +58,7 @@ def test_arm_b_executor_is_free_and_summaries_grow_orchestrator_reads(recorder: 
     assert len(summaries) == 3
     last = lead_turns[-1].attribution
     assert set(last) >= {"base", "task", "own", "summary:1", "summary:2", "summary:3"}
-    assert sum(last.values()) == lead_turns[-1].usage["cache_read"]
+    assert sum(last.values()) == lead_turns[-1].usage.cache_read
     # Summary 1 comes back in turn 3's uncached tail (written to the cache there); from
     # turn 4 on it is re-read in full on every orchestrator turn.
     reads_of_first = [t.attribution.get("summary:1", 0) for t in lead_turns]
@@ -69,7 +69,7 @@ def test_arm_b_executor_is_free_and_summaries_grow_orchestrator_reads(recorder: 
 @pytest.mark.parametrize("arm", ["B"])
 def test_raising_the_executor_return_cap_raises_orchestrator_cache_reads(arm: str) -> None:
     reads = {}
-    for cap in (1000, 4000, 16000):
+    for cap in (1000, 16000):
         recorder = Recorder()
         config = TrialConfig(resolve_arm(arm).with_return_cap(cap), "tiny")
         outcome = asyncio.run(run_trial(config, [recorder]))
@@ -77,8 +77,7 @@ def test_raising_the_executor_return_cap_raises_orchestrator_cache_reads(arm: st
         reads[cap] = outcome.roles["orchestrator"]["usage"]["cache_read"]  # type: ignore[index]
     # Real tool output (pytest's timing line) jitters reads by a few dozen tokens; the cap's
     # effect must stand far above that.
-    assert reads[4000] - reads[1000] > 2000, reads
-    assert reads[16000] - reads[4000] > 2000, reads
+    assert reads[16000] - reads[1000] > 4000, reads
 
 
 def test_published_card_prices_opus_at_three_times_official(recorder: Recorder) -> None:

@@ -59,9 +59,9 @@ def test_caching_off_bills_every_prompt_token_as_input() -> None:
     lead = _lead_usage(session)
     by_hand = sum(
         price.cost(
-            Usage(
-                input_tokens=Usage.from_dict(e.usage).total_input,
-                output_tokens=e.usage["output_tokens"],
+            Usage.of(
+                input_tokens=e.usage.total_input,
+                output_tokens=e.usage.output_tokens,
             )
         )
         for e in lead
@@ -74,7 +74,7 @@ def test_caching_off_bills_every_prompt_token_as_input() -> None:
 def test_one_hour_writes_move_every_write_to_the_2x_bucket() -> None:
     session = load_session(FIXTURE)
     price = get_rate_card("official").price("claude-opus-4-7", "anthropic")
-    writes = sum(e.usage["cache_write_5m"] for e in _lead_usage(session))
+    writes = sum(e.usage.cache_write_5m for e in _lead_usage(session))
     result = reprice(_timeline(session), WhatIf(write_ttl="1h"))
     extra = writes * (price.cache_write_1h - price.cache_write_5m) / 1_000_000
     assert result.whatif_usd - result.resimulated_usd == pytest.approx(extra, rel=1e-9)
@@ -101,7 +101,7 @@ def test_capping_summaries_removes_their_tokens_from_every_later_read() -> None:
 def test_another_rate_card_reprices_the_same_usage() -> None:
     session = load_session(FIXTURE)
     published = get_rate_card("published").price("claude-opus-4-7", "anthropic")
-    totals = sum((Usage.from_dict(e.usage) for e in _lead_usage(session)), Usage())
+    totals = sum((e.usage for e in _lead_usage(session)), Usage.of())
     result = reprice(_timeline(session), WhatIf(rate_card="published"))
     assert result.whatif_usd == pytest.approx(published.cost(totals), rel=1e-9)
 

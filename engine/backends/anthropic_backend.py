@@ -204,7 +204,7 @@ def split_iterations(
 
     Each iteration's own `cache_creation` gives its 5m/1h split; only when none has one is
     the top level's 1h count moved onto the executor's writes."""
-    executor, advisor = Usage(), Usage()
+    executor, advisor = Usage.of(), Usage.of()
     fallbacks: dict[str, Usage] = {}
     model = advisor_model or "advisor"
     own_split = False
@@ -217,7 +217,7 @@ def split_iterations(
             model = str(getattr(item, "model", None) or model)
         elif kind == "fallback_message":
             served_by = str(getattr(item, "model", None) or "fallback")
-            fallbacks[served_by] = fallbacks.get(served_by, Usage()) + part
+            fallbacks[served_by] = fallbacks.get(served_by, Usage.of()) + part
         else:
             executor = executor + part
     if top_level.cache_write_1h and not own_split:
@@ -226,7 +226,7 @@ def split_iterations(
         executor = replace(
             executor, cache_write_5m=executor.cache_write_5m - moved, cache_write_1h=moved
         )
-    side = [SideUsage("advisor", model, advisor)] if advisor != Usage() else []
+    side = [SideUsage("advisor", model, advisor)] if advisor != Usage.of() else []
     side += [SideUsage(FALLBACK_ROLE, m, u) for m, u in fallbacks.items()]
     return executor, tuple(side)
 

@@ -80,7 +80,7 @@ class OllamaBackend:
         if content:
             blocks.append(TextBlock("".join(content)))
         blocks += calls
-        usage = Usage(
+        usage = Usage.of(
             input_tokens=int(final.prompt_eval_count or 0), output_tokens=int(final.eval_count or 0)
         )
         # omitempty: an absent count was not taken; it is not a zero.

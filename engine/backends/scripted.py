@@ -12,11 +12,11 @@ from engine.usage import Usage
 def tool_turn(*calls: tuple[str, dict[str, object]], text: str = "Working.") -> ModelReply:
     blocks: list[TextBlock | ToolUseBlock] = [TextBlock(text)]
     blocks += [ToolUseBlock(f"call_{n}", name, dict(args)) for n, (name, args) in enumerate(calls)]
-    return ModelReply(tuple(blocks), "tool_use", Usage(input_tokens=10, output_tokens=5))
+    return ModelReply(tuple(blocks), "tool_use", Usage.of(input_tokens=10, output_tokens=5))
 
 
 def final_turn(text: str) -> ModelReply:
-    return ModelReply((TextBlock(text),), "end_turn", Usage(input_tokens=10, output_tokens=5))
+    return ModelReply((TextBlock(text),), "end_turn", Usage.of(input_tokens=10, output_tokens=5))
 
 
 class ScriptedBackend:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import msgspec
+
 from engine.arms import ADVISOR_BETA
 from engine.caching import CacheRuleError, PromptCache
 from engine.pricing import model_alias, retirement
@@ -200,7 +202,7 @@ class SimulatorServer:
                 + out / profile.output_tokens_per_s
             )
             if stop_reason == "refusal":
-                usage = Usage()
+                usage = Usage.of()
             self._state.billed.append(BilledRequest("anthropic", parsed.model, usage))
             if advisor_usage is not None and parsed.transcript.advisor_model:
                 advisor = parsed.transcript.advisor_model
@@ -229,8 +231,8 @@ class SimulatorServer:
         assert split is not None
         _, advice, after = split
         prompt = sum(b.tokens for b in parsed.blocks)
-        advisor = Usage(input_tokens=prompt, output_tokens=advice)
-        second = replace(input_side, output_tokens=after)
+        advisor = Usage.of(input_tokens=prompt, output_tokens=advice)
+        second = msgspec.structs.replace(input_side, output_tokens=after)
         profile = profile_for(parsed.model)
         self._state.clock_s += _FIRST_TOKEN_S + after / profile.output_tokens_per_s
         self._state.billed.append(BilledRequest("anthropic", parsed.model, second))
@@ -285,7 +287,7 @@ class SimulatorServer:
                 BilledRequest(
                     "ollama",
                     parsed.model,
-                    Usage(input_tokens=parsed.prompt_tokens, output_tokens=out),
+                    Usage.of(input_tokens=parsed.prompt_tokens, output_tokens=out),
                 )
             )
         return parsed, message, metrics
@@ -311,9 +313,9 @@ def _advised(
     """
     before, advice, after = split
     prompt = sum(b.tokens for b in parsed.blocks)
-    first = replace(input_side, output_tokens=before)
-    advisor = Usage(input_tokens=prompt + before, output_tokens=advice)
-    second = Usage(
+    first = msgspec.structs.replace(input_side, output_tokens=before)
+    advisor = Usage.of(input_tokens=prompt + before, output_tokens=advice)
+    second = Usage.of(
         input_tokens=input_side.input_tokens + before + advice,
         output_tokens=after,
         cache_read=input_side.cache_read + input_side.cache_write,

@@ -71,19 +71,17 @@ def render_counters(
         lines.append(Text(ROLE_HEAD.replace("role ", "role".ljust(role_width + 1), 1), style="dim"))
     for role, counters in snapshot.roles.items():
         u = counters.usage
-        writes = u.get("cache_write_5m", 0) + u.get("cache_write_1h", 0)
+        writes = u.cache_write
         line = Text(f"{short_role(role):<{role_width}} ", style="bold")
         model = model_alias(counters.model).removeprefix("claude-")
         line.append(f"{model[:10]:<10}", style="dim")
-        line.append(f"{u.get('input_tokens', 0):>9,}{u.get('output_tokens', 0):>8,}{writes:>9,}")
+        line.append(f"{u.input_tokens:>9,}{u.output_tokens:>8,}{writes:>9,}")
         # Cumulative cache reads are the re-read tokens: one figure, with its dollars.
         if counters.model in header.unpriced:
-            line.append(f"{u.get('cache_read', 0):>10,}", style="magenta")
+            line.append(f"{u.cache_read:>10,}", style="magenta")
             line.append(f"{'unknown':>10}{'unknown':>9}", style="yellow")
         else:
-            line.append(
-                f"{u.get('cache_read', 0):>10,}{counters.cache_read_usd:>10.4f}", style="magenta"
-            )
+            line.append(f"{u.cache_read:>10,}{counters.cache_read_usd:>10.4f}", style="magenta")
             line.append(f"{counters.cost_usd:>9.4f}")
         lines.append(line)
     if header.delegates:

@@ -234,9 +234,9 @@ def _under(usage: Usage, whatif: WhatIf) -> Usage:
     """The same prompt tokens billed under `whatif`; with no turn times, 1h writes change
     the price of each write, not which later reads hit."""
     if not whatif.caching:
-        return Usage(input_tokens=usage.total_input, output_tokens=usage.output_tokens)
+        return Usage.of(input_tokens=usage.total_input, output_tokens=usage.output_tokens)
     if whatif.write_ttl == "1h":
-        return Usage(
+        return Usage.of(
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cache_write_1h=usage.cache_write,
@@ -282,7 +282,7 @@ def _from_jsonl(line: str, path: Path, number: int) -> dict[str, Any]:
         usage: dict[str, dict[str, int]] = data.get("usage_by_role") or {}
         costs: dict[str, float] = data.get("cost_usd_by_role") or {}
         models = {
-            model: Usage(
+            model: Usage.of(
                 input_tokens=int(u.get("input_tokens", 0)),
                 output_tokens=int(u.get("output_tokens", 0)),
                 # The published format does not split writes by TTL; 5m is the default one.
@@ -314,7 +314,7 @@ LOCAL_MODEL = "qwen (local)"
 def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]:
     try:
         models = {
-            model: Usage(
+            model: Usage.of(
                 input_tokens=int(record[f"{family}_in"] or 0),
                 output_tokens=int(record[f"{family}_out"] or 0),
                 cache_write_5m=int(record[f"{family}_cache_w"] or 0),
@@ -322,9 +322,9 @@ def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]
             )
             for family, model in _CSV_MODELS.items()
         }
-        models = {model: usage for model, usage in models.items() if usage != Usage()}
+        models = {model: usage for model, usage in models.items() if usage != Usage.of()}
         if _truthy(record.get("qwen_present") or ""):
-            models[LOCAL_MODEL] = Usage()  # a local executor: present, priced at zero
+            models[LOCAL_MODEL] = Usage.of()  # a local executor: present, priced at zero
         lead = next(iter(models), "")  # Opus leads whenever it ran
         return _published_row(
             path,

@@ -135,7 +135,7 @@ def _calls(timeline: Timeline) -> list[_Call]:
                 key,
                 event.turn,
                 event.t - event.duration_s,
-                Usage.from_dict(event.usage),
+                event.usage,
             )
         )
     return calls
@@ -179,7 +179,7 @@ def _simulate(calls: Sequence[_Call], whatif: WhatIf, cuts: dict[int, int]) -> l
         blocks.append(PromptBlock(grown, f"{call.conversation}:{index}"))
         clock[0] = call.start_s
         if not whatif.caching:
-            usage = Usage(input_tokens=sum(b.tokens for b in blocks))
+            usage = Usage.of(input_tokens=sum(b.tokens for b in blocks))
         else:
             request = [*blocks[:-1], PromptBlock(grown, blocks[-1].content_hash, whatif.write_ttl)]
             usage = cache.process(call.model, request)

@@ -542,7 +542,7 @@ class _Builder:
             usage = _usage(event.response.usage)
             model = event.response.model
             cost = self._cost(model, usage)
-            role_usage = self.role_usage.get(event.role, Usage()) + usage
+            role_usage = self.role_usage.get(event.role, Usage.of()) + usage
             self.role_usage[event.role] = role_usage
             self.role_cost[event.role] = self.role_cost.get(event.role, 0.0) + cost
             self.calls[event.role] = self.calls.get(event.role, 0) + 1
@@ -554,8 +554,8 @@ class _Builder:
                     event.role,
                     event.turn,
                     model,
-                    usage.to_dict(),
-                    role_usage.to_dict(),
+                    usage,
+                    role_usage,
                     round(cost, 8),
                     role_usage.cache_read,
                     round(role_usage.cache_read * read_price / 1_000_000, 8),

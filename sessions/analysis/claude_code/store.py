@@ -104,8 +104,8 @@ def summarise(converted: Converted, session_file: Path) -> TraceSummary:
         elif isinstance(event, Delegation):
             delegations += 1
         elif isinstance(event, TurnUsage):
-            usage = Usage.from_dict(event.usage)
-            held = roles.setdefault(event.role, {"usage": Usage(), "calls": 0, "cost": 0.0})
+            usage = event.usage
+            held = roles.setdefault(event.role, {"usage": Usage.of(), "calls": 0, "cost": 0.0})
             held["usage"] += usage
             held["calls"] += 1
             held["cost"] += event.cost_usd
