@@ -13,6 +13,11 @@ from engine.events import Event
 from engine.sim import SimulatorServer
 
 
+def fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a new interpreter: for what depends on what is already imported."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+
 class Recorder:
     """An event sink that keeps everything, for assertions."""
 

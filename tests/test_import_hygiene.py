@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pkgutil
-import subprocess
-import sys
 
 import engine
 import sessions
 import tasks
+from tests.conftest import fresh_python
 
 
 def _core_modules() -> list[str]:
@@ -35,9 +34,7 @@ def test_no_core_module_imports_textual() -> None:
         "    if any(m == 'textual' or m.startswith('textual.') for m in sys.modules):\n"
         "        print(name); sys.exit(1)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    result = fresh_python(code)
     assert result.returncode == 0, f"{result.stdout.strip()} imports textual\n{result.stderr}"
 
 
@@ -61,9 +58,7 @@ def test_the_app_opens_help_without_loading_the_statistics_stack() -> None:
         "heavy = sorted(loaded & {'pandas', 'scipy', 'matplotlib'})\n"
         "print(' '.join(heavy))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"help loaded {result.stdout.strip()}"
 
@@ -79,8 +74,6 @@ def test_batch_and_search_without_ray_never_import_ray() -> None:
         "assert trial_runner(None) is None\n"
         "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,7 +11,7 @@ from engine import TrialConfig, resolve_arm, run_trial
 from engine.events import ExecutorSummary, JudgeVerdict, TrialEnded, TrialStarted, TurnUsage
 from engine.pricing import PUBLISHED
 from engine.sim import SimulatorServer
-from tests.conftest import Recorder
+from tests.conftest import Recorder, fresh_python
 
 
 def _run(arm: str, recorder: Recorder, **kwargs: object) -> TrialEnded:
@@ -121,7 +119,5 @@ def test_the_trial_clock_starts_after_the_sdk_is_imported() -> None:
         "except Started:\n"
         "    pass\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    result = fresh_python(code)
     assert result.stdout.strip() == "True", result.stderr
