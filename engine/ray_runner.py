@@ -34,7 +34,7 @@ import msgspec
 
 from engine.arrived import Arrived
 from engine.errors import FepError
-from engine.events import AnyEvent, Event, EventSink, TrialStarted
+from engine.events import AnyEvent, Event, EventSink, TrialEnded, TrialStarted
 from engine.runners import WORKER_LOST
 from engine.trial import TrialConfig, TrialOutcome, new_trial_id, run_trial, trial_start_event
 from tasks.catalog import get_task
@@ -234,7 +234,7 @@ def _end_here(
     trial_id: str,
     status: str,
     reason: str,
-) -> Any:
+) -> TrialEnded:
     """Close a session the node could not: a start if none came, then a trial_end."""
     if arrived.started is None:
         start = trial_start_event(0.0, trial_id, config)
