@@ -271,7 +271,21 @@ def test_no_session_file_written_by_the_suite_holds_the_test_key(
         assert "KEEPOUT" not in path.read_text(errors="replace"), path
 
 
-@pytest.mark.parametrize("arm_name", ["A", "B", "C", "D", "E", "B-bounded", "C-bounded"])
+# One arm per billing path in the default suite: solo (A), a free local executor (B), a
+# paid Anthropic executor (C) and the advisor tool (E). D is solo as A is, and a bounded
+# return changes what comes back, not how it is billed: those run with the slow rest.
+@pytest.mark.parametrize(
+    "arm_name",
+    [
+        "A",
+        "B",
+        "C",
+        pytest.param("D", marks=pytest.mark.slow),
+        "E",
+        pytest.param("B-bounded", marks=pytest.mark.slow),
+        pytest.param("C-bounded", marks=pytest.mark.slow),
+    ],
+)
 def test_usage_per_role_equals_what_the_simulator_billed(
     arm_name: str, recorder: Recorder, captured_servers: list[SimulatorServer]
 ) -> None:
