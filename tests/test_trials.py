@@ -78,6 +78,8 @@ def test_raising_the_executor_return_cap_raises_orchestrator_cache_reads(arm: st
     assert reads[16000] - reads[1000] > 4000, reads
 
 
+# Two whole trials; the card's 3x price is checked without running one in test_accounting.
+@pytest.mark.slow
 def test_published_card_prices_opus_at_three_times_official(recorder: Recorder) -> None:
     official = _run("A", recorder)
     published = _run("A", Recorder(), rate_card=PUBLISHED)
