@@ -18,14 +18,12 @@ class Arrived:
     def __init__(self) -> None:
         self.started: TrialStarted | None = None
         self.ended = False
-        self.count = 0
         self._last_t = 0.0
         self._usage: dict[str, TurnUsage] = {}
         # The ledger counts a role's model calls, one usage event each.
         self._calls: dict[str, int] = {}
 
     def emit(self, event: Event) -> None:
-        self.count += 1
         self._last_t = max(self._last_t, event.t)
         if isinstance(event, TrialStarted):
             self.started = event
