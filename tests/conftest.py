@@ -86,9 +86,11 @@ def captured_servers(monkeypatch: pytest.MonkeyPatch) -> list[SimulatorServer]:
 def run_cli(
     *args: str, env: dict[str, str], timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """`fep-tui ARGS` in a fresh interpreter with exactly `env`, as a user would run it."""
+    """`fep-tui ARGS` in a fresh interpreter with exactly `env`, as a script would run it:
+    no terminal (stdin is empty, output is captured)."""
     return subprocess.run(
         [sys.executable, "-m", "fep_tui.cli", *args],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         env=env,

@@ -11,19 +11,26 @@ import pytest
 
 from tests.conftest import run_cli
 
+FIXTURES = Path(__file__).parent / "fixtures"
 
-def fep(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
+
+def fep(*args: str, env_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
         "FEP_SESSIONS_DIR": str(env_dir),
         "HOME": str(env_dir),
     }
-    return run_cli(*args, env=env)
+    return run_cli(*args, env=env, timeout=timeout)
 
 
 def test_headless_run_prints_turns_verdict_and_saves_a_listed_session(tmp_path: Path) -> None:
-    result = fep("run", "--arm", "B", "--task", "tiny", "--headless", env_dir=tmp_path)
+    # No --headless: run from a script (no terminal), the trial prints headless. Textual
+    # would start anyway, spin a core on the empty stdin and never end.
+    result = fep("run", "--arm", "B", "--task", "tiny", env_dir=tmp_path, timeout=90)
     assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "fep-tui: stdin and stderr are not terminals, so the trial runs headless"
+    )
     out = result.stdout
     assert "SIMULATED trial" in out and "orch t1" in out and "exec t1" in out
     assert "re-read" in out and "cw" in out and "cr" in out
@@ -38,6 +45,33 @@ def test_headless_run_prints_turns_verdict_and_saves_a_listed_session(tmp_path: 
         and rows[0]["source"] == "SIMULATED"
         and rows[0]["outcome"] == "success"
         and 0 < rows[0]["lead_turns"] < rows[0]["model_calls"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "instead"),
+    [
+        ((), "list the sessions with fep-tui sessions list"),
+        (
+            ("replay", str(FIXTURES / "a-tiny-seed0.jsonl")),
+            "fep-tui whatif FILE prints a session's numbers without it",
+        ),
+        (("compare", str(FIXTURES), "--app"), "drop --app to print the tables instead"),
+        (
+            ("batch", "--arms", "A", "--tasks", "tiny", "--trials", "1", "--app"),
+            "drop --app to print the batch's progress instead",
+        ),
+        (("search", "--task", "tiny", "--app"), "drop --app to print the leaderboard instead"),
+    ],
+)
+def test_app_commands_without_a_terminal_stop_with_one_line(
+    tmp_path: Path, args: tuple[str, ...], instead: str
+) -> None:
+    result = fep(*args, env_dir=tmp_path, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "fep-tui: error: the app needs a terminal (stdin and stderr are not terminals); "
+        f"{instead}\n"
     )
 
 

@@ -29,6 +29,7 @@ from fep_tui.commands.options import (
     UsageError,
 )
 from fep_tui.commands.tasks import provision_tasks
+from fep_tui.commands.terminal import require_terminal
 from sessions import SessionWriter, resolve_sessions_dir
 from sessions.store import finished_trials
 
@@ -61,6 +62,8 @@ def batch(
     """
     if trials <= 0 or workers <= 0:
         raise UsageError("--trials and --workers must be positive")
+    if app:
+        require_terminal("drop --app to print the batch's progress instead")
     if until_successes is not None and not 0 < until_successes <= trials:
         raise UsageError(
             f"--until-successes must be between 1 and --trials ({trials}); got {until_successes}"

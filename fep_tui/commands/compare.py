@@ -12,6 +12,7 @@ from cyclopts import Parameter
 
 from fep_tui.commands.common import WhatIfOptions, warn
 from fep_tui.commands.options import Flag, Json, UsageError
+from fep_tui.commands.terminal import require_terminal
 from sessions.analysis.whatif import Repriced, WhatIf
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ def compare(
     from sessions import resolve_sessions_dir
     from sessions.analysis.comparison import collect
 
+    if app:
+        require_terminal("drop --app to print the tables instead")
     directories = list(dirs)
     files = [str(d) for d in directories if d.is_file()]
     if files:

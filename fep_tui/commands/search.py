@@ -35,6 +35,7 @@ from fep_tui.commands.options import (
     UsageError,
 )
 from fep_tui.commands.tasks import provision_tasks
+from fep_tui.commands.terminal import require_terminal
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import SessionWriter, resolve_sessions_dir
 from sessions.analysis.comparison import never_called
@@ -129,6 +130,8 @@ def search_command(
     goal = parse_objective(objective)
     if budget <= 0 or workers <= 0 or (per_candidate is not None and per_candidate <= 0):
         raise UsageError("--budget, --workers and --per-candidate must be positive")
+    if app:
+        require_terminal("drop --app to print the leaderboard instead")
     split = [
         parse_list(text, option, example) if text else ()
         for text, option, example in (
