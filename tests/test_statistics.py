@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binom
+from scipy.stats import binom, mannwhitneyu
 
 from sessions.analysis.comparison import arm_table, pairwise
 from sessions.analysis.statistics import (
@@ -62,6 +63,29 @@ def test_mann_whitney_n_below_three_still_answers() -> None:
     result = mann_whitney([1.0], [2.0, 3.0])
     assert result.method == "exact" and result.p == pytest.approx(2 / 3)
     assert math.isnan(mann_whitney([], [1.0]).p)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_mann_whitney_gives_scipys_u_and_p(tied: bool) -> None:
+    """compare computes the U test itself (scipy.stats costs 0.7 s to import); it must be
+    scipy's test exactly: same U, same p, by the method scipy uses for the same samples."""
+    rng = random.Random(20261202)
+    methods = set()
+    for _ in range(150):
+        m, n = rng.randint(1, 12), rng.randint(1, 25)
+        if tied:
+            x = [float(rng.randint(0, 5)) for _ in range(m)]
+            y = [float(rng.randint(0, 6)) for _ in range(n)]
+        else:
+            x = [rng.random() for _ in range(m)]
+            y = [rng.random() + rng.choice([0.0, 0.4]) for _ in range(n)]
+        ours = mann_whitney(x, y)
+        theirs = mannwhitneyu(x, y, alternative="two-sided")  # scipy's own choice of method
+        assert ours.u == pytest.approx(float(theirs.statistic), abs=1e-9), (x, y)
+        assert ours.p == pytest.approx(float(theirs.pvalue), rel=1e-9, abs=1e-12), (x, y)
+        methods.add(ours.method)
+    assert methods == {"exact", "asymptotic"}, "both of scipy's methods were compared"
+    assert mann_whitney([2.0, 2.0], [2.0, 2.0, 2.0]).p == 1.0, "all equal: no evidence"
 
 
 def test_bootstrap_ci_is_seeded_and_brackets_the_median() -> None:

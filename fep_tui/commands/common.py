@@ -6,17 +6,20 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from cyclopts import Parameter
 
 from engine.arms import ArmSpec, load_arms_file, redefined_builtins, resolve_arm
 from engine.pricing import get_rate_card
-from engine.runners import TrialRunner
-from engine.trial import TrialConfig, containment
 from fep_tui.commands.options import UsageError
 from sessions.analysis.whatif import WhatIf
-from tasks.sandbox import UNCONTAINED_WARNING
+
+if TYPE_CHECKING:
+    # Only the trial commands need the engine's trial module; compare, whatif and the
+    # listings share these helpers and should not pay for its imports (SDK clients, httpx).
+    from engine.runners import TrialRunner
+    from engine.trial import TrialConfig
 
 ARMS_ENV = "FEP_ARMS_FILE"
 
@@ -60,6 +63,9 @@ def arm_with(
 
 
 def warn_if_uncontained(config: TrialConfig) -> None:
+    from engine.trial import containment
+    from tasks.sandbox import UNCONTAINED_WARNING
+
     if config.backend == "live" and containment(config) != "bubblewrap":
         warn(UNCONTAINED_WARNING)
 
