@@ -259,7 +259,7 @@ _GROUP_NUMBERS = itertools.count()
 
 
 def _read_only_needs() -> list[Path]:
-    from tasks.typer_base.provision import data_dir
+    from tasks.workspace import data_dir
 
     return [Path(sys.prefix), Path(sys.base_prefix), data_dir()]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +97,28 @@ def test_verifier_rejects_suppressions_and_edited_tests(broken: Path) -> None:
     assert not result.passed
     assert any("type: ignore" in p for p in result.verifier_problems)
     assert any("tests/ was changed" in p for p in result.verifier_problems)
+
+
+def test_a_tiny_workspace_starts_with_a_mypy_cache_that_changes_nothing_mypy_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each trial's first mypy reads the clean tree's cache (built once per machine)
+    instead of checking the standard library again; its findings must be a cold run's."""
+    monkeypatch.setenv("FEP_TUI_DATA_DIR", str(tmp_path / "data"))
+    root = tmp_path / "ws"
+    get_task("tiny").prepare(root)
+    assert (root / ".mypy_cache").is_dir()
+
+    def mypy() -> tuple[int, str]:
+        run = subprocess.run(
+            [sys.executable, "-m", "mypy", "shopcart"], cwd=root, capture_output=True, text=True
+        )
+        return run.returncode, run.stdout
+
+    seeded = mypy()
+    shutil.rmtree(root / ".mypy_cache")
+    assert seeded == mypy() and "Found 3 errors in 2 files" in seeded[1]
+    # The next workspace reuses the cache rather than building another.
+    get_task("tiny").prepare(tmp_path / "ws2")
+    built = [p for p in (tmp_path / "data" / "mypy-caches").iterdir() if p.is_dir()]
+    assert len(built) == 1

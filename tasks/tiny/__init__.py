@@ -14,6 +14,7 @@ from pathlib import Path
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
 from tasks.model import Fix
 from tasks.sandbox import Sandbox
+from tasks.type_cache import seed_mypy_cache
 from tasks.workspace import apply_replacement, copy_tree, tree_digest
 
 PROJECT_DIR = Path(__file__).parent / "project"
@@ -121,6 +122,7 @@ class TinyTask:
 
     def prepare(self, root: Path) -> None:
         copy_tree(PROJECT_DIR, root)
+        seed_mypy_cache(root, PROJECT_DIR, ("shopcart",))
         for fix in self.fixes:
             apply_replacement(root / fix.path, fix.original, fix.broken)
 

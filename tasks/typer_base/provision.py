@@ -9,7 +9,6 @@ one build instead of racing.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -19,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 from filelock import FileLock
 
 from tasks.errors import FepError
+from tasks.workspace import data_dir
 
 TYPER_VERSION = "0.26.8"
 # The sdist the published experiment used; a different file under this name is refused.
@@ -71,12 +70,6 @@ class TyperBase:
 
     def ready(self) -> bool:
         return (self.root / "READY").is_file()
-
-
-def data_dir() -> Path:
-    """Where the cache lives: $FEP_TUI_DATA_DIR, else the platform's user data directory."""
-    override = os.environ.get("FEP_TUI_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("fep-tui"))
 
 
 def base_if_ready() -> TyperBase | None:
