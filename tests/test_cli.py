@@ -61,7 +61,10 @@ def test_headless_run_prints_turns_verdict_and_saves_a_listed_session(tmp_path: 
             ("batch", "--arms", "A", "--tasks", "tiny", "--trials", "1", "--app"),
             "drop --app to print the batch's progress instead",
         ),
-        (("search", "--task", "tiny", "--app"), "drop --app to print the leaderboard instead"),
+        (
+            ("search", "--task", "tiny", "--solo", "claude-haiku-4-5,claude-opus-4-7", "--app"),
+            "drop --app to print the leaderboard instead",
+        ),
     ],
 )
 def test_app_commands_without_a_terminal_stop_with_one_line(

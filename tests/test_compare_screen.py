@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from fep_tui.app import FepApp, StartCompare
 from fep_tui.cli import main
+from fep_tui.commands import terminal
 from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.side_by_side import SideBySideScreen
 from sessions.analysis.comparison import arm_table, collect
@@ -101,6 +102,7 @@ def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
     published.write_text("\n".join(_published_row("P", t) for t in range(3)) + "\n")
     started: list[FepApp] = []
     monkeypatch.setattr(FepApp, "run", lambda app: started.append(app))
+    monkeypatch.setattr(terminal, "missing_terminal", lambda: None)  # as if in a terminal
     argv = ["compare", str(directory), "--import", str(published), "--app"]
     assert main([*argv, "--what-if-card", "official"]) == 0
     start = started[0].start

@@ -17,6 +17,7 @@ from engine.events import EventSink
 from engine.pricing import get_rate_card
 from engine.runners import TrialRunner
 from engine.trial import TrialConfig, TrialOutcome, check_config, preflight
+from fep_tui.commands import terminal
 from fep_tui.commands.common import extra_arms, parse_list, trial_runner, warn_if_uncontained
 from fep_tui.commands.options import (
     ArmsFile,
@@ -29,7 +30,6 @@ from fep_tui.commands.options import (
     UsageError,
 )
 from fep_tui.commands.tasks import provision_tasks
-from fep_tui.commands.terminal import require_terminal
 from sessions import SessionWriter, resolve_sessions_dir
 from sessions.store import finished_trials
 
@@ -62,8 +62,6 @@ def batch(
     """
     if trials <= 0 or workers <= 0:
         raise UsageError("--trials and --workers must be positive")
-    if app:
-        require_terminal("drop --app to print the batch's progress instead")
     if until_successes is not None and not 0 < until_successes <= trials:
         raise UsageError(
             f"--until-successes must be between 1 and --trials ({trials}); got {until_successes}"
@@ -91,6 +89,8 @@ def batch(
             raise UsageError(
                 f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
             )
+    if app:
+        terminal.require("drop --app to print the batch's progress instead")
     warn_if_uncontained(configs[0])
     provision_tasks(task_ids)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)

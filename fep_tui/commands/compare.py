@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from cyclopts import Parameter
 
+from fep_tui.commands import terminal
 from fep_tui.commands.common import WhatIfOptions, warn
 from fep_tui.commands.options import Flag, Json, UsageError
-from fep_tui.commands.terminal import require_terminal
 from sessions.analysis.whatif import Repriced, WhatIf
 
 if TYPE_CHECKING:
@@ -48,8 +48,6 @@ def compare(
     from sessions import resolve_sessions_dir
     from sessions.analysis.comparison import collect
 
-    if app:
-        require_terminal("drop --app to print the tables instead")
     directories = list(dirs)
     files = [str(d) for d in directories if d.is_file()]
     if files:
@@ -76,6 +74,7 @@ def compare(
     frame = found.frame()
     chosen = _baseline(frame, baseline)
     if app:
+        terminal.require("drop --app to print the tables instead")
         from fep_tui.app import FepApp, StartCompare
 
         start = StartCompare(directories, imports, terms, chosen)

@@ -24,6 +24,7 @@ from engine.events import EventSink
 from engine.pricing import RateCard, get_rate_card
 from engine.runners import LocalRunner, TrialRunner, run_once_more_if_lost
 from engine.trial import TrialConfig, check_config, preflight
+from fep_tui.commands import terminal
 from fep_tui.commands.common import parse_list, trial_runner, warn_if_uncontained
 from fep_tui.commands.options import (
     Backend,
@@ -35,7 +36,6 @@ from fep_tui.commands.options import (
     UsageError,
 )
 from fep_tui.commands.tasks import provision_tasks
-from fep_tui.commands.terminal import require_terminal
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import SessionWriter, resolve_sessions_dir
 from sessions.analysis.comparison import never_called
@@ -130,8 +130,6 @@ def search_command(
     goal = parse_objective(objective)
     if budget <= 0 or workers <= 0 or (per_candidate is not None and per_candidate <= 0):
         raise UsageError("--budget, --workers and --per-candidate must be positive")
-    if app:
-        require_terminal("drop --app to print the leaderboard instead")
     split = [
         parse_list(text, option, example) if text else ()
         for text, option, example in (
@@ -167,6 +165,8 @@ def search_command(
             raise UsageError(
                 f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
             )
+    if app:
+        terminal.require("drop --app to print the leaderboard instead")
     warn_if_uncontained(
         TrialConfig(next(iter(arms.values())), tasks[0], backend=backend, sandbox=sandbox)
     )

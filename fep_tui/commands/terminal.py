@@ -30,7 +30,7 @@ def missing_terminal() -> str | None:
     )
 
 
-def require_terminal(instead: str) -> None:
+def require(instead: str) -> None:
     """Stop with one line, saying what to do `instead`, when the app cannot run here."""
     why = missing_terminal()
     if why is not None:

@@ -24,6 +24,7 @@ from engine.trial import (
     preflight,
     run_trial,
 )
+from fep_tui.commands import terminal
 from fep_tui.commands.common import arm_with, extra_arms, warn_if_uncontained
 from fep_tui.commands.options import (
     ArmsFile,
@@ -35,7 +36,6 @@ from fep_tui.commands.options import (
     UsageError,
 )
 from fep_tui.commands.tasks import provision_tasks
-from fep_tui.commands.terminal import missing_terminal, require_terminal
 from fep_tui.headless import JsonLinesPrinter, TurnPrinter
 from sessions import SessionFileError, SessionWriter, resolve_sessions_dir
 from sessions.index_cache import open_index
@@ -47,7 +47,7 @@ _ARMS = ", ".join(BUILTIN_ARMS)
 
 def home(*, arms_file: ArmsFile = None) -> int:
     """Open the app on the saved sessions (the default command)."""
-    require_terminal("list the sessions with fep-tui sessions list")
+    terminal.require("list the sessions with fep-tui sessions list")
     from fep_tui.app import FepApp
 
     FepApp(resolve_sessions_dir(None), extra_arms(arms_file)).run()
@@ -113,10 +113,6 @@ def run(
         return 0
     if not arm or not task:
         raise UsageError("run needs --arm and --task, e.g. fep-tui run --arm B --task tiny")
-    no_terminal = missing_terminal()
-    if not headless and not json and no_terminal is not None:
-        print(f"fep-tui: {no_terminal}, so the trial runs headless", file=sys.stderr)
-        headless = True
     chosen: BackendMode = backend or ("live" if os.environ.get("ANTHROPIC_API_KEY") else "sim")
     try:
         faults = tuple(parse_fault(spec) for spec in sim_fault or ())
@@ -140,7 +136,10 @@ def run(
     warn_if_uncontained(config)
     provision_tasks([config.task_id])
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    if not headless and not json:
+    no_terminal = None if headless or json else terminal.missing_terminal()
+    if no_terminal is not None:
+        print(f"fep-tui: {no_terminal}, so the trial runs headless", file=sys.stderr)
+    elif not headless and not json:
         from fep_tui.app import APP_SIM_STREAM_DELAY_S, FepApp, StartLive
 
         paced = replace(config, sim_stream_delay_s=APP_SIM_STREAM_DELAY_S)
@@ -199,7 +198,6 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
     file
         a session file, or a Claude Code session's transcript (.jsonl)
     """
-    require_terminal("fep-tui whatif FILE prints a session's numbers without it")
     from fep_tui.app import INDEX_IN_PLACE_BYTES, FepApp, StartReplay
     from fep_tui.commands.traces import trace_session
     from sessions.analysis.claude_code.transcript import looks_like_transcript
@@ -220,5 +218,6 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
         raise SessionFileError(f"{file}: no such session file") from None
     # Replaying writes nothing there: a read-only directory is fine.
     directory = sessions_dir_to_read(str(sessions_dir) if sessions_dir else None)
+    terminal.require("fep-tui whatif FILE prints a session's numbers without it")
     FepApp(directory, start=StartReplay(file)).run()
     return 0
