@@ -189,8 +189,10 @@ async def _drive(
     except BackendError as exc:
         status, reason = "error", str(exc)
         bus.emit(TrialError(bus.now(), str(exc), exc.role or lead.role, exc.turn, True))
-    except asyncio.CancelledError:
-        _end(bus, ledger, "interrupted", False, "cancelled by the user")
+    except asyncio.CancelledError as exc:
+        # A caller may say why it stopped the trial: `task.cancel("its output was closed")`.
+        why = str(exc.args[0]) if exc.args else "cancelled by the user"
+        _end(bus, ledger, "interrupted", False, why)
         raise
     except Exception as exc:
         # Anything unforeseen still ends the session with a reason, never mid-file.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from engine.events import (
     TurnUsage,
 )
 from fep_tui.roles import short_role
+from fep_tui.stdout import Stdout
 from fep_tui.tables import Column, console, print_table
 from sessions.header import LEAD_ROLES, header_from_trial_start
 from sessions.panes import describe_call
@@ -63,7 +65,7 @@ class TurnPrinter:
         self, console: Console | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         # soft_wrap: a turn line stays one line when piped or in a narrow terminal.
-        self.console = console or Console(
+        self.console = console or Stdout(
             highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110
         )
         self.label = ""
@@ -227,6 +229,37 @@ class TurnPrinter:
         elif isinstance(event, JudgeStarted):
             self._say("judge running (mypy, ruff, pytest)…")
             self._wait_for("judge running")
+
+
+OUTPUT_CLOSED = "its output was closed"
+
+
+class UntilClosed:
+    """Passes events to a printer until the reader of standard output goes away
+    (`fep-tui run ... | head`); then `closed` is set, and the trial is stopped rather than
+    dying mid-event or running on unseen."""
+
+    def __init__(self, printer: TurnPrinter | JsonLinesPrinter) -> None:
+        self.printer = printer
+        self.closed = False
+
+    def emit(self, event: Event) -> None:
+        self._guarded(lambda: self.printer.emit(event))
+
+    def tick(self) -> None:
+        if isinstance(self.printer, TurnPrinter):
+            self._guarded(self.printer.tick)
+
+    def _guarded(self, say: Callable[[], None]) -> None:
+        if self.closed:
+            return
+        try:
+            say()
+        except BrokenPipeError:
+            self.closed = True
+            # Whatever is still buffered for the closed pipe goes nowhere, not to a
+            # BrokenPipeError at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class JsonLinesPrinter:

@@ -18,6 +18,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from fep_tui.stdout import Stdout
+
 Kind = Literal["text", "usd", "tokens", "ratio", "rate", "change", "int", "p", "delta", "seconds"]
 # Wide enough for any row: Rich sizes a table to its content, so nothing is padded.
 PIPE_WIDTH = 1000
@@ -41,7 +43,7 @@ def output_width() -> int:
 
 def console() -> Console:
     # No emoji codes: "published.jsonl:A:T1:2" is a trial id, not ":A:".
-    return Console(highlight=False, emoji=False, width=output_width())
+    return Stdout(highlight=False, emoji=False, width=output_width())
 
 
 def cell(kind: Kind, value: Any) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sessions.reader import load_session
 from tests.conftest import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -173,3 +174,49 @@ def test_tasks_list_and_check_of_the_small_task(tmp_path: Path) -> None:
     ]
     assert stages[1]["errors_by_category"] == {"mypy": 3, "ruff": 2, "pytest": 0}
     assert stages[1]["judge"]["passed"] is False and stages[2]["judge"]["passed"] is True
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("compare", str(FIXTURES)), ("tasks", "list"), ("sessions", "list")],
+    ids=["compare", "tasks", "sessions"],
+)
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """`fep-tui compare DIR | head` in a script with pipefail: the reader is gone before
+    the first line is written. Rich's own answer to that was exit status 1."""
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fep_tui.cli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    assert (process.wait(timeout=60), process.stderr.read()) == (0, b"")
+
+
+def test_a_headless_trial_whose_reader_goes_away_stops_and_is_saved_interrupted(
+    tmp_path: Path,
+) -> None:
+    """`fep-tui run ... | head`: the trial must neither die mid-event (a session with no
+    end) nor run on, unseen, spending money; it stops as interrupted, saying why."""
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    argv = ["run", "--arm", "A", "--task", "tiny", "--headless", "--sessions-dir", str(tmp_path)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fep_tui.cli", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    assert process.wait(timeout=120) == 141
+    [path] = tmp_path.glob("*.jsonl")
+    assert process.stderr.read().decode().splitlines() == [
+        f"fep-tui: trial stopped, its output was closed; session kept as interrupted: {path}"
+    ]
+    end = load_session(path).end
+    assert end is not None and (end.status, end.reason) == ("interrupted", "its output was closed")

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from cyclopts import Parameter
-from rich.console import Console
 
 from engine.arms import ArmSpec, resolve_arm
 from engine.doctor import Check, run_checks, total_cost
@@ -16,6 +15,7 @@ from engine.pricing import RateCard, get_rate_card
 from engine.trial import SIM_API_KEY, ollama_host
 from fep_tui.commands.common import extra_arms, parse_list
 from fep_tui.commands.options import ArmsFile, Backend, RateCardName, UsageError
+from fep_tui.stdout import Stdout
 from tasks.sandbox import CONTAINMENT_WORDS, SandboxUnavailableError, resolve_containment
 
 
@@ -50,7 +50,7 @@ def check_models(arms: Sequence[ArmSpec], backend: Backend, card: RateCard) -> l
 
 def report(checks: Sequence[Check], backend: Backend) -> Check | None:
     """Print every check and the sandbox; the first failure, if any."""
-    out = Console(highlight=False, soft_wrap=True)
+    out = Stdout(highlight=False, soft_wrap=True)
     label = "LIVE" if backend == "live" else "SIMULATED"
     for check in checks:
         mark = "[green]ok  [/]" if check.ok else "[red]FAIL[/]"

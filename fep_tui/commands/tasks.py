@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fep_tui.commands.options import Json
+from fep_tui.stdout import Stdout
 from tasks import TASK_IDS, get_task
 from tasks.check import Stage, category_counts, check_task
 
@@ -37,7 +38,7 @@ def list_tasks(*, json: Json = False) -> int:
         task = get_task(task_id)
         ready = "yes" if task.provisioned() else "downloads on first use"
         table.add_row(task.id, ready, task.title)
-    Console(highlight=False).print(table)
+    Stdout(highlight=False).print(table)
     return 0
 
 
@@ -61,7 +62,7 @@ def check(task: str, /, *, json: Json = False) -> int:
 
 
 def _print_stages(task_id: str, stages: list[Stage]) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    console = Stdout(highlight=False, soft_wrap=True)
     for stage in stages:
         mark = "ok  " if stage.ok else "FAIL"
         console.print(f"{mark} {stage.name}: expected {stage.expectation}")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 from cyclopts import Parameter
-from rich.console import Console
 
 from engine.arms import BUILTIN_ARMS
-from engine.events import EventSink
 from engine.pricing import get_rate_card
 from engine.trial import (
     BackendMode,
@@ -36,7 +35,8 @@ from fep_tui.commands.options import (
     UsageError,
 )
 from fep_tui.commands.tasks import provision_tasks
-from fep_tui.headless import JsonLinesPrinter, TurnPrinter
+from fep_tui.headless import OUTPUT_CLOSED, JsonLinesPrinter, TurnPrinter, UntilClosed
+from fep_tui.stdout import Stdout
 from sessions import SessionFileError, SessionWriter, resolve_sessions_dir
 from sessions.index_cache import open_index
 from sessions.store import sessions_dir_to_read
@@ -151,16 +151,18 @@ def run(
 def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
     writer = SessionWriter(directory)
     json_out = JsonLinesPrinter() if as_json else None
-    printer: EventSink = json_out if json_out is not None else TurnPrinter()
+    printer = UntilClosed(json_out if json_out is not None else TurnPrinter())
     trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
 
     async def watched() -> TrialOutcome:
-        # A heartbeat for the human-readable printer: never silent for more than 5 s.
         trial = asyncio.ensure_future(run_trial(config, [writer, printer], trial_id))
         while not trial.done():
             await asyncio.wait({trial}, timeout=1.0)
-            if isinstance(printer, TurnPrinter) and not trial.done():
-                printer.tick()
+            if printer.closed and not trial.done():
+                # Like a process killed by SIGPIPE, but the session is ended properly.
+                trial.cancel(OUTPUT_CLOSED)
+            elif not trial.done():
+                printer.tick()  # never silent for more than 5 s
         return trial.result()
 
     try:
@@ -169,6 +171,13 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
         writer.close()
         print(f"fep-tui: interrupted; session kept as interrupted: {writer.path}", file=sys.stderr)
         return 130
+    except asyncio.CancelledError:
+        writer.close()
+        print(
+            f"fep-tui: trial stopped, {OUTPUT_CLOSED}; session kept as interrupted: {writer.path}",
+            file=sys.stderr,
+        )
+        return 128 + signal.SIGPIPE
     finally:
         writer.close()
     if json_out is not None:
@@ -186,7 +195,7 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
             }
         )
     else:
-        Console(highlight=False, soft_wrap=True).print(f"session saved: {writer.path}")
+        Stdout(highlight=False, soft_wrap=True).print(f"session saved: {writer.path}")
     return 0 if outcome.status != "error" else 1
 
 
