@@ -104,6 +104,10 @@ def test_json_run_prints_events_and_a_final_summary(tmp_path: Path) -> None:
             "--return-cap must be a positive",
         ),
         (
+            ["run", "--arm", "B", "--task", "tiny", "--seed", "-1"],
+            "--seed must be 0 or more, e.g. --seed 3; got -1",
+        ),
+        (
             ["run", "--arm", "X", "--task", "tiny", "--arms-file", "/nonexistent.toml"],
             "cannot read arms file",
         ),
@@ -126,6 +130,12 @@ def test_replay_of_a_bad_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     foreign = fep("replay", str(notes), env_dir=tmp_path)
     assert foreign.returncode == 2 and "not a fep-tui session" in foreign.stderr
     assert "Traceback" not in missing.stderr + foreign.stderr
+    folder = fep("replay", str(tmp_path), env_dir=tmp_path)
+    assert (folder.returncode, folder.stderr) == (
+        2,
+        f"fep-tui: error: {tmp_path} is a directory; replay takes one session file "
+        "(fep-tui alone browses them)\n",
+    )
 
 
 def test_malformed_arms_file_names_its_line(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def run(
             "(default: sim unless ANTHROPIC_API_KEY is set)"
         ),
     ] = None,
-    seed: Annotated[int, Parameter(help="simulator seed")] = 0,
+    seed: Annotated[int, Parameter(help="simulator seed (0 or more; a batch runs 0..N-1)")] = 0,
     headless: Annotated[bool, Flag, Parameter(help="print progress instead of the app")] = False,
     json: Annotated[
         bool, Flag, Parameter(help="print one JSON object per event and a final summary")
@@ -113,6 +113,8 @@ def run(
         return 0
     if not arm or not task:
         raise UsageError("run needs --arm and --task, e.g. fep-tui run --arm B --task tiny")
+    if seed < 0:
+        raise UsageError(f"--seed must be 0 or more, e.g. --seed 3; got {seed}")
     chosen: BackendMode = backend or ("live" if os.environ.get("ANTHROPIC_API_KEY") else "sim")
     try:
         faults = tuple(parse_fault(spec) for spec in sim_fault or ())
@@ -214,6 +216,10 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
 
     if looks_like_transcript(file):
         file = trace_session(file)
+    if file.is_dir():
+        raise SessionFileError(
+            f"{file} is a directory; replay takes one session file (fep-tui alone browses them)"
+        )
     # A bad file is a one-line error before the screen takes over. A small one is indexed
     # here (kept beside it, so the app reads that); a large one only has its header read,
     # and the app shows progress while it indexes.
@@ -225,6 +231,7 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
                 parse_header(handle.readline(), file)
     except FileNotFoundError:
         raise SessionFileError(f"{file}: no such session file") from None
+
     # Replaying writes nothing there: a read-only directory is fine.
     directory = sessions_dir_to_read(str(sessions_dir) if sessions_dir else None)
     terminal.require("fep-tui whatif FILE prints a session's numbers without it")
