@@ -259,7 +259,7 @@ _GROUP_NUMBERS = itertools.count()
 
 
 def _read_only_needs() -> list[Path]:
-    from tasks.workspace import data_dir
+    from tasks.data import data_dir
 
     return [Path(sys.prefix), Path(sys.base_prefix), data_dir()]
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from tasks.workspace import copy_tree, data_dir, tree_digest
+from tasks.data import data_dir
+from tasks.workspace import copy_tree, tree_digest
 
 CACHE_DIR = ".mypy_cache"
 

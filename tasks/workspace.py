@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-
-import platformdirs
 
 from tasks.model import Fix
 
 # What the judge's tools leave behind in a tree; never part of a task or a change.
 TOOL_CACHE_DIRS = ("__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
 _IGNORED = shutil.ignore_patterns(*TOOL_CACHE_DIRS)
-
-
-def data_dir() -> Path:
-    """Where tasks keep what they build once per machine (typer's tree and environment,
-    mypy caches): $FEP_TUI_DATA_DIR, else the platform's user data directory."""
-    override = os.environ.get("FEP_TUI_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("fep-tui"))
 
 
 def fresh_workspace(task_id: str) -> Path:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from tasks.data import data_dir
 from tasks.errors import FepError
-from tasks.workspace import data_dir
 
 TYPER_VERSION = "0.26.8"
 # The sdist the published experiment used; a different file under this name is refused.
