@@ -471,6 +471,13 @@ def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
             await pilot.pause(0.2)
             dialog = app.screen
             assert isinstance(dialog, NewTrialScreen)
+            dialog.query_one("#seed", Input).value = "-1"
+            await pilot.click("#start")
+            await pilot.pause(0.1)
+            assert app.screen is dialog
+            assert "the seed must be 0 or more" in str(
+                dialog.query_one("#new-trial-problem", Static).render()
+            )
             dialog.query_one("#seed", Input).value = "7"
             dialog.query_one("#cap", Input).value = "1000"
             dialog.query_one("#card", Select).value = "published"

@@ -353,3 +353,30 @@ def test_an_executor_never_called_is_counted_and_marked(tmp_path: Path) -> None:
     assert "executor never called" in text
     normal = open_index(tmp_path / "b.jsonl")
     assert "never called" not in render_counters(normal.timeline.snapshot(), normal.header).plain
+
+
+def test_fields_an_older_fep_tui_did_not_record_are_not_named_as_differences() -> None:
+    """A schema 1 session of arm B lacks return_policy and num_ctx, which later versions
+    save. Its group was labelled `B · no executor · no orchestrator` (it has both), and the
+    new one by every field the old one lacks, too long for the table to show a figure."""
+    from sessions.analysis.groups import differences
+
+    old = {
+        "arm": {"executor": {"model": "qwen3.5:9b", "return_cap_chars": 4000}},
+        "engine_version": "0.1.0",
+    }
+    new = {
+        "arm": {
+            "executor": {
+                "model": "qwen3.5:9b",
+                "return_cap_chars": 4000,
+                "return_policy": "free",
+                "num_ctx": 32768,
+            }
+        },
+        "engine_version": "0.2.0",
+    }
+    assert differences(old, [old, new]) == ["engine 0.1.0"]
+    assert differences(new, [old, new]) == ["engine 0.2.0"]
+    solo = {"arm": {"solo": {"model": "claude-opus-4-7"}}, "engine_version": "0.2.0"}
+    assert differences(solo, [solo, new]) == ["no executor", "solo claude-opus-4-7"]

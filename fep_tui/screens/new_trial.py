@@ -99,6 +99,8 @@ class NewTrialScreen(ModalScreen[TrialRequest | None]):
             cap = int(cap_text) if cap_text else None
         except ValueError:
             return "the seed and the return cap must be whole numbers"
+        if seed < 0:
+            return "the seed must be 0 or more"
         if cap is not None and cap <= 0:
             return "the return cap must be a positive number of characters"
         return TrialRequest(

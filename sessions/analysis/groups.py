@@ -54,26 +54,39 @@ def split_note(frame: pd.DataFrame) -> str | None:
 
 
 def differences(configuration: dict[str, Any], others: list[dict[str, Any]]) -> list[str]:
-    """Words for what `configuration` sets differently from the others it shares a name with."""
+    """Words for what `configuration` sets differently from the others it shares a name with.
+
+    A field one of them lacks while its role is there in all of them was not recorded by
+    the fep-tui that wrote that session (`return_policy` and `num_ctx` came later). That is
+    not a difference anyone chose: it is left out rather than named as `no executor`, and
+    the engine versions, which do differ, tell the groups apart."""
     mine = _flatten(configuration)
     theirs = [_flatten(c) for c in others]
+    everywhere = set.intersection(*({_role(p) for p in flat} for flat in theirs)) - {""}
     paths = sorted({p for flat in theirs for p in flat} | set(mine))
     differing = [p for p in paths if len({repr(flat.get(p)) for flat in theirs}) > 1]
     words: list[str] = []
     for path in differing:
         if path.startswith("rate_card.prices"):
             continue  # said by the card's name, or by the fingerprint below
+        if _role(path) in everywhere and any(path not in flat for flat in theirs):
+            continue
         word = _describe(path, mine.get(path))
         if word and word not in words:
             words.append(word)
-    if not words and differing:
+    if not words and any(p.startswith("rate_card.prices") for p in differing):
         words.append("card prices differ")
     return words
 
 
+def _role(path: str) -> str:
+    """The role a flattened arm path belongs to (`arm.executor.model` -> executor)."""
+    return path.split(".")[1] if path.startswith("arm.") and path.count(".") >= 2 else ""
+
+
 def _describe(path: str, value: Any) -> str:
     leaf = path.rsplit(".", 1)[-1]
-    role = path.split(".")[1] if path.startswith("arm.") and path.count(".") >= 2 else ""
+    role = _role(path)
     if value is None:
         return f"no {role}" if role else ""
     if path == "rate_card.name":
