@@ -226,14 +226,19 @@ BY_ARM_COLUMNS = [
 ]
 
 
-def print_repriced_by_arm(rows: list[dict[str, Any]], whatif: WhatIf, fmt: str) -> None:
-    """Per task, source and arm: median and total cost re-simulated as recorded (before)
-    and under the what-if (after)."""
+def print_repriced_by_arm(
+    rows: list[dict[str, Any]], whatif: WhatIf, fmt: str, note: str | None = None
+) -> None:
+    """Per task, source and arm group: median and total cost re-simulated as recorded
+    (before) and under the what-if (after). `note` names arm names split into groups."""
     title = f"what-if {whatif.label()} per arm (same turns assumed)"
     if fmt != "table":
         _print_rows([{**row, "whatif": whatif.label()} for row in rows], fmt, title)
         return
-    print_table(title, BY_ARM_COLUMNS, rows, console(), WIDER)
+    out = console()
+    if note:
+        out.print(note, markup=False)
+    print_table(title, BY_ARM_COLUMNS, rows, out, WIDER)
 
 
 def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:

@@ -204,6 +204,48 @@ def test_whatif_on_a_directory_totals_each_arm(
     assert "per arm" in table and "median $ before" in table and "SIMULATED" in table
 
 
+def test_whatif_per_arm_never_pools_configurations_or_counts_a_trial_twice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A at two rate cards and B at two return caps are four groups, as in compare; a
+    directory named twice counts each trial once. They were pooled by arm name: the median
+    'before' of A mixed the official and the published card."""
+    from engine.arms import resolve_arm
+    from engine.pricing import OFFICIAL, PUBLISHED
+    from sessions.header import fingerprint, parse_header
+
+    fixtures = Path(__file__).parent / "fixtures"
+    directory = tmp_path / "mixed"
+    directory.mkdir()
+
+    def trial(source: str, name: str, header: dict[str, object]) -> None:
+        lines = (fixtures / source).read_text().splitlines()
+        first = json.loads(lines[0]) | header | {"trial_id": name}
+        if first.get("fingerprint"):  # as fep-tui would have saved it for this configuration
+            parsed = parse_header(json.dumps(first | {"fingerprint": ""}).encode(), Path(name))
+            first["fingerprint"] = fingerprint(parsed.configuration)
+        (directory / f"{name}.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+
+    for seed in (0, 1):
+        for card in (OFFICIAL, PUBLISHED):
+            trial("a-tiny-seed0.jsonl", f"a-{card.name}-{seed}", {"rate_card": card.to_dict()})
+        for cap in (4000, 1000):
+            spec = resolve_arm("B").with_return_cap(cap).to_dict()
+            trial("b-tiny-seed0.jsonl", f"b-{cap}-{seed}", {"arm_spec": spec})
+    argv = ["whatif", str(directory), str(directory), "--no-cache", "--format", "json"]
+    assert main(argv) == 0
+    rows = {row["arm"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {
+        "A · official card",
+        "A · published card",
+        "B · cap 1000 chars",
+        "B · cap 4000 chars",
+    }
+    assert {row["trials"] for row in rows.values()} == {2}
+    official, published = rows["A · official card"], rows["A · published card"]
+    assert published["median_before_usd"] == pytest.approx(3 * official["median_before_usd"])
+
+
 def test_listing_commands_take_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["tasks", "list", "--json"]) == 0
     tasks = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

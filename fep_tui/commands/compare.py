@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as json_text
 import statistics
 import sys
 from dataclasses import dataclass
@@ -128,6 +129,9 @@ class Priced:
     task: str
     source: str
     repriced: Repriced
+    # The configuration's fingerprint and its JSON: per-arm totals never pool two of them.
+    config: str = ""
+    configuration: str = ""
 
 
 def whatif(
@@ -159,28 +163,60 @@ def whatif(
             raise UsageError(f"{given}: no such session file or directory")
     if not paths:
         raise UsageError(f"no session files in {', '.join(str(s) for s in sessions)}")
-    priced = []
+    priced, seen = [], set()
     for path in paths:
         index = open_index(path)
+        header = index.header
+        if header.trial_id in seen:
+            continue  # the same trial named twice (a directory given twice, a copy)
+        seen.add(header.trial_id)
         if not index.timeline.ended:
             warn(f"{path.name} is incomplete (cut off before its end): priced as far as it got")
-        header = index.header
         priced.append(
-            Priced(path, header.arm, header.task, header.label, reprice(index.timeline, chosen))
+            Priced(
+                path,
+                header.arm,
+                header.task,
+                header.label,
+                reprice(index.timeline, chosen),
+                header.configuration_id,
+                json_text.dumps(header.configuration, sort_keys=True),
+            )
         )
     from fep_tui.compare_output import print_repriced, print_repriced_by_arm
 
     if by_arm:
-        print_repriced_by_arm(_by_arm(priced), chosen, format)
+        rows, note = _by_arm(priced)
+        print_repriced_by_arm(rows, chosen, format, note)
     else:
         print_repriced([(p.path, p.repriced, p.source) for p in priced], format)
     return 0
 
 
-def _by_arm(priced: list[Priced]) -> list[dict[str, object]]:
+def _by_arm(priced: list[Priced]) -> tuple[list[dict[str, object]], str | None]:
+    """Per task, source and arm group (an arm name run under two configurations is two
+    groups, labelled as compare labels them), and the note naming the split names."""
+    import pandas as pd
+
+    from sessions.analysis.groups import label_groups, split_note
+
+    frame = label_groups(
+        pd.DataFrame(
+            [
+                {
+                    "task": p.task,
+                    "arm_name": p.arm,
+                    "source": p.source,
+                    "config": p.config,
+                    "configuration": p.configuration,
+                }
+                for p in priced
+            ]
+        )
+    )
     groups: dict[tuple[str, str, str], list[Repriced]] = {}
-    for item in priced:
-        groups.setdefault((item.task, item.source, item.arm), []).append(item.repriced)
+    for item, arm in zip(priced, frame["arm"], strict=True):
+        groups.setdefault((item.task, item.source, str(arm)), []).append(item.repriced)
     rows: list[dict[str, object]] = []
     for (task, source, arm), items in sorted(groups.items()):
         before = [r.resimulated_usd for r in items]
@@ -198,4 +234,4 @@ def _by_arm(priced: list[Priced]) -> list[dict[str, object]]:
                 "change": sum(after) / sum(before) - 1 if sum(before) else 0.0,
             }
         )
-    return rows
+    return rows, split_note(frame)
