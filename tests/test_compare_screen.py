@@ -147,6 +147,26 @@ def test_a_failed_load_says_so_instead_of_loading_forever(
     asyncio.run(scenario())
 
 
+def test_keys_on_an_empty_comparison_say_so_and_never_crash(tmp_path: Path) -> None:
+    """`c` on an empty home opens an empty comparison; `w` there raised KeyError from
+    pandas (no 'origin' column) and the app exited with a traceback."""
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([tmp_path], []))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _loaded(pilot)
+            assert "no finished sessions" in _static(screen, "#compare-title")
+            for key in ("w", "t", "s", "v", "e"):
+                await pilot.press(key)
+                await pilot.pause(0.2)
+            assert app.screen is screen and app.is_running
+            messages = [n.message for n in app._notifications]
+            assert "nothing to re-price: no finished trials here" in messages
+            assert "nothing to export" in messages
+
+    asyncio.run(scenario())
+
+
 def test_side_by_side_steps_both_sessions_by_lead_turn(tmp_path: Path) -> None:
     directory = make_compare_dir(tmp_path / "sessions")
 

@@ -365,6 +365,9 @@ class CompareScreen(Screen[None]):
         self._draw_table()
 
     def action_whatif(self) -> None:
+        if not len(self.frame):
+            self.notify("nothing to re-price: no finished trials here", severity="warning")
+            return
         self.preset = (self.preset + 1) % len(self.presets)
 
     def watch_preset(self) -> None:

@@ -195,7 +195,7 @@ def source_labels(frame: pd.DataFrame) -> list[str]:
 def whatif_note(frame: pd.DataFrame, whatif: WhatIf) -> str:
     """One line saying how the what-if column was made, for every place that shows it."""
     parts = [f"what-if: {whatif.label()}"]
-    origins = set(frame["origin"])
+    origins = set(frame["origin"]) if len(frame) else set()
     if "session" in origins:
         parts.append("sessions re-simulated through the cache model, same turns assumed")
     if origins - {"session"}:
