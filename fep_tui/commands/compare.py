@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# As `json_text`: whatif has a parameter named `json` (its --json flag).
 import json as json_text
 import statistics
 import sys
@@ -130,8 +131,8 @@ class Priced:
     source: str
     repriced: Repriced
     # The configuration's fingerprint and its JSON: per-arm totals never pool two of them.
-    config: str = ""
-    configuration: str = ""
+    config: str
+    configuration: str
 
 
 def whatif(

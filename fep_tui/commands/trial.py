@@ -138,15 +138,15 @@ def run(
     warn_if_uncontained(config)
     provision_tasks([config.task_id])
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    no_terminal = None if headless or json else terminal.missing_terminal()
-    if no_terminal is not None:
-        print(f"fep-tui: {no_terminal}, so the trial runs headless", file=sys.stderr)
-    elif not headless and not json:
-        from fep_tui.app import APP_SIM_STREAM_DELAY_S, FepApp, StartLive
+    if not headless and not json:
+        no_terminal = terminal.missing_terminal()
+        if no_terminal is None:
+            from fep_tui.app import APP_SIM_STREAM_DELAY_S, FepApp, StartLive
 
-        paced = replace(config, sim_stream_delay_s=APP_SIM_STREAM_DELAY_S)
-        FepApp(directory, extra, StartLive(paced)).run()
-        return 0
+            paced = replace(config, sim_stream_delay_s=APP_SIM_STREAM_DELAY_S)
+            FepApp(directory, extra, StartLive(paced)).run()
+            return 0
+        print(f"fep-tui: {no_terminal}, so the trial runs headless", file=sys.stderr)
     return _headless(config, directory, json)
 
 
@@ -231,7 +231,6 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
                 parse_header(handle.readline(), file)
     except FileNotFoundError:
         raise SessionFileError(f"{file}: no such session file") from None
-
     # Replaying writes nothing there: a read-only directory is fine.
     directory = sessions_dir_to_read(str(sessions_dir) if sessions_dir else None)
     terminal.require("fep-tui whatif FILE prints a session's numbers without it")
