@@ -85,6 +85,11 @@ def test_mann_whitney_gives_scipys_u_and_p(tied: bool) -> None:
         assert ours.p == pytest.approx(float(theirs.pvalue), rel=1e-9, abs=1e-12), (x, y)
         methods.add(ours.method)
     assert methods == {"exact", "asymptotic"}, "both of scipy's methods were compared"
+    # A large first sample against a small one is exact too; either order gives scipy's p.
+    big, small = [rng.random() for _ in range(300)], [rng.random() + 0.2 for _ in range(6)]
+    for x, y in ((big, small), (small, big)):
+        ours, theirs = mann_whitney(x, y), mannwhitneyu(x, y, alternative="two-sided")
+        assert ours.method == "exact" and ours.p == pytest.approx(float(theirs.pvalue), rel=1e-9)
     assert mann_whitney([2.0, 2.0], [2.0, 2.0, 2.0]).p == 1.0, "all equal: no evidence"
 
 

@@ -94,6 +94,8 @@ def _exact_upper_tail(u: int, m: int, n: int) -> float:
     """P(U >= u) when nothing ties: of the C(m+n, m) equally likely orderings, the share
     whose U is at least u. The counts by U are the coefficients of the Gaussian binomial
     prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i), built in whole numbers."""
+    # The product is the same either way round; over the smaller sample it is short.
+    m, n = sorted((m, n))
     counts = [1] + [0] * (m * n)
     for i in range(1, m + 1):
         # times (1 - q^(n+i)), then divided by (1 - q^i): a running sum with stride i.
