@@ -11,7 +11,6 @@ parse error from cyclopts), printed as one line on stderr with exit code 2.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -132,8 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CycloptsError as exc:
         return _fail(str(exc).strip().splitlines()[0])
     except BrokenPipeError:
-        # The reader stopped early (`| head`): not an error. Silence the final flush.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # The reader stopped early (`| head`): not an error.
+        from fep_tui.stdout import discard_stdout
+
+        discard_stdout()
         return 0
     return result if isinstance(result, int) else 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from engine.events import (
     TurnUsage,
 )
 from fep_tui.roles import short_role
-from fep_tui.stdout import Stdout
+from fep_tui.stdout import Stdout, discard_stdout
 from fep_tui.tables import Column, console, print_table
 from sessions.header import LEAD_ROLES, header_from_trial_start
 from sessions.panes import describe_call
@@ -257,9 +256,7 @@ class UntilClosed:
             say()
         except BrokenPipeError:
             self.closed = True
-            # Whatever is still buffered for the closed pipe goes nowhere, not to a
-            # BrokenPipeError at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            discard_stdout()
 
 
 class JsonLinesPrinter:
