@@ -42,6 +42,10 @@ class TailGuard:
         self._ended_at: int | None = None
         self._seen: dict[int, int] = {}
 
+    @property
+    def ended(self) -> bool:
+        return self._ended_at is not None
+
     def problem(self, line: bytes, number: int, kind: bytes | None = None) -> str | None:
         """`kind` when the caller has read it already (saves a second look at the line)."""
         if self._ended_at is not None:

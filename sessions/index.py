@@ -17,14 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from engine.events import EVENT_TYPES, Event, EventFormatError, decode_event
 from sessions.format import SKELETON_KINDS, SessionFileError, TailGuard
 from sessions.header import SessionHeader, parse_header
+from sessions.line_heads import block_heads, bulk_prefixes
 from sessions.timeline import Timeline
 
 # Events are written `{"kind":"...","t":...`; anything else is parsed in full.
 _HEAD = re.compile(rb'\{"kind":"([a-z_]+)","t":([-0-9.eE+]+)')
 _KINDS = {kind.encode(): kind for kind in EVENT_TYPES}
+_BULK_PREFIXES = bulk_prefixes(set(EVENT_TYPES) - SKELETON_KINDS)
 _BLOCK_BYTES = 4 << 20
 Progress = Callable[[int, int], None]
 
@@ -74,28 +78,68 @@ class SessionIndex:
         return index
 
     def _scan(self, handle: BinaryIO, base: int, read: Callable[[int], object]) -> None:
-        # Blocks, not mmap: resident memory stays small however large the file is.
-        carry, line_number = b"", 1
-        while block := handle.read(_BLOCK_BYTES):
-            read(handle.tell())
-            lines = (carry + block).split(b"\n")
-            carry = lines.pop()
-            for line in lines:
-                line_number += 1
-                if line:
-                    self._add_line(line, base, line_number)
-                base += len(line) + 1
+        # Blocks, not mmap: resident memory stays small however large the file is. A block
+        # is indexed up to its last newline, and the next one is read from there.
+        line_number, size = 1, _BLOCK_BYTES
+        while block := handle.read(size):
+            cut = block.rfind(b"\n") + 1
+            if cut == 0 and len(block) == size:
+                size *= 2  # one line longer than a block
+                handle.seek(base)
+                continue
+            if cut == 0:
+                break  # what is left is a last line without its newline
+            line_number = self._scan_block(block, cut, base, line_number)
+            base, size = base + cut, _BLOCK_BYTES
+            read(base)
+            if cut < len(block):
+                handle.seek(base)
         self.data_end = base
-        if carry.strip():
+        if block.strip():
             note = f"line {line_number + 1}: cut off mid-line (the trial was interrupted)"
             self.problems.append(note)
 
-    def _add_line(self, line: bytes, offset: int, line_number: int) -> None:
+    def _scan_block(self, block: bytes, cut: int, base: int, line_number: int) -> int:
+        """Index the whole lines in `block[:cut]`, which starts at byte `base`, after line
+        `line_number`; returns the number of its last line."""
+        heads = block_heads(block, cut, _BULK_PREFIXES)
+        times, keep = heads.times, ~np.isnan(heads.times)
+        first_position, dropped = len(self.offsets), 0
+        ended_at = -1 if self._guard.ended else None
+        # Bulk lines are always kept, so a line's position is its place in the block less
+        # the lines dropped before it, all of which are read here.
+        for i in [] if ended_at is not None else np.flatnonzero(~keep).tolist():
+            start, end = int(heads.starts[i]), int(heads.ends[i])
+            t = self._read_line(block[start:end], first_position + i - dropped, line_number + i + 1)
+            if t is None:
+                dropped += 1
+            else:
+                times[i], keep[i] = t, True
+            if self._guard.ended:
+                ended_at = i
+                break
+        if ended_at is not None:
+            # Every line after the trial's end is named and dropped, bulk lines too.
+            for i in range(ended_at + 1, len(heads.ends)):
+                keep[i] = False
+                line = block[int(heads.starts[i]) : int(heads.ends[i])]
+                problem = self._guard.problem(line, line_number + i + 1) if line else None
+                if problem is not None:
+                    self.problems.append(problem)
+        self.offsets.frombytes((heads.starts[keep] + base).tobytes())
+        self.times.frombytes(times[keep].tobytes())
+        return line_number + len(heads.ends)
+
+    def _read_line(self, line: bytes, position: int, line_number: int) -> float | None:
+        """Check one line and fold it if it counts; its time, or None (and a problem) when
+        it is dropped."""
+        if not line:
+            return None
         head = _HEAD.match(line)
         repeated = self._guard.problem(line, line_number, head[1] if head else None)
         if repeated is not None:
             self.problems.append(repeated)
-            return
+            return None
         kind = _KINDS.get(head[1]) if head else None
         if kind is None or kind in SKELETON_KINDS:
             try:
@@ -103,21 +147,18 @@ class SessionIndex:
             except (ValueError, EventFormatError, TypeError, AttributeError) as exc:
                 note = f"line {line_number}: skipped a broken event ({_first_line(exc)})"
                 self.problems.append(note)
-                return
+                return None
             # Checked whole; usage and turn starts are then held as lines, decoded when read,
             # so a long session's index does not keep every one as an object.
-            if not self.timeline.add_line(len(self.offsets), line):
-                self.timeline.add(len(self.offsets), event)
-            t = event.t
-        else:
-            assert head is not None
-            try:
-                t = float(head[2])
-            except ValueError:
-                self.problems.append(f"line {line_number}: skipped an event with a bad time")
-                return
-        self.offsets.append(offset)
-        self.times.append(t)
+            if not self.timeline.add_line(position, line):
+                self.timeline.add(position, event)
+            return event.t
+        assert head is not None
+        try:
+            return float(head[2])
+        except ValueError:
+            self.problems.append(f"line {line_number}: skipped an event with a bad time")
+            return None
 
     def raw_lines(self, positions: list[int]) -> list[tuple[int, bytes]]:
         """The stored lines of the events at `positions` (ascending), read with one handle."""
@@ -139,11 +180,16 @@ class SessionIndex:
             handle.seek(first)
             chunk = handle.read(last - first)
         events = []
-        for offset, line in enumerate(chunk.split(b"\n")[: stop - start]):
+        for position in range(start, stop):
+            # By offset, not by splitting the chunk: dropped lines (broken, blank, repeated)
+            # can sit between two indexed ones.
+            at = self.offsets[position] - first
+            newline = chunk.find(b"\n", at)
+            line = chunk[at:newline] if newline >= 0 else chunk[at:]
             try:
-                events.append((start + offset, decode_event(line)))
+                events.append((position, decode_event(line)))
             except (ValueError, EventFormatError, TypeError, AttributeError) as exc:
-                note = f"event {start + offset}: skipped a broken event ({_first_line(exc)})"
+                note = f"event {position}: skipped a broken event ({_first_line(exc)})"
                 if note not in self.problems:
                     self.problems.append(note)
         return events

@@ -119,3 +119,47 @@ def test_a_harness_run_shows_its_breakdown_in_the_lead_turn() -> None:
     fold.apply(1, HarnessRun(1.0, "orchestrator", 1, "c1", False, summary, {}))
     fold.apply(2, HarnessRun(2.0, "executor", 1, "c2", True, "GREEN", {}))
     assert fold.turns[-1].text == f"\n[harness: {summary}]"
+
+
+@pytest.mark.parametrize("block_bytes", [300, 1 << 22])
+def test_index_built_in_blocks_matches_a_line_by_line_read(
+    copy: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int
+) -> None:
+    """The index reads text and tool lines a block at a time; whatever the block size, it
+    keeps and drops exactly the lines a line-by-line read does, and names the same ones."""
+    lines = copy.read_text().splitlines()
+    delta = next(line for line in lines if line.startswith('{"kind":"text_delta"'))
+    end = next(i for i, line in enumerate(lines) if line.startswith('{"kind":"trial_end"'))
+    after_end = [delta, lines[end - 1], delta]
+    damaged = [
+        *lines[:5],
+        delta.replace('"t":', '"t":"soon","was":', 1),  # a time that is not a number
+        delta.replace('"t":', '"t":1.5e-3,"was":', 1),  # an exponent, read exactly
+        delta.replace('"t":', '"t":1-2,"was":', 1),  # not a number, though made of digits
+        "",
+        delta.replace('"text":"', '"text":"' + "x" * 5 * block_bytes, 1)
+        if block_bytes < 1000
+        else delta,  # a line longer than a block
+        *lines[5 : end + 1],
+        *after_end,
+    ]
+    copy.write_text("\n".join(damaged) + "\n" + lines[7][:40])
+    monkeypatch.setattr("sessions.index._BLOCK_BYTES", block_bytes)
+
+    index = SessionIndex.build(copy)
+    session = load_session(copy)
+
+    assert [event for _, event in index.read(0, index.length)] == session.events
+    assert list(index.times) == [event.t for event in session.events]
+    assert 0.0015 in index.times
+
+    def named_lines(problems: list[str]) -> list[str]:
+        return [problem.split(":")[0] for problem in problems]
+
+    assert named_lines(index.problems) == named_lines(session.problems)
+    assert named_lines(index.problems) == [
+        "line 6",
+        "line 8",
+        *(f"line {len(lines) + 6 + i}" for i in range(len(after_end))),
+        f"line {len(lines) + 9}",
+    ]
