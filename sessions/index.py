@@ -148,10 +148,7 @@ class SessionIndex:
                 note = f"line {line_number}: skipped a broken event ({_first_line(exc)})"
                 self.problems.append(note)
                 return None
-            # Checked whole; usage and turn starts are then held as lines, decoded when read,
-            # so a long session's index does not keep every one as an object.
-            if not self.timeline.add_line(position, line):
-                self.timeline.add(position, event)
+            self.timeline.add(position, event, line)
             return event.t
         assert head is not None
         try:

@@ -15,8 +15,9 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-# fep-tui writes times to four decimals; a longer one is read the slow way.
-_TIME_BYTES = 16
+# fep-tui writes times to four decimals (a day is 86400.0000); longer ones are read the
+# slow way.
+_TIME_BYTES = 12
 _NUMBER_BYTES = np.zeros(256, dtype=bool)
 _NUMBER_BYTES[np.frombuffer(b"0123456789.-+eE", dtype=np.uint8)] = True
 _AFTER_TIME = np.zeros(256, dtype=bool)
@@ -72,9 +73,10 @@ def _times(
     columns = np.arange(_TIME_BYTES)
     window = data[np.minimum(at[:, None] + columns, ends[:, None])]
     is_number = _NUMBER_BYTES[window]
-    width = np.argmin(is_number, axis=1)  # the first byte after the number
+    # The first byte after the number; 0 also when the whole window is number.
+    width = np.argmin(is_number, axis=1)
     after = window[np.arange(len(at)), width]
-    well_formed = (width > 0) & _AFTER_TIME[after] & ~is_number.all(axis=1)
+    well_formed = (width > 0) & _AFTER_TIME[after]
     window[columns >= width[:, None]] = 0
     times = np.full(len(at), np.nan)
     # A number numpy will not read ("1-2") leaves the block's times NaN: each line is then

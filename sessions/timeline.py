@@ -232,7 +232,9 @@ class Timeline:
             self._turn_pos.append(position)
         return True
 
-    def add(self, position: int, event: Event) -> None:
+    def add(self, position: int, event: Event, line: bytes | None = None) -> None:
+        """`line`: the event's stored line, held in its place when it is a usage event, so a
+        long session's index does not keep every one as an object."""
         self.length = max(self.length, position + 1)
         if event.kind in SKELETON_KINDS:
             self._skeleton.append(position)
@@ -240,7 +242,7 @@ class Timeline:
             column = self._usage.get(event.role)
             if column is None:
                 column = self._usage[event.role] = UsageColumn()
-            column.append(position, event)
+            column.append(position, event if line is None else line)
             self._stamp(position, event.t)
         elif isinstance(event, TurnStarted):
             if event.role == self.lead_role:
