@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from engine.events import EVENT_TYPES, Event, EventFormatError, decode_event
 from sessions.format import SKELETON_KINDS, SessionFileError, TailGuard
 from sessions.header import SessionHeader, parse_header
-from sessions.line_heads import block_heads, bulk_prefixes
 from sessions.timeline import Timeline
 
 # Events are written `{"kind":"...","t":...`; anything else is parsed in full.
 _HEAD = re.compile(rb'\{"kind":"([a-z_]+)","t":([-0-9.eE+]+)')
 _KINDS = {kind.encode(): kind for kind in EVENT_TYPES}
-_BULK_PREFIXES = bulk_prefixes(set(EVENT_TYPES) - SKELETON_KINDS)
+# How the lines the index keeps unparsed begin, up to their time.
+_BULK_PREFIXES = tuple(
+    b'{"kind":"' + kind.encode() + b'","t":' for kind in sorted(set(EVENT_TYPES) - SKELETON_KINDS)
+)
 _BLOCK_BYTES = 4 << 20
 Progress = Callable[[int, int], None]
 
@@ -102,6 +102,12 @@ class SessionIndex:
     def _scan_block(self, block: bytes, cut: int, base: int, line_number: int) -> int:
         """Index the whole lines in `block[:cut]`, which starts at byte `base`, after line
         `line_number`; returns the number of its last line."""
+        # numpy is imported here, not with the module: listing sessions never builds an
+        # index, and numpy takes 0.1 s to import.
+        import numpy as np
+
+        from sessions.line_heads import block_heads
+
         heads = block_heads(block, cut, _BULK_PREFIXES)
         times, keep = heads.times, ~np.isnan(heads.times)
         first_position, dropped = len(self.offsets), 0

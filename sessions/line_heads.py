@@ -9,7 +9,6 @@ turn starts, verdicts) or look odd are still read one by one by the caller.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -32,11 +31,6 @@ class BlockHeads(NamedTuple):
     times: npt.NDArray[np.float64]
     """The time of a line written `{"kind":"<bulk kind>","t":<number>,...`; NaN for every
     other line, which the caller must read itself."""
-
-
-def bulk_prefixes(kinds: Iterable[str]) -> tuple[bytes, ...]:
-    """The first bytes fep-tui writes for events of these kinds, up to the time."""
-    return tuple(b'{"kind":"' + kind.encode() + b'","t":' for kind in sorted(kinds))
 
 
 def block_heads(block: bytes, cut: int, prefixes: tuple[bytes, ...]) -> BlockHeads:
