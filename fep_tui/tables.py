@@ -78,14 +78,11 @@ def fit(
     columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], width: int
 ) -> tuple[list[Column], list[Column]]:
     """The columns that fit `width`, and those left out. A SIMPLE_HEAD table takes each
-    column's widest cell plus 2 of padding, 1 between columns and 1 at each edge."""
+    column's least width (`least_width`) plus 2 of padding, 1 between columns and 1 at each
+    edge."""
     kept = list(columns)
     left_out: list[Column] = []
-
-    widths = {
-        c.key: max([len(c.header)] + [len(cell(c.kind, r.get(c.key))) for r in rows])
-        for c in columns
-    }
+    widths = {c.key: least_width(c, rows) for c in columns}
 
     def needed(cols: Sequence[Column]) -> int:
         return 2 + sum(widths[c.key] + 2 for c in cols) + max(0, len(cols) - 1)
@@ -98,6 +95,15 @@ def fit(
         kept.remove(lowest)
         left_out.append(lowest)
     return kept, left_out
+
+
+def least_width(column: Column, rows: Sequence[Mapping[str, Any]]) -> int:
+    """A figure is never cut, and words are wrapped between, never inside: a text column
+    needs its longest word ("orchestrator"), a figure column its widest figure."""
+    texts = [column.header, *(cell(column.kind, row.get(column.key)) for row in rows)]
+    if column.kind == "text":
+        return max(len(word) for text in texts for word in text.split() or [""])
+    return max(len(text) for text in texts)
 
 
 def print_table(
@@ -116,6 +122,7 @@ def print_table(
             justify="right" if numeric else "left",
             no_wrap=numeric,
             overflow="fold",
+            min_width=least_width(column, rows),
         )
     for row in rows:
         table.add_row(*(cell(c.kind, row.get(c.key)) for c in kept))

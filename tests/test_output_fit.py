@@ -13,7 +13,7 @@ from engine.events import TrialStarted
 from fep_tui.headless import TurnPrinter
 from sessions import load_session
 from sessions.analysis.comparison import arm_table, collect
-from tests.compare_fixtures import make_compare_dir
+from tests.compare_fixtures import make_compare_dir, make_mixed_dir
 from tests.conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
@@ -136,3 +136,19 @@ def test_compare_with_a_whatif_at_80_columns_keeps_task_and_arm_whole(tmp_path: 
     rows = [line.split() for line in arms if line.strip().startswith("tiny")]
     assert [row[:2] for row in rows] == [["tiny", arm] for arm in "ABCD"], arms
     assert all(row[-1].endswith("%") and row[-1][0] in "+-" for row in rows), "what-if change"
+
+
+def test_split_arm_labels_at_80_columns_wrap_between_words_never_inside(tmp_path: Path) -> None:
+    """Long split labels (`A · published card`) once squeezed the per-role table until Rich
+    folded words: `executo` over `r`, `publishe` over `d`. The token buckets give way
+    first; every label and role word is printed whole."""
+    directory = make_mixed_dir(tmp_path / "sessions")
+    result = run_cli("compare", str(directory), env=_env(tmp_path, COLUMNS="80"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
+    roles = lines[next(i for i, line in enumerate(lines) if line.startswith("tokens per role")) :]
+    words = {word for line in roles for word in line.split()}
+    assert {"orchestrator", "executor", "official", "published", "chars"} <= words, roles
+    assert not {"executo", "orchest", "publishe", "r", "d"} & words, roles
+    assert "cache read" in "\n".join(roles) and "cost $" in "\n".join(roles)
