@@ -1,7 +1,7 @@
 """The comparison over many sessions: build the summary index, then re-open it.
 
 Targets (issue: batch runs and comparison): 10,000 session files compare (rows, arm table
-with 10,000-resample bootstrap CIs, pairwise tests) in under 2 s once their summary index
+with bootstrap CIs, pairwise tests) in under 2 s once their summary index
 exists; building the index reads each new or changed file once; the bootstrap for a 4 x 3
 grid takes well under a second.
 Run: .venv/bin/python -m bench.compare_open [FILES]
@@ -98,17 +98,17 @@ def main() -> None:
 
         started = time.perf_counter()
         again = collect([directory])
-        frame = again.frame()
-        table = arm_table(frame, "A")
-        pairs = pairwise(frame)
+        rows = again.labelled()
+        table = arm_table(rows, "A")
+        pairs = pairwise(rows)
         open_s = time.perf_counter() - started
         report(f"compare {count:,} sessions (indexed)", open_s, TARGET_OPEN_S, "s")
         print(
-            f"  files re-read: {again.parsed} (target 0); rows {len(frame):,}, "
+            f"  files re-read: {again.parsed} (target 0); rows {len(rows):,}, "
             f"cells {len(table)}, pairs {len(pairs)}"
         )
         # A figure for rejected files would be no figure at all.
-        assert len(frame) == count and not again.rejected, again.rejected[:3]
+        assert len(rows) == count and not again.rejected, again.rejected[:3]
 
         for path in sorted(directory.glob("*.jsonl"))[:10]:
             os.utime(path, ns=(1, 1))
@@ -116,7 +116,7 @@ def main() -> None:
         print(f"  after touching 10 files: {changed.parsed} re-read (target 10)")
 
         started = time.perf_counter()
-        arm_table(frame, "A")
+        arm_table(rows, "A")
         report(
             "arm table, 4 x 3 grid with bootstrap",
             time.perf_counter() - started,

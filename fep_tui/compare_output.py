@@ -7,6 +7,8 @@ its title and every column, `json` one object. Each format names the source of i
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import sys
@@ -14,8 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from fep_tui.tables import Column, cell, console, print_table
 from sessions.analysis.comparison import (
@@ -27,6 +27,7 @@ from sessions.analysis.comparison import (
     whatif_note,
 )
 from sessions.analysis.groups import split_note
+from sessions.analysis.table import Row, columns
 from sessions.analysis.whatif import Repriced, WhatIf
 
 WIDER = "a wider terminal or --format csv shows them"
@@ -91,16 +92,16 @@ BUCKET_COLUMNS = [
 
 
 def print_comparison(
-    found: TrialRows, frame: pd.DataFrame, baseline: str, fmt: str, whatif: WhatIf | None = None
+    found: TrialRows, rows: list[Row], baseline: str, fmt: str, whatif: WhatIf | None = None
 ) -> None:
-    """`frame` is `found.frame()`, with the what-if's columns already added when there is
-    one (the caller builds it once for the tables and the charts)."""
-    table = arm_table(frame, baseline)
-    pairs = pairwise(frame)
-    buckets = role_buckets(frame)
-    sources = source_labels(frame)
-    split = split_note(frame)
-    excluded = pd.DataFrame([asdict(e) for e in found.excluded])
+    """`rows` are `found.labelled()`, with the what-if's fields already added when there is
+    one (the caller builds them once for the tables and the charts)."""
+    table = arm_table(rows, baseline)
+    pairs = pairwise(rows)
+    buckets = role_buckets(rows)
+    sources = source_labels(rows)
+    split = split_note(rows)
+    excluded = [asdict(e) for e in found.excluded]
     if fmt == "json":
         report = {
             "sources": sources,
@@ -144,7 +145,7 @@ def print_comparison(
             sys.stdout.write("\n")
         return
     out = console()
-    notes = [whatif_note(frame, whatif)] if whatif is not None else []
+    notes = [whatif_note(rows, whatif)] if whatif is not None else []
     notes += found.notes()
     if fmt == "markdown":
         if split:
@@ -248,7 +249,7 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
         print(json.dumps(rows, indent=2))
     elif fmt == "csv":
         sys.stdout.write(f"# {title}\n")
-        sys.stdout.write(_csv(pd.DataFrame(rows)) if rows else "(none)\n")
+        sys.stdout.write(_csv(rows) if rows else "(none)\n")
     else:
         columns = [Column(k, k, _kind(k)) for k in (rows[0] if rows else {})]
         print(f"**{title}**\n")
@@ -263,23 +264,29 @@ def _kind(key: str) -> Any:
     return "change" if key == "change" else "text"
 
 
-def _csv(frame: pd.DataFrame) -> str:
-    """Floats without noise: at most 6 decimals, no trailing zeros, whole numbers bare."""
+def _csv(rows: Sequence[Row]) -> str:
+    """Every field any row has; floats without noise: at most 6 decimals, no trailing
+    zeros, whole numbers bare; a missing value empty."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, float):
             if math.isnan(value):
                 return ""
             return f"{value:.6f}".rstrip("0").rstrip(".")
-        return value
+        return "" if value is None else value
 
-    return frame.map(plain).to_csv(index=False)
+    fields = columns(rows)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(fields)
+    writer.writerows([plain(row.get(field)) for field in fields] for row in rows)
+    return text.getvalue()
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _records(rows: Sequence[Row]) -> list[dict[str, Any]]:
     return [
         {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
+        for row in rows
     ]
 
 

@@ -211,10 +211,10 @@ def test_a_summary_cap_cannot_reprice_imported_rows(tmp_path: Path) -> None:
         "qwen_present,verify_exit\n"
         "C,T2,1,True,False,400,30,2.5,1000,2000,3000,40000,10,20,0,500,False,0\n"
     )
-    frame = collect([], [path]).frame()
-    capped = add_whatif(frame, WhatIf(summary_cap=100)).iloc[0]
+    rows = collect([], [path]).labelled()
+    (capped,) = add_whatif(rows, WhatIf(summary_cap=100))
     assert math.isnan(capped["whatif_cost_usd"])
-    official = add_whatif(frame, WhatIf(rate_card="official")).iloc[0]
+    (official,) = add_whatif(rows, WhatIf(rate_card="official"))
     # Opus as above plus Haiku's 10 in, 20 out and 500 read at $1/$5/$0.10.
     haiku = (10 * 1 + 20 * 5 + 500 * 0.1) / 1e6
     assert official["whatif_cost_usd"] == pytest.approx(0.09375 + haiku)
@@ -346,8 +346,8 @@ def test_an_executor_never_called_is_counted_and_marked(tmp_path: Path) -> None:
     assert session_row(FIXTURE)["executor_unused"] is False
     assert session_row(FIXTURE)["advisor_unused"] is None, "arm B has no advisor"
     shutil.copy(FIXTURE, tmp_path / "b.jsonl")
-    table = arm_table(collect([tmp_path]).frame(), "B")
-    assert list(table["executor_never_called"]) == [1.0]
+    table = arm_table(collect([tmp_path]).labelled(), "B")
+    assert [row["executor_never_called"] for row in table] == [1.0]
     index = open_index(alone)
     text = render_counters(index.timeline.snapshot(), index.header, "replay").plain
     assert "executor never called" in text

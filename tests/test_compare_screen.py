@@ -50,7 +50,7 @@ async def _loaded(pilot: Pilot[None]) -> CompareScreen:
 
 def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> None:
     directory = make_compare_dir(tmp_path / "sessions")
-    expected = arm_table(collect([directory]).frame(), "A").set_index("arm")
+    expected = {row["arm"]: row for row in arm_table(collect([directory]).labelled(), "A")}
 
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartCompare([directory], []))
@@ -59,7 +59,7 @@ def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> Non
             rows = _rows(screen.query_one("#arm-table", DataTable))
             assert [r[0] for r in rows] == ["A", "B", "C", "D"]
             for row in rows:
-                want = expected.loc[row[0]]
+                want = expected[row[0]]
                 assert row[1] == "SIMULATED"
                 assert row[2:4] == [str(want["trials"]), str(want["successes"])]
                 assert row[5] == f"{want['median_cost_usd']:.4f}"
@@ -320,9 +320,9 @@ def test_pressing_w_twice_never_shows_one_what_ifs_numbers_under_anothers_title(
         return real(frame, whatif)
 
     monkeypatch.setattr(compare_screen, "add_whatif", slow_when_caching_is_off)
-    frame = collect([directory]).frame()
-    table = arm_table(add_whatif(frame, WhatIf(write_ttl="1h")), "A")
-    want = dict(zip(table["arm"], table["whatif_median_cost_usd"], strict=True))
+    rows = collect([directory]).labelled()
+    table = arm_table(add_whatif(rows, WhatIf(write_ttl="1h")), "A")
+    want = {row["arm"]: row["whatif_median_cost_usd"] for row in table}
 
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartCompare([directory], []))
@@ -371,10 +371,10 @@ def test_the_pairwise_matrix_reads_row_against_column_on_both_sides(tmp_path: Pa
     from sessions.analysis.statistics import cliffs_delta
 
     directory = make_compare_dir(tmp_path / "sessions")
-    frame = collect([directory]).frame()
-    won = frame[frame["success"].astype(bool)]
+    won = [row for row in collect([directory]).labelled() if row["success"]]
     costs = {
-        arm: won[won["arm"] == arm]["cost_usd"].tolist() for arm in sorted(won["arm"].unique())
+        arm: [row["cost_usd"] for row in won if row["arm"] == arm]
+        for arm in sorted({row["arm"] for row in won})
     }
 
     async def scenario() -> None:

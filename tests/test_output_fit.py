@@ -34,8 +34,8 @@ def test_compare_at_80_columns_fits_and_cuts_no_number(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
-    table = arm_table(collect([directory]).frame(), "A")
-    for cost in table["median_cost_usd"]:
+    table = arm_table(collect([directory]).labelled(), "A")
+    for cost in (row["median_cost_usd"] for row in table):
         assert f" {cost:.4f} " in result.stdout + " ", f"median {cost:.4f} missing or cut"
     assert "left out at 80 columns" in result.stdout, "what did not fit is named"
     assert "Cliff's δ" in result.stdout and "cliffs_delta" not in result.stdout

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.stats import binom, mannwhitneyu
 
 from sessions.analysis.comparison import arm_table, pairwise
 from sessions.analysis.statistics import (
     bootstrap_median_ci,
-    bootstrap_medians,
     cliffs_delta,
     cliffs_magnitude,
     mann_whitney,
+    median_distribution,
 )
 
 
@@ -26,6 +26,16 @@ def test_cliffs_delta_by_hand() -> None:
     assert cliffs_delta([5, 6], [1, 2]) == 1.0
     assert cliffs_delta([1, 1], [1, 1]) == 0.0, "all ties"
     assert math.isnan(cliffs_delta([], [1]))
+
+
+def test_cliffs_delta_counts_every_pair_with_ties() -> None:
+    """The sorted count must equal the definition, pair by pair, ties included."""
+    rng = random.Random(7)
+    for _ in range(200):
+        x = [rng.choice([0.5, 1.0, 1.5, 2.0, rng.random()]) for _ in range(rng.randint(1, 30))]
+        y = [rng.choice([0.5, 1.0, 1.5, 2.0, rng.random()]) for _ in range(rng.randint(1, 30))]
+        pairs = [(a > b) - (a < b) for a in x for b in y]
+        assert cliffs_delta(x, y) == pytest.approx(sum(pairs) / len(pairs))
 
 
 @pytest.mark.parametrize(
@@ -93,24 +103,39 @@ def test_mann_whitney_gives_scipys_u_and_p(tied: bool) -> None:
     assert mann_whitney([2.0, 2.0], [2.0, 2.0, 2.0]).p == 1.0, "all equal: no evidence"
 
 
-def test_bootstrap_ci_is_seeded_and_brackets_the_median() -> None:
+def test_bootstrap_ci_brackets_the_median_and_needs_no_seed() -> None:
     values = [1.0, 2.0, 3.0, 4.0, 100.0]
     low, high = bootstrap_median_ci(values)
-    assert (low, high) == bootstrap_median_ci(values), "same seed, same interval"
+    assert (low, high) == bootstrap_median_ci(list(reversed(values))), "order does not matter"
     assert low <= float(np.median(values)) <= high
     assert bootstrap_median_ci([7.0]) == (7.0, 7.0)
     assert all(math.isnan(v) for v in bootstrap_median_ci([]))
 
 
-@pytest.mark.parametrize("values", [[1.0, 2.0, 2.0, 5.0, 9.0], [1.0, 3.0, 4.0, 8.0, 8.0, 20.0]])
-def test_bootstrap_medians_follow_the_resampling_distribution(values: list[float]) -> None:
-    """The order-statistic shortcut against resampling done the slow, obvious way: the
-    share of medians at or below each value agrees within sampling error."""
-    fast = bootstrap_medians(values, 20_000, seed=1)
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 2.0, 2.0, 5.0, 9.0],
+        [1.0, 3.0, 4.0, 8.0, 8.0, 20.0],
+        [1.0, 2.0],
+        [float(v) for v in np.random.default_rng(3).lognormal(size=12)],
+        [float(v) for v in np.random.default_rng(4).integers(0, 5, size=21)],
+    ],
+)
+def test_the_median_distribution_is_what_resampling_gives(values: list[float]) -> None:
+    """The computed distribution against resampling done the slow, obvious way: the share
+    of 200,000 resample medians at or below each value agrees within sampling error, and
+    the interval is the resamples' own 2.5th and 97.5th percentiles."""
+    distribution = median_distribution(values)
+    assert sum(p for _, p in distribution) == pytest.approx(1.0, abs=1e-12)
     rng = np.random.default_rng(2)
-    slow = np.median(rng.choice(values, size=(20_000, len(values))), axis=1)
-    for point in sorted({*fast, *slow}):
-        assert np.mean(fast <= point) == pytest.approx(np.mean(slow <= point), abs=0.015)
+    slow = np.median(rng.choice(values, size=(200_000, len(values))), axis=1)
+    cumulative = 0.0
+    for value, p in distribution:
+        cumulative += p
+        assert float(np.mean(slow <= value)) == pytest.approx(cumulative, abs=0.005), value
+    low, high = np.percentile(slow, [2.5, 97.5])
+    assert bootstrap_median_ci(values) == pytest.approx((float(low), float(high)))
     if len(values) % 2:
         # Odd n, exactly: with c of the n values <= v, a resample's median is <= v when
         # at least (n + 1) / 2 of its n draws are: P(Binomial(n, c/n) >= (n + 1) / 2).
@@ -118,10 +143,22 @@ def test_bootstrap_medians_follow_the_resampling_distribution(values: list[float
         for v in set(values):
             c = sum(1 for x in values if x <= v)
             exact = float(binom.sf(rank - 1, n, c / n))
-            assert np.mean(fast <= v) == pytest.approx(exact, abs=0.015)
+            assert sum(p for w, p in distribution if w <= v) == pytest.approx(exact, abs=1e-12)
 
 
-def _frame() -> pd.DataFrame:
+def test_a_large_arm_takes_one_pass_not_thousands_of_resamples() -> None:
+    """3,000 trials: the interval matches 20,000 resamples' to within their own noise."""
+    rng = np.random.default_rng(9)
+    values = [float(v) for v in rng.lognormal(size=3000)]
+    low, high = bootstrap_median_ci(values)
+    slow = np.median(rng.choice(values, size=(20_000, len(values))), axis=1)
+    ordered = sorted(values)
+    for ours, theirs in zip((low, high), np.percentile(slow, [2.5, 97.5]), strict=True):
+        # Within a few order statistics of each other.
+        assert abs(bisect.bisect_left(ordered, ours) - bisect.bisect_left(ordered, theirs)) <= 6
+
+
+def _rows() -> list[dict[str, object]]:
     rows = []
     for arm, costs, successes, reads in (
         ("A", [1.0, 2.0, 3.0], [True, True, False], [100, 200, 300]),
@@ -141,21 +178,20 @@ def _frame() -> pd.DataFrame:
                     "simulated": True,
                 }
             )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def test_arm_table_success_only_medians_and_ratios() -> None:
-    table = arm_table(_frame(), baseline="A").set_index("arm")
-    a, b = table.loc["A"], table.loc["B"]
-    assert (a.trials, a.successes) == (3, 2) and a.success_rate == pytest.approx(2 / 3)
-    assert a.median_cost_usd == 1.5, "the failed trial's cost is not in the median"
-    assert a.cost_per_success_usd == pytest.approx(1.5 / (2 / 3))
-    assert b.median_cost_usd == 5.0 and b.median_turns == 5.0 and b.median_wall_s == 50.0
-    assert a.reread_ratio == 1.0 and b.reread_ratio == pytest.approx(450 / 150)
+    a, b = arm_table(_rows(), baseline="A")
+    assert (a["arm"], b["arm"]) == ("A", "B")
+    assert (a["trials"], a["successes"]) == (3, 2) and a["success_rate"] == pytest.approx(2 / 3)
+    assert a["median_cost_usd"] == 1.5, "the failed trial's cost is not in the median"
+    assert a["cost_per_success_usd"] == pytest.approx(1.5 / (2 / 3))
+    assert (b["median_cost_usd"], b["median_turns"], b["median_wall_s"]) == (5.0, 5.0, 50.0)
+    assert a["reread_ratio"] == 1.0 and b["reread_ratio"] == pytest.approx(450 / 150)
 
 
 def test_pairwise_uses_success_only_costs() -> None:
-    pairs = pairwise(_frame())
-    row = pairs.iloc[0]
-    assert (row.arm_a, row.arm_b, row.n_a, row.n_b) == ("A", "B", 2, 4)
-    assert row.cliffs_delta == pytest.approx(cliffs_delta([1.0, 2.0], [2.0, 4.0, 6.0, 8.0]))
+    (row,) = pairwise(_rows())
+    assert (row["arm_a"], row["arm_b"], row["n_a"], row["n_b"]) == ("A", "B", 2, 4)
+    assert row["cliffs_delta"] == pytest.approx(cliffs_delta([1.0, 2.0], [2.0, 4.0, 6.0, 8.0]))

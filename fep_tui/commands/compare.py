@@ -18,7 +18,7 @@ from fep_tui.commands.options import Flag, Json, UsageError
 from sessions.analysis.whatif import Repriced, WhatIf
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from sessions.analysis.table import Row
 
 Format = Literal["table", "csv", "markdown", "json"]
 
@@ -73,8 +73,8 @@ def compare(
             )
         raise UsageError("no finished sessions or imported results to compare")
     terms = (whatif or WhatIfOptions()).build()
-    frame = found.frame()
-    chosen = _baseline(frame, baseline)
+    rows = found.labelled()
+    chosen = _baseline(rows, baseline)
     if app:
         terminal.require("drop --app to print the tables instead")
         from fep_tui.app import FepApp, StartCompare
@@ -87,15 +87,15 @@ def compare(
 
     if terms is not None:
         # Re-simulating every session is the slow part: once, for the tables and charts.
-        frame = add_whatif(frame, terms)
-    print_comparison(found, frame, chosen, format, terms)
+        rows = add_whatif(rows, terms)
+    print_comparison(found, rows, chosen, format, terms)
     if export_charts is not None:
-        _export_charts(frame, export_charts, terms)
+        _export_charts(rows, export_charts, terms)
     return 0
 
 
-def _baseline(frame: pd.DataFrame, asked: str | None) -> str:
-    arms = sorted(str(arm) for arm in set(frame["arm"]))
+def _baseline(rows: list[Row], asked: str | None) -> str:
+    arms = sorted({str(row["arm"]) for row in rows})
     if asked is None:
         return "A" if "A" in arms or not arms else arms[0]
     if asked not in arms:
@@ -103,10 +103,14 @@ def _baseline(frame: pd.DataFrame, asked: str | None) -> str:
     return asked
 
 
-def _export_charts(frame: pd.DataFrame, directory: Path, whatif: WhatIf | None) -> None:
+def _export_charts(rows: list[Row], directory: Path, whatif: WhatIf | None) -> None:
+    # Charts are drawn from a frame; pandas is imported only for them.
+    import pandas as pd
+
     from fep_tui.chart_export import export_charts
     from sessions.analysis.charts import growth_curves
 
+    frame = pd.DataFrame(rows)
     try:
         written = export_charts(
             frame,
@@ -197,27 +201,23 @@ def whatif(
 def _by_arm(priced: list[Priced]) -> tuple[list[dict[str, object]], str | None]:
     """Per task, source and arm group (an arm name run under two configurations is two
     groups, labelled as compare labels them), and the note naming the split names."""
-    import pandas as pd
-
     from sessions.analysis.groups import label_groups, split_note
 
-    frame = label_groups(
-        pd.DataFrame(
-            [
-                {
-                    "task": p.task,
-                    "arm_name": p.arm,
-                    "source": p.source,
-                    "config": p.config,
-                    "configuration": p.configuration,
-                }
-                for p in priced
-            ]
-        )
+    labelled = label_groups(
+        [
+            {
+                "task": p.task,
+                "arm_name": p.arm,
+                "source": p.source,
+                "config": p.config,
+                "configuration": p.configuration,
+            }
+            for p in priced
+        ]
     )
     groups: dict[tuple[str, str, str], list[Repriced]] = {}
-    for item, arm in zip(priced, frame["arm"], strict=True):
-        groups.setdefault((item.task, item.source, str(arm)), []).append(item.repriced)
+    for item, row in zip(priced, labelled, strict=True):
+        groups.setdefault((item.task, item.source, str(row["arm"])), []).append(item.repriced)
     rows: list[dict[str, object]] = []
     for (task, source, arm), items in sorted(groups.items()):
         before = [r.resimulated_usd for r in items]
@@ -235,4 +235,4 @@ def _by_arm(priced: list[Priced]) -> tuple[list[dict[str, object]], str | None]:
                 "change": sum(after) / sum(before) - 1 if sum(before) else 0.0,
             }
         )
-    return rows, split_note(frame)
+    return rows, split_note(labelled)

@@ -43,6 +43,7 @@ from sessions.analysis.comparison import (
     whatif_note,
 )
 from sessions.analysis.groups import split_note
+from sessions.analysis.table import Row, missing
 from sessions.analysis.whatif import WhatIf
 from sessions.format import SessionFileError
 
@@ -72,6 +73,8 @@ class Loaded:
 
     whatif: WhatIf | None
     found: TrialRows
+    rows: list[Row]
+    # The same rows for the charts, which are drawn from a frame.
     frame: pd.DataFrame
     problem: str = ""
 
@@ -100,6 +103,7 @@ class CompareScreen(Screen[None]):
         self.presets = presets
         self.set_reactive(CompareScreen.preset, presets.index(whatif))
         self.found: TrialRows | None = None
+        self.rows: list[Row] = []
         self.frame = pd.DataFrame()
         self.tasks: list[str] = []
         self.growth: dict[tuple[str, str], list[Curves]] = {}
@@ -136,14 +140,14 @@ class CompareScreen(Screen[None]):
         says which what-if it holds, so a late one never lands under another's title."""
         whatif = self.whatif
         found = collect(self.directories, self.imports)
-        frame = found.frame()
+        rows = found.labelled()
         problem = ""
-        if whatif is not None and len(frame):
+        if whatif is not None and rows:
             try:
-                frame = add_whatif(frame, whatif)
+                rows = add_whatif(rows, whatif)
             except (SessionFileError, OSError, ValueError, KeyError) as exc:
                 problem = f"what-if not applied: {exc}"
-        return Loaded(whatif, found, frame, problem)
+        return Loaded(whatif, found, rows, pd.DataFrame(rows), problem)
 
     def _loaded(self, loaded: Loaded) -> None:
         if loaded.whatif != self.whatif:
@@ -151,8 +155,8 @@ class CompareScreen(Screen[None]):
         if loaded.problem:
             self.notify(loaded.problem, severity="error", timeout=10)
             self.set_reactive(CompareScreen.preset, 0)
-        self.found, self.frame = loaded.found, loaded.frame
-        self.tasks = sorted(self.frame["task"].unique()) if len(self.frame) else []
+        self.found, self.rows, self.frame = loaded.found, loaded.rows, loaded.frame
+        self.tasks = sorted({str(row["task"]) for row in self.rows})
         self.set_reactive(
             CompareScreen.task_index, min(self.task_index, max(0, len(self.tasks) - 1))
         )
@@ -174,27 +178,31 @@ class CompareScreen(Screen[None]):
         title = self.query_one("#compare-title", Static)
         if self.found is None:
             return
-        if not len(self.frame):
+        if not self.rows:
             title.update("compare: no finished sessions or imported results here")
             return
-        sources = source_labels(self.frame)
-        trials = int((self.frame["task"] == self.current_task).sum())
+        sources = source_labels(self.rows)
+        trials = sum(row["task"] == self.current_task for row in self.rows)
         whatif = f"  ·  what-if: {self.whatif.label()}" if self.whatif else ""
         title.update(
             f"compare  ·  task {self.current_task} ({self.task_index + 1}/{len(self.tasks)}, "
             f"{trials} trials)  ·  {' + '.join(sources)}{whatif}"
         )
 
-    def _table(self) -> pd.DataFrame:
-        table = arm_table(self.frame, self.baseline)
-        rows = table[table["task"] == self.current_task]
+    def _table(self) -> list[Row]:
+        table = arm_table(self.rows, self.baseline)
+        rows = [row for row in table if row["task"] == self.current_task]
         column = SORTS[self.sort_index][1]
-        return rows.sort_values(column, na_position="last", kind="stable")
+        # Missing figures last, as they are not smaller than any.
+        present = [row for row in rows if not missing(row[column])]
+        return sorted(present, key=lambda row: row[column]) + [
+            row for row in rows if missing(row[column])
+        ]
 
     def _draw_table(self) -> None:
         table = self.query_one("#arm-table", DataTable)
         table.clear(columns=True)
-        if not len(self.frame):
+        if not self.rows:
             return
         columns = ["arm", "source", "n", "ok", "rate", "median $", "95% CI", "wall s"]
         columns += ["lead turns", "$/success"]
@@ -203,7 +211,7 @@ class CompareScreen(Screen[None]):
             columns += ["what-if $", "Δ"]
         for name in columns:
             table.add_column(name, key=name)
-        for row in _records(self._table()):
+        for row in self._table():
             cells = [
                 str(row["arm"]),
                 str(row["source"]),
@@ -230,17 +238,16 @@ class CompareScreen(Screen[None]):
     def _draw_pairwise(self) -> None:
         grid = self.query_one("#pairwise", DataTable)
         grid.clear(columns=True)
-        if not len(self.frame):
+        if not self.rows:
             return
-        pairs = pairwise(self.frame)
-        pairs = pairs[pairs["task"] == self.current_task] if len(pairs) else pairs
-        arms = sorted(self.frame[self.frame["task"] == self.current_task]["arm"].unique())
+        pairs = [pair for pair in pairwise(self.rows) if pair["task"] == self.current_task]
+        arms = sorted({str(row["arm"]) for row in self.rows if row["task"] == self.current_task})
         grid.add_column("", key="arm")
         for arm in arms:
             grid.add_column(arm, key=arm)
         cells: dict[tuple[str, str], str] = {}
         methods = set()
-        for pair in _records(pairs):
+        for pair in pairs:
             methods.add(str(pair["method"]))
             p, magnitude = _number(pair["p"], ".3f"), str(pair["magnitude"])[:1].upper()
             # Cliff's d is row against column, so the mirrored cell has the opposite sign.
@@ -261,11 +268,11 @@ class CompareScreen(Screen[None]):
         notes = self.query_one("#compare-notes", Static)
         if self.found is None:
             return
-        split = split_note(self.frame)
+        split = split_note(self.rows)
         lines = [split] if split else []
         lines += self.found.notes()
         if self.whatif is not None:
-            lines.append(whatif_note(self.frame, self.whatif))
+            lines.append(whatif_note(self.rows, self.whatif))
         notes.update("\n".join(lines))
 
     def _draw_charts(self) -> None:
@@ -365,7 +372,7 @@ class CompareScreen(Screen[None]):
         self._draw_table()
 
     def action_whatif(self) -> None:
-        if not len(self.frame):
+        if not self.rows:
             self.notify("nothing to re-price: no finished trials here", severity="warning")
             return
         self.preset = (self.preset + 1) % len(self.presets)
@@ -404,7 +411,7 @@ class CompareScreen(Screen[None]):
         self.app.push_screen(PickSessionsScreen(rows), chosen)
 
     def action_export(self) -> None:
-        if not len(self.frame):
+        if not self.rows:
             self.notify("nothing to export", severity="warning")
             return
         from fep_tui.screens.ask_path import AskPathScreen

@@ -1,17 +1,15 @@
 """Comparison data: one row per trial from session files or published results, and the
-per arm x task table and pairwise tests built from them. pandas, no UI."""
+per arm x task table and pairwise tests built from them. Plain rows, no UI."""
 
 from __future__ import annotations
 
 import csv
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from engine.errors import FepError
 from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
@@ -24,6 +22,7 @@ from sessions.analysis.statistics import (
     mann_whitney,
 )
 from sessions.analysis.summary_index import indexed_rows
+from sessions.analysis.table import Row, group_by, median, values
 from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.format import FORMAT_NAME
 from sessions.header import SOURCE_LABELS
@@ -61,8 +60,9 @@ class TrialRows:
     problems: list[str] = field(default_factory=list)
     parsed: int = 0  # session files read this time; the others came from the summary index
 
-    def frame(self) -> pd.DataFrame:
-        return label_groups(pd.DataFrame(self.rows))
+    def labelled(self) -> list[Row]:
+        """The judged rows, each with its group's `arm` label."""
+        return label_groups(self.rows)
 
     def notes(self) -> list[str]:
         """Lines every format prints under its tables: what was left out and why."""
@@ -169,33 +169,31 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
     return found
 
 
-def add_whatif(frame: pd.DataFrame, whatif: WhatIf) -> pd.DataFrame:
-    """A `whatif_cost_usd` column, and beside it the cost under the recorded terms that the
+def add_whatif(rows: Sequence[Row], whatif: WhatIf) -> list[Row]:
+    """A `whatif_cost_usd` field, and beside it the cost under the recorded terms that the
     change is measured against. A session is re-simulated through the cache model. An
     imported row has only its token buckets: they are re-priced (another card, caching
     off, writes at the 1h price), and a summary cap, which needs the turns, gives NaN."""
-    costs, baselines = [], []
-    for _, row in frame.iterrows():
+    priced = []
+    for row in rows:
         if row["origin"] == "session":
             repriced = reprice_file(Path(row["path"]), whatif)
-            costs.append(repriced.whatif_usd)
-            baselines.append(repriced.resimulated_usd)
+            whatif_usd, baseline_usd = repriced.whatif_usd, repriced.resimulated_usd
         else:
             whatif_usd, baseline_usd = reprice_buckets(row, whatif)
-            costs.append(whatif_usd)
-            baselines.append(baseline_usd)
-    return frame.assign(whatif_cost_usd=costs, resimulated_cost_usd=baselines)
+        priced.append({**row, "whatif_cost_usd": whatif_usd, "resimulated_cost_usd": baseline_usd})
+    return priced
 
 
-def source_labels(frame: pd.DataFrame) -> list[str]:
+def source_labels(rows: Sequence[Row]) -> list[str]:
     """Where the rows came from, for titles: SIMULATED, LIVE, PUBLISHED."""
-    return sorted(set(frame["source"])) if len(frame) else []
+    return sorted({row["source"] for row in rows})
 
 
-def whatif_note(frame: pd.DataFrame, whatif: WhatIf) -> str:
+def whatif_note(rows: Sequence[Row], whatif: WhatIf) -> str:
     """One line saying how the what-if column was made, for every place that shows it."""
     parts = [f"what-if: {whatif.label()}"]
-    origins = set(frame["origin"]) if len(frame) else set()
+    origins = {row["origin"] for row in rows}
     if "session" in origins:
         parts.append("sessions re-simulated through the cache model, same turns assumed")
     if origins - {"session"}:
@@ -208,14 +206,13 @@ def whatif_note(frame: pd.DataFrame, whatif: WhatIf) -> str:
     return "; ".join(parts)
 
 
-def reprice_buckets(row: pd.Series, whatif: WhatIf) -> tuple[float, float]:
+def reprice_buckets(row: Row, whatif: WhatIf) -> tuple[float, float]:
     """(what-if cost, cost at the published card) of an imported row, from its buckets."""
     if whatif.summary_cap is not None:
         return math.nan, math.nan
     card = get_rate_card(whatif.rate_card) if whatif.rate_card else PUBLISHED
     whatif_usd = baseline_usd = 0.0
-    for column in row.index:
-        model = row[column]
+    for column, model in row.items():
         if not column.endswith(".model") or not isinstance(model, str):
             continue
         role = column.removesuffix(".model")
@@ -401,18 +398,17 @@ def _role_columns(models: dict[str, Usage], lead: str, costs: dict[str, float]) 
     return columns
 
 
-def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
+def arm_table(rows: Sequence[Row], baseline: str | None = None) -> list[Row]:
     """Per arm x task: trials, successes, rate, success-only medians with the cost CI,
     cost per success, and the lead's re-read ratio over the baseline arm."""
-    records: list[dict[str, Any]] = []
-    if frame.empty:
-        return pd.DataFrame(records)
-    for (task, source, arm), group in frame.groupby(["task", "source", "arm"], sort=True):
-        won = group[group["success"]]
+    repriced = any("whatif_cost_usd" in row for row in rows)
+    table: list[dict[str, Any]] = []
+    for (task, source, arm), group in group_by(rows, ("task", "source", "arm")).items():
+        won = [row for row in group if row["success"]]
         rate = len(won) / len(group)
-        median_cost = float(won["cost_usd"].median()) if len(won) else math.nan
-        low, high = bootstrap_median_ci(won["cost_usd"].tolist())
-        records.append(
+        median_cost = median(won, "cost_usd")
+        low, high = bootstrap_median_ci(values(won, "cost_usd"))
+        table.append(
             {
                 "task": task,
                 "source": source,
@@ -423,92 +419,77 @@ def arm_table(frame: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
                 "median_cost_usd": median_cost,
                 "cost_ci_low": low,
                 "cost_ci_high": high,
-                "median_wall_s": float(won["wall_s"].median()) if len(won) else math.nan,
-                "median_turns": float(won["turns"].median()) if len(won) else math.nan,
+                "median_wall_s": median(won, "wall_s"),
+                "median_turns": median(won, "turns"),
                 "cost_per_success_usd": median_cost / rate if rate else math.nan,
-                "median_lead_cache_read": float(won["lead_cache_read"].median())
-                if len(won)
-                else math.nan,
-                **_whatif_columns(won),
+                "median_lead_cache_read": median(won, "lead_cache_read"),
+                **(_whatif_columns(won) if repriced else {}),
                 "executor_never_called": _count_true(group, "executor_unused"),
                 "advisor_never_consulted": _count_true(group, "advisor_unused"),
             }
         )
-    table = pd.DataFrame(records)
-    if baseline is not None and len(table):
+    if baseline is not None:
         # Against the baseline arm of the same task and source: never across sources.
-        rows = table[table["arm"] == baseline]
         base = {
-            (task, source): reads
-            for task, source, reads in zip(
-                rows["task"], rows["source"], rows["median_lead_cache_read"], strict=True
-            )
+            (row["task"], row["source"]): row["median_lead_cache_read"]
+            for row in table
+            if row["arm"] == baseline
         }
-        table["reread_ratio"] = [
-            reads / base[(task, source)] if base.get((task, source)) else math.nan
-            for task, source, reads in zip(
-                table["task"], table["source"], table["median_lead_cache_read"], strict=True
-            )
-        ]
+        for row in table:
+            reads = base.get((row["task"], row["source"]))
+            row["reread_ratio"] = row["median_lead_cache_read"] / reads if reads else math.nan
     return table
 
 
-def _count_true(group: pd.DataFrame, column: str) -> float:
+def _count_true(group: Sequence[Row], field: str) -> float:
     """Trials where it is True; NaN when no trial has the role (or rows predate it)."""
-    if column not in group:
-        return math.nan
-    known = group[column].dropna()
-    return float(sum(bool(v) for v in known)) if len(known) else math.nan
+    known = values(group, field)
+    return float(sum(bool(v) for v in known)) if known else math.nan
 
 
-def _whatif_columns(won: pd.DataFrame) -> dict[str, float]:
+def _whatif_columns(won: Sequence[Row]) -> dict[str, float]:
     """The what-if median and its change against the same trials re-simulated as recorded
     (so the cache model's own error, if any, cancels out)."""
-    if "whatif_cost_usd" not in won:
-        return {}
-    median = float(won["whatif_cost_usd"].median()) if len(won) else math.nan
-    baseline = float(won["resimulated_cost_usd"].median()) if len(won) else math.nan
-    change = median / baseline - 1.0 if baseline else math.nan
-    return {"whatif_median_cost_usd": median, "whatif_change": change}
+    whatif = median(won, "whatif_cost_usd")
+    baseline = median(won, "resimulated_cost_usd")
+    change = whatif / baseline - 1.0 if baseline else math.nan
+    return {"whatif_median_cost_usd": whatif, "whatif_change": change}
 
 
-def role_buckets(frame: pd.DataFrame) -> pd.DataFrame:
+def role_buckets(rows: Sequence[Row]) -> list[Row]:
     """Per task, arm and role: the success-only median of each token bucket and of the
     role's cost (imported rows too: their models are mapped to roles on import)."""
-    records = []
-    roles = sorted({c.split(".")[0] for c in frame.columns if c.endswith(".cost_usd")})
-    for (task, source, arm), group in frame.groupby(["task", "source", "arm"], sort=True):
-        won = group[group["success"]]
+    table: list[Row] = []
+    roles = sorted({f.split(".")[0] for row in rows for f in row if f.endswith(".cost_usd")})
+    for (task, source, arm), group in group_by(rows, ("task", "source", "arm")).items():
+        won = [row for row in group if row["success"]]
         for role in roles:
-            columns = [f"{role}.{b}" for b in BUCKETS]
-            if columns[0] not in won or won[columns[0]].isna().all():
+            if not values(won, f"{role}.{BUCKETS[0]}"):
                 continue
             record: dict[str, Any] = {"task": task, "source": source, "arm": arm, "role": role}
-            for bucket, column in zip(BUCKETS, columns, strict=True):
-                record[bucket] = float(won[column].median()) if len(won) else math.nan
-            record["cost_usd"] = float(won[f"{role}.cost_usd"].median()) if len(won) else math.nan
-            records.append(record)
-    return pd.DataFrame(records)
+            for bucket in BUCKETS:
+                record[bucket] = median(won, f"{role}.{bucket}")
+            record["cost_usd"] = median(won, f"{role}.cost_usd")
+            table.append(record)
+    return table
 
 
-def pairwise(frame: pd.DataFrame) -> pd.DataFrame:
+def pairwise(rows: Sequence[Row]) -> list[Row]:
     """Every pair of arms within a task and a source: Mann-Whitney U and Cliff's delta on
     the success-only costs (the same trials the medians are taken over). Trials of
     different sources are never tested against each other."""
-    records: list[dict[str, Any]] = []
-    if frame.empty:
-        return pd.DataFrame(records)
-    for (task, source), by_task in frame.groupby(["task", "source"], sort=True):
-        arms = sorted(by_task["arm"].unique())
+    table: list[Row] = []
+    for (task, source), by_task in group_by(rows, ("task", "source")).items():
+        by_arm = group_by(by_task, ("arm",))
         costs = {
-            a: by_task[(by_task["arm"] == a) & by_task["success"]]["cost_usd"].tolist()
-            for a in arms
+            arm: [r["cost_usd"] for r in group if r["success"]] for (arm,), group in by_arm.items()
         }
+        arms = list(costs)
         for i, first in enumerate(arms):
             for second in arms[i + 1 :]:
                 test = mann_whitney(costs[first], costs[second])
                 delta = cliffs_delta(costs[first], costs[second])
-                records.append(
+                table.append(
                     {
                         "task": task,
                         "source": source,
@@ -523,4 +504,4 @@ def pairwise(frame: pd.DataFrame) -> pd.DataFrame:
                         "magnitude": cliffs_magnitude(delta),
                     }
                 )
-    return pd.DataFrame(records)
+    return table

@@ -9,25 +9,27 @@ never pools trials run under different terms.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
+from sessions.analysis.table import Row, group_by
 
-GROUP_KEYS = ["task", "arm_name", "source", "config"]
+GROUP_KEYS = ("task", "arm_name", "source", "config")
 
 
-def label_groups(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with an `arm` column: the arm name, or the name and what sets it apart."""
-    if frame.empty:
-        return frame
+def label_groups(rows: Sequence[Row]) -> list[Row]:
+    """Each row with an `arm` field: the arm name, or the name and what sets it apart."""
     labels: dict[tuple[str, str, str, str], str] = {}
-    for (task, name), same_name in frame.groupby(["task", "arm_name"], sort=True):
-        groups = same_name.drop_duplicates(["source", "config"])
-        keys = [(str(task), str(name), str(r.source), str(r.config)) for r in groups.itertuples()]
+    for (task, name), same_name in group_by(rows, ("task", "arm_name")).items():
+        firsts: dict[tuple[str, str], Row] = {}
+        for r in same_name:
+            firsts.setdefault((str(r["source"]), str(r["config"])), r)
+        groups = list(firsts.values())
+        keys = [(str(task), str(name), str(r["source"]), str(r["config"])) for r in groups]
         if len(keys) == 1:
             labels[keys[0]] = str(name)
             continue
-        configurations = [_parse(str(c)) for c in groups["configuration"]]
+        configurations = [_parse(str(r["configuration"])) for r in groups]
         sources = {k[2] for k in keys}
         for key, configuration in zip(keys, configurations, strict=True):
             parts = [key[2].lower()] if len(sources) > 1 else []
@@ -35,21 +37,20 @@ def label_groups(frame: pd.DataFrame) -> pd.DataFrame:
             parts.extend(differences(configuration, same_source))
             labels[key] = " · ".join([str(name), *parts])
         _disambiguate(labels, keys)
-    arm = [
-        labels[(str(r.task), str(r.arm_name), str(r.source), str(r.config))]
-        for r in frame[GROUP_KEYS].itertuples(index=False)
-    ]
-    return frame.assign(arm=arm)
+    return [{**r, "arm": labels[_group_key(r)]} for r in rows]
 
 
-def split_note(frame: pd.DataFrame) -> str | None:
+def _group_key(row: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    task, name, source, config = (str(row[k]) for k in GROUP_KEYS)
+    return task, name, source, config
+
+
+def split_note(rows: Sequence[Row]) -> str | None:
     """One line naming the arm names that were split into several groups, or None."""
-    if frame.empty or "arm" not in frame:
+    split = dict.fromkeys((r["arm"], r["task"]) for r in rows if r["arm"] != r["arm_name"])
+    if not split:
         return None
-    split = frame[frame["arm"] != frame["arm_name"]].drop_duplicates(["task", "arm"])
-    if split.empty:
-        return None
-    names = ", ".join(f"{r.arm} ({r.task})" for r in split.itertuples())
+    names = ", ".join(f"{arm} ({task})" for arm, task in split)
     return f"arm names run under different configurations or sources are split: {names}"
 
 

@@ -123,7 +123,7 @@ def interval(outcomes: Outcomes, objective: Objective) -> Interval:
     if not outcomes.success_costs:
         return Interval(math.inf, 0.0, math.inf)
     median = sorted(outcomes.success_costs)[len(outcomes.success_costs) // 2]
-    low, high = bootstrap_median_ci(outcomes.success_costs, resamples=2000, level=LEVEL)
+    low, high = bootstrap_median_ci(outcomes.success_costs, level=LEVEL)
     if objective.kind == "cost-per-success":
         estimate = median / rate.estimate if rate.estimate else math.inf
         return Interval(estimate, low / rate.high, high / rate.low if rate.low else math.inf)
