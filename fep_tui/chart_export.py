@@ -8,10 +8,9 @@ the lead's cumulative re-read per turn by arm.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import pandas as pd
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,12 +22,13 @@ from sessions.analysis.charts import (
     pareto_frontier,
     trial_points,
 )
+from sessions.analysis.table import Row, group_by
 
 FORMATS = ("svg", "png")
 
 
 def export_charts(
-    frame: pd.DataFrame,
+    rows: Sequence[Row],
     growth: dict[str, dict[str, list[Curves]]],
     directory: Path,
     simulated: bool,
@@ -45,23 +45,27 @@ def export_charts(
     directory.mkdir(parents=True, exist_ok=True)
     note = "SIMULATED, not measurements of real models" if simulated else "live trials"
     written: list[Path] = []
-    arms = sorted(frame["arm"].unique())
+    arms = sorted({str(row["arm"]) for row in rows})
     colours = {arm: f"C{index % 10}" for index, arm in enumerate(arms)}
-    for task in sorted(frame["task"].unique()):
+    for task in sorted({str(row["task"]) for row in rows}):
         figure, axes = plt.subplots(figsize=(7, 4.5))
-        points = trial_points(frame, task)
-        for arm, group in points.groupby("arm"):
-            won = group[group["success"]]
-            lost = group[~group["success"]]
+        for (arm,), group in group_by(trial_points(rows, task), ("arm",)).items():
+            won = [point for point in group if point["success"]]
+            lost = [point for point in group if not point["success"]]
             axes.scatter(
-                won["wall_s"],
-                won["cost_usd"],
+                [point["wall_s"] for point in won],
+                [point["cost_usd"] for point in won],
                 color=colours[str(arm)],
                 alpha=0.5,
                 label=f"{arm} trials",
             )
-            axes.scatter(lost["wall_s"], lost["cost_usd"], color=colours[str(arm)], marker="x")
-        medians = arm_medians(frame, task)
+            axes.scatter(
+                [point["wall_s"] for point in lost],
+                [point["cost_usd"] for point in lost],
+                color=colours[str(arm)],
+                marker="x",
+            )
+        medians = arm_medians(rows, task)
         for number, point in enumerate(medians):
             axes.scatter(
                 [point.wall],

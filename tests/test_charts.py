@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from fep_tui.chart_export import export_charts
 from sessions.analysis.charts import Curves, growth_curves, median_growth
 from sessions.analysis.comparison import add_whatif, collect
@@ -30,8 +28,8 @@ def test_a_median_curve_stops_where_fewer_than_half_the_trials_reach() -> None:
 
 def test_exported_charts_name_the_what_if_and_draw_the_frontier(tmp_path: Path) -> None:
     directory = make_compare_dir(tmp_path / "sessions")
-    frame = pd.DataFrame(add_whatif(collect([directory]).labelled(), WhatIf(caching=False)))
-    export_charts(frame, growth_curves(frame), tmp_path / "charts", True, "caching off")
+    rows = add_whatif(collect([directory]).labelled(), WhatIf(caching=False))
+    export_charts(rows, growth_curves(rows), tmp_path / "charts", True, "caching off")
     pareto = re.findall(r"<!-- (.*?) -->", (tmp_path / "charts" / "pareto-tiny.svg").read_text())
     assert "what-if: caching off" in pareto, "the title names the what-if"
     assert "what-if median: caching off" in pareto, "the diamonds have a legend entry"

@@ -104,19 +104,15 @@ def _baseline(rows: list[Row], asked: str | None) -> str:
 
 
 def _export_charts(rows: list[Row], directory: Path, whatif: WhatIf | None) -> None:
-    # Charts are drawn from a frame; pandas is imported only for them.
-    import pandas as pd
-
     from fep_tui.chart_export import export_charts
     from sessions.analysis.charts import growth_curves
 
-    frame = pd.DataFrame(rows)
     try:
         written = export_charts(
-            frame,
-            growth_curves(frame),
+            rows,
+            growth_curves(rows),
             directory,
-            bool(frame["simulated"].any()),
+            any(row["simulated"] for row in rows),
             whatif.label() if whatif else None,
         )
     except OSError as exc:

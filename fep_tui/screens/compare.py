@@ -12,9 +12,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import pandas as pd
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -43,7 +42,7 @@ from sessions.analysis.comparison import (
     whatif_note,
 )
 from sessions.analysis.groups import split_note
-from sessions.analysis.table import Row, missing
+from sessions.analysis.table import Row, group_by, missing
 from sessions.analysis.whatif import WhatIf
 from sessions.format import SessionFileError
 
@@ -74,8 +73,6 @@ class Loaded:
     whatif: WhatIf | None
     found: TrialRows
     rows: list[Row]
-    # The same rows for the charts, which are drawn from a frame.
-    frame: pd.DataFrame
     problem: str = ""
 
 
@@ -104,7 +101,6 @@ class CompareScreen(Screen[None]):
         self.set_reactive(CompareScreen.preset, presets.index(whatif))
         self.found: TrialRows | None = None
         self.rows: list[Row] = []
-        self.frame = pd.DataFrame()
         self.tasks: list[str] = []
         self.growth: dict[tuple[str, str], list[Curves]] = {}
 
@@ -147,7 +143,7 @@ class CompareScreen(Screen[None]):
                 rows = add_whatif(rows, whatif)
             except (SessionFileError, OSError, ValueError, KeyError) as exc:
                 problem = f"what-if not applied: {exc}"
-        return Loaded(whatif, found, rows, pd.DataFrame(rows), problem)
+        return Loaded(whatif, found, rows, problem)
 
     def _loaded(self, loaded: Loaded) -> None:
         if loaded.whatif != self.whatif:
@@ -155,7 +151,7 @@ class CompareScreen(Screen[None]):
         if loaded.problem:
             self.notify(loaded.problem, severity="error", timeout=10)
             self.set_reactive(CompareScreen.preset, 0)
-        self.found, self.rows, self.frame = loaded.found, loaded.rows, loaded.frame
+        self.found, self.rows = loaded.found, loaded.rows
         self.tasks = sorted({str(row["task"]) for row in self.rows})
         self.set_reactive(
             CompareScreen.task_index, min(self.task_index, max(0, len(self.tasks) - 1))
@@ -280,8 +276,8 @@ class CompareScreen(Screen[None]):
             return
         pareto = self.query_one("#pareto", Static)
         width, height = pareto.size.width - 2, max(4, pareto.size.height - 3)
-        arms = list(self.frame["arm"].unique())
-        points = trial_points(self.frame, self.current_task)
+        arms = list(dict.fromkeys(str(row["arm"]) for row in self.rows))
+        points = trial_points(self.rows, self.current_task)
         marks = [
             Mark(
                 p["wall_s"],
@@ -289,9 +285,9 @@ class CompareScreen(Screen[None]):
                 "●" if p["success"] else FAILED,
                 arm_style(arms, p["arm"]),
             )
-            for p in _records(points)
+            for p in points
         ]
-        medians = arm_medians(self.frame, self.current_task)
+        medians = arm_medians(self.rows, self.current_task)
         highlights = [Mark(m.wall, m.cost, m.arm[:1], arm_style(arms, m.arm)) for m in medians]
         highlights += [
             Mark(m.wall, m.whatif_cost, "◆", arm_style(arms, m.arm))
@@ -343,11 +339,11 @@ class CompareScreen(Screen[None]):
     def _load_growth(self, task: str) -> None:
         from sessions.analysis.charts import session_curves
 
-        rows = self.frame[(self.frame["task"] == task) & (self.frame["origin"] == "session")]
+        rows = [row for row in self.rows if row["task"] == task and row["origin"] == "session"]
         loaded: dict[tuple[str, str], list[Curves]] = {}
-        for arm, group in rows.groupby("arm", sort=True):
+        for (arm,), group in group_by(rows, ("arm",)).items():
             curves = []
-            for path in group["path"].tolist()[:_GROWTH_PER_ARM]:
+            for path in [str(row["path"]) for row in group][:_GROWTH_PER_ARM]:
                 # A file removed or damaged since the table was read drops out of the chart.
                 with contextlib.suppress(SessionFileError, OSError):
                     curves.append(session_curves(Path(path)))
@@ -388,8 +384,10 @@ class CompareScreen(Screen[None]):
 
         if self.current_task is None:
             return
-        rows = self.frame[
-            (self.frame["task"] == self.current_task) & (self.frame["origin"] == "session")
+        rows = [
+            row
+            for row in self.rows
+            if row["task"] == self.current_task and row["origin"] == "session"
         ]
         if len(rows) < 2:
             self.notify(
@@ -435,10 +433,10 @@ class CompareScreen(Screen[None]):
 
         try:
             written = export_charts(
-                self.frame,
-                growth_curves(self.frame),
+                self.rows,
+                growth_curves(self.rows),
                 target,
-                bool(self.frame["simulated"].any()),
+                any(row["simulated"] for row in self.rows),
                 self.whatif.label() if self.whatif else None,
             )
         except OSError as exc:
@@ -449,10 +447,6 @@ class CompareScreen(Screen[None]):
         self.app.call_from_thread(
             self.notify, f"{len(written)} chart files (SVG + PNG) in {target}", timeout=8
         )
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def _money(value: float) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-import pandas as pd
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
+
+from sessions.analysis.table import Row
 
 
 class PickSessionsScreen(ModalScreen[tuple[Path, Path] | None]):
@@ -19,13 +21,16 @@ class PickSessionsScreen(ModalScreen[tuple[Path, Path] | None]):
         Binding("escape", "cancel", "Cancel", id="pick.cancel"),
     ]
 
-    def __init__(self, rows: pd.DataFrame) -> None:
+    def __init__(self, rows: Sequence[Row]) -> None:
         super().__init__()
-        self.rows = rows.sort_values(["arm", "cost_usd"]).reset_index(drop=True)
+        self.rows = sorted(rows, key=lambda row: (row["arm"], row["cost_usd"]))
 
     def compose(self) -> ComposeResult:
         # Preselect the cheapest session of the first two arms: the usual question.
-        first_of_arm = set(self.rows.drop_duplicates("arm").index[:2])
+        firsts: dict[str, int] = {}
+        for index, row in enumerate(self.rows):
+            firsts.setdefault(str(row["arm"]), index)
+        first_of_arm = set(list(firsts.values())[:2])
         options: list[tuple[str, str, bool]] = [
             (
                 f"{row['arm']:<8} seed {row['seed']:<3} cost ${row['cost_usd']:.4f}  "
@@ -34,7 +39,7 @@ class PickSessionsScreen(ModalScreen[tuple[Path, Path] | None]):
                 str(row["path"]),
                 index in first_of_arm,
             )
-            for index, row in enumerate(self.rows.to_dict(orient="records"))
+            for index, row in enumerate(self.rows)
         ]
         with Vertical(classes="dialog"):
             yield Label("Side by side: pick two sessions (space toggles, enter compares)")

@@ -4,11 +4,12 @@ against wall time, the frontier of arm medians, and per-turn growth curves."""
 from __future__ import annotations
 
 import math
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
+from sessions.analysis.table import Row, group_by, median
 from sessions.index_cache import open_index
 
 
@@ -32,25 +33,24 @@ class Curves:
     reread: tuple[int, ...]
 
 
-def trial_points(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+def trial_points(rows: Sequence[Row], task: str) -> list[Row]:
     """Every trial of `task`: arm, cost, wall time, success (the scatter)."""
-    rows = frame[frame["task"] == task]
-    return rows[["arm", "cost_usd", "wall_s", "success"]].reset_index(drop=True)
+    fields = ("arm", "cost_usd", "wall_s", "success")
+    return [{field: row[field] for field in fields} for row in rows if row["task"] == task]
 
 
-def arm_medians(frame: pd.DataFrame, task: str) -> list[ArmPoint]:
-    rows = frame[(frame["task"] == task) & frame["success"]]
-    points = []
-    for arm, group in rows.groupby("arm", sort=True):
-        whatif = (
-            float(group["whatif_cost_usd"].median()) if "whatif_cost_usd" in group else math.nan
+def arm_medians(rows: Sequence[Row], task: str) -> list[ArmPoint]:
+    """Each arm's success-only medians on `task`."""
+    won = [row for row in rows if row["task"] == task and row["success"]]
+    return [
+        ArmPoint(
+            str(arm),
+            median(group, "cost_usd"),
+            median(group, "wall_s"),
+            median(group, "whatif_cost_usd"),
         )
-        points.append(
-            ArmPoint(
-                str(arm), float(group["cost_usd"].median()), float(group["wall_s"].median()), whatif
-            )
-        )
-    return points
+        for (arm,), group in group_by(won, ("arm",)).items()
+    ]
 
 
 def pareto_frontier(points: list[ArmPoint]) -> list[ArmPoint]:
@@ -86,16 +86,16 @@ def median_growth(curves: list[Curves]) -> list[tuple[int, float]]:
     for turn, values in sorted(by_turn.items()):
         if len(values) < half:
             break
-        line.append((turn, float(pd.Series(values).median())))
+        line.append((turn, float(statistics.median(values))))
     return line
 
 
-def growth_curves(frame: pd.DataFrame, per_arm: int = 50) -> dict[str, dict[str, list[Curves]]]:
+def growth_curves(rows: Sequence[Row], per_arm: int = 50) -> dict[str, dict[str, list[Curves]]]:
     """Per task and arm, the curves of up to `per_arm` sessions (imported published rows
     have no turns). Reading whole sessions is the slow part, hence the cap."""
     out: dict[str, dict[str, list[Curves]]] = {}
-    sessions = frame[frame["origin"] == "session"]
-    for (task, arm), group in sessions.groupby(["task", "arm"], sort=True):
-        paths = group["path"].tolist()[:per_arm]
+    sessions = [row for row in rows if row["origin"] == "session"]
+    for (task, arm), group in group_by(sessions, ("task", "arm")).items():
+        paths = [str(row["path"]) for row in group][:per_arm]
         out.setdefault(str(task), {})[str(arm)] = [session_curves(Path(p)) for p in paths]
     return out

@@ -1,9 +1,9 @@
 """Rows of a comparison and the few table operations it needs, in plain Python.
 
 A comparison is tens to thousands of rows, grouped and reduced to medians. pandas did this
-too, but importing it took 0.37 s of the 0.62 s `compare --import` spent on a paper's 40
-rows; plain dicts, grouped here, do the same work in milliseconds. pandas stays where a
-chart needs a frame.
+before, but importing it took 0.37 s of the 0.62 s `compare --import` spent on a paper's 40
+rows (and froze the app as long when the compare screen first opened); plain dicts,
+grouped here, do the same work in milliseconds.
 """
 
 from __future__ import annotations
