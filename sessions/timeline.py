@@ -288,6 +288,11 @@ class Timeline:
         self._times.append(t)
         self._times_pos.append(position)
 
+    def lead_turn_at(self, position: int) -> int:
+        """The lead's turn under way after the first `position` events (0 before it starts)."""
+        started = bisect_left(self._turn_pos, position)
+        return self._turns[started - 1][1] if started else 0
+
     def snapshot(self, position: int | None = None) -> Snapshot:
         """State after the first `position` events (all events when None)."""
         p = self.length if position is None else position
@@ -297,12 +302,11 @@ class Timeline:
             if n:
                 roles[role] = self._counters(role, column.at(n - 1), n)
         chart = self._chart_rows(bisect_left(self._lead_positions, p))
-        n_turns = bisect_left(self._turn_pos, p)
         return Snapshot(
             position=p,
             t=self._time_at(p),
             lead_role=self.lead_role,
-            lead_turn=self._turns[n_turns - 1][1] if n_turns else 0,
+            lead_turn=self.lead_turn_at(p),
             roles=roles,
             total_cost_usd=sum(c.cost_usd for c in roles.values()),
             chart=chart,

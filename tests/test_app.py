@@ -341,6 +341,39 @@ def test_replay_bar_says_paused_once_playback_reaches_the_end(tmp_path: Path) ->
     asyncio.run(scenario())
 
 
+def test_a_step_key_during_playback_draws_the_panes_once(tmp_path: Path) -> None:
+    """`→` while playing pauses, then moves one event. Pausing only changes the bar; the
+    panes were drawn twice per key, which a user feels on a long session."""
+    from fep_tui.widgets.replay_bar import ReplayBar
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            screen = app.screen
+            assert isinstance(screen, TrialScreen)
+            clock = screen.source.clock
+            await pilot.press("home", "space")
+            assert screen.playing
+            # Time stands still, so only the key moves the replay.
+            clock.tick = lambda elapsed: clock.position  # type: ignore[method-assign,assignment]
+            draws: list[int] = []
+            real = screen.redraw
+
+            def counted() -> None:
+                draws.append(screen.position)
+                real()
+
+            screen.redraw = counted  # type: ignore[method-assign]
+            before = clock.position
+            await pilot.press("right")
+            assert not screen.playing and "paused" in screen.query_one(ReplayBar).text.plain
+            assert clock.position == before + 1
+            assert draws == [before + 1], draws
+
+    asyncio.run(scenario())
+
+
 def test_a_file_never_reads_running(tmp_path: Path) -> None:
     """A replay says replaying until its end, and a cut-off file says incomplete at its
     last event; before, both said "running" as if a trial were still going."""

@@ -107,7 +107,9 @@ class TrialScreen(Screen[None]):
 
     def watch_playing(self, playing: bool) -> None:
         self.source.clock.playing = playing
-        self.redraw()
+        # Only the bar says whether it plays: a step key that pauses and then moves would
+        # otherwise draw every pane twice.
+        self._draw_bar()
 
     def redraw(self) -> None:
         source = self.source
@@ -123,7 +125,11 @@ class TrialScreen(Screen[None]):
         )
         self.query_one(TurnLog).show(self.fold.turns)
         self.query_one(ToolTree).show(self.fold.tools)
-        self.query_one(ReplayBar).set_text(source.describe(snapshot.lead_turn))
+        self._draw_bar()
+
+    def _draw_bar(self) -> None:
+        lead_turn = self.source.timeline.lead_turn_at(self.position)
+        self.query_one(ReplayBar).set_text(self.source.describe(lead_turn))
 
     def seek(self, position: int) -> None:
         """Show the state after `position` events, folding only a window before it."""
@@ -165,11 +171,11 @@ class TrialScreen(Screen[None]):
 
     def action_faster(self) -> None:
         self.source.clock.faster()
-        self.redraw()
+        self._draw_bar()
 
     def action_slower(self) -> None:
         self.source.clock.slower()
-        self.redraw()
+        self._draw_bar()
 
     def action_goto_turn(self) -> None:
         clock = self.source.clock
