@@ -114,7 +114,7 @@ class SessionIndex:
         ended_at = -1 if self._guard.ended else None
         # Bulk lines are always kept, so a line's position is its place in the block less
         # the lines dropped before it, all of which are read here.
-        for i in [] if ended_at is not None else np.flatnonzero(~keep).tolist():
+        for i in np.flatnonzero(~keep).tolist() if ended_at is None else []:
             start, end = int(heads.starts[i]), int(heads.ends[i])
             t = self._read_line(block[start:end], first_position + i - dropped, line_number + i + 1)
             if t is None:
@@ -122,7 +122,7 @@ class SessionIndex:
             else:
                 times[i], keep[i] = t, True
             if self._guard.ended:
-                ended_at = i
+                ended_at = i  # the trial's end: what follows is dropped below
                 break
         if ended_at is not None:
             # Every line after the trial's end is named and dropped, bulk lines too.

@@ -19,17 +19,17 @@ GROUP_KEYS = ("task", "arm_name", "source", "config")
 
 def label_groups(rows: Sequence[Row]) -> list[Row]:
     """Each row with an `arm` field: the arm name, or the name and what sets it apart."""
-    labels: dict[tuple[str, str, str, str], str] = {}
-    for (task, name), same_name in group_by(rows, ("task", "arm_name")).items():
-        firsts: dict[tuple[str, str], Row] = {}
+    labels: dict[GroupKey, str] = {}
+    for (_, name), same_name in group_by(rows, ("task", "arm_name")).items():
+        # Each group's first row, in the order the groups first appear.
+        firsts: dict[GroupKey, Row] = {}
         for r in same_name:
-            firsts.setdefault((str(r["source"]), str(r["config"])), r)
-        groups = list(firsts.values())
-        keys = [(str(task), str(name), str(r["source"]), str(r["config"])) for r in groups]
+            firsts.setdefault(_group_key(r), r)
+        keys = list(firsts)
         if len(keys) == 1:
             labels[keys[0]] = str(name)
             continue
-        configurations = [_parse(str(r["configuration"])) for r in groups]
+        configurations = [_parse(str(r["configuration"])) for r in firsts.values()]
         sources = {k[2] for k in keys}
         for key, configuration in zip(keys, configurations, strict=True):
             parts = [key[2].lower()] if len(sources) > 1 else []
@@ -40,7 +40,7 @@ def label_groups(rows: Sequence[Row]) -> list[Row]:
     return [{**r, "arm": labels[_group_key(r)]} for r in rows]
 
 
-def _group_key(row: Mapping[str, Any]) -> tuple[str, str, str, str]:
+def _group_key(row: Mapping[str, Any]) -> GroupKey:
     task, name, source, config = (str(row[k]) for k in GROUP_KEYS)
     return task, name, source, config
 
