@@ -38,3 +38,17 @@ def test_exported_charts_name_the_what_if_and_draw_the_frontier(tmp_path: Path) 
     ticks = growth[: growth.index("lead turn")]
     assert ticks and all(re.fullmatch(r"\d+", tick) for tick in ticks), ticks
     assert "median; a curve ends where fewer than half its trials reach" in growth
+
+
+def test_axis_labels_of_a_narrow_range_tell_the_ticks_apart() -> None:
+    """Nineteen trials costing $0.0656-0.0657 labelled all three y ticks 0.066, and wall
+    times of 5.1-5.4 s read 5 at both ends of the x axis."""
+    from fep_tui.widgets.plot import Mark, render_scatter
+
+    marks = [Mark(5.1 + i * 0.015, 0.06560 + i * 0.00001, "●", "") for i in range(19)]
+    lines = render_scatter(marks, [], [], 40, 9, ("wall s", "cost $")).plain.splitlines()
+    y_labels = [line.split("│")[0].strip() for line in lines if "│" in line]
+    ticks = [label for label in y_labels if label]
+    assert len(ticks) == 3 and len(set(ticks)) == 3, ticks
+    x_axis = lines[-1].split()
+    assert x_axis[0] != x_axis[-2], x_axis

@@ -67,11 +67,15 @@ class _Grid:
 
     def text(self, x_label: str, y_label: str, y_format: str, x_format: str) -> Text:
         out = Text(f"{'':>{_LEFT - 1}}↑ {y_label}\n" if y_label else "", style="dim")
+        ticks = (0, self.height // 2, self.height - 1)
+        y_format = _telling_apart(
+            [self.y1 - (self.y1 - self.y0) * index / (self.height - 1) for index in ticks],
+            y_format,
+        )
+        x_format = _telling_apart([self.x0, self.x1], x_format)
         for index, row in enumerate(self.cells):
             value = self.y1 - (self.y1 - self.y0) * index / (self.height - 1)
-            label = (
-                format(value, y_format) if index in (0, self.height // 2, self.height - 1) else ""
-            )
+            label = format(value, y_format) if index in ticks else ""
             out.append(f"{label:>{_LEFT - 1}}│", style="dim")
             for char, style in row:
                 out.append(char, style=style or None)
@@ -134,6 +138,20 @@ def render_lines(
         out.append(f" {SERIES_CHARS[index % len(SERIES_CHARS)]}━ ", style=one.style)
         out.append(one.label)
     return out
+
+
+def _telling_apart(values: Sequence[float], spec: str) -> str:
+    """`spec` ("{,}.Nf") with as many more decimals as the tick labels need to differ, up
+    to what fits beside the axis: three ticks of a narrow range all read 0.066 at .3f."""
+    grouping, _, rest = spec.partition(".")
+    decimals = int(rest.removesuffix("f")) if rest.endswith("f") else None
+    while decimals is not None and decimals < 6:
+        labels = [format(value, spec) for value in values]
+        if len(set(labels)) == len(labels) or max(map(len, labels)) >= _LEFT - 2:
+            break
+        decimals += 1
+        spec = f"{grouping}.{decimals}f"
+    return spec
 
 
 def _span(values: Sequence[float]) -> tuple[float, float]:
