@@ -298,8 +298,9 @@ class CompareScreen(Screen[None]):
         pareto.update(
             render_scatter(marks, highlights, frontier, width, height, ("wall s", "cost $"))
         )
-        pareto.border_subtitle = f"● success {FAILED} failure  A-Z arm median  ··· frontier" + (
-            "  ◆ what-if" if self.whatif else ""
+        # Short enough for half of 80 columns; the what-if diamond adds to it when shown.
+        pareto.border_subtitle = f"● ok {FAILED} failed  A-Z median  ··· frontier" + (
+            " ◆ what-if" if self.whatif else ""
         )
         growth = self.query_one("#growth", Static)
         series = [
