@@ -299,7 +299,7 @@ class CompareScreen(Screen[None]):
             render_scatter(marks, highlights, frontier, width, height, ("wall s", "cost $"))
         )
         # Short enough for half of 80 columns; the what-if diamond adds to it when shown.
-        pareto.border_subtitle = f"● ok {FAILED} fail A-Z median ··· frontier" + (
+        pareto.border_subtitle = f"● ok {FAILED} fail A-Z median ·· Pareto" + (
             " ◆ what-if" if self.whatif else ""
         )
         growth = self.query_one("#growth", Static)
