@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 # fep-tui writes times to four decimals (a day is 86400.0000); longer ones are read the
 # slow way.
@@ -21,6 +22,7 @@ _NUMBER_BYTES = np.zeros(256, dtype=bool)
 _NUMBER_BYTES[np.frombuffer(b"0123456789.-+eE", dtype=np.uint8)] = True
 _AFTER_TIME = np.zeros(256, dtype=bool)
 _AFTER_TIME[np.frombuffer(b",}", dtype=np.uint8)] = True
+_POWERS_OF_TEN = 10.0 ** np.arange(_TIME_BYTES + 1)
 
 
 class BlockHeads(NamedTuple):
@@ -39,42 +41,75 @@ def block_heads(block: bytes, cut: int, prefixes: tuple[bytes, ...]) -> BlockHea
     ends = np.flatnonzero(data == ord("\n")).astype(np.int64, copy=False)
     starts = np.zeros_like(ends)
     starts[1:] = ends[:-1] + 1
-    time_at = np.zeros(len(ends), dtype=np.int64)
     lengths = ends - starts
+    time_at = np.zeros(len(ends), dtype=np.int64)
     # Prefixes share `{"kind":"`; the kind's first two letters pick the few lines each
     # prefix must be compared with, so each line is compared about once.
-    pairs = np.where(lengths > 10, data[np.minimum(starts + 9, len(data) - 1)], 0).astype(
-        np.int64
-    ) * 256 + np.where(lengths > 10, data[np.minimum(starts + 10, len(data) - 1)], 0)
+    long_enough = np.flatnonzero(lengths > 10)
+    pairs = np.zeros(len(ends), dtype=np.int64)
+    pairs[long_enough] = (
+        data[starts[long_enough] + 9].astype(np.int64) * 256 + data[starts[long_enough] + 10]
+    )
     for prefix in prefixes:
         width = len(prefix)
         rows = np.flatnonzero((pairs == prefix[9] * 256 + prefix[10]) & (lengths > width))
         if not len(rows):
             continue
-        window = data[starts[rows, None] + np.arange(width)]
-        hits = rows[(window == np.frombuffer(prefix, dtype=np.uint8)).all(axis=1)]
+        # Each row of a sliding window view is `width` bytes from its start: no copy.
+        heads = sliding_window_view(data, width)[starts[rows]]
+        hits = rows[(heads == np.frombuffer(prefix, dtype=np.uint8)).all(axis=1)]
         time_at[hits] = starts[hits] + width
     times = np.full(len(ends), np.nan)
     bulk = np.flatnonzero(time_at)
     if len(bulk):
-        times[bulk] = _times(data, time_at[bulk], ends[bulk])
+        times[bulk] = _times(data, time_at[bulk])
     return BlockHeads(starts, ends, times)
 
 
-def _times(
-    data: npt.NDArray[np.uint8], at: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float64]:
-    columns = np.arange(_TIME_BYTES)
-    window = data[np.minimum(at[:, None] + columns, ends[:, None])]
+def _times(data: npt.NDArray[np.uint8], at: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    # A window may run past its line's newline: the number ends before it all the same.
+    # One too close to the block's end is left to the slow way.
+    fits = at <= len(data) - _TIME_BYTES
+    window = sliding_window_view(data, _TIME_BYTES)[np.where(fits, at, 0)]
     is_number = _NUMBER_BYTES[window]
     # The first byte after the number; 0 also when the whole window is number.
     width = np.argmin(is_number, axis=1)
     after = window[np.arange(len(at)), width]
-    well_formed = (width > 0) & _AFTER_TIME[after]
-    window[columns >= width[:, None]] = 0
-    times = np.full(len(at), np.nan)
-    # A number numpy will not read ("1-2") leaves the block's times NaN: each line is then
-    # read the slow way, alone, and the bad one named.
-    with contextlib.suppress(ValueError):
-        times[well_formed] = window[well_formed].view(f"S{_TIME_BYTES}").ravel().astype(np.float64)
+    well_formed = fits & (width > 0) & _AFTER_TIME[after]
+    plain, values = _decimals(window, width)
+    times = np.where(well_formed & plain, values, np.nan)
+    rest = np.flatnonzero(well_formed & ~plain)
+    if len(rest):
+        # Signs and exponents: numpy's own parser, on the few that have them.
+        text = window[rest]
+        text[np.arange(_TIME_BYTES) >= width[rest, None]] = 0
+        # A number it will not read ("1-2") leaves these times NaN: each line is then
+        # read the slow way, alone, and the bad one named.
+        with contextlib.suppress(ValueError):
+            times[rest] = text.view(f"S{_TIME_BYTES}").ravel().astype(np.float64)
     return times
+
+
+def _decimals(
+    window: npt.NDArray[np.uint8], width: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    """Times written as digits and at most one point (all fep-tui writes): the digits read
+    as one whole number, column by column, over ten to the number of decimals. Both are
+    exact in a double, so the one division rounds as `float()` does."""
+    whole = np.zeros(len(width), dtype=np.int64)
+    decimals = np.zeros(len(width), dtype=np.int64)
+    digits = np.zeros(len(width), dtype=np.int64)
+    after_point = np.zeros(len(width), dtype=bool)
+    plain = width > 0
+    for column in range(window.shape[1]):
+        byte = window[:, column]
+        inside = column < width
+        digit = inside & (byte >= ord("0")) & (byte <= ord("9"))
+        point = inside & (byte == ord("."))
+        plain &= ~(inside & ~digit & ~point) & ~(point & after_point)
+        whole = np.where(digit, whole * 10 + (byte.astype(np.int64) - ord("0")), whole)
+        digits += digit
+        decimals += digit & after_point
+        after_point |= point
+    plain &= (digits > 0) & (digits <= 15)
+    return plain, whole / _POWERS_OF_TEN[decimals]
