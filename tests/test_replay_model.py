@@ -163,3 +163,26 @@ def test_index_built_in_blocks_matches_a_line_by_line_read(
         *(f"line {len(lines) + 6 + i}" for i in range(len(after_end))),
         f"line {len(lines) + 9}",
     ]
+
+
+def test_bulk_line_times_read_exactly_as_float_reads_them() -> None:
+    """The index reads text and tool lines' times without float(): digits column by
+    column, or numpy's parser for signs and exponents. Each must be the same double."""
+    import random
+
+    from sessions.index import _BULK_PREFIXES
+    from sessions.line_heads import block_heads
+
+    rng = random.Random(12)
+    times = [repr(round(rng.uniform(0, 90_000), rng.randint(0, 6))) for _ in range(3000)]
+    times += [f"{rng.uniform(0, 9_000):.4f}" for _ in range(3000)]
+    times += ["0", "7.", ".5", "00012.5", "1e3", "-2.5", "1.5e-3", "86400.0000"]
+    block = "".join(
+        f'{{"kind":"text_delta","t":{t},"role":"executor","turn":1,"text":"x"}}\n' for t in times
+    ).encode()
+    heads = block_heads(block, len(block), _BULK_PREFIXES)
+    # A time too long for the window (fep-tui writes at most 10 characters) is left for
+    # the index to read whole: NaN here.
+    expected = [float(t) if len(t) < 12 else math.nan for t in times]
+    assert [str(t) for t in heads.times] == [str(t) for t in expected]
+    assert any(math.isnan(t) for t in expected) and sum(len(t) < 12 for t in times) > 5000
