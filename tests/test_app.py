@@ -533,3 +533,38 @@ def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
             await pilot.press("q", "y")
 
     asyncio.run(scenario())
+
+
+def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> None:
+    """During a long tool call no event arrives, but the counters' elapsed seconds must
+    move; the panes need no redraw, which took every frame's time when they had one."""
+    import time
+
+    from engine.events import TextDelta, TurnStarted
+    from fep_tui.sources import LiveTrial
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), tmp_path)
+            live.started = time.monotonic() - 7.0
+            live.emit(TurnStarted(0.1, "orchestrator", 1, "claude-opus-4-7"))
+            live.emit(TextDelta(0.2, "orchestrator", 1, "checking the tests "))
+            screen = TrialScreen(live)
+            await app.push_screen(screen)
+            await pilot.pause(0.2)
+            assert "checking the tests" in "\n".join(screen.query_one(TurnLog).lines)
+            panes: list[int] = []
+            real = screen.redraw
+
+            def counted() -> None:
+                panes.append(screen.position)
+                real()
+
+            screen.redraw = counted  # type: ignore[method-assign]
+            first = counters_text(app)
+            await pilot.pause(1.2)
+            assert counters_text(app) != first, "the elapsed seconds moved"
+            assert panes == [], "no event came: the panes were not redrawn"
+
+    asyncio.run(scenario())
