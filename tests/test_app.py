@@ -341,6 +341,19 @@ def test_replay_bar_says_paused_once_playback_reaches_the_end(tmp_path: Path) ->
     asyncio.run(scenario())
 
 
+def _count_redraws(screen: TrialScreen) -> list[int]:
+    """The positions at which the screen redraws all its panes, from now on."""
+    drawn: list[int] = []
+    real = screen.redraw
+
+    def counted() -> None:
+        drawn.append(screen.position)
+        real()
+
+    screen.redraw = counted  # type: ignore[method-assign]
+    return drawn
+
+
 def test_a_step_key_during_playback_draws_the_panes_once(tmp_path: Path) -> None:
     """`→` while playing pauses, then moves one event. Pausing only changes the bar; the
     panes were drawn twice per key, which a user feels on a long session."""
@@ -357,14 +370,7 @@ def test_a_step_key_during_playback_draws_the_panes_once(tmp_path: Path) -> None
             assert screen.playing
             # Time stands still, so only the key moves the replay.
             clock.tick = lambda elapsed: clock.position  # type: ignore[method-assign,assignment]
-            draws: list[int] = []
-            real = screen.redraw
-
-            def counted() -> None:
-                draws.append(screen.position)
-                real()
-
-            screen.redraw = counted  # type: ignore[method-assign]
+            draws = _count_redraws(screen)
             before = clock.position
             await pilot.press("right")
             assert not screen.playing and "paused" in screen.query_one(ReplayBar).text.plain
@@ -554,14 +560,7 @@ def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> Non
             await app.push_screen(screen)
             await pilot.pause(0.2)
             assert "checking the tests" in "\n".join(screen.query_one(TurnLog).lines)
-            panes: list[int] = []
-            real = screen.redraw
-
-            def counted() -> None:
-                panes.append(screen.position)
-                real()
-
-            screen.redraw = counted  # type: ignore[method-assign]
+            panes = _count_redraws(screen)
             first = counters_text(app)
             await pilot.pause(1.2)
             assert counters_text(app) != first, "the elapsed seconds moved"
