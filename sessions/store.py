@@ -129,7 +129,14 @@ def summarize(path: Path, live: Timeline | None = None) -> SessionSummary:
     """`live`: the fold of a trial still being written, which a caller that runs it has;
     re-indexing its growing file on every refresh would cost a full read each time."""
     read = read_head_and_end(path)
-    header, end = read.header, read.end
+    return summary_of(path, read.header, read.end, live)
+
+
+def summary_of(
+    path: Path, header: SessionHeader, end: TrialEnded | None, live: Timeline | None = None
+) -> SessionSummary:
+    """The listing line of a trial from its header and end (None: not ended), with the
+    fold of its events when the caller has one (else the file's index is read)."""
     if end is not None:
         lead = end.roles.get(header.lead_role, {})
         lead_turns = int(lead.get("turns", 0)) if isinstance(lead, dict) else 0

@@ -134,3 +134,29 @@ def test_a_running_trial_opens_live_from_home_and_cannot_be_deleted(tmp_path: Pa
             await pilot.press("q", "y")
 
     asyncio.run(scenario())
+
+
+def test_a_trial_still_preparing_is_listed_and_opens_live(tmp_path: Path) -> None:
+    """Before its first event a trial has no file: its workspace, the simulator and the
+    checks come first (seconds; longer for a typer task's first run). Home listed nothing
+    for it then, so a user who left its screen could not get back to it."""
+    config = TrialConfig(resolve_arm("B"), "tiny")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            live = LiveTrial(config, tmp_path)  # registered, not started: still preparing
+            app.running.add(live)
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            await pilot.press("r")
+            assert not live.path.exists()
+            assert _rows(home) == [str(live.path)]
+            row = [str(cell) for cell in home.query_one(DataTable).get_row_at(0)]
+            assert row[1:5] == ["B", "tiny", "0", "running"], row
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, TrialScreen) and app.screen.source is live
+
+    asyncio.run(scenario())

@@ -20,6 +20,7 @@ from fep_tui.running import RunningTrials
 from fep_tui.session_filter import FilterError, SessionFilter, field_values, parse_filter
 from sessions import SessionSummary, list_sessions
 from sessions.index_cache import cache_path
+from sessions.store import summary_of
 from sessions.timeline import Timeline
 
 COLUMNS = ("started", "arm", "task", "seed", "outcome", "lead", "calls", "cost $", "source")
@@ -137,8 +138,17 @@ class HomeScreen(Screen[None]):
     def action_refresh(self) -> None:
         running = self._live_folds()
         self.summaries, rejected = list_sessions(self.sessions_dir, running)
+        listed = {s.path for s in self.summaries}
+        # A trial still preparing (workspace, simulator, checks) has no file yet; it is
+        # listed all the same, so that it can be opened live from here.
+        preparing = [
+            summary_of(trial.path, trial.header, None, trial.timeline)
+            for trial in self.running.running()
+            if str(trial.path) not in listed and trial.path.parent == self.sessions_dir
+        ]
         self.summaries = [
-            replace(s, status="running") if s.path in running else s for s in self.summaries
+            replace(s, status="running") if s.path in running else s
+            for s in [*preparing, *self.summaries]
         ]
         skipped = f" · {len(rejected)} unreadable file(s) skipped" if rejected else ""
         self.query_one("#home-title", Static).update(
