@@ -137,6 +137,9 @@ class FepApp(App[None]):
             )
         live = LiveTrial(config, self.sessions_dir)
         self.running.add(live)
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.select_later(live.path)
         self.run_worker(
             self.running.engine.run(live.run()),
             name=live.trial_id,

@@ -160,3 +160,25 @@ def test_a_trial_still_preparing_is_listed_and_opens_live(tmp_path: Path) -> Non
             assert isinstance(app.screen, TrialScreen) and app.screen.source is live
 
     asyncio.run(scenario())
+
+
+def test_leaving_a_new_trial_puts_the_cursor_on_it(tmp_path: Path) -> None:
+    """Start a trial, leave its screen, press enter: it opens again, live. The cursor
+    used to stay on the row that was first before, and enter opened an old replay."""
+    _copy(tmp_path, "older")
+    config = TrialConfig(resolve_arm("B"), "tiny", sim_stream_delay_s=0.002)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            live = app.start_trial(config)
+            await pilot.pause(0.1)
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, TrialScreen) and app.screen.source is live
+            await pilot.press("q", "y")
+
+    asyncio.run(scenario())

@@ -95,6 +95,8 @@ class HomeScreen(Screen[None]):
         self.running = running or RunningTrials()
         self.summaries: list[SessionSummary] = []
         self._was_running = False
+        # The session the cursor goes to on the next refresh (a trial started from here).
+        self._cursor_to: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-title")
@@ -178,7 +180,7 @@ class HomeScreen(Screen[None]):
     def _fill(self) -> None:
         table = self.query_one(DataTable)
         # The cursor stays on its session when the list refreshes, wherever it moved to.
-        selected = self._selected()
+        selected, self._cursor_to = self._cursor_to or self._selected(), None
         table.clear()
         visible = self._visible()
         for summary in visible:
@@ -263,6 +265,11 @@ class HomeScreen(Screen[None]):
                 self.action_refresh()
 
         self.app.push_screen(ConfirmScreen(f"Delete session {Path(path).name}?"), confirmed)
+
+    def select_later(self, path: Path) -> None:
+        """Put the cursor on `path` when the list is next filled: a trial started from
+        here is the row a user who leaves its screen wants under enter."""
+        self._cursor_to = str(path)
 
     def _selected(self) -> str | None:
         table = self.query_one(DataTable)
