@@ -27,7 +27,7 @@ from sessions.analysis.comparison import (
     whatif_note,
 )
 from sessions.analysis.groups import split_note
-from sessions.analysis.table import Row, columns
+from sessions.analysis.table import Row, columns, missing
 from sessions.analysis.whatif import Repriced, WhatIf
 
 WIDER = "a wider terminal or --format csv shows them"
@@ -284,10 +284,7 @@ def _csv(rows: Sequence[Row]) -> str:
 
 
 def _records(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    return [
-        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in rows
-    ]
+    return [{str(k): (None if missing(v) else v) for k, v in row.items()} for row in rows]
 
 
 def _markdown(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> str:

@@ -7,7 +7,6 @@ COLUMNS, nothing is cut: every column is printed whole.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fep_tui.stdout import Stdout
+from sessions.analysis.table import missing
 
 Kind = Literal["text", "usd", "tokens", "ratio", "rate", "change", "int", "p", "delta", "seconds"]
 # Wide enough for any row: Rich sizes a table to its content, so nothing is padded.
@@ -49,7 +49,7 @@ def console() -> Console:
 def cell(kind: Kind, value: Any) -> str:
     """Dollars to 4 decimals, tokens as whole numbers with separators, ratios to 2 decimals,
     rates as percentages, changes as signed percentages; a missing value is '-'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "-"
     if isinstance(value, str) and kind != "text":
         return value  # a word in place of a figure ("price unknown")

@@ -451,12 +451,8 @@ class CompareScreen(Screen[None]):
 
 
 def _money(value: float) -> str:
-    return "-" if _missing(value) else f"{value:.4f}"
+    return "-" if missing(value) else f"{value:.4f}"
 
 
 def _number(value: float, spec: str) -> str:
-    return "-" if _missing(value) else format(value, spec)
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return "-" if missing(value) else format(value, spec)
