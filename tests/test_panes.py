@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from engine.events import TurnUsage
 from fep_tui.sources import ReplaySession
@@ -137,5 +138,45 @@ def test_a_reply_asked_again_shows_its_text_once() -> None:
             await pilot.pause(0.05)
             text = "\n".join(log.lines)
             assert text.count("Let me") == 1 and "asked again" in text, log.lines
+
+    asyncio.run(scenario())
+
+
+def test_streamed_text_keeps_the_newest_line_in_view_without_laying_out_the_screen() -> None:
+    """Text streams into the turns pane every frame. Its scrollbar's thumb must track the
+    text's length, and the newest line stays in view.
+    Textual's Log laid out the whole screen on every write to achieve this, which re-drew
+    every pane 30 times a second during a live stream."""
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TurnLog(id="turns")
+
+    async def scenario() -> None:
+        app = Host()
+        async with app.run_test(size=(40, 12)) as pilot:
+            log = app.query_one(TurnLog)
+            layouts = 0
+            real = log.refresh
+
+            def counted(*regions: Region, **options: bool) -> TurnLog:
+                nonlocal layouts
+                layouts += bool(options.get("layout"))
+                return real(*regions, **options)
+
+            text = ""
+            for step in range(40):
+                text += f"line {step}\n"
+                log.show([TurnText("orchestrator", 1, text)])
+                await pilot.pause()
+                if step == 3:
+                    log.refresh = counted  # type: ignore[method-assign]
+            await pilot.pause(0.05)
+            bar = log.vertical_scrollbar
+            assert bar.window_virtual_size == log.virtual_size.height == log.line_count == 41
+            assert log.scroll_y == log.max_scroll_y > 0, "the newest line stays in view"
+            top = round(log.scroll_y)
+            assert "line 39" in log.lines[top : top + log.scrollable_content_region.height]
+            assert layouts <= 3, f"{layouts} screen layouts for 36 writes"
 
     asyncio.run(scenario())

@@ -7,6 +7,8 @@ here as it arrives (at spaces where it can), and re-wrapped from the fold on a r
 from __future__ import annotations
 
 from textual import events
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log
 
 from sessions.panes import TurnText
@@ -16,6 +18,19 @@ _FALLBACK_WIDTH = 40
 
 
 class TurnLog(Log):
+    # Log lays out the whole screen on every write, because a longer log changes its
+    # scrollbar. At 30 frames a second that layout re-rendered every pane each frame (a
+    # third of the screen's time in bench/live_stream.py). Here a write only repaints, and
+    # the screen is laid out again only when the scrollbar appears, goes or the text widens.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), repaint=True)
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        height = self.scrollable_content_region.height
+        if old.width != new.width or (old.height > height) != (new.height > height):
+            self.refresh(layout=True)
+        elif self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = new.height
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, highlight=False, auto_scroll=True)
         self._turns = 0
