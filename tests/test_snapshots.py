@@ -87,8 +87,9 @@ def test_trial_live_mid_run(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]) -> None:
-    """Help over home: every screen's keys with their descriptions, keys shown as keys
-    ('-', ']', '/'), never as names ('minus', 'right_square_bracket')."""
+    """Help from home: every screen's keys with their descriptions, keys shown as keys
+    ('-', ']', '/'), never as names ('minus', 'right_square_bracket'), and the footer says
+    how to close it."""
     assert snap_compare(FepApp(sessions_dir), terminal_size=size, press=["question_mark"])
 
 
