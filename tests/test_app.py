@@ -495,7 +495,7 @@ def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
 ) -> None:
     """Without an API key a live trial cannot start: the dialog says why and keeps every
     choice (it used to close and leave only a notification). Then the same dialog starts a
-    simulated trial at the chosen card and return cap."""
+    simulated trial at the chosen card and return cap, and opens again with those choices."""
     from textual.widgets import Select, Static
 
     from fep_tui.screens.new_trial import NewTrialScreen
@@ -536,7 +536,15 @@ def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
             assert live.config.arm.executor is not None
             assert live.config.arm.executor.return_cap_chars == 1000
             assert "card published" in str(app.screen.query_one("#trial-title", Static).render())
-            await pilot.press("q", "y")
+            # Opened again, the dialog has the last trial's choices and no old problem.
+            await pilot.press("ctrl+n")
+            await pilot.pause(0.2)
+            assert app.screen_stack[-1] is dialog, "the same dialog"
+            assert dialog.query_one("#seed", Input).value == "7"
+            assert dialog.query_one("#card", Select).value == "published"
+            assert not dialog.query_one("#new-trial-problem", Static).display
+            assert dialog.focused is dialog.query_one("#arm", Select)
+            await pilot.press("escape", "q", "y")
 
     asyncio.run(scenario())
 

@@ -2,7 +2,7 @@
 
 The dialog stays open until the trial can start: a problem (an unknown model, Ollama not
 running for a live trial) is shown here, with every choice kept, instead of after the
-dialog has gone.
+dialog has gone. The app keeps one dialog, so it opens again with the last choices.
 """
 
 from __future__ import annotations
@@ -89,6 +89,11 @@ class NewTrialScreen(ModalScreen[TrialRequest | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Start", variant="primary", id="start")
                 yield Button("Cancel", id="cancel")
+
+    def on_screen_resume(self) -> None:
+        # The last opening's problem no longer applies; its choices still do.
+        self.query_one("#new-trial-problem", Static).display = False
+        self.query_one("#arm", Select).focus()
 
     def request(self) -> TrialRequest | str:
         """The choices as a request, or what is wrong with them."""
