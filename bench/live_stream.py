@@ -1,7 +1,7 @@
 """Live streaming: the screen keeps up with a fast event stream and keys stay responsive.
 
 Targets (issue 14): at 4,000 events per second, the screen falls behind by under 150 ms at
-worst and 100 ms at p99, and a key that opens a screen is answered in under 100 ms, both on
+worst and 100 ms at p99, and a key that opens a screen has it drawn in under 100 ms, both on
 an idle machine and with both cores kept busy (two spinning processes, as a running judge's
 pytest does, started from the engine's thread as the judge's are, so at its nice value). A
 producer on the engine's thread, where trials run in the app, emits text deltas at RATE per
@@ -18,6 +18,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from textual.screen import Screen
 
 from bench.report import report
 from engine import TrialConfig, resolve_arm
@@ -26,6 +29,7 @@ from engine.trial import trial_start_event
 from engine.usage import Usage
 from fep_tui.app import FepApp
 from fep_tui.screens.help import HelpScreen
+from fep_tui.screens.new_trial import NewTrialScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial
 from sessions import SessionWriter
@@ -35,6 +39,13 @@ TARGET_WORST_MS = 150.0
 TARGET_P99_MS = 100.0
 TARGET_KEY_MS = 100.0
 BURST_S = 0.005
+# Keys pressed during the stream, each answered by a screen: help replaces the trial, the
+# new-trial dialog is drawn over it; the app builds that dialog once and shows it again.
+PRESSES: list[tuple[str, str, type[Screen[Any]]]] = [
+    ("question_mark", "help", HelpScreen),
+    ("ctrl+n", "new-trial dialog", NewTrialScreen),
+    ("ctrl+n", "new-trial dialog again", NewTrialScreen),
+]
 # A judge running pytest keeps both of this machine's cores busy.
 LOAD_PROCESSES = 2
 
@@ -91,7 +102,26 @@ async def spin(count: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
 
 
-async def measure(rate: float, seconds: float, load: int = 0) -> tuple[float, float, float, float]:
+async def answer(app: FepApp, key: str, opened: type[Screen[Any]]) -> float:
+    """Milliseconds from `key` to the screen it opens drawn, then back to the trial."""
+    pressed = time.monotonic()
+    app.simulate_key(key)
+    while not isinstance(app.screen, opened):
+        await asyncio.sleep(0.001)
+    # Answered means drawn: pushing the screen is only the start of its work.
+    painted = asyncio.Event()
+    app.screen.call_after_refresh(painted.set)
+    await painted.wait()
+    answered = (time.monotonic() - pressed) * 1000
+    app.simulate_key("escape")
+    while not isinstance(app.screen, TrialScreen):
+        await asyncio.sleep(0.001)
+    return answered
+
+
+async def measure(
+    rate: float, seconds: float, load: int = 0
+) -> tuple[float, float, float, list[float]]:
     with tempfile.TemporaryDirectory() as directory:
         app = FepApp(Path(directory))
         async with app.run_test(size=(120, 40)):
@@ -113,15 +143,12 @@ async def measure(rate: float, seconds: float, load: int = 0) -> tuple[float, fl
             emitted: list[float] = []
             spinning = await app.running.engine.run(spin(load))
             producer = app.running.engine.run(produce(Tee(writer, live), rate, seconds, emitted))
-            # Plain sleeps and a posted key, as a terminal would send it: Pilot's own
+            # Plain sleeps and posted keys, as a terminal would send them: Pilot's own
             # waits hold until the screen settles, which a live stream never lets happen.
-            await asyncio.sleep(seconds / 2)
-            pressed = time.monotonic()
-            app.simulate_key("question_mark")
-            while not isinstance(app.screen, HelpScreen):
-                await asyncio.sleep(0.001)
-            key_ms = (time.monotonic() - pressed) * 1000
-            app.simulate_key("escape")
+            key_ms: list[float] = []
+            for key, _, opened in PRESSES:
+                await asyncio.sleep(seconds / (len(PRESSES) + 1))
+                key_ms.append(await answer(app, key, opened))
             await producer
             await asyncio.sleep(0.3)
             for process in spinning:
@@ -144,7 +171,8 @@ def run(rate: float, seconds: float, title: str, load: int = 0) -> None:
     report("events per second streamed", achieved, TARGET_RATE, "ev/s", at_least=True)
     report("screen behind the stream, worst", worst, TARGET_WORST_MS, "ms")
     report("screen behind the stream, p99", p99, TARGET_P99_MS, "ms")
-    report("keystroke to help screen", key_ms, TARGET_KEY_MS, "ms")
+    for (_, what, _), ms in zip(PRESSES, key_ms, strict=True):
+        report(f"key to {what} drawn", ms, TARGET_KEY_MS, "ms")
 
 
 def main() -> None:
