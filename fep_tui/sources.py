@@ -212,11 +212,22 @@ class LiveTrial:
             return None
         return time.monotonic() - self.started
 
+    @property
+    def preparing(self) -> bool:
+        """Started, with no event yet: importing its SDKs, making its workspace, unpacking
+        its task. For a typer task on a cold start that takes seconds."""
+        return not self.events and not self.finished
+
     def status(self, snapshot: Snapshot) -> str | None:
-        return None
+        return "preparing" if self.preparing else None
 
     def describe(self, lead_turn: int) -> str:
-        state = "■ finished" if self.finished else "● live"
+        if self.preparing:
+            return "● preparing: loading its SDKs, making its workspace, unpacking its task"
+        if self.failure is not None:
+            state = "■ interrupted" if self.failure == "interrupted" else "■ failed"
+        else:
+            state = "■ finished" if self.finished else "● live"
         return f"{state} │ {self.length:,} events │ turn {lead_turn}"
 
     def finish(self, outcome: TrialOutcome | None, failure: str | None) -> None:

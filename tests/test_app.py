@@ -575,3 +575,39 @@ def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> Non
             assert panes == [], "no event came: the panes were not redrawn"
 
     asyncio.run(scenario())
+
+
+def test_a_live_trial_says_it_is_preparing_until_its_first_event(tmp_path: Path) -> None:
+    """Before its first event a trial imports its SDKs and unpacks its task, seconds for a
+    typer task. The screen said "0 events │ turn 0" and nothing else, and a trial that
+    failed then kept saying it was live."""
+    import time
+
+    from engine.events import TurnStarted
+    from fep_tui.sources import LiveTrial
+    from fep_tui.widgets.replay_bar import ReplayBar
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            config = TrialConfig(resolve_arm("B"), "tiny")
+            live, failing = LiveTrial(config, tmp_path), LiveTrial(config, tmp_path)
+            live.started = failing.started = time.monotonic()
+            screen = TrialScreen(live)
+            await app.push_screen(screen)
+            await pilot.pause(0.1)
+            assert "preparing" in screen.query_one(ReplayBar).text.plain
+            assert "preparing" in counters_text(app)
+            live.emit(TurnStarted(0.1, "orchestrator", 1, "claude-opus-4-7"))
+            await pilot.pause(0.1)
+            assert screen.query_one(ReplayBar).text.plain.startswith("● live │ 1 events")
+            assert "preparing" not in counters_text(app)
+            screen = TrialScreen(failing)
+            await app.push_screen(screen)
+            await pilot.pause(0.1)
+            failing.finish(None, "Ollama is not running at http://localhost:11434")
+            await pilot.pause(0.1)
+            assert screen.query_one(ReplayBar).text.plain.startswith("■ failed │ 0 events")
+            assert "preparing" not in counters_text(app)
+
+    asyncio.run(scenario())

@@ -102,8 +102,9 @@ class TrialScreen(Screen[None]):
         self.playing = clock.playing
         if target != self.position:
             self._move(target)
-        elif self.source.elapsed() is not None:
-            # A running trial's elapsed seconds move on during long tool calls.
+        elif self._draw_bar() or self.source.elapsed() is not None:
+            # A running trial's elapsed seconds move on during long tool calls; a trial can
+            # also end, or stop preparing, without an event.
             self._draw_counters()
 
     def watch_position(self) -> None:
@@ -136,9 +137,14 @@ class TrialScreen(Screen[None]):
         self.query_one(CountersBar).show(snapshot, source.header, source.status(snapshot))
         return snapshot
 
-    def _draw_bar(self) -> None:
-        lead_turn = self.source.timeline.lead_turn_at(self.position)
-        self.query_one(ReplayBar).set_text(self.source.describe(lead_turn))
+    def _draw_bar(self) -> bool:
+        """Whether the bar's text changed."""
+        text = self.source.describe(self.source.timeline.lead_turn_at(self.position))
+        bar = self.query_one(ReplayBar)
+        if bar.text.plain == text:
+            return False
+        bar.set_text(text)
+        return True
 
     def seek(self, position: int) -> None:
         """Show the state after `position` events, folding only a window before it."""
