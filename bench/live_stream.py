@@ -142,7 +142,11 @@ async def measure(
             await app.push_screen(screen)
             emitted: list[float] = []
             spinning = await app.running.engine.run(spin(load))
-            producer = app.running.engine.run(produce(Tee(writer, live), rate, seconds, emitted))
+            # A task, so the stream starts now: a bare coroutine would only start when
+            # awaited, after the keys, and they would be timed on an idle screen.
+            producer = asyncio.create_task(
+                app.running.engine.run(produce(Tee(writer, live), rate, seconds, emitted))
+            )
             # Plain sleeps and posted keys, as a terminal would send them: Pilot's own
             # waits hold until the screen settles, which a live stream never lets happen.
             key_ms: list[float] = []
