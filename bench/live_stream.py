@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.console import RenderableType
 from textual.screen import Screen
 
 from bench.report import report
@@ -103,16 +104,24 @@ async def spin(count: int) -> list[subprocess.Popen[bytes]]:
 
 
 async def answer(app: FepApp, key: str, opened: type[Screen[Any]]) -> float:
-    """Milliseconds from `key` to the screen it opens drawn, then back to the trial."""
+    """Milliseconds from `key` to the first frame of the screen it opens, then back to the
+    trial. Answered means drawn: the first update the app sends to the terminal for that
+    screen (`App._display`; a headless app computes it and discards it), not the push,
+    which comes before the screen's composing and layout."""
+    drawn = asyncio.Event()
+    display = app._display
+
+    def first_frame(screen: Screen[Any], renderable: RenderableType | None) -> None:
+        display(screen, renderable)
+        if isinstance(screen, opened) and renderable is not None:
+            drawn.set()
+
+    app._display = first_frame  # type: ignore[method-assign]
     pressed = time.monotonic()
     app.simulate_key(key)
-    while not isinstance(app.screen, opened):
-        await asyncio.sleep(0.001)
-    # Answered means drawn: pushing the screen is only the start of its work.
-    painted = asyncio.Event()
-    app.screen.call_after_refresh(painted.set)
-    await painted.wait()
+    await drawn.wait()
     answered = (time.monotonic() - pressed) * 1000
+    app._display = display  # type: ignore[method-assign]
     app.simulate_key("escape")
     while not isinstance(app.screen, TrialScreen):
         await asyncio.sleep(0.001)
