@@ -611,3 +611,32 @@ def test_a_live_trial_says_it_is_preparing_until_its_first_event(tmp_path: Path)
             assert "preparing" not in counters_text(app)
 
     asyncio.run(scenario())
+
+
+def test_a_long_live_trial_opened_from_home_folds_only_its_newest_turns(tmp_path: Path) -> None:
+    """Opened from home after 25,000 events, a live trial's screen folded every one of them
+    and wrote every turn's text before its first frame: 0.4 s (bench/live_stream.py). It now
+    folds a window before the newest event, as a replay's seek does."""
+    import time
+
+    from engine.events import TextDelta, TurnStarted
+    from fep_tui.sources import LiveTrial
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), tmp_path)
+            live.started = time.monotonic()
+            for turn in range(1, 101):
+                live.emit(TurnStarted(turn, "orchestrator", turn, "claude-opus-4-7"))
+                for word in range(50):
+                    live.emit(TextDelta(turn, "orchestrator", turn, f"t{turn}w{word} "))
+            screen = TrialScreen(live)
+            await app.push_screen(screen)
+            await pilot.pause(0.2)
+            text = "\n".join(screen.query_one(TurnLog).lines)
+            assert "orchestrator turn 100 ──" in text and "t100w49" in text, "the newest turn"
+            assert "orchestrator turn 1 ──" not in text, "not every turn since the start"
+            assert screen.position == live.length == 5100
+
+    asyncio.run(scenario())

@@ -210,7 +210,9 @@ class TrialScreen(Screen[None]):
 
     def _move(self, position: int) -> None:
         """Show `position`: folding the events passed over, or from a window behind it."""
-        if position < self.position:
+        if position < self.position or position - self.position > WINDOW_EVENTS:
+            # Back, or far ahead: a live trial opened from home after 25,000 events folded
+            # them all and wrote every turn's text, 0.4 s before its first frame.
             self.seek(position)
         else:
             for index, event in self.source.read(self.position, position):
