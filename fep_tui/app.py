@@ -159,8 +159,24 @@ class FepApp(App[None]):
             group="trials",
             exit_on_error=False,
         )
-        self.push_screen(TrialScreen(live))
+        self.show_live(live)
         return live
+
+    def show_live(self, live: LiveTrial) -> None:
+        """The running trial's screen. One per trial, kept while the trial runs: opened
+        again from home it is shown as it is, where building it anew took 85-126 ms
+        during a fast stream with both cores busy (bench/live_stream.py)."""
+        for trial in self.running.trials:
+            kept = f"live-{trial.trial_id}"
+            if trial.finished and self.is_screen_installed(kept):
+                screen = self.get_screen(kept)
+                if screen not in self.screen_stack:
+                    self.uninstall_screen(kept)
+                    screen.remove()
+        name = f"live-{live.trial_id}"
+        if not self.is_screen_installed(name):
+            self.install_screen(TrialScreen(live), name)
+        self.push_screen(name)
 
     def start_batch(
         self, plan: BatchPlan, directory: Path, runner: TrialRunner | None = None
@@ -183,7 +199,7 @@ class FepApp(App[None]):
     def on_home_screen_open_session(self, message: HomeScreen.OpenSession) -> None:
         live = self.running.by_path(message.path)
         if live is not None:
-            self.push_screen(TrialScreen(live))
+            self.show_live(live)
         else:
             self.open_replay(message.path)
 
