@@ -157,7 +157,10 @@ async def measure(
             app.running.add(live)
             writer = SessionWriter(Path(directory))
             writer.emit(trial_start_event(0.0, live.trial_id, config))
-            await app.push_screen(TrialScreen(live))
+            # As the app shows a trial it starts, and shows it again from home.
+            app.show_live(live)
+            while not isinstance(app.screen, TrialScreen):
+                await asyncio.sleep(0.001)
             emitted: list[float] = []
             spinning = await app.running.engine.run(spin(load))
             # A task, so the stream starts now: a bare coroutine would only start when
