@@ -92,11 +92,14 @@ def test_long_turn_text_wraps_inside_the_pane() -> None:
             log.show([TurnText("orchestrator", 1, words[:100])])
             log.show([TurnText("orchestrator", 1, words)])
             await pilot.pause(0.1)
-            assert all(len(line) < 40 for line in log.lines), log.lines
+            # Every character is in the columns left beside the scrollbar, none under it.
+            visible = log.scrollable_content_region.width
+            assert visible < 40 and all(len(line) <= visible for line in log.lines), log.lines
             assert " ".join(" ".join(log.lines[1:]).split()) == words, "no text lost"
             await pilot.resize_terminal(30, 20)
             await pilot.pause(0.1)
-            assert all(len(line) < 30 for line in log.lines), "re-wrapped on resize"
+            visible = log.scrollable_content_region.width
+            assert all(len(line) <= visible for line in log.lines), "re-wrapped on resize"
 
     asyncio.run(scenario())
 

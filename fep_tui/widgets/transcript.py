@@ -79,8 +79,9 @@ class TurnLog(Log):
             self.show(self._shown)
 
     def _wrap_width(self) -> int:
-        # One column spare for the vertical scrollbar.
-        return max(10, (self.size.width or _FALLBACK_WIDTH) - 1)
+        # The columns left beside the scrollbar (two wide by default): wrapping at the
+        # widget's width less one hid each line's last character under it.
+        return max(10, self.scrollable_content_region.width or _FALLBACK_WIDTH)
 
     def _write_wrapped(self, text: str) -> None:
         width = self._width = self._wrap_width()
