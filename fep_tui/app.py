@@ -83,6 +83,11 @@ class StartBatch:
 YOUNG_COLLECTION = 10_000
 
 
+def _screen_name(trial: LiveTrial) -> str:
+    """The name the app installs a started trial's screen under."""
+    return f"live-{trial.trial_id}"
+
+
 class FepApp(App[None]):
     CSS_PATH = "fep_tui.tcss"
     # Installed once and pushed again: help opens without composing it each time.
@@ -163,20 +168,24 @@ class FepApp(App[None]):
         return live
 
     def show_live(self, live: LiveTrial) -> None:
-        """The running trial's screen. One per trial, kept while the trial runs: opened
-        again from home it is shown as it is, where building it anew took 85-126 ms
-        during a fast stream with both cores busy (bench/live_stream.py)."""
+        """A trial started here, on its screen. One per trial, kept while the trial runs:
+        opened again (from home or the batch screen) it is shown as it is, where building
+        it anew took 85-126 ms during a fast stream with both cores busy
+        (bench/live_stream.py). Finished trials' screens not shown are let go."""
         for trial in self.running.trials:
-            kept = f"live-{trial.trial_id}"
-            if trial.finished and self.is_screen_installed(kept):
+            kept = _screen_name(trial)
+            if trial.finished and trial is not live and self.is_screen_installed(kept):
                 screen = self.get_screen(kept)
                 if screen not in self.screen_stack:
                     self.uninstall_screen(kept)
                     screen.remove()
-        name = f"live-{live.trial_id}"
+        name = _screen_name(live)
         if not self.is_screen_installed(name):
             self.install_screen(TrialScreen(live), name)
         self.push_screen(name)
+
+    def on_batch_screen_open_trial(self, message: BatchScreen.OpenTrial) -> None:
+        self.show_live(message.trial)
 
     def start_batch(
         self, plan: BatchPlan, directory: Path, runner: TrialRunner | None = None

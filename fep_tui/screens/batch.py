@@ -46,6 +46,13 @@ class BatchScreen(Screen[None]):
             super().__init__()
             self.key, self.trial = key, trial
 
+    class OpenTrial(Message):
+        """Show a trial of the batch on its own screen (the app keeps one per trial)."""
+
+        def __init__(self, trial: LiveTrial) -> None:
+            super().__init__()
+            self.trial = trial
+
     class TrialDone(Message):
         """A trial of the batch ended (posted from the engine's thread)."""
 
@@ -211,8 +218,6 @@ class BatchScreen(Screen[None]):
         self.action_open()
 
     def action_open(self) -> None:
-        from fep_tui.screens.trial import TrialScreen
-
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return
@@ -220,7 +225,7 @@ class BatchScreen(Screen[None]):
         key = (str(row[0]), str(row[1]), int(row[2]))
         live = self.trials.get(key)
         if live is not None:
-            self.app.push_screen(TrialScreen(live))
+            self.post_message(self.OpenTrial(live))
             return
         if key in self.earlier:
             self.notify("finished in an earlier run: open it from the sessions list", timeout=4)
