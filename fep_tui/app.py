@@ -121,6 +121,7 @@ class FepApp(App[None]):
         # freed young: 0.16 s of collection per 5 s instead of 0.57 s, and no full one.
         gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
         self.push_screen(HomeScreen(self.sessions_dir, self.running))
+        self.call_after_refresh(self._prepare_screens)
         if isinstance(self.start, StartLive):
             self.start_trial(self.start.config)
         elif isinstance(self.start, StartReplay):
@@ -317,11 +318,23 @@ class FepApp(App[None]):
             if request is not None:
                 self.start_trial(self._config(request))
 
-        # One dialog for the app's life: composing its 70 widgets took 0.15-0.2 s on every
-        # open; pushed again it opens in about 40 ms, with the last trial's choices.
+        # One dialog for the app's life, so it opens again with the last trial's choices.
+        self._prepare_screens()
+        self.push_screen("new-trial", chosen)
+
+    def _prepare_screens(self) -> None:
+        """Compose help and the new-trial dialog now, off screen, not on the key that opens
+        them. Composing the dialog's 70 widgets is most of its first opening: during a live
+        stream with both cores busy, 0.12-0.18 s against 0.03-0.06 s once composed
+        (bench/live_stream.py). Both stay installed, so this happens once per app."""
         if not self.is_screen_installed("new-trial"):
             self.install_screen(NewTrialScreen(self.arms, self._check_request), "new-trial")
-        self.push_screen("new-trial", chosen)
+        for name in ("help", "new-trial"):
+            screen = self.get_screen(name)
+            if not screen.is_running:
+                # What push_screen does first for a screen it has not run: start it, which
+                # composes it. Textual has no public call for that without showing it.
+                self._register(self, screen)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

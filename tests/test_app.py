@@ -549,6 +549,52 @@ def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
     asyncio.run(scenario())
 
 
+def test_help_and_the_new_trial_dialog_are_built_before_their_keys(tmp_path: Path) -> None:
+    """Composed off screen once home is drawn, so their first key only shows them: composing
+    the dialog was most of its 0.12-0.18 s first opening during a live stream. Built off
+    screen, they must not take keys meant for home."""
+    from textual.widgets import Select
+
+    from fep_tui.screens.help import HelpScreen
+    from fep_tui.screens.new_trial import NewTrialScreen
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            dialog = app.get_screen("new-trial", NewTrialScreen)
+            assert dialog.query_one("#arm", Select).value == "B", "composed before n"
+            assert app.get_screen("help", HelpScreen).query("#help"), "composed before ?"
+            assert isinstance(app.screen, HomeScreen)
+            await pilot.press("?")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape", "n")
+            await pilot.pause(0.1)
+            assert app.screen is dialog
+            assert dialog.focused is dialog.query_one("#arm", Select)
+            await pilot.press("escape", "q")
+
+    asyncio.run(scenario())
+
+
+def test_n_pressed_as_the_app_starts_opens_one_dialog(tmp_path: Path) -> None:
+    """A key before the dialog is built off screen builds it then, once."""
+    from fep_tui.screens.new_trial import NewTrialScreen
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("n")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, NewTrialScreen)
+            assert app.screen is app.get_screen("new-trial")
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
+            await pilot.press("q")
+
+    asyncio.run(scenario())
+
+
 def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> None:
     """During a long tool call no event arrives, but the counters' elapsed seconds must
     move; the panes need no redraw, which took every frame's time when they had one."""
