@@ -570,7 +570,7 @@ def test_help_and_the_new_trial_dialog_are_built_before_their_keys(tmp_path: Pat
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape", "n")
             await pilot.pause(0.1)
-            assert app.screen is dialog
+            assert app.screen_stack[-1] is dialog
             assert dialog.focused is dialog.query_one("#arm", Select)
             await pilot.press("escape", "q")
 
