@@ -64,6 +64,10 @@ class _State:
     )
 
 
+# How often the serving loop looks for a stop.
+STOP_POLL_S = 0.02
+
+
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that goes away mid-stream (a cancelled trial, a quitting app) is
@@ -111,8 +115,13 @@ class SimulatorServer:
             return list(self._state.billed)
 
     def start(self) -> SimulatorServer:
+        # Stopping waits for the serving loop's next poll, on the engine's loop that every
+        # running trial shares: at the standard 0.5 s, each trial's end stalled the others.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="fep-sim", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": STOP_POLL_S},
+            name="fep-sim",
+            daemon=True,
         )
         self._thread.start()
         return self
