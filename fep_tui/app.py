@@ -20,6 +20,7 @@ from engine.pricing import get_rate_card
 from engine.runners import TrialRunner
 from engine.trial import TrialConfig, TrialConfigError, check_config, preflight
 from fep_tui import keys
+from fep_tui.engine_thread import SHUTDOWN_S
 from fep_tui.palette import ScreenActions
 from fep_tui.running import RunningTrials
 from fep_tui.screens.confirm import ConfirmScreen
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 
 # Simulated streams are paced in the app so a person can watch a turn arrive.
 APP_SIM_STREAM_DELAY_S = 0.01
+UNSAVED = (
+    f"fep-tui: some running trials were still saving after {SHUTDOWN_S:g} s; "
+    "a session file without its end line opens as incomplete."
+)
 # Files up to this size are indexed before their screen opens (well under a second); larger
 # ones seen for the first time get a progress screen while a worker indexes them.
 INDEX_IN_PLACE_BYTES = 32 << 20
@@ -243,8 +248,8 @@ class FepApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.running.shutdown()
-                self.exit()
+                saved = self.running.shutdown()
+                self.exit(message=None if saved else UNSAVED)
 
         self.push_screen(ConfirmScreen(question), answered)
 

@@ -56,22 +56,33 @@ class EngineThread:
         Cancelling the caller cancels it there too (a trial then saves `interrupted`)."""
         return await asyncio.wrap_future(self.submit(coroutine))
 
-    def shutdown(self, timeout: float = SHUTDOWN_S) -> None:
-        """Cancel what still runs, wait for it to finish its files, then stop the loop."""
+    def shutdown(self, timeout: float = SHUTDOWN_S) -> bool:
+        """Cancel what still runs, wait for it to finish its files, then stop the loop.
+        False when time ran out first: a file left without its end line opens as
+        incomplete. Quitting must not end in a traceback for that."""
         loop = self._loop
         if loop is None:
-            return
+            return True
+        self._loop = None
         for future in list(self._tasks):
             future.cancel()
         # A cancelled future is done at once, but its task on the engine's loop ends only
         # when its cleanup (the `interrupted` line, the closed file) has run.
-        asyncio.run_coroutine_threadsafe(_settle(), loop).result(timeout)
+        settling = asyncio.run_coroutine_threadsafe(_settle(timeout), loop)
+        try:
+            # A little longer than `_settle` waits: a loop held by blocking work answers late.
+            if not settling.result(timeout + 1.0):
+                # Left running, the late trials may still save before the process ends; the
+                # thread is a daemon, so it does not hold the exit.
+                return False
+        except TimeoutError:
+            return False
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout)
             if not self._thread.is_alive():
                 loop.close()
-        self._loop = None
+        return True
 
 
 def _run_nicer(loop: asyncio.AbstractEventLoop) -> None:
@@ -81,8 +92,10 @@ def _run_nicer(loop: asyncio.AbstractEventLoop) -> None:
     loop.run_forever()
 
 
-async def _settle() -> None:
+async def _settle(timeout: float) -> bool:
     current = asyncio.current_task()
     others = [t for t in asyncio.all_tasks() if t is not current]
-    if others:
-        await asyncio.wait(others, timeout=SHUTDOWN_S)
+    if not others:
+        return True
+    _, pending = await asyncio.wait(others, timeout=timeout)
+    return not pending

@@ -35,6 +35,7 @@ class RunningTrials:
                 return trial
         return None
 
-    def shutdown(self) -> None:
-        """Stop every running trial; each saves `interrupted` and closes its file."""
-        self.engine.shutdown()
+    def shutdown(self) -> bool:
+        """Stop every running trial; each saves `interrupted` and closes its file. False
+        when some had not done so in time."""
+        return self.engine.shutdown()
