@@ -172,7 +172,8 @@ class LiveTrial:
     @property
     def title(self) -> str:
         node = self._header.node
-        return heading(self._header, f"live on {node}" if node else "live")
+        # "running", not "live": on a simulated trial "live" read as the billed backend.
+        return heading(self._header, f"running on {node}" if node else "running")
 
     @property
     def length(self) -> int:
@@ -227,7 +228,7 @@ class LiveTrial:
         if self.failure is not None:
             state = "■ interrupted" if self.failure == "interrupted" else "■ failed"
         else:
-            state = "■ finished" if self.finished else "● live"
+            state = "■ finished" if self.finished else "● running"
         return f"{state} │ {self.length:,} events │ turn {lead_turn}"
 
     def finish(self, outcome: TrialOutcome | None, failure: str | None) -> None:

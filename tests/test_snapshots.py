@@ -69,8 +69,8 @@ def test_trial_live_mid_run(
     snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
 ) -> None:
     """A live trial part-way (the fixture's first 1,000 events fed as they arrived): title
-    '(live)' and 'shell sandboxed', counters 'running' with the summaries' share, the live
-    bar '● live │ 1,000 events' and no replay keys in the footer."""
+    '(running)' and 'shell sandboxed', counters 'running' with the summaries' share, the live
+    bar '● running │ 1,000 events' and no replay keys in the footer."""
 
     async def show_live(pilot: Pilot[None]) -> None:
         config = TrialConfig(resolve_arm("B"), "tiny")
