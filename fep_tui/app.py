@@ -329,9 +329,9 @@ class FepApp(App[None]):
 
     def _prepare_screens(self) -> None:
         """Compose help and the new-trial dialog now, off screen, not on the key that opens
-        them. Composing the dialog's 70 widgets is most of its first opening: during a live
-        stream with both cores busy, 0.12-0.18 s against 0.03-0.06 s once composed
-        (bench/live_stream.py). Both stay installed, so this happens once per app."""
+        them. Composing the dialog's 70 widgets was most of its first opening: during a live
+        stream, 0.10-0.21 s, against 0.05-0.09 s composed ahead (bench/live_stream.py).
+        Both stay installed, so this happens once per app."""
         if not self.is_screen_installed("new-trial"):
             self.install_screen(NewTrialScreen(self.arms, self._check_request), "new-trial")
         for name in ("help", "new-trial"):
