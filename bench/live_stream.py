@@ -164,7 +164,15 @@ async def measure(
             writer.emit(trial_start_event(0.0, live.trial_id, config))
             # As the app shows a trial it starts, and shows it again from home.
             app.show_live(live)
-            while not isinstance(app.screen, TrialScreen):
+            # The stream starts once the app has started (help and the new-trial dialog are
+            # composed just after home is drawn): a real trial's first event comes after
+            # its preparing, 1.4-1.8 s from a cold start (SDKs, workspace, task).
+            prepared = ("help", "new-trial")
+            while not (
+                isinstance(app.screen, TrialScreen)
+                and all(app.is_screen_installed(name) for name in prepared)
+                and all(app.get_screen(name).is_running for name in prepared)
+            ):
                 await asyncio.sleep(0.001)
             emitted: list[float] = []
             spinning = await app.running.engine.run(spin(load))
