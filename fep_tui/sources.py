@@ -173,7 +173,8 @@ class LiveTrial:
     def title(self) -> str:
         node = self._header.node
         # "running", not "live": on a simulated trial "live" read as the billed backend.
-        return heading(self._header, f"running on {node}" if node else "running")
+        state = "ended" if self.finished else "running"
+        return heading(self._header, f"{state} on {node}" if node else state)
 
     @property
     def length(self) -> int:

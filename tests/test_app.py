@@ -626,8 +626,10 @@ def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> Non
 def test_a_live_trial_says_it_is_preparing_until_its_first_event(tmp_path: Path) -> None:
     """Before its first event a trial imports its SDKs and unpacks its task, seconds for a
     typer task. The screen said "0 events │ turn 0" and nothing else, and a trial that
-    failed then kept saying it was live."""
+    failed then kept saying it was live, in its bar and in its title."""
     import time
+
+    from textual.widgets import Static
 
     from engine.events import TurnStarted
     from fep_tui.sources import LiveTrial
@@ -651,10 +653,14 @@ def test_a_live_trial_says_it_is_preparing_until_its_first_event(tmp_path: Path)
             screen = TrialScreen(failing)
             await app.push_screen(screen)
             await pilot.pause(0.1)
+            title = screen.query_one("#trial-title", Static)
+            assert "(running)" in str(title.render())
             failing.finish(None, "Ollama is not running at http://localhost:11434")
             await pilot.pause(0.1)
             assert screen.query_one(ReplayBar).text.plain.startswith("■ failed │ 0 events")
             assert "preparing" not in counters_text(app)
+            # The title said "running" after the trial had ended.
+            assert "(ended)" in str(title.render())
 
     asyncio.run(scenario())
 

@@ -48,6 +48,8 @@ class TrialScreen(Screen[None]):
     # Whether the replay plays. The clock keeps time and stops itself at the end; the
     # frame timer copies that here, so the bar shows it at once.
     playing: reactive[bool] = reactive(False, init=False)
+    # The title line; a trial running here says so until it ends.
+    heading: reactive[str] = reactive("", init=False)
 
     def __init__(self, source: TrialSource) -> None:
         super().__init__()
@@ -56,7 +58,7 @@ class TrialScreen(Screen[None]):
         self._last_tick = time.monotonic()
 
     def compose(self) -> ComposeResult:
-        yield Static(self.source.title, id="trial-title")
+        yield Static(id="trial-title")
         yield CountersBar(id="counters")
         with Horizontal(id="trial-body"):
             with Vertical(id="trial-left"):
@@ -137,8 +139,12 @@ class TrialScreen(Screen[None]):
         self.query_one(CountersBar).show(snapshot, source.header, source.status(snapshot))
         return snapshot
 
+    def watch_heading(self, heading: str) -> None:
+        self.query_one("#trial-title", Static).update(heading)
+
     def _draw_bar(self) -> bool:
         """Whether the bar's text changed."""
+        self.heading = self.source.title
         text = self.source.describe(self.source.timeline.lead_turn_at(self.position))
         bar = self.query_one(ReplayBar)
         if bar.text.plain == text:
