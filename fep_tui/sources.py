@@ -154,6 +154,8 @@ class LiveTrial:
         self.outcome: TrialOutcome | None = None
         self.failure: str | None = None
         self.started: float | None = None
+        # The newest event's trial time and when it arrived (time.monotonic()).
+        self._newest: tuple[float, float] | None = None
 
     @property
     def header(self) -> SessionHeader:
@@ -191,6 +193,7 @@ class LiveTrial:
     def emit(self, event: Event) -> None:
         with self._lock:
             self._inbox.append(event)
+            self._newest = (event.t, time.monotonic())
 
     def pull(self) -> int:
         """Fold everything the engine emitted since the last pull; the new length."""
@@ -209,10 +212,18 @@ class LiveTrial:
         return [(start + i, e) for i, e in enumerate(self.events[start:stop])]
 
     def elapsed(self) -> float | None:
-        """Wall-clock seconds while running, so the counter moves during long tool calls."""
+        """The trial's own clock while it runs, moving on between events (a long tool call
+        sends none). Not the wall clock since it started: that also counted its preparing
+        and the app's pacing of simulated streams, neither of which is trial time, so the
+        counter read 14 s and then fell to the trial's 7 s when it ended."""
         if self.started is None or self.finished:
             return None
-        return time.monotonic() - self.started
+        with self._lock:
+            newest = self._newest
+        if newest is None:
+            return 0.0
+        t, arrived = newest
+        return t + time.monotonic() - arrived
 
     @property
     def preparing(self) -> bool:

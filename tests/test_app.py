@@ -623,6 +623,35 @@ def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> Non
     asyncio.run(scenario())
 
 
+def test_a_running_trials_seconds_are_its_own_not_its_preparing_or_pacing(
+    tmp_path: Path,
+) -> None:
+    """The counter showed the wall clock since the trial was started: its preparing and the
+    app's pacing of a simulated stream too. A tiny trial read 14.4 s while it ran, then the
+    trial's own 7.3 s once it ended."""
+    import re
+    import time
+
+    from engine.events import TextDelta, TurnStarted
+    from fep_tui.sources import LiveTrial
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), tmp_path)
+            # Started 7 s ago; its events say it has run for 0.2 s of trial time.
+            live.started = time.monotonic() - 7.0
+            live.emit(TurnStarted(0.1, "orchestrator", 1, "claude-opus-4-7"))
+            live.emit(TextDelta(0.2, "orchestrator", 1, "checking the tests "))
+            await app.push_screen(TrialScreen(live))
+            await pilot.pause(0.3)
+            shown = re.search(r"│ ([0-9.]+)s │", counters_text(app))
+            assert shown is not None
+            assert 0.2 <= float(shown.group(1)) < 2.0, counters_text(app)
+
+    asyncio.run(scenario())
+
+
 def test_a_live_trial_says_it_is_preparing_until_its_first_event(tmp_path: Path) -> None:
     """Before its first event a trial imports its SDKs and unpacks its task, seconds for a
     typer task. The screen said "0 events │ turn 0" and nothing else, and a trial that
