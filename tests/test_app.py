@@ -17,7 +17,7 @@ from fep_tui.app import FepApp, StartLive, StartReplay
 from fep_tui.screens.confirm import ConfirmScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.trial import TrialScreen
-from fep_tui.sources import ReplaySession
+from fep_tui.sources import LiveTrial, ReplaySession
 from fep_tui.widgets.counters import CountersBar
 from fep_tui.widgets.transcript import TurnLog
 from sessions import load_session
@@ -595,22 +595,27 @@ def test_n_pressed_as_the_app_starts_opens_one_dialog(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> None:
-    """During a long tool call no event arrives, but the counters' elapsed seconds must
-    move; the panes need no redraw, which took every frame's time when they had one."""
+def _started_7_s_ago_with_two_events(tmp_path: Path) -> LiveTrial:
+    """A running trial started 7 s ago whose events say 0.2 s of trial time has passed."""
     import time
 
     from engine.events import TextDelta, TurnStarted
-    from fep_tui.sources import LiveTrial
+
+    live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), tmp_path)
+    live.started = time.monotonic() - 7.0
+    live.emit(TurnStarted(0.1, "orchestrator", 1, "claude-opus-4-7"))
+    live.emit(TextDelta(0.2, "orchestrator", 1, "checking the tests "))
+    return live
+
+
+def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> None:
+    """During a long tool call no event arrives, but the counters' elapsed seconds must
+    move; the panes need no redraw, which took every frame's time when they had one."""
 
     async def scenario() -> None:
         app = FepApp(tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), tmp_path)
-            live.started = time.monotonic() - 7.0
-            live.emit(TurnStarted(0.1, "orchestrator", 1, "claude-opus-4-7"))
-            live.emit(TextDelta(0.2, "orchestrator", 1, "checking the tests "))
-            screen = TrialScreen(live)
+            screen = TrialScreen(_started_7_s_ago_with_two_events(tmp_path))
             await app.push_screen(screen)
             await pilot.pause(0.2)
             assert "checking the tests" in "\n".join(screen.query_one(TurnLog).lines)
@@ -630,20 +635,11 @@ def test_a_running_trials_seconds_are_its_own_not_its_preparing_or_pacing(
     app's pacing of a simulated stream too. A tiny trial read 14.4 s while it ran, then the
     trial's own 7.3 s once it ended."""
     import re
-    import time
-
-    from engine.events import TextDelta, TurnStarted
-    from fep_tui.sources import LiveTrial
 
     async def scenario() -> None:
         app = FepApp(tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            live = LiveTrial(TrialConfig(resolve_arm("B"), "tiny"), tmp_path)
-            # Started 7 s ago; its events say it has run for 0.2 s of trial time.
-            live.started = time.monotonic() - 7.0
-            live.emit(TurnStarted(0.1, "orchestrator", 1, "claude-opus-4-7"))
-            live.emit(TextDelta(0.2, "orchestrator", 1, "checking the tests "))
-            await app.push_screen(TrialScreen(live))
+            await app.push_screen(TrialScreen(_started_7_s_ago_with_two_events(tmp_path)))
             await pilot.pause(0.3)
             shown = re.search(r"│ ([0-9.]+)s │", counters_text(app))
             assert shown is not None
