@@ -102,6 +102,8 @@ class TrialScreen(Screen[None]):
         clock = self.source.clock
         target = clock.tick(elapsed)
         self.playing = clock.playing
+        # A trial can end, or its header arrive, without a move.
+        self.heading = self.source.title
         if target != self.position:
             self._move(target)
         elif self._draw_bar() or self.source.elapsed() is not None:
@@ -144,7 +146,6 @@ class TrialScreen(Screen[None]):
 
     def _draw_bar(self) -> bool:
         """Whether the bar's text changed."""
-        self.heading = self.source.title
         text = self.source.describe(self.source.timeline.lead_turn_at(self.position))
         bar = self.query_one(ReplayBar)
         if bar.text.plain == text:
