@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from engine.errors import FepError
 
 PREFLIGHT_TIMEOUT_S = 2.0
@@ -16,7 +14,9 @@ class PreflightError(FepError, RuntimeError):
 async def check_ollama(
     host: str, models: list[str], timeout_s: float = PREFLIGHT_TIMEOUT_S
 ) -> None:
-    # Imported here: see engine/backends/__init__.py on import cost.
+    # Imported here: see engine/backends/__init__.py on import cost. httpx brings its
+    # command line (click, pygments, rich.syntax) with it: 40-60 ms of every app start.
+    import httpx
     import ollama
 
     client = ollama.AsyncClient(host=host, timeout=timeout_s)

@@ -65,6 +65,29 @@ def test_the_app_opens_help_without_loading_the_statistics_stack() -> None:
     assert result.stdout.strip() == "", f"help loaded {result.stdout.strip()}"
 
 
+def test_home_opens_without_the_sdk_clients_or_httpx() -> None:
+    """The SDKs and httpx are for a trial that starts; home must not wait for them. httpx
+    alone brought click, pygments and rich.syntax with it: 40-60 ms of every start, where
+    bench/home_open.py allows 1 s in all."""
+    code = (
+        "import asyncio, sys, tempfile\n"
+        "from pathlib import Path\n"
+        "from fep_tui.app import FepApp\n"
+        "from fep_tui.screens.home import HomeScreen\n"
+        "async def main():\n"
+        "    app = FepApp(Path(tempfile.mkdtemp()))\n"
+        "    async with app.run_test() as pilot:\n"
+        "        await pilot.pause()\n"
+        "        assert isinstance(app.screen, HomeScreen)\n"
+        "asyncio.run(main())\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        "print(' '.join(sorted(loaded & {'httpx', 'anthropic', 'ollama', 'click'})))\n"
+    )
+    result = fresh_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"home loaded {result.stdout.strip()}"
+
+
 def test_batch_and_search_without_ray_never_import_ray() -> None:
     """Ray is an optional extra: everything a batch or search loads without `--ray`,
     the Ray runner's own module included, must run where Ray is not installed."""
