@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from engine.batch import BatchPlan, CellState, plan_cells, run_batch
 from engine.events import EventSink
@@ -27,6 +27,7 @@ from engine.trial import TrialConfig, TrialOutcome
 from fep_tui import keys
 from fep_tui.running import RunningTrials
 from fep_tui.sources import LiveTrial
+from fep_tui.widgets.key_bar import KeyBar
 from sessions.store import finished_trials
 
 COLUMNS = ("arm", "task", "seed", "status", "turns", "cost $")
@@ -90,7 +91,7 @@ class BatchScreen(Screen[None]):
         yield Static(
             "enter opens a trial (live while it runs) · escape keeps it running", id="batch-hint"
         )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         existing = finished_trials(self.directory)

@@ -20,10 +20,11 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from fep_tui import keys
+from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
 from sessions.analysis.charts import (
     Curves,
@@ -121,7 +122,7 @@ class CompareScreen(Screen[None]):
             with Horizontal(id="compare-charts"):
                 yield Static(id="pareto")
                 yield Static(id="growth")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#arm-table").border_title = "arms"

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from fep_tui import keys
+from fep_tui.widgets.key_bar import KeyBar
 
 
 def bindings_text(sections: Mapping[str, Sequence[BindingType]]) -> Text:
@@ -54,7 +55,7 @@ class HelpScreen(Screen[None]):
         with VerticalScroll(classes="dialog", id="help"):
             yield Static("[bold]fep-tui keys[/]  (ctrl+p opens the command palette)")
             yield Static(bindings_text(self.sections))
-        yield Footer()
+        yield KeyBar()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

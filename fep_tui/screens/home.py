@@ -13,11 +13,12 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from fep_tui import keys
 from fep_tui.running import RunningTrials
 from fep_tui.session_filter import FilterError, SessionFilter, field_values, parse_filter
+from fep_tui.widgets.key_bar import KeyBar
 from sessions import SessionSummary, list_sessions
 from sessions.index_cache import cache_path
 from sessions.store import summary_of
@@ -103,7 +104,7 @@ class HomeScreen(Screen[None]):
         yield Input(placeholder="filter: words, or arm:A task:T1 status:failed  (/)", id="filter")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="home-hint")
-        yield Footer()
+        yield KeyBar()
 
     def action_compare(self) -> None:
         self.post_message(self.CompareSessions(self.sessions_dir))

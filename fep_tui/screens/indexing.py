@@ -17,9 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from fep_tui.widgets.key_bar import KeyBar
 from sessions.index import SessionIndex
 from sessions.index_cache import save
 
@@ -60,7 +61,7 @@ class IndexingScreen(Screen[None]):
             )
             yield ProgressBar(id="indexing-progress", show_eta=True)
             yield Static("", id="indexing-read")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.build()

@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.arms import ArmSpec
 from engine.pricing import DEFAULT_RATE_CARD, RATE_CARDS
+from fep_tui.widgets.key_bar import KeyBar
 from tasks import TASK_IDS
 
 
@@ -93,7 +94,7 @@ class NewTrialScreen(Screen[TrialRequest | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Start", variant="primary", id="start")
                 yield Button("Cancel", id="cancel")
-        yield Footer()
+        yield KeyBar()
 
     def on_screen_resume(self) -> None:
         # The last opening's problem no longer applies; its choices still do.

@@ -20,10 +20,11 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from fep_tui import keys
+from fep_tui.widgets.key_bar import KeyBar
 from sessions.analysis.search import (
     Interval,
     Method,
@@ -87,7 +88,7 @@ class SearchScreen(Screen[None]):
         yield Static(id="search-title")
         yield DataTable(id="search-board", cursor_type="row", zebra_stripes=True)
         yield Static(id="search-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

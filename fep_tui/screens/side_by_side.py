@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from fep_tui import keys
+from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.plot import Series, render_lines
 from sessions.analysis.side_by_side import SessionTurns, lead_turns
 
@@ -40,7 +41,7 @@ class SideBySideScreen(Screen[None]):
         with Horizontal(id="side-charts"):
             yield Static(id="side-cost")
             yield Static(id="side-reread")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#side-cost").border_title = "cumulative cost $"

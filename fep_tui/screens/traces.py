@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from fep_tui import keys
 from fep_tui.tables import cell
 from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
+from fep_tui.widgets.key_bar import KeyBar
 from sessions.analysis.claude_code.store import (
     TraceSummary,
     import_sessions,
@@ -46,7 +47,7 @@ class TracesScreen(Screen[None]):
         yield Static(id="traces-title")
         yield DataTable(id="traces", cursor_type="row", zebra_stripes=True)
         yield Static(id="traces-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -17,13 +17,14 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from fep_tui import keys
 from fep_tui.screens.goto_turn import GotoTurnScreen
 from fep_tui.sources import TrialSource
 from fep_tui.widgets.counters import CountersBar
 from fep_tui.widgets.delegations import DelegationsPane
+from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.read_chart import ReadChart
 from fep_tui.widgets.replay_bar import ReplayBar
 from fep_tui.widgets.tool_tree import ToolTree
@@ -68,7 +69,7 @@ class TrialScreen(Screen[None]):
                 yield DelegationsPane(id="delegations")
                 yield ReadChart(id="chart")
         yield ReplayBar(id="replay-bar")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#turns").border_title = "turns"
