@@ -174,6 +174,7 @@ async def measure(
                 and all(app.get_screen(name).is_running for name in prepared)
             ):
                 await asyncio.sleep(0.001)
+            await app.screens_built()
             emitted: list[float] = []
             spinning = await app.running.engine.run(spin(load))
             # A task, so the stream starts now: a bare coroutine would only start when

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,6 +88,9 @@ class StartBatch:
 
 
 YOUNG_COLLECTION = 10_000
+# How long quitting waits for help and the new-trial dialog to finish their build (tens of
+# ms, once, just after start) before it ends the app anyway.
+BUILD_WAIT_S = 2.0
 
 
 def _screen_name(trial: LiveTrial) -> str:
@@ -113,6 +118,8 @@ class FepApp(App[None]):
         self.start = start
         self.running = RunningTrials()
         self._batch: BatchScreen | None = None
+        # Set once each screen `_prepare_screens` builds has mounted all its widgets.
+        self._built: list[asyncio.Event] = []
 
     def on_mount(self) -> None:
         # Everything imported so far (SDKs, pydantic models, Textual) lives as long as the
@@ -236,6 +243,7 @@ class FepApp(App[None]):
         self.open_compare([message.directory], [])
 
     async def action_quit(self) -> None:
+        await self.screens_built()
         running = self.running.running()
         if not running:
             self.exit()
@@ -340,6 +348,20 @@ class FepApp(App[None]):
                 # What push_screen does first for a screen it has not run: start it, which
                 # composes it. Textual has no public call for that without showing it.
                 self._register(self, screen)
+                built = asyncio.Event()
+                # Queued behind its composing and mounting, so it runs once they are done.
+                screen.call_later(built.set)
+                self._built.append(built)
+
+    async def screens_built(self) -> None:
+        """Wait for the screens built ahead to finish mounting. Ending the app during their
+        build (the first 10-100 ms after start) closed a Select's parts before its own mount
+        ran, and the app ended in a traceback from inside Textual. Quitting waits for this;
+        so must a harness that ends the app itself (Pilot's `run_test` does)."""
+        pending = [built.wait() for built in self._built if not built.is_set()]
+        if pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*pending), BUILD_WAIT_S)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

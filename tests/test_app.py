@@ -595,6 +595,32 @@ def test_n_pressed_as_the_app_starts_opens_one_dialog(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+def test_q_pressed_while_the_dialog_is_built_ahead_quits_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Help and the new-trial dialog are built just after start. Quitting in the middle of
+    that closed a Select's parts before its own mount ran: a traceback from inside Textual
+    instead of a clean exit."""
+    from fep_tui.screens.new_trial import NewTrialScreen
+
+    compose = NewTrialScreen.compose
+
+    def compose_after_q(screen: NewTrialScreen) -> Any:
+        # The key arrives as the dialog starts to be built.
+        screen.app.simulate_key("q")
+        yield from compose(screen)
+
+    monkeypatch.setattr(NewTrialScreen, "compose", compose_after_q)
+
+    async def scenario() -> int | None:
+        app = FepApp(tmp_path)
+        # Run as the user does: the app ends when `q` is handled, not when a harness says so.
+        await asyncio.wait_for(app.run_async(headless=True, size=(80, 24)), 10)
+        return app.return_code
+
+    assert asyncio.run(scenario()) == 0
+
+
 def _started_7_s_ago_with_two_events(tmp_path: Path) -> LiveTrial:
     """A running trial started 7 s ago whose events say 0.2 s of trial time has passed."""
     import time
