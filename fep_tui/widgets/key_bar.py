@@ -101,21 +101,20 @@ class KeyBar(Widget):
             )
         return tuple(by_action.values()), palette
 
-    def key_at(self, x: int) -> str | None:
-        """The key drawn at column `x`, if any."""
-        return next((key for start, end, key in self._spans if start <= x < end), None)
+    def _span_at(self, x: int) -> tuple[int, int, str] | None:
+        """The key drawn at column `x`, if any, as (first column, end column, key)."""
+        return next((span for span in self._spans if span[0] <= x < span[1]), None)
 
     def on_click(self, event: events.Click) -> None:
-        key = self.key_at(event.x)
-        if key is not None:
+        span = self._span_at(event.x)
+        if span is not None:
             event.stop()
             # As if pressed on the keyboard: the focused widget and the screen see it first.
-            self.app.simulate_key(key)
+            self.app.simulate_key(span[2])
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        self.hovered = next(
-            (start for start, end, _ in self._spans if start <= event.x < end), None
-        )
+        span = self._span_at(event.x)
+        self.hovered = None if span is None else span[0]
 
     def on_leave(self) -> None:
         self.hovered = None
@@ -138,15 +137,16 @@ class KeyBar(Widget):
         for shown in self._keys:
             piece = f" {shown.display} ", f"{shown.description} "
             line.append_text(self._piece(shown, *piece, at=line.cell_len))
-        if self._palette is None:
-            line.truncate(width)
-            return line
         palette = self._palette
         # The palette's key stays in view; the keys on the left are cut short if need be.
-        right_width = 1 + cell_len(palette.display) + cell_len(palette.description) + 2
-        line.truncate(max(0, width - right_width), pad=True)
+        right_width = (
+            0 if palette is None else 2 + cell_len(palette.display + palette.description) + 1
+        )
+        line.truncate(max(0, width - right_width), pad=palette is not None)
         # A key cut off at the edge cannot be clicked.
         self._spans = [span for span in self._spans if span[1] <= line.cell_len]
+        if palette is None:
+            return line
         line.append("▏", style=self.get_component_rich_style("key-bar--separator"))
         at = line.cell_len
         line.append_text(self._piece(palette, palette.display, f" {palette.description} ", at))
