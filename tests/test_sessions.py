@@ -188,3 +188,45 @@ def test_a_running_trial_is_listed_from_its_live_fold_without_indexing_its_file(
     snapshot = fold.snapshot()
     assert summaries[0].cost_usd == snapshot.total_cost_usd > 0
     assert summaries[0].model_calls == sum(c.turns for c in snapshot.roles.values())
+
+
+def test_a_listing_again_reads_only_the_files_that_changed(
+    saved: tuple[Path, list[object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Home lists the directory every 2 s while a trial runs. A file whose size and time
+    have not changed is not read again; one that has is, and its new state is listed."""
+    import os
+
+    import sessions.store as store
+
+    raw = saved[0].read_bytes()
+    directory = tmp_path / "cached"
+    directory.mkdir()
+    (directory / "done.jsonl").write_bytes(raw)
+    cut = directory / "cut.jsonl"
+    cut.write_bytes(raw[: len(raw) // 2])
+    reads: list[str] = []
+    read = store.read_head_and_end
+
+    def counting(path: Path) -> store.HeadAndEnd:
+        reads.append(path.name)
+        return read(path)
+
+    monkeypatch.setattr(store, "read_head_and_end", counting)
+    cache = store.SummaryCache()
+    first, _ = list_sessions(directory, cache=cache)
+    assert sorted(reads) == ["cut.jsonl", "done.jsonl"]
+    assert {s.status for s in first} == {"completed", "cut off"}
+
+    reads.clear()
+    again, _ = list_sessions(directory, cache=cache)
+    assert reads == [] and again == first
+
+    # The cut-off file is written to the end (as a trial that resumed writing would).
+    cut.write_bytes(raw)
+    os.utime(cut, ns=(cut.stat().st_atime_ns, cut.stat().st_mtime_ns + 1_000_000))
+    (directory / "done.jsonl").unlink()
+    reads.clear()
+    last, _ = list_sessions(directory, cache=cache)
+    assert reads == ["cut.jsonl"]
+    assert [s.status for s in last] == ["completed"]
