@@ -209,3 +209,42 @@ def test_a_finished_trials_kept_screen_is_let_go(tmp_path: Path) -> None:
             assert isinstance(app.screen, TrialScreen) and app.screen.source is second
 
     asyncio.run(scenario())
+
+
+def test_a_refresh_redraws_the_cells_that_changed_not_the_whole_list(tmp_path: Path) -> None:
+    """Home lists again every 2 s while a trial runs. With a thousand sessions, building
+    every row again held the loop that answers keys for 0.13 s each time. A session that
+    changed shows its new cells; the rows are not built again; the cursor stays."""
+    a = _copy(tmp_path, "a", trial_id="t-A", started_at="2026-11-30T10:00:00")
+    b = _copy(tmp_path, "b", trial_id="t-B", started_at="2026-11-30T11:00:00")
+    whole = b.read_text().splitlines()
+
+    async def scenario() -> tuple[str, str, int, str]:
+        # b is listed as cut off first, then its file is written to its end.
+        b.write_text("\n".join(whole[: len(whole) // 2]) + "\n")
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            table = home.query_one(DataTable)
+            before = str(table.get_row(str(b))[4])
+            await pilot.press("down")
+            added: list[object] = []
+            add_row = table.add_row
+
+            def counting(*cells: object, **kwargs: object) -> object:
+                added.append(cells)
+                return add_row(*cells, **kwargs)  # type: ignore[arg-type]
+
+            table.add_row = counting  # type: ignore[method-assign,assignment]
+            b.write_text("\n".join(whole) + "\n")
+            await pilot.press("r")
+            await pilot.pause(0.1)
+            after = str(table.get_row(str(b))[4])
+            return before, after, len(added), _rows(home)[table.cursor_row]
+
+    before, after, rebuilt, under_cursor = asyncio.run(scenario())
+    assert (before, after) == ("interrupted", "success")
+    assert rebuilt == 0
+    assert under_cursor == str(a)
