@@ -40,52 +40,49 @@ def test_no_core_module_imports_textual() -> None:
     assert result.returncode == 0, f"{result.stdout.strip()} imports textual\n{result.stderr}"
 
 
-def test_the_app_opens_help_without_loading_the_statistics_stack() -> None:
-    """`?` lists every screen's keys. Reading them from the screens imported the compare
-    screen, and with it pandas and scipy: 1.2 s before help appeared, 2.3 s mid-stream."""
+def _loaded_after(steps: str, watched: set[str]) -> str:
+    """Which of `watched` a fresh interpreter has loaded after starting the app and
+    running `steps` (the body of a Pilot session, indented by eight spaces)."""
     code = (
         "import asyncio, sys, tempfile\n"
         "from pathlib import Path\n"
         "from fep_tui.app import FepApp\n"
         "from fep_tui.screens.help import HelpScreen\n"
+        "from fep_tui.screens.home import HomeScreen\n"
         "async def main():\n"
         "    app = FepApp(Path(tempfile.mkdtemp()))\n"
         "    async with app.run_test() as pilot:\n"
+        f"{steps}"
+        "        await app.screens_built()\n"
+        "asyncio.run(main())\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        f"print(' '.join(sorted(loaded & set({sorted(watched)!r}))))\n"
+    )
+    result = fresh_python(code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_app_opens_help_without_loading_the_statistics_stack() -> None:
+    """`?` lists every screen's keys. Reading them from the screens imported the compare
+    screen, and with it pandas and scipy: 1.2 s before help appeared, 2.3 s mid-stream."""
+    steps = (
         "        await pilot.press('question_mark')\n"
         "        assert isinstance(app.screen, HelpScreen)\n"
         "        shown = {b.description for keys in app.screen.sections.values() for b in keys}\n"
         "        assert {'Export charts', 'Side by side', 'Open trial'} <= shown, shown\n"
-        "asyncio.run(main())\n"
-        "loaded = {m.split('.')[0] for m in sys.modules}\n"
-        "heavy = sorted(loaded & {'pandas', 'scipy', 'matplotlib'})\n"
-        "print(' '.join(heavy))\n"
     )
-    result = fresh_python(code)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"help loaded {result.stdout.strip()}"
+    heavy = _loaded_after(steps, {"pandas", "scipy", "matplotlib"})
+    assert heavy == "", f"help loaded {heavy}"
 
 
 def test_home_opens_without_the_sdk_clients_or_httpx() -> None:
     """The SDKs and httpx are for a trial that starts; home must not wait for them. httpx
     alone brought click, pygments and rich.syntax with it: 40-60 ms of every start, where
     bench/home_open.py allows 1 s in all."""
-    code = (
-        "import asyncio, sys, tempfile\n"
-        "from pathlib import Path\n"
-        "from fep_tui.app import FepApp\n"
-        "from fep_tui.screens.home import HomeScreen\n"
-        "async def main():\n"
-        "    app = FepApp(Path(tempfile.mkdtemp()))\n"
-        "    async with app.run_test() as pilot:\n"
-        "        await pilot.pause()\n"
-        "        assert isinstance(app.screen, HomeScreen)\n"
-        "asyncio.run(main())\n"
-        "loaded = {m.split('.')[0] for m in sys.modules}\n"
-        "print(' '.join(sorted(loaded & {'httpx', 'anthropic', 'ollama', 'click'})))\n"
-    )
-    result = fresh_python(code)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"home loaded {result.stdout.strip()}"
+    steps = "        await pilot.pause()\n        assert isinstance(app.screen, HomeScreen)\n"
+    loaded = _loaded_after(steps, {"httpx", "anthropic", "ollama", "click"})
+    assert loaded == "", f"home loaded {loaded}"
 
 
 def test_batch_and_search_without_ray_never_import_ray() -> None:
