@@ -3,7 +3,8 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,27 @@ import pytest
 
 from engine.events import Event
 from engine.sim import SimulatorServer
+
+
+@pytest.fixture(autouse=True)
+def _apps_end_once_their_screens_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Pilot session ends the app itself, not through `q`. Ended while help and the
+    dialog were still being built off screen (10-100 ms after start), the app crashed
+    inside Textual (FepApp.screens_built); a test that finishes that early waits, as `q`
+    does."""
+    from fep_tui.app import FepApp
+
+    original = FepApp.run_test
+
+    @asynccontextmanager
+    async def run_test(self: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with original(self, *args, **kwargs) as pilot:
+            try:
+                yield pilot
+            finally:
+                await self.screens_built()
+
+    monkeypatch.setattr(FepApp, "run_test", run_test)
 
 
 def fresh_python(code: str) -> subprocess.CompletedProcess[str]:
