@@ -189,6 +189,34 @@ def test_a_trial_keeps_running_when_its_screen_is_left(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+def test_a_kept_trial_screen_ticking_as_the_app_ends_raises_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trial left for home keeps its screen, and its frame timer. As the app ends, Textual
+    closes such screens in no set order: a tick after its widgets were removed ended the
+    app in NoMatches (once in CI). Here the tick comes at that point on purpose."""
+    from fep_tui.widgets.replay_bar import ReplayBar
+
+    config = TrialConfig(resolve_arm("A"), "tiny", sim_stream_delay_s=0.002)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartLive(config))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            kept = app.screen
+            assert isinstance(kept, TrialScreen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
+            # What shutting down does, in the order that broke: the app stops running, the
+            # kept screen's widgets go, and its timer fires once more.
+            monkeypatch.setattr(FepApp, "is_running", property(lambda app: False))
+            await kept.query_one(ReplayBar).remove()
+            kept.frame()
+            monkeypatch.undo()
+
+    asyncio.run(scenario())
+
+
 def test_command_palette_runs_the_screens_actions(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartReplay(FIXTURE))

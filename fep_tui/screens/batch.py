@@ -180,6 +180,8 @@ class BatchScreen(Screen[None]):
         return (*cells, node) if self.runner is not None else cells
 
     def _refresh(self) -> None:
+        if not self.app.is_running:
+            return  # the app is ending (see TrialScreen.frame)
         table = self.query_one(DataTable)
         for key in [*self.trials, *self.earlier]:
             for column, value in zip(self.headings, self._cells(key), strict=True):

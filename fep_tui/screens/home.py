@@ -173,6 +173,8 @@ class HomeScreen(Screen[None]):
         return folds
 
     def _follow_live_trials(self) -> None:
+        if not self.app.is_running:
+            return  # the app is ending (see TrialScreen.frame)
         # Trials started here keep running; refresh while any runs and once after.
         running = self._live_folds()
         if running or self._was_running:

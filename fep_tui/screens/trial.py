@@ -98,6 +98,11 @@ class TrialScreen(Screen[None]):
     # -- drawing -------------------------------------------------------------------------
 
     def frame(self) -> None:
+        if not self.app.is_running:
+            # The app is ending: Textual closes screens left running (a trial kept while
+            # the user is on home) in no set order, and this timer can fire after the
+            # screen's widgets are gone. Seen once in CI as a traceback on exit.
+            return
         now = time.monotonic()
         elapsed, self._last_tick = now - self._last_tick, now
         clock = self.source.clock
