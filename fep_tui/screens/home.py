@@ -205,12 +205,16 @@ class HomeScreen(Screen[None]):
         )
         self._fill()
 
-    def _visible(self) -> list[SessionSummary]:
+    def _visible(self) -> Shown:
+        """The sessions the filter keeps, in the chosen order, with their cells (each row
+        made once: the filter reads its outcome cell)."""
         wanted = self._parsed()
         if isinstance(wanted, str):
-            return []
-        rows = [s for s in self.summaries if wanted.matches(field_values(s, summary_row(s)[4]))]
-        return sorted(rows, key=_SORT_KEYS[self.order.column], reverse=self.order.descending)
+            return Shown((), ())
+        rows = {s.path: summary_row(s) for s in self.summaries}
+        kept = [s for s in self.summaries if wanted.matches(field_values(s, rows[s.path][4]))]
+        kept.sort(key=_SORT_KEYS[self.order.column], reverse=self.order.descending)
+        return Shown(tuple(s.path for s in kept), tuple(rows[s.path] for s in kept))
 
     def _parsed(self) -> SessionFilter | str:
         try:
@@ -228,11 +232,7 @@ class HomeScreen(Screen[None]):
         table = self.query_one(DataTable)
         # The cursor stays on its session when the list refreshes, wherever it moved to.
         selected, self._cursor_to = self._cursor_to or self._selected(), None
-        visible = self._visible()
-        shown = Shown(
-            tuple(summary.path for summary in visible),
-            tuple(summary_row(summary) for summary in visible),
-        )
+        shown = self._visible()
         last = self._shown
         fits = all(new <= old for new, old in zip(shown.widths, self._widths, strict=False))
         if last is not None and last.paths == shown.paths and fits:
@@ -260,7 +260,7 @@ class HomeScreen(Screen[None]):
             hint.update(problem)
         elif not self.summaries:
             hint.update("No sessions yet. Press n to start a simulated trial.")
-        elif not visible:
+        elif not shown.paths:
             hint.update("No session matches the filter.")
         else:
             order = "descending" if self.order.descending else "ascending"

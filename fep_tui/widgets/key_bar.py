@@ -16,6 +16,7 @@ from typing import ClassVar, NamedTuple
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -87,18 +88,19 @@ class KeyBar(Widget):
         """The keys Footer would show: one per action (its first key), in the order of the
         screen's active bindings, and the command palette's apart."""
         active = screen.active_bindings
+
+        def shown(binding: Binding, enabled: bool) -> ShownKey:
+            display = self.app.get_key_display(binding)
+            return ShownKey(binding.key, display, binding.description, enabled)
+
         by_action: dict[str, ShownKey] = {}
         for _, binding, enabled, _ in active.values():
             if binding.show and binding.action not in by_action:
-                by_action[binding.action] = ShownKey(
-                    binding.key, self.app.get_key_display(binding), binding.description, enabled
-                )
+                by_action[binding.action] = shown(binding, enabled)
         palette = None
         if self.app.ENABLE_COMMAND_PALETTE and self.app.COMMAND_PALETTE_BINDING in active:
             _, binding, enabled, _ = active[self.app.COMMAND_PALETTE_BINDING]
-            palette = ShownKey(
-                binding.key, self.app.get_key_display(binding), binding.description, enabled
-            )
+            palette = shown(binding, enabled)
         return tuple(by_action.values()), palette
 
     def _span_at(self, x: int) -> tuple[int, int, str] | None:
