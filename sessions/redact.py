@@ -13,8 +13,9 @@ _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.=]{16,}")
 # A value: 8+ token characters including a digit. Source code the agent reads has
 # `password: Annotated[str, ...]` and `token: str`; those are annotations, not secrets.
 # The quote may be escaped (`\"`): a whole JSON line is redacted at once (Redactor.line).
+# The opening quote is kept, so the mask reads as the quoted value it replaces.
 _KEYWORD_VALUE = re.compile(
-    r"(?i)((?:api[_-]?key|secret|token|password)\s*[=:]\s*)(?:\\?['\"])?"
+    r"(?i)((?:api[_-]?key|secret|token|password)\s*[=:]\s*(?:\\?['\"])?)"
     r"(?=[A-Za-z0-9_\-.+/=]*\d)[A-Za-z0-9_\-.+/=]{8,}(?![\[(])"
 )
 # Where a _KEYWORD_VALUE match can start. Found with str.find on a lowered copy and the

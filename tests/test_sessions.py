@@ -10,6 +10,7 @@ import pytest
 
 from engine import TrialConfig, resolve_arm, run_trial
 from engine.events import TrialEnded, TrialStarted, TurnUsage
+from engine.trial import trial_start_event
 from sessions import (
     SessionFileError,
     SessionWriter,
@@ -157,6 +158,31 @@ def test_redactor_masks_keys_from_the_environment_and_credential_shapes(
     )
     assert cleaned.count(MASK) == 3
     assert redactor.value({"a": ["sk-ant-test-0123456789abcdef"]}) == {"a": [MASK]}
+
+
+def test_a_written_session_masks_secrets_anywhere_in_an_event_and_keeps_other_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer masks each line as it is encoded: a key in a nested tool input, and a
+    quoted password in a tool's output, whose quotes JSON escapes. Other text, non-ASCII
+    included, reads back as it was written."""
+    from engine.events import ToolCall, ToolResult
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef")
+    writer = SessionWriter(tmp_path)
+    writer.emit(trial_start_event(0.0, "secrets", TrialConfig(resolve_arm("A"), "tiny")))
+    command = {"argv": ["curl", "-H", "x-api-key: sk-ant-test-0123456789abcdef"]}
+    writer.emit(ToolCall(1.0, "solo", 1, "c1", "bash", command))
+    output = 'password = "Sup3rSecretValue"\nrésumé — naïve ✓'
+    writer.emit(ToolResult(2.0, "solo", 1, "c1", "bash", output, False))
+    writer.close()
+    assert writer.path is not None
+    raw = writer.path.read_text(encoding="utf-8")
+    assert "0123456789abcdef" not in raw and "Sup3rSecretValue" not in raw
+    call, result = load_session(writer.path).events
+    assert isinstance(call, ToolCall) and isinstance(result, ToolResult)
+    assert call.input == {"argv": ["curl", "-H", f"x-api-key: {MASK}"]}
+    assert result.output == f'password = "{MASK}"\nrésumé — naïve ✓'
 
 
 def test_redactor_leaves_annotations_in_source_code_alone() -> None:
