@@ -682,6 +682,53 @@ def test_a_live_trial_between_events_moves_only_its_clock(tmp_path: Path) -> Non
     asyncio.run(scenario())
 
 
+def test_streamed_text_redraws_the_turns_not_the_whole_screen(tmp_path: Path) -> None:
+    """While a turn's text streams in, each frame sends the terminal the lines that changed:
+    the turns, the counters and the bar. The screen's own reactives repainted all of it,
+    chart and delegations included, on every frame (the costliest part of a frame in
+    bench/live_stream.py), and the delegations pane repainted itself on each frame too."""
+    from textual._compositor import ChopsUpdate
+
+    from engine.events import TextDelta
+    from fep_tui.widgets.delegations import DelegationsPane
+    from fep_tui.widgets.read_chart import ReadChart
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            live = _started_7_s_ago_with_two_events(tmp_path)
+            screen = TrialScreen(live)
+            await app.push_screen(screen)
+            await pilot.pause(0.3)
+            updates: list[object] = []
+            display = app._display
+
+            def sent(shown: object, update: object) -> None:
+                updates.append(update)
+                display(shown, update)  # type: ignore[arg-type]
+
+            app._display = sent  # type: ignore[assignment,method-assign]
+            for word in range(12):
+                live.emit(TextDelta(0.3 + word / 10, "orchestrator", 1, f"word{word} "))
+                await pilot.pause(0.05)
+            await pilot.pause(0.1)
+            app._display = display  # type: ignore[method-assign]
+            assert "word11" in "\n".join(screen.query_one(TurnLog).lines)
+            drawn = [u for u in updates if u is not None]
+            assert drawn, "the frames drew the streamed text"
+            assert all(isinstance(u, ChopsUpdate) for u in drawn), "the whole screen was redrawn"
+            still = [screen.query_one(ReadChart).region, screen.query_one(DelegationsPane).region]
+            redrawn = [
+                (y, x0, x1)
+                for u in drawn
+                for y, x0, x1 in u.spans  # type: ignore[attr-defined]
+                if any(r.y <= y < r.bottom and x0 < r.right and x1 > r.x for r in still)
+            ]
+            assert redrawn == [], "the chart and delegations did not change"
+
+    asyncio.run(scenario())
+
+
 def test_a_running_trials_seconds_are_its_own_not_its_preparing_or_pacing(
     tmp_path: Path,
 ) -> None:

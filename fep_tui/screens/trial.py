@@ -42,15 +42,20 @@ WINDOW_EVENTS = 1200
 
 class TrialScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = keys.TRIAL
+    # The screen draws nothing itself: its watchers update the panes, which repaint what
+    # changed. A reactive's default repaint redrew the whole screen, every pane included,
+    # on each frame of a live stream (a full update, 27 ms, where the changed panes took
+    # about half that: bench/live_stream.py).
+    #
     # What is shown: the state after this many events, folded into `fold`. Every change
     # redraws, and so does setting it again (a seek that lands where it was rebuilds the
     # panes, which must be drawn).
-    position: reactive[int] = reactive(0, init=False, always_update=True)
+    position: reactive[int] = reactive(0, init=False, always_update=True, repaint=False)
     # Whether the replay plays. The clock keeps time and stops itself at the end; the
     # frame timer copies that here, so the bar shows it at once.
-    playing: reactive[bool] = reactive(False, init=False)
+    playing: reactive[bool] = reactive(False, init=False, repaint=False)
     # The title line; a trial running here says so until it ends.
-    heading: reactive[str] = reactive("", init=False)
+    heading: reactive[str] = reactive("", init=False, repaint=False)
 
     def __init__(self, source: TrialSource) -> None:
         super().__init__()

@@ -63,7 +63,10 @@ class DelegationsPane(Vertical):
         self._reread = reread
         hidden = max(0, len(views) - SHOWN)
         views = views[hidden:]
-        self.border_subtitle = f"newest {SHOWN} of {hidden + SHOWN}" if hidden else ""
+        subtitle = f"newest {SHOWN} of {hidden + SHOWN}" if hidden else ""
+        if self.border_subtitle != subtitle:
+            # Setting it repaints the pane and its list, even to the same text: each frame.
+            self.border_subtitle = subtitle
         options = self.query_one(OptionList)
         if [delegation_line(v) for v in views] != [delegation_line(v) for v in self._views]:
             highlighted = options.highlighted
