@@ -13,11 +13,12 @@ from engine.events import TurnUsage
 from fep_tui.sources import ReplaySession
 from fep_tui.widgets.counters import render_counters
 from fep_tui.widgets.delegations import delegation_detail
-from fep_tui.widgets.read_chart import render_chart
+from fep_tui.widgets.read_chart import ReadChart, render_chart
 from fep_tui.widgets.transcript import TurnLog
 from sessions import load_session
 from sessions.index_cache import open_index
 from sessions.panes import TurnText
+from sessions.timeline import ChartRow
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
 
@@ -76,6 +77,36 @@ def test_the_chart_always_ends_with_the_newest_turn_however_the_legend_wraps() -
         assert len(lines) <= height, (width, height, lines)
         assert lines[-1].startswith(f"t{rows[-1].turn}"), (width, height, lines)
         assert all(len(line) <= width for line in lines), (width, lines)
+
+
+def test_the_chart_pane_keeps_a_million_token_read_on_one_line_and_the_newest_turn_last() -> None:
+    """A 1M-context lead reads over a million tokens a call, by turn 1,000 of a long trace:
+    the figure was wider than its column, the line wrapped, and the newest bar fell out of
+    the pane."""
+    rows = [
+        ChartRow(turn, 998 + turn, 1_000_000 + 1_000 * turn, {"base": 600_000, "own": 400_000}, {})
+        for turn in range(1, 41)
+    ]
+
+    class Host(App[None]):
+        CSS = "ReadChart { width: 48; height: 12; }"
+
+        def compose(self) -> ComposeResult:
+            yield ReadChart(id="chart")
+
+    async def scenario() -> None:
+        app = Host()
+        async with app.run_test(size=(60, 14)) as pilot:
+            app.query_one(ReadChart).show(rows)
+            await pilot.pause()
+            shown = [
+                strip.text.strip()
+                for strip in app.query_one(ReadChart).render_lines(Region(0, 0, 48, 12))
+            ]
+            assert shown[-1].startswith("t1038") and shown[-1].endswith("1,040,000"), shown
+            assert shown[-2].startswith("t1037") and shown[-2].endswith("1,039,000"), shown
+
+    asyncio.run(scenario())
 
 
 def test_long_turn_text_wraps_inside_the_pane() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widget import Widget
 
 from sessions.timeline import CHART_GROUPS, ChartRow
@@ -19,7 +22,11 @@ LABELS = {
 
 
 class ReadChart(Widget):
-    """One bar per lead turn: the cache-read tokens of that call, stacked by source."""
+    """One bar per lead turn: the cache-read tokens of that call, stacked by source.
+
+    Drawn line by line from strips made once per change of rows or size. As a Text through
+    `render`, Textual made Content of it, wrapped it and styled it again on every repaint:
+    10 ms a draw, on each new turn of a live trial (bench/live_stream.py)."""
 
     DEFAULT_CSS = """
     ReadChart { height: 1fr; min-height: 5; padding: 0 1; }
@@ -28,14 +35,33 @@ class ReadChart(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: list[ChartRow] = []
+        self._strips: list[Strip] = []
+        self._drawn_for: tuple[Size, Style] | None = None
 
     def show(self, rows: list[ChartRow]) -> None:
         if len(rows) != len(self._rows):
             self._rows = list(rows)
+            self._drawn_for = None
             self.refresh()
 
-    def render(self) -> Text:
-        return render_chart(self._rows, self.size.width, self.size.height)
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once per draw, not per line: the widget's style is worked out from its CSS.
+        size, style = self.size, self.rich_style
+        if self._drawn_for != (size, style):
+            self._drawn_for = (size, style)
+            console = self.app.console
+            # Each line on its own, cut at the pane's edge: a bar never wraps onto the next
+            # line, which would push the newest bar out of the pane.
+            self._strips = [
+                Strip(line.render(console)).crop_extend(0, size.width, style).apply_style(style)
+                for line in chart_lines(self._rows, size.width, size.height)
+            ]
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
 
 
 def legend(width: int, groups: Sequence[str] = CHART_GROUPS) -> list[Text]:
@@ -56,18 +82,24 @@ def legend(width: int, groups: Sequence[str] = CHART_GROUPS) -> list[Text]:
 def render_chart(rows: list[ChartRow], width: int, height: int) -> Text:
     """The legend, then the newest turns that fit below it: the newest bar is always the
     last line, however many lines the legend takes at this width."""
+    return Text("\n").join(chart_lines(rows, width, height))
+
+
+def chart_lines(rows: list[ChartRow], width: int, height: int) -> list[Text]:
     # Only what the bars hold: a solo arm has no executor summaries to key.
     present = {group for row in rows for group in row.groups}
-    key = legend(width, [g for g in CHART_GROUPS if g in present] if present else CHART_GROUPS)
-    text = Text("\n").join(key)
-    shown = rows[-max(1, height - len(key)) :]
+    lines = legend(width, [g for g in CHART_GROUPS if g in present] if present else CHART_GROUPS)
+    shown = rows[-max(1, height - len(lines)) :]
     if not shown:
-        text.append("\n(no cache reads yet)", style="dim")
-        return text
+        return [*lines, Text("(no cache reads yet)", style="dim")]
     peak = max(row.cache_read for row in rows) or 1
-    bar_width = max(4, width - 13)
+    # The turn and figure columns widen for turn 1000 and a read of a million tokens (a
+    # 1M-context lead): a line wider than the pane wrapped and pushed the newest bar out.
+    turn_width = max(3, len(str(shown[-1].turn)))
+    figure_width = max(7, *(len(f"{row.cache_read:,}") for row in shown))
+    bar_width = max(4, width - turn_width - figure_width - 3)
     for row in shown:
-        text.append(f"\nt{row.turn:<3}")
+        line = Text(f"t{row.turn:<{turn_width}}")
         cells = round(bar_width * row.cache_read / peak)
         total = sum(row.groups.values()) or 1
         drawn = 0
@@ -76,7 +108,8 @@ def render_chart(rows: list[ChartRow], width: int, height: int) -> Text:
             last = index == len(CHART_GROUPS) - 1
             span = cells - drawn if last else round(cells * share / total)
             span = max(0, min(span, cells - drawn))
-            text.append("█" * span, style=COLOURS[group])
+            line.append("█" * span, style=COLOURS[group])
             drawn += span
-        text.append(" " * (bar_width - drawn) + f" {row.cache_read:>7,}")
-    return text
+        line.append(" " * (bar_width - drawn) + f" {row.cache_read:>{figure_width},}")
+        lines.append(line)
+    return lines
