@@ -135,6 +135,35 @@ def test_long_turn_text_wraps_inside_the_pane() -> None:
     asyncio.run(scenario())
 
 
+def test_text_streamed_onto_a_shown_line_is_drawn() -> None:
+    """Each frame's text is written at once and its lines repainted together: text added to
+    the line already on screen, and the lines after it, reach the screen."""
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TurnLog(id="turns")
+
+    def drawn(app: App[None]) -> str:
+        log = app.query_one(TurnLog)
+        return "\n".join(strip.text for strip in log.render_lines(Region(0, 0, *log.size)))
+
+    async def scenario() -> None:
+        app = Host()
+        async with app.run_test(size=(40, 10)) as pilot:
+            log = app.query_one(TurnLog)
+            log.show([TurnText("orchestrator", 1, "alpha")])
+            await pilot.pause(0.1)
+            assert "alpha" in drawn(app) and "beta" not in drawn(app)
+            log.show([TurnText("orchestrator", 1, "alpha beta")])
+            await pilot.pause(0.1)
+            assert "alpha beta" in drawn(app), drawn(app)
+            log.show([TurnText("orchestrator", 1, "alpha beta gamma\ndelta")])
+            await pilot.pause(0.1)
+            assert "alpha beta gamma" in drawn(app) and "delta" in drawn(app), drawn(app)
+
+    asyncio.run(scenario())
+
+
 def test_a_reply_asked_again_shows_its_text_once() -> None:
     """A reply cut mid-stream (or at max_tokens) is asked again and streams from its start:
     the pane used to show the cut text and then the whole text again."""

@@ -39,6 +39,8 @@ class TurnLog(Log):
         self._column = 0
         self._width = 0
         self._shown: list[TurnText] = []
+        # The first and last lines a write has changed; None outside a write.
+        self._gathered: list[int] | None = None
 
     def reset(self) -> None:
         self.clear()
@@ -100,4 +102,19 @@ class TurnLog(Log):
                 piece = piece[cut:].lstrip(" ")
             out.append(piece)
             self._column += len(piece)
-        self.write("".join(out))
+        self._gathered = gathered = [self.line_count, -1]
+        try:
+            self.write("".join(out))
+        finally:
+            self._gathered = None
+        if gathered[1] >= gathered[0]:
+            super().refresh_lines(gathered[0], gathered[1] - gathered[0] + 1)
+
+    def refresh_lines(self, y_start: int, line_count: int = 1) -> None:
+        # Log.write refreshes each line it writes, one region at a time: a frame at 4,000
+        # events a second writes about thirty. Within a write they are gathered into one.
+        if self._gathered is None:
+            super().refresh_lines(y_start, line_count)
+        else:
+            first, last = self._gathered
+            self._gathered[:] = [min(first, y_start), max(last, y_start + line_count - 1)]
