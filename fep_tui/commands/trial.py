@@ -150,6 +150,15 @@ def run(
     return _headless(config, directory, json)
 
 
+def _kept(writer: SessionWriter) -> str:
+    """What became of a stopped trial's session. Stopped while it was preparing (a slow
+    start, and the reader gone before the first event), it has none: the message named
+    `None` as the file kept."""
+    if writer.path is None:
+        return "it had not started, so no session was written"
+    return f"session kept as interrupted: {writer.path}"
+
+
 def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
     writer = SessionWriter(directory)
     json_out = JsonLinesPrinter() if as_json else None
@@ -171,14 +180,11 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
         outcome = asyncio.run(watched())
     except KeyboardInterrupt:
         writer.close()
-        print(f"fep-tui: interrupted; session kept as interrupted: {writer.path}", file=sys.stderr)
+        print(f"fep-tui: interrupted; {_kept(writer)}", file=sys.stderr)
         return 130
     except asyncio.CancelledError:
         writer.close()
-        print(
-            f"fep-tui: trial stopped, {OUTPUT_CLOSED}; session kept as interrupted: {writer.path}",
-            file=sys.stderr,
-        )
+        print(f"fep-tui: trial stopped, {OUTPUT_CLOSED}; {_kept(writer)}", file=sys.stderr)
         return 128 + signal.SIGPIPE
     finally:
         writer.close()
