@@ -94,6 +94,17 @@ def test_help(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, in
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_new_trial_dialog(
+    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+) -> None:
+    """The new-trial dialog from home: each field under its label (arm; task and backend;
+    seed, rate card and return cap), arm B, tiny, sim (SIMULATED), seed 0, the official
+    card and the arm's own cap as defaults, Start and Cancel below, all inside 80x24, and
+    the arm field focused."""
+    assert snap_compare(FepApp(sessions_dir), terminal_size=size, press=["n"])
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_trial_solo_replay(
     snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
 ) -> None:

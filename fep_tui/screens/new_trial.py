@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -61,35 +61,37 @@ class NewTrialScreen(Screen[TrialRequest | None]):
                 allow_blank=False,
                 id="arm",
             )
-            with Horizontal(classes="fields"):
-                with Vertical():
-                    yield Label("Task")
-                    yield Select(
-                        [(t, t) for t in TASK_IDS], value=TASK_IDS[0], allow_blank=False, id="task"
-                    )
-                with Vertical():
-                    yield Label("Backend")
-                    yield Select(
-                        [("sim (SIMULATED)", "sim"), ("live (billed)", "live")],
-                        value="sim",
-                        allow_blank=False,
-                        id="backend",
-                    )
-            with Horizontal(classes="fields"):
-                with Vertical():
-                    yield Label("Seed")
-                    yield Input(value="0", type="integer", id="seed")
-                with Vertical():
-                    yield Label("Rate card")
-                    yield Select(
-                        [(name, name) for name in RATE_CARDS],
-                        value=DEFAULT_RATE_CARD,
-                        allow_blank=False,
-                        id="card",
-                    )
-                with Vertical():
-                    yield Label("Return cap (chars)")
-                    yield Input(placeholder="arm's own", type="integer", id="cap")
+            # The other fields in one grid of rows of set heights: a row and a column
+            # container around each label and field were more widgets to style and lay out
+            # on each opening.
+            with Grid(id="new-trial-fields"):
+                yield Label("Task", classes="half")
+                yield Label("Backend", classes="half")
+                yield Select(
+                    [(t, t) for t in TASK_IDS],
+                    value=TASK_IDS[0],
+                    allow_blank=False,
+                    id="task",
+                    classes="half",
+                )
+                yield Select(
+                    [("sim (SIMULATED)", "sim"), ("live (billed)", "live")],
+                    value="sim",
+                    allow_blank=False,
+                    id="backend",
+                    classes="half",
+                )
+                yield Label("Seed")
+                yield Label("Rate card")
+                yield Label("Return cap (chars)")
+                yield Input(value="0", type="integer", id="seed")
+                yield Select(
+                    [(name, name) for name in RATE_CARDS],
+                    value=DEFAULT_RATE_CARD,
+                    allow_blank=False,
+                    id="card",
+                )
+                yield Input(placeholder="arm's own", type="integer", id="cap")
             yield Static("", id="new-trial-problem")
             with Horizontal(classes="buttons"):
                 yield Button("Start", variant="primary", id="start")
