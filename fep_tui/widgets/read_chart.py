@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
@@ -49,11 +50,10 @@ class ReadChart(Widget):
         size, style = self.size, self.rich_style
         if self._drawn_for != (size, style):
             self._drawn_for = (size, style)
-            console = self.app.console
             # Each line on its own, cut at the pane's edge: a bar never wraps onto the next
             # line, which would push the newest bar out of the pane.
             self._strips = [
-                Strip(line.render(console)).crop_extend(0, size.width, style).apply_style(style)
+                line_strip(line, size.width, style)
                 for line in chart_lines(self._rows, size.width, size.height)
             ]
         return super().render_lines(crop)
@@ -62,6 +62,26 @@ class ReadChart(Widget):
         if y < len(self._strips):
             return self._strips[y]
         return Strip.blank(self.size.width, self.rich_style)
+
+
+def line_strip(line: Text, width: int, base: Style) -> Strip:
+    """A chart line as a strip of `width` cells over `base`. Its spans are runs of one
+    colour that never overlap, so each is one segment: Rich's general Text rendering, which
+    resolves overlapping styles, took half of a chart's draw."""
+    plain = line.plain
+    under = base + Style.parse(line.style) if isinstance(line.style, str) else base + line.style
+    segments: list[Segment] = []
+    at = 0
+    for span in line.spans:
+        if span.start > at:
+            segments.append(Segment(plain[at : span.start], under))
+        if span.end > span.start:
+            style = Style.parse(span.style) if isinstance(span.style, str) else span.style
+            segments.append(Segment(plain[span.start : span.end], under + style))
+        at = max(at, span.end)
+    if at < len(plain):
+        segments.append(Segment(plain[at:], under))
+    return Strip(segments).crop_extend(0, width, base)
 
 
 def legend(width: int, groups: Sequence[str] = CHART_GROUPS) -> list[Text]:
