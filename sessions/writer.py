@@ -9,7 +9,7 @@ import msgspec
 
 from engine.events import Event, TrialStarted
 from sessions.format import SUFFIX
-from sessions.header import header_from_trial_start
+from sessions.header import SessionHeader, header_from_trial_start
 from sessions.redact import Redactor
 
 
@@ -40,7 +40,7 @@ class SessionWriter:
             self._file.close()
             self._file = None
 
-    def _write(self, data: object) -> None:
+    def _write(self, data: Event | SessionHeader) -> None:
         # Encoded straight from the event and masked as one line (Redactor.line): walking a
         # dict of the event, masking each string and json.dumps cost 60-70 us an event, on
         # the engine's thread, which shares the interpreter with the screen; this is 14-21.
