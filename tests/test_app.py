@@ -518,6 +518,71 @@ def test_enter_expands_a_tool_call_and_shows_its_result(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+def test_tab_to_the_tool_calls_then_enter_opens_the_newest_in_view(tmp_path: Path) -> None:
+    """A newcomer tabs to the tool calls and presses enter. The tree had no cursor, so
+    enter did nothing; pressed up first, it opened the newest call with its result below
+    the five-line pane at 80x24, out of sight."""
+    from fep_tui.widgets.tool_tree import ToolTree
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            tree = app.screen.query_one(ToolTree)
+            for _ in range(6):
+                if tree.has_focus:
+                    break
+                await pilot.press("tab")
+            assert tree.has_focus
+            newest = tree.root.children[-1]
+            assert tree.cursor_node is newest, "the cursor lands on the newest call"
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert newest.is_expanded and newest.children
+            top = int(tree.scroll_y)
+            shown = range(top, top + tree.scrollable_content_region.height)
+            assert newest.line in shown, "the opened call stays in view"
+            assert newest.children[0].line in shown, "its result's first line is in view"
+
+    asyncio.run(scenario())
+
+
+def test_a_cursor_on_the_newest_tool_call_follows_new_calls() -> None:
+    """With the cursor on the newest call, a live trial's next calls carry it along (as
+    `tail -f`); moved up to an older call, it stays there while calls arrive."""
+    from textual.app import App, ComposeResult
+
+    from fep_tui.widgets.tool_tree import ToolTree
+    from sessions.panes import ToolEntry
+
+    calls = [
+        ToolEntry(n, "executor", n, f"call{n}", "bash", {"command": f"step {n}"}, "ok")
+        for n in range(12)
+    ]
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ToolTree(id="tools")
+
+    async def scenario() -> None:
+        app = Host()
+        async with app.run_test(size=(60, 8)) as pilot:
+            tree = app.query_one(ToolTree)
+            tree.show(calls[:8])
+            tree.focus()
+            await pilot.pause(0)
+            tree.show(calls[:10])
+            await pilot.pause(0.05)
+            assert tree.cursor_node is tree.root.children[9], "the cursor follows"
+            assert int(tree.scroll_y) + tree.scrollable_content_region.height > 9
+            await pilot.press("up")
+            tree.show(calls)
+            await pilot.pause(0.05)
+            assert tree.cursor_node is tree.root.children[8], "a moved cursor stays"
+
+    asyncio.run(scenario())
+
+
 def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,7 @@ calls adds hundreds of nodes, not tens of thousands of lines.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.widgets import Tree
 from textual.widgets._tree import TreeNode
 
@@ -48,6 +48,9 @@ class ToolTree(Tree[str]):
         self._filled.clear()
 
     def show(self, entries: list[ToolEntry]) -> None:
+        # A cursor resting on the newest call keeps following, like `tail -f`; one moved up
+        # or onto an opened call stays where the user put it.
+        following = self.cursor_line < 0 or self.cursor_line == self.last_line
         added = False
         for entry in entries[-_MAX_CALLS:]:
             node = self._call_nodes.get(entry.call_id)
@@ -63,15 +66,26 @@ class ToolTree(Tree[str]):
             oldest = next(iter(self._call_nodes))
             self._call_nodes.pop(oldest).remove()
             self._entries.pop(oldest, None)
-        if added and self.cursor_line < 0:
-            # Follow the newest call until the user moves the cursor into the tree.
+        if added and following:
+            if self.cursor_line >= 0 or self.has_focus:
+                self.cursor_line = self.last_line
             self.scroll_end(animate=False)
+
+    def on_focus(self, event: events.Focus) -> None:
+        # Without a cursor, enter does nothing: a newcomer tabs here and presses enter.
+        if self.cursor_line < 0 and self.root.children:
+            self.cursor_line = self.last_line
+            self.scroll_to_line(self.cursor_line, animate=False)
 
     @on(Tree.NodeExpanded)
     def _fill(self, event: Tree.NodeExpanded[str]) -> None:
         call_id = event.node.data
         entry = self._entries.get(call_id) if call_id is not None else None
-        if entry is None or call_id is None or call_id in self._filled:
+        if entry is None or call_id is None:
+            return
+        # The result opens below the call, often below a five-line pane: bring it into view.
+        self.call_after_refresh(self._reveal, event.node)
+        if call_id in self._filled:
             return
         lines = (entry.output or "(no result yet)").splitlines() or ["(no output)"]
         for line in lines[:_RESULT_LINES]:
@@ -80,3 +94,10 @@ class ToolTree(Tree[str]):
             event.node.add_leaf(Text(f"… {len(lines) - _RESULT_LINES} more lines", style="dim"))
         if entry.output is not None:
             self._filled.add(call_id)
+
+    def _reveal(self, node: TreeNode[str]) -> None:
+        """Scroll so the opened call and as much of its result as fits are in view."""
+        if not node.is_expanded or self.last_line < 0 or node.line < 0:
+            return
+        self.scroll_to_line(node.line + len(node.children), animate=False)
+        self.scroll_to_line(node.line, animate=False)
