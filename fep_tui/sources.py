@@ -33,14 +33,15 @@ from sessions.timeline import Snapshot, Timeline
 
 
 def heading(header: SessionHeader, where: str) -> str:
-    """The trial screen's title: what ran, at which card, from where, how contained."""
+    """The trial screen's title: what ran, at which card, how contained, from where. The
+    file name comes last, so at 80 columns it is the part cut off."""
     card = header.rate_card.get("name", "?")
     if header.trace is not None:
         # A Claude Code session: no seed and no shell of ours; its project and id say it.
         trace = header.trace
         return f"Claude Code on {header.task} · {trace.session_id[:8]} · card {card} ({where})"
     what = f"{header.arm} on {header.task} · seed {header.seed} · card {card}"
-    return f"{what} ({where}) · {header.shell}"
+    return f"{what} · {header.shell} ({where})"
 
 
 class Clock(Protocol):

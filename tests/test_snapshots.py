@@ -49,7 +49,8 @@ def test_home(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, in
 def test_trial_replay_at_turn_four(
     snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
 ) -> None:
-    """Replay paused at orchestrator turn 4 of 6: the title with seed and card; counters
+    """Replay paused at orchestrator turn 4 of 6: the title with seed, card and containment,
+    the file name last (cut with '…' at 80 columns, not mid-phrase); counters
     say 'replaying' (a file is never 'running'), judge '-', the role table, and the line
     'summaries N of M re-read (P%) $' with the return cap; two delegations, the highlighted
     one's cost so far first; the chart legend and its newest bar (t3) as the last line;
