@@ -496,6 +496,29 @@ def test_the_delegations_pane_lists_the_newest_two_hundred() -> None:
     asyncio.run(scenario())
 
 
+def test_at_80x24_every_delegation_and_the_whole_cost_line_are_in_view(tmp_path: Path) -> None:
+    """The list's own border and a six-line detail left room for one delegation at 80x24,
+    and option lines wrapped: a user saw '#3' alone and could not tell there were three."""
+    from textual.widgets import OptionList
+
+    from fep_tui.widgets.delegations import DelegationsPane
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            pane = app.screen.query_one(DelegationsPane)
+            options = pane.query_one(OptionList)
+            assert options.option_count == 3
+            assert options.scrollable_content_region.height >= 3, "all three listed"
+            assert options.virtual_size.height == 3, "one line each"
+            detail = pane.query_one("#delegation-detail")
+            cost_line = "#3 cost so far $0.0080 = cache write $0.0074 + re-reads $0.0006"
+            assert detail.size.height >= -(-len(cost_line) // detail.size.width)
+
+    asyncio.run(scenario())
+
+
 def test_enter_expands_a_tool_call_and_shows_its_result(tmp_path: Path) -> None:
     """Enter on a tool call opens it once; the tree's own toggle and a second one from the
     screen used to cancel out, so enter did nothing."""

@@ -50,11 +50,12 @@ def test_trial_replay_at_turn_four(
     snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
 ) -> None:
     """Replay paused at orchestrator turn 4 of 6: the title with seed, card and containment,
-    the file name last (cut with '…' at 80 columns, not mid-phrase); counters
-    say 'replaying' (a file is never 'running'), judge '-', the role table, and the line
-    'summaries N of M re-read (P%) $' with the return cap; two delegations, the highlighted
-    one's cost so far first; the chart legend and its newest bar (t3) as the last line;
-    tool calls collapsed; the bar 'turn 4/6'; a footer starting '? more keys'."""
+    the file name last (cut with '…' at 80 columns, not mid-phrase); counters say
+    'replaying' (a file is never 'running'), judge '-', the role table, and the line
+    'summaries N of M re-read (P%) $' with the return cap; both delegations, a line each,
+    the highlighted one's cost so far below; the chart legend and its newest bar (t3) as
+    the last line; tool calls collapsed; the bar 'turn 4/6'; a footer starting '? more
+    keys'."""
 
     async def to_turn_four(pilot: Pilot[None]) -> None:
         await pilot.pause(0.2)

@@ -43,9 +43,15 @@ def delegation_detail(view: DelegationView, reread: Reread) -> str:
 
 
 class DelegationsPane(Vertical):
+    # The list draws no border of its own: the pane's border shows focus, and at 80x24 the
+    # list's would leave room for one delegation of seven lines.
     DEFAULT_CSS = """
-    DelegationsPane OptionList { height: 1fr; min-height: 3; }
-    DelegationsPane #delegation-detail { height: auto; max-height: 6; color: $text-muted; }
+    DelegationsPane OptionList {
+        height: 1fr; min-height: 2; border: none; padding: 0;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    DelegationsPane OptionList:focus { border: none; }
+    DelegationsPane #delegation-detail { height: auto; max-height: 50%; color: $text-muted; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
