@@ -29,6 +29,8 @@ HOME: list[BindingType] = [
     Binding("s", "sort", "Sort", show=False, id="home.sort"),
     Binding("S", "reverse_sort", "Reverse sort", show=False, id="home.reverse"),
     Binding("slash", "filter", "Filter", key_display="/", id="home.filter"),
+    # In the hint line too, while a filter is applied: the footer has no room at 80.
+    Binding("escape", "clear_filter", "Clear filter", show=False, id="home.clear_filter"),
     Binding("r", "refresh", "Refresh", show=False, id="home.refresh"),
     Binding("c", "compare", "Compare", id="home.compare"),
     Binding("t", "traces", "Traces", id="home.traces"),

@@ -93,6 +93,33 @@ def test_home_filters_by_field_keeps_its_cursor_and_sorts_both_ways(tmp_path: Pa
     asyncio.run(scenario())
 
 
+def test_escape_leaves_the_filter_so_keys_act_on_the_list_again(tmp_path: Path) -> None:
+    """Escape in the filter did nothing: the next 's' to sort was typed into the filter,
+    which then matched nothing. Escape now clears the filter and returns to the list, and
+    the hint line says so while a filter is applied."""
+    a = _copy(tmp_path, "a", arm="A", trial_id="t-A", started_at="2026-11-30T10:00:00")
+    b = _copy(tmp_path, "b", trial_id="t-B", started_at="2026-11-30T11:00:00")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            await pilot.press("slash", *"arm:b")
+            assert _rows(home) == [str(b)]
+            hint = home.query_one("#home-hint", Static)
+            assert "1 of 2 match · esc clears the filter" in str(hint.render())
+            await pilot.press("escape")
+            assert _rows(home) == [str(b), str(a)], "the filter is cleared"
+            assert home.query_one(DataTable).has_focus
+            await pilot.press("s")
+            assert home.order.column == "arm", "s sorts the list, not the filter"
+            assert _rows(home) == [str(a), str(b)]
+
+    asyncio.run(scenario())
+
+
 def test_a_running_trial_opens_live_from_home_and_cannot_be_deleted(tmp_path: Path) -> None:
     """Leaving a running trial and opening it again from home shows it live (it used to
     open as a frozen replay of the file so far), on the screen that was left (building a

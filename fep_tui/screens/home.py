@@ -227,6 +227,13 @@ class HomeScreen(Screen[None]):
 
     def watch_filter_text(self) -> None:
         self._fill()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            # Offered only where there is a filter to leave: typing in it, or one applied.
+            return bool(self.filter_text) or self.query_one("#filter", Input).has_focus
+        return True
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
@@ -261,7 +268,13 @@ class HomeScreen(Screen[None]):
         elif not self.summaries:
             hint.update("No sessions yet. Press n to start a simulated trial.")
         elif not shown.paths:
-            hint.update("No session matches the filter.")
+            hint.update("No session matches the filter; esc clears it.")
+        elif self.filter_text:
+            order = "descending" if self.order.descending else "ascending"
+            hint.update(
+                f"{len(shown.paths)} of {len(self.summaries)} match · esc clears the filter"
+                f" · sorted by {self.order.column}, {order} (s, S)"
+            )
         else:
             order = "descending" if self.order.descending else "ascending"
             hint.update(
@@ -295,6 +308,10 @@ class HomeScreen(Screen[None]):
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.query_one(DataTable).focus()
 
     def action_open(self) -> None:
         self._open(self._selected())
