@@ -201,24 +201,27 @@ class CompareScreen(Screen[None]):
         table.clear(columns=True)
         if not self.rows:
             return
-        columns = ["arm", "source", "n", "ok", "rate", "median $", "95% CI", "wall s"]
-        columns += ["lead turns", "$/success"]
+        # The re-read figures and a what-if's come before the interval, wall time and turns,
+        # so that at 80 columns they are on screen, not behind a sideways scroll. A source
+        # column is shown only when sources mix; otherwise the title names the one source.
+        rows = self._table()
+        mixed = len(source_labels(self.rows)) > 1
+        columns = ["arm", *(["source"] if mixed else []), "n", "ok", "rate", "median $"]
+        columns += ["$/success"]
         columns += ["re-read", f"{TIMES}{self.baseline}"]
         if self.whatif is not None:
             columns += ["what-if $", "Δ"]
+        columns += ["95% CI", "wall s", "lead turns"]
         for name in columns:
             table.add_column(name, key=name)
-        for row in self._table():
+        for row in rows:
             cells = [
                 str(row["arm"]),
-                str(row["source"]),
+                *([str(row["source"])] if mixed else []),
                 str(row["trials"]),
                 str(row["successes"]),
                 f"{row['success_rate']:.0%}",
                 _money(row["median_cost_usd"]),
-                f"{_money(row['cost_ci_low'])}-{_money(row['cost_ci_high'])}",
-                _number(row["median_wall_s"], ".0f"),
-                _number(row["median_turns"], ".0f"),
                 _money(row["cost_per_success_usd"]),
                 _number(row["median_lead_cache_read"], ",.0f"),
                 _number(row.get("reread_ratio", math.nan), ".2f"),
@@ -228,6 +231,11 @@ class CompareScreen(Screen[None]):
                     _money(row["whatif_median_cost_usd"]),
                     _number(row["whatif_change"] * 100, "+.0f") + "%",
                 ]
+            cells += [
+                f"{_money(row['cost_ci_low'])}-{_money(row['cost_ci_high'])}",
+                _number(row["median_wall_s"], ".0f"),
+                _number(row["median_turns"], ".0f"),
+            ]
             table.add_row(*cells, key=str(row["arm"]))
         label = SORTS[self.sort_index][0]
         table.border_subtitle = f"medians over successful trials · sorted by {label} (s)"
