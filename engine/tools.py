@@ -8,10 +8,8 @@ model sees, and reported so the trial can log it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any, Protocol
 
 from engine.messages import SOURCE_TOOLS, ToolSpec, ToolUseBlock
 from tasks.harness import find_report
-from tasks.sandbox import Sandbox
+from tasks.sandbox import Sandbox, kill_group
 
 BASH_TIMEOUT_S = 120.0
 OUTPUT_CAP_CHARS = 16_000
@@ -242,13 +240,13 @@ class Bash:
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), self.timeout_s)
         except TimeoutError:
-            _kill_group(proc)
+            kill_group(proc.pid)
             await proc.wait()
             return ToolOutcome(f"Error: command timed out after {self.timeout_s:g} s", True)
         except asyncio.CancelledError:
             # Reaped before the cancellation goes on, so no process or pipe outlives the
             # trial's loop (the app stops its engine loop right after).
-            _kill_group(proc)
+            kill_group(proc.pid)
             await proc.wait()
             raise
         text = out.decode(errors="replace")
@@ -270,11 +268,6 @@ class Bash:
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class _EditorError(Exception):

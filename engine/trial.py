@@ -190,16 +190,20 @@ async def _drive(
         status, reason = "error", str(exc)
         bus.emit(TrialError(bus.now(), str(exc), exc.role or lead.role, exc.turn, True))
     except asyncio.CancelledError as exc:
-        # A caller may say why it stopped the trial: `task.cancel("its output was closed")`.
-        why = str(exc.args[0]) if exc.args else "cancelled by the user"
-        _end(bus, ledger, "interrupted", False, why)
+        _end(bus, ledger, "interrupted", False, _why(exc))
         raise
     except Exception as exc:
         # Anything unforeseen still ends the session with a reason, never mid-file.
         status, reason = "error", f"internal error: {type(exc).__name__}: {exc}"
         bus.emit(TrialError(bus.now(), reason, lead.role, lead.turns, True))
     bus.emit(JudgeStarted(bus.now()))
-    judge = await asyncio.to_thread(task.judge, workspace, sandbox)
+    try:
+        judge = await asyncio.to_thread(task.judge, workspace, sandbox)
+    except asyncio.CancelledError as exc:
+        # The judge's thread cannot be cancelled: its commands are killed instead.
+        sandbox.stop()
+        _end(bus, ledger, "interrupted", False, f"{_why(exc)} while the judge ran")
+        raise
     bus.emit(JudgeVerdict(bus.now(), judge.passed, judge.to_dict(), judge.one_line()))
     end = _end(bus, ledger, status, judge.passed and status != "error", reason)
     return TrialOutcome(
@@ -214,6 +218,11 @@ async def _drive(
         workspace if config.keep_workspace else None,
         reason,
     )
+
+
+def _why(cancelled: asyncio.CancelledError) -> str:
+    # A caller may say why it stopped the trial: `task.cancel("its output was closed")`.
+    return str(cancelled.args[0]) if cancelled.args else "cancelled by the user"
 
 
 def _end(bus: EventBus, ledger: Ledger, status: str, success: bool, reason: str) -> TrialEnded:

@@ -7,10 +7,8 @@ far from green a tree is, but pass/fail is decided by exit codes alone.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -102,18 +100,6 @@ class JudgeResult:
         )
 
 
-def tool_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for the judge and the agent's bash: this interpreter's tools first."""
-    env = dict(os.environ)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.pop("PYTHONPATH", None)
-    if extra:
-        env.update(extra)
-    return env
-
-
 def parse_mypy(exit_code: int, output: str) -> ToolVerdict:
     found = _MYPY_FOUND.search(output)
     errors = int(found.group(1)) if found else (0 if exit_code == 0 else 1)
@@ -179,22 +165,17 @@ def run_judge(
     wrote); without one, in this process's environment with `env` on top."""
     started = time.monotonic()
     verdicts: list[ToolVerdict] = []
-    environment = sandbox.environment() if sandbox else tool_environment(env)
+    # Without a sandbox, this process's environment with `env` on top.
+    sandbox = sandbox or Sandbox(root, "none", dict(env or {}))
     for command in commands:
         try:
-            proc = subprocess.run(
-                sandbox.argv(command.argv) if sandbox else command.argv,
-                preexec_fn=sandbox.preexec() if sandbox else None,
-                cwd=root,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=_JUDGE_TIMEOUT_S,
-                check=False,
-            )
-            code, output = proc.returncode, proc.stdout + proc.stderr
+            ran = sandbox.run(command.argv, root, _JUDGE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            code, output = 124, f"{command.tool} timed out after {_JUDGE_TIMEOUT_S}s"
+            ran = 124, f"{command.tool} timed out after {_JUDGE_TIMEOUT_S}s"
+        if ran is None:
+            problems = [*problems, "the judge was stopped before it finished"]
+            break
+        code, output = ran
         verdict = _PARSERS[command.tool](code, output)
         if command.informational:
             verdict = replace(verdict, informational=True)

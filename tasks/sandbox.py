@@ -24,8 +24,10 @@ import itertools
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +111,11 @@ class Sandbox:
     _home: Path | None = None
     _pids_group: Path | None = None
     _nproc: int | None = None
+    # Commands started by `run` and not yet ended, so that `stop` can end them from
+    # another thread (the judge runs in a worker thread; a trial is cancelled on its loop).
+    _running: set[subprocess.Popen[str]] = field(default_factory=set, repr=False)
+    _stopped: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def home(self) -> Path:
@@ -223,6 +230,46 @@ class Sandbox:
             self._pids_group = _make_pids_group(self.limits.processes)
         return self._pids_group
 
+    def run(self, command: Sequence[str], cwd: Path, timeout_s: float) -> tuple[int, str] | None:
+        """Run `command` here to its end: its exit code and its output, stdout then stderr.
+        Raises subprocess.TimeoutExpired after killing it. None once `stop` was called."""
+        with self._lock:
+            if self._stopped:
+                return None
+            # A new session, so that a kill reaches bubblewrap and all it runs.
+            proc = subprocess.Popen(
+                self.argv(command),
+                preexec_fn=self.preexec(),
+                cwd=cwd,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            self._running.add(proc)
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            kill_group(proc.pid)
+            proc.communicate()
+            raise
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        return None if self._stopped else (proc.returncode, out + err)
+
+    def stop(self) -> None:
+        """End every command `run` has going and refuse new ones: a cancelled trial's
+        judge must not go on running pytest in a workspace being removed, nor hold the
+        app's exit until it ends."""
+        with self._lock:
+            self._stopped = True
+            running = list(self._running)
+        for proc in running:
+            kill_group(proc.pid)
+
     def close(self) -> None:
         if self._home is not None:
             shutil.rmtree(self._home, ignore_errors=True)
@@ -231,6 +278,12 @@ class Sandbox:
             with contextlib.suppress(OSError):
                 self._pids_group.rmdir()
             self._pids_group = None
+
+
+def kill_group(pid: int) -> None:
+    """Kill the process group `pid` leads (started with a new session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 _PIDS_HIERARCHIES = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))

@@ -200,3 +200,55 @@ def test_a_simulated_agent_that_tries_to_escape_is_contained(
                 path.unlink()
             outside.rmdir()
     assert escaped == dict.fromkeys(escaped, policy == "off"), first.output
+
+
+@pytest.mark.parametrize("containment", ["none", "bubblewrap"])
+def test_stop_ends_a_running_command_and_refuses_the_next(
+    tmp_path: Path, containment: str
+) -> None:
+    """The judge runs in a worker thread, which a cancelled trial cannot cancel: `stop`
+    kills what it runs, or pytest would go on in a workspace being removed and hold the
+    app's exit until it ended."""
+    import threading
+
+    if containment == "bubblewrap" and bubblewrap_problem() is not None:
+        pytest.skip(f"no sandbox here: {bubblewrap_problem()}")
+    sandbox = Sandbox(tmp_path, containment)  # type: ignore[arg-type]
+    results: list[tuple[int, str] | None] = []
+    worker = threading.Thread(
+        target=lambda: results.append(sandbox.run(["sleep", "60"], tmp_path, 120))
+    )
+    worker.start()
+    while not sandbox._running:
+        worker.join(0.01)
+    sandbox.stop()
+    worker.join(10)
+    assert not worker.is_alive() and results == [None], "the command was killed"
+    assert sandbox.run(["true"], tmp_path, 10) is None, "nothing new starts once stopped"
+
+
+def test_a_trial_cancelled_while_judged_is_saved_interrupted(tmp_path: Path) -> None:
+    """Quitting while a trial was being judged left its session without an end line (it
+    opened as incomplete): the judge's wait was not covered by the `interrupted` ending."""
+    from engine.events import JudgeStarted, TrialEnded
+
+    recorder = Recorder()
+
+    async def scenario() -> None:
+        trial: asyncio.Task[object] | None = None
+
+        class CancelAtJudge(Recorder):
+            def emit(self, event: object) -> None:
+                if isinstance(event, JudgeStarted) and trial is not None:
+                    trial.get_loop().call_soon(trial.cancel)
+
+        config = TrialConfig(resolve_arm("A"), "tiny", seed=0)
+        trial = asyncio.ensure_future(run_trial(config, [recorder, CancelAtJudge()]))
+        with pytest.raises(asyncio.CancelledError):
+            await trial
+
+    asyncio.run(scenario())
+    end = recorder.events[-1]
+    assert isinstance(end, TrialEnded), [e.kind for e in recorder.events[-3:]]
+    assert (end.status, end.reason) == ("interrupted", "cancelled by the user while the judge ran")
+    assert not recorder.of("judge"), "no verdict for a judge that was stopped"
