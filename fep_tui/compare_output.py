@@ -230,18 +230,27 @@ BY_ARM_COLUMNS = [
 
 
 def print_repriced_by_arm(
-    rows: list[dict[str, Any]], whatif: WhatIf, fmt: str, note: str | None = None
+    rows: list[dict[str, Any]],
+    whatif: WhatIf,
+    fmt: str,
+    note: str | None = None,
+    excluded: Sequence[str] = (),
 ) -> None:
     """Per task, source and arm group: median and total cost re-simulated as recorded
-    (before) and under the what-if (after). `note` names arm names split into groups."""
+    (before) and under the what-if (after). `note` names arm names split into groups;
+    `excluded` the trials left out, a line each, on stderr in the machine formats."""
     title = f"what-if {whatif.label()} per arm (same turns assumed)"
     if fmt != "table":
         _print_rows([{**row, "whatif": whatif.label()} for row in rows], fmt, title)
+        for line in excluded:
+            print(line, file=sys.stderr)
         return
     out = console()
     if note:
         out.print(note, markup=False)
     print_table(title, BY_ARM_COLUMNS, rows, out, WIDER)
+    for line in excluded:
+        out.print(line, markup=False)
 
 
 def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:

@@ -126,3 +126,28 @@ def test_compare_and_whatif_commands_show_the_what_if(tmp_path: Path) -> None:
     assert bad.stderr.strip() == (
         "fep-tui: error: --cap-summaries needs a number of tokens >= 0, e.g. 500"
     )
+
+
+def test_whatif_per_arm_leaves_out_a_stopped_trial_and_names_it(tmp_path: Path) -> None:
+    """`whatif DIR` pooled every file into its arm's median and total, a trial the user
+    stopped after two turns too: its part-run cost dragged the arm's change from +103% to
+    +84% in a session of ours. It is left out and named, as compare does."""
+    directory = tmp_path / "sessions"
+    directory.mkdir()
+    shutil.copy(FIXTURE, directory)
+    lines = FIXTURE.read_text().splitlines()
+    header = {**json.loads(lines[0]), "trial_id": "stopped-early"}
+    cut = [json.dumps(header), *lines[1 : len(lines) // 3]]
+    (directory / "stopped.jsonl").write_text("\n".join(cut) + "\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    out = run_cli("whatif", str(directory), "--no-cache", "--format", "json", env=env)
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)
+    expected = reprice(_timeline(load_session(FIXTURE)), WhatIf(caching=False))
+    assert row["trials"] == 1
+    assert row["median_after_usd"] == pytest.approx(expected.whatif_usd)
+    assert "excluded (interrupted): tiny B SIMULATED stopped-early: cut off" in out.stderr
+
+    table = run_cli("whatif", str(directory), "--no-cache", env=env)
+    assert "excluded (interrupted): tiny B SIMULATED stopped-early" in table.stdout

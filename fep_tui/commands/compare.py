@@ -144,9 +144,11 @@ def whatif(
     terms: WhatIfOptions | None = None,
 ) -> int:
     """Re-price saved sessions under other terms: card, caching, cache lifetime, summary cap."""
+    from sessions.analysis.comparison import Excluded, session_row
     from sessions.analysis.whatif import reprice
     from sessions.format import SUFFIX
     from sessions.index_cache import open_index
+    from sessions.outcome import JUDGED
 
     if not sessions:
         raise UsageError("whatif needs session files or directories, e.g. fep-tui whatif DIR")
@@ -164,14 +166,26 @@ def whatif(
             raise UsageError(f"{given}: no such session file or directory")
     if not paths:
         raise UsageError(f"no session files in {', '.join(str(s) for s in sessions)}")
-    priced, seen = [], set()
+    priced, seen, excluded = [], set(), []
     for path in paths:
         index = open_index(path)
         header = index.header
         if header.trial_id in seen:
             continue  # the same trial named twice (a directory given twice, a copy)
         seen.add(header.trial_id)
-        if not index.timeline.ended:
+        if by_arm:
+            # Per-arm medians pool the trials compare pools (imported traces too, which are
+            # measured but not judged): a trial stopped, failed by an API error or never
+            # started is named, not priced into its arm.
+            row = session_row(path)
+            if row["outcome"] not in (*JUDGED, "not judged"):
+                left_out = Excluded(
+                    header.task, header.arm, header.label, row["outcome"],
+                    row["reason"] or "-", header.trial_id,
+                )  # fmt: skip
+                excluded.append(left_out.line())
+                continue
+        elif not index.timeline.ended:
             warn(f"{path.name} is incomplete (cut off before its end): priced as far as it got")
         priced.append(
             Priced(
@@ -187,8 +201,13 @@ def whatif(
     from fep_tui.compare_output import print_repriced, print_repriced_by_arm
 
     if by_arm:
+        if not priced:
+            raise UsageError(
+                f"no finished trials to re-price in {', '.join(str(s) for s in sessions)} "
+                f"({len(excluded)} stopped, errored or never started)"
+            )
         rows, note = _by_arm(priced)
-        print_repriced_by_arm(rows, chosen, format, note)
+        print_repriced_by_arm(rows, chosen, format, note, excluded)
     else:
         print_repriced([(p.path, p.repriced, p.source) for p in priced], format)
     return 0

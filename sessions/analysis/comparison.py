@@ -47,6 +47,10 @@ class Excluded:
     reason: str
     trial: str
 
+    def line(self) -> str:
+        where = f"{self.task} {self.arm} {self.source} {self.trial}"
+        return f"excluded ({self.outcome}): {where}: {self.reason}"
+
 
 @dataclass
 class TrialRows:
@@ -71,10 +75,7 @@ class TrialRows:
             lines.append(
                 f"{self.duplicates} trial(s) met more than once (same trial id): counted once"
             )
-        for e in self.excluded:
-            lines.append(
-                f"excluded ({e.outcome}): {e.task} {e.arm} {e.source} {e.trial}: {e.reason}"
-            )
+        lines.extend(e.line() for e in self.excluded)
         lines.extend(f"rejected: {reason}" for reason in self.rejected)
         return lines
 
