@@ -350,7 +350,12 @@ class FepApp(App[None]):
                 self._register(self, screen)
                 built = asyncio.Event()
                 # Queued behind its composing and mounting, so it runs once they are done.
-                screen.call_later(self._warm, screen, built)
+                # Only the dialog is drawn ahead: help, one long text, opened 10-20 ms
+                # slower drawn ahead than not (bench/live_stream.py, alternating runs).
+                if name == "new-trial":
+                    screen.call_later(self._warm, screen, built)
+                else:
+                    screen.call_later(built.set)
                 self._built.append(built)
 
     def _warm(self, screen: Screen[Any], built: asyncio.Event) -> None:
