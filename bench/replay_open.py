@@ -138,12 +138,13 @@ def _build_seconds(tree: Path, directory: Path) -> float:
 
 
 def _tree_before_typed_model(directory: Path) -> Path | None:
-    """The engine, sessions and bench packages as they were before the typed model."""
+    """The engine, sessions, tasks and bench packages as they were before the typed model
+    (tasks too: the old engine imports from it what later code no longer has)."""
     tree = directory / "before"
     tree.mkdir()
     try:
         archive = subprocess.run(
-            ["git", "archive", BEFORE_TYPED_MODEL, "engine", "sessions", "bench"],
+            ["git", "archive", BEFORE_TYPED_MODEL, "engine", "sessions", "tasks", "bench"],
             cwd=Path(__file__).parent.parent,
             capture_output=True,
             check=True,
