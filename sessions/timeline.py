@@ -187,6 +187,11 @@ class Timeline:
     def ended(self) -> bool:
         return self._end is not None
 
+    @property
+    def end(self) -> TrialEnded | None:
+        """The trial's end event, or None while it runs or when its file was cut off."""
+        return self._end[1] if self._end is not None else None
+
     def lead_turn_starts(self) -> list[tuple[int, int]]:
         """(position, turn) of every lead-role turn start, in order."""
         return list(self._turns)

@@ -144,11 +144,12 @@ def whatif(
     terms: WhatIfOptions | None = None,
 ) -> int:
     """Re-price saved sessions under other terms: card, caching, cache lifetime, summary cap."""
-    from sessions.analysis.comparison import Excluded, session_row
+    from sessions.analysis.comparison import Excluded
     from sessions.analysis.whatif import reprice
     from sessions.format import SUFFIX
     from sessions.index_cache import open_index
     from sessions.outcome import JUDGED
+    from sessions.store import summary_of
 
     if not sessions:
         raise UsageError("whatif needs session files or directories, e.g. fep-tui whatif DIR")
@@ -176,12 +177,13 @@ def whatif(
         if by_arm:
             # Per-arm medians pool the trials compare pools (imported traces too, which are
             # measured but not judged): a trial stopped, failed by an API error or never
-            # started is named, not priced into its arm.
-            row = session_row(path)
-            if row["outcome"] not in (*JUDGED, "not judged"):
+            # started is named, not priced into its arm. Its outcome comes from the index
+            # already open, not from reading the file again.
+            summary = summary_of(path, header, index.timeline.end, index.timeline)
+            if summary.outcome not in (*JUDGED, "not judged"):
                 left_out = Excluded(
-                    header.task, header.arm, header.label, row["outcome"],
-                    row["reason"] or "-", header.trial_id,
+                    header.task, header.arm, header.label, summary.outcome,
+                    summary.reason or "-", header.trial_id,
                 )  # fmt: skip
                 excluded.append(left_out.line())
                 continue
