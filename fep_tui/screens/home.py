@@ -269,16 +269,13 @@ class HomeScreen(Screen[None]):
             hint.update("No sessions yet. Press n to start a simulated trial.")
         elif not shown.paths:
             hint.update("No session matches the filter; esc clears it.")
-        elif self.filter_text:
+        else:
             order = "descending" if self.order.descending else "ascending"
             hint.update(
                 f"{len(shown.paths)} of {len(self.summaries)} match · esc clears the filter"
                 f" · sorted by {self.order.column}, {order} (s, S)"
-            )
-        else:
-            order = "descending" if self.order.descending else "ascending"
-            hint.update(
-                f"sorted by {self.order.column} ({order}; s sorts, S reverses) · enter opens"
+                if self.filter_text
+                else f"sorted by {self.order.column} ({order}; s sorts, S reverses) · enter opens"
             )
 
     @on(Input.Changed, "#filter")
