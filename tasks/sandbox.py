@@ -2,14 +2,19 @@
 bubblewrap, a sandbox around them.
 
 A trial hands a model a shell on the user's machine, and the judge runs tests the model
-wrote. Neither may see the user's secrets or reach beyond the workspace:
+wrote. Neither may see the user's secrets, reach beyond the workspace, or keep any power of
+the user who started fep-tui:
 
 - **environment**: PATH with the task's tools, a private HOME, LANG, TERM and the task's own
   variables. Nothing else passes from the user's environment, above all no credential.
-- **bubblewrap** (`bwrap`, no daemon, no root): the system read-only; the workspace
-  read-write; a private /tmp and HOME; the user's real HOME hidden; no network; a new
-  session and PID namespace, so killing the sandbox kills everything in it; limits on
-  address space, file size, CPU time and process count.
+- **bubblewrap** (`bwrap`, no daemon): a user namespace with no capabilities, so nothing
+  inside can change a mount or raise a limit, whoever started fep-tui. Started by root, it
+  first becomes uid 65534 (nobody), so the host sees the agent as nobody too and root's
+  files stay closed to it. The system is read-only; the workspace read-write; /tmp, HOME,
+  /home, /root, /run, /var/tmp, fep-tui's data and sessions directories are empty; no
+  network, no Unix-domain sockets (seccomp); a PID namespace, so killing the sandbox kills
+  everything in it; limits on address space, file size, CPU time and process count, never
+  above the caller's own.
 
 Policies: `auto` uses bubblewrap where it works, else the clean environment alone with a
 warning; `required` refuses to start without bubblewrap; `off` runs as the user's own shell
@@ -27,30 +32,49 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import platformdirs
+
+from tasks.data import data_dir
 from tasks.errors import FepError
+from tasks.output_budget import Drained, OutputBudget, drain
+from tasks.seccomp import filter_fd, filter_program
 
 SandboxPolicy = Literal["auto", "required", "off"]
 POLICIES: tuple[SandboxPolicy, ...] = ("auto", "required", "off")
 Containment = Literal["bubblewrap", "environment", "none"]
+# Who the agent is when root starts fep-tui: nobody, on the host as in the sandbox.
+SANDBOX_UID = SANDBOX_GID = 65534
+_AS_ROOT = sys.platform.startswith("linux") and os.geteuid() == 0
 CONTAINMENT_WORDS: dict[str, str] = {
-    "bubblewrap": "bubblewrap sandbox",
+    "bubblewrap": "bubblewrap: user namespace, no capabilities, no network"
+    + (f", uid {SANDBOX_UID}" if _AS_ROOT else ""),
     "environment": "clean environment only (no sandbox)",
     "none": "not contained (--sandbox off)",
 }
 UNCONTAINED_WARNING = "the agent's shell is not contained: install bubblewrap"
 SANDBOX_HOME = "/tmp/home"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+# Emptied inside the sandbox when they exist (a tmpfs over each), before anything is bound.
+_HIDDEN_SYSTEM_DIRS = ("/tmp", "/var/tmp", "/run", "/home", "/root", "/mnt", "/media", "/srv")
+# Directories of this process that no sandbox may see (the sessions directory in use).
+_PRIVATE_DIRS: set[Path] = set()
+# What a command may print before the middle is cut: the judge's parsers read the head
+# (ruff's JSON) and the tail (the summaries of mypy and pytest).
+JUDGE_HEAD_BYTES = 2 << 20
+JUDGE_TAIL_BYTES = 256 << 10
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-process limits inside the sandbox (ulimit), and the sandbox's process count."""
+    """Per-process limits inside the sandbox (ulimit), and the sandbox's process count.
+    A caller's own lower hard limit wins: a sandbox never asks for more than it may have."""
 
     address_space_mb: int = 8192
     file_size_mb: int = 1024
@@ -62,27 +86,31 @@ class SandboxUnavailableError(FepError, RuntimeError):
     """`--sandbox required` where bubblewrap cannot run; the message says what to do."""
 
 
+def hide_from_sandboxes(path: Path) -> None:
+    """Keep `path` (a sessions directory, say) out of every sandbox this process starts."""
+    _PRIVATE_DIRS.add(path)
+
+
 @functools.cache
 def bubblewrap_problem() -> str | None:
-    """None when bubblewrap runs here, else why not (checked once per process)."""
+    """None when bubblewrap runs here as a trial would run it, else why not (checked once
+    per process, with the user namespace, the uid, the limits and the seccomp filter)."""
     if not sys.platform.startswith("linux"):
         return f"bubblewrap is Linux-only (this is {sys.platform})"
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
+    if shutil.which("bwrap") is None:
         return "bwrap is not installed (Debian and Ubuntu: apt-get install bubblewrap)"
-    try:
-        probe = subprocess.run(
-            [bwrap, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bwrap does not start ({exc})"
-    if probe.returncode != 0:
-        reason = (probe.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"bwrap cannot create namespaces here ({reason})"
+    with tempfile.TemporaryDirectory(prefix="fep-probe-") as scratch:
+        probe = Sandbox(Path(scratch), "bubblewrap")
+        try:
+            probe.adopt(Path(scratch))
+            ran = probe.run(["true"], Path(scratch), 10)
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            return f"bwrap does not start ({exc})"
+        finally:
+            probe.close()
+    if ran is None or ran[0] != 0:
+        reason = (ran[1].strip().splitlines() or ["no output"])[-1] if ran else "stopped"
+        return f"bwrap cannot create a user namespace here ({reason})"
     return None
 
 
@@ -100,6 +128,22 @@ def resolve_containment(policy: SandboxPolicy) -> Containment:
 
 
 @dataclass
+class Launch:
+    """How to start one command: its argv, the descriptors it must inherit (the bound
+    directories and the seccomp filter) and what the child does before it execs."""
+
+    argv: list[str]
+    env: dict[str, str]
+    pass_fds: tuple[int, ...] = ()
+    preexec: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        for fd in self.pass_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+@dataclass
 class Sandbox:
     """How commands run in one trial's workspace. Build one per trial; `close` removes the
     private HOME it made."""
@@ -108,13 +152,16 @@ class Sandbox:
     containment: Containment
     task_env: Mapping[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    # The task's own tools outside the workspace, bound read-only (typer's environment).
+    read_only: tuple[Path, ...] = ()
     _home: Path | None = None
     _pids_group: Path | None = None
     _nproc: int | None = None
     # Commands started by `run` and not yet ended, so that `stop` can end them from
     # another thread (the judge runs in a worker thread; a trial is cancelled on its loop).
-    _running: set[subprocess.Popen[str]] = field(default_factory=set, repr=False)
+    _running: set[subprocess.Popen[bytes]] = field(default_factory=set, repr=False)
     _stopped: bool = False
+    _adopted: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -147,39 +194,108 @@ class Sandbox:
         env.update(self.task_env)
         return env
 
-    def argv(self, command: Sequence[str]) -> list[str]:
-        """`command` as it must be started: inside bubblewrap, or as it is."""
+    @property
+    def owner(self) -> tuple[int, int] | None:
+        """Who must own the workspace's files for the agent to edit them: nobody, when root
+        starts a sandbox; None when the agent runs as the user who started fep-tui."""
+        return (SANDBOX_UID, SANDBOX_GID) if self.containment == "bubblewrap" and _AS_ROOT else None
+
+    def adopt(self, path: Path) -> None:
+        """Hand `path` and everything under it (written by fep-tui, not the agent) to the
+        sandbox's user. Links are changed themselves, never followed."""
+        owner = self.owner
+        if owner is None:
+            return
+        os.chown(path, *owner, follow_symlinks=False)
+        for parent, dirs, files in os.walk(path):
+            for name in (*dirs, *files):
+                os.chown(os.path.join(parent, name), *owner, follow_symlinks=False)
+
+    def launch(self, command: Sequence[str]) -> Launch:
+        """How `command` must be started: inside bubblewrap, or as it is. Close the Launch
+        once the process has started."""
+        env = self.environment()
         if self.containment != "bubblewrap":
-            return list(command)
+            return Launch(list(command), env)
+        if not self._adopted:
+            # What fep-tui put in the workspace before the first command (the task's tree).
+            self.adopt(self.workspace)
+            self._adopted = True
+        fds: list[int] = []
+        try:
+            argv = self._bwrap_argv(command, fds)
+        except BaseException:
+            Launch([], env, tuple(fds)).close()
+            raise
+        return Launch(argv, env, tuple(fds), self.preexec())
+
+    def argv(self, command: Sequence[str]) -> list[str]:
+        """`command` as a user would type it to run it the way the agent does (for
+        messages); starting it needs `launch`, which also opens what it binds."""
+        launch = self.launch(command)
+        launch.close()
+        return launch.argv
+
+    def _bwrap_argv(self, command: Sequence[str], fds: list[int]) -> list[str]:
         bwrap = shutil.which("bwrap") or "bwrap"
-        hidden_home = Path(os.environ.get("HOME") or Path.home())
-        binds: list[str] = []
-        # Put back, read-only, what the hidden HOME may hold that commands need: this
-        # interpreter's environment and the task cache (both often live under HOME).
-        for needed in _read_only_needs():
-            if needed.exists():
-                binds += ["--ro-bind", str(needed), str(needed)]
-        return [
-            bwrap,
-            "--ro-bind", "/", "/",
-            "--dev", "/dev",
-            "--proc", "/proc",
-            "--tmpfs", "/tmp",
-            "--tmpfs", str(hidden_home),
-            "--tmpfs", "/home",
-            "--tmpfs", "/root",
-            *binds,
-            "--bind", str(self.workspace), str(self.workspace),
-            "--dir", SANDBOX_HOME,
-            "--chdir", str(self.workspace),
-            "--unshare-net",
-            "--unshare-pid",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--new-session",
-            "--die-with-parent",
-            *command,
+        hidden = [Path(d) for d in _HIDDEN_SYSTEM_DIRS]
+        hidden.append(Path(os.environ.get("HOME") or Path.home()))
+        hidden += [data_dir(), Path(platformdirs.user_data_dir("fep-tui")), *_PRIVATE_DIRS]
+        emptied = [d for d in dict.fromkeys(hidden) if d.is_dir() and not d.is_symlink()]
+        mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        for directory in emptied:
+            # /tmp is the agent's scratch space: writable by whoever it runs as.
+            mounts += ["--perms", "1777" if str(directory) == "/tmp" else "0755"]
+            mounts += ["--tmpfs", str(directory)]
+        made: set[Path] = set()
+        # Put back, read-only, what the emptied directories may hold that commands need:
+        # this interpreter's environment and the task's own tools. The directories between
+        # an emptied one and what is put back are made 0755 (bwrap would copy the mode of
+        # the host's, and root's HOME is 0700).
+        for needed in [*dict.fromkeys(self._read_only_needs()), self.workspace]:
+            if not needed.exists():
+                continue
+            for ancestor in reversed(needed.parents):
+                if ancestor not in made and any(ancestor.is_relative_to(d) for d in emptied):
+                    if ancestor not in emptied:
+                        mounts += ["--perms", "0755", "--dir", str(ancestor)]
+                    made.add(ancestor)
+            flag = "--bind" if needed == self.workspace else "--ro-bind"
+            mounts += [flag, str(needed), str(needed)]
+        namespaces = [
+            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--new-session", "--die-with-parent",
         ]  # fmt: skip
+        # No capabilities and no nested user namespace, in which the agent would be root
+        # again over its own mounts.
+        user = ["--unshare-user", *_disable_userns(), "--cap-drop", "ALL"]
+        last = ["--dir", SANDBOX_HOME, "--chdir", str(self.workspace)]
+        program = filter_program()
+        if program is not None:
+            fd = filter_fd(program)
+            fds.append(fd)
+            last += ["--seccomp", str(fd)]
+        if self.owner is None:
+            return [bwrap, *user, *mounts, *namespaces, *last, *command]
+        # Started by root: a first bwrap, still root, builds the mounts (it may read root's
+        # HOME to bind the interpreter kept there); setpriv becomes nobody with no
+        # capabilities left to regain; a second bwrap, as nobody, adds the user namespace,
+        # the seccomp filter and the private HOME. (bwrap 0.8's --bind-fd cannot carry a
+        # directory under root's HOME across the change of user.)
+        uid, gid = self.owner
+        drop = [
+            shutil.which("setpriv") or "setpriv",
+            f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--",
+        ]  # fmt: skip
+        # Its own /dev: device nodes bound from the first stage cannot be opened from a
+        # user namespace (/dev/null was "permission denied").
+        inner = [bwrap, *user, "--bind", "/", "/", "--dev", "/dev", "--die-with-parent"]
+        inner += [*last, *command]
+        return [bwrap, *mounts, *namespaces, *drop, *inner]
+
+    def _read_only_needs(self) -> list[Path]:
+        return [Path(sys.prefix), Path(sys.base_prefix), *self.read_only]
 
     def preexec(self) -> Callable[[], None] | None:
         """What the child process does before it execs the sandbox: take on the limits
@@ -194,11 +310,12 @@ class Sandbox:
             (resource.RLIMIT_CPU, limits.cpu_seconds),
             (resource.RLIMIT_NPROC, self._process_limit()),
         ]
-        group = self._group() if os.geteuid() == 0 else None
+        wanted = [(which, _within_hard_limit(which, value)) for which, value in settings]
+        group = self._group() if _AS_ROOT else None
         procs = str(group / "cgroup.procs") if group is not None else None
 
         def enter() -> None:
-            for which, value in settings:
+            for which, value in wanted:
                 resource.setrlimit(which, (value, value))
             if procs is not None:
                 with open(procs, "w") as out:
@@ -208,7 +325,8 @@ class Sandbox:
 
     def _process_limit(self) -> int:
         if self._nproc is None:
-            self._nproc = _process_limit(self.limits.processes)
+            uid = SANDBOX_UID if self.owner is not None else os.getuid()
+            self._nproc = _process_limit(self.limits.processes, uid)
         return self._nproc
 
     @property
@@ -217,7 +335,7 @@ class Sandbox:
         without a writable pids cgroup: the PID namespace and the timeout still end it)."""
         if self.containment != "bubblewrap":
             return None
-        if os.geteuid() != 0:
+        if not _AS_ROOT or self.owner is not None:
             return f"RLIMIT_NPROC (+{self.limits.processes})"
         if self._group() is not None:
             return f"pids cgroup (max {self.limits.processes})"
@@ -231,34 +349,47 @@ class Sandbox:
         return self._pids_group
 
     def run(self, command: Sequence[str], cwd: Path, timeout_s: float) -> tuple[int, str] | None:
-        """Run `command` here to its end: its exit code and its output, stdout then stderr.
-        Raises subprocess.TimeoutExpired after killing it. None once `stop` was called."""
+        """Run `command` here to its end: its exit code and its output, stdout then stderr,
+        each cut in the middle past the judge's budget. Raises subprocess.TimeoutExpired
+        after killing it. None once `stop` was called."""
+        drained = self.run_drained(command, cwd, timeout_s)
+        return None if drained is None else (drained.returncode, drained.text())
+
+    def run_drained(self, command: Sequence[str], cwd: Path, timeout_s: float) -> Drained | None:
         with self._lock:
             if self._stopped:
                 return None
-            # A new session, so that a kill reaches bubblewrap and all it runs.
-            proc = subprocess.Popen(
-                self.argv(command),
-                preexec_fn=self.preexec(),
-                cwd=cwd,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
+            launch = self.launch(command)
+            try:
+                # A new session, so that a kill reaches bubblewrap and all it runs.
+                proc = subprocess.Popen(
+                    launch.argv,
+                    preexec_fn=launch.preexec,
+                    pass_fds=launch.pass_fds,
+                    cwd=cwd,
+                    env=launch.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )
+            finally:
+                launch.close()
             self._running.add(proc)
+        budgets = [OutputBudget(JUDGE_HEAD_BYTES, JUDGE_TAIL_BYTES) for _ in range(2)]
         try:
-            out, err = proc.communicate(timeout=timeout_s)
+            drained = drain(proc, budgets, timeout_s)
         except subprocess.TimeoutExpired:
             kill_group(proc.pid)
-            proc.communicate()
+            proc.wait()
             raise
         finally:
             with self._lock:
                 self._running.discard(proc)
-        return None if self._stopped else (proc.returncode, out + err)
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        return None if self._stopped else drained
 
     def stop(self) -> None:
         """End every command `run` has going and refuse new ones: a cancelled trial's
@@ -311,18 +442,10 @@ def _make_pids_group(limit: int) -> Path | None:
 _GROUP_NUMBERS = itertools.count()
 
 
-def _read_only_needs() -> list[Path]:
-    from tasks.data import data_dir
-
-    return [Path(sys.prefix), Path(sys.base_prefix), data_dir()]
-
-
-def _process_limit(per_sandbox: int) -> int:
+def _process_limit(per_sandbox: int, uid: int) -> int:
     """RLIMIT_NPROC counts every process of the user, not of the sandbox: allow what the
-    user already runs plus the sandbox's share. (Root is exempt from it, so a sandbox run
-    as root relies on the PID namespace and the tool timeout for runaway forks.)"""
+    user already runs plus the sandbox's share."""
     with contextlib.suppress(OSError):
-        uid = os.getuid()
         running = sum(
             1 for entry in os.scandir("/proc") if entry.name.isdigit() and _owner(entry.path) == uid
         )
@@ -335,3 +458,23 @@ def _owner(path: str) -> int | None:
         return os.stat(path).st_uid
     except OSError:
         return None
+
+
+def _within_hard_limit(which: int, wanted: int) -> int:
+    """`wanted`, or the caller's hard limit where that is lower: setting a limit above it
+    fails in the child (`ulimit -v` in the user's shell made every trial a traceback)."""
+    _, hard = resource.getrlimit(which)
+    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+
+
+@functools.cache
+def _disable_userns() -> tuple[str, ...]:
+    """`--disable-userns` where this bubblewrap has it (0.8+): no nested user namespace,
+    in which the agent would be root again over its own mounts."""
+    try:
+        shown = subprocess.run(
+            ["bwrap", "--help"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return ("--disable-userns",) if "--disable-userns" in shown.stdout + shown.stderr else ()

@@ -40,21 +40,27 @@ def run(
         raise UsageError(str(exc)) from None
     provision_tasks([found.id])
     workspace = fresh_workspace(found.id)
-    box = Sandbox(workspace, contained, found.environment(workspace))
+    box = Sandbox(
+        workspace, contained, found.environment(workspace), read_only=found.read_only_paths()
+    )
     try:
         found.prepare(workspace)
         print(f"sandbox: {CONTAINMENT_WORDS[contained]}; workspace {workspace}", file=sys.stderr)
-        env = box.environment()
-        shell = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
+        shell = shutil.which("bash", path=box.environment().get("PATH")) or "/bin/bash"
         command = shlex.join(cmd) if len(cmd) > 1 else cmd[0]
-        proc = subprocess.Popen(
-            box.argv([shell, "-c", command]),
-            preexec_fn=box.preexec(),
-            cwd=workspace,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        launch = box.launch([shell, "-c", command])
+        try:
+            proc = subprocess.Popen(
+                launch.argv,
+                preexec_fn=launch.preexec,
+                pass_fds=launch.pass_fds,
+                cwd=workspace,
+                env=launch.env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            launch.close()
         try:
             return proc.wait(timeout=found.command_timeout_s)
         except subprocess.TimeoutExpired:

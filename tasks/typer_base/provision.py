@@ -85,6 +85,7 @@ def typer_base(progress: Progress | None = None) -> TyperBase:
     """The ready cache, building it first if needed (about 20 s and 140 MB, once)."""
     base = _location()
     if base.ready():
+        _readable_by_the_sandbox(base.root)
         return base
     say = progress or (lambda _message: None)
     try:
@@ -105,11 +106,19 @@ def typer_base(progress: Progress | None = None) -> TyperBase:
             shutil.rmtree(base.root, ignore_errors=True)
             scratch.rename(base.root)
             _fix_paths(base, scratch)
+            _readable_by_the_sandbox(base.root)
             (base.root / "READY").write_text(f"typer {TYPER_VERSION}\n")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     say("typer base ready")
     return base
+
+
+def _readable_by_the_sandbox(root: Path) -> None:
+    """Started by root, the sandbox runs as nobody, who must enter the cache: mkdtemp made
+    its top 0700. It holds typer's public tree and a test environment, nothing private."""
+    if root.stat().st_mode & 0o005 != 0o005:
+        root.chmod(0o755)
 
 
 def _build(base: TyperBase, say: Progress) -> None:
