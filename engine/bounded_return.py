@@ -11,22 +11,22 @@ from pathlib import Path
 
 from engine.tokens import count_text, truncate_to_tokens
 from tasks.workspace import TOOL_CACHE_DIRS
+from tasks.workspace_files import UnsafeEntry, read_text, regular_files
 
 _SKIP_PARTS = {*TOOL_CACHE_DIRS, ".git", ".venv"}
 _MAX_FILE_BYTES = 512 * 1024
 
 
 def snapshot_tree(root: Path) -> dict[str, str]:
-    """Text of every small file under `root`, keyed by relative path."""
+    """Text of every small regular file under `root`, keyed by relative path. The executor
+    made this tree: links are never followed (one to `~/.ssh` would put the key in the
+    summary), and a FIFO, device or huge file is left out, never read."""
     files = {}
-    for path in root.rglob("*"):
-        relative = path.relative_to(root)
-        skipped = _SKIP_PARTS.intersection(relative.parts)
-        if path.is_file() and not skipped and path.stat().st_size <= _MAX_FILE_BYTES:
-            try:
-                files[str(relative)] = path.read_text()
-            except UnicodeDecodeError:
-                continue
+    for relative in regular_files(root, _SKIP_PARTS):
+        try:
+            files[relative] = read_text(root, relative, _MAX_FILE_BYTES)
+        except (UnsafeEntry, OSError):
+            continue
     return files
 
 

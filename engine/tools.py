@@ -10,16 +10,21 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from engine.messages import SOURCE_TOOLS, ToolSpec, ToolUseBlock
-from tasks.harness import find_report
+from tasks.harness import HARNESS_COMMAND, report
+from tasks.judge import JudgeResult
+from tasks.output_budget import READ_CHUNK, OutputBudget
 from tasks.sandbox import Sandbox, kill_group
+from tasks.workspace_files import UnsafeEntry, read_text, write_bytes
 
 BASH_TIMEOUT_S = 120.0
+# Runs the task's judge from fep-tui, outside the agent's reach (see Bash._run_harness).
+HarnessRunner = Callable[[], Awaitable[JudgeResult]]
 OUTPUT_CAP_CHARS = 16_000
 _VIEW_LIMIT_LINES = 2_000
 
@@ -124,10 +129,16 @@ def bash_spec(timeout_s: float) -> ToolSpec:
 
 
 class StrReplaceEditor:
+    """Runs in fep-tui's own process, on a tree the agent shapes: every file is read and
+    written through `tasks.workspace_files`, never through a link, a FIFO or a device."""
+
     spec = EDITOR_SPEC
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, owner: tuple[int, int] | None = None) -> None:
         self.root = root
+        # Who must own what the editor makes: the sandbox's user, so the agent's shell
+        # can change it afterwards (None: the user running fep-tui).
+        self.owner = owner
 
     async def run(self, call: ToolUseBlock) -> ToolOutcome:
         args = call.input
@@ -141,8 +152,10 @@ class StrReplaceEditor:
             return ToolOutcome(self._dispatch(str(args.get("command", "")), path, args))
         except _EditorError as exc:
             return ToolOutcome(f"Error: {exc}", True)
-        except (OSError, UnicodeDecodeError) as exc:
-            return ToolOutcome(f"Error: {raw_path}: {exc}", True)
+        except UnsafeEntry as exc:
+            return ToolOutcome(f"Error: refused: {exc}", True)
+        except OSError as exc:
+            return ToolOutcome(f"Error: {raw_path}: {exc.strerror or exc}", True)
 
     def _dispatch(self, command: str, path: Path, args: dict[str, Any]) -> str:
         rel = path.relative_to(self.root.resolve()) if path != self.root.resolve() else Path(".")
@@ -150,8 +163,7 @@ class StrReplaceEditor:
             return self._view(path, rel, args.get("view_range"))
         if command == "create":
             text = _require_str(args, "file_text")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            write_bytes(self.root.resolve(), rel.as_posix(), text.encode(), self.owner)
             return f"Created {rel} ({len(text.splitlines())} lines)."
         if command == "str_replace":
             return self._str_replace(path, rel, _require_str(args, "old_str"), args)
@@ -173,7 +185,7 @@ class StrReplaceEditor:
             return f"Contents of {rel}/:\n" + "\n".join(entries)
         if not path.exists():
             raise _EditorError(f"{rel} does not exist")
-        lines = path.read_text().splitlines()
+        lines = self._read(rel).splitlines()
         start, end = 1, len(lines)
         if isinstance(view_range, list) and len(view_range) == 2:
             start = max(1, int(view_range[0]))
@@ -190,13 +202,13 @@ class StrReplaceEditor:
         # Required, never defaulted: a cut or careless call without new_str would delete
         # old_str and report success.
         new = _require_str(args, "new_str")
-        text = path.read_text()
+        text = self._read(rel)
         count = text.count(old)
         if count == 0:
             raise _EditorError(f"no match for old_str in {rel}; view the file and copy it exactly")
         if count > 1:
             raise _EditorError(f"old_str occurs {count} times in {rel}; include more context")
-        path.write_text(text.replace(old, new))
+        self._write(rel, text.replace(old, new))
         line = text[: text.index(old)].count("\n") + 1
         return f"Edited {rel}: replaced {len(old.splitlines())} line(s) at line {line}."
 
@@ -206,13 +218,19 @@ class StrReplaceEditor:
         after = args.get("insert_line")
         if not isinstance(after, int):
             raise _EditorError("insert needs an integer insert_line")
-        lines = path.read_text().splitlines(keepends=True)
+        lines = self._read(rel).splitlines(keepends=True)
         if not 0 <= after <= len(lines):
             raise _EditorError(f"insert_line {after} is outside 0..{len(lines)}")
         new = _require_str(args, "new_str")
         lines.insert(after, new if new.endswith("\n") else new + "\n")
-        path.write_text("".join(lines))
+        self._write(rel, "".join(lines))
         return f"Inserted {len(new.splitlines())} line(s) into {rel} after line {after}."
+
+    def _read(self, rel: Path) -> str:
+        return read_text(self.root.resolve(), rel.as_posix())
+
+    def _write(self, rel: Path, text: str) -> None:
+        write_bytes(self.root.resolve(), rel.as_posix(), text.encode(), self.owner)
 
 
 class Bash:
@@ -222,9 +240,11 @@ class Bash:
         timeout_s: float = BASH_TIMEOUT_S,
         env: Mapping[str, str] | None = None,
         sandbox: Sandbox | None = None,
+        harness: HarnessRunner | None = None,
     ) -> None:
         self.root = root
         self.timeout_s = timeout_s
+        self.harness = harness
         # Without a sandbox, the user's own shell (the task's variables on top).
         self.sandbox = sandbox or Sandbox(root, "none", dict(env or {}))
         self.spec = bash_spec(timeout_s)
@@ -233,12 +253,29 @@ class Bash:
         command = call.input.get("command")
         if not isinstance(command, str) or not command.strip():
             return ToolOutcome("Error: bash needs a non-empty command", True)
+        if self.harness is not None and command.strip() == HARNESS_COMMAND:
+            return await self._run_harness(self.harness)
+        launch = self.sandbox.launch([self._shell(), "-c", command])
         try:
-            proc = await self._start(command)
+            # A new session: the timeout kills the whole group, bubblewrap and all it runs.
+            proc = await asyncio.create_subprocess_exec(
+                *launch.argv,
+                preexec_fn=launch.preexec,
+                pass_fds=launch.pass_fds,
+                cwd=self.root,
+                env=launch.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
         except OSError as exc:
             return ToolOutcome(f"Error: cannot start bash ({exc.strerror or exc})", True)
+        finally:
+            launch.close()
+        budget = OutputBudget(OUTPUT_CAP_CHARS // 2, OUTPUT_CAP_CHARS // 2)
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), self.timeout_s)
+            await asyncio.wait_for(_read_into(proc, budget), self.timeout_s)
         except TimeoutError:
             kill_group(proc.pid)
             await proc.wait()
@@ -249,25 +286,29 @@ class Bash:
             kill_group(proc.pid)
             await proc.wait()
             raise
-        text = out.decode(errors="replace")
+        return ToolOutcome(f"exit code: {proc.returncode}\n{budget.text()}")
+
+    async def _run_harness(self, harness: HarnessRunner) -> ToolOutcome:
+        """`fep-check`, answered by fep-tui itself: it runs the task's judge (in the sandbox,
+        as the final judge does) and records the result it got. The agent's own output is
+        never read as a check result, so no `echo` can forge one."""
+        result = await harness()
+        code = 0 if result.passed else 1
         return ToolOutcome(
-            f"exit code: {proc.returncode}\n{cap_output(text)}", harness=find_report(text)
+            f"exit code: {code}\n{cap_output(report(result))}", harness=result.to_dict()
         )
 
-    async def _start(self, command: str) -> asyncio.subprocess.Process:
-        env = self.sandbox.environment()
-        shell = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
-        # A new session: the timeout kills the whole group, bubblewrap and all it runs.
-        return await asyncio.create_subprocess_exec(
-            *self.sandbox.argv([shell, "-c", command]),
-            preexec_fn=self.sandbox.preexec(),
-            cwd=self.root,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
+    def _shell(self) -> str:
+        return shutil.which("bash", path=self.sandbox.environment().get("PATH")) or "/bin/bash"
+
+
+async def _read_into(proc: asyncio.subprocess.Process, budget: OutputBudget) -> None:
+    """Read the command's output as it comes, keeping only the budget's head and tail: an
+    agent printing a gigabyte costs a few kilobytes here."""
+    assert proc.stdout is not None
+    while chunk := await proc.stdout.read(READ_CHUNK):
+        budget.feed(chunk)
+    await proc.wait()
 
 
 class _EditorError(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import os
 import secrets
@@ -39,6 +40,7 @@ from engine.preflight import check_ollama
 from engine.pricing import OFFICIAL, RateCard, retirement
 from engine.prompts import system_prompt
 from engine.sim import Fault, Scenario, SimulatorServer
+from engine.sim.script import ScriptPlan
 from engine.tokens import count_text
 from engine.tools import Bash, StrReplaceEditor, Tool
 from engine.version import ENGINE_VERSION
@@ -74,6 +76,8 @@ class TrialConfig:
     keep_workspace: bool = False
     # None: the arm's own policy (arms file), else auto.
     sandbox: SandboxPolicy | None = None
+    # `--script PLAN.json`: the simulator plays these tool calls instead of its own agent's.
+    script: ScriptPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ def check_config(config: TrialConfig) -> Task:
             f"arm {config.arm.name} needs ANTHROPIC_API_KEY for --backend live; "
             "set it or use --backend sim"
         )
+    if config.script is not None and config.backend != "sim":
+        raise TrialConfigError("--script plays a plan in the simulator; use it with --backend sim")
     if config.backend == "live":
         for spec in config.arm.roles().values():
             retired = retirement(spec.model) if spec.provider == "anthropic" else None
@@ -151,10 +157,17 @@ async def run_trial(
             role, spec.model, spec.provider, config.rate_card.price(spec.model, spec.provider)
         )
     workspace = fresh_workspace(task.id)
-    sandbox = Sandbox(workspace, containment(config), task.environment(workspace))
+    sandbox = Sandbox(
+        workspace,
+        containment(config),
+        task.environment(workspace),
+        read_only=task.read_only_paths(),
+    )
     try:
         await asyncio.to_thread(task.prepare, workspace)
         scenario = Scenario.of(task, config.seed)
+        if config.script is not None:
+            scenario = dataclasses.replace(scenario, scripted=config.script.turn)
         with _endpoints(config, scenario, bus) as (anthropic_url, ollama_host):
             bus.emit(trial_start_event(bus.now(), trial_id, config, sandbox.containment))
             lead = _runtimes(task, config, sandbox, anthropic_url, ollama_host, bus, ledger)
@@ -335,9 +348,13 @@ def _runtimes(
     arm = config.arm
     workspace = sandbox.workspace
 
+    async def harness() -> JudgeResult:
+        return await asyncio.to_thread(task.judge, workspace, sandbox)
+
     def workspace_tools() -> dict[str, Tool]:
-        bash = Bash(workspace, task.command_timeout_s, sandbox=sandbox)
-        return {"str_replace_editor": StrReplaceEditor(workspace), "bash": bash}
+        bash = Bash(workspace, task.command_timeout_s, sandbox=sandbox, harness=harness)
+        editor = StrReplaceEditor(workspace, sandbox.owner)
+        return {"str_replace_editor": editor, "bash": bash}
 
     lead = RoleRuntime(
         arm.lead_role,

@@ -1,20 +1,19 @@
 """`fep-check`: the judge as a command the agent runs in its workspace.
 
-It prints each tool's verdict and the lines that matter, then one machine-readable line.
-The agent's bash tool finds that line, so the session records every harness run the agent
-makes with its breakdown, not only the final judge.
+It prints each tool's verdict and the lines that matter. In a trial the agent's bash tool
+answers `fep-check` itself, running the judge from fep-tui, so the session records every
+harness run the agent makes with its breakdown, and nothing the agent prints can pass for
+one. Run by hand (`python -m tasks.harness ID`) it is only output.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from tasks.judge import JudgeResult
 
-MARKER = "FEP-HARNESS "
+HARNESS_COMMAND = "fep-check"
 
 
 def report(result: JudgeResult) -> str:
@@ -29,20 +28,7 @@ def report(result: JudgeResult) -> str:
     for problem in result.verifier_problems:
         blocks.append(f"== verifier: {problem}")
     blocks.append(f"== {result.one_line()}")
-    blocks.append(MARKER + json.dumps(result.to_dict(), separators=(",", ":")))
     return "\n".join(blocks)
-
-
-def find_report(output: str) -> dict[str, Any] | None:
-    """The last harness result in a command's output, if it ran the harness."""
-    for line in reversed(output.splitlines()):
-        if line.startswith(MARKER):
-            try:
-                data = json.loads(line[len(MARKER) :])
-            except ValueError:
-                return None
-            return data if isinstance(data, dict) else None
-    return None
 
 
 def main(argv: list[str]) -> int:

@@ -60,6 +60,9 @@ class JudgeResult:
     verifier_problems: tuple[str, ...] = ()
     duration_s: float = 0.0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Protected files (configuration, conftest, the task's tests) the agent had changed:
+    # put back before the tools ran, and a failed verdict whatever the tools said.
+    protected: tuple[str, ...] = ()
 
     def verdict(self, tool: str) -> ToolVerdict | None:
         return next((v for v in self.tools if v.tool == tool), None)
@@ -78,7 +81,12 @@ class JudgeResult:
             parts.append(part)
         if self.verifier_problems:
             parts.append(f"verifier: {len(self.verifier_problems)} problem(s)")
-        return ("GREEN  " if self.passed else "RED  ") + ", ".join(parts)
+        line = ", ".join(parts)
+        if self.protected:
+            shown = ", ".join(self.protected[:3])
+            more = f" and {len(self.protected) - 3} more" if len(self.protected) > 3 else ""
+            line = f"protected file changed: {shown}{more}; {line}"
+        return ("GREEN  " if self.passed else "RED  ") + line
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +95,7 @@ class JudgeResult:
             "verifier_problems": list(self.verifier_problems),
             "duration_s": round(self.duration_s, 3),
             "extra": dict(self.extra),
+            "protected": list(self.protected),
         }
 
     @classmethod
@@ -97,6 +106,7 @@ class JudgeResult:
             verifier_problems=tuple(data.get("verifier_problems", [])),
             duration_s=float(data.get("duration_s", 0.0)),
             extra=dict(data.get("extra", {})),
+            protected=tuple(data.get("protected", ())),
         )
 
 
@@ -159,6 +169,7 @@ def run_judge(
     problems: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     sandbox: Sandbox | None = None,
+    protected: Sequence[str] = (),
 ) -> JudgeResult:
     """Run each command in `root`; pass = every exit code 0 and no verifier problem. With a
     sandbox, the commands run in it with its environment (the judge runs tests the model
@@ -180,8 +191,14 @@ def run_judge(
         if command.informational:
             verdict = replace(verdict, informational=True)
         verdicts.append(verdict)
-    passed = all(v.ok or v.informational for v in verdicts) and not problems
-    return JudgeResult(passed, tuple(verdicts), tuple(problems), time.monotonic() - started)
+    passed = all(v.ok or v.informational for v in verdicts) and not problems and not protected
+    return JudgeResult(
+        passed,
+        tuple(verdicts),
+        tuple(problems),
+        time.monotonic() - started,
+        protected=tuple(protected),
+    )
 
 
 def _pytest_summary_line(output: str) -> str:
@@ -191,8 +208,10 @@ def _pytest_summary_line(output: str) -> str:
     return ""
 
 
-def _tail(output: str, lines: int = 12) -> str:
-    return "\n".join(output.strip().splitlines()[-lines:])
+def _tail(output: str, lines: int = 12, chars: int = 4_000) -> str:
+    """The last lines of a tool's output, for the session and the screen; at most `chars`,
+    however long the agent's tests made each line."""
+    return "\n".join(output.strip().splitlines()[-lines:])[-chars:]
 
 
 _PARSERS = {

@@ -69,6 +69,10 @@ class Task(Protocol):
     def prepare(self, root: Path) -> None:
         """Fill the empty directory `root` with the broken tree the agent starts from."""
 
+    def read_only_paths(self) -> tuple[Path, ...]:
+        """What the task's commands need outside the workspace (its own tools), bound
+        read-only into the sandbox; everything else of fep-tui's data stays hidden."""
+
     def judge_commands(self) -> tuple[JudgeCommand, ...]:
         """The mypy, ruff and pytest invocations whose exit codes decide pass or fail."""
 
@@ -76,4 +80,5 @@ class Task(Protocol):
         """Structural problems the exit codes cannot see (edited tests, added ignores)."""
 
     def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
-        """Run the judge commands and the verifier on `root`."""
+        """Run the verifier, put the protected files back as the task provided them
+        (`tasks.protected`), then run the judge commands on `root`."""

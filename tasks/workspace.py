@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tasks.model import Fix
+from tasks.workspace_files import Skipped, UnsafeEntry, read_bytes, regular_files
 
 # What the judge's tools leave behind in a tree; never part of a task or a change.
 TOOL_CACHE_DIRS = ("__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
@@ -29,13 +30,22 @@ def remove_workspace(root: Path) -> None:
 
 
 def tree_digest(root: Path, subdir: str) -> dict[str, str]:
-    """sha256 of every file under `root/subdir`, keyed by its path relative to `root`."""
-    base = root / subdir
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(base.rglob("*"))
-        if path.is_file() and not set(TOOL_CACHE_DIRS).intersection(path.parts)
-    }
+    """sha256 of every file under `root/subdir`, keyed by its path relative to `root`.
+    Read without following links (the agent made the tree): a link, FIFO or device is
+    digested as what it is, never as what it points to."""
+    if not (root / subdir).is_dir() or (root / subdir).is_symlink():
+        return {subdir: "not a directory"}
+    odd: list[Skipped] = []
+    digests = {}
+    for relative in regular_files(root / subdir, TOOL_CACHE_DIRS, odd):
+        try:
+            data = read_bytes(root / subdir, relative)
+        except (UnsafeEntry, OSError) as exc:
+            data = f"unreadable: {exc}".encode()
+        digests[f"{subdir}/{relative}"] = hashlib.sha256(data).hexdigest()
+    for entry in odd:
+        digests[f"{subdir}/{entry.path}"] = entry.why
+    return dict(sorted(digests.items()))
 
 
 def apply_replacement(path: Path, old: str, new: str) -> None:

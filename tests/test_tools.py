@@ -138,10 +138,7 @@ def test_long_output_keeps_head_and_tail() -> None:
 def test_bash_that_cannot_start_is_a_tool_error(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def missing(self: Bash, command: str) -> object:
-        raise FileNotFoundError(2, "No such file or directory")
-
-    monkeypatch.setattr(Bash, "_start", missing)
+    monkeypatch.setattr(Bash, "_shell", lambda self: str(root / "no-such-bash"))
     outcome = asyncio.run(Bash(root).run(ToolUseBlock("c", "bash", {"command": "ls"})))
     assert outcome.is_error and "cannot start bash" in outcome.content
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -70,6 +70,9 @@ class Scenario:
     recheck_command: str = ""
     # What an executor runs to confirm a category of fixes, by category.
     category_commands: Mapping[str, str] = field(default_factory=dict)
+    # A person's plan (`--script`): a role's turn by its index, None for a role it leaves
+    # to the simulated agent.
+    scripted: Callable[[Role, int], PlannedTurn | None] | None = None
 
     @classmethod
     def of(cls, task: Task, seed: int) -> Scenario:
@@ -84,6 +87,10 @@ class Scenario:
 
 
 def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> PlannedTurn:
+    if scenario.scripted is not None:
+        turn = scenario.scripted(transcript.role, transcript.assistant_turns)
+        if turn is not None:
+            return turn
     rng = random.Random(_seed_key(scenario.seed, transcript))
     if transcript.role == "executor":
         fixes = [f for f in scenario.fixes if f.description in transcript.first_user_text]

@@ -14,6 +14,7 @@ from cyclopts import Parameter
 
 from engine.arms import BUILTIN_ARMS
 from engine.pricing import get_rate_card
+from engine.sim.script import ScriptPlan
 from engine.trial import (
     BackendMode,
     TrialConfig,
@@ -93,6 +94,13 @@ def run(
     list_sim_faults: Annotated[
         bool, Flag, Parameter(help="list the simulator's faults and exit")
     ] = False,
+    script: Annotated[
+        Path | None,
+        Parameter(
+            help="PLAN.json: the simulator plays your tool calls per role instead of its "
+            'agent\'s, {"solo": [[{"name": "bash", "input": {"command": "ls"}}]]}'
+        ),
+    ] = None,
     num_ctx: Annotated[
         int | None,
         Parameter(
@@ -122,6 +130,7 @@ def run(
         raise UsageError(str(exc)) from None
     if faults and chosen != "sim":
         raise UsageError("--sim-fault schedules faults in the simulator; use it with --backend sim")
+    plan = _plan(script, chosen)
     extra = extra_arms(arms_file)
     config = TrialConfig(
         arm=arm_with(arm, extra, return_cap, num_ctx),
@@ -132,6 +141,7 @@ def run(
         keep_workspace=keep_workspace,
         sandbox=sandbox,
         faults=faults,
+        script=plan,
     )
     check_config(config)
     asyncio.run(preflight(config))
@@ -148,6 +158,19 @@ def run(
             return 0
         print(f"fep-tui: {no_terminal}, so the trial runs headless", file=sys.stderr)
     return _headless(config, directory, json)
+
+
+def _plan(script: Path | None, backend: BackendMode) -> ScriptPlan | None:
+    from engine.sim.script import PlanError, load_plan
+
+    if script is None:
+        return None
+    if backend != "sim":
+        raise UsageError("--script plays a plan in the simulator; use it with --backend sim")
+    try:
+        return load_plan(script)
+    except PlanError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _kept(writer: SessionWriter) -> str:

@@ -13,11 +13,15 @@ from pathlib import Path
 
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
 from tasks.model import Fix
+from tasks.protected import clear_tool_caches, restore_protected
 from tasks.sandbox import Sandbox
 from tasks.type_cache import seed_mypy_cache
-from tasks.workspace import apply_replacement, copy_tree, tree_digest
+from tasks.workspace import TOOL_CACHE_DIRS, apply_replacement, copy_tree, tree_digest
+from tasks.workspace_files import read_text, regular_files
 
 PROJECT_DIR = Path(__file__).parent / "project"
+# What the prompt lets the agent change; everything else is put back before judging.
+EDITABLE = ("shopcart",)
 
 _SUPPRESSION = re.compile(r"#\s*(type:\s*ignore|noqa)")
 
@@ -128,19 +132,39 @@ class TinyTask:
 
     def judge_commands(self) -> tuple[JudgeCommand, ...]:
         return (
-            JudgeCommand("mypy", ("python", "-m", "mypy", "shopcart")),
-            JudgeCommand("ruff", ("python", "-m", "ruff", "check", "--output-format", "json", ".")),
-            JudgeCommand("pytest", ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")),
+            # -P: the workspace is not put first on sys.path, so no `pytest.py` or `mypy/`
+            # the agent wrote runs in place of the real tool.
+            JudgeCommand("mypy", ("python", "-P", "-m", "mypy", "shopcart")),
+            JudgeCommand(
+                "ruff", ("python", "-P", "-m", "ruff", "check", "--output-format", "json", ".")
+            ),
+            JudgeCommand(
+                "pytest", ("python", "-P", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+            ),
         )
 
     def verify(self, root: Path) -> list[str]:
         problems: list[str] = []
         if tree_digest(root, "tests") != tree_digest(PROJECT_DIR, "tests"):
             problems.append("tests/ was changed; the task forbids editing or deleting tests")
-        for path in sorted((root / "shopcart").rglob("*.py")):
-            if _SUPPRESSION.search(path.read_text()):
-                problems.append(f"{path.relative_to(root)} adds a type: ignore or noqa comment")
+        for relative in regular_files(root / "shopcart", TOOL_CACHE_DIRS):
+            if relative.endswith(".py"):
+                text = read_text(root / "shopcart", relative)
+                if _SUPPRESSION.search(text):
+                    problems.append(f"shopcart/{relative} adds a type: ignore or noqa comment")
         return problems
 
+    def read_only_paths(self) -> tuple[Path, ...]:
+        return ()
+
     def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
-        return run_judge(root, self.judge_commands(), self.verify(root), sandbox=sandbox)
+        problems = self.verify(root)
+        clear_tool_caches(root)
+        owner = sandbox.owner if sandbox is not None else None
+        protected = restore_protected(root, PROJECT_DIR, EDITABLE, owner=owner)
+        seed_mypy_cache(root, PROJECT_DIR, ("shopcart",))
+        if sandbox is not None and (root / ".mypy_cache").is_dir():
+            sandbox.adopt(root / ".mypy_cache")
+        return run_judge(
+            root, self.judge_commands(), problems, sandbox=sandbox, protected=protected
+        )

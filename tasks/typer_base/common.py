@@ -10,15 +10,18 @@ from pathlib import Path
 
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
 from tasks.model import Fix
+from tasks.protected import clear_tool_caches, restore_protected
 from tasks.sandbox import Sandbox
-from tasks.typer_base.overlay import HARNESS_SCRIPT, make_overlay, overlay_environment
+from tasks.typer_base.overlay import HARNESS_SCRIPT, OVERLAY_DIR, make_overlay, overlay_environment
 from tasks.typer_base.provision import TyperBase, base_if_ready, typer_base
 from tasks.workspace import TOOL_CACHE_DIRS, copy_tree, tree_digest
+from tasks.workspace_files import UnsafeEntry, read_bytes, read_text, regular_files, remove
 
 LINT_PATHS = ("typer", "tests", "docs_src", "scripts")
 SUPPRESSION = re.compile(r"#\s*(type:\s*ignore|noqa)")
 # A full harness run takes about two minutes on two cores; the agent must be able to wait.
 COMMAND_TIMEOUT_S = 600.0
+JUDGE_OUTPUT_DIR = "coverage"
 
 
 def under_bash(*argv: str) -> tuple[str, ...]:
@@ -91,14 +94,38 @@ class TyperTask:
         base = typer_base()
         return untouched_outside(root, base, self.editable) + no_new_suppressions(root, base)
 
+    def read_only_paths(self) -> tuple[Path, ...]:
+        """typer's shared tree and test environment: the overlay's .pth and its ruff
+        point there."""
+        return (typer_base().root,)
+
     def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
         commands, problems = self.judge_commands(), self.verify(root)
-        return run_judge(root, commands, problems, self.environment(root), sandbox)
+        base = typer_base()
+        clear_tool_caches(root)
+        # Data files typer's own tests leave (`coverage run` in subprocesses): output of
+        # earlier judge runs, not the agent's change; a package there would shadow coverage.
+        remove(root, JUDGE_OUTPUT_DIR)
+        owner = sandbox.owner if sandbox is not None else None
+        protected = restore_protected(
+            root, base.tree, self.editable, skip=(OVERLAY_DIR,), owner=owner
+        )
+        # The overlay is the agent's to break (its .pth runs at every start, its ruff is a
+        # link): the judge gets a new one.
+        remove(root, OVERLAY_DIR)
+        make_overlay(root, base, self.id)
+        if sandbox is not None:
+            sandbox.adopt(root / OVERLAY_DIR)
+        return run_judge(root, commands, problems, self.environment(root), sandbox, protected)
 
 
 def untouched_outside(root: Path, base: TyperBase, editable: tuple[str, ...]) -> list[str]:
     problems = []
-    for entry in sorted(p.name for p in base.tree.iterdir()):
+    ignored = (OVERLAY_DIR, JUDGE_OUTPUT_DIR, *TOOL_CACHE_DIRS)
+    entries = {p.name for p in base.tree.iterdir()} | {
+        p.name for p in root.iterdir() if p.name not in ignored
+    }
+    for entry in sorted(entries):
         if entry in editable:
             continue
         if _digest(root, entry) != _digest(base.tree, entry):
@@ -110,22 +137,27 @@ def no_new_suppressions(root: Path, base: TyperBase) -> list[str]:
     """A `# type: ignore` or `# noqa` the pristine file did not have hides an error."""
     problems = []
     for top in ("typer", "tests"):
-        for path in sorted((root / top).rglob("*.py")):
-            if set(TOOL_CACHE_DIRS).intersection(path.parts):
+        for relative in regular_files(root / top, TOOL_CACHE_DIRS):
+            if not relative.endswith(".py"):
                 continue
-            rel = path.relative_to(root)
+            rel = f"{top}/{relative}"
             pristine = base.tree / rel
             before = len(SUPPRESSION.findall(pristine.read_text())) if pristine.exists() else 0
-            if len(SUPPRESSION.findall(path.read_text())) > before:
+            try:
+                text = read_text(root, rel)
+            except (UnsafeEntry, OSError):
+                continue
+            if len(SUPPRESSION.findall(text)) > before:
                 problems.append(f"{rel} adds a type: ignore or noqa comment")
     return problems
 
 
 def test_functions(path: Path) -> set[str]:
-    """Names of the test functions a module defines (a deleted test is a missing name)."""
+    """Names of the test functions a module defines (a deleted test is a missing name).
+    Read without following a link: the agent may have replaced the file with one."""
     try:
-        tree = ast.parse(path.read_text())
-    except (OSError, SyntaxError, UnicodeDecodeError):
+        tree = ast.parse(read_text(path.parent, path.name))
+    except (OSError, SyntaxError, ValueError):
         return set()
     return {
         node.name
@@ -136,6 +168,13 @@ def test_functions(path: Path) -> set[str]:
 
 def _digest(root: Path, entry: str) -> dict[str, str] | str:
     path = root / entry
+    if path.is_symlink():
+        return "a symbolic link"
     if path.is_dir():
         return tree_digest(root, entry)
-    return path.read_bytes().hex() if path.exists() else "missing"
+    if not path.exists():
+        return "missing"
+    try:
+        return read_bytes(root, entry).hex()
+    except (UnsafeEntry, OSError) as exc:
+        return str(exc)

@@ -13,10 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tasks.harness import HARNESS_COMMAND
 from tasks.typer_base.provision import TyperBase
 
 OVERLAY_DIR = ".venv"  # ruff, mypy and pytest skip it like any project's own venv
-HARNESS_SCRIPT = "fep-check"
+HARNESS_SCRIPT = HARNESS_COMMAND
 
 
 def make_overlay(root: Path, base: TyperBase, task_id: str) -> Path:

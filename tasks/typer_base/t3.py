@@ -13,6 +13,7 @@ from pathlib import Path
 from tasks.model import Fix
 from tasks.typer_base.common import TyperTask
 from tasks.typer_base.provision import TyperBase
+from tasks.workspace_files import read_bytes
 
 TEST_PATH = "tests/test_version_banner.py"
 
@@ -117,9 +118,13 @@ class T3Task(TyperTask):
 
     def verify(self, root: Path) -> list[str]:
         problems = super().verify(root)
-        test = root / TEST_PATH
-        if not test.is_file():
+        try:
+            provided = read_bytes(root, TEST_PATH)
+        except FileNotFoundError:
             problems.append(f"{TEST_PATH} was deleted")
-        elif hashlib.sha256(test.read_bytes()).hexdigest() != TEST_SHA256:
-            problems.append(f"{TEST_PATH} was changed (sha256 differs from the provided file)")
+        except OSError as exc:  # a link, FIFO or directory in its place: never followed
+            problems.append(f"{TEST_PATH} was replaced ({exc})")
+        else:
+            if hashlib.sha256(provided).hexdigest() != TEST_SHA256:
+                problems.append(f"{TEST_PATH} was changed (sha256 differs from the provided file)")
         return problems
