@@ -22,6 +22,7 @@ from tasks.workspace import TOOL_CACHE_DIRS
 from tasks.workspace_files import (
     Skipped,
     UnsafeEntry,
+    entry_kind,
     read_bytes,
     regular_files,
     remove,
@@ -64,6 +65,39 @@ def clear_tool_caches(root: Path) -> None:
             if name in TOOL_CACHE_DIRS:
                 remove(root, os.path.relpath(os.path.join(parent, name), root))
         dirs[:] = [d for d in dirs if d not in TOOL_CACHE_DIRS]
+
+
+# A file no task tree holds: the judge's tools would spend minutes or gigabytes on it.
+MAX_JUDGED_FILE_BYTES = 16 << 20
+
+
+def remove_unjudgeable(root: Path, skip: Collection[str] = ()) -> list[str]:
+    """Remove what would hang or flood the judge's tools: FIFOs (mypy blocks reading one),
+    sockets, devices, links that leave the workspace or end anywhere but a file or
+    directory inside it, and files over MAX_JUDGED_FILE_BYTES. One problem line for each."""
+    problems = []
+    base = root.resolve()
+    for parent, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in skip and d not in TOOL_CACHE_DIRS]
+        for name in [*files, *dirs]:
+            path = Path(parent) / name
+            relative = path.relative_to(root).as_posix()
+            info = path.lstat()
+            why = None
+            if stat.S_ISLNK(info.st_mode):
+                target = path.resolve()
+                if not target.is_relative_to(base) or not (target.is_file() or target.is_dir()):
+                    why = "a symbolic link out of the workspace or to no file"
+            elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                why = entry_kind(info.st_mode)
+            elif stat.S_ISREG(info.st_mode) and info.st_size > MAX_JUDGED_FILE_BYTES:
+                why = f"{info.st_size:,} bytes"
+            if why is not None:
+                remove(root, relative)
+                problems.append(f"{relative} ({why}) was removed before judging")
+                if name in dirs:
+                    dirs.remove(name)
+    return sorted(problems)
 
 
 def restore_protected(

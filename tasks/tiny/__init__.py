@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
 from tasks.model import Fix
-from tasks.protected import clear_tool_caches, restore_protected
+from tasks.protected import clear_tool_caches, remove_unjudgeable, restore_protected
 from tasks.sandbox import Sandbox
 from tasks.type_cache import seed_mypy_cache
 from tasks.workspace import TOOL_CACHE_DIRS, apply_replacement, copy_tree, tree_digest
@@ -158,7 +158,7 @@ class TinyTask:
         return ()
 
     def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
-        problems = self.verify(root)
+        problems = self.verify(root) + remove_unjudgeable(root)
         clear_tool_caches(root)
         owner = sandbox.owner if sandbox is not None else None
         protected = restore_protected(root, PROJECT_DIR, EDITABLE, owner=owner)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tasks.judge import JudgeCommand, JudgeResult, run_judge
 from tasks.model import Fix
-from tasks.protected import clear_tool_caches, restore_protected
+from tasks.protected import clear_tool_caches, remove_unjudgeable, restore_protected
 from tasks.sandbox import Sandbox
 from tasks.typer_base.overlay import HARNESS_SCRIPT, OVERLAY_DIR, make_overlay, overlay_environment
 from tasks.typer_base.provision import TyperBase, base_if_ready, typer_base
@@ -100,7 +100,8 @@ class TyperTask:
         return (typer_base().root,)
 
     def judge(self, root: Path, sandbox: Sandbox | None = None) -> JudgeResult:
-        commands, problems = self.judge_commands(), self.verify(root)
+        commands = self.judge_commands()
+        problems = self.verify(root) + remove_unjudgeable(root, skip=(OVERLAY_DIR,))
         base = typer_base()
         clear_tool_caches(root)
         # Data files typer's own tests leave (`coverage run` in subprocesses): output of
