@@ -7,6 +7,9 @@ import re
 
 MASK = "[REDACTED]"
 _SECRET_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "OLLAMA_API_KEY")
+# Any variable of the caller's environment whose name says it holds a secret: its value is
+# masked wherever it appears, whatever its shape.
+_SECRET_NAME = re.compile(r"(?i)(key|token|secret|passw|credential|auth)")
 _API_KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.=]{16,}")
 # A value: 8+ token characters including a digit. Source code the agent reads has
@@ -69,18 +72,73 @@ def _mask_keyword_values(value: str) -> str:
     return "".join(pieces)
 
 
+# Credential formats, each tried only where a cheap substring says it may be: (guard, pattern,
+# replacement). Formats from the issuers' documentation: AWS access key ids (AKIA/ASIA +
+# 16), GitHub tokens (ghp_/gho_/ghu_/ghs_/ghr_, github_pat_), OpenAI keys (sk-, sk-proj-),
+# Slack tokens (xoxb- and kin), Google API keys (AIza + 35), PEM private keys (the body
+# between the armour lines), and the password in a URL (scheme://user:PASSWORD@host).
+_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    (("AKIA", "ASIA"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
+    (
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+        MASK,
+    ),
+    (("sk-",), re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), MASK),
+    (("xox",), re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), MASK),
+    (("AIza",), re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"), MASK),
+    (
+        ("PRIVATE KEY-----",),
+        re.compile(
+            r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(?:(?!-----END).)*?"
+            r"(-----END [A-Z ]*PRIVATE KEY-----)",
+            re.DOTALL,
+        ),
+        rf"\1{MASK}\2",
+    ),
+    (
+        ("://",),
+        re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"']+:)([^/\s@\"']{3,})(@)"),
+        rf"\1{MASK}\3",
+    ),
+)
+# NAME_WITH_SECRET=value and "name_token": "value": a name containing KEY, TOKEN, SECRET or
+# PASSWORD, then a value of 8+ token characters with a digit (an annotation has none) and a
+# letter (a session's own `"cache_read_input_tokens":15373675` is a count, not a secret).
+_NAMED_VALUE = re.compile(
+    r"(?i)(\b[A-Za-z0-9_]*(?:_key|_token|_secret|secret_|_password|access_key)[A-Za-z0-9_]*"
+    r"(?:\\?['\"])?\s*[=:]\s*(?:\\?['\"])?)"
+    r"(?=[A-Za-z0-9_\-.+/=]*\d)(?=[A-Za-z0-9_\-.+/=]*[A-Za-z])[A-Za-z0-9_\-.+/=]{8,}"
+)
+_NAMED_GUARDS = ("_key", "_token", "_secret", "secret_", "_password", "access_key")
+
+
 class Redactor:
     def __init__(self, extra_secrets: tuple[str, ...] = ()) -> None:
         values = [os.environ.get(name, "") for name in _SECRET_ENV] + list(extra_secrets)
+        # Only values that look like one: a flag (`AUTH_MODE=password`) or a path would
+        # mask an ordinary word or path everywhere.
+        values += [
+            v
+            for k, v in os.environ.items()
+            if _SECRET_NAME.search(k) and len(v) >= 12 and not v.startswith("/") and " " not in v
+        ]
         self._literals = sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
 
     def text(self, value: str) -> str:
         for literal in self._literals:
-            value = value.replace(literal, MASK)
+            if literal in value:
+                value = value.replace(literal, MASK)
         if "sk-ant-" in value:
             value = _API_KEY.sub(MASK, value)
-        if "bearer" in value.lower():
+        for guards, pattern, replacement in _SHAPES:
+            if any(guard in value for guard in guards):
+                value = pattern.sub(replacement, value)
+        low = value.lower()
+        if "bearer" in low:
             value = _BEARER.sub(lambda m: m.group(1) + MASK, value)
+        if any(guard in low for guard in _NAMED_GUARDS):
+            value = _NAMED_VALUE.sub(lambda m: m.group(1) + MASK, value)
         return _mask_keyword_values(value)
 
     def line(self, encoded: bytes) -> bytes:

@@ -22,6 +22,7 @@ from sessions.header import SessionHeader, parse_header
 from sessions.index_cache import open_index
 from sessions.outcome import CUT_OFF_REASON, JUDGED, Outcome, outcome_of
 from sessions.timeline import Timeline
+from tasks.sandbox import hide_from_sandboxes
 
 ENV_VAR = "FEP_SESSIONS_DIR"
 _TAIL_BYTES = 256 * 1024
@@ -49,6 +50,8 @@ def resolve_sessions_dir(explicit: str | None = None) -> Path:
             f"sessions directory {path} is not writable ({reason}); "
             f"pass --sessions-dir DIR or set {ENV_VAR}"
         ) from None
+    # Every saved session and imported transcript is there: no agent may read them.
+    hide_from_sandboxes(path)
     return path
 
 
@@ -61,6 +64,7 @@ def sessions_dir_to_read(explicit: str | None = None) -> Path:
     if named and not path.is_dir():
         where = "--sessions-dir" if explicit else ENV_VAR
         raise SessionsDirError(f"no sessions directory {path} (from {where}); check the path")
+    hide_from_sandboxes(path)
     return path
 
 

@@ -1,27 +1,55 @@
-"""Writes a session file as the trial runs: header first, then one flushed line per event."""
+"""Writes a session file as the trial runs: header first, then one flushed line per event.
+
+A session file never grows past `max_bytes` (`$FEP_SESSION_MAX_MB`, default 64 MB; a
+typical trial is 50-500 KB and the largest typer trial a few MB). Every field an agent can
+fill is already capped where it is made (tool output, judge tails, summaries); the limit is
+the last guard. Past it, events are dropped, with one `error` event saying so, and the
+trial's `trial_end` is always written, so the file still says how the trial ended.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import IO
 
 import msgspec
 
-from engine.events import Event, TrialStarted
+from engine.events import Event, TrialError, TrialStarted
 from sessions.format import SUFFIX
 from sessions.header import SessionHeader, header_from_trial_start
 from sessions.redact import Redactor
+
+MAX_BYTES_ENV = "FEP_SESSION_MAX_MB"
+DEFAULT_MAX_MB = 64
+# Kept free below the limit for the note and the trial_end line.
+_RESERVE = 64 * 1024
+
+
+def max_session_bytes() -> int:
+    raw = os.environ.get(MAX_BYTES_ENV, "")
+    try:
+        megabytes = float(raw) if raw else DEFAULT_MAX_MB
+    except ValueError:
+        megabytes = DEFAULT_MAX_MB
+    return max(int(megabytes * (1 << 20)), 2 * _RESERVE)
 
 
 class SessionWriter:
     """An event sink. The file is created when the trial_start event arrives."""
 
-    def __init__(self, directory: Path, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self, directory: Path, redactor: Redactor | None = None, max_bytes: int | None = None
+    ) -> None:
         self.directory = directory
         self.path: Path | None = None
         self._file: IO[bytes] | None = None
         self._redactor = redactor or Redactor()
         self._encode = msgspec.json.Encoder().encode
+        self.max_bytes = max_bytes or max_session_bytes()
+        self.written = 0
+        # Events left out once the file reached its limit.
+        self.dropped = 0
 
     def emit(self, event: Event) -> None:
         if isinstance(event, TrialStarted):
@@ -45,7 +73,26 @@ class SessionWriter:
         # dict of the event, masking each string and json.dumps cost 60-70 us an event, on
         # the engine's thread, which shares the interpreter with the screen; this is 14-21.
         assert self._file is not None
-        self._file.write(self._redactor.line(self._encode(data)) + b"\n")
+        line = self._redactor.line(self._encode(data)) + b"\n"
+        ending = isinstance(data, Event) and data.kind == "trial_end"
+        if not ending and self.written + len(line) > self.max_bytes - _RESERVE:
+            if not self.dropped:
+                limit = self.max_bytes >> 20
+                note = TrialError(
+                    data.t if isinstance(data, Event) else 0.0,
+                    f"session file reached its limit of {limit} MB ({MAX_BYTES_ENV}); "
+                    "later events are left out, the trial's end is kept",
+                    fatal=False,
+                )
+                self._put(self._redactor.line(self._encode(note)) + b"\n")
+            self.dropped += 1
+            return
+        self._put(line)
+
+    def _put(self, line: bytes) -> None:
+        assert self._file is not None
+        self._file.write(line)
+        self.written += len(line)
         # Flushed per event: a trial killed mid-run keeps every event it emitted, and home
         # lists a running trial from what is on disk.
         self._file.flush()

@@ -258,3 +258,62 @@ def test_a_listing_again_reads_only_the_files_that_changed(
     last, _ = list_sessions(directory, cache=cache)
     assert reads == ["cut.jsonl"]
     assert [s.status for s in last] == ["completed"]
+
+
+# Realistic fake credentials in the formats their issuers document; each must leave no
+# trace of its secret part in a session line, and the text around it must survive.
+FAKE_CREDENTIALS = [
+    ("AWS access key id", "aws id AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
+    (
+        "AWS secret key, as in ~/.aws/credentials",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMI",
+    ),
+    ("GitHub classic token", "GH ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 ok", "a1B2c3D4e5F6"),
+    (
+        "GitHub fine-grained token",
+        "github_pat_11AAAAAAA0abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+        "abcdefghijklmnop",
+    ),
+    ("OpenAI project key", "OPENAI_API_KEY sk-proj-Ab12Cd34Ef56Gh78Ij90KlMnOpQr", "Ab12Cd34"),
+    ("Anthropic key", "key: sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2", "Zx9Yw8Vu7"),
+    ("Slack bot token", "xoxb-2048-4096-Ab12Cd34Ef56Gh78Ij90Kl", "Ab12Cd34Ef56"),
+    ("Google API key", "maps AIzaSyD-1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTu x", "1a2B3c4D5e6F"),
+    (
+        "PEM private key",
+        "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA7bq9\\n-----END RSA PRIVATE KEY-----",
+        "MIIEowIBAAKCAQEA7bq9",
+    ),
+    ("password in a URL", "postgres://app:Tr0ub4dor3x@db.internal:5432/prod", "Tr0ub4dor3x"),
+    ("a *_SECRET assignment", "export STRIPE_WEBHOOK_SECRET=whsec_9f8e7d6c5b4a", "9f8e7d6c5b4a"),
+    ("a *_TOKEN assignment in JSON", '{"npm_token": "npm_A1b2C3d4E5f6G7h8"}', "A1b2C3d4E5f6"),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "text", "secret"), FAKE_CREDENTIALS, ids=[c[0] for c in FAKE_CREDENTIALS]
+)
+def test_common_credential_formats_are_masked_by_shape(what: str, text: str, secret: str) -> None:
+    masked = Redactor().text(text)
+    assert secret not in masked and MASK in masked, (what, masked)
+    line = json.dumps({"output": text}).encode()
+    assert secret.encode() not in Redactor().line(line)
+    json.loads(Redactor().line(line))  # still valid JSON
+
+
+def test_counts_and_ordinary_text_are_not_taken_for_secrets() -> None:
+    """A session's own fields: large token counts under names with `_tokens` in them."""
+    text = (
+        '{"cache_read_input_tokens":15373675,"output_tokens":12345678,"max_tokens":32000,'
+        '"sort_key":"arm","text":"see https://docs.python.org:443/3/ and task-12345678"}'
+    )
+    assert Redactor().text(text) == text
+
+
+def test_values_of_secret_looking_variables_are_masked_wherever_they_appear(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACME_DEPLOY_CREDENTIAL", "q7Wz-plain-shape-2024")
+    monkeypatch.setenv("AUTH_MODE", "password")  # a flag, not a secret: left alone
+    masked = Redactor().text("deploy q7Wz-plain-shape-2024 with password auth")
+    assert masked == f"deploy {MASK} with password auth"
