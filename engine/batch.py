@@ -45,6 +45,9 @@ class CellState:
 
 
 Finished = Callable[[str, str, int, TrialOutcome | None, str | None], None]
+# Asks whether this batch may run (arm, task, seed) now: a release function, or None when
+# another batch on the same directory has it (sessions/claims.py).
+Claim = Callable[[str, str, int], Callable[[], None] | None]
 
 
 async def run_batch(
@@ -53,10 +56,12 @@ async def run_batch(
     new_sinks: NewSinks,
     on_finished: Finished,
     runner: TrialRunner | None = None,
+    claim: Claim | None = None,
 ) -> None:
     """Run every missing trial. `cells` holds what already exists (from resume).
 
     `runner` decides where trials run (engine/runners.py); this process by default.
+    `claim`: each trial is run only if claimed, so two batches never run one trial twice.
     """
     runner = runner or LocalRunner()
     semaphore = asyncio.Semaphore(max(1, plan.workers))
@@ -66,19 +71,29 @@ async def run_batch(
         async with semaphore:
             if cell.satisfied(plan):
                 return
-            config = TrialConfig(
-                arms[cell.arm],
-                cell.task,
-                backend=plan.backend,
-                seed=seed,
-                rate_card=plan.rate_card or OFFICIAL,
-                sandbox=plan.sandbox,
-            )
-            outcome, error = await run_once_more_if_lost(runner, config, new_sinks)
-            cell.done_seeds.add(seed)
-            if outcome is not None and outcome.success:
-                cell.successes += 1
-            on_finished(cell.arm, cell.task, seed, outcome, error)
+            release = claim(cell.arm, cell.task, seed) if claim is not None else None
+            if claim is not None and release is None:
+                return
+            try:
+                await run(cell, seed)
+            finally:
+                if release is not None:
+                    release()
+
+    async def run(cell: CellState, seed: int) -> None:
+        config = TrialConfig(
+            arms[cell.arm],
+            cell.task,
+            backend=plan.backend,
+            seed=seed,
+            rate_card=plan.rate_card or OFFICIAL,
+            sandbox=plan.sandbox,
+        )
+        outcome, error = await run_once_more_if_lost(runner, config, new_sinks)
+        cell.done_seeds.add(seed)
+        if outcome is not None and outcome.success:
+            cell.successes += 1
+        on_finished(cell.arm, cell.task, seed, outcome, error)
 
     jobs = []
     for cell in cells.values():

@@ -208,3 +208,39 @@ def test_a_trial_run_again_after_a_lost_worker_takes_its_row_and_ends_the_lost_o
     assert screen.trials[key] is again
     assert lost.finished and lost.failure == "worker lost; running it again"
     assert running.running() == [again]
+
+
+def test_two_batches_on_one_directory_run_each_trial_once(tmp_path: Path) -> None:
+    """Started together on one directory, both used to plan and run every trial: twice
+    the sessions, which compare then pooled as extra trials."""
+    from collections import Counter
+
+    from engine.batch import plan_cells, run_batch
+    from sessions import SessionWriter
+    from sessions.claims import TrialClaims
+
+    plan = BatchPlan((resolve_arm("A"), resolve_arm("D")), ("tiny",), trials=2, workers=2)
+    ran: list[tuple[str, str, int]] = []
+
+    def new_sinks(config: object) -> tuple[list[SessionWriter], object]:
+        writer = SessionWriter(tmp_path)
+        return [writer], writer.close
+
+    def finished(arm: str, task: str, seed: int, outcome: object, error: object) -> None:
+        ran.append((arm, task, seed))
+
+    async def both() -> None:
+        claims = [TrialClaims(tmp_path), TrialClaims(tmp_path)]
+        await asyncio.gather(
+            *(
+                run_batch(plan, plan_cells(plan, []), new_sinks, finished, None, c.claim)  # type: ignore[arg-type]
+                for c in claims
+            )
+        )
+        assert any(c.others for c in claims), "neither batch met the other's claims"
+
+    asyncio.run(both())
+    assert sorted(Counter(ran).values()) == [1, 1, 1, 1], ran
+    keys = Counter((a, t, s) for a, t, s, _ in finished_trials(tmp_path))
+    assert sorted(keys.values()) == [1, 1, 1, 1], keys
+    assert list((tmp_path / ".fep-claims").iterdir()) == []

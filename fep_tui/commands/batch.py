@@ -31,6 +31,7 @@ from fep_tui.commands.options import (
 )
 from fep_tui.commands.tasks import provision_tasks
 from sessions import SessionWriter, resolve_sessions_dir
+from sessions.claims import TrialClaims
 from sessions.store import finished_trials
 
 
@@ -146,13 +147,20 @@ def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | N
                 failures.append(f"{arm}/{task} seed {seed}: {error}")
             progress.update(bar, advance=1, cost=cost)
 
+        claims = TrialClaims(directory)
         try:
-            asyncio.run(run_batch(plan, cells, new_sinks, finished, runner))
+            asyncio.run(run_batch(plan, cells, new_sinks, finished, runner, claims.claim))
         except KeyboardInterrupt:
             console.print("interrupted: finished trials are kept; run the same command to resume")
             return 130
         # Cells that stopped early (enough successes) never run their remaining trials.
         progress.update(bar, total=progress.tasks[0].completed)
+    if claims.others:
+        pids = ", ".join(str(p) for p in sorted(claims.others))
+        console.print(
+            f"another batch (pid {pids}) is running trials in {directory}: they were left to "
+            "it; run this command again once it ends to finish any it did not"
+        )
     for failure in failures:
         console.print(f"[red]failed[/] {failure}")
     print(f"{label} batch done: ${cost:.4f} this run; compare with: fep-tui compare {directory}")

@@ -28,6 +28,7 @@ from fep_tui import keys
 from fep_tui.running import RunningTrials
 from fep_tui.sources import LiveTrial
 from fep_tui.widgets.key_bar import KeyBar
+from sessions.claims import TrialClaims
 from sessions.store import finished_trials
 
 COLUMNS = ("arm", "task", "seed", "status", "turns", "cost $")
@@ -111,7 +112,14 @@ class BatchScreen(Screen[None]):
         self.query_one(ProgressBar).update(total=self.total, progress=self.done)
         self.app.run_worker(
             self.running.engine.run(
-                run_batch(self.plan, self.cells, self._new_sinks, self._finished, self.runner)
+                run_batch(
+                    self.plan,
+                    self.cells,
+                    self._new_sinks,
+                    self._finished,
+                    self.runner,
+                    TrialClaims(self.directory).claim,
+                )
             ),
             name="batch",
             group="batch",
