@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sessions.store import finished_trials
+from tasks.processes import process_alive
 
 CLAIMS_DIR = ".fep-claims"
 
@@ -70,10 +71,4 @@ def _owner(path: Path) -> int | None:
         return None
     if host != socket.gethostname():
         return pid  # another machine's: it cannot be checked, so it is respected
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+    return pid if process_alive(pid) else None

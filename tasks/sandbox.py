@@ -44,6 +44,7 @@ import platformdirs
 from tasks.data import data_dir
 from tasks.errors import FepError
 from tasks.output_budget import Drained, OutputBudget, drain
+from tasks.processes import process_alive
 from tasks.seccomp import filter_fd, filter_program
 
 SandboxPolicy = Literal["auto", "required", "off"]
@@ -421,6 +422,7 @@ _PIDS_HIERARCHIES = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 
 
 def _make_pids_group(limit: int) -> Path | None:
+    _sweep_pids_groups()
     for root in _PIDS_HIERARCHIES:
         v2 = root / "cgroup.subtree_control"
         if v2.exists() and "pids" not in v2.read_text().split():
@@ -440,6 +442,17 @@ def _make_pids_group(limit: int) -> Path | None:
 
 
 _GROUP_NUMBERS = itertools.count()
+
+
+def _sweep_pids_groups() -> None:
+    """Remove the empty pids cgroups of fep-tui processes that are gone (kill -9)."""
+    for root in _PIDS_HIERARCHIES:
+        with contextlib.suppress(OSError):
+            for group in root.glob("fep-sandbox-*-*"):
+                pid = group.name.split("-")[2]
+                if pid.isdigit() and not process_alive(int(pid)):
+                    with contextlib.suppress(OSError):
+                        group.rmdir()
 
 
 def _process_limit(per_sandbox: int, uid: int) -> int:

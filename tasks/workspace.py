@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from tasks.model import Fix
+from tasks.processes import process_alive
 from tasks.workspace_files import Skipped, UnsafeEntry, read_bytes, regular_files
 
 # What the judge's tools leave behind in a tree; never part of a task or a change.
@@ -17,8 +21,31 @@ _IGNORED = shutil.ignore_patterns(*TOOL_CACHE_DIRS)
 
 
 def fresh_workspace(task_id: str) -> Path:
-    """An empty temporary directory for one trial of `task_id`."""
-    return Path(tempfile.mkdtemp(prefix=f"fep-{task_id}-"))
+    """An empty temporary directory for one trial of `task_id`, named with this process's
+    pid so that what a killed fep-tui left behind can be found and removed."""
+    sweep_leftover_workspaces()
+    return Path(tempfile.mkdtemp(prefix=f"fep-{task_id}-{os.getpid()}-"))
+
+
+_WORKSPACE_NAME = re.compile(r"^fep-[A-Za-z0-9_]+-(\d+)-[^/]+$")
+
+
+def sweep_leftover_workspaces(directory: Path | None = None) -> list[Path]:
+    """Remove the workspaces (and their private HOMEs) of fep-tui processes that are gone:
+    kill -9 or a crash skips the trial's own clean-up. Those of live processes, and names
+    that are not ours, are left alone."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory or tempfile.gettempdir()):
+            match = _WORKSPACE_NAME.match(entry.name)
+            if match is None or not entry.is_dir(follow_symlinks=False):
+                continue
+            if process_alive(int(match.group(1))):
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
 
 
 def copy_tree(source: Path, root: Path) -> None:

@@ -252,3 +252,20 @@ def test_a_trial_cancelled_while_judged_is_saved_interrupted(tmp_path: Path) -> 
     assert isinstance(end, TrialEnded), [e.kind for e in recorder.events[-3:]]
     assert (end.status, end.reason) == ("interrupted", "cancelled by the user while the judge ran")
     assert not recorder.of("judge"), "no verdict for a judge that was stopped"
+
+
+def test_workspaces_of_killed_processes_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    """kill -9 skips a trial's clean-up; the next trial removes what it left."""
+    import subprocess
+
+    from tasks.workspace import sweep_leftover_workspaces
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"fep-tiny-{gone.pid}-abc123"
+    live = tmp_path / f"fep-tiny-{os.getpid()}-def456"
+    foreign = tmp_path / "fep-tiny-notours"
+    for directory in (dead, live, foreign):
+        (directory / "shopcart").mkdir(parents=True)
+    assert sweep_leftover_workspaces(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and foreign.exists()
