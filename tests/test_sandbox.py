@@ -269,3 +269,29 @@ def test_workspaces_of_killed_processes_are_swept_and_live_ones_kept(tmp_path: P
         (directory / "shopcart").mkdir(parents=True)
     assert sweep_leftover_workspaces(tmp_path) == [dead]
     assert not dead.exists() and live.exists() and foreign.exists()
+
+
+@needs_bwrap
+def test_a_callers_lower_limits_are_kept_not_a_traceback(tmp_path: Path) -> None:
+    """`ulimit -f` and `ulimit -v` in the user's shell below the sandbox's own limits made
+    every command fail in the child with 'not allowed to raise maximum limit'."""
+    import resource
+    import subprocess
+    import sys
+
+    def lower() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 20, 256 << 20))
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "fep_tui.cli", "sandbox", "run", "--", "ulimit -f; ulimit -v"],
+        preexec_fn=lower,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(256 << 10), str(6 << 20)], done.stdout
+    assert "Traceback" not in done.stderr
