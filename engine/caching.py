@@ -29,8 +29,14 @@ LOOKBACK_BLOCKS = 20
 MAX_BREAKPOINTS = 4
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 
-# Minimum cacheable prompt length per model (prompt-caching docs, 2026-08-21).
+# Minimum cacheable prompt length per model (prompt-caching docs, 2026-08-21, for Opus 5,
+# Fable 5, Opus 4.8 and Sonnet 5 too). The 5.5 models and Fable 5.1 are not in the copies
+# of the docs we could read: they take the default.
 MIN_CACHEABLE_TOKENS: dict[str, int] = {
+    "claude-opus-5": 512,
+    "claude-fable-5": 512,
+    "claude-opus-4-8": 1024,
+    "claude-sonnet-5": 1024,
     "claude-opus-4-7": 2048,
     "claude-opus-4-6": 4096,
     "claude-opus-4-5": 4096,

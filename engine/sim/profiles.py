@@ -47,7 +47,17 @@ SMALL_PLANNER = Profile(
     "small-planner", False, 0.35, "moderate", 2, False, 60.0, 2500.0, skip_rate=0.12
 )
 
+# What the Messages API serves (models overview pages, checked 2026-12-06); a retired model
+# is refused separately (engine/pricing.py RETIRED).
 ANTHROPIC_MODELS = (
+    "claude-opus-5-5",
+    "claude-opus-5",
+    "claude-opus-4-8",
+    "claude-sonnet-5-5",
+    "claude-sonnet-5",
+    "claude-haiku-5-5",
+    "claude-fable-5-1",
+    "claude-fable-5",
     "claude-opus-4-7",
     "claude-opus-4-6",
     "claude-opus-4-5",
