@@ -17,10 +17,8 @@ class RoleTotals:
     usage: Usage = field(default_factory=Usage.of)
     cost_usd: float = 0.0
     turns: int = 0
-
-    @property
-    def cache_read_usd(self) -> float:
-        return self.price.cache_read_cost(self.usage.cache_read)
+    # Summed per request: a tiered model reads the cache at its request's tier.
+    cache_read_usd: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +49,8 @@ class Ledger:
         """Add one turn's usage; return that turn's cost and the role's new totals."""
         totals = self.roles[role]
         cost = totals.price.cost(usage)
+        prompt = usage.input_tokens + usage.cache_read + usage.cache_write
+        totals.cache_read_usd += totals.price.cache_read_cost(usage.cache_read, prompt)
         totals.usage = totals.usage + usage
         totals.cost_usd += cost
         totals.turns += 1

@@ -1,16 +1,22 @@
 """Rate cards: USD per million tokens per model, in the four buckets plus the 1h write.
 
-Two cards ship. `official` is Anthropic's list price (API_FACTS section 2, pricing page as of
-2026-08-21). `published` is what the free-executor-paradox paper priced with: Opus 4.7 at
-$15/$75 (the Opus 4.1 price, 3x the official Opus 4.7 price), cache write 1.25x and read 0.1x
-of input. A session stores the card it was priced with, so results can be re-priced later.
+Two cards ship. `official` is the providers' list price, from the price database
+(`engine/price_database.py`: genai-prices, with a small dated override table) and the
+user's own price file (`engine/price_file.py`). `published` is what the free-executor-paradox
+paper priced with: Opus 4.7 at $15/$75 (the Opus 4.1 price, 3x the official Opus 4.7
+price), cache write 1.25x and read 0.1x of input; it is the study's data and stays ours.
+
+A session stores the prices of its own models as they were when it ran (`RateCard.pinned`),
+so its figures never move when the database is upgraded, and it can be re-priced later.
+Some models are billed by prompt length: `ModelPrice.tiers`, applied per request.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from engine.errors import FepError
@@ -26,6 +32,10 @@ class ModelPrice:
     cache_write_5m: float
     cache_write_1h: float
     cache_read: float
+    # Prices for requests whose prompt (input + cache reads + cache writes) is over a
+    # number of tokens, lowest first; every token of such a request, output included, is
+    # billed at the tier's rates (Haiku 5.5 over 100,000 tokens, say).
+    tiers: tuple[PriceTier, ...] = ()
 
     @classmethod
     def from_base(cls, input_price: float, output_price: float) -> ModelPrice:
@@ -34,17 +44,49 @@ class ModelPrice:
             input_price, output_price, input_price * 1.25, input_price * 2, input_price * 0.1
         )
 
+    def for_prompt(self, prompt_tokens: int) -> ModelPrice:
+        """The flat rates a request with a prompt of `prompt_tokens` is billed at."""
+        for tier in reversed(self.tiers):
+            if prompt_tokens > tier.above:
+                return tier.price
+        return self
+
     def cost(self, usage: Usage) -> float:
+        """One request's cost: `usage` must be one request's, since tiers apply per request."""
+        rates = self.for_prompt(usage.input_tokens + usage.cache_read + usage.cache_write)
         return (
-            usage.input_tokens * self.input
-            + usage.output_tokens * self.output
-            + usage.cache_write_5m * self.cache_write_5m
-            + usage.cache_write_1h * self.cache_write_1h
-            + usage.cache_read * self.cache_read
+            usage.input_tokens * rates.input
+            + usage.output_tokens * rates.output
+            + usage.cache_write_5m * rates.cache_write_5m
+            + usage.cache_write_1h * rates.cache_write_1h
+            + usage.cache_read * rates.cache_read
         ) / PER_MILLION
 
-    def cache_read_cost(self, tokens: int) -> float:
-        return tokens * self.cache_read / PER_MILLION
+    def cache_read_cost(self, tokens: int, prompt_tokens: int = 0) -> float:
+        return tokens * self.for_prompt(prompt_tokens).cache_read / PER_MILLION
+
+    def to_dict(self) -> dict[str, Any]:
+        rates = {k: v for k, v in asdict(self).items() if k != "tiers"}
+        if self.tiers:
+            rates["tiers"] = [
+                {"above": tier.above, "price": tier.price.to_dict()} for tier in self.tiers
+            ]
+        return rates
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelPrice:
+        tiers = tuple(
+            PriceTier(int(t["above"]), ModelPrice.from_dict(t["price"]))
+            for t in data.get("tiers", ())
+        )
+        rates = {k: float(v) for k, v in data.items() if k != "tiers"}
+        return cls(**rates, tiers=tiers)
+
+
+@dataclass(frozen=True)
+class PriceTier:
+    above: int
+    price: ModelPrice
 
 
 FREE = ModelPrice(0.0, 0.0, 0.0, 0.0, 0.0)
@@ -53,7 +95,8 @@ FREE = ModelPrice(0.0, 0.0, 0.0, 0.0, 0.0)
 class UnpricedModelError(FepError, LookupError):
     def __init__(self, card: str, model: str) -> None:
         super().__init__(
-            f"rate card {card!r} has no price for model {model!r}; pick a model the card lists"
+            f"rate card {card!r} has no price for model {model!r}; add it to a price file "
+            "(--prices FILE, see the README's Prices section)"
         )
 
 
@@ -62,29 +105,62 @@ class RateCard:
     name: str
     description: str
     prices: Mapping[str, ModelPrice]
+    # Models the card does not list are priced from the price database (the official card).
+    database: bool = False
 
-    def price(self, model: str, provider: str) -> ModelPrice:
+    def price(self, model: str, provider: str, at: datetime | None = None) -> ModelPrice:
+        """The price of `model` for a request made at `at` (now if None): the card's own
+        row, else the user's price file, else (a database card) the price database."""
         # A local executor costs nothing per token; its tokens and latency are still counted.
         if provider == "ollama":
             return FREE
-        try:
-            return self.prices[model_alias(model)]
-        except KeyError:
-            raise UnpricedModelError(self.name, model) from None
+        alias = model_alias(model)
+        listed = self.prices.get(model) or self.prices.get(alias)
+        if listed is not None:
+            return listed
+        from engine.price_file import user_price
+
+        users = user_price(model, provider) or user_price(alias, provider)
+        if users is not None:
+            return users
+        if self.database:
+            from engine.price_database import lookup
+
+            found = lookup(model, provider, at) or lookup(alias, provider, at)
+            if found is not None:
+                return found
+        raise UnpricedModelError(self.name, model)
+
+    def pinned(self, models: Iterable[tuple[str, str]], at: datetime | None = None) -> RateCard:
+        """This card with the prices of `models` (model, provider) written in, as a session
+        stores it: its figures then never change with the database."""
+        rows = dict(self.prices)
+        for model, provider in models:
+            if provider != "ollama" and model not in rows:
+                rows[model] = self.price(model, provider, at)
+        if not self.database:
+            return replace(self, prices=rows)
+        from engine.price_database import database_version
+
+        return replace(self, prices=rows, description=f"{self.description}; {database_version()}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
-            "prices": {model: asdict(price) for model, price in self.prices.items()},
+            "prices": {model: price.to_dict() for model, price in self.prices.items()},
         }
+        if self.database:
+            data["database"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RateCard:
         return cls(
             name=str(data["name"]),
             description=str(data.get("description", "")),
-            prices={m: ModelPrice(**p) for m, p in dict(data["prices"]).items()},
+            prices={m: ModelPrice.from_dict(p) for m, p in dict(data["prices"]).items()},
+            database=bool(data.get("database", False)),
         )
 
 
@@ -114,22 +190,26 @@ def retirement(model: str) -> str | None:
     return f"{model} was retired on {date}; use {replacement} instead"
 
 
-_OPUS_45_PLUS = ModelPrice.from_base(5.0, 25.0)
-_SONNET = ModelPrice.from_base(3.0, 15.0)
-_HAIKU_45 = ModelPrice.from_base(1.0, 5.0)
+# The seven models of the card as it was hand-kept until 2026-12 (pricing page, 2026-08-21,
+# API_FACTS section 2). Their rows stay as they were, so sessions of the built-in arms keep
+# the configuration (and fingerprint) of those recorded before the database, and compare
+# still pools them; a test holds these rows to the database's own base rates. Every other
+# model is priced from the database.
+_STUDY_ERA = {
+    "claude-opus-4-7": ModelPrice.from_base(5.0, 25.0),
+    "claude-opus-4-6": ModelPrice.from_base(5.0, 25.0),
+    "claude-opus-4-5": ModelPrice.from_base(5.0, 25.0),
+    "claude-opus-4-1": ModelPrice.from_base(15.0, 75.0),
+    "claude-sonnet-4-6": ModelPrice.from_base(3.0, 15.0),
+    "claude-sonnet-4-5": ModelPrice.from_base(3.0, 15.0),
+    "claude-haiku-4-5": ModelPrice.from_base(1.0, 5.0),
+}
 
 OFFICIAL = RateCard(
     name="official",
-    description="Anthropic list prices (platform.claude.com pricing page, 2026-08-21)",
-    prices={
-        "claude-opus-4-7": _OPUS_45_PLUS,
-        "claude-opus-4-6": _OPUS_45_PLUS,
-        "claude-opus-4-5": _OPUS_45_PLUS,
-        "claude-opus-4-1": ModelPrice.from_base(15.0, 75.0),
-        "claude-sonnet-4-6": _SONNET,
-        "claude-sonnet-4-5": _SONNET,
-        "claude-haiku-4-5": _HAIKU_45,
-    },
+    description="list prices (genai-prices database, dated overrides, your price file)",
+    prices=_STUDY_ERA,
+    database=True,
 )
 
 
@@ -145,7 +225,7 @@ PUBLISHED = RateCard(
     prices={
         model: _one_write_price(price)
         for model, price in {
-            **OFFICIAL.prices,
+            **_STUDY_ERA,
             "claude-opus-4-7": ModelPrice.from_base(15.0, 75.0),
         }.items()
     },

@@ -270,7 +270,7 @@ def trial_start_event(
         {role: spec.provider for role, spec in roles.items()},
         config.backend,
         config.backend == "sim",
-        config.rate_card.to_dict(),
+        config.rate_card.pinned((s.model, s.provider) for s in roles.values()).to_dict(),
         config.seed,
         ENGINE_VERSION,
         datetime.now(UTC).isoformat(timespec="seconds"),

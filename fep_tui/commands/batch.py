@@ -23,11 +23,13 @@ from fep_tui.commands.options import (
     ArmsFile,
     Backend,
     Flag,
+    PricesFile,
     RateCardName,
     Ray,
     SandboxPolicy,
     SessionsDir,
     UsageError,
+    use_prices_file,
 )
 from fep_tui.commands.tasks import provision_tasks
 from sessions import SessionWriter, resolve_sessions_dir
@@ -47,6 +49,7 @@ def batch(
     ] = None,
     backend: Backend = "sim",
     rate_card: RateCardName = "official",
+    prices: PricesFile = None,
     app: Annotated[bool, Flag, Parameter(help="run the batch in the app's batch screen")] = False,
     no_doctor: Annotated[
         bool, Flag, Parameter(help="with --backend live: skip `fep-tui doctor` before the batch")
@@ -67,6 +70,7 @@ def batch(
         raise UsageError(
             f"--until-successes must be between 1 and --trials ({trials}); got {until_successes}"
         )
+    use_prices_file(prices)
     extra = extra_arms(arms_file)
     chosen = tuple(resolve_arm(name, extra) for name in parse_list(arms, "--arms", "A,B"))
     task_ids = parse_list(tasks, "--tasks", "tiny")

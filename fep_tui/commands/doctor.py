@@ -14,7 +14,14 @@ from engine.doctor import Check, run_checks, total_cost
 from engine.pricing import RateCard, get_rate_card
 from engine.trial import SIM_API_KEY, ollama_host
 from fep_tui.commands.common import extra_arms, parse_list
-from fep_tui.commands.options import ArmsFile, Backend, RateCardName, UsageError
+from fep_tui.commands.options import (
+    ArmsFile,
+    Backend,
+    PricesFile,
+    RateCardName,
+    UsageError,
+    use_prices_file,
+)
 from fep_tui.stdout import Stdout
 from tasks.sandbox import CONTAINMENT_WORDS, SandboxUnavailableError, resolve_containment
 
@@ -26,11 +33,13 @@ def doctor(
         Backend, Parameter(help="live: the real APIs (billed, a fraction of a cent); sim")
     ] = "live",
     rate_card: RateCardName = "official",
+    prices: PricesFile = None,
     arms_file: ArmsFile = None,
 ) -> int:
     """Check each model the arms use with one tiny request, and the agent's sandbox."""
     extra = extra_arms(arms_file)
     chosen = [resolve_arm(name, extra) for name in parse_list(arms, "--arms", "A,B")]
+    use_prices_file(prices)
     checks = check_models(chosen, backend, get_rate_card(rate_card))
     failed = report(checks, backend)
     if failed is not None:

@@ -6,6 +6,7 @@ that module.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -33,6 +34,27 @@ RateCardName = Annotated[
     str,
     Parameter(name="--rate-card", help="price with this card: official or published"),
 ]
+PricesFile = Annotated[
+    Path | None,
+    Parameter(
+        name="--prices",
+        help="TOML file pricing models the price database lacks (default: $FEP_PRICES_FILE)",
+    ),
+]
+
+
+def use_prices_file(path: Path | None) -> None:
+    """Make `path` the user's price file for this process and the trials it starts (Ray
+    workers and subprocesses read the variable), after checking it: one line naming the
+    file, line and key if it is wrong."""
+    from engine.price_file import ENV_VAR, load_price_file, prices_from_environment
+
+    if path is not None:
+        load_price_file(path)
+        os.environ[ENV_VAR] = str(path.resolve())
+    prices_from_environment()
+
+
 SandboxPolicy = Annotated[
     Literal["auto", "required", "off"] | None,
     Parameter(

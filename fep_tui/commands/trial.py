@@ -30,10 +30,12 @@ from fep_tui.commands.options import (
     ArmsFile,
     Backend,
     Flag,
+    PricesFile,
     RateCardName,
     SandboxPolicy,
     SessionsDir,
     UsageError,
+    use_prices_file,
 )
 from fep_tui.commands.tasks import provision_tasks
 from fep_tui.headless import OUTPUT_CLOSED, JsonLinesPrinter, TurnPrinter, UntilClosed
@@ -74,6 +76,7 @@ def run(
         bool, Flag, Parameter(help="print one JSON object per event and a final summary")
     ] = False,
     rate_card: RateCardName = "official",
+    prices: PricesFile = None,
     return_cap: Annotated[
         int | None,
         Parameter(
@@ -131,6 +134,7 @@ def run(
     if faults and chosen != "sim":
         raise UsageError("--sim-fault schedules faults in the simulator; use it with --backend sim")
     plan = _plan(script, chosen)
+    use_prices_file(prices)
     extra = extra_arms(arms_file)
     config = TrialConfig(
         arm=arm_with(arm, extra, return_cap, num_ctx),

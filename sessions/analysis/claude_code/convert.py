@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -541,13 +541,14 @@ class _Builder:
                 continue
             usage = _usage(event.response.usage)
             model = event.response.model
-            cost = self._cost(model, usage)
+            at = self.clock.start + timedelta(seconds=event.t) if self.clock.start else None
+            cost = self._cost(model, usage, at)
             role_usage = self.role_usage.get(event.role, Usage.of()) + usage
             self.role_usage[event.role] = role_usage
             self.role_cost[event.role] = self.role_cost.get(event.role, 0.0) + cost
             self.calls[event.role] = self.calls.get(event.role, 0) + 1
             self.total_cost += cost
-            read_price = self._read_price(model)
+            read_price = self._read_price(model, at)
             out.append(
                 TurnUsage(
                     event.t,
@@ -568,16 +569,23 @@ class _Builder:
             )
         return out
 
-    def _cost(self, model: str, usage: Usage) -> float:
+    def _priced_card(self) -> RateCard:
+        """The card with the prices of this session's models written in (those it has), so
+        the session's figures never move with the price database."""
+        models = {m for m in self.models.values() if m and m not in self.unpriced}
+        return self.card.pinned((m, "anthropic") for m in sorted(models))
+
+    def _cost(self, model: str, usage: Usage, at: datetime | None = None) -> float:
+        """The call's cost at the price in force when it was made (a dated price)."""
         try:
-            return self.card.price(model, "anthropic").cost(usage)
+            return self.card.price(model, "anthropic", at).cost(usage)
         except UnpricedModelError:
             self.unpriced.add(model)
             return 0.0
 
-    def _read_price(self, model: str) -> float:
+    def _read_price(self, model: str, at: datetime | None = None) -> float:
         try:
-            return self.card.price(model, "anthropic").cache_read
+            return self.card.price(model, "anthropic", at).cache_read
         except UnpricedModelError:
             return 0.0
 
@@ -607,7 +615,7 @@ class _Builder:
             providers={role: "anthropic" for role in self.models} or {LEAD: "anthropic"},
             backend=ARM,
             simulated=False,
-            rate_card=self.card.to_dict(),
+            rate_card=self._priced_card().to_dict(),
             seed=0,
             engine_version=ENGINE_VERSION,
             started_at=self.clock.started_at,
