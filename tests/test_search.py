@@ -236,3 +236,13 @@ def test_simulated_profiles_differ_in_delegating_and_skipping() -> None:
         plan.count("str_replace_editor") for plan in _plans("claude-haiku-4-5", "solo", range(40))
     ]
     assert min(edits) < min(haiku), "the small planner skips fixes the haiku-like one makes"
+
+
+def test_search_takes_the_same_median_as_compare() -> None:
+    """An even number of successes: compare averages the middle two; search took the upper
+    one, so its cost figure for the same trials was 3.0 where compare said 2.5."""
+    from sessions.analysis.search import Objective, Outcomes, interval
+
+    trials = Outcomes(successes=4, costs=[1.0, 2.0, 3.0, 4.0], success_costs=[1.0, 2.0, 3.0, 4.0])
+    assert interval(trials, Objective("cost-at-success", 0.5)).estimate == 2.5
+    assert interval(trials, Objective("cost-per-success")).estimate == 2.5
