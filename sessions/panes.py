@@ -14,6 +14,7 @@ from engine.events import (
     ApiRetry,
     Event,
     HarnessRun,
+    JudgeVerdict,
     ReplyCut,
     TextDelta,
     ThinkingText,
@@ -106,6 +107,13 @@ class PaneFold:
         elif isinstance(event, HarnessRun) and self._is_current_lead_turn(event.role, event.turn):
             # The breakdown of a harness run the lead made, where its turn is read.
             self.turns[-1].text += f"\n[harness: {event.summary}]"
+        elif isinstance(event, JudgeVerdict) and self.turns:
+            # Why the header says RED: a protected file the agent changed, the verifier's
+            # findings. The counters have room for the colour only.
+            problems = [str(p) for p in event.result.get("verifier_problems", [])][:3]
+            self.turns[-1].text += "".join(
+                f"\n{line}" for line in [f"[judge: {event.summary}]", *problems]
+            )
 
     def _asked_again(self, role: str, turn: int, why: str) -> None:
         """The reply streamed so far was cut and the call is made again: keep one line

@@ -121,6 +121,22 @@ def test_a_harness_run_shows_its_breakdown_in_the_lead_turn() -> None:
     assert fold.turns[-1].text == f"\n[harness: {summary}]"
 
 
+def test_the_judges_verdict_and_what_made_it_red_end_the_lead_turns() -> None:
+    """The header has room for RED only; which protected file the agent changed, and what
+    was removed before judging, must be on screen too."""
+    from engine.events import JudgeVerdict, TurnStarted
+    from sessions.panes import PaneFold
+
+    fold = PaneFold("solo")
+    fold.apply(0, TurnStarted(0.0, "solo", 1, "claude-opus-4-7"))
+    summary = (
+        "RED  protected file changed: conftest.py; mypy ok, ruff ok, pytest 23 passed/0 failed"
+    )
+    problems = ["shopcart/pipe.py (a FIFO) was removed before judging"]
+    fold.apply(1, JudgeVerdict(5.0, False, {"verifier_problems": problems}, summary))
+    assert fold.turns[-1].text == f"\n[judge: {summary}]\n{problems[0]}"
+
+
 @pytest.mark.parametrize("block_bytes", [300, 1 << 22])
 def test_index_built_in_blocks_matches_a_line_by_line_read(
     copy: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int

@@ -111,7 +111,8 @@ def test_trial_solo_replay(
     snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     """Arm A (solo) at its end: no delegations pane, the chart takes the right column,
-    no summaries line (there is no executor), the solo row in the role table."""
+    no summaries line (there is no executor), the solo row in the role table, and the
+    judge's verdict line ending the turns."""
     solo = SNAPSHOT_SESSIONS.parent / "fep-tui-snapshot-solo.jsonl"
     shutil.copy(SOLO_FIXTURE, solo)
     app = FepApp(SNAPSHOT_SESSIONS, start=StartReplay(solo))
