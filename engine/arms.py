@@ -12,7 +12,6 @@ or a single `solo = { ... }` role.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import FepError
+from engine.toml_place import TablePlace
 from tasks.sandbox import POLICIES
 
 PROVIDERS = ("anthropic", "ollama")
@@ -204,41 +204,11 @@ def parse_arms_toml(text: str, origin: str = "<arms>") -> dict[str, ArmSpec]:
         raise ArmFileError(f"{origin}: no [arms.NAME] tables found")
     arms: dict[str, ArmSpec] = {}
     for name, table in arms_table.items():
-        where = _Where(text, origin, name)
+        where = TablePlace(text, origin, "arms", name)
         if not isinstance(table, dict):
             raise ArmFileError(f"{where()}: arms.{name} must be a table")
         arms[name] = _arm_from_table(name, table, where)
     return arms
-
-
-class _Where:
-    """`file:line` of an arm's definition, or of one of its keys: an error names the line
-    to fix, not the top of the file."""
-
-    def __init__(self, text: str, origin: str, arm: str) -> None:
-        self.text, self.origin = text, origin
-        quoted = rf"\"?{re.escape(arm)}\"?"
-        found = re.compile(
-            rf"^[ \t]*(\[\s*arms\.{quoted}\s*[\].]|arms\.{quoted}\s*[.=]|{quoted}\s*=)",
-            re.MULTILINE,
-        ).search(text)
-        self.start = found.start() if found else 0
-
-    def __call__(self, *keys: str) -> str:
-        """The line of the first of `keys` after the arm's start, else the arm's line."""
-        at = self.start
-        for key in keys:
-            found = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=", re.MULTILINE).search(
-                self.text, self.start
-            )
-            if found:
-                at = found.start()
-                break
-        line = self.text.count("\n", 0, at) + 1
-        # The match may begin on the newline before the key.
-        if self.text[at : at + 1] == "\n":
-            line += 1
-        return f"{self.origin}:{line}"
 
 
 def redefined_builtins(arms: Mapping[str, ArmSpec]) -> list[str]:
@@ -264,7 +234,7 @@ def resolve_arm(name: str, extra: Mapping[str, ArmSpec] | None = None) -> ArmSpe
         raise UnknownArmError(name, sorted(arms)) from None
 
 
-def _arm_from_table(name: str, table: dict[str, Any], where: _Where) -> ArmSpec:
+def _arm_from_table(name: str, table: dict[str, Any], where: TablePlace) -> ArmSpec:
     unknown = set(table) - _ARM_KEYS
     if unknown:
         raise ArmFileError(
@@ -294,7 +264,7 @@ def _arm_from_table(name: str, table: dict[str, Any], where: _Where) -> ArmSpec:
     return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor, sandbox)
 
 
-def _advisor_from_table(table: Any, arm: str, where: _Where) -> AdvisorSpec:
+def _advisor_from_table(table: Any, arm: str, where: TablePlace) -> AdvisorSpec:
     if not isinstance(table, dict) or not isinstance(table.get("model"), str):
         raise ArmFileError(
             f'{where("advisor")}: arms.{arm} advisor needs {{ model = "...", max_uses = N }}'
@@ -307,7 +277,7 @@ def _advisor_from_table(table: Any, arm: str, where: _Where) -> AdvisorSpec:
     return AdvisorSpec(table["model"], uses)
 
 
-def _role_from_table(table: Any, arm: str, where: _Where, role: str) -> RoleSpec:
+def _role_from_table(table: Any, arm: str, where: TablePlace, role: str) -> RoleSpec:
     if not isinstance(table, dict):
         raise ArmFileError(
             f'{where(role)}: arms.{arm} roles must be tables like {{ model = "..." }}'

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from engine.errors import FepError
 from engine.pricing import ModelPrice
+from engine.toml_place import TablePlace
 
 ENV_VAR = "FEP_PRICES_FILE"
 _RATES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
@@ -82,26 +82,21 @@ def parse_price_toml(text: str, origin: str = "<prices>") -> dict[str, UserPrice
     if unknown_top:
         key = sorted(unknown_top)[0]
         raise PriceFileError(
-            f"{origin}:{_line(text, key, 0)}: unknown key {key!r}; prices go in "
+            f"{TablePlace(text, origin, '', key)()}: unknown key {key!r}; prices go in "
             '[models."MODEL"] tables'
         )
     if not isinstance(models, dict) or not models:
         raise PriceFileError(f'{origin}: no [models."MODEL"] tables found')
     prices = {}
     for model, table in models.items():
-        start = _model_start(text, model)
+        where = TablePlace(text, origin, "models", model)
         if not isinstance(table, dict):
-            raise PriceFileError(
-                f"{origin}:{_line(text, None, start)}: models.{model} must be a table"
-            )
-        prices[model] = _price(model, table, text, origin, start)
+            raise PriceFileError(f"{where()}: models.{model} must be a table")
+        prices[model] = _price(model, table, where)
     return prices
 
 
-def _price(model: str, table: dict[str, Any], text: str, origin: str, start: int) -> UserPrice:
-    def where(key: str | None) -> str:
-        return f"{origin}:{_line(text, key, start)}"
-
+def _price(model: str, table: dict[str, Any], where: TablePlace) -> UserPrice:
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise PriceFileError(
@@ -111,7 +106,7 @@ def _price(model: str, table: dict[str, Any], text: str, origin: str, start: int
     for required in ("input", "output"):
         if required not in table:
             raise PriceFileError(
-                f"{where(None)}: models.{model} needs {required} (USD per million tokens)"
+                f"{where()}: models.{model} needs {required} (USD per million tokens)"
             )
     rates: dict[str, float] = {}
     for key in _RATES:
@@ -135,25 +130,4 @@ def _price(model: str, table: dict[str, Any], text: str, origin: str, start: int
         rates.get("cache_write_1h", base * 2),
         rates.get("cache_read", base * 0.1),
     )
-    return UserPrice(model, provider, price, str(table.get("source", origin)))
-
-
-def _model_start(text: str, model: str) -> int:
-    quoted = rf"\"?{re.escape(model)}\"?"
-    found = re.compile(
-        rf"^[ \t]*(\[\s*models\.{quoted}\s*\]|models\.{quoted}\s*[.=])", re.MULTILINE
-    )
-    match = found.search(text)
-    return match.start() if match else 0
-
-
-def _line(text: str, key: str | None, start: int) -> int:
-    at = start
-    if key is not None:
-        found = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=", re.MULTILINE).search(text, start)
-        if found:
-            at = found.start()
-    line = text.count("\n", 0, at) + 1
-    if text[at : at + 1] == "\n":
-        line += 1
-    return line
+    return UserPrice(model, provider, price, str(table.get("source", where.origin)))

@@ -349,6 +349,27 @@ class Sandbox:
             self._pids_group = _make_pids_group(self.limits.processes)
         return self._pids_group
 
+    def start(
+        self, command: Sequence[str], cwd: Path, output: int | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start `command` here in a new session (a kill reaches bubblewrap and all it runs),
+        with no input; `output`: subprocess.PIPE to read stdout and stderr, None to inherit."""
+        launch = self.launch(command)
+        try:
+            return subprocess.Popen(
+                launch.argv,
+                preexec_fn=launch.preexec,
+                pass_fds=launch.pass_fds,
+                cwd=cwd,
+                env=launch.env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
+        finally:
+            launch.close()
+
     def run(self, command: Sequence[str], cwd: Path, timeout_s: float) -> tuple[int, str] | None:
         """Run `command` here to its end: its exit code and its output, stdout then stderr,
         each cut in the middle past the judge's budget. Raises subprocess.TimeoutExpired
@@ -360,22 +381,7 @@ class Sandbox:
         with self._lock:
             if self._stopped:
                 return None
-            launch = self.launch(command)
-            try:
-                # A new session, so that a kill reaches bubblewrap and all it runs.
-                proc = subprocess.Popen(
-                    launch.argv,
-                    preexec_fn=launch.preexec,
-                    pass_fds=launch.pass_fds,
-                    cwd=cwd,
-                    env=launch.env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                )
-            finally:
-                launch.close()
+            proc = self.start(command, cwd, subprocess.PIPE)
             self._running.add(proc)
         budgets = [OutputBudget(JUDGE_HEAD_BYTES, JUDGE_TAIL_BYTES) for _ in range(2)]
         try:

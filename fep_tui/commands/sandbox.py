@@ -48,19 +48,7 @@ def run(
         print(f"sandbox: {CONTAINMENT_WORDS[contained]}; workspace {workspace}", file=sys.stderr)
         shell = shutil.which("bash", path=box.environment().get("PATH")) or "/bin/bash"
         command = shlex.join(cmd) if len(cmd) > 1 else cmd[0]
-        launch = box.launch([shell, "-c", command])
-        try:
-            proc = subprocess.Popen(
-                launch.argv,
-                preexec_fn=launch.preexec,
-                pass_fds=launch.pass_fds,
-                cwd=workspace,
-                env=launch.env,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            launch.close()
+        proc = box.start([shell, "-c", command], workspace)
         try:
             return proc.wait(timeout=found.command_timeout_s)
         except subprocess.TimeoutExpired:
