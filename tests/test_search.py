@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -245,4 +246,67 @@ def test_search_takes_the_same_median_as_compare() -> None:
 
     trials = Outcomes(successes=4, costs=[1.0, 2.0, 3.0, 4.0], success_costs=[1.0, 2.0, 3.0, 4.0])
     assert interval(trials, Objective("cost-at-success", 0.5)).estimate == 2.5
-    assert interval(trials, Objective("cost-per-success")).estimate == 2.5
+
+
+def test_cost_per_success_counts_what_the_failures_cost() -> None:
+    """Two successes at $1 and two failures at $4: $10 spent for 2 successes is $5 each.
+    The median success cost over the rate said $2, ranking it by its successes alone."""
+    from sessions.analysis.search import Objective, Outcomes, interval
+
+    trials = Outcomes(successes=2, costs=[1.0, 4.0, 1.0, 4.0], success_costs=[1.0, 1.0])
+    assert interval(trials, Objective("cost-per-success")).estimate == 5.0
+
+
+def test_a_candidate_that_never_succeeds_gets_a_bound_and_is_eliminated() -> None:
+    from sessions.analysis.search import Objective, Outcomes, eliminated, interval, wilson
+
+    cheap = Outcomes(successes=10, costs=[0.1] * 10, success_costs=[0.1] * 10)
+    failing = Outcomes(successes=0, costs=[5.0, 5.0])
+    objective = Objective("cost-per-success")
+    bounded = interval(failing, objective)
+    assert bounded.estimate == math.inf
+    assert bounded.low == pytest.approx(5.0 / wilson(0, 2).high)  # spend per trial / upper
+    assert eliminated({"cheap": cheap, "failing": failing}, ["cheap", "failing"], objective) == [
+        "failing"
+    ]
+
+
+def test_when_every_candidate_fails_none_is_named_best() -> None:
+    from sessions.analysis.search import Objective, search
+
+    result = search(
+        ["a", "b", "c"],
+        lambda names: [(n, False, 1.0) for n in names],
+        Objective("cost-per-success"),
+        budget=30,
+        per_candidate=10,
+    )
+    assert result.best is None and result.stopped == "no success"
+    assert result.verdict == "no candidate succeeded: none can be named best"
+
+
+def test_leftover_budget_goes_to_the_best_and_its_rivals_not_list_order() -> None:
+    """Nothing can be told apart yet and four trials are left: they go to the best so far
+    and the next, not to the candidates that happen to come first."""
+    from sessions.analysis.search import Objective, Outcomes, search
+
+    asked: list[str] = []
+
+    def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
+        asked.extend(names)
+        return [(n, True, 1.0) for n in names]
+
+    known = {
+        "poor": Outcomes(successes=0, costs=[1.0, 1.0]),
+        "middle": Outcomes(successes=1, costs=[1.0, 1.0], success_costs=[1.0]),
+        "best": Outcomes(successes=2, costs=[1.0, 1.0], success_costs=[1.0, 1.0]),
+    }
+    search(
+        ["poor", "middle", "best"],
+        run_round,
+        Objective("success"),
+        budget=10,
+        per_candidate=10,
+        known=known,
+    )
+    assert asked[:4] == ["best", "best", "middle", "middle"], asked

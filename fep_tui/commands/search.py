@@ -443,7 +443,12 @@ def _print(
     )
     print_table(title, columns, rows, out, "--json shows them")
     if result.best is None:
-        out.print("no candidate has a judged trial yet", markup=False)
+        out.print(
+            result.verdict
+            if result.stopped == "no success"
+            else "no candidate has a judged trial yet",
+            markup=False,
+        )
         return
     best = f"best: {result.best} ({arms[result.best].description})"
     out.print(f"{best}; {result.verdict}", markup=False)

@@ -216,7 +216,9 @@ class SearchScreen(Screen[None]):
     def _hint(self) -> str:
         if self.result is None:
             return "trials are running · escape leaves it running · enter: compare its trials"
-        best = self.result.best or "none"
+        if self.result.best is None:
+            return f"{self.result.verdict} · enter: compare"
+        best = self.result.best
         described = self.job.candidates.get(best, "")
         return f"best: {best} ({described}) · {self.result.verdict} · enter: compare"
 

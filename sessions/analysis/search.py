@@ -116,24 +116,46 @@ def wilson(successes: int, trials: int, z: float = Z) -> Interval:
 
 
 def interval(outcomes: Outcomes, objective: Objective) -> Interval:
-    """The candidate's objective and its interval; costs are in dollars (lower is better),
-    and a candidate with no success yet has an unbounded cost."""
+    """The candidate's objective and its interval; costs are in dollars (lower is better).
+
+    Cost per success is every trial's spend over the successes (failures cost money too,
+    often more than a success), bounded by the mean spend per trial's interval over the
+    success rate's Wilson bounds. A candidate with no success yet has no estimate, but a
+    lower bound (its spend per trial over the upper Wilson bound), so a candidate that
+    keeps failing can still be eliminated."""
     rate = wilson(outcomes.successes, outcomes.trials)
     if objective.kind == "success":
         return rate
+    if objective.kind == "cost-per-success":
+        if not outcomes.trials:
+            return Interval(math.inf, 0.0, math.inf)
+        low, high = _mean_interval(outcomes.costs)
+        estimate = sum(outcomes.costs) / outcomes.successes if outcomes.successes else math.inf
+        return Interval(
+            estimate,
+            low / rate.high if rate.high else math.inf,
+            high / rate.low if rate.low else math.inf,
+        )
     if not outcomes.success_costs:
         return Interval(math.inf, 0.0, math.inf)
     # The same median as compare's (the middle two averaged): the upper middle it took
-    # before made search's $/success differ from compare's by up to 10% for one set of trials.
+    # before made search's figure differ from compare's by up to 10% for one set of trials.
     median = statistics.median(outcomes.success_costs)
     low, high = bootstrap_median_ci(outcomes.success_costs, level=LEVEL)
-    if objective.kind == "cost-per-success":
-        estimate = median / rate.estimate if rate.estimate else math.inf
-        return Interval(estimate, low / rate.high, high / rate.low if rate.low else math.inf)
     if rate.high < objective.target:
         # It cannot reach the target rate: no cost makes it a candidate.
         return Interval(math.inf, math.inf, math.inf)
     return Interval(median, low, high)
+
+
+def _mean_interval(costs: Sequence[float]) -> tuple[float, float]:
+    """The mean spend per trial and its normal-approximation interval at LEVEL (never
+    below zero); a single trial's interval is the value itself."""
+    mean = statistics.fmean(costs)
+    if len(costs) < 2:
+        return mean, mean
+    half = Z * statistics.stdev(costs) / math.sqrt(len(costs))
+    return max(0.0, mean - half), mean + half
 
 
 def eliminated(
@@ -194,6 +216,7 @@ STOPPED_WORDS = {
     "budget spent": "budget spent: the best so far",
     "cannot tell apart": "the survivors cannot be told apart at this budget",
     "done": "every candidate run",
+    "no success": "no candidate succeeded: none can be named best",
 }
 
 
@@ -266,6 +289,10 @@ class _State:
 
 
 def _best(stats: dict[str, Outcomes], names: Sequence[str], objective: Objective) -> str | None:
+    """The best of `names`; None when none has a success: naming the first of candidates
+    that all failed as best said something the trials do not."""
+    if not any(stats[n].successes for n in names):
+        return None
     scored = [(interval(stats[n], objective).estimate, n) for n in names if stats[n].trials]
     scored = [(value, n) for value, n in scored if not math.isnan(value)]
     if not scored:
@@ -286,6 +313,9 @@ def _elimination(state: _State, objective: Objective) -> SearchResult:
         if len(survivors) == 1:
             stopped = "one left"
             break
+        # Best first, then those whose intervals overlap it: when the budget cannot give
+        # every survivor its round, it goes where the answer is still open, not in list order.
+        survivors.sort(key=lambda name: _rank(state.stats[name], objective))
         if not state.run(survivors, each=ROUND_TRIALS):
             full = all(state.stats[n].trials >= state.per_candidate for n in survivors)
             stopped = "cannot tell apart" if full and len(survivors) > 1 else "budget spent"
@@ -293,6 +323,14 @@ def _elimination(state: _State, objective: Objective) -> SearchResult:
     result = _finish(state, objective, "elimination", survivors, stopped, run=False)
     result.eliminated = gone
     return result
+
+
+def _rank(outcomes: Outcomes, objective: Objective) -> tuple[float, float]:
+    """Sort key, best first: the estimate, then the bound facing the best."""
+    found = interval(outcomes, objective)
+    if objective.maximise:
+        return (-found.estimate if not math.isnan(found.estimate) else math.inf, -found.high)
+    return (found.estimate, found.low)
 
 
 # Trials per survivor per round: two keeps rounds short and eliminations early.
@@ -311,16 +349,17 @@ def _finish(
     if run:
         while state.run(names, each=ROUND_TRIALS):
             pass
+    best = _best(state.stats, names, objective)
     return SearchResult(
         method,
         objective,
-        _best(state.stats, names, objective),
+        best,
         state.used,
         state.rounds,
         state.stats,
         [],
         names,
-        stopped,
+        stopped if best is not None or not state.used else "no success",
     )
 
 
