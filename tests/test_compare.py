@@ -380,3 +380,21 @@ def test_fields_an_older_fep_tui_did_not_record_are_not_named_as_differences() -
     assert differences(new, [old, new]) == ["engine 0.2.0"]
     solo = {"arm": {"solo": {"model": "claude-opus-4-7"}}, "engine_version": "0.2.0"}
     assert differences(solo, [solo, new]) == ["no executor", "solo claude-opus-4-7"]
+
+
+def test_a_published_re_run_of_the_same_trial_index_is_its_own_trial(tmp_path: Path) -> None:
+    """The study kept a re-run after a failed start under the same arm, task and trial
+    index; both rows were trials, but the second was dropped as a duplicate. Only the same
+    file named twice is one."""
+    published = tmp_path / "published.jsonl"
+    usage = {"claude-opus-4-7": {"input_tokens": 10, "output_tokens": 20}}
+    lines = [published_line("A", "tiny", t, usage, {"claude-opus-4-7": 0.5}) for t in (1, 1, 2)]
+    published.write_text("\n".join(lines) + "\n")
+    found = collect([], [published, published])
+    assert len(found.rows) == 3 and found.duplicates == 3
+    assert [row["trial"] for row in found.rows] == [
+        "published.jsonl:A:tiny:1",
+        "published.jsonl:A:tiny:1 (line 2)",
+        "published.jsonl:A:tiny:2",
+    ]
+    assert all("row_key" not in row for row in found.rows)

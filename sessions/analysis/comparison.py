@@ -135,10 +135,11 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
     seen: set[str] = set()
 
     def add(row: dict[str, Any]) -> None:
-        if row["trial"] in seen:
+        key = str(row.pop("row_key", row["trial"]))
+        if key in seen:
             found.duplicates += 1
             return
-        seen.add(row["trial"])
+        seen.add(key)
         if row.get("duplicated_tail"):
             found.problems.append(
                 f"{row['path']}: its last events are written twice (a duplicated tail); "
@@ -267,9 +268,17 @@ def import_published(path: Path) -> TrialRows:
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 records.append((number, _from_jsonl(line, path, number)))
-    for _, row in records:
+    in_file: set[str] = set()
+    for number, row in records:
         if row["turns"] == 0 and not row["success"]:
             row.update(outcome="never started", reason="published row with no iterations")
+        # A row is a trial of its own: the study re-ran an arm, task and trial index after a
+        # failed start or a crash and kept both rows. Only the same file named twice (the
+        # same real path and line) is a duplicate, which `collect` counts once.
+        if row["trial"] in in_file:
+            row["trial"] = f"{row['trial']} (line {number})"
+        in_file.add(row["trial"])
+        row["row_key"] = f"{path.resolve()}:{number}"
         rows.rows.append(row)
     return rows
 
