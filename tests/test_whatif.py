@@ -151,3 +151,18 @@ def test_whatif_per_arm_leaves_out_a_stopped_trial_and_names_it(tmp_path: Path) 
 
     table = run_cli("whatif", str(directory), "--no-cache", env=env)
     assert "excluded (interrupted): tiny B SIMULATED stopped-early" in table.stdout
+
+
+def test_whatif_on_a_file_with_a_damaged_line_says_so_on_stderr(tmp_path: Path) -> None:
+    """replay names the lines it skipped; whatif gave its figures with no word of them."""
+    damaged = tmp_path / "damaged.jsonl"
+    lines = (Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl").read_text().splitlines()
+    lines[20] = '{"kind": "usage", "t": "not a time"'
+    damaged.write_text("\n".join(lines) + "\n")
+    done = run_cli("whatif", str(damaged), env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    warning = [line for line in done.stderr.splitlines() if "damaged.jsonl" in line]
+    assert len(warning) == 1 and warning[0].startswith(
+        "fep-tui: warning: damaged.jsonl: loaded what is whole; line 21"
+    ), done.stderr
+    assert "re-simulated as recorded" in done.stdout

@@ -171,6 +171,10 @@ def whatif(
     for path in paths:
         index = open_index(path)
         header = index.header
+        damaged = [p for p in index.problems if "incomplete" not in p]
+        if damaged:
+            # As replay does: a figure from a file with skipped lines is never given silently.
+            warn(f"{path.name}: loaded what is whole; " + "; ".join(damaged[:3]))
         if header.trial_id in seen:
             continue  # the same trial named twice (a directory given twice, a copy)
         seen.add(header.trial_id)
