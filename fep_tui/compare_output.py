@@ -196,6 +196,7 @@ def print_repriced(repriced: list[tuple[Path, Repriced, str]], fmt: str = "table
             "recorded_usd": round(result.recorded_usd, 6),
             "resimulated_usd": round(result.resimulated_usd, 6),
             "session_whatif_usd": round(result.whatif_usd, 6),
+            "estimate": result.estimate,
         }
         for path, result, source in repriced
         for role, cost in result.roles.items()
@@ -213,6 +214,12 @@ def print_repriced(repriced: list[tuple[Path, Repriced, str]], fmt: str = "table
             f"${result.resimulated_usd:.4f}; what-if ${result.whatif_usd:.4f} "
             f"({result.change:+.1%}); lead re-read {result.lead_cache_read:,} -> "
             f"{result.whatif_lead_cache_read:,} tokens"
+            + (
+                "; an estimate: re-simulated as recorded differs from the record, so the "
+                "what-if is the recorded figure plus the re-simulated change"
+                if result.estimate
+                else ""
+            )
         )
 
 

@@ -166,3 +166,37 @@ def test_whatif_on_a_file_with_a_damaged_line_says_so_on_stderr(tmp_path: Path) 
         "fep-tui: warning: damaged.jsonl: loaded what is whole; line 21"
     ), done.stderr
     assert "re-simulated as recorded" in done.stdout
+
+
+CLAUDE_CODE = Path(__file__).parent / "fixtures" / "claude_code" / "projects"
+
+
+def test_a_whatif_that_changes_nothing_gives_an_imports_recorded_figures(tmp_path: Path) -> None:
+    """Re-simulating an imported transcript moved the lead's re-read by 9 tokens under
+    terms that change nothing; a no-op, or a change of card alone, uses what was recorded."""
+    from sessions.analysis.claude_code.store import import_sessions
+    from sessions.index_cache import open_index
+
+    shop = CLAUDE_CODE / "-home-dev-shop" / "11111111-aaaa-4aaa-8aaa-111111111111.jsonl"
+    [result] = import_sessions([shop], tmp_path)
+    assert result.summary is not None
+    timeline = open_index(Path(result.summary.session_file)).timeline
+    same = reprice(timeline, WhatIf())
+    # The record's total is stored to six places.
+    assert same.whatif_usd == pytest.approx(same.recorded_usd, abs=1e-6)
+    assert same.resimulated_usd == same.whatif_usd
+    assert same.whatif_lead_cache_read == same.lead_cache_read
+    published = reprice(timeline, WhatIf(rate_card="published"))
+    assert published.whatif_lead_cache_read == same.lead_cache_read
+
+
+def test_whatif_on_a_directory_lists_an_unpriced_session_apart(tmp_path: Path) -> None:
+    from sessions.analysis.claude_code.store import import_sessions
+
+    (tmp_path / "sessions").mkdir()
+    import_sessions([CLAUDE_CODE], tmp_path / "sessions")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_cli("whatif", str(tmp_path / "sessions"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "excluded (price unknown)" in done.stdout and "claude-mystery-9" in done.stdout
+    assert "left out, price unknown" in done.stderr

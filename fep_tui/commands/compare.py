@@ -144,6 +144,7 @@ def whatif(
     terms: WhatIfOptions | None = None,
 ) -> int:
     """Re-price saved sessions under other terms: card, caching, cache lifetime, summary cap."""
+    from engine.pricing import UnpricedModelError
     from sessions.analysis.comparison import Excluded
     from sessions.analysis.whatif import reprice
     from sessions.format import SUFFIX
@@ -193,13 +194,24 @@ def whatif(
                 continue
         elif not index.timeline.ended:
             warn(f"{path.name} is incomplete (cut off before its end): priced as far as it got")
+        try:
+            repriced = reprice(index.timeline, chosen)
+        except UnpricedModelError as exc:
+            # Listed apart with the reason: one session on a model nothing prices must not
+            # refuse the whole directory, nor count as $0.
+            left_out = Excluded(
+                header.task, header.arm, header.label, "price unknown", str(exc), header.trial_id
+            )
+            excluded.append(left_out.line())
+            warn(f"{path.name}: left out, price unknown ({exc})")
+            continue
         priced.append(
             Priced(
                 path,
                 header.arm,
                 header.task,
                 header.label,
-                reprice(index.timeline, chosen),
+                repriced,
                 header.configuration_id,
                 json_text.dumps(header.configuration, sort_keys=True),
             )
@@ -215,6 +227,11 @@ def whatif(
         rows, note = _by_arm(priced)
         print_repriced_by_arm(rows, chosen, format, note, excluded)
     else:
+        if not priced:
+            raise UsageError(
+                "no session could be re-priced: a model in it has no price; add it to a "
+                "price file (--prices FILE, see the README's Prices section)"
+            )
         print_repriced([(p.path, p.repriced, p.source) for p in priced], format)
     return 0
 
