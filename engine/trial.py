@@ -111,6 +111,16 @@ def check_config(config: TrialConfig) -> Task:
             f"arm {config.arm.name} needs ANTHROPIC_API_KEY for --backend live; "
             "set it or use --backend sim"
         )
+    if config.backend == "sim":
+        from engine.sim.profiles import OLLAMA_MODELS
+
+        for spec in config.arm.roles().values():
+            if spec.provider == "ollama" and spec.model not in OLLAMA_MODELS:
+                raise TrialConfigError(
+                    f"arm {config.arm.name}: the simulator serves no local model "
+                    f"{spec.model!r} (it has {', '.join(OLLAMA_MODELS)}); a model without a "
+                    "claude- prefix is taken for one Ollama serves"
+                )
     if config.script is not None and config.backend != "sim":
         raise TrialConfigError("--script plays a plan in the simulator; use it with --backend sim")
     if config.backend == "live":

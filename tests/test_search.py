@@ -23,6 +23,7 @@ from sessions.analysis.search import (
     search,
     wilson,
 )
+from tests.conftest import run_cli
 
 
 def _outcomes(successes: int, trials: int, cost: float = 1.0) -> Outcomes:
@@ -310,3 +311,45 @@ def test_leftover_budget_goes_to_the_best_and_its_rivals_not_list_order() -> Non
         known=known,
     )
     assert asked[:4] == ["best", "best", "middle", "middle"], asked
+
+
+def test_a_resumed_search_counts_errored_trials_and_names_them(tmp_path: Path) -> None:
+    """An errored trial spent budget while the search ran; resumed, the search forgot it and
+    spent that budget again, saying nothing of the error."""
+    arms = tmp_path / "arms.toml"
+    arms.write_text(
+        '[arms."haiku-5-5"]\nsolo = { model = "claude-haiku-5-5", provider = "anthropic" }\n'
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    where = ["--sessions-dir", str(tmp_path / "sessions")]
+    errored = run_cli(
+        "run", "--arm", "haiku-5-5", "--arms-file", str(arms), "--task", "tiny", "--headless",
+        "--sim-fault", "drop_connection@anthropic:1", *where, env=env,
+    )  # fmt: skip
+    assert "trial error" in errored.stdout, errored.stdout + errored.stderr
+    resumed = run_cli(
+        "search", "--task", "tiny", "--solo", "claude-haiku-5-5,claude-opus-5",
+        "--budget", "3", "--json", *where, env=env,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming: 1 trial(s)" in resumed.stderr
+    assert "counted as failed, it ended in an error: haiku-5-5 on tiny seed 0" in " ".join(
+        resumed.stderr.split()
+    )
+    assert json.loads(resumed.stdout)["trials_used"] == 3
+
+
+def test_a_model_with_no_provider_is_refused_before_any_trial(tmp_path: Path) -> None:
+    """It was taken for a local Ollama model, run for free and counted as a failure."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_cli(
+        "search", "--task", "tiny", "--solo", "mystery-model,claude-haiku-5-5",
+        "--sessions-dir", str(tmp_path), env=env,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "fep-tui: error: arm mystery-model: the simulator serves no local model "
+        "'mystery-model' (it has qwen3.5:9b, qwen2.5-coder:7b, ministral-3:8b, llama2:7b); "
+        "a model without a claude- prefix is taken for one Ollama serves"
+    ]
+    assert not list(tmp_path.glob("*.jsonl"))

@@ -50,7 +50,7 @@ from sessions.analysis.search import (
 )
 from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.outcome import JUDGED
-from sessions.store import list_sessions, read_head_and_end
+from sessions.store import SessionSummary, list_sessions, read_head_and_end
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9.]+")
 Models = Annotated[str | None, Parameter(help="comma-separated models")]
@@ -172,12 +172,15 @@ def search_command(
     )
     provision_tasks(tasks)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    known, unused, repriced = _known(directory, arms, tasks, card)
+    errors: list[str] = []
+    known, unused, repriced = _known(directory, arms, tasks, card, errors)
     already = sum(held.trials for held in known.values())
     err = Console(stderr=True, highlight=False)
     label = "SIMULATED" if backend == "sim" else "LIVE"
     if already:
         err.print(f"resuming: {already} trial(s) of these candidates already in {directory}")
+    for error in errors:
+        err.print(f"  counted as failed, it ended in an error: {error}", markup=False)
     if repriced:
         err.print(f"{repriced} of them re-priced at the {card.name} card (same turns assumed)")
     quiet = Console(file=io.StringIO())
@@ -248,10 +251,15 @@ def _neighbours(arms: dict[str, ArmSpec]) -> Callable[[str], list[str]]:
 
 
 def _known(
-    directory: Path, arms: dict[str, ArmSpec], tasks: tuple[str, ...], card: RateCard
+    directory: Path,
+    arms: dict[str, ArmSpec],
+    tasks: tuple[str, ...],
+    card: RateCard,
+    errors: list[str],
 ) -> tuple[dict[str, Outcomes], dict[str, int], int]:
-    """Judged trials of these candidates already in the directory, by arm, oldest first;
-    how many never called their executor or advisor; and how many were re-priced.
+    """Judged and errored trials of these candidates already in the directory, by arm,
+    oldest first (each error's line goes to `errors`); how many never called their executor
+    or advisor; and how many were re-priced.
 
     A trial run at another rate card is re-priced at `card` from its recorded turns
     (sessions/analysis/whatif.py), so a finished search re-ranks under other prices
@@ -261,6 +269,12 @@ def _known(
     repriced = 0
     summaries, _ = list_sessions(directory)
     for summary in sorted(summaries, key=lambda s: s.started_at):
+        if summary.arm in known and summary.task in tasks and _errored(summary):
+            # As while running: an errored trial spent its budget and counts as a failure
+            # at what it cost; a resumed search that forgot them spent the budget again.
+            known[summary.arm].add(False, summary.cost_usd or 0.0)
+            errors.append(f"{summary.arm} on {summary.task} seed {summary.seed}: {summary.reason}")
+            continue
         if summary.arm in known and summary.task in tasks and summary.outcome in JUDGED:
             path = Path(summary.path)
             read = read_head_and_end(path)
@@ -272,6 +286,17 @@ def _known(
             end = read.end
             unused[summary.arm] += bool(end is not None and _helper_unused(end.roles))
     return known, unused, repriced
+
+
+def _errored(summary: SessionSummary) -> bool:
+    """Ended by an error: after some model calls ("error"), or before the first one, which
+    lists as "never started" (a trial cut off or stopped before it began does not count)."""
+    if summary.outcome == "error":
+        return True
+    if summary.outcome != "never started":
+        return False
+    end = read_head_and_end(Path(summary.path)).end
+    return end is not None and end.status == "error"
 
 
 def _helper_unused(roles: dict[str, object]) -> bool:
