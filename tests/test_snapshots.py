@@ -148,8 +148,8 @@ def test_search_leaderboard_at_its_end(
     snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
 ) -> None:
     """The search screen once elimination is done: the title with trials used and the
-    saving over brute force (160), the best first in green, eliminated ones dimmed with
-    the round they fell in, each interval as a bar on one scale, the verdict line, and a
+    saving over brute force (4x40: every candidate at its cap), the best first in green,
+    eliminated ones dimmed with the round they fell in, each interval as a bar on one scale, the verdict line, and a
     footer starting '? more keys'."""
 
     async def searched(pilot: Pilot[None]) -> None:

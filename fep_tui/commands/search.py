@@ -430,8 +430,9 @@ def _json(
         "stopped": result.stopped,
         "trials_used": result.trials,
         "new_trials": new,
-        # Every candidate run to the per-candidate cap.
+        # Every candidate run to the per-candidate cap (not the budget): what N is.
         "brute_force_trials": brute,
+        "brute_force_per_candidate": brute // max(1, len(result.stats)),
         "eliminated": [
             {
                 "candidate": e.candidate,

@@ -164,8 +164,10 @@ class SearchScreen(Screen[None]):
         else:
             saved = 1 - self.used / brute if brute else 0.0
             state = f"done · {self.used} trials, {saved:.0%} fewer"
+        # Brute force is every candidate at its cap: say so, since it is not the budget.
+        every = f"brute force {len(job.candidates)}x{job.per_candidate}"
         self.query_one("#search-title", Static).update(
-            f"{job.label} search · {job.objective.label()} · {state} · brute force {brute}"
+            f"{job.label} search · {job.objective.label()} · {state} · {every}"
         )
         spans = {n: interval(self.stats[n], job.objective) for n in job.candidates}
         top = max(
