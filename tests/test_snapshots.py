@@ -149,8 +149,8 @@ def test_search_leaderboard_at_its_end(
 ) -> None:
     """The search screen once elimination is done: the title with trials used and the
     saving over brute force (4x40: every candidate at its cap), the best first in green,
-    eliminated ones dimmed with the round they fell in, each interval as a bar on one scale, the verdict line, and a
-    footer starting '? more keys'."""
+    eliminated ones dimmed with the round they fell in, each interval as a bar on one
+    scale, the verdict line, and a footer starting '? more keys'."""
 
     async def searched(pilot: Pilot[None]) -> None:
         await pilot.app.workers.wait_for_complete()
