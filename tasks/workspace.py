@@ -47,7 +47,6 @@ def sweep_leftover_workspaces(directory: Path | None = None) -> list[Path]:
     return removed
 
 
-
 def copy_tree(source: Path, root: Path) -> None:
     shutil.copytree(source, root, ignore=_IGNORED, dirs_exist_ok=True)
 
