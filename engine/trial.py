@@ -243,9 +243,23 @@ async def _drive(
     )
 
 
+# Why this process is stopping every trial it runs (a SIGTERM, say), for trials whose
+# cancellation arrives without its message: asyncio.wait_for in Python 3.11 re-raises a
+# bare CancelledError, so a trial inside a bash call said "cancelled by the user".
+_stopping: str | None = None
+
+
+def stop_all_trials(reason: str) -> None:
+    """Record why every trial of this process is being stopped; the caller cancels them."""
+    global _stopping
+    _stopping = reason
+
+
 def _why(cancelled: asyncio.CancelledError) -> str:
     # A caller may say why it stopped the trial: `task.cancel("its output was closed")`.
-    return str(cancelled.args[0]) if cancelled.args else "cancelled by the user"
+    if cancelled.args:
+        return str(cancelled.args[0])
+    return _stopping or "cancelled by the user"
 
 
 def _end(bus: EventBus, ledger: Ledger, status: str, success: bool, reason: str) -> TrialEnded:

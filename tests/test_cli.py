@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -239,3 +242,40 @@ def test_a_headless_trial_whose_reader_goes_away_stops_and_is_saved_interrupted(
     )
     end = load_session(path).end
     assert end is not None and (end.status, end.reason) == ("interrupted", "its output was closed")
+
+
+@pytest.mark.parametrize("which", ["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_a_stop_signal_saves_running_trials_as_interrupted(
+    tmp_path: Path, command: str, which: str
+) -> None:
+    """kill, systemd, container stops and CI time-outs send SIGTERM; a closed terminal
+    SIGHUP. Either used to end the process at once: files cut at their last event, with no
+    trial_end. Now as Ctrl-C: every running trial ends interrupted, naming the signal."""
+    sessions = tmp_path / "sessions"
+    args = (
+        ["run", "--arm", "B", "--task", "tiny", "--headless"]
+        if command == "run"
+        else ["batch", "--arms", "A,B", "--tasks", "tiny", "--trials", "2", "--workers", "2"]
+    )
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fep_tui.cli", *args, "--sessions-dir", str(sessions)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(sessions.glob("*.jsonl")):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(getattr(signal, which))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + getattr(signal, which), err
+    assert f"stopped by {which}" in err
+    ended = [path.read_text().splitlines()[-1] for path in sessions.glob("*.jsonl")]
+    assert ended and all('"kind":"trial_end"' in line for line in ended), ended
+    stopped = [json.loads(line) for line in ended if '"status":"interrupted"' in line]
+    assert stopped and all(e["reason"].startswith(f"stopped by {which}") for e in stopped)

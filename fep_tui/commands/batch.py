@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,13 @@ from engine.pricing import get_rate_card
 from engine.runners import TrialRunner
 from engine.trial import TrialConfig, TrialOutcome, check_config, preflight
 from fep_tui.commands import terminal
-from fep_tui.commands.common import extra_arms, parse_list, trial_runner, warn_if_uncontained
+from fep_tui.commands.common import (
+    extra_arms,
+    parse_list,
+    stop_on_signals,
+    trial_runner,
+    warn_if_uncontained,
+)
 from fep_tui.commands.options import (
     ArmsFile,
     Backend,
@@ -152,11 +159,28 @@ def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | N
             progress.update(bar, advance=1, cost=cost)
 
         claims = TrialClaims(directory)
+        caught: list[signal.Signals] = []
+
+        async def batch_run() -> None:
+            task = asyncio.ensure_future(
+                run_batch(plan, cells, new_sinks, finished, runner, claims.claim)
+            )
+            stop_on_signals(task, caught)
+            await task
+
         try:
-            asyncio.run(run_batch(plan, cells, new_sinks, finished, runner, claims.claim))
+            asyncio.run(batch_run())
         except KeyboardInterrupt:
             console.print("interrupted: finished trials are kept; run the same command to resume")
             return 130
+        except asyncio.CancelledError:
+            if not caught:
+                raise
+            console.print(
+                f"stopped by {caught[0].name}: finished trials are kept, running ones saved as "
+                "interrupted; run the same command to resume"
+            )
+            return 128 + caught[0]
         # Cells that stopped early (enough successes) never run their remaining trials.
         progress.update(bar, total=progress.tasks[0].completed)
     if claims.others:

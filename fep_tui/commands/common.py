@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from cyclopts import Parameter
 
@@ -117,3 +119,25 @@ def trial_runner(ray: bool | str | None) -> TrialRunner | None:
     runner = RayRunner(ray_address(ray))
     runner.start()
     return runner
+
+
+# What systemd, container stops, CI time-outs and `kill` send, and a closed terminal.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def stop_on_signals(task: asyncio.Future[Any], caught: list[signal.Signals]) -> None:
+    """On SIGTERM or SIGHUP, cancel `task` as Ctrl-C would, naming the signal: a running
+    trial is then saved as interrupted (`stopped by SIGTERM`), not cut mid-file. Call it
+    inside the running loop; the caller exits with 128 + the signal in `caught`."""
+    loop = asyncio.get_running_loop()
+
+    def stop(which: signal.Signals) -> None:
+        from engine.trial import stop_all_trials
+
+        if not caught:
+            caught.append(which)
+            stop_all_trials(f"stopped by {which.name}")
+            task.cancel(f"stopped by {which.name}")
+
+    for which in STOP_SIGNALS:
+        loop.add_signal_handler(which, stop, which)

@@ -25,7 +25,12 @@ from engine.trial import (
     run_trial,
 )
 from fep_tui.commands import terminal
-from fep_tui.commands.common import arm_with, extra_arms, warn_if_uncontained
+from fep_tui.commands.common import (
+    arm_with,
+    extra_arms,
+    stop_on_signals,
+    warn_if_uncontained,
+)
 from fep_tui.commands.options import (
     ArmsFile,
     Backend,
@@ -191,9 +196,11 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
     json_out = JsonLinesPrinter() if as_json else None
     printer = UntilClosed(json_out if json_out is not None else TurnPrinter())
     trial_id = new_trial_id(config.arm.name, config.task_id, config.seed)
+    caught: list[signal.Signals] = []
 
     async def watched() -> TrialOutcome:
         trial = asyncio.ensure_future(run_trial(config, [writer, printer], trial_id))
+        stop_on_signals(trial, caught)
         while not trial.done():
             await asyncio.wait({trial}, timeout=1.0)
             if printer.closed and not trial.done():
@@ -211,6 +218,9 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
         return 130
     except asyncio.CancelledError:
         writer.close()
+        if caught:
+            print(f"fep-tui: stopped by {caught[0].name}; {_kept(writer)}", file=sys.stderr)
+            return 128 + caught[0]
         print(f"fep-tui: trial stopped, {OUTPUT_CLOSED}; {_kept(writer)}", file=sys.stderr)
         return 128 + signal.SIGPIPE
     finally:
