@@ -178,6 +178,13 @@ def model_alias(model: str) -> str:
 # (model-deprecations.md).
 RETIRED: dict[str, tuple[str, str]] = {
     "claude-opus-4-1": ("2026-08-05", "claude-opus-4-7"),
+    # Release notes of 2026-06-15, which name Sonnet 4.6 and Opus 4.8 as the upgrades.
+    "claude-sonnet-4": ("2026-06-15", "claude-sonnet-4-6"),
+    "claude-sonnet-4-0": ("2026-06-15", "claude-sonnet-4-6"),
+    "claude-opus-4": ("2026-06-15", "claude-opus-4-8"),
+    "claude-opus-4-0": ("2026-06-15", "claude-opus-4-8"),
+    # API_FACTS section 8 (model-deprecations); its successor at the same price.
+    "claude-sonnet-4-5": ("2026-11-30", "claude-sonnet-4-6"),
 }
 
 

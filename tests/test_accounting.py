@@ -126,6 +126,28 @@ def test_a_retired_model_is_refused_for_live_runs_with_its_replacement(
         check_config(TrialConfig(arm, "tiny", backend="live"))
 
 
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("claude-sonnet-4-5", "claude-sonnet-4-5 was retired on 2026-11-30; use claude-sonnet-4-6"),
+        ("claude-sonnet-4-20250514", "retired on 2026-06-15; use claude-sonnet-4-6"),
+        ("claude-opus-4-0", "claude-opus-4-0 was retired on 2026-06-15; use claude-opus-4-8"),
+    ],
+)
+def test_models_retired_since_august_are_refused_for_live_runs(
+    monkeypatch: pytest.MonkeyPatch, model: str, message: str
+) -> None:
+    """The table named Opus 4.1 only; Sonnet 4.5 went on 2026-11-30, Sonnet 4 and Opus 4
+    on 2026-06-15: a live trial on them got a 404 after the checks had passed."""
+    from engine.arms import ArmSpec, RoleSpec
+    from engine.trial import TrialConfig, TrialConfigError, check_config
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-used")
+    arm = ArmSpec("old", "retired solo", RoleSpec(model, "anthropic"))
+    with pytest.raises(TrialConfigError, match=message):
+        check_config(TrialConfig(arm, "tiny", backend="live"))
+
+
 def test_a_dated_id_runs_against_the_simulator_through_the_sdk() -> None:
     import asyncio
 
