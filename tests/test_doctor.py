@@ -3,11 +3,14 @@ the simulator; a dead Ollama or a model without tools is exit 2 and one line nam
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from engine.sim import SimulatorServer
 from fep_tui.cli import main
+from tests.conftest import run_cli
 
 
 def test_doctor_against_the_simulator_is_green_and_prices_its_requests(
@@ -80,3 +83,27 @@ def test_a_live_batch_runs_the_doctor_first(
         "(APIConnectionError) (fix it, or pass --no-doctor)"
     )
     assert not list(tmp_path.glob("*.jsonl")), "no trial started"
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_a_live_run_asks_doctor_first_unless_told_not_to(
+    tmp_path: Path, sim: SimulatorServer, skip: bool
+) -> None:
+    """batch and search ran doctor before a live trial; a single run did not, so a model
+    that cannot answer was found only after the workspace and the first paid call. Here
+    'live' is the simulator behind ANTHROPIC_BASE_URL, as a gateway would be."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "ANTHROPIC_API_KEY": "sk-ant-test-not-a-key",
+        "ANTHROPIC_BASE_URL": sim.url,
+    }
+    args = ["run", "--arm", "A", "--task", "tiny", "--backend", "live", "--headless"]
+    done = run_cli(
+        *args, *(["--no-doctor"] if skip else []), "--sessions-dir", str(tmp_path), env=env
+    )
+    assert done.returncode == 0, done.stderr
+    asked = "LIVE doctor: 1 model check(s)" in done.stdout
+    assert asked != skip, done.stdout
+    if not skip:
+        assert done.stdout.index("LIVE doctor") < done.stdout.index("LIVE trial")

@@ -118,6 +118,9 @@ def run(
     ] = None,
     sessions_dir: SessionsDir = None,
     arms_file: ArmsFile = None,
+    no_doctor: Annotated[
+        bool, Flag, Parameter(help="with --backend live: skip fep-tui doctor before the trial")
+    ] = False,
 ) -> int:
     """Run one trial of an arm on a task."""
     from engine.sim.faults import FAULT_HELP, FaultSpecError, parse_fault
@@ -154,6 +157,16 @@ def run(
     )
     check_config(config)
     asyncio.run(preflight(config))
+    if chosen == "live" and not no_doctor:
+        # As batch and search do: one tiny request per model before a paid trial, so a
+        # model that cannot answer is found for a fraction of a cent, not after the setup.
+        from fep_tui.commands.doctor import check_models, report
+
+        failed = report(check_models((config.arm,), chosen, config.rate_card), chosen)
+        if failed is not None:
+            raise UsageError(
+                f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
+            )
     warn_if_uncontained(config)
     provision_tasks([config.task_id])
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
