@@ -36,10 +36,16 @@ def trace_row(summary: TraceSummary) -> dict[str, object]:
         "lead": summary.lead_model,
         "calls": summary.model_calls,
         "delegations": summary.delegations,
-        "cost": UNKNOWN if summary.cost_usd is None else summary.cost_usd,
+        "cost": _at_least(summary) if summary.cost_usd is None else summary.cost_usd,
         "reread_tokens": summary.subagent_reread_tokens,
         "reread_usd": UNKNOWN
         if summary.subagent_reread_usd is None
         else summary.subagent_reread_usd,
         "compactions": summary.compactions,
     }
+
+
+def _at_least(summary: TraceSummary) -> str:
+    """A session with a model nothing prices: what the rest cost, as a floor."""
+    priced = summary.cost_at_least
+    return f"≥ {priced:.4f}" if priced > 0 else UNKNOWN

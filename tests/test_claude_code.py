@@ -346,3 +346,15 @@ def test_secrets_in_a_transcript_never_reach_the_session_file(tmp_path: Path) ->
     assert "hunter2" not in written and "abcdefghijklmnop" not in written
     assert all(json.loads(line) for line in written.splitlines())
     assert written.count("[REDACTED]") == 2
+
+
+def test_a_session_with_an_unpriced_model_shows_its_cost_as_a_floor(tmp_path: Path) -> None:
+    """The beside session's subagent runs claude-mystery-9, which nothing prices: its cost
+    was 'unknown' though the lead's calls are priced. It is never $0, and not nothing."""
+    from fep_tui.trace_rows import trace_row
+
+    [result] = import_sessions([BESIDE_SESSION], tmp_path)
+    assert result.summary is not None and result.summary.cost_usd is None
+    priced = [r.cost_usd for r in result.summary.roles.values() if r.cost_usd is not None]
+    assert priced and len(priced) < len(result.summary.roles)
+    assert trace_row(result.summary)["cost"] == f"≥ {sum(priced):.4f}"

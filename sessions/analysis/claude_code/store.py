@@ -84,6 +84,12 @@ class TraceSummary:
         roles = {k: RoleTotals(**v) for k, v in data["roles"].items()}
         return cls(**{**data, "roles": roles})
 
+    @property
+    def cost_at_least(self) -> float:
+        """What the priced roles cost: the session cost at least this much when a model
+        nothing prices took part (never $0 for it)."""
+        return sum(role.cost_usd for role in self.roles.values() if role.cost_usd is not None)
+
 
 @dataclass(frozen=True)
 class Imported:
