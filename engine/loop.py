@@ -77,6 +77,13 @@ CUT_STOP_REASONS = ("max_tokens", "model_context_window_exceeded")
 PAUSE_TURN = "pause_turn"
 # Raising max_tokens goes no higher: the smallest output limit of the current Claude models.
 MAX_OUTPUT_TOKENS = 64_000
+CONTINUE_PROMPT = "Please continue."
+EMPTY_REPLY_NOTE = "an empty reply (end_turn) after tool results: asked the model to continue"
+
+
+def _after_tool_results(messages: list[Message]) -> bool:
+    last = messages[-1]
+    return last.role == "user" and any(isinstance(b, ToolResultBlock) for b in last.blocks)
 
 
 async def run_agent(
@@ -92,7 +99,7 @@ async def run_agent(
     role, model = runtime.role, runtime.spec.model
     last_text = ""
     max_tokens = runtime.spec.max_tokens
-    cut_before = paused = False
+    cut_before = paused = continued = False
     for taken in range(1, runtime.spec.max_turns + 1):
         runtime.turns += 1
         turn = runtime.turns
@@ -172,6 +179,8 @@ async def run_agent(
             max_tokens, cut_before = raised, True
             continue
         cut_before = False
+        if reply.blocks:
+            continued = False
         last_text = reply.text or last_text
         if reply.stop_reason == PAUSE_TURN:
             # A server tool (the advisor) is still working: send the turn back unchanged,
@@ -187,6 +196,16 @@ async def run_agent(
             messages[-1].blocks.extend(reply.blocks)
             paused = False
         elif not reply.blocks:
+            if reply.stop_reason == "end_turn" and not continued and _after_tool_results(messages):
+                # "Sometimes Claude returns an empty response (2-3 tokens, no content) with
+                # stop_reason end_turn ... particularly after tool results"; the remedy is a
+                # user message asking it to continue, not a resend (docs: build-with-claude/
+                # handling-stop-reasons). Once per turn; it goes after the tool results in
+                # the same user message (text before tool results is refused).
+                messages[-1].blocks.append(TextBlock(CONTINUE_PROMPT))
+                continued = True
+                bus.emit(TrialError(bus.now(), EMPTY_REPLY_NOTE, role, turn, False))
+                continue
             return AgentOutcome(last_text, taken, True)
         else:
             messages.append(Message("assistant", list(reply.blocks), source=SOURCE_OWN))

@@ -95,6 +95,35 @@ def test_an_empty_text_block_is_dropped_when_the_turn_is_sent_back(
             assert all(text.strip() for text in texts), message
 
 
+def test_an_empty_end_turn_after_tool_results_is_asked_to_continue_once(
+    recorder: Recorder, sent_bodies: dict[str, list[dict[str, Any]]]
+) -> None:
+    """The second call (after the first check's results) comes back empty with end_turn:
+    the agent stopped there, 'done' with the task undone. Now it is asked to continue, in
+    the same user message after the tool results, billed its 3 output tokens, and the
+    trial ends green. The request after the empty reply carries the continuation."""
+    end = _trial(recorder, Fault("empty_end_turn", 2))
+    assert end.status == "completed" and end.success
+    notes = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert [(e.message, e.fatal) for e in notes] == [
+        ("an empty reply (end_turn) after tool results: asked the model to continue", False)
+    ]
+    usage = [e for e in recorder.events if isinstance(e, TurnUsage)]
+    assert usage[1].usage.output_tokens == 3 and usage[1].cost_usd > 0
+    third = sent_bodies["anthropic"][2]["messages"][-1]
+    kinds = [block["type"] for block in third["content"]]
+    assert kinds[-1] == "text" and third["content"][-1]["text"] == "Please continue."
+    assert set(kinds[:-1]) == {"tool_result"}
+
+
+def test_a_second_empty_end_turn_in_a_row_ends_the_agent(recorder: Recorder) -> None:
+    """Asked once; a model that answers empty again is taken at its word."""
+    _trial(recorder, Fault("empty_end_turn", 2), Fault("empty_end_turn", 3))
+    notes = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert len(notes) == 1
+    assert sum(isinstance(e, TurnUsage) for e in recorder.events) == 3
+
+
 @pytest.mark.parametrize("text", ["", " \n "])
 def test_the_simulator_rejects_blank_text_as_the_api_does(text: str) -> None:
     body = {

@@ -18,6 +18,7 @@ FaultKind = Literal[
     "refusal",  # stop_reason refusal before any output (not billed)
     "blank_text",  # an empty text block before the tool calls, as the API has sent
     "pause_turn",  # stop_reason pause_turn with the advisor call still pending
+    "empty_end_turn",  # no content, 2-3 output tokens, stop_reason end_turn
     "done_length",  # Ollama: done_reason length, the reply cut short
     "no_prompt_eval_count",  # Ollama: the final chunk has no prompt_eval_count
     "tools_on_final_chunk",  # Ollama: tool calls arrive on the done chunk
@@ -34,6 +35,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "refusal",
     "blank_text",
     "pause_turn",
+    "empty_end_turn",
     "done_length",
     "no_prompt_eval_count",
     "tools_on_final_chunk",
@@ -51,13 +53,21 @@ FAULT_HELP: dict[str, str] = {
     "blank_text": "Anthropic: an empty text block before the tool calls",
     "pause_turn": "Anthropic: stop_reason pause_turn, the advisor call still pending "
     "(on a reply that consults the advisor)",
+    "empty_end_turn": "Anthropic: an empty reply (no content, 3 output tokens) with stop_reason "
+    "end_turn, as the API can send after tool results",
     "done_length": "Ollama: done_reason length, the reply cut short",
     "no_prompt_eval_count": "Ollama: the final chunk has no prompt_eval_count",
     "tools_on_final_chunk": "Ollama: tool calls arrive on the done: true chunk",
     "thinking": "Ollama: a thinking-capable model streams message.thinking before its reply",
 }
 # Faults that shape a reply rather than fail the request.
-REPLY_FAULTS: tuple[FaultKind, ...] = ("max_tokens_cut", "refusal", "blank_text", "pause_turn")
+REPLY_FAULTS: tuple[FaultKind, ...] = (
+    "max_tokens_cut",
+    "refusal",
+    "blank_text",
+    "pause_turn",
+    "empty_end_turn",
+)
 OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "done_length",
     "no_prompt_eval_count",

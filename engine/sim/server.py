@@ -183,6 +183,10 @@ class SimulatorServer:
                 # The reply ran out of room inside its last tool call: the model wrote up
                 # to max_tokens, and that is what is billed.
                 stop_reason, out = "max_tokens", parsed.max_tokens
+            elif fault is not None and fault.kind == "empty_end_turn":
+                # "an empty response (2-3 tokens, no content) with stop_reason end_turn"
+                # (docs: build-with-claude/handling-stop-reasons).
+                blocks, stop_reason, out = [], "end_turn", 3
             elif fault is not None and fault.kind == "refusal":
                 # Refused before any output: nothing is billed (handle-streaming-refusals).
                 blocks, stop_reason, out = [], "refusal", 0
