@@ -11,12 +11,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from engine.backends.base import BackendError
 from engine.bounded_return import bounded_result, snapshot_tree
 from engine.bus import EventBus
-from engine.events import Delegation, ExecutorSummary
+from engine.events import Delegation, ExecutorSummary, TrialError
 from engine.ledger import Ledger
-from engine.loop import RoleRuntime, run_agent
-from engine.messages import ToolSpec, ToolUseBlock, summary_source
+from engine.loop import AgentOutcome, RoleRuntime, run_agent
+from engine.messages import EXECUTOR_FAILED, ToolSpec, ToolUseBlock, summary_source
 from engine.prompts import DELEGATE_DESCRIPTION
 from engine.tokens import count_text
 from engine.tools import ToolOutcome
@@ -77,16 +78,27 @@ class DelegateTool:
         spec = self.executor.spec
         bounded = spec.return_policy == "bounded"
         before = await asyncio.to_thread(snapshot_tree, self.workspace) if bounded else {}
-        outcome = await run_agent(
-            self.executor, instruction, self.bus, self.ledger, delegation=number
-        )
+        try:
+            outcome = await run_agent(
+                self.executor, instruction, self.bus, self.ledger, delegation=number
+            )
+        except BackendError as exc:
+            # The executor's service failed (Ollama 500/503 after its retries, a tool-call
+            # parse error, a timeout): the orchestrator hears it as this delegation's result
+            # and decides what to do, instead of the whole trial ending. What the executor
+            # spent before it failed is already on the ledger.
+            self.bus.emit(TrialError(self.bus.now(), str(exc), "executor", exc.turn, False))
+            outcome = AgentOutcome(f"{EXECUTOR_FAILED} {exc}", self.executor.turns, False,
+                                   "failed", stop="error")  # fmt: skip
         text = outcome.text.strip() or "(the executor returned no summary)"
-        if not outcome.completed:
+        if not outcome.completed and outcome.stop != "error":
             text += f"\n[executor {outcome.reason}]"
         if bounded:
             after = await asyncio.to_thread(snapshot_tree, self.workspace)
             status = await self.status_line()
             returned = bounded_result(before, after, status, spec.return_cap_tokens)
+            if outcome.stop == "error":
+                returned = f"{text}\n{returned}"
         else:
             returned = apply_return_cap(text, spec.return_cap_chars)
         self.bus.emit(

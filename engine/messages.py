@@ -118,3 +118,8 @@ class ModelReply:
     @property
     def tool_uses(self) -> list[ToolUseBlock]:
         return [b for b in self.blocks if isinstance(b, ToolUseBlock)]
+
+
+# How the result of a delegation whose executor failed begins (engine/delegation.py); the
+# simulator's scripted orchestrator reads it to try the delegation again.
+EXECUTOR_FAILED = "executor failed:"

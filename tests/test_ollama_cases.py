@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from engine import TrialConfig, resolve_arm, run_trial
-from engine.events import ReplyCut, TrialEnded, TurnUsage
+from engine.events import ExecutorSummary, ReplyCut, TrialEnded, TrialError, TurnUsage
 from engine.sim import Fault, SimulatorServer
 from engine.sim.ollama_wire import parse_chat
 from tests.conftest import Recorder, run_cli
@@ -127,3 +127,41 @@ def test_thinking_is_saved_counted_and_sent_back_on_the_next_turn(
     sent_back = [m for m in second["messages"] if m["role"] == "assistant"]
     assert sent_back[0]["thinking"] == thought.text
     assert "thinking" not in sent_back[0]["content"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("tool_parse_error", "ollama: HTTP 500: error parsing tool call"),
+        ("ollama_error", "ollama: HTTP 500: model runner has unexpectedly stopped"),
+    ],
+)
+def test_an_executor_that_fails_is_reported_to_the_orchestrator_not_the_end_of_the_trial(
+    recorder: Recorder, fault: str, said: str
+) -> None:
+    """Any Ollama error on an executor turn ended the whole trial. Now the delegation comes
+    back as 'executor failed: ...', the orchestrator delegates it again, and the trial is
+    green; the failure is on record as a non-fatal error of the executor."""
+    config = TrialConfig(resolve_arm("B"), "tiny", faults=(Fault(fault, 1, "ollama"),))  # type: ignore[arg-type]
+    outcome = asyncio.run(run_trial(config, [recorder]))
+    assert outcome.status == "completed" and outcome.success
+    summaries = [e for e in recorder.events if isinstance(e, ExecutorSummary)]
+    assert summaries[0].text.startswith(f"executor failed: {said}")
+    assert len(summaries) == 4  # the failed one, then the three categories
+    assert summaries[1].text != summaries[0].text
+    errors = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert [(e.role, e.fatal) for e in errors] == [("executor", False)]
+
+
+def test_a_busy_ollama_is_asked_again_and_the_trial_never_hears_of_it(
+    recorder: Recorder, captured_servers: list[SimulatorServer]
+) -> None:
+    """Ollama's 503 (a full request queue) asks to be retried; ollama-python never does."""
+    config = TrialConfig(resolve_arm("B"), "tiny", faults=(Fault("ollama_busy", 1, "ollama"),))
+    outcome = asyncio.run(run_trial(config, [recorder]))
+    assert outcome.success
+    assert not [e for e in recorder.events if isinstance(e, TrialError)]
+    assert not any(
+        isinstance(e, ExecutorSummary) and e.text.startswith("executor failed")
+        for e in recorder.events
+    )

@@ -62,6 +62,8 @@ def test_ollama_dropped_connection_is_an_error_not_a_hang(recorder: Recorder) ->
         resolve_arm("B"), "tiny", faults=(Fault("drop_connection", 2, api="ollama"),)
     )
     outcome = asyncio.run(run_trial(config, [recorder]))
-    assert outcome.status == "error"
+    # An error, not a hang; and an executor's error goes back to the orchestrator as its
+    # delegation's result, which hands the work over again, rather than ending the trial.
     errors = [e for e in recorder.events if isinstance(e, TrialError)]
-    assert errors and errors[0].message.startswith("ollama:")
+    assert errors and errors[0].message.startswith("ollama:") and not errors[0].fatal
+    assert outcome.status == "completed" and outcome.success

@@ -6,6 +6,7 @@ back with `tool_name`. Tokens and durations are recorded; a local model is price
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,6 +28,15 @@ from engine.usage import Usage
 _NS = 1_000_000_000
 
 
+# Waits before each retry of a busy (503) Ollama; the reply that follows is billed nothing
+# extra (local), only the wall time grows.
+BUSY_RETRY_WAITS_S = (1.0, 2.0)
+
+
+class _Busy(Exception):
+    """Ollama's request queue was full (HTTP 503) before anything streamed."""
+
+
 class OllamaBackend:
     provider = "ollama"
 
@@ -37,6 +47,25 @@ class OllamaBackend:
 
     async def complete(
         self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
+    ) -> ModelReply:
+        # ollama-python never retries (_client.py). A 503 is Ollama's full request queue,
+        # which it asks to be tried again; a 500 (a runner crash, or its parser rejecting
+        # the model's tool-call text, which repeats for the same conversation) is not.
+        for wait_s in BUSY_RETRY_WAITS_S:
+            try:
+                return await self._complete_once(request, on_text, on_tool_input)
+            except _Busy:
+                await asyncio.sleep(wait_s)
+        try:
+            return await self._complete_once(request, on_text, on_tool_input)
+        except _Busy as busy:
+            raise BackendError(
+                f"ollama: HTTP 503: {busy.args[0]} (still busy after "
+                f"{len(BUSY_RETRY_WAITS_S)} retries)"
+            ) from busy
+
+    async def _complete_once(
+        self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None
     ) -> ModelReply:
         content: list[str] = []
         thinking: list[str] = []
@@ -66,6 +95,8 @@ class OllamaBackend:
                 if chunk.done:
                     final = chunk
         except ollama.ResponseError as exc:
+            if exc.status_code == 503 and not content and not calls:
+                raise _Busy(exc.error) from exc
             where = "mid-stream error" if exc.status_code == -1 else f"HTTP {exc.status_code}"
             raise BackendError(f"ollama: {where}: {exc.error}") from exc
         except (ConnectionError, httpx.HTTPError) as exc:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from engine.messages import EXECUTOR_FAILED
 from engine.sim.profiles import Profile
 from tasks.model import Fix, Task
 
@@ -92,6 +93,7 @@ def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> P
         if turn is not None:
             return turn
     rng = random.Random(_seed_key(scenario.seed, transcript))
+    does_it_itself = False
     if transcript.role == "executor":
         fixes = [f for f in scenario.fixes if f.description in transcript.first_user_text]
         plan = _executor_plan(fixes, profile, scenario, rng)
@@ -106,13 +108,38 @@ def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> P
         )
     else:
         plan = _solo_plan(scenario, profile, rng)
-    if transcript.assistant_turns < len(plan):
-        turn = plan[transcript.assistant_turns]
+    index = transcript.assistant_turns
+    if transcript.role == "orchestrator" and not does_it_itself:
+        index = _after_failed_delegations(transcript)
+    if index < len(plan):
+        turn = plan[index]
         # With an advisor on offer, the lead asks before starting and before the last check.
         if transcript.advisor_model and transcript.assistant_turns in (0, len(plan) - 1):
             turn = PlannedTurn(turn.text, turn.calls, _advice(scenario, transcript.assistant_turns))
         return turn
     return PlannedTurn(_final_text(transcript, profile, scenario))
+
+
+# A delegation whose executor failed is handed over again, at most this many times.
+DELEGATION_RETRIES = 2
+
+
+def _after_failed_delegations(transcript: Transcript) -> int:
+    """The orchestrator's place in its plan: each turn takes one step (one call a turn),
+    except a delegation that came back failed, which is tried again (a few times)."""
+    step = failures = 0
+    for taken in range(transcript.assistant_turns):
+        result = transcript.tool_results[taken] if taken < len(transcript.tool_results) else None
+        failed = (
+            result is not None
+            and result.name == DELEGATE
+            and result.content.startswith(EXECUTOR_FAILED)
+        )
+        if failed and failures < DELEGATION_RETRIES:
+            failures += 1
+            continue
+        step, failures = step + 1, 0
+    return step
 
 
 def _advice(scenario: Scenario, turn_index: int) -> str:

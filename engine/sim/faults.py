@@ -23,6 +23,9 @@ FaultKind = Literal[
     "no_prompt_eval_count",  # Ollama: the final chunk has no prompt_eval_count
     "tools_on_final_chunk",  # Ollama: tool calls arrive on the done chunk
     "thinking",  # Ollama: a thinking-capable model thinks first (message.thinking)
+    "ollama_error",  # Ollama: HTTP 500, the model runner stopped (a crash, out of memory)
+    "ollama_busy",  # Ollama: HTTP 503, the request queue is full
+    "tool_parse_error",  # Ollama: HTTP 500, its parser rejected the model's tool-call text
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -40,6 +43,9 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "no_prompt_eval_count",
     "tools_on_final_chunk",
     "thinking",
+    "ollama_error",
+    "ollama_busy",
+    "tool_parse_error",
 )
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
@@ -59,6 +65,17 @@ FAULT_HELP: dict[str, str] = {
     "no_prompt_eval_count": "Ollama: the final chunk has no prompt_eval_count",
     "tools_on_final_chunk": "Ollama: tool calls arrive on the done: true chunk",
     "thinking": "Ollama: a thinking-capable model streams message.thinking before its reply",
+    "ollama_error": "Ollama: HTTP 500, the model runner stopped (a crash or out of memory)",
+    "ollama_busy": "Ollama: HTTP 503, the server's request queue is full (may be retried)",
+    "tool_parse_error": "Ollama: HTTP 500, its parser rejected the model's own tool-call "
+    "output (it repeats for the same conversation)",
+}
+# Ollama's own HTTP errors, by fault (server/routes.go; model/parsers/qwen35.go for the
+# parse error, returned as a 500 before any output has streamed).
+OLLAMA_STATUS_FAULTS: dict[str, tuple[int, str]] = {
+    "ollama_error": (500, "model runner has unexpectedly stopped"),
+    "ollama_busy": (503, "server busy, please try again. maximum pending requests exceeded"),
+    "tool_parse_error": (500, "error parsing tool call: unexpected end of element parameter"),
 }
 # Faults that shape a reply rather than fail the request.
 REPLY_FAULTS: tuple[FaultKind, ...] = (
@@ -73,6 +90,9 @@ OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "no_prompt_eval_count",
     "tools_on_final_chunk",
     "thinking",
+    "ollama_error",
+    "ollama_busy",
+    "tool_parse_error",
 )
 
 

@@ -26,7 +26,7 @@ from engine.caching import CacheRuleError, PromptCache
 from engine.pricing import model_alias, retirement
 from engine.sim import anthropic_wire, ollama_wire
 from engine.sim.agents import Scenario, next_turn
-from engine.sim.faults import Fault
+from engine.sim.faults import OLLAMA_STATUS_FAULTS, Fault
 from engine.sim.profiles import (
     ANTHROPIC_MODELS,
     OLLAMA_CAPABILITIES,
@@ -495,6 +495,10 @@ class _SimHandler(BaseHTTPRequestHandler):
     # -- faults and plumbing -------------------------------------------------------------------
 
     def _status_fault(self, fault: Fault, *, anthropic: bool) -> bool:
+        if not anthropic and fault.kind in OLLAMA_STATUS_FAULTS:
+            status, said = OLLAMA_STATUS_FAULTS[fault.kind]
+            self._json(status, {"error": said})
+            return True
         statuses = {"rate_limit": 429, "overloaded": 529, "server_error": 500}
         if fault.kind not in statuses:
             return False
