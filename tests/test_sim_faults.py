@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from engine import TrialConfig, resolve_arm, run_trial
-from engine.events import ApiRetry, TrialEnded, TrialError
-from engine.sim import Fault
+from engine.events import ApiRetry, TrialEnded, TrialError, TurnUsage
+from engine.sim import Fault, SimulatorServer
 from sessions import SessionWriter, load_session
 from tests.conftest import Recorder
 
@@ -67,3 +69,35 @@ def test_ollama_dropped_connection_is_an_error_not_a_hang(recorder: Recorder) ->
     errors = [e for e in recorder.events if isinstance(e, TrialError)]
     assert errors and errors[0].message.startswith("ollama:") and not errors[0].fatal
     assert outcome.status == "completed" and outcome.success
+
+
+@pytest.mark.parametrize("kind", ["disconnect", "stream_cut"])
+def test_a_stream_that_breaks_is_asked_again_once_and_its_input_is_billed(
+    recorder: Recorder, captured_servers: list[SimulatorServer], kind: str
+) -> None:
+    """A connection dropped mid-stream (SDK 2.17 raises it outside its retry loop) was
+    reported as 'cannot reach' and ended the trial; a stream that ended without
+    message_delta and message_stop passed a half reply on. Each is now asked again once,
+    the trial goes on, and the broken attempt's input side is billed as the API billed it."""
+    config = TrialConfig(resolve_arm("B"), "tiny", faults=(Fault(kind, 2),))  # type: ignore[arg-type]
+    outcome = asyncio.run(run_trial(config, [recorder]))
+    assert outcome.status == "completed" and outcome.success
+    retries = [e for e in recorder.events if isinstance(e, ApiRetry)]
+    assert [(r.status, r.will_retry) for r in retries] == [(200, True)]
+    assert "cannot reach" not in retries[0].message
+    billed = [b.usage for b in captured_servers[0].billed if b.api == "anthropic"]
+    recorded = [
+        e.usage for e in recorder.events if isinstance(e, TurnUsage) and e.role == "orchestrator"
+    ]
+    for bucket in ("input_tokens", "cache_write_5m", "cache_read"):
+        assert sum(getattr(u, bucket) for u in recorded) == sum(getattr(u, bucket) for u in billed)
+
+
+def test_a_stream_that_breaks_twice_is_an_error_naming_why(recorder: Recorder) -> None:
+    faults = (Fault("stream_cut", 2), Fault("stream_cut", 3))
+    outcome = asyncio.run(
+        run_trial(TrialConfig(resolve_arm("A"), "tiny", faults=faults), [recorder])
+    )
+    assert outcome.status == "error"
+    assert "ended without its final events" in outcome.reason
+    assert "again after one retry" in outcome.reason

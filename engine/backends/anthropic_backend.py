@@ -82,6 +82,24 @@ def make_client(
     return anthropic.AsyncAnthropic(**options)
 
 
+class _StreamBroke(Exception):
+    """A streamed reply that did not reach a known end: the connection dropped after it
+    began, or it closed without message_delta and message_stop. `usage`: what its stream
+    reported before it broke (message_start's input side), which the API bills."""
+
+    def __init__(self, message: str, usage: Usage) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def _reported(stream: Any) -> Usage:
+    """The usage a broken stream reported so far, or nothing if it reported none."""
+    try:
+        return usage_from_sdk(stream.current_message_snapshot.usage)
+    except Exception:  # no message_start yet: the SDK has no snapshot to give
+        return Usage.of()
+
+
 class AnthropicBackend:
     provider = "anthropic"
 
@@ -104,9 +122,27 @@ class AnthropicBackend:
         """One call. An error event mid-stream (`overloaded_error`, `api_error`) comes with
         HTTP 200, so the SDK does not retry it; no tool has run yet, so the call is made
         again, at most MID_STREAM_RETRIES times with backoff, each failure reported."""
+        broke_before = False
+        spent = Usage.of()
         for attempt in range(1, MID_STREAM_RETRIES + 2):
             try:
-                return await self._complete_once(request, on_text, on_tool_input)
+                reply = await self._complete_once(request, on_text, on_tool_input)
+                return replace(reply, usage=reply.usage + spent) if broke_before else reply
+            except _StreamBroke as broke:
+                spent = spent + broke.usage
+                # SDK 2.17 raises a dropped connection from _streaming.py, outside its own
+                # retry loop, and a stream without message_delta/message_stop leaves
+                # stop_reason null (API_FACTS section 8): neither is a known end. No tool
+                # has run; the partial reply is dropped and the call made once more.
+                if self.retries is not None and self.retries.sink is not None:
+                    wait = None if broke_before else _BACKOFF_S
+                    self.retries.sink(
+                        FailedAttempt(200, attempt, not broke_before, wait, str(broke))
+                    )
+                if broke_before:
+                    raise BackendError(f"anthropic: {broke}, again after one retry") from broke
+                broke_before = True
+                await asyncio.sleep(_BACKOFF_S)
             except anthropic.APIStatusError as exc:
                 kind = _error_type(exc)
                 retry = (
@@ -137,10 +173,13 @@ class AnthropicBackend:
             messages = self.client.beta.messages
             kwargs["betas"] = [ADVISOR_BETA]
         tool = ("", "")
+        started = False
+        stream: Any = None
         try:
             if self.streaming:
                 async with messages.stream(**kwargs) as stream:
                     async for event in stream:
+                        started = True
                         if event.type == "text":
                             on_text(event.text)
                         elif event.type == "content_block_start":
@@ -149,6 +188,12 @@ class AnthropicBackend:
                                 tool = (block.id, block.name)
                         elif event.type == "input_json" and on_tool_input and event.partial_json:
                             on_tool_input(tool[0], tool[1], event.partial_json)
+                    if stream.current_message_snapshot.stop_reason is None:
+                        raise _StreamBroke(
+                            "the stream ended without its final events (no message_delta "
+                            "or message_stop)",
+                            _reported(stream),
+                        )
                     message = await stream.get_final_message()
             else:
                 message = await messages.create(**kwargs)
@@ -156,11 +201,15 @@ class AnthropicBackend:
                     if block.type == "text":
                         on_text(block.text)
         except anthropic.APIConnectionError as exc:
+            if started:
+                raise _StreamBroke(
+                    f"the connection dropped mid-stream ({exc})", _reported(stream)
+                ) from exc
             raise BackendError(f"anthropic: cannot reach {self.client.base_url} ({exc})") from exc
         except TRANSPORT_ERRORS as exc:
             # A connection lost mid-stream is not wrapped by the SDK (seen with a dropped
             # socket after the 200): the raw transport error reaches the caller.
-            raise BackendError(f"anthropic: the stream broke off: {exc}") from exc
+            raise _StreamBroke(f"the stream broke off ({exc})", _reported(stream)) from exc
         return reply_from_message(message, self.advisor_model)
 
     async def aclose(self) -> None:

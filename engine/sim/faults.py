@@ -13,6 +13,8 @@ FaultKind = Literal[
     "server_error",  # 500 api_error
     "mid_stream_error",  # an `error` event (or NDJSON error line) after some output
     "drop_connection",  # the socket closes mid-stream
+    "disconnect",  # the same as drop_connection, by the name issue 36 gives it
+    "stream_cut",  # Anthropic: the body ends cleanly before message_delta and message_stop
     "slow_stream",  # every event is delayed by `delay_s`
     "max_tokens_cut",  # the reply hits max_tokens inside its last tool call's input
     "refusal",  # stop_reason refusal before any output (not billed)
@@ -33,6 +35,8 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "server_error",
     "mid_stream_error",
     "drop_connection",
+    "disconnect",
+    "stream_cut",
     "slow_stream",
     "max_tokens_cut",
     "refusal",
@@ -53,6 +57,8 @@ FAULT_HELP: dict[str, str] = {
     "server_error": "HTTP 500 api_error (the SDK retries it)",
     "mid_stream_error": "an overloaded error event halfway through a streamed reply",
     "drop_connection": "the connection closes halfway through a streamed reply",
+    "disconnect": "the same as drop_connection",
+    "stream_cut": "Anthropic: the stream ends cleanly without message_delta and message_stop",
     "slow_stream": "every streamed event is delayed",
     "max_tokens_cut": "Anthropic: stop_reason max_tokens inside the last tool call's input",
     "refusal": "Anthropic: stop_reason refusal before any output",
@@ -79,6 +85,7 @@ OLLAMA_STATUS_FAULTS: dict[str, tuple[int, str]] = {
 }
 # Faults that shape a reply rather than fail the request.
 REPLY_FAULTS: tuple[FaultKind, ...] = (
+    "stream_cut",
     "max_tokens_cut",
     "refusal",
     "blank_text",

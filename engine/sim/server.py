@@ -532,11 +532,13 @@ class _SimHandler(BaseHTTPRequestHandler):
             else self.simulator.stream_delay_s
         )
         for n, chunk in enumerate(items):
+            if fault is not None and fault.kind == "stream_cut" and b"message_delta" in chunk:
+                break  # a clean end of the body, without message_delta and message_stop
             if fault is not None and n == cut:
                 if fault.kind == "mid_stream_error":
                     self._chunk(error_chunk)
                     break
-                if fault.kind == "drop_connection":
+                if fault.kind in ("drop_connection", "disconnect"):
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
