@@ -6,6 +6,7 @@ and a model that cannot call tools."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,18 @@ def test_a_busy_ollama_is_asked_again_and_the_trial_never_hears_of_it(
         isinstance(e, ExecutorSummary) and e.text.startswith("executor failed")
         for e in recorder.events
     )
+
+
+def test_a_prompt_over_num_ctx_is_an_error_naming_both_never_a_silent_truncation(
+    recorder: Recorder, captured_servers: list[SimulatorServer]
+) -> None:
+    """Ollama drops the oldest messages past num_ctx without a word: the executor would
+    work without its instruction. The prompt is measured before the call instead."""
+    arm = resolve_arm("B").with_num_ctx(1024)
+    asyncio.run(run_trial(TrialConfig(arm, "tiny"), [recorder]))
+    errors = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert errors and all(e.role == "executor" and not e.fatal for e in errors)
+    assert re.search(r"the prompt is about [\d,]+ tokens, over num_ctx 1,024", errors[0].message)
+    # What was sent fitted: the simulator, which cuts as Ollama does, dropped nothing.
+    sent = captured_servers[0].received("ollama")
+    assert sent and all(parse_chat(body).dropped == 0 for body in sent)

@@ -7,6 +7,7 @@ back with `tool_name`. Tokens and durations are recorded; a local model is price
 from __future__ import annotations
 
 import asyncio
+import json
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +24,7 @@ from engine.messages import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from engine.tokens import count_text
 from engine.usage import Usage
 
 _NS = 1_000_000_000
@@ -71,10 +73,21 @@ class OllamaBackend:
         thinking: list[str] = []
         calls: list[ToolUseBlock] = []
         final: Any = None
+        messages = build_messages(request)
+        if request.num_ctx is not None:
+            # Past num_ctx, Ollama drops the oldest messages without a word (server/
+            # prompt.go, logged at debug level): the executor would lose its instruction.
+            size = prompt_tokens(messages, request)
+            if size > request.num_ctx:
+                raise BackendError(
+                    f"ollama: the prompt is about {size:,} tokens, over num_ctx "
+                    f"{request.num_ctx:,}; Ollama would drop the oldest messages silently. "
+                    "Raise --num-ctx (or num_ctx in the arms file)"
+                )
         try:
             stream = await self.client.chat(
                 model=request.model,
-                messages=build_messages(request),
+                messages=messages,
                 tools=build_tools(request),
                 stream=True,
                 options=options(request),
@@ -162,6 +175,15 @@ def tool_dicts(request: ModelRequest) -> list[dict[str, Any]]:
         }
         for t in request.tools
     ]
+
+
+def prompt_tokens(messages: list[dict[str, Any]], request: ModelRequest) -> int:
+    """The prompt's size as tiktoken counts it: an estimate of the model's own count (Qwen's
+    tokenizer differs by some percent), enough to catch a prompt that cannot fit."""
+    texts = [str(m.get("content", "")) for m in messages]
+    texts += [json.dumps(m["tool_calls"]) for m in messages if m.get("tool_calls")]
+    texts += [json.dumps(t.input_schema) + t.description for t in request.tools]
+    return sum(count_text(text) for text in texts)
 
 
 def build_tools(request: ModelRequest) -> list[ollama.Tool]:
