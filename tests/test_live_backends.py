@@ -108,16 +108,19 @@ def test_fault_matrix_anthropic(
     "kind", _matrix(tuple(k for k in FAULT_KINDS if k not in REPLY_FAULTS), "drop_connection")
 )
 def test_fault_matrix_ollama_executor(kind: FaultKind, tmp_path: Path) -> None:
-    """Arm B: the Ollama client does not retry, so a failed executor turn ends the trial
-    with a clear error; a slow stream only slows it."""
+    """Arm B: the Ollama client does not retry. A busy server (503) is asked again by the
+    backend; any other failed executor turn goes back to the orchestrator as the
+    delegation's result, with a clear error of the executor on record, and the trial goes
+    on; a slow stream only slows it."""
     recorder, path = _faulted("B", Fault(kind, 2, api="ollama", delay_s=0.01), tmp_path)
     end = _check_session_whole(recorder, path)
-    if kind in ("slow_stream", *OLLAMA_REPLY_FAULTS):
-        # Slowed, or a reply the backend reads right (a cut one is asked again).
+    if kind in ("slow_stream", "overloaded", *OLLAMA_REPLY_FAULTS):
+        # Slowed, retried, or a reply the backend reads right (a cut one is asked again).
         assert end.success
     else:
         errors = [e for e in recorder.events if isinstance(e, TrialError)]
-        assert end.status == "error" and errors[0].role == "executor"
+        assert end.status == "completed", end.reason
+        assert errors and errors[0].role == "executor" and not errors[0].fatal
         assert errors[0].message.startswith("ollama:")
 
 
