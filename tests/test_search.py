@@ -324,7 +324,8 @@ def test_a_resumed_search_counts_errored_trials_and_names_them(tmp_path: Path) -
     where = ["--sessions-dir", str(tmp_path / "sessions")]
     errored = run_cli(
         "run", "--arm", "haiku-5-5", "--arms-file", str(arms), "--task", "tiny", "--headless",
-        "--sim-fault", "drop_connection@anthropic:1", *where, env=env,
+        "--sim-fault", "stream_cut@anthropic:1", "--sim-fault", "stream_cut@anthropic:2",
+        *where, env=env,
     )  # fmt: skip
     assert "trial error" in errored.stdout, errored.stdout + errored.stderr
     resumed = run_cli(
