@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from engine.pricing import ModelPrice, PriceTier
+from engine.model_price import ModelPrice, PriceTier
 
 if TYPE_CHECKING:
     from genai_prices.types import ModelPrice as DatabasePrice

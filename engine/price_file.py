@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import FepError
-from engine.pricing import ModelPrice
+from engine.model_price import ModelPrice
 from engine.toml_place import TablePlace
 
 ENV_VAR = "FEP_PRICES_FILE"

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.messages import SOURCE_TOOLS, ToolSpec, ToolUseBlock
-from tasks.harness import HARNESS_COMMAND, report
-from tasks.judge import JudgeResult
+from tasks.harness import report
+from tasks.judge import HARNESS_COMMAND, JudgeResult
 from tasks.output_budget import READ_CHUNK, OutputBudget
 from tasks.sandbox import Sandbox, kill_group
 from tasks.workspace_files import UnsafeEntry, read_text, write_bytes

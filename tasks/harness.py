@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tasks.judge import JudgeResult
+from tasks.judge import HARNESS_COMMAND, JudgeResult
 
-HARNESS_COMMAND = "fep-check"
+__all__ = ["HARNESS_COMMAND", "main", "report"]
 
 
 def report(result: JudgeResult) -> str:

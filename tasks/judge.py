@@ -24,6 +24,8 @@ _PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpasse
 _ERROR_LINE = re.compile(r"^ERROR (\S+)(?: - |$)", re.MULTILINE)
 _RUFF_FORMAT_SUMMARY = re.compile(r"(\d+) files? would be reformatted")
 _JUDGE_TIMEOUT_S = 900
+# The judge as a command the agent runs (tasks/harness.py): fep-tui answers it itself.
+HARNESS_COMMAND = "fep-check"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tasks.harness import HARNESS_COMMAND
+from tasks.judge import HARNESS_COMMAND
 from tasks.typer_base.provision import TyperBase
 
 OVERLAY_DIR = ".venv"  # ruff, mypy and pytest skip it like any project's own venv
