@@ -130,8 +130,8 @@ def resolve_containment(policy: SandboxPolicy) -> Containment:
 
 @dataclass
 class Launch:
-    """How to start one command: its argv, the descriptors it must inherit (the bound
-    directories and the seccomp filter) and what the child does before it execs."""
+    """How to start one command: its argv, the descriptors it must inherit (the seccomp
+    filter) and what the child does before it execs."""
 
     argv: list[str]
     env: dict[str, str]
@@ -163,6 +163,7 @@ class Sandbox:
     _running: set[subprocess.Popen[bytes]] = field(default_factory=set, repr=False)
     _stopped: bool = False
     _adopted: bool = False
+    _mounts: list[str] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -230,39 +231,13 @@ class Sandbox:
             raise
         return Launch(argv, env, tuple(fds), self.preexec())
 
-    def argv(self, command: Sequence[str]) -> list[str]:
-        """`command` as a user would type it to run it the way the agent does (for
-        messages); starting it needs `launch`, which also opens what it binds."""
-        launch = self.launch(command)
-        launch.close()
-        return launch.argv
-
     def _bwrap_argv(self, command: Sequence[str], fds: list[int]) -> list[str]:
         bwrap = shutil.which("bwrap") or "bwrap"
-        hidden = [Path(d) for d in _HIDDEN_SYSTEM_DIRS]
-        hidden.append(Path(os.environ.get("HOME") or Path.home()))
-        hidden += [data_dir(), Path(platformdirs.user_data_dir("fep-tui")), *_PRIVATE_DIRS]
-        emptied = [d for d in dict.fromkeys(hidden) if d.is_dir() and not d.is_symlink()]
-        mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        for directory in emptied:
-            # /tmp is the agent's scratch space: writable by whoever it runs as.
-            mounts += ["--perms", "1777" if str(directory) == "/tmp" else "0755"]
-            mounts += ["--tmpfs", str(directory)]
-        made: set[Path] = set()
-        # Put back, read-only, what the emptied directories may hold that commands need:
-        # this interpreter's environment and the task's own tools. The directories between
-        # an emptied one and what is put back are made 0755 (bwrap would copy the mode of
-        # the host's, and root's HOME is 0700).
-        for needed in [*dict.fromkeys(self._read_only_needs()), self.workspace]:
-            if not needed.exists():
-                continue
-            for ancestor in reversed(needed.parents):
-                if ancestor not in made and any(ancestor.is_relative_to(d) for d in emptied):
-                    if ancestor not in emptied:
-                        mounts += ["--perms", "0755", "--dir", str(ancestor)]
-                    made.add(ancestor)
-            flag = "--bind" if needed == self.workspace else "--ro-bind"
-            mounts += [flag, str(needed), str(needed)]
+        if self._mounts is None:
+            # Stats and path arithmetic no command of the trial changes: once, not on
+            # every bash call.
+            self._mounts = self._mount_args()
+        mounts = self._mounts
         namespaces = [
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--new-session", "--die-with-parent",
@@ -294,6 +269,33 @@ class Sandbox:
         inner = [bwrap, *user, "--bind", "/", "/", "--dev", "/dev", "--die-with-parent"]
         inner += [*last, *command]
         return [bwrap, *mounts, *namespaces, *drop, *inner]
+
+    def _mount_args(self) -> list[str]:
+        hidden = [Path(d) for d in _HIDDEN_SYSTEM_DIRS]
+        hidden.append(Path(os.environ.get("HOME") or Path.home()))
+        hidden += [data_dir(), Path(platformdirs.user_data_dir("fep-tui")), *_PRIVATE_DIRS]
+        emptied = [d for d in dict.fromkeys(hidden) if d.is_dir() and not d.is_symlink()]
+        mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        for directory in emptied:
+            # /tmp is the agent's scratch space: writable by whoever it runs as.
+            mounts += ["--perms", "1777" if str(directory) == "/tmp" else "0755"]
+            mounts += ["--tmpfs", str(directory)]
+        made: set[Path] = set()
+        # Put back, read-only, what the emptied directories may hold that commands need:
+        # this interpreter's environment and the task's own tools. The directories between
+        # an emptied one and what is put back are made 0755 (bwrap would copy the mode of
+        # the host's, and root's HOME is 0700).
+        for needed in [*dict.fromkeys(self._read_only_needs()), self.workspace]:
+            if not needed.exists():
+                continue
+            for ancestor in reversed(needed.parents):
+                if ancestor not in made and any(ancestor.is_relative_to(d) for d in emptied):
+                    if ancestor not in emptied:
+                        mounts += ["--perms", "0755", "--dir", str(ancestor)]
+                    made.add(ancestor)
+            flag = "--bind" if needed == self.workspace else "--ro-bind"
+            mounts += [flag, str(needed), str(needed)]
+        return mounts
 
     def _read_only_needs(self) -> list[Path]:
         return [Path(sys.prefix), Path(sys.base_prefix), *self.read_only]
@@ -332,15 +334,11 @@ class Sandbox:
 
     @property
     def process_cap(self) -> str | None:
-        """How the number of processes is capped, or None when nothing caps it (root
-        without a writable pids cgroup: the PID namespace and the timeout still end it)."""
+        """How the number of processes is capped, or None outside bubblewrap."""
         if self.containment != "bubblewrap":
             return None
-        if not _AS_ROOT or self.owner is not None:
-            return f"RLIMIT_NPROC (+{self.limits.processes})"
-        if self._group() is not None:
-            return f"pids cgroup (max {self.limits.processes})"
-        return None
+        # Started by root the sandbox runs as nobody, to whom RLIMIT_NPROC applies too.
+        return f"RLIMIT_NPROC (+{self.limits.processes})"
 
     def _group(self) -> Path | None:
         """The sandbox's own pids cgroup (root only: the kernel does not apply
