@@ -275,7 +275,10 @@ class Bash:
             launch.close()
         budget = OutputBudget(OUTPUT_CAP_CHARS // 2, OUTPUT_CAP_CHARS // 2)
         try:
-            await asyncio.wait_for(_read_into(proc, budget), self.timeout_s)
+            # Not wait_for: in Python 3.11 it loses a cancellation that arrives as the
+            # command ends, and the cancelled trial runs on.
+            async with asyncio.timeout(self.timeout_s):
+                await _read_into(proc, budget)
         except TimeoutError:
             kill_group(proc.pid)
             await proc.wait()

@@ -20,6 +20,10 @@ T = TypeVar("T")
 
 # How long quitting waits for running trials to write `interrupted` and close their files.
 SHUTDOWN_S = 10.0
+# A trial still running this long after its cancellation is cancelled again: in Python 3.11
+# a cancellation that arrives as an awaited step completes is lost (asyncio.wait_for returns
+# the result instead), and such a trial would run on to its end past the wait.
+RECANCEL_S = 0.5
 # The engine's thread runs this much nicer than the screen's. Threads and processes it
 # starts inherit it, the judge's pytest and the agent's shell among them, so when they keep
 # both cores busy the keys and the frames still get their turn. It only matters while the
@@ -93,9 +97,14 @@ def _run_nicer(loop: asyncio.AbstractEventLoop) -> None:
 
 
 async def _settle(timeout: float) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     current = asyncio.current_task()
-    others = [t for t in asyncio.all_tasks() if t is not current]
-    if not others:
-        return True
-    _, pending = await asyncio.wait(others, timeout=timeout)
-    return not pending
+    while True:
+        others = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+        left = deadline - loop.time()
+        if not others or left <= 0:
+            return not others
+        _, pending = await asyncio.wait(others, timeout=min(left, RECANCEL_S))
+        for task in pending:
+            task.cancel()
