@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.errors import FepError
 from engine.toml_place import TablePlace
 from tasks.sandbox import POLICIES
@@ -36,6 +37,7 @@ _ROLE_KEYS = {
     "return_policy",
     "return_cap_tokens",
     "num_ctx",
+    "inference_geo",
 }
 _ARM_KEYS = {"description", "solo", "orchestrator", "executor", "advisor", "sandbox"}
 
@@ -55,6 +57,9 @@ class RoleSpec:
     # Ollama only: the context window asked for. Without it Ollama uses 4k on GPUs under
     # 24 GiB and silently drops the oldest messages, the executor's instruction first.
     num_ctx: int = DEFAULT_NUM_CTX
+    # Anthropic only: "us" keeps inference in the US, at 1.1x the list price (Opus 4.6,
+    # Sonnet 4.6 and later; engine/billing.py).
+    inference_geo: str = "global"
 
 
 ADVISOR_BETA = "advisor-tool-2026-03-01"
@@ -123,13 +128,22 @@ class ArmSpec:
         data = {
             "name": self.name,
             "description": self.description,
-            **{role: asdict(spec) for role, spec in self.roles().items()},
+            **{role: _role_dict(spec) for role, spec in self.roles().items()},
         }
         if self.advisor is not None:
             data["advisor"] = asdict(self.advisor)
         if self.sandbox is not None:
             data["sandbox"] = self.sandbox
         return data
+
+
+def _role_dict(spec: RoleSpec) -> dict[str, Any]:
+    data = asdict(spec)
+    # The default is left out, so every arm defined before the setting existed keeps its
+    # fingerprint (and its sessions stay comparable with new ones).
+    if spec.inference_geo == "global":
+        del data["inference_geo"]
+    return data
 
 
 OPUS = "claude-opus-4-7"
@@ -301,6 +315,17 @@ def _role_from_table(table: Any, arm: str, where: TablePlace, role: str) -> Role
             f"{where('return_policy')}: arms.{arm} return_policy must be one of "
             f"{', '.join(RETURN_POLICIES)}"
         )
+    geo = table.get("inference_geo", "global")
+    if geo not in INFERENCE_GEOS:
+        raise ArmFileError(
+            f"{where('inference_geo')}: arms.{arm} inference_geo must be one of "
+            f"{', '.join(INFERENCE_GEOS)}"
+        )
+    if geo != "global" and (provider != "anthropic" or not accepts_inference_geo(model)):
+        raise ArmFileError(
+            f"{where('inference_geo')}: arms.{arm} {role}: {model} does not take "
+            "inference_geo (Claude Opus 4.6, Sonnet 4.6 and later do); remove it"
+        )
     numbers: dict[str, int] = {}
     for key in ("max_turns", "max_tokens", "return_cap_chars", "return_cap_tokens", "num_ctx"):
         if key in table:
@@ -308,4 +333,4 @@ def _role_from_table(table: Any, arm: str, where: TablePlace, role: str) -> Role
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ArmFileError(f"{where(key)}: arms.{arm} {key} must be a positive integer")
             numbers[key] = value
-    return RoleSpec(model, provider, return_policy=policy, **numbers)
+    return RoleSpec(model, provider, return_policy=policy, inference_geo=geo, **numbers)

@@ -173,6 +173,8 @@ class TurnUsage(Event, frozen=True, tag="usage"):
     timings: dict[str, float] = msgspec.field(default_factory=dict)
     # Buckets the provider did not report (counted as 0 here, shown as unknown).
     unknown: list[str] = msgspec.field(default_factory=list)
+    # What the response said changes its price (engine/billing.py): {"inference_geo": "us"}.
+    billing: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class ReplyCut(Event, frozen=True, tag="reply_cut"):

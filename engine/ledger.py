@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.billing import price_factor
 from engine.pricing import ModelPrice, RateCard
 from engine.usage import Usage
 
@@ -45,12 +47,16 @@ class Ledger:
         if role not in self.roles and self.card is not None:
             self.register(role, model, "anthropic", self.card.price(model, "anthropic"))
 
-    def record(self, role: str, usage: Usage) -> tuple[float, RoleTotals]:
-        """Add one turn's usage; return that turn's cost and the role's new totals."""
+    def record(
+        self, role: str, usage: Usage, billing: Mapping[str, str] | None = None
+    ) -> tuple[float, RoleTotals]:
+        """Add one turn's usage; return that turn's cost and the role's new totals.
+        `billing`: what the response said changes its price (engine/billing.py)."""
         totals = self.roles[role]
-        cost = totals.price.cost(usage)
+        factor = price_factor(totals.model, billing) if billing else 1.0
+        cost = totals.price.cost(usage, factor)
         prompt = usage.input_tokens + usage.cache_read + usage.cache_write
-        totals.cache_read_usd += totals.price.cache_read_cost(usage.cache_read, prompt)
+        totals.cache_read_usd += totals.price.cache_read_cost(usage.cache_read, prompt, factor)
         totals.usage = totals.usage + usage
         totals.cost_usd += cost
         totals.turns += 1

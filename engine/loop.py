@@ -112,6 +112,7 @@ async def run_agent(
             max_tokens,
             runtime.server_tools,
             runtime.spec.num_ctx if runtime.backend.provider == "ollama" else None,
+            None if runtime.spec.inference_geo == "global" else runtime.spec.inference_geo,
         )
         started = time.monotonic()
 
@@ -148,9 +149,11 @@ async def run_agent(
             attribution=attribution,
             timings={k: round(v, 4) for k, v in reply.extra.items() if isinstance(v, float)},
             unknown=reply.unknown,
+            billing=reply.billing,
         )
         for side in reply.side_usage:
-            _record_side(bus, ledger, side, turn, delegation)
+            # Inside the same request: where it ran and its tier price the side call too.
+            _record_side(bus, ledger, side, turn, delegation, reply.billing)
         _report_advice(bus, role, turn, reply.blocks)
         for block in reply.blocks:
             if isinstance(block, ThinkingBlock):
@@ -249,12 +252,17 @@ async def run_agent(
 
 
 def _record_side(
-    bus: EventBus, ledger: Ledger, side: SideUsage, turn: int, delegation: int | None
+    bus: EventBus,
+    ledger: Ledger,
+    side: SideUsage,
+    turn: int,
+    delegation: int | None,
+    billing: dict[str, str],
 ) -> None:
     """The advisor's sub-inference, or a fallback model that served the call, billed to
     its own role at its own model's rates."""
     ledger.ensure(side.role, side.model)
-    _emit_usage(bus, ledger, side.role, turn, side.model, side.usage, delegation)
+    _emit_usage(bus, ledger, side.role, turn, side.model, side.usage, delegation, billing=billing)
 
 
 def _emit_usage(
@@ -270,8 +278,9 @@ def _emit_usage(
     attribution: dict[str, int] | None = None,
     timings: dict[str, float] | None = None,
     unknown: tuple[str, ...] = (),
+    billing: dict[str, str] | None = None,
 ) -> None:
-    cost, totals = ledger.record(role, usage)
+    cost, totals = ledger.record(role, usage, billing)
     bus.emit(
         TurnUsage(
             bus.now(),
@@ -290,6 +299,7 @@ def _emit_usage(
             delegation,
             timings or {},
             list(unknown),
+            dict(billing or {}),
         )
     )
 

@@ -89,6 +89,8 @@ class ModelRequest:
     server_tools: tuple[dict[str, Any], ...] = ()
     # Ollama's context window for this call; the server's own default is 4k on small GPUs.
     num_ctx: int | None = None
+    # Anthropic's `inference_geo`, sent only when not the default ("global").
+    inference_geo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class ModelReply:
     side_usage: tuple[SideUsage, ...] = ()
     # Usage buckets the provider did not report (Ollama omits a count it did not take).
     unknown: tuple[str, ...] = ()
+    # What the response said changes its price (engine/billing.py); empty when standard.
+    billing: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:

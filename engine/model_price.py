@@ -40,19 +40,24 @@ class ModelPrice:
                 return tier.price
         return self
 
-    def cost(self, usage: Usage) -> float:
-        """One request's cost: `usage` must be one request's, since tiers apply per request."""
+    def cost(self, usage: Usage, factor: float = 1.0) -> float:
+        """One request's cost: `usage` must be one request's, since tiers apply per request.
+        `factor`: what the response said changes its price (engine/billing.py)."""
         rates = self.for_prompt(usage.input_tokens + usage.cache_read + usage.cache_write)
         return (
-            usage.input_tokens * rates.input
-            + usage.output_tokens * rates.output
-            + usage.cache_write_5m * rates.cache_write_5m
-            + usage.cache_write_1h * rates.cache_write_1h
-            + usage.cache_read * rates.cache_read
-        ) / PER_MILLION
+            (
+                usage.input_tokens * rates.input
+                + usage.output_tokens * rates.output
+                + usage.cache_write_5m * rates.cache_write_5m
+                + usage.cache_write_1h * rates.cache_write_1h
+                + usage.cache_read * rates.cache_read
+            )
+            * factor
+            / PER_MILLION
+        )
 
-    def cache_read_cost(self, tokens: int, prompt_tokens: int = 0) -> float:
-        return tokens * self.for_prompt(prompt_tokens).cache_read / PER_MILLION
+    def cache_read_cost(self, tokens: int, prompt_tokens: int = 0, factor: float = 1.0) -> float:
+        return tokens * self.for_prompt(prompt_tokens).cache_read * factor / PER_MILLION
 
     def to_dict(self) -> dict[str, Any]:
         rates = {k: v for k, v in asdict(self).items() if k != "tiers"}

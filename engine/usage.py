@@ -66,3 +66,16 @@ class Usage(msgspec.Struct, frozen=True):
     def from_dict(cls, data: dict[str, Any]) -> Usage:
         """From a map that may leave buckets out (published rows, role totals)."""
         return cls(*(int(data.get(bucket, 0)) for bucket in BUCKETS))
+
+
+def cache_writes(total: int, five_min: int | None, one_hour: int | None) -> tuple[int, int]:
+    """The (5m, 1h) cache writes of a response. The billed figure is the total
+    (`cache_creation_input_tokens`); where the TTL split disagrees with it, the 1h part is
+    kept as reported up to the total and the rest counted at the default TTL, 5 minutes
+    (API_FACTS section 8). Without a split, every write is at the default."""
+    if five_min is None and one_hour is None:
+        return total, 0
+    hour = min(max(one_hour or 0, 0), total)
+    if (five_min or 0) + (one_hour or 0) == total:
+        return five_min or 0, one_hour or 0
+    return total - hour, hour

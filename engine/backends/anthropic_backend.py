@@ -19,6 +19,7 @@ import httpx2
 from engine.arms import ADVISOR_BETA
 from engine.backends.anthropic_format import build_request
 from engine.backends.base import BackendError, FailedAttempt, TextSink, ToolInputSink
+from engine.billing import billing_of
 from engine.messages import (
     ModelReply,
     ModelRequest,
@@ -28,7 +29,7 @@ from engine.messages import (
     TextBlock,
     ToolUseBlock,
 )
-from engine.usage import Usage
+from engine.usage import Usage, cache_writes
 
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
 MAX_RETRIES = 2
@@ -237,6 +238,10 @@ def reply_from_message(message: Any, advisor_model: str | None = None) -> ModelR
         usage,
         {"request_id": str(message.id)},
         side,
+        billing=billing_of(
+            getattr(message.usage, "inference_geo", None),
+            getattr(message.usage, "service_tier", None),
+        ),
     )
 
 
@@ -303,11 +308,13 @@ def usage_from_sdk(usage: Any) -> Usage:
     written = int(usage.cache_creation_input_tokens or 0)
     split = getattr(usage, "cache_creation", None)
     if split is not None:
-        one_hour = int(split.ephemeral_1h_input_tokens or 0)
-        five_min = int(split.ephemeral_5m_input_tokens or 0)
+        five_min, one_hour = cache_writes(
+            written,
+            int(split.ephemeral_5m_input_tokens or 0),
+            int(split.ephemeral_1h_input_tokens or 0),
+        )
     else:
-        # Without the breakdown every write is at the default TTL, 5 minutes.
-        one_hour, five_min = 0, written
+        five_min, one_hour = written, 0
     return Usage(
         input_tokens=int(usage.input_tokens or 0),
         output_tokens=int(usage.output_tokens or 0),

@@ -64,6 +64,8 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[SourcedBl
     }
     if tools:
         kwargs["tools"] = tools
+    if request.inference_geo is not None:
+        kwargs["inference_geo"] = request.inference_geo
     return kwargs, flat
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.arms import ADVISOR_TOOL_TYPE
+from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.caching import PromptBlock, content_hash
 from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
 from engine.tokens import count_text, count_wire_block, tool_use_overhead
@@ -37,6 +38,8 @@ class ParsedRequest:
     # The id of the advisor call a `pause_turn` left pending: the request ends with that
     # assistant turn, sent back unchanged, and the reply continues it.
     paused_call: str | None = None
+    # Where the request asked inference to run ("global" when it did not say).
+    inference_geo: str = "global"
 
 
 # Every top-level field of a Messages request (api/messages/create.md); anything else is
@@ -70,6 +73,14 @@ def _check_request(body: dict[str, Any], messages: list[Any], max_tokens: int) -
             raise WireError(
                 f"tools.{index}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
             )
+    geo = body.get("inference_geo")
+    if geo is not None:
+        if geo not in INFERENCE_GEOS:
+            raise WireError("inference_geo: Input should be 'global' or 'us'")
+        if not accepts_inference_geo(str(body.get("model"))):
+            # docs manage-claude/data-residency: "Requests with inference_geo on legacy
+            # models return a 400 error."
+            raise WireError(f"inference_geo: not supported for model {body.get('model')}")
     if messages[0].get("role") != "user":
         raise WireError('messages: first message must use the "user" role')
     for index, message in enumerate(messages):
@@ -186,6 +197,7 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
         automatic_ttl,
         transcript,
         paused[0] if paused else None,
+        str(body.get("inference_geo") or "global"),
     )
 
 
@@ -245,7 +257,9 @@ def advice_split(blocks: list[dict[str, Any]]) -> tuple[int, int, int] | None:
     return before, advice, after
 
 
-def usage_json(usage: Usage) -> dict[str, Any]:
+def usage_json(usage: Usage, inference_geo: str = "not_available") -> dict[str, Any]:
+    """`inference_geo`: where it ran; "not_available" for models that predate the setting,
+    as a real capture of an older model shows (API_FACTS section 1)."""
     return {
         "input_tokens": usage.input_tokens,
         "cache_creation_input_tokens": usage.cache_write,
@@ -256,6 +270,7 @@ def usage_json(usage: Usage) -> dict[str, Any]:
         },
         "output_tokens": usage.output_tokens,
         "service_tier": "standard",
+        "inference_geo": inference_geo,
     }
 
 
@@ -266,9 +281,12 @@ def message_json(
     usage: Usage,
     iterations: list[dict[str, Any]] | None = None,
     stop_reason: str | None = None,
+    inference_geo: str | None = None,
 ) -> dict[str, Any]:
     has_tools = any(b["type"] == "tool_use" for b in blocks)
-    usage_body = usage_json(usage)
+    if inference_geo is None:
+        inference_geo = "global" if accepts_inference_geo(model) else "not_available"
+    usage_body = usage_json(usage, inference_geo)
     if iterations is not None:
         usage_body["iterations"] = iterations
     return {

@@ -221,7 +221,13 @@ class SimulatorServer:
                 advisor = parsed.transcript.advisor_model
                 self._state.billed.append(BilledRequest("anthropic", advisor, advisor_usage))
         message = anthropic_wire.message_json(
-            f"msg_sim{serial:04d}", parsed.model, blocks, usage, iterations, stop_reason
+            f"msg_sim{serial:04d}",
+            parsed.model,
+            blocks,
+            usage,
+            iterations,
+            stop_reason,
+            _served_geo(parsed),
         )
         return parsed, message
 
@@ -256,7 +262,13 @@ class SimulatorServer:
             _iteration("message", second),
         ]
         return anthropic_wire.message_json(
-            f"msg_sim{serial:04d}", parsed.model, blocks, second, iterations
+            f"msg_sim{serial:04d}",
+            parsed.model,
+            blocks,
+            second,
+            iterations,
+            None,
+            _served_geo(parsed),
         )
 
     def ollama_reply(
@@ -577,3 +589,9 @@ class _SimHandler(BaseHTTPRequestHandler):
         if not isinstance(data, dict):
             raise ValueError("body must be a JSON object")
         return data
+
+
+def _served_geo(parsed: anthropic_wire.ParsedRequest) -> str | None:
+    """Where the simulated inference ran: where the request asked (the model's default
+    when it did not say)."""
+    return parsed.inference_geo if parsed.inference_geo != "global" else None

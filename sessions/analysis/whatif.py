@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from engine.billing import price_factor
 from engine.caching import PromptBlock, PromptCache
-from engine.pricing import get_rate_card
+from engine.pricing import RateCard, get_rate_card
 from engine.usage import Usage
 from sessions.header import LEAD_ROLES
 from sessions.index_cache import open_index
@@ -93,6 +94,12 @@ class _Call:
     turn: int
     start_s: float
     usage: Usage
+    # What the response said changes its price (engine/billing.py), kept under any card.
+    billing: dict[str, str]
+
+    def cost(self, card: RateCard, usage: Usage) -> float:
+        price = card.price(self.model, self.provider)
+        return price.cost(usage, price_factor(self.model, self.billing))
 
 
 def reprice_file(path: Path, whatif: WhatIf) -> Repriced:
@@ -115,8 +122,8 @@ def reprice(timeline: Timeline, whatif: WhatIf) -> Repriced:
     roles: dict[str, RoleCost] = {}
     resimulated = whatif_usd = 0.0
     for call, before, after in zip(calls, baseline, changed, strict=True):
-        resimulated += recorded_card.price(call.model, call.provider).cost(before)
-        cost = card.price(call.model, call.provider).cost(after)
+        resimulated += call.cost(recorded_card, before)
+        cost = call.cost(card, after)
         whatif_usd += cost
         held = roles.get(call.role)
         roles[call.role] = RoleCost(
@@ -164,6 +171,7 @@ def _calls(timeline: Timeline) -> list[_Call]:
                 event.turn,
                 event.t - event.duration_s,
                 event.usage,
+                event.billing,
             )
         )
     return calls

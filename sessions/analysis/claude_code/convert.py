@@ -33,6 +33,7 @@ from typing import Any
 import msgspec
 
 from engine.attribution import attribute_counts
+from engine.billing import billing_of, price_factor
 from engine.events import (
     ContextCompacted,
     Delegation,
@@ -542,13 +543,16 @@ class _Builder:
             usage = _usage(event.response.usage)
             model = event.response.model
             at = self.clock.start + timedelta(seconds=event.t) if self.clock.start else None
-            cost = self._cost(model, usage, at)
+            api = event.response.usage
+            billing = billing_of(api.inference_geo, api.service_tier)
+            factor = price_factor(model, billing)
+            cost = self._cost(model, usage, at, factor)
             role_usage = self.role_usage.get(event.role, Usage.of()) + usage
             self.role_usage[event.role] = role_usage
             self.role_cost[event.role] = self.role_cost.get(event.role, 0.0) + cost
             self.calls[event.role] = self.calls.get(event.role, 0) + 1
             self.total_cost += cost
-            read_price = self._read_price(model, at)
+            read_price = self._read_price(model, at) * factor
             out.append(
                 TurnUsage(
                     event.t,
@@ -565,6 +569,7 @@ class _Builder:
                     round(event.response.gap_s, 3),
                     event.attribution,
                     event.delegation,
+                    billing=billing,
                 )
             )
         return out
@@ -575,10 +580,12 @@ class _Builder:
         models = {m for m in self.models.values() if m and m not in self.unpriced}
         return self.card.pinned((m, "anthropic") for m in sorted(models))
 
-    def _cost(self, model: str, usage: Usage, at: datetime | None = None) -> float:
+    def _cost(
+        self, model: str, usage: Usage, at: datetime | None = None, factor: float = 1.0
+    ) -> float:
         """The call's cost at the price in force when it was made (a dated price)."""
         try:
-            return self.card.price(model, "anthropic", at).cost(usage)
+            return self.card.price(model, "anthropic", at).cost(usage, factor)
         except UnpricedModelError:
             self.unpriced.add(model)
             return 0.0
@@ -645,11 +652,12 @@ def _delegation(t: float, turn: int, block: Block, number: int) -> Delegation:
 
 
 def _usage(api: ApiUsage) -> Usage:
+    five_min, one_hour = api.writes()
     return Usage(
         api.input_tokens,
         api.output_tokens,
-        api.write_5m,
-        api.write_1h,
+        five_min,
+        one_hour,
         api.cache_read_input_tokens or 0,
     )
 

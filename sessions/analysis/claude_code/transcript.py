@@ -21,6 +21,8 @@ from typing import Any
 
 import msgspec
 
+from engine.usage import cache_writes
+
 KNOWN_TYPES = frozenset({"user", "assistant", "system"})
 
 
@@ -64,17 +66,25 @@ class ApiUsage(msgspec.Struct, frozen=True):
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
     cache_creation: CacheCreation | None = None
+    # What changes the price of this one response (engine/billing.py).
+    service_tier: str | None = None
+    inference_geo: str | None = None
 
-    @property
-    def write_5m(self) -> int:
-        """5-minute cache writes; a version without the TTL split wrote only 5m entries."""
-        if self.cache_creation is not None:
-            return self.cache_creation.ephemeral_5m_input_tokens
-        return self.cache_creation_input_tokens or 0
-
-    @property
-    def write_1h(self) -> int:
-        return self.cache_creation.ephemeral_1h_input_tokens if self.cache_creation else 0
+    def writes(self) -> tuple[int, int]:
+        """(5m, 1h) cache writes. A version without the TTL split wrote only 5m entries;
+        one without the total is billed by its split."""
+        split = self.cache_creation
+        if self.cache_creation_input_tokens is None:
+            if split is None:
+                return 0, 0
+            return split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens
+        if split is None:
+            return self.cache_creation_input_tokens, 0
+        return cache_writes(
+            self.cache_creation_input_tokens,
+            split.ephemeral_5m_input_tokens,
+            split.ephemeral_1h_input_tokens,
+        )
 
 
 class Message(msgspec.Struct, frozen=True):
