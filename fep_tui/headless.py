@@ -198,13 +198,21 @@ class TurnPrinter:
             return
         snapshot = self.timeline.snapshot()
         share = snapshot.summaries
+        unpriced = self.timeline.header.lead_unpriced
+        dollars = "price unknown" if unpriced else f"${share.usd:.4f}"
         out.print(
             f"[magenta]executor summaries: {share.tokens:,} of {share.of:,} tokens the lead "
-            f"re-read ({share.percent_text}), ${share.usd:.4f}[/] "
+            f"re-read ({share.percent_text}), {dollars}[/] "
             f"({self.timeline.header.return_cap})"
         )
         for view in snapshot.delegations:
             cost = self.timeline.reread(view.number)
+            if unpriced:
+                out.print(
+                    f"  delegation {view.number}: re-read {cost.tokens:,} tokens on "
+                    f"{cost.turns} later turn(s), price unknown"
+                )
+                continue
             out.print(
                 f"  delegation {view.number}: ${cost.total_usd:.4f} = write "
                 f"{cost.write_tokens:,} tokens ${cost.write_usd:.4f} + re-read "

@@ -97,6 +97,12 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
         return "solo"
 
     @property
+    def lead_unpriced(self) -> bool:
+        """Whether no card prices the lead's model: the dollars of its re-reads (the
+        summaries' cost, each delegation's) are unknown, never $0."""
+        return self.models.get(self.lead_role) in self.unpriced
+
+    @property
     def origin(self) -> Source:
         if self.source is not None:
             return self.source

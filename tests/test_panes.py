@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import msgspec
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
@@ -68,6 +69,23 @@ def test_a_delegation_costs_its_cache_write_plus_every_later_reread() -> None:
     assert f"cost so far ${cost.total_usd:.4f}" in detail
     before = timeline.reread(view.number, view.summary_position)
     assert before.total_usd == 0, "nothing is owed before the summary came back"
+
+
+def test_with_the_lead_unpriced_no_lead_dollar_figure_reads_0() -> None:
+    """An import whose lead model nothing prices: the total is a floor, and the summaries'
+    cost, the role's re-reads and each delegation's cost say `price unknown`, never $0."""
+    index = open_index(FIXTURE)
+    header = msgspec.structs.replace(index.header, unpriced=["claude-opus-4-7"])
+    snapshot = index.timeline.snapshot()
+    text = render_counters(snapshot, header, width=78).plain
+    assert "total ≥ $" in text and "price unknown: claude-opus-4-7" in text
+    summaries = next(line for line in text.splitlines() if "summaries" in line)
+    assert "price unknown" in summaries and "$" not in summaries
+    orchestrator = next(line for line in text.splitlines() if line.startswith("orch"))
+    assert "unknown" in orchestrator and "$" not in orchestrator
+    view = snapshot.delegations[0]
+    detail = delegation_detail(view, index.timeline.reread(view.number), priced=False)
+    assert "price unknown" in detail and "$" not in detail
 
 
 def test_the_chart_always_ends_with_the_newest_turn_however_the_legend_wraps() -> None:

@@ -137,7 +137,9 @@ class TrialScreen(Screen[None]):
         self.query_one(ReadChart).show(snapshot.chart)
         position = self.position
         self.query_one(DelegationsPane).show(
-            snapshot.delegations, lambda number: source.timeline.reread(number, position)
+            snapshot.delegations,
+            lambda number: source.timeline.reread(number, position),
+            not source.header.lead_unpriced,
         )
         self.query_one(TurnLog).show(self.fold.turns)
         self.query_one(ToolTree).show(self.fold.tools)

@@ -89,7 +89,7 @@ def render_counters(
         cells = [
             Text(
                 f"summaries {share.tokens:,} of {share.of:,} re-read ({share.percent_text}) "
-                f"${share.usd:.4f}",
+                + ("price unknown" if header.lead_unpriced else f"${share.usd:.4f}"),
                 style="bold magenta",
             ),
             Text(

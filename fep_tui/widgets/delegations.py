@@ -27,15 +27,20 @@ def delegation_line(view: DelegationView) -> str:
     return f"#{view.number} t{view.lead_turn} ← {back} {first[:26]}"
 
 
-def delegation_detail(view: DelegationView, reread: Reread) -> str:
+def delegation_detail(view: DelegationView, reread: Reread, priced: bool = True) -> str:
     """Its cost to the lead first (the pane is a few lines high at 80x24), then what came
-    back, then the instruction."""
+    back, then the instruction. `priced`: False when no card prices the lead's model."""
     if view.summary_tokens is None:
         return f"#{view.number}: waiting for the executor\n{view.instruction.strip()}"
     turns = f"{reread.turns} later turn{'' if reread.turns == 1 else 's'}"
-    return (
+    cost = (
         f"#{view.number} cost so far ${reread.total_usd:.4f} = cache write "
-        f"${reread.write_usd:.4f} + re-reads ${reread.usd:.4f}\n"
+        f"${reread.write_usd:.4f} + re-reads ${reread.usd:.4f}"
+        if priced
+        else f"#{view.number} cost so far: price unknown (the lead's model has no price)"
+    )
+    return (
+        f"{cost}\n"
         f"re-read {reread.tokens:,} tokens on {turns}; summary {view.summary_tokens:,} tokens"
         f"{' (cut)' if view.truncated else ''}, {view.executor_turns} executor turns\n"
         f"{view.instruction.strip()}"
@@ -58,15 +63,18 @@ class DelegationsPane(Vertical):
         super().__init__(id=id)
         self._views: list[DelegationView] = []
         self._reread: RereadLookup | None = None
+        self._priced = True
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="delegation-list")
         yield TextPanel("no delegations yet", id="delegation-detail")
 
-    def show(self, views: list[DelegationView], reread: RereadLookup) -> None:
+    def show(self, views: list[DelegationView], reread: RereadLookup, priced: bool = True) -> None:
         """`reread(number)` gives a delegation's re-read cost so far; asked only for the
-        highlighted one, since a long trial has hundreds of delegations."""
+        highlighted one, since a long trial has hundreds of delegations. `priced`: False
+        when no card prices the lead's model (its dollars are unknown, never $0)."""
         self._reread = reread
+        self._priced = priced
         hidden = max(0, len(views) - SHOWN)
         views = views[hidden:]
         subtitle = f"newest {SHOWN} of {hidden + SHOWN}" if hidden else ""
@@ -97,4 +105,4 @@ class DelegationsPane(Vertical):
             detail.set_text("no delegations yet" if not self._views else "")
             return
         view = self._views[index]
-        detail.set_text(delegation_detail(view, self._reread(view.number)))
+        detail.set_text(delegation_detail(view, self._reread(view.number), self._priced))
