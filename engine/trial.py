@@ -334,11 +334,9 @@ def _backend(
 ) -> ModelBackend:
     # Imported here: see engine/backends/__init__.py on import cost.
     if spec.provider == "ollama":
-        import ollama
+        from engine.backends.ollama_backend import OllamaBackend, ollama_client
 
-        from engine.backends.ollama_backend import OllamaBackend
-
-        return OllamaBackend(ollama.AsyncClient(host=ollama_host), ollama_host)
+        return OllamaBackend(ollama_client(ollama_host), ollama_host)
     from engine.backends.anthropic_backend import AnthropicBackend, RetryRecorder, make_client
 
     recorder = RetryRecorder()

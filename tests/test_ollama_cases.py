@@ -181,3 +181,42 @@ def test_a_prompt_over_num_ctx_is_an_error_naming_both_never_a_silent_truncation
     # What was sent fitted: the simulator, which cuts as Ollama does, dropped nothing.
     sent = captured_servers[0].received("ollama")
     assert sent and all(parse_chat(body).dropped == 0 for body in sent)
+
+
+def test_an_ollama_that_goes_quiet_times_out_with_the_cause_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ollama-python sets no timeout: a server that accepted the request and then sent
+    nothing hung the trial for ever. Now it ends the call, saying it timed out."""
+    import socket
+    import threading
+
+    from engine.backends import ollama_backend
+    from engine.backends.base import BackendError
+    from engine.messages import Message, ModelRequest, TextBlock
+
+    monkeypatch.setattr(ollama_backend, "READ_TIMEOUT_S", 0.5)
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        accepted.append(connection)  # read nothing, answer nothing
+
+    threading.Thread(target=serve, daemon=True).start()
+    host = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    backend = ollama_backend.OllamaBackend(ollama_backend.ollama_client(host), host)
+    request = ModelRequest(
+        "qwen3.5:9b", "system", (), (Message("user", [TextBlock("hi")]),), 64, num_ctx=4096
+    )
+
+    async def call() -> None:
+        await asyncio.wait_for(backend.complete(request, lambda _: None), 20)
+
+    try:
+        with pytest.raises(BackendError, match=r"sent nothing for 0.5 s \(timed out\)"):
+            asyncio.run(call())
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()

@@ -35,6 +35,20 @@ _NS = 1_000_000_000
 BUSY_RETRY_WAITS_S = (1.0, 2.0)
 
 
+# ollama-python's client has no timeout of its own (httpx's is switched off): a server that
+# stops answering would hang the trial for ever. Between two streamed chunks it may wait
+# this long: loading a model from a slow disk and evaluating a long prompt on a CPU come
+# before the first chunk.
+READ_TIMEOUT_S = 300.0
+CONNECT_TIMEOUT_S = 10.0
+
+
+def ollama_client(host: str) -> ollama.AsyncClient:
+    return ollama.AsyncClient(
+        host=host, timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    )
+
+
 class _Busy(Exception):
     """Ollama's request queue was full (HTTP 503) before anything streamed."""
 
@@ -112,6 +126,12 @@ class OllamaBackend:
                 raise _Busy(exc.error) from exc
             where = "mid-stream error" if exc.status_code == -1 else f"HTTP {exc.status_code}"
             raise BackendError(f"ollama: {where}: {exc.error}") from exc
+        except httpx.TimeoutException as exc:
+            # Not "cannot reach": it answered once, then went quiet (a stuck runner).
+            raise BackendError(
+                f"ollama: {self.host} sent nothing for {READ_TIMEOUT_S:g} s (timed out); "
+                "is the model still loading or the server stuck?"
+            ) from exc
         except (ConnectionError, httpx.HTTPError) as exc:
             raise BackendError(
                 f"ollama: cannot reach {self.host} (set OLLAMA_HOST): {exc}"
