@@ -173,3 +173,25 @@ def test_a_client_leaving_mid_stream_prints_no_traceback(
         connection.close()
         time.sleep(0.5)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_text_before_the_tool_results_is_refused_as_the_api_refuses_it(
+    sim: SimulatorServer,
+) -> None:
+    """The docs: tool_result blocks come first in their user message, text after them."""
+    client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+    use = {"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {"command": "ls"}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}
+    note = {"type": "text", "text": "Here is the output."}
+
+    def turn(content: list[dict[str, Any]]) -> Any:
+        request = _request("Fix the shopcart checks.")
+        request["messages"] += [
+            {"role": "assistant", "content": [use]},
+            {"role": "user", "content": content},
+        ]
+        return client.messages.create(**request)
+
+    with pytest.raises(anthropic.BadRequestError, match="without `tool_result` blocks"):
+        turn([note, result])
+    assert turn([result, note]).stop_reason in ("tool_use", "end_turn")

@@ -103,6 +103,20 @@ def _check_request(body: dict[str, Any], messages: list[Any], max_tokens: int) -
             if isinstance(p, dict) and p.get("type") == "tool_result"
         }
         missing = [u for u in uses if u not in answered]
+        # "tool_result blocks must come FIRST in the content array; any text must come
+        # AFTER all tool results" (docs: tool-use/handle-tool-calls): text before them is
+        # a 400, worded as the results' absence.
+        after = (following or {}).get("content", [])
+        first_other = next(
+            (
+                i
+                for i, p in enumerate(after)
+                if isinstance(p, dict) and p.get("type") != "tool_result"
+            ),
+            len(after),
+        )
+        if any(isinstance(p, dict) and p.get("type") == "tool_result" for p in after[first_other:]):
+            missing = missing or [str(u) for u in uses]
         if following is not None and missing:
             raise WireError(
                 f"messages.{index + 1}: `tool_use` ids were found without `tool_result` blocks "
