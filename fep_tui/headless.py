@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+from engine.billing import billing_label
 from engine.events import (
     ApiRetry,
     Delegation,
@@ -126,6 +127,7 @@ class TurnPrinter:
                 f"cw {u.cache_write:>6,} cr {u.cache_read:>6,} "
                 f"| re-read {event.role_cache_read:>7,} ${event.role_cache_read_usd:.4f} "
                 f"| total ${event.total_cost_usd:.4f}"
+                + (f" [yellow]({billing_label(event.billing)})[/]" if event.billing else "")
             )
         elif isinstance(event, ToolCall):
             indent = "      " if event.role == "executor" else "  "

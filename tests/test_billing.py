@@ -24,7 +24,7 @@ from sessions.analysis.claude_code.transcript import ApiUsage, CacheCreation
 from sessions.analysis.whatif import WhatIf, reprice
 from sessions.index import SessionIndex
 from tasks import get_task
-from tests.conftest import Recorder
+from tests.conftest import Recorder, run_cli
 
 
 def test_us_inference_costs_a_tenth_more_on_the_models_that_take_it() -> None:
@@ -161,3 +161,23 @@ def test_a_whatif_keeps_the_us_surcharge_and_a_no_op_is_the_recorded_cost(
         for c in calls
     )
     assert nocache.whatif_usd == pytest.approx(expected * 1.1, rel=1e-6)
+
+
+def test_a_us_only_workspace_bills_the_calls_it_served_at_1_1x(tmp_path: Path) -> None:
+    """`us_only@anthropic:2`: the second reply says it ran in the US although the arm did not
+    ask; that call alone costs 1.1x, and the headless run says so on its line."""
+    done = run_cli(
+        "run", "--arm", "A", "--task", "tiny", "--backend", "sim",
+        "--sim-fault", "us_only@anthropic:2", "--sessions-dir", str(tmp_path),
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    marked = [line for line in done.stdout.splitlines() if "(US inference 1.1x)" in line]
+    assert len(marked) == 1 and " t2 " in marked[0]
+    [path] = tmp_path.glob("*.jsonl")
+    calls = [e for e in load_session(path).events if isinstance(e, TurnUsage)]
+    price = OFFICIAL.price("claude-opus-4-7", "anthropic")
+    for number, call in enumerate(calls, start=1):
+        factor = 1.1 if number == 2 else 1.0
+        assert call.billing == ({"inference_geo": "us"} if number == 2 else {})
+        assert call.cost_usd == pytest.approx(price.cost(call.usage) * factor, abs=2e-6)

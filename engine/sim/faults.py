@@ -28,6 +28,7 @@ FaultKind = Literal[
     "ollama_error",  # Ollama: HTTP 500, the model runner stopped (a crash, out of memory)
     "ollama_busy",  # Ollama: HTTP 503, the request queue is full
     "tool_parse_error",  # Ollama: HTTP 500, its parser rejected the model's tool-call text
+    "us_only",  # Anthropic: a workspace whose default inference region is the US
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -50,6 +51,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "ollama_error",
     "ollama_busy",
     "tool_parse_error",
+    "us_only",
 )
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
@@ -75,6 +77,8 @@ FAULT_HELP: dict[str, str] = {
     "ollama_busy": "Ollama: HTTP 503, the server's request queue is full (may be retried)",
     "tool_parse_error": "Ollama: HTTP 500, its parser rejected the model's own tool-call "
     "output (it repeats for the same conversation)",
+    "us_only": "Anthropic: the workspace's default inference region is the US; the reply says "
+    "usage.inference_geo us (1.1x on Opus and Sonnet 4.6 and later)",
 }
 # Ollama's own HTTP errors, by fault (server/routes.go; model/parsers/qwen35.go for the
 # parse error, returned as a 500 before any output has streamed).
@@ -91,6 +95,7 @@ REPLY_FAULTS: tuple[FaultKind, ...] = (
     "blank_text",
     "pause_turn",
     "empty_end_turn",
+    "us_only",
 )
 OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "done_length",

@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 
 from engine.arms import ADVISOR_BETA
+from engine.billing import accepts_inference_geo
 from engine.caching import CacheRuleError, PromptCache
 from engine.pricing import model_alias, retirement
 from engine.sim import anthropic_wire, ollama_wire
@@ -227,7 +228,7 @@ class SimulatorServer:
             usage,
             iterations,
             stop_reason,
-            _served_geo(parsed),
+            _served_geo(parsed, fault),
         )
         return parsed, message
 
@@ -591,7 +592,9 @@ class _SimHandler(BaseHTTPRequestHandler):
         return data
 
 
-def _served_geo(parsed: anthropic_wire.ParsedRequest) -> str | None:
-    """Where the simulated inference ran: where the request asked (the model's default
-    when it did not say)."""
+def _served_geo(parsed: anthropic_wire.ParsedRequest, fault: Fault | None = None) -> str | None:
+    """Where the simulated inference ran: where the request asked, else the workspace's
+    default (`us_only`: the US, on the models that take a region), else the model's own."""
+    if fault is not None and fault.kind == "us_only" and accepts_inference_geo(parsed.model):
+        return "us"
     return parsed.inference_geo if parsed.inference_geo != "global" else None
