@@ -41,6 +41,7 @@ from engine.messages import (
     ToolResultBlock,
 )
 from engine.tokens import count_text
+from engine.tool_text import NUDGE, tool_call_in_text
 from engine.tools import Tool, ToolOutcome
 from engine.usage import Usage
 from tasks.judge import JudgeResult
@@ -99,7 +100,7 @@ async def run_agent(
     role, model = runtime.role, runtime.spec.model
     last_text = ""
     max_tokens = runtime.spec.max_tokens
-    cut_before = paused = continued = False
+    cut_before = paused = continued = nudged = False
     for taken in range(1, runtime.spec.max_turns + 1):
         runtime.turns += 1
         turn = runtime.turns
@@ -213,7 +214,35 @@ async def run_agent(
         else:
             messages.append(Message("assistant", list(reply.blocks), source=SOURCE_OWN))
         if not reply.tool_uses:
-            return AgentOutcome(reply.text, taken, True)
+            shape = (
+                tool_call_in_text(reply.text, runtime.tools)
+                if runtime.backend.provider == "ollama"
+                else None
+            )
+            if shape is None:
+                return AgentOutcome(reply.text, taken, True)
+            # Not done: the call was written out, not made (engine/tool_text.py). Told once;
+            # a second time, the role's turn fails (an executor's failure goes back to the
+            # orchestrator) rather than passing the call off as its summary.
+            if nudged:
+                error = BackendError(
+                    f"{model} wrote its tool call as text again ({shape}); nothing was run"
+                )
+                error.role, error.turn = role, turn
+                raise error
+            nudged = True
+            bus.emit(
+                TrialError(
+                    bus.now(),
+                    f"{model} wrote a tool call as text ({shape}); it was not run: "
+                    "asked it to call the tool",
+                    role,
+                    turn,
+                    False,
+                )
+            )
+            messages.append(Message("user", [TextBlock(NUDGE.format(shape=shape))]))
+            continue
         results: list[Block] = []
         for use in reply.tool_uses:
             bus.emit(ToolCall(bus.now(), role, turn, use.id, use.name, use.input))

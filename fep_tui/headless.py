@@ -158,7 +158,12 @@ class TurnPrinter:
             where = f"{event.role} turn {event.turn}, attempt {event.attempt}"
             out(f"  [yellow]{event.provider} {event.message}[/] on {where}: {then}{wait}")
         elif isinstance(event, TrialError):
-            out(f"[red]error[/]: {event.message}")
+            # A fault the trial recovered from is a note; "error" is for what ended a role.
+            out(
+                f"[red]error[/]: {event.message}"
+                if event.fatal
+                else f"[yellow]note[/]: {event.message}"
+            )
         elif isinstance(event, JudgeVerdict):
             colour = "green" if event.passed else "red"
             out(f"judge: [{colour}]{event.summary}[/]")

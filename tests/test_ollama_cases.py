@@ -220,3 +220,46 @@ def test_an_ollama_that_goes_quiet_times_out_with_the_cause_not_a_hang(
         listener.close()
         for connection in accepted:
             connection.close()
+
+
+def test_a_tool_call_written_as_text_is_not_taken_for_the_executors_summary(
+    recorder: Recorder,
+) -> None:
+    """qwen3.5 dropping its tool-call tags: the call arrived as content, and the executor
+    'completed' with it as its summary, the task undone. Now the model is told once, calls
+    the tool, and the delegation goes on."""
+    config = TrialConfig(resolve_arm("B"), "tiny", faults=(Fault("tool_as_text", 1, "ollama"),))
+    outcome = asyncio.run(run_trial(config, [recorder]))
+    assert outcome.status == "completed" and outcome.success
+    summaries = [e for e in recorder.events if isinstance(e, ExecutorSummary)]
+    assert len(summaries) == 3 and not any("<function=" in s.text for s in summaries)
+    errors = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert [(e.role, e.fatal) for e in errors] == [("executor", False)]
+    assert "wrote a tool call as text (<function=str_replace_editor>)" in errors[0].message
+
+
+def test_a_tool_call_written_as_text_twice_fails_the_delegation_not_the_trial(
+    recorder: Recorder,
+) -> None:
+    faults = (Fault("tool_as_text", 1, "ollama"), Fault("tool_as_text", 2, "ollama"))
+    outcome = asyncio.run(
+        run_trial(TrialConfig(resolve_arm("B"), "tiny", faults=faults), [recorder])
+    )
+    assert outcome.status == "completed" and outcome.success
+    summaries = [e for e in recorder.events if isinstance(e, ExecutorSummary)]
+    assert summaries[0].text.startswith("executor failed: ")
+    assert "as text again" in summaries[0].text
+
+
+def test_only_a_call_to_a_tool_the_role_has_counts_as_a_call_in_text() -> None:
+    from engine.tool_text import tool_call_in_text
+
+    tools = {"bash", "str_replace_editor"}
+    xml = "Let me look.\n<function=bash>\n<parameter=command>\nls\n</parameter>\n</function>"
+    assert tool_call_in_text(xml, tools) == "<function=bash>"
+    hermes = '<tool_call>\n{"name": "bash", "arguments": {"command": "ls"}}\n</tool_call>'
+    assert tool_call_in_text(hermes, tools) == '<tool_call>\n{"name": "bash"'
+    bare = '{"name": "str_replace_editor", "arguments": {"command": "view"}}'
+    assert tool_call_in_text(bare, tools) is not None
+    assert tool_call_in_text("<function=rm_rf>", tools) is None
+    assert tool_call_in_text("I fixed money.py with the bash tool; all checks pass.", tools) is None

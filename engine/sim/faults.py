@@ -29,6 +29,7 @@ FaultKind = Literal[
     "ollama_busy",  # Ollama: HTTP 503, the request queue is full
     "tool_parse_error",  # Ollama: HTTP 500, its parser rejected the model's tool-call text
     "us_only",  # Anthropic: a workspace whose default inference region is the US
+    "tool_as_text",  # Ollama: the model drops its tool-call tags; the call arrives as text
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -52,6 +53,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "ollama_busy",
     "tool_parse_error",
     "us_only",
+    "tool_as_text",
 )
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
@@ -77,6 +79,8 @@ FAULT_HELP: dict[str, str] = {
     "ollama_busy": "Ollama: HTTP 503, the server's request queue is full (may be retried)",
     "tool_parse_error": "Ollama: HTTP 500, its parser rejected the model's own tool-call "
     "output (it repeats for the same conversation)",
+    "tool_as_text": "Ollama: the model writes its tool call as text without the tool-call tags, "
+    "so it arrives as content, not as a call",
     "us_only": "Anthropic: the workspace's default inference region is the US; the reply says "
     "usage.inference_geo us (1.1x on Opus and Sonnet 4.6 and later)",
 }
@@ -105,6 +109,7 @@ OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "ollama_error",
     "ollama_busy",
     "tool_parse_error",
+    "tool_as_text",
 )
 
 

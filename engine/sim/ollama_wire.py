@@ -100,6 +100,19 @@ def assistant_message(turn: PlannedTurn) -> dict[str, Any]:
     return message
 
 
+def calls_as_text(turn: PlannedTurn) -> dict[str, Any]:
+    """The reply when the model drops its tool-call tags: qwen3.5 writes each call in its
+    XML form (`<function=NAME><parameter=KEY>VALUE</parameter></function>`, Ollama's
+    model/parsers/qwen35.go), which without `<tool_call>` around it stays content."""
+    parts = [turn.text] if turn.text else []
+    for call in turn.calls:
+        params = "".join(
+            f"<parameter={key}>\n{value}\n</parameter>\n" for key, value in call.input.items()
+        )
+        parts.append(f"<function={call.name}>\n{params}</function>")
+    return {"role": "assistant", "content": "\n".join(parts)}
+
+
 def thinking_text(turn: PlannedTurn) -> str:
     """What a thinking model reasons before a turn (deterministic, from the turn)."""
     doing = ", ".join(c.name for c in turn.calls) or "answer"

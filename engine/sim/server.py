@@ -284,6 +284,8 @@ class SimulatorServer:
         profile = profile_for(parsed.model)
         turn = next_turn(parsed.transcript, profile, self._state.scenario)
         message = ollama_wire.assistant_message(turn)
+        if fault is not None and fault.kind == "tool_as_text" and turn.calls:
+            message = ollama_wire.calls_as_text(turn)
         thinks = "thinking" in OLLAMA_CAPABILITIES[parsed.model] and body.get("think") is not False
         if fault is not None and fault.kind == "thinking" and thinks:
             message["thinking"] = ollama_wire.thinking_text(turn)
