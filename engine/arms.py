@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from engine.advisor_pairs import advisor_pair_problem
 from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.errors import FepError
 from engine.toml_place import TablePlace
@@ -270,6 +271,10 @@ def _arm_from_table(name: str, table: dict[str, Any], where: TablePlace) -> ArmS
     lead = _role_from_table(table[lead_key], name, where, lead_key)
     executor = _role_from_table(table["executor"], name, where, "executor") if has_orch else None
     advisor = _advisor_from_table(table["advisor"], name, where) if "advisor" in table else None
+    if advisor is not None:
+        problem = advisor_pair_problem(lead.model, advisor.model)
+        if problem is not None:
+            raise ArmFileError(f"{where('advisor')}: arms.{name}: {problem}")
     sandbox = table.get("sandbox")
     if sandbox is not None and sandbox not in POLICIES:
         raise ArmFileError(

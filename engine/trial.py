@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, cast
 
+from engine.advisor_pairs import advisor_pair_problem
 from engine.arms import ArmSpec, RoleSpec
 from engine.backends import BackendError, ModelBackend
 from engine.backends.base import FailedAttempt
@@ -121,6 +122,11 @@ def check_config(config: TrialConfig) -> Task:
                     f"{spec.model!r} (it has {', '.join(OLLAMA_MODELS)}); a model without a "
                     "claude- prefix is taken for one Ollama serves"
                 )
+    advisor = config.arm.advisor
+    problem = advisor_pair_problem(config.arm.lead.model, advisor.model) if advisor else None
+    if problem is not None:
+        # A 400 on every call that carries the advisor tool: refused before any is made.
+        raise TrialConfigError(f"arm {config.arm.name}: {problem}")
     if config.script is not None and config.backend != "sim":
         raise TrialConfigError("--script plays a plan in the simulator; use it with --backend sim")
     if config.backend == "live":

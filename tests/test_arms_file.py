@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from engine.arms import BUILTIN_ARMS, ArmFileError, UnknownArmError, parse_arms_toml, resolve_arm
@@ -81,3 +83,51 @@ def test_the_arms_policy_applies_unless_the_run_names_one(monkeypatch: pytest.Mo
     with pytest.raises(TrialConfigError, match="--sandbox required, but no bwrap in this test"):
         check_config(TrialConfig(arm, "tiny"))
     check_config(TrialConfig(arm, "tiny", sandbox="auto"))  # the run's choice wins
+
+
+@pytest.mark.parametrize(
+    ("lead", "advisor", "message"),
+    [
+        ("claude-opus-4-7", "claude-haiku-4-5", "cannot be an advisor"),
+        ("claude-haiku-4-5", "claude-sonnet-4-5", "Sonnet 4.6 or a more capable model"),
+        ("claude-opus-4-7", "claude-sonnet-4-6", "at least as capable as the executor"),
+        ("claude-opus-5", "claude-opus-4-7", "at least as capable as the executor"),
+    ],
+)
+def test_an_advisor_pair_the_api_refuses_is_refused_in_the_arms_file(
+    lead: str, advisor: str, message: str
+) -> None:
+    """Every call carrying an invalid advisor pair is a 400: caught before money is spent."""
+    text = f'[arms.V]\nsolo = {{ model = "{lead}" }}\nadvisor = {{ model = "{advisor}" }}\n'
+    with pytest.raises(ArmFileError, match=rf"arms.toml:3: arms.V: .*{message}"):
+        parse_arms_toml(text, "arms.toml")
+
+
+def test_valid_advisor_pairs_parse() -> None:
+    for lead, advisor in [
+        ("claude-haiku-4-5", "claude-opus-4-7"),
+        ("claude-sonnet-4-6", "claude-sonnet-4-6"),
+        ("claude-sonnet-4-6", "claude-opus-4-7"),
+    ]:
+        text = f'[arms.V]\nsolo = {{ model = "{lead}" }}\nadvisor = {{ model = "{advisor}" }}\n'
+        assert resolve_arm("V", parse_arms_toml(text)).advisor is not None
+
+
+def test_the_simulator_answers_an_invalid_advisor_pair_with_a_400() -> None:
+    import anthropic
+
+    from engine.arms import ADVISOR_BETA, ADVISOR_TOOL_TYPE
+    from engine.sim import Scenario, SimulatorServer
+    from tasks import get_task
+
+    advisor: Any = {"type": ADVISOR_TOOL_TYPE, "name": "advisor", "model": "claude-sonnet-4-6"}
+    with SimulatorServer(Scenario.of(get_task("tiny"), seed=0)) as sim:
+        client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+        with pytest.raises(anthropic.BadRequestError, match="at least as capable"):
+            client.beta.messages.create(
+                model="claude-opus-4-7",
+                max_tokens=64,
+                betas=[ADVISOR_BETA],
+                tools=[advisor],
+                messages=[{"role": "user", "content": "hi"}],
+            )

@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from engine.advisor_pairs import advisor_pair_problem
 from engine.arms import ADVISOR_BETA
 from engine.billing import accepts_inference_geo
 from engine.caching import CacheRuleError, PromptCache
@@ -166,6 +167,10 @@ class SimulatorServer:
             raise anthropic_wire.WireError(
                 f"the advisor tool needs the anthropic-beta header {ADVISOR_BETA}"
             )
+        if parsed.transcript.advisor_model:
+            problem = advisor_pair_problem(parsed.model, parsed.transcript.advisor_model)
+            if problem is not None:
+                raise anthropic_wire.WireError(f"tools.0.advisor.model: {problem}")
         profile = profile_for(parsed.model)
         turn = next_turn(parsed.transcript, profile, self._state.scenario)
         with self._lock:
