@@ -195,3 +195,23 @@ def test_text_before_the_tool_results_is_refused_as_the_api_refuses_it(
     with pytest.raises(anthropic.BadRequestError, match="without `tool_result` blocks"):
         turn([note, result])
     assert turn([result, note]).stop_reason in ("tool_use", "end_turn")
+
+
+def test_sampling_parameters_are_refused_on_the_models_that_dropped_them(
+    sim: SimulatorServer,
+) -> None:
+    """Opus 4.7 answers `temperature` with a 400 ("deprecated for this model"); Haiku 4.5
+    still takes it. (SDK 2.17 has no such arguments any more: a caller sends them through
+    extra_body, as an older client or a proxy would.)"""
+    client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+    for name, value in (("temperature", 0.2), ("top_p", 0.9), ("top_k", 40)):
+        with pytest.raises(anthropic.BadRequestError, match=f"`{name}` is deprecated"):
+            client.messages.create(**_request("Fix it."), extra_body={name: value})
+    taken = client.messages.create(
+        **{**_request("Fix it."), "model": "claude-haiku-4-5"}, extra_body={"temperature": 0.2}
+    )
+    assert taken.stop_reason in ("tool_use", "end_turn")
+    with pytest.raises(anthropic.BadRequestError, match="thinking.type.adaptive"):
+        client.messages.create(
+            **{**_request("Fix it."), "thinking": {"type": "enabled", "budget_tokens": 1024}}
+        )

@@ -73,6 +73,20 @@ def _check_request(body: dict[str, Any], messages: list[Any], max_tokens: int) -
             raise WireError(
                 f"tools.{index}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
             )
+    if _no_sampling(str(body.get("model"))):
+        # Opus 4.7 and later: "`temperature` is deprecated for this model." (a 400, as
+        # reported against the API by LiteLLM #26444 and ComfyUI #13923); the same for
+        # top_p and top_k, and thinking other than adaptive.
+        for name in ("temperature", "top_p", "top_k"):
+            if name in body:
+                raise WireError(f"`{name}` is deprecated for this model.")
+        thinking = body.get("thinking")
+        if isinstance(thinking, dict) and thinking.get("type") == "enabled":
+            raise WireError(
+                '"thinking.type.enabled" is not supported for this model. Use '
+                '"thinking.type.adaptive" and "output_config.effort" to control thinking '
+                "behavior."
+            )
     geo = body.get("inference_geo")
     if geo is not None:
         if geo not in INFERENCE_GEOS:
@@ -415,3 +429,15 @@ def _chunks(text: str) -> Iterator[str]:
     for start in range(0, len(words), _DELTA_WORDS):
         piece = " ".join(words[start : start + _DELTA_WORDS])
         yield piece if start + _DELTA_WORDS >= len(words) else piece + " "
+
+
+_VERSION = re.compile(r"^claude-(haiku|sonnet|opus|fable)-(\d+)(?:-(\d{1,2}))?(?:-\d{8})?$")
+
+
+def _no_sampling(model: str) -> bool:
+    """Models that refuse sampling parameters: Opus 4.7 and later, and the 5 series."""
+    found = _VERSION.match(model)
+    if found is None:
+        return False
+    version = (int(found.group(2)), int(found.group(3) or 0))
+    return version >= (5, 0) or (found.group(1) == "opus" and version >= (4, 7))
