@@ -80,6 +80,16 @@ PAUSE_TURN = "pause_turn"
 MAX_OUTPUT_TOKENS = 64_000
 CONTINUE_PROMPT = "Please continue."
 EMPTY_REPLY_NOTE = "an empty reply (end_turn) after tool results: asked the model to continue"
+THINKING_ONLY_NOTE = (
+    "a reply with only thinking, nothing said or called, after tool results: asked the model "
+    "to continue"
+)
+
+
+def _says_anything(blocks: tuple[ReplyBlock, ...]) -> bool:
+    """Whether a reply holds more than thinking: a local model can think and then stop
+    with nothing said or called."""
+    return any(not isinstance(b, ThinkingBlock) for b in blocks)
 
 
 def _after_tool_results(messages: list[Message]) -> bool:
@@ -183,7 +193,7 @@ async def run_agent(
             max_tokens, cut_before = raised, True
             continue
         cut_before = False
-        if reply.blocks:
+        if _says_anything(reply.blocks):
             continued = False
         last_text = reply.text or last_text
         if reply.stop_reason == PAUSE_TURN:
@@ -199,7 +209,7 @@ async def run_agent(
             # The continuation belongs to the paused turn: one assistant message, not two.
             messages[-1].blocks.extend(reply.blocks)
             paused = False
-        elif not reply.blocks:
+        elif not _says_anything(reply.blocks):
             if reply.stop_reason == "end_turn" and not continued and _after_tool_results(messages):
                 # "Sometimes Claude returns an empty response (2-3 tokens, no content) with
                 # stop_reason end_turn ... particularly after tool results"; the remedy is a
@@ -208,7 +218,8 @@ async def run_agent(
                 # the same user message (text before tool results is refused).
                 messages[-1].blocks.append(TextBlock(CONTINUE_PROMPT))
                 continued = True
-                bus.emit(TrialError(bus.now(), EMPTY_REPLY_NOTE, role, turn, False))
+                note = THINKING_ONLY_NOTE if reply.blocks else EMPTY_REPLY_NOTE
+                bus.emit(TrialError(bus.now(), note, role, turn, False))
                 continue
             return AgentOutcome(last_text, taken, True)
         else:

@@ -263,3 +263,15 @@ def test_only_a_call_to_a_tool_the_role_has_counts_as_a_call_in_text() -> None:
     assert tool_call_in_text(bare, tools) is not None
     assert tool_call_in_text("<function=rm_rf>", tools) is None
     assert tool_call_in_text("I fixed money.py with the bash tool; all checks pass.", tools) is None
+
+
+def test_a_reply_of_only_thinking_is_asked_to_continue_not_called_cut(recorder: Recorder) -> None:
+    """A thinking model that thought and stopped (done_reason stop) was reported as a
+    max_tokens cut and asked again with twice the room. It was not cut: it is an empty end
+    of turn, and gets the one continuation an empty reply gets."""
+    end = _b_trial(recorder, Fault("thinking_only", 3, "ollama"))
+    assert end.status == "completed" and end.success
+    assert not recorder.of("reply_cut")
+    errors = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert [(e.role, e.fatal) for e in errors] == [("executor", False)]
+    assert "only thinking" in errors[0].message

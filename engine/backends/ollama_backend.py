@@ -162,9 +162,13 @@ class OllamaBackend:
             "eval_s": (final.eval_duration or 0) / _NS,
             "load_s": (final.load_duration or 0) / _NS,
         }
-        # done_reason "length", or nothing said or called, is a reply cut short, not a finish.
-        if final.done_reason == "length" or not (content or calls):
+        # done_reason "length", or nothing at all, is a reply cut short, not a finish. A
+        # model that thought and then stopped (done_reason "stop", thinking only) was not
+        # cut: it is an empty end of turn, which the loop asks to continue.
+        if final.done_reason == "length" or not (content or calls or thinking):
             stop = "max_tokens"
+        elif not (content or calls):
+            stop = "end_turn"
         else:
             stop = "tool_use" if calls else str(final.done_reason or "stop")
         return ModelReply(tuple(blocks), stop, usage, extra, unknown=unknown)

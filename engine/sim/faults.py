@@ -30,6 +30,7 @@ FaultKind = Literal[
     "tool_parse_error",  # Ollama: HTTP 500, its parser rejected the model's tool-call text
     "us_only",  # Anthropic: a workspace whose default inference region is the US
     "tool_as_text",  # Ollama: the model drops its tool-call tags; the call arrives as text
+    "thinking_only",  # Ollama: the model thinks, then stops with nothing said or called
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -54,6 +55,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "tool_parse_error",
     "us_only",
     "tool_as_text",
+    "thinking_only",
 )
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
@@ -81,6 +83,8 @@ FAULT_HELP: dict[str, str] = {
     "output (it repeats for the same conversation)",
     "tool_as_text": "Ollama: the model writes its tool call as text without the tool-call tags, "
     "so it arrives as content, not as a call",
+    "thinking_only": "Ollama: a thinking model thinks, then stops (done_reason stop) with "
+    "nothing said or called",
     "us_only": "Anthropic: the workspace's default inference region is the US; the reply says "
     "usage.inference_geo us (1.1x on Opus and Sonnet 4.6 and later)",
 }
@@ -110,6 +114,7 @@ OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "ollama_busy",
     "tool_parse_error",
     "tool_as_text",
+    "thinking_only",
 )
 
 

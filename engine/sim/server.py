@@ -294,6 +294,12 @@ class SimulatorServer:
         thinks = "thinking" in OLLAMA_CAPABILITIES[parsed.model] and body.get("think") is not False
         if fault is not None and fault.kind == "thinking" and thinks:
             message["thinking"] = ollama_wire.thinking_text(turn)
+        elif fault is not None and fault.kind == "thinking_only":
+            message = {
+                "role": "assistant",
+                "content": "",
+                "thinking": ollama_wire.thinking_text(turn),
+            }
         out = ollama_wire.output_tokens(message)
         with self._lock:
             self._state.messages_served += 1
