@@ -215,3 +215,22 @@ def test_sampling_parameters_are_refused_on_the_models_that_dropped_them(
         client.messages.create(
             **{**_request("Fix it."), "thinking": {"type": "enabled", "budget_tokens": 1024}}
         )
+
+
+def test_time_spent_between_requests_expires_the_cache_as_it_would_live(
+    sim: SimulatorServer,
+) -> None:
+    """The agent's tools and the judge run for real between two calls. The simulated clock
+    counted only the model's own time, so a 6-minute test run never expired a 5-minute
+    cache entry; now the time between a reply and the next request counts too."""
+    now = [1000.0]
+    sim.wall_clock = lambda: now[0]
+    client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+    client.messages.create(**_request("Fix the shopcart checks."))
+    now[0] += 60  # a one-minute tool call: the entry lives on
+    client.messages.create(**_request("Fix the shopcart checks."))
+    now[0] += 6 * 60  # a six-minute test run: past the 5-minute lifetime
+    client.messages.create(**_request("Fix the shopcart checks."))
+    first, second, third = (b.usage for b in sim.billed)
+    assert second.cache_read == first.cache_write_5m > 0
+    assert third.cache_read == 0 and third.cache_write_5m == first.cache_write_5m

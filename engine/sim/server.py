@@ -3,8 +3,9 @@
 The engine reaches it only through the official `anthropic` and `ollama` clients, pointed
 at `SimulatorServer.url`. Replies come from the scripted agents; usage from tiktoken counts
 and the prompt-cache model. Time is a simulated clock advanced by each reply's modelled
-latency, so cache lifetimes and Ollama durations are deterministic. Every response carries
-`x-fep-simulated: true`.
+latency, plus the real time between one reply's end and the next request (the agent's
+tools and the judge run for real, and a cache entry expires during them as it would live).
+Every response carries `x-fep-simulated: true`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,6 +56,8 @@ class _State:
     scenario: Scenario
     faults: list[Fault]
     clock_s: float = 0.0
+    # When the last reply ended (the wall clock), while no request is being served.
+    idle_since: float | None = None
     attempts: dict[str, int] = field(default_factory=lambda: {"anthropic": 0, "ollama": 0})
     messages_served: int = 0
     billed: list[BilledRequest] = field(default_factory=list)
@@ -91,6 +94,8 @@ class SimulatorServer:
         self._lock = threading.Lock()
         self._state = _State(scenario, list(faults))
         self._cache = PromptCache(lambda: self._state.clock_s)
+        # The wall clock the time between requests is read from (a test can move it).
+        self.wall_clock: Callable[[], float] = time.monotonic
         self.stream_delay_s = stream_delay_s
         # Seconds slept so far to pace streams for a viewer: not part of the trial's time.
         self.paced_s = 0.0
@@ -150,6 +155,20 @@ class SimulatorServer:
                 if fault.api == api and fault.attempt == attempt:
                     return fault
         return None
+
+    def request_done(self) -> None:
+        """A reply has been sent: from now until the next request, the trial's own work
+        (its tools, the judge) is what the clock counts."""
+        with self._lock:
+            self._state.idle_since = self.wall_clock()
+
+    def request_begins(self) -> None:
+        """Add the real time since the last reply (tools, the judge, a client's wait before
+        a retry) to the clock."""
+        with self._lock:
+            if self._state.idle_since is not None:
+                self._state.clock_s += max(0.0, self.wall_clock() - self._state.idle_since)
+                self._state.idle_since = None
 
     def anthropic_reply(
         self,
@@ -416,6 +435,13 @@ class _SimHandler(BaseHTTPRequestHandler):
             self._json(404, {"error": f"no route {path}"})
 
     def do_POST(self) -> None:
+        self.simulator.request_begins()
+        try:
+            self._post()
+        finally:
+            self.simulator.request_done()
+
+    def _post(self) -> None:
         path = self.path.split("?")[0]
         try:
             body = self._body()
