@@ -27,7 +27,14 @@ from tasks.sandbox import POLICIES
 PROVIDERS = ("anthropic", "ollama")
 RETURN_POLICIES = ("free", "bounded")
 PUBLISHED_RETURN_CAP_CHARS = 4000
+# Recorded on every role, Anthropic's included, since before Ollama roles had their own
+# default: changing it would change every arm's fingerprint, and it applies to none but
+# an Ollama role that names it.
 DEFAULT_NUM_CTX = 32_768
+# What an Ollama role asks for unless it says otherwise: Ollama's context-length docs ask
+# for at least 64k tokens for coding agents (API_FACTS section 8), and a typer task's
+# executor conversation passes 32k.
+OLLAMA_NUM_CTX = 65_536
 BOUNDED_DIFF_TOKENS = 400
 _ROLE_KEYS = {
     "model",
@@ -159,7 +166,7 @@ BUILTIN_ARMS: dict[str, ArmSpec] = {
             "B",
             "Opus 4.7 orchestrates Qwen 3.5-9B on Ollama (free local executor)",
             RoleSpec(OPUS, "anthropic"),
-            RoleSpec(QWEN, "ollama", max_turns=20),
+            RoleSpec(QWEN, "ollama", max_turns=20, num_ctx=OLLAMA_NUM_CTX),
         ),
         ArmSpec(
             "C",
@@ -178,7 +185,9 @@ BUILTIN_ARMS: dict[str, ArmSpec] = {
             "B-bounded",
             "Opus 4.7 orchestrates Qwen 3.5-9B; the executor returns only a bounded result",
             RoleSpec(OPUS, "anthropic"),
-            RoleSpec(QWEN, "ollama", max_turns=20, return_policy="bounded"),
+            RoleSpec(
+                QWEN, "ollama", max_turns=20, return_policy="bounded", num_ctx=OLLAMA_NUM_CTX
+            ),
         ),
         ArmSpec(
             "C-bounded",
@@ -338,4 +347,6 @@ def _role_from_table(table: Any, arm: str, where: TablePlace, role: str) -> Role
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ArmFileError(f"{where(key)}: arms.{arm} {key} must be a positive integer")
             numbers[key] = value
+    if provider == "ollama":
+        numbers.setdefault("num_ctx", OLLAMA_NUM_CTX)
     return RoleSpec(model, provider, return_policy=policy, inference_geo=geo, **numbers)

@@ -131,3 +131,20 @@ def test_the_simulator_answers_an_invalid_advisor_pair_with_a_400() -> None:
                 tools=[advisor],
                 messages=[{"role": "user", "content": "hi"}],
             )
+
+
+def test_an_ollama_role_asks_for_64k_unless_it_says_otherwise() -> None:
+    text = (
+        '[arms.L]\norchestrator = { model = "claude-opus-4-7" }\n'
+        'executor = { model = "qwen3.5:9b", provider = "ollama" }\n'
+        '[arms.S]\norchestrator = { model = "claude-opus-4-7" }\n'
+        'executor = { model = "qwen3.5:9b", provider = "ollama", num_ctx = 16384 }\n'
+    )
+    arms = parse_arms_toml(text)
+    roomy, small = resolve_arm("L", arms).executor, resolve_arm("S", arms).executor
+    assert roomy is not None and roomy.num_ctx == 65536
+    assert small is not None and small.num_ctx == 16384
+    builtin = BUILTIN_ARMS["B"].executor
+    assert builtin is not None and builtin.num_ctx == 65536
+    # An arm of Anthropic roles only keeps the record it always had (and its fingerprint).
+    assert BUILTIN_ARMS["A"].to_dict()["solo"]["num_ctx"] == 32768

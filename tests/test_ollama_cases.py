@@ -27,14 +27,15 @@ def _b_trial(recorder: Recorder, *faults: Fault) -> TrialEnded:
     return end
 
 
-def test_every_executor_call_asks_for_a_32k_context(
+def test_every_executor_call_asks_for_a_64k_context(
     recorder: Recorder, captured_servers: list[SimulatorServer]
 ) -> None:
-    """Without num_ctx a 16 GB GPU gets 4k and the executor loses its instruction."""
+    """Without num_ctx a 16 GB GPU gets 4k and the executor loses its instruction; Ollama's
+    docs ask for 64k for coding agents."""
     end = _b_trial(recorder)
     assert end.success
     sent = [body.get("options", {}) for body in captured_servers[0].received("ollama")]
-    assert sent and all(options.get("num_ctx") == 32768 for options in sent), sent
+    assert sent and all(options.get("num_ctx") == 65536 for options in sent), sent
 
 
 def test_the_simulator_drops_the_oldest_messages_past_the_context_as_ollama_does() -> None:

@@ -211,7 +211,7 @@ def test_sampling_parameters_are_refused_on_the_models_that_dropped_them(
         **{**_request("Fix it."), "model": "claude-haiku-4-5"}, extra_body={"temperature": 0.2}
     )
     assert taken.stop_reason in ("tool_use", "end_turn")
-    with pytest.raises(anthropic.BadRequestError, match="thinking.type.adaptive"):
+    with pytest.raises(anthropic.BadRequestError, match=r"thinking\.type\.adaptive"):
         client.messages.create(
             **{**_request("Fix it."), "thinking": {"type": "enabled", "budget_tokens": 1024}}
         )

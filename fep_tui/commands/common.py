@@ -59,7 +59,7 @@ def arm_with(
         arm = arm.with_return_cap(return_cap)
     if num_ctx is not None:
         if num_ctx < 1024:
-            raise UsageError("--num-ctx must be at least 1024 tokens, e.g. 32768")
+            raise UsageError("--num-ctx must be at least 1024 tokens, e.g. 65536")
         arm = arm.with_num_ctx(num_ctx)
     return arm
 

@@ -19,7 +19,7 @@ from typing import Annotated
 from cyclopts import Parameter
 from rich.console import Console
 
-from engine.arms import AdvisorSpec, ArmSpec, RoleSpec
+from engine.arms import OLLAMA_NUM_CTX, AdvisorSpec, ArmSpec, RoleSpec
 from engine.events import EventSink
 from engine.pricing import RateCard, get_rate_card
 from engine.runners import LocalRunner, TrialRunner, run_once_more_if_lost
@@ -61,7 +61,9 @@ def _short(model: str) -> str:
 
 
 def _role(model: str) -> RoleSpec:
-    return RoleSpec(model, "anthropic" if model.startswith("claude-") else "ollama")
+    if model.startswith("claude-"):
+        return RoleSpec(model, "anthropic")
+    return RoleSpec(model, "ollama", num_ctx=OLLAMA_NUM_CTX)
 
 
 def candidates(

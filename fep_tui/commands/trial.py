@@ -112,7 +112,7 @@ def run(
     num_ctx: Annotated[
         int | None,
         Parameter(
-            help="context window for Ollama roles (default 32768; Ollama's own is 4096 "
+            help="context window for Ollama roles (default 65536; Ollama's own is 4096 "
             "on small GPUs)"
         ),
     ] = None,
