@@ -185,9 +185,7 @@ BUILTIN_ARMS: dict[str, ArmSpec] = {
             "B-bounded",
             "Opus 4.7 orchestrates Qwen 3.5-9B; the executor returns only a bounded result",
             RoleSpec(OPUS, "anthropic"),
-            RoleSpec(
-                QWEN, "ollama", max_turns=20, return_policy="bounded", num_ctx=OLLAMA_NUM_CTX
-            ),
+            RoleSpec(QWEN, "ollama", max_turns=20, return_policy="bounded", num_ctx=OLLAMA_NUM_CTX),
         ),
         ArmSpec(
             "C-bounded",

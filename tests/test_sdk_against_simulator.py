@@ -234,3 +234,15 @@ def test_time_spent_between_requests_expires_the_cache_as_it_would_live(
     first, second, third = (b.usage for b in sim.billed)
     assert second.cache_read == first.cache_write_5m > 0
     assert third.cache_read == 0 and third.cache_write_5m == first.cache_write_5m
+
+
+def test_a_prompt_past_the_context_window_is_a_400(sim: SimulatorServer) -> None:
+    """Haiku 4.5 holds 200K tokens; the API refuses a longer prompt, naming both numbers."""
+    client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+    long = "alpha beta gamma delta " * 55_000
+    with pytest.raises(anthropic.BadRequestError, match=r"prompt is too long: \d+ tokens > 200000"):
+        client.messages.create(
+            model="claude-haiku-4-5",
+            max_tokens=64,
+            messages=[{"role": "user", "content": long}],
+        )

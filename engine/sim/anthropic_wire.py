@@ -217,6 +217,11 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
         tool_results=tuple(results),
         advisor_model=str(advisor["model"]) if advisor else None,
     )
+    prompt = sum(b.tokens for b in blocks)
+    window = context_window(model)
+    if prompt > window:
+        # The API's own words for a prompt past the model's context window (a 400).
+        raise WireError(f"prompt is too long: {prompt} tokens > {window} maximum")
     return ParsedRequest(
         model,
         bool(body.get("stream")),
@@ -441,3 +446,13 @@ def _no_sampling(model: str) -> bool:
         return False
     version = (int(found.group(2)), int(found.group(3) or 0))
     return version >= (5, 0) or (found.group(1) == "opus" and version >= (4, 7))
+
+
+def context_window(model: str) -> int:
+    """Tokens a prompt may hold: 1M on Opus and Sonnet 4.6 and every later model, 200K
+    before them (models overview; "4.6+ models bill the full 1M window", API_FACTS 2)."""
+    found = _VERSION.match(model)
+    if found is None:
+        return 200_000
+    version = (int(found.group(2)), int(found.group(3) or 0))
+    return 1_000_000 if version >= (4, 6) else 200_000
