@@ -162,6 +162,8 @@ async def run_agent(
             unknown=reply.unknown,
             billing=reply.billing,
         )
+        for note in reply.notes:
+            bus.emit(TrialError(bus.now(), note, role, turn, False))
         for side in reply.side_usage:
             # Inside the same request: where it ran and its tier price the side call too.
             _record_side(bus, ledger, side, turn, delegation, reply.billing)

@@ -114,6 +114,8 @@ class ModelReply:
     unknown: tuple[str, ...] = ()
     # What the response said changes its price (engine/billing.py); empty when standard.
     billing: dict[str, str] = field(default_factory=dict)
+    # Something odd in the response worth a note on the record (not an error).
+    notes: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:

@@ -181,3 +181,23 @@ def test_a_us_only_workspace_bills_the_calls_it_served_at_1_1x(tmp_path: Path) -
         factor = 1.1 if number == 2 else 1.0
         assert call.billing == ({"inference_geo": "us"} if number == 2 else {})
         assert call.cost_usd == pytest.approx(price.cost(call.usage) * factor, abs=2e-6)
+
+
+def test_a_split_that_disagrees_with_the_total_bills_the_total_and_says_so() -> None:
+    """Through the real SDK: the second reply's 5m/1h split reports half its writes. The
+    call is billed for all of them, and a note on the record says why."""
+    from engine.events import TrialError
+    from engine.sim import Fault
+
+    recorder = Recorder()
+    config = TrialConfig(
+        resolve_arm("A"), "tiny", seed=0, faults=(Fault("split_mismatch", 2, "anthropic"),)
+    )
+    asyncio.run(run_trial(config, [recorder]))
+    second = [e for e in recorder.of("usage") if isinstance(e, TurnUsage)][1]
+    assert second.usage.cache_write_5m > 0 and second.usage.cache_write_1h == 0
+    notes = [e for e in recorder.events if isinstance(e, TrialError)]
+    assert len(notes) == 1 and not notes[0].fatal and notes[0].turn == 2
+    half = second.usage.cache_write_5m // 2
+    assert f"(5m {half:,} + 1h 0) disagrees with cache_creation_input_tokens" in notes[0].message
+    assert f"{second.usage.cache_write_5m:,}; the total is billed" in notes[0].message

@@ -242,6 +242,23 @@ def reply_from_message(message: Any, advisor_model: str | None = None) -> ModelR
             getattr(message.usage, "inference_geo", None),
             getattr(message.usage, "service_tier", None),
         ),
+        notes=_split_note(message.usage),
+    )
+
+
+def _split_note(usage: Any) -> tuple[str, ...]:
+    """A note when the 5m/1h split of cache writes disagrees with their billed total."""
+    split = getattr(usage, "cache_creation", None)
+    if split is None:
+        return ()
+    total = int(usage.cache_creation_input_tokens or 0)
+    five = int(split.ephemeral_5m_input_tokens or 0)
+    hour = int(split.ephemeral_1h_input_tokens or 0)
+    if five + hour == total:
+        return ()
+    return (
+        f"usage: the cache-write split (5m {five:,} + 1h {hour:,}) disagrees with "
+        f"cache_creation_input_tokens {total:,}; the total is billed",
     )
 
 

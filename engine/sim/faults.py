@@ -31,6 +31,7 @@ FaultKind = Literal[
     "us_only",  # Anthropic: a workspace whose default inference region is the US
     "tool_as_text",  # Ollama: the model drops its tool-call tags; the call arrives as text
     "thinking_only",  # Ollama: the model thinks, then stops with nothing said or called
+    "split_mismatch",  # Anthropic: cache_creation's 5m/1h split disagrees with the total
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit",
@@ -56,6 +57,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "us_only",
     "tool_as_text",
     "thinking_only",
+    "split_mismatch",
 )
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
@@ -85,6 +87,8 @@ FAULT_HELP: dict[str, str] = {
     "so it arrives as content, not as a call",
     "thinking_only": "Ollama: a thinking model thinks, then stops (done_reason stop) with "
     "nothing said or called",
+    "split_mismatch": "Anthropic: usage.cache_creation's 5m/1h split sums to less than "
+    "cache_creation_input_tokens (the total is what is billed)",
     "us_only": "Anthropic: the workspace's default inference region is the US; the reply says "
     "usage.inference_geo us (1.1x on Opus and Sonnet 4.6 and later)",
 }
@@ -104,6 +108,7 @@ REPLY_FAULTS: tuple[FaultKind, ...] = (
     "pause_turn",
     "empty_end_turn",
     "us_only",
+    "split_mismatch",
 )
 OLLAMA_REPLY_FAULTS: tuple[FaultKind, ...] = (
     "done_length",
