@@ -102,7 +102,8 @@ class SearchScreen(Screen[None]):
         self._draw()
         self._search()
 
-    @work(thread=True, exclusive=True, group="search")
+    # A failed round is a notification; left to Textual's default it ended the app.
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self) -> SearchResult:
         job = self.job
         # This thread's own running totals; the screen gets a copy after each round.

@@ -64,7 +64,8 @@ class TracesScreen(Screen[None]):
         self._title(f"Claude Code sessions under {self.root} · importing new and grown ones…")
         self._import()
 
-    @work(thread=True, exclusive=True, group="traces")
+    # A failed import is a notification; left to Textual's default it ended the app.
+    @work(thread=True, exclusive=True, group="traces", exit_on_error=False)
     def _import(self) -> list[TraceSummary]:
         import_sessions([self.root], self.sessions_dir)
         return sorted(summaries_under(self.sessions_dir, self.root), key=largest_first)
@@ -74,7 +75,9 @@ class TracesScreen(Screen[None]):
         if event.worker.group != "traces":
             return
         if event.state == WorkerState.ERROR:
-            self._hint(f"could not import: {event.worker.error}")
+            message = f"could not import: {event.worker.error}"
+            self._hint(message + " · r tries again")
+            self.notify(message, severity="error", timeout=10)
             return
         if event.state != WorkerState.SUCCESS or not isinstance(event.worker.result, list):
             return
