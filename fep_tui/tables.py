@@ -75,17 +75,23 @@ def cell(kind: Kind, value: Any) -> str:
 
 
 def fit(
-    columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], width: int
+    columns: Sequence[Column],
+    rows: Sequence[Mapping[str, Any]],
+    width: int,
+    *,
+    framed: bool = True,
 ) -> tuple[list[Column], list[Column]]:
-    """The columns that fit `width`, and those left out. A SIMPLE_HEAD table takes each
-    column's least width (`least_width`) plus 2 of padding, 1 between columns and 1 at each
-    edge."""
+    """The columns that fit `width`, and those left out. A printed SIMPLE_HEAD table
+    (`framed`) takes each column's least width (`least_width`) plus 2 of padding, 1
+    between columns and 1 at each edge; a screen's DataTable takes each column's whole
+    width (it does not wrap) plus the padding."""
     kept = list(columns)
     left_out: list[Column] = []
-    widths = {c.key: least_width(c, rows) for c in columns}
+    widths = {c.key: least_width(c, rows, wraps=framed) for c in columns}
 
     def needed(cols: Sequence[Column]) -> int:
-        return 2 + sum(widths[c.key] + 2 for c in cols) + max(0, len(cols) - 1)
+        padded = sum(widths[c.key] + 2 for c in cols)
+        return 2 + padded + max(0, len(cols) - 1) if framed else padded
 
     while needed(kept) > width:
         droppable = [c for c in kept if c.priority > 0]
@@ -97,11 +103,11 @@ def fit(
     return kept, left_out
 
 
-def least_width(column: Column, rows: Sequence[Mapping[str, Any]]) -> int:
+def least_width(column: Column, rows: Sequence[Mapping[str, Any]], wraps: bool = True) -> int:
     """A figure is never cut, and words are wrapped between, never inside: a text column
     needs its longest word ("orchestrator"), a figure column its widest figure."""
     texts = [column.header, *(cell(column.kind, row.get(column.key)) for row in rows)]
-    if column.kind == "text":
+    if column.kind == "text" and wraps:
         return max(len(word) for text in texts for word in text.split() or [""])
     return max(len(text) for text in texts)
 

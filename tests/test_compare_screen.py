@@ -57,7 +57,7 @@ def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> Non
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await _loaded(pilot)
             rows = _rows(screen.query_one("#arm-table", DataTable))
-            ratio = _columns(screen.query_one("#arm-table", DataTable)).index("\u00d7A")
+            ratio = _columns(screen.query_one("#arm-table", DataTable)).index("re-read xA")
             assert [r[0] for r in rows] == ["A", "B", "C", "D"]
             columns = _columns(screen.query_one("#arm-table", DataTable))
             assert "source" not in columns, "one source: the title names it"
@@ -81,7 +81,7 @@ def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> Non
                 if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
                     break
             rows = _rows(screen.query_one("#arm-table", DataTable))
-            change = _columns(screen.query_one("#arm-table", DataTable)).index("Δ")
+            change = _columns(screen.query_one("#arm-table", DataTable)).index("what-if change")
             assert "what-if: caching off" in _static(screen, "#compare-title")
             assert all(r[change].startswith("+") for r in rows), "caching off costs more"
 
@@ -120,12 +120,14 @@ def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
                 await pilot.pause(0.05)
                 if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
                     break
-            rows = {r[0]: r for r in _rows(screen.query_one("#arm-table", DataTable))}
-            change = _columns(screen.query_one("#arm-table", DataTable)).index("Δ")
+            columns = _columns(screen.query_one("#arm-table", DataTable))
+            arm, change = columns.index("arm"), columns.index("what-if change")
+            rows = {r[arm]: r for r in _rows(screen.query_one("#arm-table", DataTable))}
             assert set(rows) == {"A", "B", "C", "D", "P"}
             # Opus at official prices is a third of the published card's: -67%.
-            assert rows["P"][change] == "-67%"
-            assert rows["P"][1] == "PUBLISHED" and rows["A"][1] == "SIMULATED"
+            assert rows["P"][change] == "-66.7%"
+            source = columns.index("source")
+            assert rows["P"][source] == "PUBLISHED" and rows["A"][source] == "SIMULATED"
             assert "PUBLISHED + SIMULATED" in _static(screen, "#compare-title")
             assert "imported rows re-priced from their token buckets" in _static(
                 screen, "#compare-notes"
@@ -287,7 +289,7 @@ def test_cycling_what_ifs_with_imported_rows_keeps_every_column(tmp_path: Path) 
 
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartCompare([directory], [published]))
-        async with app.run_test(size=(160, 40)) as pilot:
+        async with app.run_test(size=(240, 40)) as pilot:
             screen = await _loaded(pilot)
             base = _columns(screen.query_one("#arm-table", DataTable))
             for _ in range(len(screen.presets) - 1):
@@ -298,11 +300,11 @@ def test_cycling_what_ifs_with_imported_rows_keeps_every_column(tmp_path: Path) 
                         break
                 assert screen.whatif is not None
                 table = screen.query_one("#arm-table", DataTable)
-                after = base.index("\u00d7A") + 1
-                assert _columns(table) == [*base[:after], "what-if $", "Δ", *base[after:]], (
+                assert _columns(table) == [*base, "what-if $", "what-if change"], (
                     screen.whatif.label()
                 )
-                rows = {r[0]: r for r in _rows(table)}
+                arm = _columns(table).index("arm")
+                rows = {r[arm]: r for r in _rows(table)}
                 assert set(rows) == {"A", "B", "C", "D", "P"}, screen.whatif.label()
                 assert all(len(r) == len(base) + 2 for r in rows.values())
 
@@ -366,14 +368,14 @@ def test_at_80_columns_the_re_read_ratio_and_what_if_are_on_screen(tmp_path: Pat
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await _loaded(pilot)
             table = screen.query_one("#arm-table", DataTable)
-            assert visible(table, "\u00d7B") and visible(table, "$/success")
+            assert visible(table, "re-read xB") and visible(table, "$/success")
             await pilot.press("w")
             for _ in range(200):
                 await pilot.pause(0.05)
                 if _whatif_loaded(screen):
                     break
             table = screen.query_one("#arm-table", DataTable)
-            assert visible(table, "what-if $") and visible(table, "Δ")
+            assert visible(table, "what-if $") and visible(table, "what-if change")
 
     asyncio.run(scenario())
 
@@ -388,7 +390,7 @@ def test_baseline_and_export_dialog(tmp_path: Path) -> None:
         app = FepApp(tmp_path, start=StartCompare([directory], [], None, "B"))
         async with app.run_test(size=(160, 40)) as pilot:
             screen = await _loaded(pilot)
-            assert "\u00d7B" in _columns(screen.query_one("#arm-table", DataTable))
+            assert "re-read xB" in _columns(screen.query_one("#arm-table", DataTable))
             await pilot.press("e")
             dialog = app.screen
             assert isinstance(dialog, AskPathScreen)
@@ -463,3 +465,50 @@ def test_side_by_side_reads_only_the_turn_it_shows(tmp_path: Path) -> None:
     assert 0 < sum(read) < side.index.length / 2, (sum(read), side.index.length)
     row = side.after(3)
     assert row is not None and row.cost_usd == third.cost_after
+
+
+@pytest.mark.parametrize("width", [80, 120, 240])
+def test_the_screen_shows_the_columns_and_figures_fep_tui_compare_prints(
+    tmp_path: Path, width: int
+) -> None:
+    """The screen built its own table and drifted from the command's: other labels (a
+    times sign for "re-read xA", a delta for "what-if change", "95% CI"), no "exec never
+    called". Both now come from one set of column specs and leave out the least important
+    first when narrow (the screen names the task and the one source in its title)."""
+    import re
+
+    directory = make_compare_dir(tmp_path / "sessions")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": str(width)}
+    printed = run_cli("compare", str(directory), env=env).stdout.splitlines()
+    header = next(line for line in printed if line.strip().startswith("task"))
+    cli_columns = [c for c in re.split(r"\s{2,}", header.strip()) if c not in ("task", "source")]
+    starts = [header.index(c) for c in cli_columns]
+    body = [line for line in printed[printed.index(header) + 2 :] if line.strip()][:4]
+
+    def cells(line: str) -> list[str]:
+        # Figures are right-aligned under their headers: read each up to its header's end.
+        ends = [start + len(c) for start, c in zip(starts, cli_columns, strict=True)]
+        found = []
+        for end in ends:
+            left = line.rstrip()[:end].rstrip()
+            found.append(left.split()[-1] if left else "")
+        return found
+
+    cli_rows = {cells(line)[0]: dict(zip(cli_columns, cells(line), strict=True)) for line in body}
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], []))
+        async with app.run_test(size=(width, 40)) as pilot:
+            screen = await _loaded(pilot)
+            table = screen.query_one("#arm-table", DataTable)
+            shown = _columns(table)
+            # The screen's table has no separators to pay for: at the same width it shows
+            # every column the command prints, in the same order, and perhaps one more.
+            assert [c for c in shown if c in cli_columns] == cli_columns, (shown, cli_columns)
+            for row in _rows(table):
+                printed_row = cli_rows[row[0]]
+                for column, value in zip(shown, row, strict=True):
+                    if column in printed_row and column != "arm":
+                        assert value == printed_row[column], (row[0], column)
+
+    asyncio.run(scenario())

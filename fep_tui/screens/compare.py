@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -24,6 +25,8 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from fep_tui import keys
+from fep_tui.compare_output import arm_columns
+from fep_tui.tables import cell, fit
 from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
 from sessions.analysis.charts import (
@@ -64,7 +67,6 @@ SORTS = (
 )
 _GROWTH_PER_ARM = 30
 FAILED = "\u00d7"  # a multiplication sign marks a failed trial
-TIMES = "\u00d7"
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ class CompareScreen(Screen[None]):
         self._redraw()
 
     def on_resize(self) -> None:
+        # Which columns fit depends on the width.
+        self._draw_table()
         self._draw_charts()
 
     def _redraw(self) -> None:
@@ -201,44 +205,38 @@ class CompareScreen(Screen[None]):
         table.clear(columns=True)
         if not self.rows:
             return
-        # The re-read figures and a what-if's come before the interval, wall time and turns,
-        # so that at 80 columns they are on screen, not behind a sideways scroll. A source
-        # column is shown only when sources mix; otherwise the title names the one source.
+        # The columns, labels and formats `fep-tui compare` prints (fep_tui/compare_output.py),
+        # and, as there, the least important left out (and named) when the screen is too
+        # narrow, rather than put behind a sideways scroll. The title names the task, and
+        # the source when there is one.
         rows = self._table()
         mixed = len(source_labels(self.rows)) > 1
-        columns = ["arm", *(["source"] if mixed else []), "n", "ok", "rate", "median $"]
-        columns += ["$/success"]
-        columns += ["re-read", f"{TIMES}{self.baseline}"]
-        if self.whatif is not None:
-            columns += ["what-if $", "Δ"]
-        columns += ["95% CI", "wall s", "lead turns"]
-        for name in columns:
-            table.add_column(name, key=name)
+        specs = [
+            c
+            for c in arm_columns(self.baseline, self.whatif is not None)
+            if c.key != "task" and (c.key != "source" or mixed)
+        ]
+        # The table's border takes 2 columns of the screen.
+        width = self.app.size.width - 2
+        kept, left_out = fit(specs, rows, width, framed=False)
+        for column in kept:
+            table.add_column(column.header, key=column.key)
         for row in rows:
-            cells = [
-                str(row["arm"]),
-                *([str(row["source"])] if mixed else []),
-                str(row["trials"]),
-                str(row["successes"]),
-                f"{row['success_rate']:.0%}",
-                _money(row["median_cost_usd"]),
-                _money(row["cost_per_success_usd"]),
-                _number(row["median_lead_cache_read"], ",.0f"),
-                _number(row.get("reread_ratio", math.nan), ".2f"),
-            ]
-            if self.whatif is not None:
-                cells += [
-                    _money(row["whatif_median_cost_usd"]),
-                    _number(row["whatif_change"] * 100, "+.0f") + "%",
-                ]
-            cells += [
-                f"{_money(row['cost_ci_low'])}-{_money(row['cost_ci_high'])}",
-                _number(row["median_wall_s"], ".0f"),
-                _number(row["median_turns"], ".0f"),
-            ]
-            table.add_row(*cells, key=str(row["arm"]))
+            table.add_row(
+                *(
+                    Text(
+                        cell(c.kind, row.get(c.key)),
+                        justify="left" if c.kind == "text" else "right",
+                    )
+                    for c in kept
+                ),
+                key=str(row["arm"]),
+            )
         label = SORTS[self.sort_index][0]
-        table.border_subtitle = f"medians over successful trials · sorted by {label} (s)"
+        subtitle = f"medians over successful trials · sorted by {label} (s)"
+        if left_out:
+            subtitle += f" · +{len(left_out)} columns when wider"
+        table.border_subtitle = subtitle
 
     def _draw_pairwise(self) -> None:
         grid = self.query_one("#pairwise", DataTable)
@@ -457,10 +455,6 @@ class CompareScreen(Screen[None]):
         self.app.call_from_thread(
             self.notify, f"{len(written)} chart files (SVG + PNG) in {target}", timeout=8
         )
-
-
-def _money(value: float) -> str:
-    return "-" if missing(value) else f"{value:.4f}"
 
 
 def _number(value: float, spec: str) -> str:
