@@ -261,3 +261,32 @@ def test_streamed_text_keeps_the_newest_line_in_view_without_laying_out_the_scre
             assert layouts <= 3, f"{layouts} screen layouts for 36 writes"
 
     asyncio.run(scenario())
+
+
+def test_large_counters_never_run_together() -> None:
+    """A long real session: cache write 260,212 and re-read 15,373,675 were drawn as
+    `260,21215,373,675`. Every figure keeps a space before it, shortened to 3 significant
+    figures when its column is too narrow, and still fits 80 columns."""
+    import dataclasses
+
+    from engine.usage import Usage
+    from fep_tui.widgets.counters import dollars, tokens
+
+    index = open_index(FIXTURE)
+    snapshot = index.timeline.snapshot()
+    huge = Usage.of(
+        input_tokens=123_456_789,
+        output_tokens=12_345_678,
+        cache_write_5m=260_212,
+        cache_read=15_373_675,
+    )
+    roles = {
+        role: dataclasses.replace(c, usage=huge, cache_read_usd=7686.8375, cost_usd=12345.678)
+        for role, c in snapshot.roles.items()
+    }
+    text = render_counters(dataclasses.replace(snapshot, roles=roles), index.header, width=78)
+    line = next(line for line in text.plain.splitlines() if line.startswith("orch"))
+    assert len(line) <= 78
+    assert line.split()[2:] == ["123M", "12.3M", "260,212", "15.4M", "7,686.84", "12,346"]
+    assert tokens(9_999, 6) == " 9,999" and tokens(999_999, 6) == " 1.00M"
+    assert dollars(0.0537, 9) == "   0.0537"

@@ -75,14 +75,17 @@ def render_counters(
         line = Text(f"{short_role(role):<{role_width}} ", style="bold")
         model = model_alias(counters.model).removeprefix("claude-")
         line.append(f"{model[:10]:<10}", style="dim")
-        line.append(f"{u.input_tokens:>9,}{u.output_tokens:>8,}{writes:>9,}")
+        line.append(f"{tokens(u.input_tokens, 9)}{tokens(u.output_tokens, 8)}{tokens(writes, 9)}")
         # Cumulative cache reads are the re-read tokens: one figure, with its dollars.
         if counters.model in header.unpriced:
-            line.append(f"{u.cache_read:>10,}", style="magenta")
+            line.append(tokens(u.cache_read, 10), style="magenta")
             line.append(f"{'unknown':>10}{'unknown':>9}", style="yellow")
         else:
-            line.append(f"{u.cache_read:>10,}{counters.cache_read_usd:>10.4f}", style="magenta")
-            line.append(f"{counters.cost_usd:>9.4f}")
+            line.append(
+                f"{tokens(u.cache_read, 10)}{dollars(counters.cache_read_usd, 10)}",
+                style="magenta",
+            )
+            line.append(dollars(counters.cost_usd, 9))
         lines.append(line)
     if header.delegates:
         share = snapshot.summaries
@@ -128,3 +131,31 @@ def pack(cells: list[Text], width: int) -> list[Text]:
             line.append(SEPARATOR, style="dim")
         line.append_text(cell)
     return lines
+
+
+def tokens(count: int, width: int) -> str:
+    """`count` right-aligned in `width` with at least one space before it: whole with
+    separators while it fits, else to three significant figures (15,373,675 -> 15.4M).
+    Whole figures too wide for their column ran into their neighbour: 260,21215,373,675."""
+    whole = f"{count:,}"
+    if len(whole) < width:
+        return whole.rjust(width)
+    value, unit = float(count), ""
+    for larger in ("k", "M", "G"):
+        # Rounded first: 999,999 is 1.00M, not 1000k.
+        if float(f"{value:.3g}") < 1000:
+            break
+        value, unit = value / 1000, larger
+    short = f"{value:#.3g}".rstrip(".") + unit
+    # Never cut a figure: past the column (only beyond 999G) it pushes the line wider.
+    return " " + short.rjust(width - 1)
+
+
+def dollars(usd: float, width: int) -> str:
+    """Dollars right-aligned in `width` with a space before them: to 4 decimals while they
+    fit, fewer for a large sum."""
+    for digits in (4, 2, 0):
+        text = f"{usd:,.{digits}f}"
+        if len(text) < width:
+            return text.rjust(width)
+    return " " + text
