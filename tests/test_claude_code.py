@@ -24,7 +24,7 @@ from fep_tui.widgets.counters import render_counters
 from sessions.analysis.claude_code.convert import Converted, convert
 from sessions.analysis.claude_code.layout import SessionFiles, sessions_under
 from sessions.analysis.claude_code.store import import_sessions
-from sessions.analysis.claude_code.transcript import looks_like_transcript
+from sessions.analysis.claude_code.transcript import transcript_problem
 from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.index_cache import open_index
 from sessions.store import list_sessions
@@ -204,9 +204,9 @@ def test_whatif_caps_subagent_results_on_a_trace(tmp_path: Path) -> None:
 
 
 def test_replay_recognises_a_transcript_and_not_a_session() -> None:
-    assert looks_like_transcript(SHOP_SESSION)
-    assert looks_like_transcript(OLD_SESSION)
-    assert not looks_like_transcript(Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl")
+    assert transcript_problem(SHOP_SESSION) is None
+    assert transcript_problem(OLD_SESSION) is None
+    assert transcript_problem(Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl")
 
 
 def test_the_counters_show_the_subagent_share_and_unknown_prices(tmp_path: Path) -> None:
@@ -358,3 +358,46 @@ def test_a_session_with_an_unpriced_model_shows_its_cost_as_a_floor(tmp_path: Pa
     priced = [r.cost_usd for r in result.summary.roles.values() if r.cost_usd is not None]
     assert priced and len(priced) < len(result.summary.roles)
     assert trace_row(result.summary)["cost"] == f"≥ {sum(priced):.4f}"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("", "is empty, not a Claude Code transcript"),
+        ('{"a": 1}\n', "is not a Claude Code transcript"),
+        (None, "is a fep-tui session, not a transcript: open it with fep-tui replay"),
+    ],
+)
+def test_importing_what_is_not_a_transcript_is_refused_and_writes_nothing(
+    tmp_path: Path, content: str | None, said: str
+) -> None:
+    """Each of these became a $0 MEASURED session in home and traces, exit 0."""
+    from tests.conftest import run_cli
+
+    source = tmp_path / "given.jsonl"
+    if content is None:
+        shutil.copy(Path(__file__).parent / "fixtures" / "a-tiny-seed0.jsonl", source)
+    else:
+        source.write_text(content)
+    sessions = tmp_path / "sessions"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_cli("import", "claude-code", str(source), "--sessions-dir", str(sessions), env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"fep-tui: error: {source} {said}"] or (
+        said in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    )
+    assert not sessions.exists() or not any(sessions.iterdir())
+
+
+def test_a_stray_file_in_a_projects_directory_is_skipped_and_named(tmp_path: Path) -> None:
+    projects = tmp_path / "projects"
+    shutil.copytree(PROJECTS, projects)
+    stray = projects / "-home-dev-shop" / "notes.jsonl"
+    stray.write_text('{"todo": "write the report"}\n')
+    (tmp_path / "sessions").mkdir()
+    results = import_sessions([projects], tmp_path / "sessions")
+    skipped = [r for r in results if r.status == "skipped"]
+    assert [r.transcript for r in skipped] == [stray]
+    assert "is not a Claude Code transcript" in skipped[0].problem
+    imported = [r for r in results if r.status == "imported"]
+    assert len(imported) == 3 and all(r.summary is not None for r in imported)

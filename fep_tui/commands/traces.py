@@ -76,11 +76,11 @@ def import_claude_code(
         out.print(f"{said} into {directory}", markup=False)
         for result in results:
             if result.problem:
-                out.print(f"failed: {result.problem}", markup=False)
+                out.print(f"{result.status}: {result.problem}", markup=False)
     return 0 if all(r.status != "failed" for r in results) else 1
 
 
-_STATUSES = ("imported", "updated", "unchanged", "failed")
+_STATUSES = ("imported", "updated", "unchanged", "skipped", "failed")
 
 
 def _json_row(result: Imported) -> dict[str, object]:

@@ -267,10 +267,10 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
     """
     from fep_tui.app import INDEX_IN_PLACE_BYTES, FepApp, StartReplay
     from fep_tui.commands.traces import trace_session
-    from sessions.analysis.claude_code.transcript import looks_like_transcript
+    from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.header import parse_header
 
-    if looks_like_transcript(file):
+    if file.is_file() and transcript_problem(file) is None:
         file = trace_session(file)
     if file.is_dir():
         raise SessionFileError(

@@ -22,6 +22,7 @@ from pathlib import Path
 import msgspec
 
 from engine.errors import FepError
+from sessions.analysis.claude_code.transcript import transcript_problem
 
 AGENT_PREFIX = "agent-"
 COMPACTION_PREFIX = "agent-acompact"
@@ -81,6 +82,9 @@ def sessions_under(path: Path) -> Iterator[SessionFiles]:
             raise TraceInputError(
                 f"{path} is a subagent's file; pass its session's file or its project directory"
             )
+        problem = transcript_problem(path)
+        if problem is not None:
+            raise TraceInputError(problem)
         yield _files_of(path, _project(path.parent, sessions=False))
         return
     if not path.is_dir():

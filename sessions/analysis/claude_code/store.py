@@ -28,6 +28,7 @@ from engine.pricing import OFFICIAL, UnpricedModelError
 from engine.usage import Usage
 from sessions.analysis.claude_code.convert import LEAD, Converted, checksum, convert
 from sessions.analysis.claude_code.layout import SessionFiles, sessions_under
+from sessions.analysis.claude_code.transcript import transcript_problem
 from sessions.json_cache import load_cache, save_cache
 from sessions.redact import Redactor
 
@@ -38,7 +39,7 @@ INDEX_NAME = ".fep-claude-code-index.json"
 IMPORT_WORKERS = max(1, min(8, 2 * (os.cpu_count() or 1)))
 _VERSION = 1
 PREFIX = "claude-code-"
-Status = Literal["imported", "updated", "unchanged", "failed"]
+Status = Literal["imported", "updated", "unchanged", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,10 @@ def _import_one(files: SessionFiles, directory: str, known_sha: str | None) -> _
         target = Path(directory) / f"{PREFIX}{files.session_id}.jsonl"
         if known_sha == sha and target.exists():
             return ("unchanged", None, sha, "")
+        problem = transcript_problem(files.main)
+        if problem is not None:
+            # A stray file in a projects directory: left out, and said, never a $0 session.
+            return ("skipped", None, "", problem)
         converted = convert(files, sha256=sha)
         existed = target.exists()
         write_session(converted, target)

@@ -182,29 +182,45 @@ def _decode(raw: bytes, stats: ReadStats) -> Line | None:
     return line
 
 
-# Kinds only transcripts have, for recognising a file that starts with one.
-TRANSCRIPT_ONLY_TYPES = frozenset(
-    {"file-history-snapshot", "summary", "progress", "queue-operation", "last-prompt"}
-)
+# How far into a file the first message line is looked for: Claude Code starts a session
+# with a few summary and file-history lines, never hundreds.
+_LOOK_LINES = 200
+_LOOK_BYTES = 4 << 20
 
 
-def looks_like_transcript(path: Path) -> bool:
-    """True when the first object line of `path` is a Claude Code line (it has `type` and
-    `sessionId`, or is a kind only transcripts have)."""
+class _HeadLine(msgspec.Struct):
+    type: str = ""
+    format: str = ""
+    message: dict[str, object] | None = None
+
+
+_HEAD_LINE = msgspec.json.Decoder(_HeadLine)
+
+
+def transcript_problem(path: Path) -> str | None:
+    """Why `path` is not a Claude Code transcript, in a sentence; None when it is one (a
+    user or assistant message line near its start). An empty file, `{"a": 1}` or one of
+    fep-tui's own sessions each became a $0 MEASURED session."""
     try:
         with path.open("rb") as handle:
-            for raw in handle:
-                if not raw.strip():
-                    continue
-                try:
-                    data = msgspec.json.decode(raw)
-                except msgspec.DecodeError:
-                    return False
-                if not isinstance(data, dict) or "format" in data:
-                    return False
-                return "type" in data and (
-                    "sessionId" in data or data.get("type") in TRANSCRIPT_ONLY_TYPES
-                )
-    except OSError:
-        return False
+            head = handle.read(_LOOK_BYTES)
+    except OSError as exc:
+        return f"{path}: cannot be read ({exc.strerror or exc})"
+    if not head.strip():
+        return f"{path} is empty, not a Claude Code transcript"
+    for number, raw in enumerate(head.splitlines()[:_LOOK_LINES]):
+        if not raw.strip():
+            continue
+        try:
+            line = _HEAD_LINE.decode(raw)
+        except msgspec.DecodeError:
+            continue  # a damaged line, or the last one cut by the read
+        if number == 0 and line.format == "fep-tui-session":
+            return f"{path} is a fep-tui session, not a transcript: open it with fep-tui replay"
+        if line.type in ("user", "assistant") and line.message is not None:
+            return None
+    return (
+        f"{path} is not a Claude Code transcript (no user or assistant message in its first "
+        f"{_LOOK_LINES} lines); pass a session's .jsonl from ~/.claude/projects"
+    )
     return False
