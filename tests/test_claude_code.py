@@ -401,3 +401,47 @@ def test_a_stray_file_in_a_projects_directory_is_skipped_and_named(tmp_path: Pat
     assert "is not a Claude Code transcript" in skipped[0].problem
     imported = [r for r in results if r.status == "imported"]
     assert len(imported) == 3 and all(r.summary is not None for r in imported)
+
+
+def test_compaction_calls_are_billed_as_their_own_role(tmp_path: Path) -> None:
+    """Claude Code's own summarising calls (agent-acompact-*) were left out of the bill.
+    One call on Sonnet 4.6: 1,000 input, 5,000 cache read and 200 output tokens cost
+    1,000 x $3 + 5,000 x $0.30 + 200 x $15 per million = $0.0075, added to the total."""
+    project = tmp_path / "-home-dev-shop"
+    shutil.copytree(SHOP, project)
+    session = project / SHOP_SESSION.name
+    subagents = project / session.stem / "subagents"
+    line = {
+        "parentUuid": None,
+        "isSidechain": True,
+        "sessionId": session.stem,
+        "version": "2.1.100",
+        "type": "assistant",
+        "uuid": "compact-0001",
+        "timestamp": "2026-11-20T10:00:30.000Z",
+        "agentId": "acompact-7f3a",
+        "message": {
+            "id": "msg_C1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-6",
+            "content": [{"type": "text", "text": "Summary of the conversation so far."}],
+            "stop_reason": "end_turn",
+            "usage": {
+                "input_tokens": 1000,
+                "cache_read_input_tokens": 5000,
+                "cache_creation_input_tokens": 0,
+                "output_tokens": 200,
+            },
+        },
+        "requestId": "req_C1",
+    }
+    (subagents / "agent-acompact-7f3a.jsonl").write_text(json.dumps(line) + "\n")
+    before = convert(_one(SHOP_SESSION))
+    after = convert(_one(session))
+    compaction = _role_totals(after)["compaction"]
+    assert compaction == Usage.of(input_tokens=1000, output_tokens=200, cache_read=5000)
+    end_before, end_after = before.events[-1], after.events[-1]
+    assert end_after.roles["compaction"]["cost_usd"] == pytest.approx(0.0075)  # type: ignore[attr-defined]
+    assert end_after.total_cost_usd == pytest.approx(end_before.total_cost_usd + 0.0075)  # type: ignore[attr-defined]
+    assert "compaction agent files" not in " ".join(after.stats.skipped)

@@ -168,11 +168,11 @@ def convert(files: SessionFiles, card: RateCard = OFFICIAL, sha256: str | None =
     for path in files.agents:
         key = path.stem.removeprefix("agent-")
         agents[key] = _read_agent(read_lines(path, stats), clock)
-    if files.compaction:
-        stats.skipped["compaction agent files (Claude Code's own summarising calls)"] += len(
-            files.compaction
-        )
+    # Claude Code's own summarising calls when it compacts the context: billed like any
+    # other call (1-12.5% of a session's cost on real transcripts), as their own role.
+    compactions = [_read_agent(read_lines(path, stats), clock) for path in files.compaction]
     builder = _Builder(files, card, stats, clock, lead, context, tool_names, agents, meta)
+    builder.compaction_threads = compactions
     builder.sha256 = sha256 or checksum(files.all())
     return builder.build()
 
@@ -333,6 +333,10 @@ def _agent_id(tool_use_result: Any, text: str) -> str | None:
     return found[1] if found else None
 
 
+# The role Claude Code's compaction calls are billed to.
+COMPACTION_ROLE = "compaction"
+
+
 def role_for(subagent_type: str) -> str:
     return "executor-" + (_ROLE_CHARS.sub("-", subagent_type).strip("-") or "general-purpose")
 
@@ -362,6 +366,7 @@ class _Builder:
         self.total_cost = 0.0
         self.unlinked = 0
         self.sha256 = ""
+        self.compaction_threads: list[_Thread] = []
 
     def _at(self, t: float, event: Event | _Call) -> None:
         self.items.append((t, len(self.items), event))
@@ -372,6 +377,7 @@ class _Builder:
         for number, (_, subagent_type, _, thread) in sorted(delegations.items()):
             if thread is not None:
                 self._agent_events(number, role_for(subagent_type), thread)
+        self._compaction_events()
         self.items.sort(key=lambda item: (item[0], item[1]))
         events = self._priced(event for _, _, event in self.items)
         end_t = max((t for t, _, _ in self.items), default=0.0)
@@ -525,6 +531,15 @@ class _Builder:
                 source = summary_source(number) if number is not None else "tool_results"
             sources.append((source, tokens))
         return sources
+
+    def _compaction_events(self) -> None:
+        """Each compaction file's calls, numbered across the session as one role's turns."""
+        turn = 0
+        for thread in self.compaction_threads:
+            for response in thread.responses:
+                turn += 1
+                self._response_events(COMPACTION_ROLE, turn, response, None)
+                self._at(response.t, _Call(response.t, COMPACTION_ROLE, turn, response, {}, None))
 
     def _agent_events(self, number: int, role: str, thread: _Thread) -> None:
         for turn, response in enumerate(thread.responses, start=1):
