@@ -57,6 +57,9 @@ class TraceOrigin(msgspec.Struct, frozen=True, kw_only=True):
     # Delegations whose subagent transcript was not found: their summaries are still
     # attributed, their executor's own calls are missing.
     unlinked_delegations: int = 0
+    # The session this one resumes: its history, copied at the top of this file, is
+    # billed there, not twice.
+    continues: str = ""
 
 
 class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):

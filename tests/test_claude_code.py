@@ -445,3 +445,93 @@ def test_compaction_calls_are_billed_as_their_own_role(tmp_path: Path) -> None:
     assert end_after.roles["compaction"]["cost_usd"] == pytest.approx(0.0075)  # type: ignore[attr-defined]
     assert end_after.total_cost_usd == pytest.approx(end_before.total_cost_usd + 0.0075)  # type: ignore[attr-defined]
     assert "compaction agent files" not in " ".join(after.stats.skipped)
+
+
+def _resumed_session(project: Path) -> Path:
+    """The shop session resumed: its history copied at the top of a new file (each line
+    keeping its first session's id), then one new exchange on Opus 4.5."""
+    old = project / SHOP_SESSION.name
+    new_id = "44444444-dddd-4ddd-8ddd-444444444444"
+    history = [
+        line
+        for line in old.read_text().splitlines()
+        if line.strip() and not line.rstrip().endswith(",")  # leave out the half-written line
+    ]
+    history = [line for line in history if _is_json(line)]
+    prompt = {
+        "type": "user",
+        "sessionId": new_id,
+        "uuid": "4444-0001",
+        "timestamp": "2026-11-21T09:00:00.000Z",
+        "message": {"role": "user", "content": "Now add a test for the discount."},
+    }
+    reply = {
+        "type": "assistant",
+        "sessionId": new_id,
+        "uuid": "4444-0002",
+        "timestamp": "2026-11-21T09:00:05.000Z",
+        "requestId": "req_R1",
+        "message": {
+            "id": "msg_R1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-opus-4-5-20251101",
+            "content": [{"type": "text", "text": "Added."}],
+            "stop_reason": "end_turn",
+            "usage": {
+                "input_tokens": 10,
+                "cache_creation_input_tokens": 2000,
+                "cache_read_input_tokens": 8000,
+                "output_tokens": 100,
+            },
+        },
+    }
+    resumed = project / f"{new_id}.jsonl"
+    resumed.write_text("\n".join([*history, json.dumps(prompt), json.dumps(reply)]) + "\n")
+    return resumed
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def test_a_resumed_session_bills_only_its_own_calls_and_names_the_one_it_continues(
+    tmp_path: Path,
+) -> None:
+    """Its copied history was billed again: a project cost $35.10 for $29.36. The new
+    call on Opus 4.5: 10 x $5 + 2,000 x $6.25 + 8,000 x $0.50 + 100 x $25 per million
+    = $0.01905, and nothing else."""
+    project = tmp_path / "-home-dev-shop"
+    shutil.copytree(SHOP, project)
+    resumed = _resumed_session(project)
+    converted = convert(_one(resumed))
+    calls = [e for e in converted.events if isinstance(e, TurnUsage)]
+    assert [(c.role, c.turn) for c in calls] == [("lead", 1)]
+    assert converted.events[-1].total_cost_usd == pytest.approx(0.01905)  # type: ignore[attr-defined]
+    trace = converted.header.trace
+    assert trace is not None
+    assert trace.session_id == resumed.stem and trace.continues == SHOP_SESSION.stem
+    # The history is still part of the prompt: the new call's reads are attributed to it.
+    assert sum(calls[0].attribution.values()) == 8000
+    # Both files imported: the project's total is each call once.
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    results = import_sessions([project], sessions)
+    once = convert(_one(project / SHOP_SESSION.name)).events[-1].total_cost_usd  # type: ignore[attr-defined]
+    total = sum(r.summary.cost_usd or 0 for r in results if r.summary is not None)
+    assert total == pytest.approx(once + 0.01905)
+
+
+def test_a_resumed_session_whose_first_file_is_gone_bills_its_history(tmp_path: Path) -> None:
+    project = tmp_path / "-home-dev-shop"
+    shutil.copytree(SHOP, project)
+    resumed = _resumed_session(project)
+    (project / SHOP_SESSION.name).unlink()
+    converted = convert(_one(resumed))
+    assert converted.header.trace is not None and converted.header.trace.continues == ""
+    lead = [e for e in converted.events if isinstance(e, TurnUsage) and e.role == "lead"]
+    assert len(lead) == 5, "the four copied calls, then the new one"

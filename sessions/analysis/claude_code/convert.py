@@ -182,6 +182,29 @@ class _Meta:
     session_id: str = ""
     cwd: str = ""
     version: str = ""
+    continues: str = ""
+
+
+class _Copied:
+    """Lines a resumed session copied from the one it continues: Claude Code writes the
+    earlier history at the top of the new file, each line keeping its first session's id.
+    Their calls are that session's spend, billed when its file is imported; counted here
+    too they doubled a project's total ($35.10 for $29.36). While that file is gone they
+    are this session's only record, and billed here."""
+
+    def __init__(self, main: Path) -> None:
+        self.own = main.stem
+        self.directory = main.parent
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, line: Line) -> str | None:
+        """The session `line` was copied from, or None when it is this session's own."""
+        other = line.session_id
+        if not other or other == self.own:
+            return None
+        if other not in self._known:
+            self._known[other] = (self.directory / f"{other}.jsonl").is_file()
+        return other if self._known[other] else None
 
 
 def _read_lead(
@@ -190,10 +213,18 @@ def _read_lead(
     lead, context, meta = _Thread(), _Context(), _Meta()
     tool_names: dict[str, tuple[str, dict[str, Any]]] = {}
     sidechain_lines: list[Line] = []
+    copied_from = _Copied(path)
     for line in read_lines(path, stats):
-        meta.session_id = meta.session_id or (line.session_id or "")
         meta.cwd = meta.cwd or (line.cwd or "")
         meta.version = line.version or meta.version
+        continued = copied_from(line)
+        if continued is not None:
+            # The earlier history: part of every later prompt, billed in its own file.
+            meta.continues = meta.continues or continued
+            stats.skipped[f"lines resumed from session {continued} (billed there)"] += 1
+            _add_history(context, line)
+            continue
+        meta.session_id = meta.session_id or (line.session_id or "")
         if line.is_sidechain:
             sidechain_lines.append(line)
             continue
@@ -246,6 +277,22 @@ def _read_lead(
             elif block.type == "text" and block.text:
                 context.add("task", block.text)
     return lead, context, tool_names, _sidechains(sidechain_lines, clock), meta
+
+
+def _add_history(context: _Context, line: Line) -> None:
+    """A copied line's part in the prompt of this session's calls."""
+    if line.type == "system" and line.subtype == "compact_boundary":
+        context.compact()
+        return
+    if line.message is None or line.is_sidechain:
+        return
+    for block in line.message.blocks():
+        if line.type == "assistant":
+            _count_own(context, block)
+        elif block.type == "tool_result":
+            context.add("tool_results", block.result_text())
+        elif block.type == "text" and block.text:
+            context.add("task", block.text)
 
 
 def _count_own(context: _Context, block: Block) -> None:
@@ -618,6 +665,7 @@ class _Builder:
             sha256=self.sha256,
             size=sum(p.stat().st_size for p in files.all()),
             session_id=self.meta.session_id or files.session_id,
+            continues=self.meta.continues,
             project=files.project,
             cwd=self.meta.cwd,
             claude_code_version=self.meta.version,
