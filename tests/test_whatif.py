@@ -188,6 +188,18 @@ def test_a_whatif_that_changes_nothing_gives_an_imports_recorded_figures(tmp_pat
     assert same.whatif_lead_cache_read == same.lead_cache_read
     published = reprice(timeline, WhatIf(rate_card="published"))
     assert published.whatif_lead_cache_read == same.lead_cache_read
+    # An estimate is in proportion to the record: caching off re-reads nothing (the
+    # difference from the record gave -9 tokens).
+    nocache = reprice(timeline, WhatIf(caching=False))
+    assert nocache.estimate and nocache.whatif_lead_cache_read == 0
+
+
+def test_whatif_takes_a_transcript_as_replay_does(tmp_path: Path) -> None:
+    shop = CLAUDE_CODE / "-home-dev-shop" / "11111111-aaaa-4aaa-8aaa-111111111111.jsonl"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_cli("whatif", str(shop), "--no-cache", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "recorded $0.0782" in done.stdout and "lead re-read 24,155 -> 0 tokens" in done.stdout
 
 
 def test_whatif_on_a_directory_lists_an_unpriced_session_apart(tmp_path: Path) -> None:

@@ -145,6 +145,8 @@ def whatif(
 ) -> int:
     """Re-price saved sessions under other terms: card, caching, cache lifetime, summary cap."""
     from engine.pricing import UnpricedModelError
+    from fep_tui.commands.traces import trace_session
+    from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.analysis.comparison import Excluded
     from sessions.analysis.whatif import reprice
     from sessions.format import SUFFIX
@@ -162,6 +164,9 @@ def whatif(
         if given.is_dir():
             by_arm = True
             paths += sorted(given.glob(f"*{SUFFIX}"))
+        elif given.is_file() and transcript_problem(given) is None:
+            # A Claude Code transcript, as replay takes it: converted into the cache.
+            paths.append(trace_session(given))
         elif given.exists():
             paths.append(given)
         else:

@@ -142,8 +142,12 @@ def reprice(timeline: Timeline, whatif: WhatIf) -> Repriced:
     # and is called an estimate. Our own trials re-simulate exactly.
     estimate = abs(resimulated - recorded) > 1e-6 or baseline_lead != recorded_lead
     if estimate:
-        whatif_usd = recorded + (whatif_usd - resimulated)
-        whatif_lead = recorded_lead + (whatif_lead - baseline_lead)
+        whatif_usd = max(0.0, recorded + (whatif_usd - resimulated))
+        # In proportion, not by difference: caching off leaves no re-read at all, where
+        # the recorded figure minus the re-simulated one gave -9 tokens.
+        whatif_lead = (
+            round(recorded_lead * whatif_lead / baseline_lead) if baseline_lead else whatif_lead
+        )
     return Repriced(
         whatif,
         recorded,
