@@ -1,10 +1,14 @@
 """Home's filter: `arm:A task:T1 status:failed` by field, and free words by the start of a field.
 
-Free words match where a field starts, so "A" finds arm A and not the A inside SIMULATED.
+Free words match where a field or a word of it starts, so "A" finds arm A and not the A
+inside SIMULATED, and "judged" or "claude" find an imported trace (`not judged`,
+`MEASURED (Claude Code)`). A field's value of several words is written with hyphens
+(`status:not-judged`); `source:` matches the source's first word (`source:measured`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sessions import SessionSummary
@@ -37,11 +41,23 @@ class SessionFilter:
     def matches(self, values: dict[str, str]) -> bool:
         lowered = {k: v.lower() for k, v in values.items()}
         for name, wanted in self.fields.items():
-            value = lowered[name]
-            # Dates match by prefix (`started:2026-12`); everything else exactly.
-            if not (value.startswith(wanted) if name == "started" else value == wanted):
+            if not _field_matches(name, lowered[name], wanted):
                 return False
-        return all(any(v.startswith(word) for v in lowered.values()) for word in self.words)
+        starts = [w for v in lowered.values() for w in (v, *_WORDS.split(v)) if w]
+        return all(any(s.startswith(word) for s in starts) for word in self.words)
+
+
+_WORDS = re.compile(r"[\s()]+")
+
+
+def _field_matches(name: str, value: str, wanted: str) -> bool:
+    # Dates match by prefix (`started:2026-12`); everything else exactly, a value of
+    # several words with hyphens for its spaces.
+    if name == "started":
+        return value.startswith(wanted)
+    if name == "source" and value.split(" ", 1)[0] == wanted:
+        return True
+    return wanted in (value, "-".join(_WORDS.split(value)).strip("-"))
 
 
 def parse_filter(text: str) -> SessionFilter:

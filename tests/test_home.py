@@ -54,6 +54,11 @@ def test_filter_words_match_where_a_field_starts() -> None:
     assert not parse_filter("arm:b status:failed").matches(values)
     assert parse_filter("outcome:success started:2026-12").matches(values)
     assert not parse_filter("seed:1").matches(values)
+    trace = {**values, "status": "not judged", "source": "measured (claude code)"}
+    for query in ("not judged", "judged", "claude", "status:not-judged", "source:measured"):
+        assert parse_filter(query).matches(trace), query
+    assert not parse_filter("judged").matches(values)
+    assert not parse_filter("source:measured").matches(values)
     with pytest.raises(FilterError, match=r"no field 'colour'.*arm, task, seed"):
         parse_filter("colour:red")
 
