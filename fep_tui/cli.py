@@ -112,6 +112,14 @@ app.command(
     help="your Claude Code sessions, largest re-read cost of subagent results first",
 )
 
+exporting = App(name="export", help="tables of trials, model calls and delegations as files")
+exporting.command(
+    "fep_tui.commands.export:parquet",
+    name="parquet",
+    help="trials, calls and delegations as Parquet files (pip install 'fep-tui[analysis]')",
+)
+app.command(exporting)
+
 sandbox = App(name="sandbox", help="run a command as the agent's shell would")
 sandbox.command(
     "fep_tui.commands.sandbox:run",

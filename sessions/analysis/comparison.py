@@ -24,7 +24,7 @@ from sessions.analysis.statistics import (
 from sessions.analysis.summary_index import indexed_rows
 from sessions.analysis.table import Row, group_by, median, values
 from sessions.analysis.whatif import WhatIf, reprice_file
-from sessions.format import FORMAT_NAME
+from sessions.format import FORMAT_NAME, SessionFileError
 from sessions.header import SOURCE_LABELS
 from sessions.outcome import CUT_OFF_REASON, JUDGED, outcome_of
 from sessions.store import read_head_and_end
@@ -57,6 +57,9 @@ class TrialRows:
     """Judged trials (success or failed) as rows; everything else is named, not pooled."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # Imported transcripts (measured, not judged): named among the excluded for compare,
+    # kept whole here for the notebook API's one row per trial.
+    measured: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
     # Trials met again under the same trial id (a directory named twice, a copied file).
@@ -96,6 +99,7 @@ def session_row(path: Path) -> dict[str, Any]:
         "configuration": json.dumps(header.configuration, sort_keys=True),
         "path": str(path),
         "duplicated_tail": read.end_lines > 1,
+        "rate_card": str(header.rate_card.get("name", "")),
     }
     if end is None:
         return base | {"outcome": outcome_of(None, False, 1), "reason": CUT_OFF_REASON}
@@ -110,6 +114,7 @@ def session_row(path: Path) -> dict[str, Any]:
         "model_calls": end.turns,
         "cost_usd": end.total_cost_usd,
         "lead_cache_read": int(lead.get("usage", {}).get("cache_read", 0)),
+        "lead_cache_read_usd": float(lead.get("cache_read_usd", 0.0)),
         # The AgentOpt finding: a strong lead often does the work itself. None: the arm
         # has no such role.
         "executor_unused": never_called(end.roles, "executor"),
@@ -147,19 +152,29 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
             )
         if row["outcome"] in JUDGED:
             found.rows.append(row)
-        else:
-            found.excluded.append(
-                Excluded(
-                    str(row["task"]),
-                    str(row["arm_name"]),
-                    str(row["source"]),
-                    str(row["outcome"]),
-                    str(row["reason"]) or "-",
-                    str(row["trial"]),
-                )
+            return
+        if row["outcome"] == "not judged":
+            found.measured.append(row)
+        found.excluded.append(
+            Excluded(
+                str(row["task"]),
+                str(row["arm_name"]),
+                str(row["source"]),
+                str(row["outcome"]),
+                str(row["reason"]) or "-",
+                str(row["trial"]),
             )
+        )
 
     for directory in directories:
+        if Path(directory).is_file():
+            # One session file named on its own (the notebook API takes files too).
+            try:
+                add(session_row(Path(directory)))
+            except (SessionFileError, OSError) as exc:
+                found.rejected.append(f"{directory}: {exc}")
+            found.parsed += 1
+            continue
         indexed = indexed_rows(Path(directory), session_row)
         for row in indexed.rows:
             add(row)

@@ -20,7 +20,8 @@ from sessions.json_cache import load_cache, save_cache
 
 INDEX_NAME = ".fep-compare-index.json"
 # 2: rows say whether the executor and the advisor were ever called.
-_VERSION = 2
+# 3: rows carry the lead's re-read dollars and the rate card's name (fep_tui.analysis).
+_VERSION = 3
 
 
 @dataclass
