@@ -12,7 +12,10 @@ made; without `--ray` nothing here is loaded.
 Faults, decided here and not left to Ray's retries (a retried task would send the same
 events twice):
 - a worker process or node that dies mid-trial: the head ends the session as `error`
-  with reason `worker lost (...)` from what arrived, and the batch runs it once more;
+  with reason `worker lost (...)` from what arrived, and the batch runs it again, up to
+  three times (engine/runners.py);
+- the hub is pinned to the head's own node (hard node affinity): a worker node that goes
+  away takes its trials with it, never the way home of every other trial;
 - the head cancelled (Ctrl-C, quitting the app): the remote task is cancelled, and the head
   saves the session as `interrupted`.
 """
@@ -135,7 +138,12 @@ class RayRunner:
         # max_retries=0: a lost worker is re-queued by the batch, into a new session file.
         self._remote = ray.remote(max_retries=0)(trial_on_worker)
         # num_cpus=0: the hub only moves bytes, and must not hold a CPU a trial could use.
-        self._hub = ray.remote(num_cpus=0)(EventHub).remote()
+        # On the head's own node, not wherever Ray would put it: when the hub's node died,
+        # every trial in flight, and each one's re-run, lost its way home (9 of 12).
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+        self._hub = ray.remote(num_cpus=0)(EventHub).options(scheduling_strategy=here).remote()
 
     def close(self) -> None:
         if self._remote is None:
@@ -280,12 +288,22 @@ class _Outbox:
                 return
 
 
+def node_name() -> str:
+    """Which Ray node this is: the host name alone is the same for every node of a cluster
+    on one machine, so its address and Ray's node id come with it."""
+    import ray
+
+    address: str = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+    node_id = ray.get_runtime_context().get_node_id()
+    return f"{socket.gethostname()} {address} {node_id[:12]}"
+
+
 def trial_on_worker(config: TrialConfig, trial_id: str, hub: Any) -> TrialOutcome:
     """The Ray task: provision the task on this node, run the trial, send its events to
     the hub as they come, and return its outcome once the last batch is in."""
     import ray
 
-    node = socket.gethostname()
+    node = node_name()
     task = get_task(config.task_id)
     if not task.provisioned():
         # Locked per node (tasks/typer_base/provision.py): trials that land on a fresh

@@ -7,6 +7,7 @@ runner, the sinks live in this process: the session files are written here, and 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -14,8 +15,11 @@ from engine.events import EventSink
 from engine.trial import TrialConfig, TrialOutcome, run_trial
 
 # TrialOutcome.extras key of a trial whose worker process or node died under it. Such a
-# trial is saved as an error with the events that arrived, and run once more.
+# trial is saved as an error with the events that arrived, and run again.
 WORKER_LOST = "worker_lost"
+# How often a lost trial is run again, and the waits before each run (a node that went
+# away may be replaced, and Ray needs a moment to see it gone).
+LOST_RERUN_WAITS_S = (1.0, 2.0, 4.0)
 
 NewSinks = Callable[[TrialConfig], tuple[list[EventSink], Callable[[], None]]]
 
@@ -44,14 +48,16 @@ class LocalRunner:
 async def run_once_more_if_lost(
     runner: TrialRunner, config: TrialConfig, new_sinks: NewSinks
 ) -> tuple[TrialOutcome | None, str | None]:
-    """Run one trial into fresh sinks; a trial whose worker was lost runs once more, into
-    a new session file, so the lost one stays on disk as the error it was.
+    """Run one trial into fresh sinks; a trial whose worker was lost runs again (up to
+    `len(LOST_RERUN_WAITS_S)` times, after each wait), each time into a new session file,
+    so every lost attempt stays on disk as the error it was and is never a result.
 
     Returns the last attempt's outcome, or the error that stopped it before it could end.
     """
     outcome: TrialOutcome | None = None
     error: str | None = None
-    for _attempt in range(2):
+    for wait_s in (0.0, *LOST_RERUN_WAITS_S):
+        await asyncio.sleep(wait_s)
         sinks, close = new_sinks(config)
         outcome, error = None, None
         try:

@@ -244,3 +244,43 @@ def test_two_batches_on_one_directory_run_each_trial_once(tmp_path: Path) -> Non
     keys = Counter((a, t, s) for a, t, s, _ in finished_trials(tmp_path))
     assert sorted(keys.values()) == [1, 1, 1, 1], keys
     assert list((tmp_path / ".fep-claims").iterdir()) == []
+
+
+class _AlwaysLost:
+    """A runner whose every trial loses its node: it ends them as the Ray runner does."""
+
+    where = "nowhere"
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def run(self, config: object, sinks: object) -> object:
+        from engine.runners import WORKER_LOST
+        from engine.trial import TrialOutcome
+
+        self.runs += 1
+        return TrialOutcome(
+            f"lost-{self.runs}", "error", False, None, {}, 0.0, 0, 0.0,
+            reason="worker lost (ActorUnavailableError)", extras={WORKER_LOST: True},
+        )  # fmt: skip
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_trial_lost_on_every_rerun_makes_the_batch_exit_1_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A trial lost to its node is run again (three times, with backoff), each lost attempt
+    kept as an error file; still lost, the batch said `batch done` and exited 0."""
+    from engine import runners
+    from fep_tui.commands.batch import _run_with_progress
+
+    monkeypatch.setattr(runners, "LOST_RERUN_WAITS_S", (0.0, 0.0, 0.0))
+    runner = _AlwaysLost()
+    plan = BatchPlan((resolve_arm("A"),), ("tiny",), trials=1, workers=1)
+    code = _run_with_progress(plan, tmp_path, runner)  # type: ignore[arg-type]
+    assert code == 1 and runner.runs == 4
+    said = capsys.readouterr()
+    assert "not finished" in said.err and "A/tiny seed 0" in said.err
+    assert "batch done" not in said.out

@@ -16,7 +16,7 @@ from engine.arms import resolve_arm
 from engine.batch import BatchPlan, plan_cells, run_batch
 from engine.events import EventSink
 from engine.pricing import get_rate_card
-from engine.runners import TrialRunner
+from engine.runners import WORKER_LOST, TrialRunner
 from engine.trial import TrialConfig, TrialOutcome, check_config, preflight
 from fep_tui.commands import terminal
 from fep_tui.commands.common import (
@@ -128,6 +128,9 @@ def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | N
         console.print(f"resuming: {already} of {total} trials already finished in {directory}")
     cost = 0.0
     failures: list[str] = []
+    # Trials that never ran to an end of their own (a lost node on every re-run, or the
+    # runner failed them): the batch is not done until they are.
+    unfinished: list[str] = []
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -154,8 +157,11 @@ def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | N
                 cost += outcome.total_cost_usd
                 if outcome.status == "error":
                     failures.append(f"{arm}/{task} seed {seed}: {outcome.reason}")
+                if outcome.extras.get(WORKER_LOST):
+                    unfinished.append(f"{arm}/{task} seed {seed}")
             if error is not None:
                 failures.append(f"{arm}/{task} seed {seed}: {error}")
+                unfinished.append(f"{arm}/{task} seed {seed}")
             progress.update(bar, advance=1, cost=cost)
 
         claims = TrialClaims(directory)
@@ -191,5 +197,11 @@ def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | N
         )
     for failure in failures:
         console.print(f"[red]failed[/] {failure}")
+    if unfinished:
+        console.print(
+            f"[red]not finished[/]: {len(unfinished)} trial(s) lost on every attempt "
+            f"({', '.join(unfinished)}); run the same command again to finish them"
+        )
+        return 1
     print(f"{label} batch done: ${cost:.4f} this run; compare with: fep-tui compare {directory}")
     return 0
