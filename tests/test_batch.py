@@ -284,3 +284,22 @@ def test_a_trial_lost_on_every_rerun_makes_the_batch_exit_1_naming_it(
     said = capsys.readouterr()
     assert "not finished" in said.err and "A/tiny seed 0" in said.err
     assert "batch done" not in said.out
+
+
+def test_a_search_with_trials_lost_on_every_attempt_exits_1_naming_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine import runners
+    from fep_tui.commands import search
+
+    monkeypatch.setattr(runners, "LOST_RERUN_WAITS_S", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(search, "trial_runner", lambda _ray: _AlwaysLost())
+    code = search.search_command(
+        task=["tiny"],
+        solo="claude-opus-4-7,claude-haiku-4-5",
+        budget=2,
+        sessions_dir=tmp_path,
+    )
+    assert code == 1
+    said = capsys.readouterr().err
+    assert "not finished: 2 trial(s) lost on every attempt" in said

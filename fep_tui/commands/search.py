@@ -22,7 +22,7 @@ from rich.console import Console
 from engine.arms import OLLAMA_NUM_CTX, AdvisorSpec, ArmSpec, RoleSpec
 from engine.events import EventSink
 from engine.pricing import RateCard, get_rate_card
-from engine.runners import LocalRunner, TrialRunner, run_once_more_if_lost
+from engine.runners import WORKER_LOST, LocalRunner, TrialRunner, run_once_more_if_lost
 from engine.trial import TrialConfig, check_config, preflight
 from fep_tui.commands import terminal
 from fep_tui.commands.common import parse_list, trial_runner, warn_if_uncontained
@@ -189,9 +189,11 @@ def search_command(
     log = quiet if app else err
     runner = trial_runner(ray) or LocalRunner()
     try:
+        lost: list[str] = []
         run_round = _runner(
-            arms, tasks, backend, card, sandbox, workers, directory, known, unused, log, runner
-        )
+            arms, tasks, backend, card, sandbox, workers, directory, known, unused, log, runner,
+            lost,
+        )  # fmt: skip
         if app:
             from fep_tui.app import FepApp, StartSearch
             from fep_tui.screens.search import SearchJob
@@ -227,6 +229,14 @@ def search_command(
             print(json_module.dumps(found))
         else:
             _print(result, arms, f"{label} at the {card.name} card", new, unused)
+        if lost:
+            err.print(
+                f"not finished: {len(lost)} trial(s) lost on every attempt ({', '.join(lost)}); "
+                "they were counted as failures: run the same command again once the nodes "
+                "are back to run them",
+                markup=False,
+            )
+            return 1
         return 0
     finally:
         runner.close()
@@ -317,6 +327,7 @@ def _runner(
     unused: dict[str, int],
     err: Console,
     runner: TrialRunner,
+    lost: list[str],
 ) -> Callable[[list[str]], list[tuple[str, bool, float]]]:
     seeds = {name: held.trials for name, held in known.items()}
 
@@ -345,6 +356,8 @@ def _runner(
                 if outcome is None:
                     err.print(f"  {name} on {task_id} seed {seed}: error {error}")
                     return name, False, 0.0
+                if outcome.extras.get(WORKER_LOST):
+                    lost.append(f"{name} on {task_id} seed {seed}")
                 unused[name] += _helper_unused(outcome.roles)
                 err.print(
                     f"  {name} on {task_id} seed {seed}: "
