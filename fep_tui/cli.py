@@ -19,6 +19,7 @@ from cyclopts.exceptions import CycloptsError, UnusedCliTokensError
 
 from engine.errors import FepError
 from fep_tui.commands.options import ArmsFile
+from fep_tui.stdout import Stdout
 
 EXIT_BAD_INPUT = 2
 
@@ -42,6 +43,9 @@ app = App(
     exit_on_error=False,
     help_on_error=False,
     result_action="return_value",
+    # Help through the console that turns a closed pipe into BrokenPipeError (caught in
+    # main, exit 0): Rich's own exits 1, which failed `fep-tui --help | head`.
+    console=Stdout(),
 )
 
 
@@ -133,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     tokens = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(tokens)
+        # Flushed here, not at exit: a reader that stopped early (`--help | head`) makes
+        # the last flush fail, and Python then exits 1 after main has returned.
+        sys.stdout.flush()
     except FepError as exc:
         return _fail(str(exc))
     except UnusedCliTokensError as exc:

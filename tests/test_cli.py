@@ -207,8 +207,14 @@ def with_reader_gone(*args: str, home: Path, timeout: float) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     "args",
-    [("compare", str(FIXTURES)), ("tasks", "list"), ("sessions", "list")],
-    ids=["compare", "tasks", "sessions"],
+    [
+        ("compare", str(FIXTURES)),
+        ("tasks", "list"),
+        ("sessions", "list"),
+        ("--help",),
+        ("compare", "--help"),
+    ],
+    ids=["compare", "tasks", "sessions", "help", "command-help"],
 )
 def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, args: tuple[str, ...]) -> None:
     """`fep-tui compare DIR | head` in a script with pipefail. Rich's own answer to a
