@@ -195,3 +195,19 @@ def test_pairwise_uses_success_only_costs() -> None:
     (row,) = pairwise(_rows())
     assert (row["arm_a"], row["arm_b"], row["n_a"], row["n_b"]) == ("A", "B", 2, 4)
     assert row["cliffs_delta"] == pytest.approx(cliffs_delta([1.0, 2.0], [2.0, 4.0, 6.0, 8.0]))
+
+
+def test_a_size_is_not_named_on_fewer_than_three_trials_an_arm() -> None:
+    """Two trials against two gave d = +1.00, `large`, by chance alone."""
+    from sessions.analysis.comparison import pairwise
+    from sessions.analysis.statistics import cliffs_magnitude
+
+    assert cliffs_magnitude(1.0, 2, 2) == "too few trials"
+    assert cliffs_magnitude(1.0, 3, 3) == "large"
+    rows = [
+        {"task": "t", "source": "SIMULATED", "arm": arm, "success": True, "cost_usd": cost}
+        for arm, costs in (("A", [1.0, 1.1]), ("B", [2.0, 2.1]))
+        for cost in costs
+    ]
+    [pair] = pairwise(rows)
+    assert pair["cliffs_delta"] == -1.0 and pair["magnitude"] == "too few trials"

@@ -46,6 +46,7 @@ from sessions.analysis.comparison import (
     whatif_note,
 )
 from sessions.analysis.groups import split_note
+from sessions.analysis.statistics import MIN_TRIALS_FOR_SIZE, TOO_FEW
 from sessions.analysis.table import Row, group_by, missing
 from sessions.analysis.whatif import WhatIf
 from sessions.format import SessionFileError
@@ -253,6 +254,8 @@ class CompareScreen(Screen[None]):
         for pair in pairs:
             methods.add(str(pair["method"]))
             p, magnitude = _number(pair["p"], ".3f"), str(pair["magnitude"])[:1].upper()
+            if pair["magnitude"] == TOO_FEW:
+                magnitude = "?"
             # Cliff's d is row against column, so the mirrored cell has the opposite sign.
             for row, column, sign in (
                 (pair["arm_a"], pair["arm_b"], 1),
@@ -264,7 +267,8 @@ class CompareScreen(Screen[None]):
             grid.add_row(arm, *(cells.get((arm, other), "·") for other in arms))
         method = "/".join(sorted(str(m) for m in methods)) or "-"
         grid.border_subtitle = (
-            f"Mann-Whitney U ({method}); Cliff's d row vs column: N/S/M/L magnitude"
+            f"Mann-Whitney U ({method}); Cliff's d row vs column: N/S/M/L magnitude, "
+            f"? under {MIN_TRIALS_FOR_SIZE} trials"
         )
 
     def _draw_notes(self) -> None:

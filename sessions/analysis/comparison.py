@@ -526,7 +526,7 @@ def pairwise(rows: Sequence[Row]) -> list[Row]:
                         "p": test.p,
                         "method": test.method,
                         "cliffs_delta": delta,
-                        "magnitude": cliffs_magnitude(delta),
+                        "magnitude": cliffs_magnitude(delta, len(costs[first]), len(costs[second])),
                     }
                 )
     return table

@@ -37,9 +37,19 @@ def cliffs_delta(x: Sequence[float], y: Sequence[float]) -> float:
     return (wins - losses) / (len(x) * len(y))
 
 
-def cliffs_magnitude(delta: float) -> str:
+# Fewer successful trials than this in either arm, and Cliff's delta of two against two
+# is +-1.00 by chance alone: its size is not named.
+MIN_TRIALS_FOR_SIZE = 3
+TOO_FEW = "too few trials"
+
+
+def cliffs_magnitude(
+    delta: float, n_a: int = MIN_TRIALS_FOR_SIZE, n_b: int = MIN_TRIALS_FOR_SIZE
+) -> str:
     if math.isnan(delta):
         return "n/a"
+    if min(n_a, n_b) < MIN_TRIALS_FOR_SIZE:
+        return TOO_FEW
     size = abs(delta)
     if size < 0.147:
         return "negligible"
