@@ -28,6 +28,12 @@ def cache_path(session: Path) -> Path:
     return session.with_name(session.name + SUFFIX)
 
 
+def is_index_file(path: Path) -> bool:
+    """Whether `path` is the index kept beside a session (`X.jsonl.idx`), which a glob
+    such as `sessions/*` catches along with the sessions themselves."""
+    return path.name.endswith(".jsonl" + SUFFIX)
+
+
 def open_index(path: Path) -> SessionIndex:
     """The index of `path`, from its cache when that is current, else built and cached."""
     cached = load(path)

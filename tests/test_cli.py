@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -285,3 +286,24 @@ def test_a_stop_signal_saves_running_trials_as_interrupted(
     assert ended and all('"kind":"trial_end"' in line for line in ended), ended
     stopped = [json.loads(line) for line in ended if '"status":"interrupted"' in line]
     assert stopped and all(e["reason"].startswith(f"stopped by {which}") for e in stopped)
+
+
+def test_a_glob_that_catches_the_index_files_skips_them(tmp_path: Path) -> None:
+    """`fep-tui whatif sessions/*` caught each session's `.jsonl.idx` and refused it; replay
+    of an index names the session it indexes."""
+    from sessions.index_cache import open_index
+
+    session = tmp_path / "a.jsonl"
+    shutil.copy(FIXTURES / "a-tiny-seed0.jsonl", session)
+    open_index(session)  # writes a.jsonl.idx beside it
+    given = sorted(str(p) for p in tmp_path.iterdir() if p.name.startswith("a."))
+    assert [Path(p).name for p in given] == ["a.jsonl", "a.jsonl.idx"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_cli("whatif", *given, "--no-cache", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "recorded $" in done.stdout
+    index = run_cli("replay", given[1], env=env)
+    assert index.returncode == 2
+    assert index.stderr.strip() == (
+        f"fep-tui: error: {given[1]} is fep-tui's index of a session: replay {session}"
+    )

@@ -150,7 +150,7 @@ def whatif(
     from sessions.analysis.comparison import Excluded
     from sessions.analysis.whatif import reprice
     from sessions.format import SUFFIX
-    from sessions.index_cache import open_index
+    from sessions.index_cache import is_index_file, open_index
     from sessions.outcome import JUDGED
     from sessions.store import summary_of
 
@@ -161,6 +161,8 @@ def whatif(
     paths: list[Path] = []
     by_arm = False
     for given in sessions:
+        if is_index_file(given):
+            continue  # caught by a glob (`sessions/*`) beside its session
         if given.is_dir():
             by_arm = True
             paths += sorted(given.glob(f"*{SUFFIX}"))

@@ -269,7 +269,12 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
     from fep_tui.commands.traces import trace_session
     from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.header import parse_header
+    from sessions.index_cache import SUFFIX as INDEX_SUFFIX
+    from sessions.index_cache import is_index_file
 
+    if is_index_file(file):
+        session = file.with_name(file.name.removesuffix(INDEX_SUFFIX))
+        raise SessionFileError(f"{file} is fep-tui's index of a session: replay {session}")
     if file.is_file() and transcript_problem(file) is None:
         file = trace_session(file)
     if file.is_dir():

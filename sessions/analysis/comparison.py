@@ -26,6 +26,7 @@ from sessions.analysis.table import Row, group_by, median, values
 from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.format import FORMAT_NAME, SessionFileError
 from sessions.header import SOURCE_LABELS
+from sessions.index_cache import is_index_file
 from sessions.outcome import CUT_OFF_REASON, JUDGED, outcome_of
 from sessions.store import read_head_and_end
 
@@ -168,7 +169,10 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
 
     for directory in directories:
         if Path(directory).is_file():
-            # One session file named on its own (the notebook API takes files too).
+            # One session file named on its own (the notebook API takes files too); the
+            # index beside it, caught by the same glob, is no trial.
+            if is_index_file(Path(directory)):
+                continue
             try:
                 add(session_row(Path(directory)))
             except (SessionFileError, OSError) as exc:
