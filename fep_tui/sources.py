@@ -315,9 +315,10 @@ class ReplaySession:
         state = "▶ playing" if clock.playing else "■ paused"
         problems = len(self.index.problems)
         issues = f" │ {problems} problem(s) in file" if problems else ""
+        # Shown once it rounds to a second: a 0.3 s cut read `-0 s`.
         idle = (
             f" │ pauses over {IDLE_CAP_S:g} s cut: -{clock.shortened_s:,.0f} s"
-            if clock.shortened_s
+            if round(clock.shortened_s) >= 1
             else ""
         )
         return (

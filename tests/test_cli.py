@@ -41,6 +41,8 @@ def test_headless_run_prints_turns_verdict_and_saves_a_listed_session(tmp_path: 
     assert "re-read" in out and "cw" in out and "cr" in out
     assert "judge: GREEN" in out and "per-role usage" in out
     assert "session saved:" in out
+    saved = out.split("session saved: ", 1)[1].splitlines()[0]
+    assert out.rstrip().splitlines()[-1] == f"open it: fep-tui replay {saved}"
     listing = fep("sessions", "list", "--json", env_dir=tmp_path)
     rows = [json.loads(line) for line in listing.stdout.splitlines()]
     assert (

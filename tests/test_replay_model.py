@@ -202,3 +202,14 @@ def test_bulk_line_times_read_exactly_as_float_reads_them() -> None:
     expected = [float(t) if len(t) < 12 else math.nan for t in times]
     assert [str(t) for t in heads.times] == [str(t) for t in expected]
     assert any(math.isnan(t) for t in expected) and sum(len(t) < 12 for t in times) > 5000
+
+
+def test_the_replay_bar_never_says_minus_0_s() -> None:
+    """A pause cut by a fraction of a second read `pauses over 2 s cut: -0 s`."""
+    from fep_tui.sources import ReplaySession
+
+    replay = ReplaySession(open_index(FIXTURE))
+    replay.clock.shortened_s = 0.3
+    assert "cut" not in replay.describe(1)
+    replay.clock.shortened_s = 4.6
+    assert "pauses over 2 s cut: -5 s" in replay.describe(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import signal
 import sys
 from dataclasses import replace
@@ -253,7 +254,10 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
             }
         )
     else:
-        Stdout(highlight=False, soft_wrap=True).print(f"session saved: {writer.path}")
+        out = Stdout(highlight=False, soft_wrap=True)
+        out.print(f"session saved: {writer.path}")
+        # The next step, as a command to copy.
+        out.print(f"open it: fep-tui replay {shlex.quote(str(writer.path))}")
     return 0 if outcome.status != "error" else 1
 
 
