@@ -309,3 +309,14 @@ def test_a_glob_that_catches_the_index_files_skips_them(tmp_path: Path) -> None:
     assert index.stderr.strip() == (
         f"fep-tui: error: {given[1]} is fep-tui's index of a session: replay {session}"
     )
+
+
+def test_compare_export_charts_behind_a_closed_reader_still_writes_them(tmp_path: Path) -> None:
+    """`compare DIR --export-charts OUT | head`: the tables stopped at the closed pipe, and
+    the charts asked for were never written."""
+    charts = tmp_path / "charts"
+    status, err = with_reader_gone(
+        "compare", str(FIXTURES), "--export-charts", str(charts), home=tmp_path, timeout=120
+    )
+    assert status == 0, err
+    assert sorted(p.suffix for p in charts.iterdir()) == [".png", ".png", ".svg", ".svg"]

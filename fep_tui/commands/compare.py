@@ -88,7 +88,15 @@ def compare(
     if terms is not None:
         # Re-simulating every session is the slow part: once, for the tables and charts.
         rows = add_whatif(rows, terms)
-    print_comparison(found, rows, chosen, format, terms)
+    try:
+        print_comparison(found, rows, chosen, format, terms)
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): the charts asked for are still written.
+        if export_charts is None:
+            raise
+        from fep_tui.stdout import discard_stdout
+
+        discard_stdout()
     if export_charts is not None:
         _export_charts(rows, export_charts, terms)
     return 0
