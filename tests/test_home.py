@@ -280,3 +280,20 @@ def test_a_refresh_redraws_the_cells_that_changed_not_the_whole_list(tmp_path: P
     assert (before, after) == ("interrupted", "success")
     assert rebuilt == 0
     assert under_cursor == str(a)
+
+
+def test_dates_carry_the_year_when_the_sessions_span_years(tmp_path: Path) -> None:
+    """`12-31 23:00` and `01-01 09:00` sorted newest first read as the wrong way round."""
+    _copy(tmp_path, "old", trial_id="t-old", started_at="2025-12-31T23:00:00")
+    new = _copy(tmp_path, "new", trial_id="t-new", started_at="2026-01-01T09:00:00")
+
+    async def dates() -> list[str]:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            table = app.screen.query_one(DataTable)
+            return [str(table.get_cell_at(Coordinate(i, 0))) for i in range(table.row_count)]
+
+    assert asyncio.run(dates()) == ["2026-01-01 09:00", "2025-12-31 23:00"]
+    (tmp_path / "old.jsonl").unlink()
+    assert new.exists() and asyncio.run(dates()) == ["01-01 09:00"]

@@ -41,11 +41,13 @@ _SORT_KEYS = {
 }
 
 
-def summary_row(summary: SessionSummary) -> tuple[str, ...]:
+def summary_row(summary: SessionSummary, years: bool = False) -> tuple[str, ...]:
     """`lead` is lead turns (the orchestrator's or solo model's calls), `calls` every
-    role's model calls; a cut-off session shows both, and its cost, as far as it got."""
+    role's model calls; a cut-off session shows both, and its cost, as far as it got.
+    `years`: the sessions span more than one year, so each date says which."""
+    started = summary.started_at.replace("+00:00", "")
     return (
-        summary.started_at.replace("+00:00", "")[5:16].replace("T", " "),
+        started[0 if years else 5 : 16].replace("T", " "),
         summary.arm,
         summary.task,
         str(summary.seed),
@@ -211,7 +213,8 @@ class HomeScreen(Screen[None]):
         wanted = self._parsed()
         if isinstance(wanted, str):
             return Shown((), ())
-        rows = {s.path: summary_row(s) for s in self.summaries}
+        years = len({s.started_at[:4] for s in self.summaries}) > 1
+        rows = {s.path: summary_row(s, years) for s in self.summaries}
         kept = [s for s in self.summaries if wanted.matches(field_values(s, rows[s.path][4]))]
         kept.sort(key=_SORT_KEYS[self.order.column], reverse=self.order.descending)
         return Shown(tuple(s.path for s in kept), tuple(rows[s.path] for s in kept))
