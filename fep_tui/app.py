@@ -55,6 +55,14 @@ UNSAVED = (
 INDEX_IN_PLACE_BYTES = 32 << 20
 
 
+def _where_they_went(paths: list[str]) -> str:
+    """Printed once the app has gone: where each trial it stopped was saved."""
+    lines = [f"fep-tui: {len(paths)} running trial(s) saved as interrupted:"]
+    lines += [f"  {path}" for path in paths]
+    lines.append("a batch resumes them when you run its command again")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class StartLive:
     config: TrialConfig
@@ -256,8 +264,9 @@ class FepApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                paths = [str(t.path) for t in running if t.path is not None]
                 saved = self.running.shutdown()
-                self.exit(message=None if saved else UNSAVED)
+                self.exit(message=_where_they_went(paths) if saved else UNSAVED)
 
         self.push_screen(ConfirmScreen(question), answered)
 

@@ -7,6 +7,7 @@ import json
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import DataTable
@@ -158,13 +159,25 @@ def test_batch_screen_runs_the_grid_opens_a_trial_and_resumes(tmp_path: Path) ->
     assert len(finished_trials(tmp_path)) == 4
 
 
-def test_quitting_mid_batch_asks_and_saves_running_trials_as_interrupted(tmp_path: Path) -> None:
+def test_quitting_mid_batch_asks_and_saves_running_trials_as_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fep_tui.app import FepApp, StartBatch
     from fep_tui.screens.batch import BatchScreen
     from fep_tui.screens.confirm import ConfirmScreen
     from sessions import load_session
 
     plan = BatchPlan((resolve_arm("B"),), ("tiny",), trials=2, workers=2)
+    said: list[str] = []
+    exit_app = FepApp.exit
+
+    def exit_saying(
+        app: FepApp, result: Any = None, return_code: int = 0, message: Any = None
+    ) -> None:
+        said.append(str(message))
+        exit_app(app, result, return_code, message)
+
+    monkeypatch.setattr(FepApp, "exit", exit_saying)
 
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartBatch(plan, tmp_path))
@@ -184,6 +197,9 @@ def test_quitting_mid_batch_asks_and_saves_running_trials_as_interrupted(tmp_pat
     assert len(files) == 2
     ends = [load_session(path).end for path in files]
     assert [end.status if end else None for end in ends] == ["interrupted", "interrupted"]
+    # Once the app is gone, it says where they went.
+    assert "2 running trial(s) saved as interrupted" in said[0]
+    assert all(str(path) in said[0] for path in files)
 
 
 def test_a_trial_run_again_after_a_lost_worker_takes_its_row_and_ends_the_lost_one(
