@@ -122,6 +122,12 @@ exporting.command(
     name="parquet",
     help="trials, calls and delegations as Parquet files (pip install 'fep-tui[analysis]')",
 )
+exporting.command(
+    "fep_tui.commands.export:otel",
+    name="otel",
+    help="each trial as OpenTelemetry spans, to an OTLP receiver or a file "
+    "(pip install 'fep-tui[otel]')",
+)
 app.command(exporting)
 
 sandbox = App(name="sandbox", help="run a command as the agent's shell would")

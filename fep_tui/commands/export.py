@@ -53,3 +53,50 @@ def parquet(
         f"delegations in {out}"
     )
     return 0
+
+
+def otel(
+    sessions: list[Path],
+    /,
+    *,
+    endpoint: Annotated[
+        str | None,
+        Parameter(help="OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces"),
+    ] = None,
+    file: Annotated[Path | None, Parameter(help="write OTLP/JSON here instead")] = None,
+) -> int:
+    """Each trial as OpenTelemetry spans (GenAI conventions): to a receiver or a file.
+
+    Parameters
+    ----------
+    sessions
+        session files and directories (imported Claude Code sessions included)
+    """
+    from sessions.index_cache import is_index_file
+    from sessions.otel_export import OtelExportError, send, session_spans, write_json
+
+    if (endpoint is None) == (file is None):
+        raise UsageError("give one of --endpoint URL or --file OUT.json")
+    paths: list[Path] = []
+    for given in sessions:
+        if given.is_dir():
+            paths += sorted(p for p in given.glob("*.jsonl") if not is_index_file(p))
+        elif given.is_file():
+            paths.append(given)
+        else:
+            raise UsageError(f"{given}: no such session file or directory")
+    if not paths:
+        raise UsageError(f"no session files in {', '.join(map(str, sessions))}")
+    try:
+        spans = session_spans(paths)
+        if file is not None:
+            write_json(spans, file)
+        else:
+            assert endpoint is not None
+            send(spans, endpoint)
+    except OtelExportError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {file}: {exc.strerror or exc}") from None
+    print(f"{len(paths)} trial(s), {len(spans):,} spans sent to {file or endpoint}")
+    return 0
