@@ -116,6 +116,12 @@ app.command(
     help="your Claude Code sessions, largest re-read cost of subagent results first",
 )
 
+app.command(
+    "fep_tui.commands.serve:serve",
+    name="serve",
+    help="the app in a browser (http://127.0.0.1:8765; pip install 'fep-tui[serve]')",
+)
+
 exporting = App(name="export", help="tables of trials, model calls and delegations as files")
 exporting.command(
     "fep_tui.commands.export:parquet",

@@ -9,13 +9,22 @@ with one line.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from fep_tui.commands.options import UsageError
 
 
+def served() -> bool:
+    """Started by `fep-tui serve` (textual-serve): the browser is the terminal, and the
+    app speaks to it over stdin and stdout, which are pipes."""
+    return os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+
+
 def missing_terminal() -> str | None:
     """Which of stdin and stderr is not a terminal, in words; None when the app can run."""
+    if served():
+        return None
     missing = [
         name
         for name, stream in (("stdin", sys.stdin), ("stderr", sys.stderr))
