@@ -30,9 +30,18 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from engine.errors import FepError
-from engine.events import Delegation, ExecutorSummary, ToolCall, ToolResult, TrialEnded, TurnUsage
+from engine.events import (
+    Delegation,
+    Event,
+    ExecutorSummary,
+    ToolCall,
+    ToolResult,
+    TrialEnded,
+    TrialStarted,
+    TurnUsage,
+)
 from sessions import load_session
-from sessions.header import SessionHeader
+from sessions.header import SessionHeader, header_from_trial_start
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -47,44 +56,99 @@ class OtelExportError(FepError, ValueError):
     pass
 
 
-def session_spans(paths: Iterable[Path]) -> list[ReadableSpan]:
-    """Every session's spans, finished, in the order they were made."""
+def _sdk() -> Any:
     try:
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        from opentelemetry.sdk import trace as sdk_trace
     except ImportError:
         raise OtelExportError(INSTALL) from None
+    return sdk_trace
+
+
+def _provider(processor: Any) -> Any:
+    from opentelemetry.sdk.resources import Resource
+
+    provider = _sdk().TracerProvider(resource=Resource.create({"service.name": "fep-tui"}))
+    provider.add_span_processor(processor)
+    return provider
+
+
+def session_spans(paths: Iterable[Path]) -> list[ReadableSpan]:
+    """Every session's spans, finished, in the order they were made."""
+    _sdk()
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
     kept = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": "fep-tui"}))
-    provider.add_span_processor(SimpleSpanProcessor(kept))
+    provider = _provider(SimpleSpanProcessor(kept))
     tracer = provider.get_tracer("fep-tui")
     for path in paths:
-        _trial(tracer, path)
+        session = load_session(path)
+        spans = TrialSpans(tracer, session.header)
+        for event in session.events:
+            spans.emit(event)
+        spans.close()
     provider.shutdown()
     return list(kept.get_finished_spans())
 
 
-def _trial(tracer: Any, path: Path) -> None:
-    from opentelemetry import trace
+class LiveSpans:
+    """An event sink that sends a running trial's spans to an OTLP/HTTP receiver as each
+    ends: a model call when its usage arrives, a tool call with its result, the trial at
+    its end (`--otel-endpoint` on `run` and `batch`)."""
 
-    session = load_session(path)
-    header = session.header
-    start = _epoch_ns(header)
-    end = session.end
-    last_t = max((e.t for e in session.events), default=0.0)
-    duration = end.wall_s if isinstance(end, TrialEnded) and end.wall_s > 0 else last_t
-    root = tracer.start_span(
-        f"trial {header.trial_id}",
-        start_time=start,
-        attributes=_trial_attributes(header, end),
-    )
-    context = trace.set_span_in_context(root)
-    delegations: dict[int, Span] = {}
-    tools: dict[str, Span] = {}
-    for event in session.events:
-        at = start + int(event.t * _NS)
+    def __init__(self, endpoint: str) -> None:
+        _sdk()
+        _reachable(endpoint)
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        logging.getLogger("opentelemetry.exporter.otlp.proto.http").setLevel(logging.CRITICAL)
+        self._provider = _provider(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+        self._tracer = self._provider.get_tracer("fep-tui")
+        self._trial: TrialSpans | None = None
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, TrialStarted):
+            self._trial = TrialSpans(self._tracer, header_from_trial_start(event))
+        elif self._trial is not None:
+            self._trial.emit(event)
+            if isinstance(event, TrialEnded):
+                self._trial.close()
+                self._trial = None
+
+    def close(self) -> None:
+        """Send what is still queued (a trial cut off is closed where it stopped)."""
+        if self._trial is not None:
+            self._trial.close()
+        self._provider.shutdown()
+
+
+class TrialSpans:
+    """One trial's spans, made as its events come: from a file, or live."""
+
+    def __init__(self, tracer: Any, header: SessionHeader) -> None:
+        from opentelemetry import trace
+
+        self._trace = trace
+        self.tracer = tracer
+        self.header = header
+        self.start = _epoch_ns(header)
+        self.last_t = 0.0
+        self.end: TrialEnded | None = None
+        self.root = tracer.start_span(
+            f"trial {header.trial_id}",
+            start_time=self.start,
+            attributes=_trial_attributes(header, None),
+        )
+        self.context = trace.set_span_in_context(self.root)
+        self.delegations: dict[int, Span] = {}
+        self.tools: dict[str, Span] = {}
+
+    def emit(self, event: Event) -> None:
+        tracer, trace, context = self.tracer, self._trace, self.context
+        delegations, tools = self.delegations, self.tools
+        self.last_t = max(self.last_t, event.t)
+        at = self.start + int(event.t * _NS)
         if isinstance(event, Delegation):
             delegations[event.delegation] = tracer.start_span(
                 "invoke_agent executor",
@@ -114,7 +178,7 @@ def _trial(tracer: Any, path: Path) -> None:
                 f"chat {event.model}",
                 context=parent,
                 start_time=at - int(event.duration_s * _NS),
-                attributes=_call_attributes(header, event),
+                attributes=_call_attributes(self.header, event),
             )
             span.end(end_time=at)
         elif isinstance(event, ToolCall):
@@ -136,10 +200,19 @@ def _trial(tracer: Any, path: Path) -> None:
             if tool is not None:
                 tool.set_attribute("fep.tool_error", event.is_error)
                 tool.end(end_time=at)
-    finish = start + int(duration * _NS)
-    for span in [*tools.values(), *delegations.values()]:
-        span.end(end_time=finish)  # cut off before it ended
-    root.end(end_time=finish)
+        elif isinstance(event, TrialEnded):
+            self.end = event
+
+    def close(self) -> None:
+        end = self.end
+        duration = end.wall_s if end is not None and end.wall_s > 0 else self.last_t
+        finish = self.start + int(duration * _NS)
+        for span in [*self.tools.values(), *self.delegations.values()]:
+            span.end(end_time=finish)  # cut off before it ended
+        self.tools.clear()
+        self.delegations.clear()
+        self.root.set_attributes(_trial_attributes(self.header, end))
+        self.root.end(end_time=finish)
 
 
 def _parent(trace: Any, root: Any, delegations: dict[int, Span], number: int | None) -> Any:

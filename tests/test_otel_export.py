@@ -3,9 +3,11 @@ their token totals the sessions' own."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -72,9 +74,10 @@ def test_export_otel_to_a_file_is_otlp_json_with_the_sessions_totals(tmp_path: P
     _check(_spans(json.loads(out.read_text())))
 
 
-def test_export_otel_to_an_otlp_http_receiver(tmp_path: Path) -> None:
-    """Through the SDK's own OTLP/HTTP exporter to a receiver that decodes the protobuf
-    with OpenTelemetry's own message types."""
+@contextlib.contextmanager
+def _receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """An OTLP/HTTP receiver that decodes the protobuf with OpenTelemetry's own message
+    types: its endpoint, and each request it took as OTLP/JSON."""
     from google.protobuf import json_format  # type: ignore[import-untyped]
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
@@ -100,15 +103,45 @@ def test_export_otel_to_an_otlp_http_receiver(tmp_path: Path) -> None:
 
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     try:
-        done = run_cli("export", "otel", *map(str, SESSIONS), "--endpoint", endpoint, env=env)
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1/traces", received
     finally:
         server.shutdown()
+
+
+def test_export_otel_to_an_otlp_http_receiver(tmp_path: Path) -> None:
+    """Through the SDK's own OTLP/HTTP exporter."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    with _receiver() as (endpoint, received):
+        done = run_cli("export", "otel", *map(str, SESSIONS), "--endpoint", endpoint, env=env)
+    assert done.returncode == 0, done.stderr
+    _check([span for request in received for span in _spans(request)])
+
+
+def test_a_headless_run_streams_its_spans_as_it_goes(tmp_path: Path) -> None:
+    """`run --headless --otel-endpoint URL`: the spans of the trial arrive, the executor's
+    calls under their delegations, with the totals of the session it saved."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    with _receiver() as (endpoint, received):
+        done = run_cli(
+            "run", "--arm", "B", "--task", "tiny", "--headless", "--sessions-dir",
+            str(tmp_path), "--otel-endpoint", endpoint, env=env,
+        )  # fmt: skip
     assert done.returncode == 0, done.stderr
     spans = [span for request in received for span in _spans(request)]
-    _check(spans)
+    [saved] = tmp_path.glob("*.jsonl")
+    calls = [e for e in load_session(saved).events if isinstance(e, TurnUsage)]
+    chat = [s for s in spans if s["name"].startswith("chat ")]
+    assert len(chat) == len(calls)
+    output = sum(s["attrs"]["gen_ai.usage.output_tokens"] for s in chat)
+    assert output == sum(c.usage.output_tokens for c in calls)
+    [trial] = [s for s in spans if s["name"].startswith("trial ")]
+    assert trial["attrs"]["fep.success"] is True
+    by_id = {s["spanId"]: s for s in spans}
+    executor = [s for s in chat if s["attrs"]["fep.role"] == "executor"]
+    assert executor and all(
+        by_id[s["parentSpanId"]]["name"] == "invoke_agent executor" for s in executor
+    )
 
 
 def test_export_otel_needs_one_destination_and_a_listening_receiver(tmp_path: Path) -> None:

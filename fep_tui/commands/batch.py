@@ -20,7 +20,9 @@ from engine.runners import WORKER_LOST, TrialRunner
 from engine.trial import TrialConfig, TrialOutcome, check_config, preflight
 from fep_tui.commands import terminal
 from fep_tui.commands.common import (
+    OtelEndpoint,
     extra_arms,
+    live_spans,
     parse_list,
     stop_on_signals,
     trial_runner,
@@ -65,6 +67,7 @@ def batch(
     ray: Ray = None,
     sessions_dir: SessionsDir = None,
     arms_file: ArmsFile = None,
+    otel_endpoint: OtelEndpoint = None,
 ) -> int:
     """Run arms x tasks x trials; running the same command again resumes.
 
@@ -103,6 +106,11 @@ def batch(
             )
     if app:
         terminal.require("drop --app to print the batch's progress instead")
+        if otel_endpoint is not None:
+            raise UsageError("--otel-endpoint streams a batch run without --app; drop --app")
+    spans = live_spans(otel_endpoint)  # checked to answer before any trial starts
+    if spans is not None:
+        spans.close()
     warn_if_uncontained(configs[0])
     provision_tasks(task_ids)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
@@ -113,13 +121,15 @@ def batch(
 
             FepApp(directory, extra, StartBatch(plan, directory, runner)).run()
             return 0
-        return _run_with_progress(plan, directory, runner)
+        return _run_with_progress(plan, directory, runner, otel_endpoint)
     finally:
         if runner is not None:
             runner.close()
 
 
-def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | None) -> int:
+def _run_with_progress(
+    plan: BatchPlan, directory: Path, runner: TrialRunner | None, otel_endpoint: str | None = None
+) -> int:
     cells = plan_cells(plan, finished_trials(directory))
     already = sum(len(c.done_seeds) for c in cells.values())
     total = len(cells) * plan.trials
@@ -147,7 +157,15 @@ def _run_with_progress(plan: BatchPlan, directory: Path, runner: TrialRunner | N
 
         def new_sinks(config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
             writer = SessionWriter(directory)
-            return [writer], writer.close
+            spans = live_spans(otel_endpoint)
+            if spans is None:
+                return [writer], writer.close
+
+            def close() -> None:
+                writer.close()
+                spans.close()
+
+            return [writer, spans], close
 
         def finished(
             arm: str, task: str, seed: int, outcome: TrialOutcome | None, error: str | None

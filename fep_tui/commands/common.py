@@ -22,8 +22,16 @@ if TYPE_CHECKING:
     # listings share these helpers and should not pay for its imports (SDK clients, httpx).
     from engine.runners import TrialRunner
     from engine.trial import TrialConfig
+    from sessions.otel_export import LiveSpans
 
 ARMS_ENV = "FEP_ARMS_FILE"
+OtelEndpoint = Annotated[
+    str | None,
+    Parameter(
+        help="stream each trial's OpenTelemetry spans to this OTLP/HTTP endpoint as it runs, "
+        "e.g. http://127.0.0.1:6006/v1/traces (pip install 'fep-tui[otel]')"
+    ),
+]
 
 
 def warn(message: str) -> None:
@@ -141,3 +149,16 @@ def stop_on_signals(task: asyncio.Future[Any], caught: list[signal.Signals]) -> 
 
     for which in STOP_SIGNALS:
         loop.add_signal_handler(which, stop, which)
+
+
+def live_spans(endpoint: str | None) -> LiveSpans | None:
+    """The sink that streams a trial's spans to `--otel-endpoint`, checked to answer
+    before any trial starts; None without the option."""
+    if endpoint is None:
+        return None
+    from sessions.otel_export import LiveSpans, OtelExportError
+
+    try:
+        return LiveSpans(endpoint)
+    except OtelExportError as exc:
+        raise UsageError(str(exc)) from None

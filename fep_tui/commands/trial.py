@@ -9,11 +9,12 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from cyclopts import Parameter
 
 from engine.arms import BUILTIN_ARMS
+from engine.events import EventSink
 from engine.pricing import get_rate_card
 from engine.sim.script import ScriptPlan
 from engine.trial import (
@@ -27,8 +28,10 @@ from engine.trial import (
 )
 from fep_tui.commands import terminal
 from fep_tui.commands.common import (
+    OtelEndpoint,
     arm_with,
     extra_arms,
+    live_spans,
     stop_on_signals,
     warn_if_uncontained,
 )
@@ -50,6 +53,9 @@ from sessions import SessionFileError, SessionWriter, resolve_sessions_dir
 from sessions.index_cache import open_index
 from sessions.store import sessions_dir_to_read
 from tasks import TASK_IDS
+
+if TYPE_CHECKING:
+    from sessions.otel_export import LiveSpans
 
 _ARMS = ", ".join(BUILTIN_ARMS)
 
@@ -122,6 +128,7 @@ def run(
     no_doctor: Annotated[
         bool, Flag, Parameter(help="with --backend live: skip fep-tui doctor before the trial")
     ] = False,
+    otel_endpoint: OtelEndpoint = None,
 ) -> int:
     """Run one trial of an arm on a task."""
     from engine.sim.faults import FAULT_HELP, FaultSpecError, parse_fault
@@ -171,6 +178,10 @@ def run(
     warn_if_uncontained(config)
     provision_tasks([config.task_id])
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
+    spans = live_spans(otel_endpoint)
+    if spans is not None and not headless and not json and terminal.missing_terminal() is None:
+        spans.close()
+        raise UsageError("--otel-endpoint streams a headless run; add --headless")
     if not headless and not json:
         no_terminal = terminal.missing_terminal()
         if no_terminal is None:
@@ -180,7 +191,7 @@ def run(
             FepApp(directory, extra, StartLive(paced)).run()
             return 0
         print(f"fep-tui: {no_terminal}, so the trial runs headless", file=sys.stderr)
-    return _headless(config, directory, json)
+    return _headless(config, directory, json, spans)
 
 
 def _plan(script: Path | None, backend: BackendMode) -> ScriptPlan | None:
@@ -205,7 +216,9 @@ def _kept(writer: SessionWriter) -> str:
     return f"session kept as interrupted: {writer.path}"
 
 
-def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
+def _headless(
+    config: TrialConfig, directory: Path, as_json: bool, spans: LiveSpans | None = None
+) -> int:
     writer = SessionWriter(directory)
     json_out = JsonLinesPrinter() if as_json else None
     printer = UntilClosed(json_out if json_out is not None else TurnPrinter())
@@ -213,7 +226,8 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
     caught: list[signal.Signals] = []
 
     async def watched() -> TrialOutcome:
-        trial = asyncio.ensure_future(run_trial(config, [writer, printer], trial_id))
+        sinks: list[EventSink] = [writer, printer, *([spans] if spans else [])]
+        trial = asyncio.ensure_future(run_trial(config, sinks, trial_id))
         stop_on_signals(trial, caught)
         while not trial.done():
             await asyncio.wait({trial}, timeout=1.0)
@@ -239,6 +253,8 @@ def _headless(config: TrialConfig, directory: Path, as_json: bool) -> int:
         return 128 + signal.SIGPIPE
     finally:
         writer.close()
+        if spans is not None:
+            spans.close()
     if json_out is not None:
         json_out.write(
             {
