@@ -107,11 +107,15 @@ BATCH: list[BindingType] = [
 COMPARE: list[BindingType] = [
     MORE_KEYS,
     Binding("escape", "app.pop_screen", "Back", id="compare.back"),
-    Binding("t", "next_task", "Next task", id="compare.task"),
-    Binding("s", "sort", "Sort", id="compare.sort"),
+    # Short labels, export and charts before side by side, and sort only in `?` (the
+    # arms table says `sorted by ... (s)`): at 80 columns `e Export` and `c Charts` fit the
+    # footer (`e Export charts` was cut off).
+    Binding("t", "next_task", "Task", id="compare.task"),
+    Binding("s", "sort", "Sort", id="compare.sort", show=False),
     Binding("w", "whatif", "What-if", id="compare.whatif"),
+    Binding("e", "export", "Export", id="compare.export"),
+    Binding("c", "charts", "Charts", id="compare.charts"),
     Binding("v", "side_by_side", "Side by side", id="compare.side"),
-    Binding("e", "export", "Export charts", id="compare.export"),
 ]
 
 SIDE_BY_SIDE: list[BindingType] = [

@@ -254,6 +254,42 @@ def test_compare_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> N
     assert snap_compare(app, terminal_size=size, run_before=loaded)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_compare_charts_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """`c`: the two charts over the whole body; at 80x24 the tables left them four lines.
+    The footer keeps `? more keys`, `e Export` and `c Charts`."""
+    directory = make_compare_dir(Path("/tmp/fep-tui-snapshot-compare"))
+
+    async def charts(pilot: Pilot[None]) -> None:
+        screen = await _loaded(pilot)
+        await pilot.press("c")
+        await pilot.pause(0.5)
+        assert not screen.query_one("#arm-table").display
+        assert screen.query_one("#pareto").size.height >= size[1] - 6
+
+    app = FepApp(directory, start=StartCompare([directory], []))
+    assert snap_compare(app, terminal_size=size, run_before=charts)
+
+
+def test_c_brings_the_tables_back(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartCompare([directory], []))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _loaded(pilot)
+            before = screen.query_one("#pareto").size.height
+            await pilot.press("c")
+            await pilot.pause(0.2)
+            assert screen.query_one("#pareto").size.height > before + 10
+            await pilot.press("c")
+            await pilot.pause(0.2)
+            assert screen.query_one("#arm-table").display
+            assert screen.query_one("#pareto").size.height == before
+
+    asyncio.run(scenario())
+
+
 def test_side_by_side_snapshot(snap_compare: SnapCompare) -> None:
     """A and B at lead turn 3: each side's turn text and calls, both curves with the
     dotted cursor at turn 3."""

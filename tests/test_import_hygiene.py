@@ -70,7 +70,7 @@ def test_the_app_opens_help_without_loading_the_statistics_stack() -> None:
         "        await pilot.press('question_mark')\n"
         "        assert isinstance(app.screen, HelpScreen)\n"
         "        shown = {b.description for keys in app.screen.sections.values() for b in keys}\n"
-        "        assert {'Export charts', 'Side by side', 'Open trial'} <= shown, shown\n"
+        "        assert {'Export', 'Charts', 'Side by side', 'Open trial'} <= shown, shown\n"
     )
     heavy = _loaded_after(steps, {"pandas", "scipy", "matplotlib"})
     assert heavy == "", f"help loaded {heavy}"

@@ -86,6 +86,8 @@ class CompareScreen(Screen[None]):
     task_index: reactive[int] = reactive(0, init=False)
     sort_index: reactive[int] = reactive(0, init=False)
     preset: reactive[int] = reactive(0, init=False)
+    # `c`: the charts alone over the whole body.
+    charts_only: reactive[bool] = reactive(False, init=False)
 
     def __init__(
         self,
@@ -389,6 +391,17 @@ class CompareScreen(Screen[None]):
         label = self.whatif.label() if self.whatif else "off"
         self.notify(f"what-if: {label} (re-simulating...)", timeout=3)
         self._load()
+
+    def action_charts(self) -> None:
+        """The charts alone, over the whole body (at 80x24 the tables left them 4 lines),
+        and back."""
+        self.charts_only = not self.charts_only
+
+    def watch_charts_only(self, charts_only: bool) -> None:
+        for selector in ("#arm-table", "#pairwise", "#compare-notes"):
+            self.query_one(selector).display = not charts_only
+        # Drawn again once the new layout has sized them.
+        self.call_after_refresh(self._draw_charts)
 
     def action_side_by_side(self) -> None:
         from fep_tui.screens.pick_sessions import PickSessionsScreen
