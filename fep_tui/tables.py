@@ -93,11 +93,16 @@ def fit(
         padded = sum(widths[c.key] + 2 for c in cols)
         return 2 + padded + max(0, len(cols) - 1) if framed else padded
 
+    # A column that says the same on every row tells the reader nothing a title does not:
+    # it goes before any that differ, then the least important first.
+    constant = {
+        c.key for c in columns if len({cell(c.kind, row.get(c.key)) for row in rows}) <= 1
+    }
     while needed(kept) > width:
         droppable = [c for c in kept if c.priority > 0]
         if not droppable:
             break
-        lowest = max(droppable, key=lambda c: (c.priority, kept.index(c)))
+        lowest = max(droppable, key=lambda c: (c.key in constant, c.priority, kept.index(c)))
         kept.remove(lowest)
         left_out.append(lowest)
     return kept, left_out

@@ -152,3 +152,24 @@ def test_split_arm_labels_at_80_columns_wrap_between_words_never_inside(tmp_path
     assert {"orchestrator", "executor", "official", "published", "chars"} <= words, roles
     assert not {"executo", "orchest", "publishe", "r", "d"} & words, roles
     assert "cache read" in "\n".join(roles) and "cost $" in "\n".join(roles)
+
+
+def test_a_column_the_same_on_every_row_gives_way_before_those_that_differ() -> None:
+    """At 80 columns `sessions list` dropped the file name and kept `source`, which said
+    SIMULATED on every row."""
+    from fep_tui.commands.sessions import COLUMNS
+    from fep_tui.tables import fit
+
+    rows = [
+        {
+            "started": f"2026-12-0{n} 10:00", "arm": "B", "task": "tiny", "seed": n,
+            "outcome": "success", "lead": 6, "calls": 32, "cost": 0.0657,
+            "source": "SIMULATED", "file": f"20261201T10000{n}-B-tiny-s{n}-ab12.jsonl",
+        }
+        for n in range(3)
+    ]  # fmt: skip
+    kept, left_out = fit(COLUMNS, rows, 80)
+    names = [c.key for c in kept]
+    assert "file" in names, "the file name differs on every row: it stays"
+    gone = [c.key for c in left_out]
+    assert set(gone[:3]) == {"source", "lead", "calls"}, "the same on every row: first to go"

@@ -11,7 +11,9 @@ from sessions import list_sessions
 from sessions.store import sessions_dir_to_read
 
 COLUMNS = [
-    Column("started", "started", priority=2),
+    # The file's name says when the trial started (and its arm, task and seed): narrow,
+    # the name stays and the start time goes.
+    Column("started", "started", priority=5),
     Column("arm", "arm"),
     Column("task", "task"),
     Column("seed", "seed", "int"),
@@ -20,7 +22,7 @@ COLUMNS = [
     Column("calls", "model calls", "int", priority=4),
     Column("cost", "cost $", "usd"),
     Column("source", "source", priority=1),
-    Column("file", "file", priority=5),
+    Column("file", "file", priority=1),
 ]
 
 
