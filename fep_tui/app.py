@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App
-from textual.binding import BindingType
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -113,6 +113,18 @@ class FepApp(App[None]):
     TITLE = "fep-tui"
     COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = keys.APP
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands, less those the app binds already ("Quit") or answers
+        its own way ("Keys": `? more keys`): the palette listed them twice."""
+        ours = {
+            b.description.lower()
+            for b in [*screen.BINDINGS, *self.BINDINGS]
+            if isinstance(b, Binding) and b.description
+        }
+        for command in super().get_system_commands(screen):
+            if command.title.lower() not in ours and command.title != "Keys":
+                yield command
 
     def __init__(
         self,

@@ -10,14 +10,24 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 class ScreenActions(Provider):
     def _bindings(self) -> list[tuple[Binding, bool]]:
+        """Each command once: a screen's binding hides the app's of the same name."""
         found: list[tuple[Binding, bool]] = []
-        for binding in self.screen.BINDINGS:
-            if isinstance(binding, Binding) and binding.description:
-                found.append((binding, False))
-        for binding in self.app.BINDINGS:
-            if isinstance(binding, Binding) and binding.description:
-                found.append((binding, True))
+        seen: set[str] = set()
+        for bindings, on_app in ((self.screen.BINDINGS, False), (self.app.BINDINGS, True)):
+            for binding in bindings:
+                if (
+                    isinstance(binding, Binding)
+                    and binding.description
+                    and binding.description not in seen
+                ):
+                    seen.add(binding.description)
+                    found.append((binding, on_app))
         return found
+
+    def _key(self, binding: Binding) -> str:
+        # As the footer shows it (`?`, `]`, `esc`), not Textual's key names
+        # (`question_mark`, `right,right_square_bracket`).
+        return self.app.get_key_display(binding)
 
     async def _run(self, binding: Binding, on_app: bool) -> None:
         target = self.app if on_app else self.screen
@@ -26,7 +36,7 @@ class ScreenActions(Provider):
     async def discover(self) -> Hits:
         for binding, on_app in self._bindings():
             yield DiscoveryHit(
-                binding.description, partial(self._run, binding, on_app), help=binding.key
+                binding.description, partial(self._run, binding, on_app), help=self._key(binding)
             )
 
     async def search(self, query: str) -> Hits:
@@ -38,5 +48,5 @@ class ScreenActions(Provider):
                     score,
                     matcher.highlight(binding.description),
                     partial(self._run, binding, on_app),
-                    help=binding.key,
+                    help=self._key(binding),
                 )

@@ -95,9 +95,7 @@ def fit(
 
     # A column that says the same on every row tells the reader nothing a title does not:
     # it goes before any that differ, then the least important first.
-    constant = {
-        c.key for c in columns if len({cell(c.kind, row.get(c.key)) for row in rows}) <= 1
-    }
+    constant = {c.key for c in columns if len({cell(c.kind, row.get(c.key)) for row in rows}) <= 1}
     while needed(kept) > width:
         droppable = [c for c in kept if c.priority > 0]
         if not droppable:

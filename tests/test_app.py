@@ -906,3 +906,25 @@ def test_a_long_live_trial_opened_from_home_folds_only_its_newest_turns(tmp_path
             assert screen.position == live.length == 5100
 
     asyncio.run(scenario())
+
+
+def test_the_palette_lists_each_command_once_with_its_key_as_typed(tmp_path: Path) -> None:
+    """It listed `question_mark` and `right,right_square_bracket`, and a command twice when
+    the screen and the app both bound it."""
+    from textual.command import CommandList
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.5)
+            shown = app.screen.query_one(CommandList)
+            texts = [str(shown.get_option_at_index(i).prompt) for i in range(shown.option_count)]
+            joined = "\n".join(texts)
+            assert "question_mark" not in joined and "right_square_bracket" not in joined
+            assert any("More keys" in t or "more keys" in t for t in texts), texts
+            firsts = [t.splitlines()[0] for t in texts]
+            assert len(firsts) == len(set(firsts)), firsts
+
+    asyncio.run(scenario())
