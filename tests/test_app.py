@@ -928,3 +928,24 @@ def test_the_palette_lists_each_command_once_with_its_key_as_typed(tmp_path: Pat
             assert len(firsts) == len(set(firsts)), firsts
 
     asyncio.run(scenario())
+
+
+def test_t_expands_the_newest_tool_call_without_focusing_the_pane_first(tmp_path: Path) -> None:
+    from fep_tui.widgets.tool_tree import ToolTree
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURE))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("end")
+            await pilot.pause(0.2)
+            tree = app.screen.query_one(ToolTree)
+            assert not tree.has_focus and tree.cursor_node is None
+            await pilot.press("t")
+            await pilot.pause(0.1)
+            node = tree.cursor_node
+            assert node is not None and node.is_expanded
+            assert node is tree.root.children[-1], "the newest call"
+            assert node.children, "its result is shown under it"
+
+    asyncio.run(scenario())

@@ -224,6 +224,10 @@ class TrialScreen(Screen[None]):
 
     def action_toggle_tools(self) -> None:
         tree = self.query_one(ToolTree)
+        if tree.cursor_node is None and tree.root.children:
+            # The pane never had focus, so it has no cursor: `t` did nothing. The newest
+            # call is the one being watched.
+            tree.cursor_line = tree.last_line
         node = tree.cursor_node
         if node is not None:
             node.toggle()
