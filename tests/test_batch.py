@@ -182,11 +182,15 @@ def test_quitting_mid_batch_asks_and_saves_running_trials_as_interrupted(
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartBatch(plan, tmp_path))
         async with app.run_test(size=(120, 40)) as pilot:
+            title = ""
             for _ in range(100):
                 await pilot.pause(0.1)
-                if len(list(tmp_path.glob("*.jsonl"))) == 2:
+                title = str(app.screen.query_one("#batch-title").render())
+                if len(list(tmp_path.glob("*.jsonl"))) == 2 and "$0.0000" not in title:
                     break
             assert isinstance(app.screen, BatchScreen)
+            # Nothing has finished, and the header counts what the running trials spent.
+            assert "0/2 trials" in title and "$0.0000" not in title, title
             await pilot.press("q")
             assert isinstance(app.screen, ConfirmScreen), "two trials run: quitting asks"
             await pilot.press("y")

@@ -201,8 +201,15 @@ class BatchScreen(Screen[None]):
         if self.runner is not None:
             label += f" on {self.runner.where}"
         state = "finished" if self.finished else f"{running} running"
+        # What running trials have spent so far counts too: a live batch's first trials can
+        # run for many minutes, and the header said $0.0000 all that time.
+        spent = self.cost + sum(
+            t.timeline.snapshot(t.length).total_cost_usd
+            for t in self.trials.values()
+            if not t.finished and t.outcome is None
+        )
         self.query_one("#batch-title", Static).update(
-            f"batch · {self.done}/{self.total} trials · ${self.cost:.4f} this run · {label} · "
+            f"batch · {self.done}/{self.total} trials · ${spent:.4f} this run · {label} · "
             f"{state} · {self._eta()}"
         )
         self.query_one(ProgressBar).update(total=self.total, progress=self.done)
