@@ -96,6 +96,7 @@ TRIAL: list[BindingType] = [
     Binding("home", "start", "Start", show=False, priority=True, id="trial.start"),
     Binding("end", "end", "End", show=False, priority=True, id="trial.end"),
     Binding("t", "toggle_tools", "Expand tool call", show=False, id="trial.tools"),
+    Binding("p", "toggle_pacing", "Pacing on/off", show=False, id="trial.pacing"),
 ]
 
 BATCH: list[BindingType] = [

@@ -155,6 +155,7 @@ class LiveTrial:
         self.outcome: TrialOutcome | None = None
         self.failure: str | None = None
         self.started: float | None = None
+        self.ended_at: float | None = None
         # The newest event's trial time and when it arrived (time.monotonic()).
         self._newest: tuple[float, float] | None = None
 
@@ -242,11 +243,24 @@ class LiveTrial:
             state = "■ interrupted" if self.failure == "interrupted" else "■ failed"
         else:
             state = "■ finished" if self.finished else "● running"
-        return f"{state} │ {self.length:,} events │ turn {lead_turn}"
+        return f"{state} │ {self.length:,} events │ turn {lead_turn}{self._pacing()}"
+
+    def _pacing(self) -> str:
+        """For a simulated trial the app paces: how long it really took against how long
+        it has been on screen, and the key that drops the pacing."""
+        if self.config.backend != "sim" or not self.config.sim_stream_delay_s:
+            return ""
+        from engine.sim.pacing import paced
+
+        shown = (self.ended_at or time.monotonic()) - self.started if self.started else 0.0
+        trial = self.timeline.snapshot(self.length).t if self.length else 0.0
+        pace = "paced for watching, p: full speed" if paced() else "full speed, p: paced"
+        return f" │ {trial:.1f} s trial · {shown:.0f} s shown ({pace})"
 
     def finish(self, outcome: TrialOutcome | None, failure: str | None) -> None:
         """Record how the trial ended (from the engine's result or the batch's report)."""
         self.outcome, self.failure = outcome, failure
+        self.ended_at = self.ended_at or time.monotonic()
 
     async def run(self) -> TrialOutcome:
         """The whole trial; runs on the engine's loop (fep_tui/engine_thread.py)."""

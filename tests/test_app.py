@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -949,3 +950,32 @@ def test_t_expands_the_newest_tool_call_without_focusing_the_pane_first(tmp_path
             assert node.children, "its result is shown under it"
 
     asyncio.run(scenario())
+
+
+def test_a_paced_simulated_trial_says_so_and_p_runs_it_at_full_speed(tmp_path: Path) -> None:
+    """The app paces a simulated trial's streams for watching: the bar says how long the
+    trial really took against how long it has been on screen, and `p` drops the pacing."""
+    from engine.sim.pacing import paced, set_paced
+
+    config = TrialConfig(resolve_arm("B"), "tiny", sim_stream_delay_s=0.01)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartLive(config))
+        async with app.run_test(size=(120, 40)) as pilot:
+            bar = ""
+            for _ in range(100):
+                await pilot.pause(0.1)
+                bar = str(app.screen.query_one("#replay-bar").render())
+                if "s shown" in bar:
+                    break
+            assert re.search(r"\d+\.\d s trial · \d+ s shown \(paced for watching, p: full", bar)
+            await pilot.press("p")
+            await pilot.pause(0.2)
+            assert not paced()
+            bar = str(app.screen.query_one("#replay-bar").render())
+            assert "(full speed, p: paced)" in bar, bar
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        set_paced(True)

@@ -30,6 +30,7 @@ from engine.pricing import model_alias, retirement
 from engine.sim import anthropic_wire, ollama_wire
 from engine.sim.agents import Scenario, next_turn
 from engine.sim.faults import OLLAMA_STATUS_FAULTS, Fault
+from engine.sim.pacing import paced
 from engine.sim.profiles import (
     ANTHROPIC_MODELS,
     OLLAMA_CAPABILITIES,
@@ -586,6 +587,8 @@ class _SimHandler(BaseHTTPRequestHandler):
             fault.delay_s
             if fault is not None and fault.kind == "slow_stream"
             else self.simulator.stream_delay_s
+            if paced()
+            else 0.0
         )
         for n, chunk in enumerate(items):
             if fault is not None and fault.kind == "stream_cut" and b"message_delta" in chunk:

@@ -222,6 +222,16 @@ class TrialScreen(Screen[None]):
 
         self.app.push_screen(GotoTurnScreen(self.source.turns), jump)
 
+    def action_toggle_pacing(self) -> None:
+        """A simulated trial streams slowly enough to watch; `p` runs it at full speed."""
+        from engine.sim.pacing import paced, set_paced
+
+        set_paced(not paced())
+        self.notify(
+            "simulated trials stream at full speed" if not paced() else "paced for watching"
+        )
+        self._draw_bar()
+
     def action_toggle_tools(self) -> None:
         tree = self.query_one(ToolTree)
         if tree.cursor_node is None and tree.root.children:
