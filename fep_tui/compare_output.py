@@ -141,7 +141,7 @@ def print_comparison(
         # One CSV after another, each behind a `# title` line, so a reader takes them all.
         for name, title, _, part in [*sections, ("excluded", "trials left out", [], excluded)]:
             sys.stdout.write(f"# {name}: {title}\n")
-            sys.stdout.write(_csv(part) if len(part) else "(none)\n")
+            sys.stdout.write(csv_text(part) if len(part) else "(none)\n")
             sys.stdout.write("\n")
         return
     out = console()
@@ -152,7 +152,7 @@ def print_comparison(
             print(split)
         for _, title, columns, part in sections:
             print(f"**{title}**\n")
-            print(_markdown(columns, _records(part)))
+            print(markdown_table(columns, _records(part)))
             print()
         for line in notes:
             print(line)
@@ -265,11 +265,11 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
         print(json.dumps(rows, indent=2))
     elif fmt == "csv":
         sys.stdout.write(f"# {title}\n")
-        sys.stdout.write(_csv(rows) if rows else "(none)\n")
+        sys.stdout.write(csv_text(rows) if rows else "(none)\n")
     else:
         columns = [Column(k, k, _kind(k)) for k in (rows[0] if rows else {})]
         print(f"**{title}**\n")
-        print(_markdown(columns, rows))
+        print(markdown_table(columns, rows))
 
 
 def _kind(key: str) -> Any:
@@ -280,7 +280,7 @@ def _kind(key: str) -> Any:
     return "change" if key == "change" else "text"
 
 
-def _csv(rows: Sequence[Row]) -> str:
+def csv_text(rows: Sequence[Row]) -> str:
     """Every field any row has; floats without noise: at most 6 decimals, no trailing
     zeros, whole numbers bare; a missing value empty."""
 
@@ -303,7 +303,7 @@ def _records(rows: Sequence[Row]) -> list[dict[str, Any]]:
     return [{str(k): (None if missing(v) else v) for k, v in row.items()} for row in rows]
 
 
-def _markdown(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> str:
+def markdown_table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return "(none)"
     header = "| " + " | ".join(c.header for c in columns) + " |"

@@ -535,3 +535,36 @@ def test_a_resumed_session_whose_first_file_is_gone_bills_its_history(tmp_path: 
     assert converted.header.trace is not None and converted.header.trace.continues == ""
     lead = [e for e in converted.events if isinstance(e, TurnUsage) and e.role == "lead"]
     assert len(lead) == 5, "the four copied calls, then the new one"
+
+
+def test_traces_roll_up_by_day_project_and_subagent_type(tmp_path: Path) -> None:
+    """The three fixture sessions, each with one Explore subagent: per project the shop's
+    figures as listed, the cache hit rate the reads over all input (27,155 of 17 + 11,385 +
+    27,155), and a total with an unpriced model marked as a floor."""
+    from sessions.analysis.claude_code.rollups import rollup
+    from sessions.analysis.claude_code.store import summaries_under
+
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    import_sessions([PROJECTS], sessions)
+    found = list(summaries_under(sessions, PROJECTS))
+    projects = {row["project"]: row for row in rollup(found, "project")}
+    shop = projects["-home-dev-shop"]
+    assert (shop["sessions"], shop["model_calls"]) == (1, 6)
+    assert shop["cache_hit_rate"] == pytest.approx(27_155 / (17 + 11_385 + 27_155))
+    assert shop["cost_usd"] == pytest.approx(SHOP_LEAD_USD + EXPLORE_USD, abs=1e-6)
+    assert shop["subagent_reread_tokens"] == 100 and not shop["cost_usd_floor"]
+    assert projects["-home-dev-beside"]["cost_usd_floor"], "claude-mystery-9 has no price"
+    [day] = rollup(found, "day")
+    assert day["day"] == "2026-11-20" and day["sessions"] == 3 and day["cost_usd_floor"]
+    assert day["model_calls"] == sum(r["model_calls"] for r in projects.values())
+    [explore] = rollup(found, "subagent")
+    assert explore["subagent_type"] == "Explore" and explore["sessions"] == 3
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_cli(
+        "traces", "--root", str(PROJECTS), "--sessions-dir", str(sessions),
+        "--by", "project", "--format", "csv", env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    header, *lines = done.stdout.strip().splitlines()
+    assert header.startswith("project,sessions,model_calls") and len(lines) == 3

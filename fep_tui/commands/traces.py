@@ -7,19 +7,21 @@ never write under the transcripts' directory.
 from __future__ import annotations
 
 import json as json_module
+import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from cyclopts import Parameter
 
 from fep_tui.commands.options import Json, SessionsDir, UsageError
-from fep_tui.tables import console, print_table
+from fep_tui.tables import Column, console, print_table
 from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
 from sessions.analysis.claude_code.layout import default_projects_dir
 from sessions.analysis.claude_code.store import (
     Imported,
+    TraceSummary,
     import_sessions,
     summaries_under,
 )
@@ -107,6 +109,14 @@ def traces(
     ] = 30,
     json: Json = False,
     sessions_dir: SessionsDir = None,
+    by: Annotated[
+        By | None,
+        Parameter(name="--by", help="roll the sessions up by day, project or subagent type"),
+    ] = None,
+    format: Annotated[
+        Literal["table", "csv", "markdown"],
+        Parameter(name="--format", help="how to print a roll-up (--json: one object a row)"),
+    ] = "table",
 ) -> int:
     """List your Claude Code sessions, largest re-read cost of subagent results first.
 
@@ -125,6 +135,8 @@ def traces(
         and (project is None or project.lower() in f"{s.project} {s.cwd}".lower())
     ]
     found.sort(key=largest_first)
+    if by is not None:
+        return _print_rollup(found, by, "json" if json else format, where)
     if json:
         for summary in found:
             print(json_module.dumps(summary.to_dict()))
@@ -145,6 +157,55 @@ def traces(
     if len(shown) < len(found):
         more = len(found) - len(shown)
         out.print(f"… and {more:,} more (--limit 0 shows all)", markup=False)
+    return 0
+
+
+By = Literal["day", "project", "subagent"]
+ROLLUP_COLUMNS = [
+    Column("sessions", "sessions", "int", priority=3),
+    Column("model_calls", "calls", "int", priority=4),
+    Column("input_tokens", "input", "tokens", priority=6),
+    Column("output_tokens", "output", "tokens", priority=5),
+    Column("cache_write_tokens", "cache write", "tokens", priority=7),
+    Column("cache_read_tokens", "cache read", "tokens", priority=2),
+    Column("cache_hit_rate", "cache hit", "rate"),
+    Column("cost", "cost $", "usd"),
+]
+REREAD_COLUMNS = [
+    Column("subagent_reread_tokens", "subagent re-read", "tokens", priority=1),
+    Column("subagent_reread_usd", "re-read $", "usd", priority=1),
+    Column("subagent_reread_share", "of lead re-reads", "rate"),
+]
+
+
+def _print_rollup(found: list[TraceSummary], by: By, fmt: str, where: Path) -> int:
+    from fep_tui.compare_output import csv_text, markdown_table
+    from sessions.analysis.claude_code.rollups import rollup
+
+    rows = rollup(found, by)
+    if fmt == "json":
+        for row in rows:
+            print(json_module.dumps(row))
+        return 0
+    name = "subagent_type" if by == "subagent" else by
+    columns = [Column(name, name.replace("_", " ")), *ROLLUP_COLUMNS]
+    if by != "subagent":
+        columns += REREAD_COLUMNS
+    shown = [
+        {**row, "cost": f"≥ {row['cost_usd']:.4f}" if row["cost_usd_floor"] else row["cost_usd"]}
+        for row in rows
+    ]
+    if fmt == "csv":
+        sys.stdout.write(csv_text(rows) if rows else "(none)\n")
+        return 0
+    if fmt == "markdown":
+        print(markdown_table(columns, shown))
+        return 0
+    title = (
+        f"Claude Code sessions under {where} by {by.replace('subagent', 'subagent type')} "
+        "(MEASURED usage; the re-read split is estimated; cache hit: cache reads of all input)"
+    )
+    print_table(title, columns, shown, console(), "--format csv shows them")
     return 0
 
 
