@@ -60,6 +60,12 @@ class TraceOrigin(msgspec.Struct, frozen=True, kw_only=True):
     # The session this one resumes: its history, copied at the top of this file, is
     # billed there, not twice.
     continues: str = ""
+    # Claude Code often records a call's output as the streaming start's count (1-10)
+    # though it wrote thousands. Per role where that happened: the output counted from
+    # the content instead (a floor: tiktoken, and no hidden thinking), and what that
+    # output would add to the recorded cost.
+    output_estimated: dict[str, int] = msgspec.field(default_factory=dict)
+    output_estimated_usd: dict[str, float] = msgspec.field(default_factory=dict)
 
 
 class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):

@@ -568,3 +568,42 @@ def test_traces_roll_up_by_day_project_and_subagent_type(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     header, *lines = done.stdout.strip().splitlines()
     assert header.startswith("project,sessions,model_calls") and len(lines) == 3
+
+
+def test_output_the_record_understates_is_counted_from_the_content(tmp_path: Path) -> None:
+    """Claude Code often keeps the streaming start's output count (1-10) for a call that
+    wrote thousands. Here call A2 wrote 600 tokens of text and records 3: the lead's output
+    is shown as a floor counted from the content, and its cost beside the recorded one."""
+    from engine.tokens import count_text
+    from fep_tui.widgets.counters import render_counters
+
+    project = tmp_path / "-home-dev-shop"
+    shutil.copytree(SHOP, project)
+    session = project / SHOP_SESSION.name
+    lines = session.read_text().splitlines()
+    text = "alpha " * 600
+    for index, line in enumerate(lines):
+        if '"id": "msg_A2"' in line:
+            data = json.loads(line)
+            data["message"]["content"].insert(0, {"type": "text", "text": text})
+            data["message"]["usage"]["output_tokens"] = 3
+            lines[index] = json.dumps(data)
+    session.write_text("\n".join(lines) + "\n")
+    before = convert(_one(SHOP_SESSION))
+    after = convert(_one(session))
+    trace = after.header.trace
+    assert trace is not None and set(trace.output_estimated) == {"lead"}
+    recorded_lead = _role_totals(before)["lead"].output_tokens
+    a2 = [e for e in before.events if isinstance(e, TurnUsage) and e.role == "lead"][1]
+    written = count_text(text)  # the added text alone: a floor of what A2 wrote
+    assert trace.output_estimated["lead"] >= recorded_lead - a2.usage.output_tokens + written
+    assert trace.output_estimated_usd["lead"] >= (written - 3) * 25 / 1e6 * 0.99  # Opus 4.5
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    [result] = import_sessions([session], sessions)
+    assert result.summary is not None
+    opened = open_index(Path(result.summary.session_file))
+    shown = render_counters(opened.timeline.snapshot(), opened.header, width=118).plain
+    assert "by output content" in shown
+    lead_line = next(line for line in shown.splitlines() if line.startswith("lead"))
+    assert "≥" in lead_line

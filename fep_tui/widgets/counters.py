@@ -61,6 +61,11 @@ def render_counters(
         total = (
             f"total ≥ ${snapshot.total_cost_usd:.4f} (price unknown: {', '.join(header.unpriced)})"
         )
+    estimated = header.trace.output_estimated if header.trace else {}
+    if estimated and snapshot.end is not None:
+        # Claude Code recorded less output than the calls wrote (see TraceOrigin).
+        extra = sum(header.trace.output_estimated_usd.values()) if header.trace else 0.0
+        total += f" (≥ ${snapshot.total_cost_usd + extra:.4f} by output content)"
     first += [Text(total), Text(status or snapshot.status)]
     first += [Text(mark, style="bold yellow") for mark in never_called(snapshot, header)]
     lines = pack(first, width)
@@ -75,7 +80,11 @@ def render_counters(
         line = Text(f"{short_role(role):<{role_width}} ", style="bold")
         model = model_alias(counters.model).removeprefix("claude-")
         line.append(f"{model[:10]:<10}", style="dim")
-        line.append(f"{tokens(u.input_tokens, 9)}{tokens(u.output_tokens, 8)}{tokens(writes, 9)}")
+        output = tokens(u.output_tokens, 8)
+        if role in estimated and snapshot.end is not None:
+            # At the end the estimate is whole: the content's count, a floor.
+            output = ("≥" + tokens(estimated[role], 7).strip()).rjust(8)
+        line.append(f"{tokens(u.input_tokens, 9)}{output}{tokens(writes, 9)}")
         # Cumulative cache reads are the re-read tokens: one figure, with its dollars.
         if counters.model in header.unpriced:
             line.append(tokens(u.cache_read, 10), style="magenta")

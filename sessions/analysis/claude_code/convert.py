@@ -382,6 +382,11 @@ def _agent_id(tool_use_result: Any, text: str) -> str | None:
 
 # The role Claude Code's compaction calls are billed to.
 COMPACTION_ROLE = "compaction"
+# A call's recorded output is taken for understated when its content counts more than
+# this many times it, plus a few tokens: real records fall 1.2-350x short, and tiktoken's
+# count of the same text differs from Claude's by less.
+UNDERSTATED_RATIO = 1.2
+UNDERSTATED_SLACK = 10
 
 
 def role_for(subagent_type: str) -> str:
@@ -414,6 +419,10 @@ class _Builder:
         self.unlinked = 0
         self.sha256 = ""
         self.compaction_threads: list[_Thread] = []
+        # Output counted from the content, per role, where the record says less.
+        self.output_estimated: dict[str, int] = {}
+        self.output_extra_usd: dict[str, float] = {}
+        self.understated: set[str] = set()
 
     def _at(self, t: float, event: Event | _Call) -> None:
         self.items.append((t, len(self.items), event))
@@ -609,6 +618,7 @@ class _Builder:
             billing = billing_of(api.inference_geo, api.service_tier)
             factor = price_factor(model, billing)
             cost = self._cost(model, usage, at, factor)
+            self._estimate_output(event.role, event.response, usage, model, at, factor)
             role_usage = self.role_usage.get(event.role, Usage.of()) + usage
             self.role_usage[event.role] = role_usage
             self.role_cost[event.role] = self.role_cost.get(event.role, 0.0) + cost
@@ -642,6 +652,36 @@ class _Builder:
         models = {m for m in self.models.values() if m and m not in self.unpriced}
         return self.card.pinned((m, "anthropic") for m in sorted(models))
 
+    def _estimate_output(
+        self,
+        role: str,
+        response: _Response,
+        usage: Usage,
+        model: str,
+        at: datetime | None,
+        factor: float,
+    ) -> None:
+        """Count the call's output from what it wrote when the record says less."""
+        written = count_text(
+            "".join(
+                (b.text or "")
+                + (b.thinking or "")
+                + ((b.name or "") + _json(b.input or {}) if b.type == "tool_use" else "")
+                for b in response.blocks
+            )
+        )
+        recorded = usage.output_tokens
+        # Past the difference between tiktoken's count and Claude's own: only a record
+        # clearly below the content is taken for an understatement.
+        understated = written > UNDERSTATED_RATIO * recorded + UNDERSTATED_SLACK
+        estimated = written if understated else recorded
+        self.output_estimated[role] = self.output_estimated.get(role, 0) + estimated
+        if understated:
+            self.understated.add(role)
+            more = msgspec.structs.replace(usage, output_tokens=estimated)
+            extra = self._cost(model, more, at, factor) - self._cost(model, usage, at, factor)
+            self.output_extra_usd[role] = self.output_extra_usd.get(role, 0.0) + extra
+
     def _cost(
         self, model: str, usage: Usage, at: datetime | None = None, factor: float = 1.0
     ) -> float:
@@ -666,6 +706,10 @@ class _Builder:
             size=sum(p.stat().st_size for p in files.all()),
             session_id=self.meta.session_id or files.session_id,
             continues=self.meta.continues,
+            output_estimated={r: self.output_estimated[r] for r in sorted(self.understated)},
+            output_estimated_usd={
+                r: round(self.output_extra_usd.get(r, 0.0), 6) for r in sorted(self.understated)
+            },
             project=files.project,
             cwd=self.meta.cwd,
             claude_code_version=self.meta.version,
