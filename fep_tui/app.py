@@ -174,10 +174,11 @@ class FepApp(App[None]):
         imports: list[Path],
         whatif: WhatIf | None = None,
         baseline: str = "A",
+        arms: frozenset[str] | None = None,
     ) -> None:
         from fep_tui.screens.compare import CompareScreen
 
-        self.push_screen(CompareScreen(directories, imports, whatif, baseline))
+        self.push_screen(CompareScreen(directories, imports, whatif, baseline, arms))
 
     def start_trial(self, config: TrialConfig) -> LiveTrial:
         if not get_task(config.task_id).provisioned():
@@ -257,7 +258,8 @@ class FepApp(App[None]):
         self.open_replay(message.path)
 
     def on_search_screen_compare_trials(self, message: SearchScreen.CompareTrials) -> None:
-        self.open_compare([message.directory], [])
+        # Only this search's candidates: the directory holds every other trial too.
+        self.open_compare([message.directory], [], arms=message.arms)
 
     def on_home_screen_compare_sessions(self, message: HomeScreen.CompareSessions) -> None:
         self.open_compare([message.directory], [])

@@ -354,3 +354,49 @@ def test_a_model_with_no_provider_is_refused_before_any_trial(tmp_path: Path) ->
         "a model without a claude- prefix is taken for one Ollama serves"
     ]
     assert not list(tmp_path.glob("*.jsonl"))
+
+
+def test_c_on_a_search_compares_only_that_searchs_candidates(tmp_path: Path) -> None:
+    """The sessions directory holds every other trial too; compare showed them all."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from fep_tui.app import FepApp, StartSearch
+    from fep_tui.screens.compare import CompareScreen
+    from fep_tui.screens.search import SearchJob
+    from tests.compare_fixtures import make_compare_dir
+
+    directory = make_compare_dir(tmp_path / "sessions")  # arms A, B, C and D
+
+    def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
+        return [(name, True, 0.05) for name in names]
+
+    job = SearchJob(
+        {"A": "A alone", "B": "B orchestrates"},
+        Objective("success"),
+        "elimination",
+        budget=4,
+        per_candidate=2,
+        run_round=run_round,
+    )
+
+    async def scenario() -> None:
+        app = FepApp(directory, start=StartSearch(job, directory))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            await pilot.press("c")
+            for _ in range(100):
+                await pilot.pause(0.05)
+                screen = app.screen
+                if isinstance(screen, CompareScreen) and screen.rows:
+                    break
+            screen = app.screen
+            assert isinstance(screen, CompareScreen)
+            table = screen.query_one("#arm-table", DataTable)
+            arm = [str(c.label) for c in table.columns.values()].index("arm")
+            arms = sorted(str(table.get_row_at(i)[arm]) for i in range(table.row_count))
+            assert arms == ["A", "B"]
+
+    asyncio.run(scenario())

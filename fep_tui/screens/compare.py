@@ -95,10 +95,13 @@ class CompareScreen(Screen[None]):
         imports: list[Path] | None = None,
         whatif: WhatIf | None = None,
         baseline: str = "A",
+        arms: frozenset[str] | None = None,
     ) -> None:
         super().__init__()
         self.directories = directories
         self.imports = imports or []
+        # Only these arms' trials (a search's candidates), when given.
+        self.only_arms = arms
         self.baseline = baseline
         presets = list(WHATIF_PRESETS)
         if whatif not in presets:
@@ -142,6 +145,9 @@ class CompareScreen(Screen[None]):
         says which what-if it holds, so a late one never lands under another's title."""
         whatif = self.whatif
         found = collect(self.directories, self.imports)
+        if self.only_arms is not None:
+            found.rows = [r for r in found.rows if r["arm_name"] in self.only_arms]
+            found.excluded = [e for e in found.excluded if e.arm in self.only_arms]
         rows = found.labelled()
         problem = ""
         if whatif is not None and rows:

@@ -69,9 +69,9 @@ class SearchScreen(Screen[None]):
     class CompareTrials(Message):
         """Open the search's trials in compare."""
 
-        def __init__(self, directory: Path) -> None:
+        def __init__(self, directory: Path, arms: frozenset[str]) -> None:
             super().__init__()
-            self.directory = directory
+            self.directory, self.arms = directory, arms
 
     def __init__(self, job: SearchJob, directory: Path) -> None:
         super().__init__()
@@ -226,7 +226,7 @@ class SearchScreen(Screen[None]):
         return f"best: {best} ({described}) · {self.result.verdict} · enter: compare"
 
     def action_compare(self) -> None:
-        self.post_message(self.CompareTrials(self.directory))
+        self.post_message(self.CompareTrials(self.directory, frozenset(self.job.candidates)))
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:
