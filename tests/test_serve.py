@@ -64,6 +64,7 @@ def test_the_app_served_to_a_browser_opens_a_replay_on_enter(served: str, tmp_pa
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("playwright", reason="pip install '.[browser]' to drive the browser")
     from playwright.sync_api import sync_playwright
 
     frames: list[bytes] = []
