@@ -135,6 +135,7 @@ def test_retries_exhausted_give_a_clear_error(tmp_path: Path) -> None:
     assert end.status == "error" and "529" in end.reason and "overloaded" in end.reason
 
 
+@pytest.mark.slow  # 18 s; test_trials checks B's summaries raise the orchestrator's reads
 def test_published_mechanism_b_above_a_and_bounded_below_b() -> None:
     reads = {}
     for arm in ("A", "B", "B-bounded"):

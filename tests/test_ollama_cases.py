@@ -239,6 +239,7 @@ def test_a_tool_call_written_as_text_is_not_taken_for_the_executors_summary(
     assert "wrote a tool call as text (<function=str_replace_editor>)" in errors[0].message
 
 
+@pytest.mark.slow  # the once-told case runs in the default suite
 def test_a_tool_call_written_as_text_twice_fails_the_delegation_not_the_trial(
     recorder: Recorder,
 ) -> None:

@@ -71,7 +71,7 @@ def test_ollama_dropped_connection_is_an_error_not_a_hang(recorder: Recorder) ->
     assert outcome.status == "completed" and outcome.success
 
 
-@pytest.mark.parametrize("kind", ["disconnect", "stream_cut"])
+@pytest.mark.parametrize("kind", ["disconnect", pytest.param("stream_cut", marks=pytest.mark.slow)])
 def test_a_stream_that_breaks_is_asked_again_once_and_its_input_is_billed(
     recorder: Recorder, captured_servers: list[SimulatorServer], kind: str
 ) -> None:

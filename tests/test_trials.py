@@ -64,6 +64,7 @@ def test_arm_b_executor_is_free_and_summaries_grow_orchestrator_reads(recorder: 
     assert reads_of_first[3:] == [summaries[0].tokens] * (len(lead_turns) - 3)
 
 
+@pytest.mark.slow  # 10 s: two whole trials
 @pytest.mark.parametrize("arm", ["B"])
 def test_raising_the_executor_return_cap_raises_orchestrator_cache_reads(arm: str) -> None:
     reads = {}
@@ -86,6 +87,7 @@ def test_published_card_prices_opus_at_three_times_official(recorder: Recorder) 
     assert published.total_cost_usd == pytest.approx(3 * official.total_cost_usd, rel=0.02)
 
 
+@pytest.mark.slow  # 13 s; test_app checks a paced trial's bar says its real time
 def test_display_pacing_is_not_trial_time(
     recorder: Recorder, captured_servers: list[SimulatorServer]
 ) -> None:
