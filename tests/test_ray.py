@@ -94,6 +94,7 @@ def _by_arm(directory: Path) -> dict[str, Path]:
     return {load_session(p).header.arm: p for p in sorted(directory.glob("*.jsonl"))}
 
 
+@pytest.mark.slow  # 17 s with Ray's start; Ray is an optional extra, run with -m slow
 def test_a_batch_on_ray_gives_the_sessions_the_local_pool_gives(
     tmp_path: Path, ray_runner: RayRunner
 ) -> None:
