@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -162,3 +163,32 @@ def live_spans(endpoint: str | None) -> LiveSpans | None:
         return LiveSpans(endpoint)
     except OtelExportError as exc:
         raise UsageError(str(exc)) from None
+
+
+def session_files(given: Sequence[Path]) -> tuple[list[Path], bool]:
+    """The session files named, and those in the directories named (whether any was one).
+    A Claude Code transcript is converted into the cache first, as replay takes it; an
+    index beside a session (`X.jsonl.idx`, caught by a glob like `sessions/*`) is skipped.
+    UsageError for a path that is not there, or when no file is left."""
+    from fep_tui.commands.traces import trace_session
+    from sessions.analysis.claude_code.transcript import transcript_problem
+    from sessions.format import SUFFIX
+    from sessions.index_cache import is_index_file
+
+    paths: list[Path] = []
+    directories = False
+    for path in given:
+        if is_index_file(path):
+            continue
+        if path.is_dir():
+            directories = True
+            paths += sorted(p for p in path.glob(f"*{SUFFIX}") if not is_index_file(p))
+        elif path.is_file() and transcript_problem(path) is None:
+            paths.append(trace_session(path))
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise UsageError(f"{path}: no such session file or directory")
+    if not paths:
+        raise UsageError(f"no session files in {', '.join(str(p) for p in given)}")
+    return paths, directories

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from cyclopts import Parameter
 
 from fep_tui.commands import terminal
-from fep_tui.commands.common import WhatIfOptions, warn
+from fep_tui.commands.common import WhatIfOptions, session_files, warn
 from fep_tui.commands.options import Flag, Json, UsageError
 from sessions.analysis.whatif import Repriced, WhatIf
 
@@ -153,12 +153,9 @@ def whatif(
 ) -> int:
     """Re-price saved sessions under other terms: card, caching, cache lifetime, summary cap."""
     from engine.pricing import UnpricedModelError
-    from fep_tui.commands.traces import trace_session
-    from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.analysis.comparison import Excluded
     from sessions.analysis.whatif import reprice
-    from sessions.format import SUFFIX
-    from sessions.index_cache import is_index_file, open_index
+    from sessions.index_cache import open_index
     from sessions.outcome import JUDGED
     from sessions.store import summary_of
 
@@ -166,23 +163,7 @@ def whatif(
         raise UsageError("whatif needs session files or directories, e.g. fep-tui whatif DIR")
     chosen = (terms or WhatIfOptions()).build() or WhatIf()
     format = "json" if json else format
-    paths: list[Path] = []
-    by_arm = False
-    for given in sessions:
-        if is_index_file(given):
-            continue  # caught by a glob (`sessions/*`) beside its session
-        if given.is_dir():
-            by_arm = True
-            paths += sorted(given.glob(f"*{SUFFIX}"))
-        elif given.is_file() and transcript_problem(given) is None:
-            # A Claude Code transcript, as replay takes it: converted into the cache.
-            paths.append(trace_session(given))
-        elif given.exists():
-            paths.append(given)
-        else:
-            raise UsageError(f"{given}: no such session file or directory")
-    if not paths:
-        raise UsageError(f"no session files in {', '.join(str(s) for s in sessions)}")
+    paths, by_arm = session_files(sessions)
     priced, seen, excluded = [], set(), []
     for path in paths:
         index = open_index(path)

@@ -10,7 +10,7 @@ from typing import Annotated
 from cyclopts import Parameter
 
 from fep_tui.analysis import AnalysisError, calls_df, delegations_df, trials_df
-from fep_tui.commands.common import warn
+from fep_tui.commands.common import session_files, warn
 from fep_tui.commands.options import UsageError
 
 
@@ -72,21 +72,11 @@ def otel(
     sessions
         session files and directories (imported Claude Code sessions included)
     """
-    from sessions.index_cache import is_index_file
     from sessions.otel_export import OtelExportError, send, session_spans, write_json
 
     if (endpoint is None) == (file is None):
         raise UsageError("give one of --endpoint URL or --file OUT.json")
-    paths: list[Path] = []
-    for given in sessions:
-        if given.is_dir():
-            paths += sorted(p for p in given.glob("*.jsonl") if not is_index_file(p))
-        elif given.is_file():
-            paths.append(given)
-        else:
-            raise UsageError(f"{given}: no such session file or directory")
-    if not paths:
-        raise UsageError(f"no session files in {', '.join(map(str, sessions))}")
+    paths, _ = session_files(sessions)
     try:
         spans = session_spans(paths)
         if file is not None:
