@@ -85,7 +85,7 @@ def test_a_live_batch_runs_the_doctor_first(
     assert not list(tmp_path.glob("*.jsonl")), "no trial started"
 
 
-@pytest.mark.parametrize("skip", [False, True])
+@pytest.mark.parametrize("skip", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_a_live_run_asks_doctor_first_unless_told_not_to(
     tmp_path: Path, sim: SimulatorServer, skip: bool
 ) -> None:

@@ -68,7 +68,10 @@ def _matrix(kinds: tuple[FaultKind, ...], fast: FaultKind) -> list[Any]:
     "kind",
     _matrix(tuple(k for k in FAULT_KINDS if k not in OLLAMA_REPLY_FAULTS), "overloaded"),
 )
-@pytest.mark.parametrize(("where", "attempt"), [("orchestrator", 2), ("executor", 4)])
+@pytest.mark.parametrize(
+    ("where", "attempt"),
+    [("orchestrator", 2), pytest.param("executor", 4, marks=pytest.mark.slow)],
+)
 def test_fault_matrix_anthropic(
     kind: FaultKind, where: str, attempt: int, tmp_path: Path, clean_turns: dict[str, int]
 ) -> None:

@@ -313,6 +313,7 @@ def test_leftover_budget_goes_to_the_best_and_its_rivals_not_list_order() -> Non
     assert asked[:4] == ["best", "best", "middle", "middle"], asked
 
 
+@pytest.mark.slow  # 10 s: a search, its errored trial, then the search again
 def test_a_resumed_search_counts_errored_trials_and_names_them(tmp_path: Path) -> None:
     """An errored trial spent budget while the search ran; resumed, the search forgot it and
     spent that budget again, saying nothing of the error."""
