@@ -11,18 +11,15 @@ advising Sonnet 5) is not ranked by the docs and is let through.
 
 from __future__ import annotations
 
-import re
+from engine.claude_models import claude_version
 
 _TIERS = {"haiku": 0, "sonnet": 1, "opus": 2, "fable": 3}
-_MODEL = re.compile(r"^claude-(haiku|sonnet|opus|fable)-(\d+)(?:-(\d{1,2}))?(?:-\d{8})?$")
 _FLOOR = (_TIERS["sonnet"], (4, 6))
 
 
 def _rank(model: str) -> tuple[int, tuple[int, int]] | None:
-    found = _MODEL.match(model)
-    if found is None:
-        return None
-    return _TIERS[found.group(1)], (int(found.group(2)), int(found.group(3) or 0))
+    read = claude_version(model)
+    return None if read is None else (_TIERS[read[0]], read[1])
 
 
 def advisor_pair_problem(executor: str, advisor: str) -> str | None:

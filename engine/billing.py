@@ -17,24 +17,21 @@ call's line, and every figure derived from it, is what it was before this rule e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+
+from engine.claude_models import claude_version
 
 INFERENCE_GEOS = ("global", "us")
 US_INFERENCE_FACTOR = 1.1
 BATCH_FACTOR = 0.5
 # The first models that accept `inference_geo` (and are priced by it).
 _FIRST_GEO_VERSION = (4, 6)
-_CLAUDE_VERSION = re.compile(r"^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?:-\d{8})?$")
 
 
 def accepts_inference_geo(model: str) -> bool:
     """Whether `model` takes the `inference_geo` parameter (Opus 4.6, Sonnet 4.6 and later)."""
-    found = _CLAUDE_VERSION.match(model)
-    if found is None:
-        return False
-    major, minor = int(found.group(1)), int(found.group(2) or 0)
-    return (major, minor) >= _FIRST_GEO_VERSION
+    read = claude_version(model)
+    return read is not None and read[0] != "fable" and read[1] >= _FIRST_GEO_VERSION
 
 
 def billing_of(inference_geo: object, service_tier: object) -> dict[str, str]:

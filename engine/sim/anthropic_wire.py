@@ -16,6 +16,7 @@ from typing import Any
 from engine.arms import ADVISOR_TOOL_TYPE
 from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.caching import PromptBlock, content_hash
+from engine.claude_models import claude_version
 from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
 from engine.tokens import count_text, count_wire_block, tool_use_overhead
 from engine.usage import Usage
@@ -436,23 +437,17 @@ def _chunks(text: str) -> Iterator[str]:
         yield piece if start + _DELTA_WORDS >= len(words) else piece + " "
 
 
-_VERSION = re.compile(r"^claude-(haiku|sonnet|opus|fable)-(\d+)(?:-(\d{1,2}))?(?:-\d{8})?$")
-
-
 def _no_sampling(model: str) -> bool:
     """Models that refuse sampling parameters: Opus 4.7 and later, and the 5 series."""
-    found = _VERSION.match(model)
-    if found is None:
+    read = claude_version(model)
+    if read is None:
         return False
-    version = (int(found.group(2)), int(found.group(3) or 0))
-    return version >= (5, 0) or (found.group(1) == "opus" and version >= (4, 7))
+    family, version = read
+    return version >= (5, 0) or (family == "opus" and version >= (4, 7))
 
 
 def context_window(model: str) -> int:
     """Tokens a prompt may hold: 1M on Opus and Sonnet 4.6 and every later model, 200K
     before them (models overview; "4.6+ models bill the full 1M window", API_FACTS 2)."""
-    found = _VERSION.match(model)
-    if found is None:
-        return 200_000
-    version = (int(found.group(2)), int(found.group(3) or 0))
-    return 1_000_000 if version >= (4, 6) else 200_000
+    read = claude_version(model)
+    return 1_000_000 if read is not None and read[1] >= (4, 6) else 200_000
