@@ -288,14 +288,8 @@ def _delegation_records(timeline: Any, trial_id: str) -> list[list[Any]]:
 def _notes(found: TrialRows) -> list[str]:
     """Compare's notes, less the transcripts it leaves out of its medians: here they are rows."""
     measured = {str(row["trial"]) for row in found.measured}
-    left_out = [e for e in found.excluded if e.trial not in measured]
-    lines = [*found.problems]
-    if found.duplicates:
-        lines.append(
-            f"{found.duplicates} trial(s) met more than once (same trial id): counted once"
-        )
-    lines += [e.line() for e in left_out]
-    return lines + [f"rejected: {reason}" for reason in found.rejected]
+    rows_here = {e.line() for e in found.excluded if e.trial in measured}
+    return [line for line in found.notes() if line not in rows_here]
 
 
 def _damage(found: TrialRows) -> list[str]:
