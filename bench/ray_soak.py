@@ -26,7 +26,7 @@ from pathlib import Path
 from engine.arms import resolve_arm
 from engine.batch import BatchPlan, plan_cells, run_batch
 from engine.events import EventSink
-from engine.ray_runner import RayRunner
+from engine.ray_runner import UNPLACEABLE_S, RayRunner
 from engine.trial import TrialConfig, TrialOutcome
 from sessions import SessionWriter, load_session
 from sessions.store import finished_trials
@@ -43,15 +43,24 @@ class Soak:
     nodes_lost: int
 
 
-def soak(trials: int, directory: Path, kill_after: int | None) -> Soak:
-    """Run `trials` trials (arms A and B on tiny) on a fresh three-node cluster; remove one
-    worker node once `kill_after` session files exist (None: lose no node)."""
+def soak(
+    trials: int,
+    directory: Path,
+    kill_after: int | None,
+    *,
+    kills: int = 1,
+    head_cpus: int = 1,
+    unplaceable_s: float = UNPLACEABLE_S,
+) -> Soak:
+    """Run `trials` trials (arms A and B on tiny) on a fresh three-node cluster; remove
+    `kills` worker nodes once `kill_after` session files exist (None: lose no node).
+    Trials already finished in `directory` are not run again (a resumed batch)."""
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": head_cpus})
     workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
     cluster.wait_for_nodes()
-    runner = RayRunner(address=cluster.address)
+    runner = RayRunner(address=cluster.address, unplaceable_s=unplaceable_s)
     runner.start()
     directory.mkdir(parents=True, exist_ok=True)
     lost: list[int] = []
@@ -60,8 +69,9 @@ def soak(trials: int, directory: Path, kill_after: int | None) -> Soak:
     def killer() -> None:
         while kill_after is not None and not stop.wait(0.2):
             if len(list(directory.glob("*.jsonl"))) >= kill_after:
-                cluster.remove_node(workers[0], allow_graceful=False)
-                lost.append(1)
+                for worker in workers[:kills]:
+                    cluster.remove_node(worker, allow_graceful=False)
+                    lost.append(1)
                 return
 
     watcher = threading.Thread(target=killer, daemon=True)
@@ -115,6 +125,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         calm = soak(args.trials, Path(tmp) / "calm", None)
         rough = soak(args.trials, Path(tmp) / "rough", args.trials // 3)
+        # Round two: the head runs no trials, and both workers go; the rest cannot run
+        # anywhere until nodes come back, then the same batch again finishes them.
+        stranded_dir = Path(tmp) / "stranded"
+        stranded = soak(args.trials, stranded_dir, args.trials // 3, kills=2, head_cpus=0)
+        resumed = soak(args.trials, stranded_dir, None, head_cpus=0)
     print(f"trials planned                       {rough.planned}")
     print(f"worker nodes removed mid-batch       {rough.nodes_lost}")
     print(f"completed exactly once               {rough.completed_once} (target {rough.planned})")
@@ -124,6 +139,13 @@ def main() -> None:
     print(
         f"wall time                            {rough.wall_s:.1f} s against {calm.wall_s:.1f} s "
         f"with no node lost (ratio {rough.wall_s / calm.wall_s:.2f})"
+    )
+    print("round two: a head that runs no trials loses both workers")
+    print(f"left unfinished, named, batch exit 1 {stranded.unfinished} in {stranded.wall_s:.1f} s")
+    print(
+        f"after nodes return, the same batch    {resumed.completed_once} completed exactly once "
+        f"(target {resumed.planned}), {resumed.completed_twice} more than once (target 0), "
+        f"{resumed.unfinished} not finished (target 0)"
     )
 
 

@@ -14,6 +14,9 @@ events twice):
 - a worker process or node that dies mid-trial: the head ends the session as `error`
   with reason `worker lost (...)` from what arrived, and the batch runs it again, up to
   three times (engine/runners.py);
+- trials no live node can run (every node with enough CPUs gone for UNPLACEABLE_S) are
+  given up, without a session file since they never started, and handled as lost, where
+  Ray would queue them forever;
 - the hub is pinned to the head's own node (hard node affinity): a worker node that goes
   away takes its trials with it, never the way home of every other trial;
 - the head cancelled (Ctrl-C, quitting the app): the remote task is cancelled, and the head
@@ -49,6 +52,13 @@ FLUSH_S = 0.05
 MAX_BATCH = 2000
 # How long the head's take waits at the hub for a batch before it looks at the task again.
 TAKE_WAIT_S = 0.2
+# Once no live node has had the CPUs a trial asks for (every such node gone) for this long,
+# trials waiting to start are given up as lost: Ray itself would queue them forever
+# (ray-project/ray#33954), and the batch would never end. The batch's re-runs then wait
+# for nodes to come back (engine/runners.py) before it names the trials left.
+UNPLACEABLE_S = 20.0
+# How often the runner asks Ray which nodes are alive while trials wait to start.
+PLACEABLE_CHECK_S = 1.0
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(list[AnyEvent])
@@ -105,9 +115,16 @@ def ray_address(value: bool | str) -> str | None:
 class RayRunner:
     """A trial runner that sends each trial to Ray (engine/runners.py's protocol)."""
 
-    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        num_cpus: int | None = None,
+        unplaceable_s: float = UNPLACEABLE_S,
+    ) -> None:
         self.address = address
         self.num_cpus = num_cpus
+        self.unplaceable_s = unplaceable_s
+        self._nodes = _NodeWatch(unplaceable_s)
         self.where = "ray"
         self._remote: Any = None
         self._hub: Any = None
@@ -177,6 +194,11 @@ class RayRunner:
                             sink.emit(event)
                 if finished:
                     break
+                hopeless = None if arrived.started else self._nodes.hopeless(cpus)
+                if hopeless is not None:
+                    ray.cancel(ref)
+                    # It never started: no session file, nothing ran to keep.
+                    return _lost_outcome(trial_id, hopeless)
             outcome: TrialOutcome = await _result(ref)
             return outcome
         except asyncio.CancelledError:
@@ -188,22 +210,79 @@ class RayRunner:
             cause = exc.cause if isinstance(exc.cause, Exception) else exc
             raise RemoteTrialError(f"{type(cause).__name__}: {cause}") from None
         except RayError as exc:
-            reason = f"worker lost ({type(exc).__name__})"
-            end = _end_here(arrived, targets, config, trial_id, "error", reason)
-            return TrialOutcome(
-                trial_id,
-                "error",
-                False,
-                None,
-                end.roles,
-                end.total_cost_usd,
-                end.turns,
-                end.wall_s,
-                reason=reason,
-                extras={WORKER_LOST: True},
-            )
+            return _lost(arrived, targets, config, trial_id, f"worker lost ({type(exc).__name__})")
         finally:
             self._hub.forget.remote(trial_id)
+
+
+class _NodeWatch:
+    """Whether trials waiting to start can start anywhere, for the whole batch: once no live
+    node has had the CPUs they ask for, for `patience_s` in a row, every such trial is
+    hopeless at once, the waiting ones and each new one, rather than each waiting its own
+    `patience_s` (a thousand-trial grid would otherwise take hours to give up)."""
+
+    def __init__(self, patience_s: float) -> None:
+        self.patience_s = patience_s
+        self._checked = -float("inf")
+        self._most = 0.0
+        # By CPUs asked for: since when no live node has had that many.
+        self._short_since: dict[float, float] = {}
+
+    def hopeless(self, cpus: float) -> str | None:
+        """Why a trial asking for `cpus` cannot start (None: it may yet)."""
+        now = time.monotonic()
+        if now - self._checked >= PLACEABLE_CHECK_S:
+            self._checked = now
+            self._most = most_cpus_on_a_live_node()
+            self._short_since = {
+                c: since for c, since in self._short_since.items() if self._most < c
+            }
+        if self._most >= cpus:
+            return None
+        since = self._short_since.setdefault(cpus, now)
+        if now - since < self.patience_s:
+            return None
+        return (
+            f"no live node could run it for {self.patience_s:g} s (it needs {cpus:g} CPU, "
+            f"the largest live node has {self._most:g})"
+        )
+
+
+def most_cpus_on_a_live_node() -> float:
+    """The CPUs of the largest node Ray counts alive (0 when none is)."""
+    import ray
+
+    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+    alive = (float(n["Resources"].get("CPU", 0.0)) for n in nodes if n.get("Alive"))
+    return max(alive, default=0.0)
+
+
+def _lost(
+    arrived: Arrived,
+    targets: Sequence[EventSink],
+    config: TrialConfig,
+    trial_id: str,
+    reason: str,
+) -> TrialOutcome:
+    """A trial that will not end on its own: saved as an error from what arrived, and
+    marked for the batch to run again (engine/runners.py)."""
+    end = _end_here(arrived, targets, config, trial_id, "error", reason)
+    return _lost_outcome(trial_id, reason, end)
+
+
+def _lost_outcome(trial_id: str, reason: str, end: TrialEnded | None = None) -> TrialOutcome:
+    return TrialOutcome(
+        trial_id,
+        "error",
+        False,
+        None,
+        {} if end is None else end.roles,
+        0.0 if end is None else end.total_cost_usd,
+        0 if end is None else end.turns,
+        0.0 if end is None else end.wall_s,
+        reason=reason,
+        extras={WORKER_LOST: True},
+    )
 
 
 async def _result(ref: Any) -> Any:

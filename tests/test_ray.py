@@ -254,3 +254,53 @@ def test_a_worker_node_lost_mid_batch_on_a_three_node_cluster_costs_no_trial(
     result = soak(6, tmp_path / "sessions", kill_after=2)
     assert result.nodes_lost == 1
     assert (result.completed_once, result.completed_twice, result.unfinished) == (6, 0, 0)
+
+
+@pytest.mark.slow
+def test_with_no_node_left_to_run_trials_the_batch_exits_1_naming_them_and_finishes_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A head that runs no trials, and both worker nodes removed once a trial has started:
+    Ray would queue the rest forever and the batch never end (it hung before). It gives
+    them up, exits 1 naming them, and the same batch finishes them once a node returns."""
+    import threading
+
+    from ray.cluster_utils import Cluster
+
+    from fep_tui.commands.batch import _run_with_progress
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
+    cluster.wait_for_nodes()
+    plan = _plan("A", trials=3)
+    runner = RayRunner(address=cluster.address, unplaceable_s=1.0)
+    runner.start()
+    stop = threading.Event()
+
+    def remove_workers() -> None:
+        while not stop.wait(0.1):
+            if list(tmp_path.glob("*.jsonl")):
+                for worker in workers:
+                    cluster.remove_node(worker, allow_graceful=False)
+                return
+
+    killer = threading.Thread(target=remove_workers, daemon=True)
+    killer.start()
+    try:
+        assert _run_with_progress(plan, tmp_path, runner) == 1
+        stop.set()
+        said = capsys.readouterr().err
+        assert "not finished" in said and "A/tiny seed" in said
+        assert "no live node could run it" in said
+        left = 3 - len(finished_trials(tmp_path))
+        assert left > 0 and f"{left} trial(s)" in said
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        assert _run_with_progress(plan, tmp_path, runner) == 0
+    finally:
+        stop.set()
+        runner.close()
+        cluster.shutdown()  # type: ignore[no-untyped-call]
+    done = [s for s in map(load_session, tmp_path.glob("*.jsonl")) if s.end is not None]
+    completed = sorted(s.header.seed for s in done if s.end is not None and s.end.success)
+    assert completed == [0, 1, 2]
