@@ -25,6 +25,7 @@ COMMANDS = (
     ["tasks", "list"],
     ["tasks", "check"],
     ["sandbox", "run"],
+    ["serve"],
 )
 
 

@@ -32,6 +32,7 @@ from fep_tui.screens.indexing import IndexingScreen
 from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
+from fep_tui.write_guard import WriteGuard
 from sessions import SessionFileError
 from sessions.analysis.whatif import WhatIf
 from sessions.index import SessionIndex
@@ -131,9 +132,11 @@ class FepApp(App[None]):
         sessions_dir: Path,
         arms: dict[str, ArmSpec] | None = None,
         start: StartLive | StartReplay | StartCompare | StartBatch | StartSearch | None = None,
+        read_only: str | None = None,
     ) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
+        self.writes = WriteGuard(read_only)
         self.arms = {**BUILTIN_ARMS, **(arms or {})}
         self.start = start
         self.running = RunningTrials()
@@ -152,7 +155,7 @@ class FepApp(App[None]):
         # up for full collections: 9 in a 5 s live stream, 15-50 ms each. At 10,000 they are
         # freed young: 0.16 s of collection per 5 s instead of 0.57 s, and no full one.
         gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
-        self.push_screen(HomeScreen(self.sessions_dir, self.running))
+        self.push_screen(HomeScreen(self.sessions_dir, self.running, self.writes))
         self.call_after_refresh(self._prepare_screens)
         if isinstance(self.start, StartLive):
             self.start_trial(self.start.config)
@@ -178,7 +181,7 @@ class FepApp(App[None]):
     ) -> None:
         from fep_tui.screens.compare import CompareScreen
 
-        self.push_screen(CompareScreen(directories, imports, whatif, baseline, arms))
+        self.push_screen(CompareScreen(directories, imports, whatif, baseline, arms, self.writes))
 
     def start_trial(self, config: TrialConfig) -> LiveTrial:
         if not get_task(config.task_id).provisioned():
@@ -252,7 +255,7 @@ class FepApp(App[None]):
         from fep_tui.screens.traces import TracesScreen
         from sessions.analysis.claude_code.layout import default_projects_dir
 
-        self.push_screen(TracesScreen(message.directory, default_projects_dir()))
+        self.push_screen(TracesScreen(message.directory, default_projects_dir(), self.writes))
 
     def on_traces_screen_open_session(self, message: TracesScreen.OpenSession) -> None:
         self.open_replay(message.path)
@@ -350,6 +353,9 @@ class FepApp(App[None]):
         return None
 
     def action_new_trial(self) -> None:
+        if self.writes.refused(self, "new trials"):
+            return
+
         def chosen(request: TrialRequest | None) -> None:
             if request is not None:
                 self.start_trial(self._config(request))

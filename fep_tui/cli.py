@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Annotated
 
-from cyclopts import App
+from cyclopts import App, Parameter
 from cyclopts.exceptions import CycloptsError, UnusedCliTokensError
 
 from engine.errors import FepError
-from fep_tui.commands.options import ArmsFile
+from fep_tui.commands.options import ArmsFile, Flag
 from fep_tui.stdout import Stdout
 
 EXIT_BAD_INPUT = 2
@@ -50,11 +51,17 @@ app = App(
 
 
 @app.default
-def _home(*, arms_file: ArmsFile = None) -> int:
+def _home(
+    *,
+    arms_file: ArmsFile = None,
+    read_only: Annotated[
+        bool, Flag, Parameter(help="browse only: no new trials, deletes or imports")
+    ] = False,
+) -> int:
     """Open the app on the saved sessions."""
     from fep_tui.commands.trial import home
 
-    return home(arms_file=arms_file)
+    return home(arms_file=arms_file, read_only=read_only)
 
 
 app.command("fep_tui.commands.trial:run", name="run", help="run one trial of an arm on a task")

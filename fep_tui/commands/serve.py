@@ -4,6 +4,8 @@ Each browser tab gets its own app process, started as `fep-tui` is from a termin
 same sessions directory. On 127.0.0.1 (the default) only this machine can reach it. Bound
 elsewhere it has no authentication of its own; `--token` then makes every tab show the
 token once (`http://HOST:PORT/?token=...`), after which a cookie carries it.
+`--read-only` serves the sessions to look at: new trials, deletes, imports and chart
+exports are refused, one line each (fep_tui/write_guard.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Annotated, Any
 from cyclopts import Parameter
 
 from fep_tui.commands.common import warn
-from fep_tui.commands.options import SessionsDir, UsageError
+from fep_tui.commands.options import Flag, SessionsDir, UsageError
 
 DEFAULT_PORT = 8765
 _COOKIE = "fep_tui_token"
@@ -32,6 +34,9 @@ def serve(
         str | None, Parameter(help="require ?token=TOKEN on the first visit of each browser")
     ] = None,
     sessions_dir: SessionsDir = None,
+    read_only: Annotated[
+        bool, Flag, Parameter(help="browse only: no new trials, deletes or imports")
+    ] = False,
 ) -> int:
     """Serve the app to a browser: http://127.0.0.1:8765 by default."""
     try:
@@ -41,13 +46,16 @@ def serve(
     if not 0 < port < 65536:
         raise UsageError(f"--port {port}: give a port from 1 to 65535")
     if host not in _LOOPBACK and token is None:
+        can = "read every session" if read_only else "run trials (and spend on live APIs)"
         warn(
-            f"serving on {host} with no authentication: anyone who can reach it can run "
-            "trials (and spend on live APIs); pass --token"
+            f"serving on {host} with no authentication: anyone who can reach it can {can}; "
+            "pass --token"
         )
     if sessions_dir is not None:
         os.environ["FEP_SESSIONS_DIR"] = str(sessions_dir)
-    command = shlex.join([sys.executable, "-m", "fep_tui.cli"])
+    command = shlex.join(
+        [sys.executable, "-m", "fep_tui.cli", *(["--read-only"] if read_only else [])]
+    )
 
     class Guarded(Server):
         async def _make_app(self) -> Any:

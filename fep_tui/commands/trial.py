@@ -51,7 +51,7 @@ from fep_tui.headless import OUTPUT_CLOSED, JsonLinesPrinter, TurnPrinter, Until
 from fep_tui.stdout import Stdout
 from sessions import SessionFileError, SessionWriter, resolve_sessions_dir
 from sessions.index_cache import open_index
-from sessions.store import sessions_dir_to_read
+from sessions.store import SessionsDirError, sessions_dir_to_read
 from tasks import TASK_IDS
 
 if TYPE_CHECKING:
@@ -60,12 +60,23 @@ if TYPE_CHECKING:
 _ARMS = ", ".join(BUILTIN_ARMS)
 
 
-def home(*, arms_file: ArmsFile = None) -> int:
-    """Open the app on the saved sessions (the default command)."""
+def home(*, arms_file: ArmsFile = None, read_only: bool = False) -> int:
+    """Open the app on the saved sessions (the default command). A directory this user
+    cannot write opens read-only, as `read_only` asks: browsing, replay and compare work,
+    and what would write there (new trials, deletes, imports, chart exports) is refused."""
     terminal.require("list the sessions with fep-tui sessions list")
     from fep_tui.app import FepApp
 
-    FepApp(resolve_sessions_dir(None), extra_arms(arms_file)).run()
+    why: str | None = "opened with --read-only" if read_only else None
+    if read_only:
+        directory = sessions_dir_to_read(None)
+    else:
+        try:
+            directory = resolve_sessions_dir(None)
+        except SessionsDirError:
+            directory = sessions_dir_to_read(None)
+            why = f"{directory} is not writable"
+    FepApp(directory, extra_arms(arms_file), read_only=why).run()
     return 0
 
 

@@ -29,6 +29,7 @@ from fep_tui.compare_output import arm_columns
 from fep_tui.tables import cell, fit
 from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
+from fep_tui.write_guard import WriteGuard
 from sessions.analysis.charts import (
     Curves,
     arm_medians,
@@ -96,9 +97,11 @@ class CompareScreen(Screen[None]):
         whatif: WhatIf | None = None,
         baseline: str = "A",
         arms: frozenset[str] | None = None,
+        writes: WriteGuard | None = None,
     ) -> None:
         super().__init__()
         self.directories = directories
+        self.writes = writes or WriteGuard()
         self.imports = imports or []
         # Only these arms' trials (a search's candidates), when given.
         self.only_arms = arms
@@ -440,6 +443,8 @@ class CompareScreen(Screen[None]):
         self.app.push_screen(PickSessionsScreen(rows), chosen)
 
     def action_export(self) -> None:
+        if self.writes.refused(self, "exporting charts"):
+            return
         if not self.rows:
             self.notify("nothing to export", severity="warning")
             return

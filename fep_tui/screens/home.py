@@ -22,6 +22,7 @@ from fep_tui import keys
 from fep_tui.running import RunningTrials
 from fep_tui.session_filter import FilterError, SessionFilter, field_values, parse_filter
 from fep_tui.widgets.key_bar import KeyBar
+from fep_tui.write_guard import WriteGuard
 from sessions import SessionSummary, list_sessions
 from sessions.index_cache import cache_path
 from sessions.store import SummaryCache, summary_of
@@ -134,9 +135,15 @@ class HomeScreen(Screen[None]):
             super().__init__()
             self.directory = directory
 
-    def __init__(self, sessions_dir: Path, running: RunningTrials | None = None) -> None:
+    def __init__(
+        self,
+        sessions_dir: Path,
+        running: RunningTrials | None = None,
+        writes: WriteGuard | None = None,
+    ) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
+        self.writes = writes or WriteGuard()
         self.running = running or RunningTrials()
         self.summaries: list[SessionSummary] = []
         self._read = SummaryCache()
@@ -202,8 +209,9 @@ class HomeScreen(Screen[None]):
             for s in [*preparing, *self.summaries]
         ]
         skipped = f" · {len(rejected)} unreadable file(s) skipped" if rejected else ""
+        read_only = "" if self.writes.why is None else " · read-only"
         self.query_one("#home-title", Static).update(
-            f"fep-tui · {len(self.summaries)} session(s) in {self.sessions_dir}{skipped}"
+            f"fep-tui · {len(self.summaries)} session(s) in {self.sessions_dir}{skipped}{read_only}"
         )
         self._fill()
 
@@ -321,7 +329,7 @@ class HomeScreen(Screen[None]):
 
     def action_delete(self) -> None:
         path = self._selected()
-        if path is None:
+        if path is None or self.writes.refused(self, "deleting sessions"):
             return
         if self.running.by_path(Path(path)) is not None:
             self.notify(

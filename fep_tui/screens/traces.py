@@ -21,6 +21,7 @@ from fep_tui import keys
 from fep_tui.tables import cell
 from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
 from fep_tui.widgets.key_bar import KeyBar
+from fep_tui.write_guard import WriteGuard
 from sessions.analysis.claude_code.store import (
     TraceSummary,
     import_sessions,
@@ -38,10 +39,11 @@ class TracesScreen(Screen[None]):
             super().__init__()
             self.path = path
 
-    def __init__(self, sessions_dir: Path, root: Path) -> None:
+    def __init__(self, sessions_dir: Path, root: Path, writes: WriteGuard | None = None) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
         self.root = root
+        self.writes = writes or WriteGuard()
 
     def compose(self) -> ComposeResult:
         yield Static(id="traces-title")
@@ -61,13 +63,16 @@ class TracesScreen(Screen[None]):
             self._title(f"No Claude Code projects directory at {self.root}")
             self._hint("Claude Code keeps sessions there; run fep-tui traces --root DIR")
             return
-        self._title(f"Claude Code sessions under {self.root} · importing new and grown ones…")
+        if self.writes.why is None:
+            self._title(f"Claude Code sessions under {self.root} · importing new and grown ones…")
         self._import()
 
     # A failed import is a notification; left to Textual's default it ended the app.
     @work(thread=True, exclusive=True, group="traces", exit_on_error=False)
     def _import(self) -> list[TraceSummary]:
-        import_sessions([self.root], self.sessions_dir)
+        # Read-only: the sessions imported before, as they were; nothing new is written.
+        if self.writes.why is None:
+            import_sessions([self.root], self.sessions_dir)
         return sorted(summaries_under(self.sessions_dir, self.root), key=largest_first)
 
     @on(Worker.StateChanged)
@@ -92,7 +97,12 @@ class TracesScreen(Screen[None]):
             row = trace_row(summary)
             cells = [Text(cell(c.kind, row[c.key]), no_wrap=True, end="") for c in COLUMNS]
             table.add_row(*cells, key=summary.session_file)
-        if found:
+        if self.writes.why is not None:
+            self._hint(
+                f"read-only ({self.writes.why}): the sessions imported before; "
+                "new and grown ones are not imported"
+            )
+        elif found:
             self._hint("largest re-read cost of subagent results first · enter opens")
         else:
             self._hint("No sessions there yet.")

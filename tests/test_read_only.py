@@ -1,0 +1,94 @@
+"""A sessions directory opened read-only (`fep-tui --read-only`, `serve --read-only`, or one
+this user cannot write): browsing, replay and compare work; new trials, deletes, imports
+and chart exports are refused, one line each, and no session is written or removed."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from fep_tui.app import FepApp
+from fep_tui.screens.compare import CompareScreen
+from fep_tui.screens.home import HomeScreen
+from fep_tui.screens.traces import TracesScreen
+from fep_tui.screens.trial import TrialScreen
+from tests.test_claude_code import PROJECTS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+WHY = "opened with --read-only"
+
+
+def _notes(app: FepApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    """The sessions in `directory`, by name. (Caches beside them, `.idx` files and the
+    compare index, may still be written where the directory allows: they speed up reading
+    and are rebuilt from the sessions; a directory this user cannot write gets none.)"""
+    return {p.name: p.read_bytes() for p in directory.rglob("*.jsonl")}
+
+
+def test_a_read_only_app_refuses_each_write_in_one_line_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    for name in ("a-tiny-seed0.jsonl", "b-tiny-seed0.jsonl"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    before = _files(tmp_path)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, read_only=WHY)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            assert str(app.screen.query_one("#home-title").render()).endswith(" · read-only")
+            await pilot.press("n")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, HomeScreen), "no new-trial dialog"
+            assert f"read-only: new trials refused ({WHY})" in _notes(app)
+            await pilot.press("d")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, HomeScreen), "no confirmation asked"
+            assert f"read-only: deleting sessions refused ({WHY})" in _notes(app)
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, TrialScreen), "replay still opens"
+            await pilot.press("escape", "c")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, CompareScreen), "compare still opens"
+            await pilot.press("e")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, CompareScreen), "no path asked"
+            assert f"read-only: exporting charts refused ({WHY})" in _notes(app)
+
+    asyncio.run(scenario())
+    assert _files(tmp_path) == before
+
+
+def test_the_traces_screen_read_only_lists_what_was_imported_and_imports_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claude = tmp_path / "home" / ".claude"
+    shutil.copytree(PROJECTS, claude / "projects")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+
+    async def scenario() -> None:
+        app = FepApp(sessions, read_only=WHY)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, TracesScreen)
+            assert app.screen.query_one(DataTable).row_count == 0
+            hint = str(app.screen.query_one("#traces-hint").render())
+            assert f"read-only ({WHY})" in hint and "not imported" in hint
+
+    asyncio.run(scenario())
+    assert _files(sessions) == {}
