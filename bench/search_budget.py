@@ -27,7 +27,7 @@ import random
 import time
 
 from bench.report import report
-from sessions.analysis.search import METHODS, Method, Objective, Outcomes, search
+from sessions.analysis.search import METHODS, Method, Objective, search
 
 SIDE = 9
 TARGET_FOUND = 0.95
@@ -80,7 +80,6 @@ def repeat(method: str, repetitions: int, per_candidate: int) -> tuple[float, fl
             per_candidate=per_candidate,
             seed=rep,
             neighbours=neighbours,
-            known={n: Outcomes() for n in rates},
         )
         truth = max(rates, key=lambda n: rates[n])
         found += result.best == truth
@@ -139,7 +138,6 @@ def repeat_cost(repetitions: int, per_candidate: int) -> tuple[float, float, flo
                 method=method,
                 budget=brute,
                 per_candidate=per_candidate,
-                known={n: Outcomes() for n in grid},
             )
             picks.append(result.best)
             if method == "elimination":

@@ -133,7 +133,7 @@ def test_near_ties_end_as_cannot_tell_apart_within_the_per_candidate_cap() -> No
 
 def test_a_resumed_search_counts_the_trials_it_already_has() -> None:
     ran, run_round = _scripted({"good": [True], "bad": [False]})
-    known = {"good": _outcomes(20, 20), "bad": _outcomes(0, 20)}
+    known = {"good": [(True, 1.0)] * 20, "bad": [(False, 1.0)] * 20}
     result = search(
         list(ran),
         run_round,
@@ -143,6 +143,56 @@ def test_a_resumed_search_counts_the_trials_it_already_has() -> None:
         known=known,
     )
     assert result.best == "good" and ran == {"good": 0, "bad": 0}, "nothing run again"
+
+
+def test_a_resumed_search_eliminates_each_candidate_in_the_round_it_fell_the_first_time() -> None:
+    """Stopped after 24 trials and resumed with the full budget, a search takes the same
+    decisions in the same rounds as one never stopped, and runs only what was left. (It
+    used to judge everything on file at once: every fallen candidate was "out, on file".)"""
+    patterns = {
+        "always": [True],
+        "never": [False],
+        "half": [True, False],
+        "mostly": [True, True, True, False],
+    }
+    goal = Objective("success")
+    _, whole_run = _scripted(patterns)
+    whole = search(list(patterns), whole_run, goal, budget=400, per_candidate=100)
+
+    done: dict[str, list[tuple[bool, float]]] = {name: [] for name in patterns}
+    _, first_run = _scripted(patterns)
+
+    def recorded(names: list[str]) -> list[tuple[str, bool, float]]:
+        results = first_run(names)
+        for name, success, cost in results:
+            done[name].append((success, cost))
+        return results
+
+    stopped = search(list(patterns), recorded, goal, budget=24, per_candidate=100)
+    assert stopped.stopped == "budget spent" and sum(map(len, done.values())) == 24
+
+    # The resumed run's trials continue each candidate's pattern where the file left off.
+    ran, rest = _scripted(patterns)
+    for name, held in done.items():
+        rest([name] * len(held))
+        ran[name] = 0
+    rounds: list[tuple[int, int]] = []
+    resumed = search(
+        list(patterns),
+        rest,
+        goal,
+        budget=400,
+        per_candidate=100,
+        known=done,
+        on_round=lambda r: rounds.append((r.round, r.from_file)),
+    )
+    gone = {e.candidate: e.round for e in resumed.eliminated}
+    assert gone == {e.candidate: e.round for e in whole.eliminated}
+    assert min(gone.values()) > 0, "no candidate out 'on file'"
+    assert resumed.best == whole.best and resumed.trials == whole.trials
+    assert sum(ran.values()) == whole.trials - 24, "only what was left is run"
+    assert sum(from_file for _, from_file in rounds) == 24
+    assert [r for r, _ in rounds] == list(range(1, whole.rounds + 1))
 
 
 def test_search_runs_ordinary_trials_and_a_rerun_resumes_without_new_ones(
@@ -289,7 +339,7 @@ def test_when_every_candidate_fails_none_is_named_best() -> None:
 def test_leftover_budget_goes_to_the_best_and_its_rivals_not_list_order() -> None:
     """Nothing can be told apart yet and four trials are left: they go to the best so far
     and the next, not to the candidates that happen to come first."""
-    from sessions.analysis.search import Objective, Outcomes, search
+    from sessions.analysis.search import Objective, search
 
     asked: list[str] = []
 
@@ -298,9 +348,9 @@ def test_leftover_budget_goes_to_the_best_and_its_rivals_not_list_order() -> Non
         return [(n, True, 1.0) for n in names]
 
     known = {
-        "poor": Outcomes(successes=0, costs=[1.0, 1.0]),
-        "middle": Outcomes(successes=1, costs=[1.0, 1.0], success_costs=[1.0]),
-        "best": Outcomes(successes=2, costs=[1.0, 1.0], success_costs=[1.0, 1.0]),
+        "poor": [(False, 1.0), (False, 1.0)],
+        "middle": [(True, 1.0), (False, 1.0)],
+        "best": [(True, 1.0), (True, 1.0)],
     }
     search(
         ["poor", "middle", "best"],
@@ -401,3 +451,43 @@ def test_c_on_a_search_compares_only_that_searchs_candidates(tmp_path: Path) -> 
             assert arms == ["A", "B"]
 
     asyncio.run(scenario())
+
+
+def test_the_search_screen_shows_a_resumed_search_s_candidates_out_in_their_rounds(
+    tmp_path: Path,
+) -> None:
+    """The app's search screen on a resumed search: the trials on file replay as rounds,
+    and each fallen candidate shows the round it fell in, as an uninterrupted run shows."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from fep_tui.app import FepApp, StartSearch
+    from fep_tui.screens.search import SearchJob, SearchScreen
+
+    patterns = {"always": [True], "never": [False], "half": [True, False]}
+    goal = Objective("success")
+    _, whole_run = _scripted(patterns)
+    whole = search(list(patterns), whole_run, goal, budget=300, per_candidate=100)
+    # Every trial of the whole run is on file: resumed, it runs none.
+    _, again = _scripted(patterns)
+    on_file = {name: [(s, c) for _, s, c in again([name] * 100)] for name in patterns}
+    ran, run_round = _scripted(patterns)
+    job = SearchJob(
+        dict.fromkeys(patterns, "a candidate"), goal, "elimination", 300, 100, run_round, on_file
+    )
+
+    async def scenario() -> dict[str, str]:
+        app = FepApp(tmp_path, start=StartSearch(job, tmp_path))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, SearchScreen)
+            table = app.screen.query_one(DataTable)
+            rows = [table.get_row_at(i) for i in range(table.row_count)]
+            return {str(row[0]): str(row[1]) for row in rows}
+
+    status = asyncio.run(scenario())
+    for fell in whole.eliminated:
+        assert status[fell.candidate] == f"out, round {fell.round}"
+    assert status["always"] == "best" and sum(ran.values()) == 0

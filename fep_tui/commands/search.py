@@ -2,7 +2,8 @@
 
 Every candidate is an ordinary arm (its name says its models), every trial an ordinary
 session file, so compare and replay work on a search's trials unchanged. Re-running the
-same search resumes it: the trials already in the directory count, toward the budget too.
+same search resumes it: the trials already in the directory are replayed through the same
+rounds (sessions/analysis/search.py), and count toward the budget too.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from sessions import SessionWriter, resolve_sessions_dir
 from sessions.analysis.comparison import never_called
 from sessions.analysis.search import (
     Interval,
+    Known,
     Method,
-    Outcomes,
     SearchResult,
     interval,
     parse_objective,
@@ -176,7 +177,7 @@ def search_command(
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
     errors: list[str] = []
     known, unused, repriced = _known(directory, arms, tasks, card, errors)
-    already = sum(held.trials for held in known.values())
+    already = sum(map(len, known.values()))
     err = Console(stderr=True, highlight=False)
     label = "SIMULATED" if backend == "sim" else "LIVE"
     if already:
@@ -211,6 +212,7 @@ def search_command(
             )
             FepApp(directory, start=StartSearch(job, directory)).run()
             return 0
+        fresh: list[int] = []
         result = search(
             list(arms),
             run_round,
@@ -220,8 +222,9 @@ def search_command(
             per_candidate=per_candidate or budget,
             known=known,
             neighbours=_neighbours(arms),
+            on_round=lambda report: fresh.append(report.trials - report.from_file),
         )
-        new = result.trials - already
+        new = sum(fresh)
         if json:
             cap = per_candidate or budget
             found = _json(result, arms, label, new, len(arms) * cap, unused)
@@ -268,7 +271,7 @@ def _known(
     tasks: tuple[str, ...],
     card: RateCard,
     errors: list[str],
-) -> tuple[dict[str, Outcomes], dict[str, int], int]:
+) -> tuple[dict[str, list[tuple[bool, float]]], dict[str, int], int]:
     """Judged and errored trials of these candidates already in the directory, by arm,
     oldest first (each error's line goes to `errors`); how many never called their executor
     or advisor; and how many were re-priced.
@@ -276,25 +279,32 @@ def _known(
     A trial run at another rate card is re-priced at `card` from its recorded turns
     (sessions/analysis/whatif.py), so a finished search re-ranks under other prices
     without running anything again."""
-    known = {name: Outcomes() for name in arms}
+    known: dict[str, list[tuple[bool, float]]] = {name: [] for name in arms}
     unused = dict.fromkeys(arms, 0)
     repriced = 0
     summaries, _ = list_sessions(directory)
-    for summary in sorted(summaries, key=lambda s: s.started_at):
-        if summary.arm in known and summary.task in tasks and _errored(summary):
+
+    def run_order(summary: SessionSummary) -> tuple[int, str]:
+        # A candidate's n-th trial ran task n mod len(tasks) at seed n // len(tasks)
+        # (_runner): in that order the search replays them through the same rounds.
+        return summary.seed * len(tasks) + tasks.index(summary.task), summary.started_at
+
+    ours = [s for s in summaries if s.arm in known and s.task in tasks]
+    for summary in sorted(ours, key=run_order):
+        if _errored(summary):
             # As while running: an errored trial spent its budget and counts as a failure
             # at what it cost; a resumed search that forgot them spent the budget again.
-            known[summary.arm].add(False, summary.cost_usd or 0.0)
+            known[summary.arm].append((False, summary.cost_usd or 0.0))
             errors.append(f"{summary.arm} on {summary.task} seed {summary.seed}: {summary.reason}")
             continue
-        if summary.arm in known and summary.task in tasks and summary.outcome in JUDGED:
+        if summary.outcome in JUDGED:
             path = Path(summary.path)
             read = read_head_and_end(path)
             cost = summary.cost_usd or 0.0
             if read.header.rate_card.get("name") != card.name:
                 cost = reprice_file(path, WhatIf(rate_card=card.name)).whatif_usd
                 repriced += 1
-            known[summary.arm].add(summary.outcome == "success", cost)
+            known[summary.arm].append((summary.outcome == "success", cost))
             end = read.end
             unused[summary.arm] += bool(end is not None and _helper_unused(end.roles))
     return known, unused, repriced
@@ -323,13 +333,13 @@ def _runner(
     sandbox: SandboxPolicy,
     workers: int,
     directory: Path,
-    known: dict[str, Outcomes],
+    known: Known,
     unused: dict[str, int],
     err: Console,
     runner: TrialRunner,
     lost: list[str],
 ) -> Callable[[list[str]], list[tuple[str, bool, float]]]:
-    seeds = {name: held.trials for name, held in known.items()}
+    seeds = {name: len(held) for name, held in known.items()}
 
     def new_sinks(_config: TrialConfig) -> tuple[list[EventSink], Callable[[], None]]:
         writer = SessionWriter(directory)
@@ -379,7 +389,7 @@ def _rows(result: SearchResult, unused: dict[str, int]) -> list[dict[str, object
         status = (
             "best"
             if name == result.best
-            else _out(fell[name].round)
+            else f"out, round {fell[name].round}"
             if name in fell
             else "survivor"
             if name in result.survivors
@@ -407,11 +417,6 @@ def _header(result: SearchResult) -> str:
     if objective.kind == "cost-at-success":
         return f"$ at ≥{objective.target:.0%}"
     return "$/success" if objective.kind == "cost-per-success" else "success"
-
-
-def _out(round_: int) -> str:
-    # Round 0: eliminated on the trials already on file, before this run ran any.
-    return f"out, round {round_}" if round_ else "out, on file"
 
 
 def _finite(value: float) -> float | None:

@@ -27,9 +27,11 @@ from fep_tui import keys
 from fep_tui.widgets.key_bar import KeyBar
 from sessions.analysis.search import (
     Interval,
+    Known,
     Method,
     Objective,
     Outcomes,
+    RoundReport,
     RunRound,
     SearchResult,
     interval,
@@ -51,7 +53,7 @@ class SearchJob:
     budget: int
     per_candidate: int
     run_round: RunRound
-    known: dict[str, Outcomes] = field(default_factory=dict)
+    known: Known = field(default_factory=dict)
     label: str = "SIMULATED"
     neighbours: Callable[[str], list[str]] | None = None
 
@@ -60,11 +62,12 @@ class SearchScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = keys.SEARCH
 
     class RoundDone(Message):
-        """A round of trials came back (posted from the search's thread)."""
+        """A round of trials came back, or was replayed from file (posted from the search's
+        thread)."""
 
-        def __init__(self, stats: dict[str, Outcomes], running: list[str], used: int) -> None:
+        def __init__(self, report: RoundReport) -> None:
             super().__init__()
-            self.stats, self.running, self.used = stats, running, used
+            self.report = report
 
     class CompareTrials(Message):
         """Open the search's trials in compare."""
@@ -77,9 +80,10 @@ class SearchScreen(Screen[None]):
         super().__init__()
         self.job = job
         self.directory = directory
-        self.stats = {name: job.known.get(name, Outcomes()) for name in job.candidates}
+        # The trials on file arrive as replayed rounds, in the rounds they were run in.
+        self.stats = {name: Outcomes() for name in job.candidates}
         self.round = 0
-        self.used = sum(held.trials for held in self.stats.values())
+        self.used = 0
         self.out_in: dict[str, int] = {}
         self.last_running = list(job.candidates)
         self.result: SearchResult | None = None
@@ -106,41 +110,36 @@ class SearchScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self) -> SearchResult:
         job = self.job
-        # This thread's own running totals; the screen gets a copy after each round.
-        totals = {n: _copy(held) for n, held in self.stats.items()}
-
-        def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
-            # The names asked for are this round's survivors; the screen learns who fell.
-            done = job.run_round(names)
-            for name, success, cost in done:
-                totals[name].add(success, cost)
-            snapshot = {n: _copy(held) for n, held in totals.items()}
-            self.post_message(self.RoundDone(snapshot, sorted(set(names)), len(done)))
-            return done
-
         return search(
             list(job.candidates),
-            run_round,
+            job.run_round,
             job.objective,
             method=job.method,
             budget=job.budget,
             per_candidate=job.per_candidate,
             known=job.known,
             neighbours=job.neighbours,
+            on_round=self._report,
         )
+
+    def _report(self, report: RoundReport) -> None:
+        # On the search's thread: post_message is the thread-safe way to the screen.
+        self.post_message(self.RoundDone(report))
 
     @on(RoundDone)
     def _round(self, message: RoundDone) -> None:
         if self.result is not None:
             # The worker's result can be handled before its last rounds' messages.
             return
-        self.round += 1
+        report = message.report
+        self.round = report.round
+        # The names a round asks for are its survivors: the screen learns who fell.
         for name in self.last_running:
-            if name not in message.running and name not in self.out_in:
+            if name not in report.ran and name not in self.out_in:
                 self.out_in[name] = self.round - 1
-        self.last_running = message.running
-        self.stats = message.stats
-        self.used += message.used
+        self.last_running = report.ran
+        self.stats = report.stats
+        self.used += report.trials
         self._draw()
 
     @on(Worker.StateChanged)
@@ -197,8 +196,6 @@ class SearchScreen(Screen[None]):
             "best"
             if best
             else f"out, round {self.out_in[name]}"
-            if out and self.out_in[name]
-            else "out, on file"
             if out
             else "running"
             if self.result is None
@@ -231,10 +228,6 @@ class SearchScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def _selected(self) -> None:
         self.action_compare()
-
-
-def _copy(held: Outcomes) -> Outcomes:
-    return Outcomes(held.successes, list(held.costs), list(held.success_costs))
 
 
 def _figure(value: float, money: bool) -> str:

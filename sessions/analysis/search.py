@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -222,6 +223,20 @@ STOPPED_WORDS = {
 
 # Runs one trial of each named candidate and returns (name, success, cost) per trial.
 RunRound = Callable[[list[str]], list[tuple[str, bool, float]]]
+# Trials already run, by candidate, oldest first: (success, cost) each.
+Known = Mapping[str, Sequence[tuple[bool, float]]]
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """After each round: its number, every candidate's trials so far, the names it ran
+    (this round's survivors) and how many of its trials came from file."""
+
+    round: int
+    stats: dict[str, Outcomes]
+    ran: list[str]
+    trials: int
+    from_file: int
 
 
 def search(
@@ -234,19 +249,20 @@ def search(
     per_candidate: int,
     seed: int = 0,
     neighbours: Callable[[str], list[str]] | None = None,
-    known: dict[str, Outcomes] | None = None,
+    known: Known | None = None,
+    on_round: Callable[[RoundReport], None] | None = None,
 ) -> SearchResult:
     """Search `candidates` with at most `budget` trials in all and at most `per_candidate`
-    each. `known` holds trials already run (a resumed search counts them)."""
+    each. `known` holds trials already run, oldest first: a resumed search replays them
+    through the same rounds, a candidate's next trial on file standing in for a new one
+    each time the search asks for one, so it takes the same decisions in the same rounds
+    (a candidate that fell in round 3 is out in round 3 again) and runs only what is left.
+    `on_round` hears of every round, replayed ones included."""
     if not candidates:
         raise SearchError("no candidates to search")
     stats = {name: Outcomes() for name in candidates}
-    for name, held in (known or {}).items():
-        if name in stats:
-            stats[name] = held
-    state = _State(list(candidates), stats, budget, per_candidate, run_round)
-    # The budget counts the trials a resumed search already has.
-    state.used = sum(held.trials for held in stats.values())
+    on_file = {name: deque(known[name]) for name in candidates if known and name in known}
+    state = _State(list(candidates), stats, budget, per_candidate, run_round, on_file, on_round)
     if method == "elimination":
         return _elimination(state, objective)
     if method == "brute":
@@ -269,12 +285,15 @@ class _State:
     budget: int
     per_candidate: int
     run_round: RunRound
+    on_file: dict[str, deque[tuple[bool, float]]]
+    on_round: Callable[[RoundReport], None] | None
     used: int = 0
     rounds: int = 0
 
     def run(self, names: list[str], each: int = 1) -> bool:
         """One round: up to `each` more trials for each name, within the budget and the
-        per-candidate cap. False when nothing could run."""
+        per-candidate cap, each from file while that name has one left. False when nothing
+        could run."""
         wanted = [
             n for n in names for _ in range(min(each, self.per_candidate - self.stats[n].trials))
         ]
@@ -282,10 +301,27 @@ class _State:
         if not wanted:
             return False
         self.rounds += 1
-        for name, success, cost in self.run_round(wanted):
+        replayed: list[tuple[str, bool, float]] = []
+        fresh: list[str] = []
+        for name in wanted:
+            queue = self.on_file.get(name)
+            if queue:
+                replayed.append((name, *queue.popleft()))
+            else:
+                fresh.append(name)
+        results = replayed + (self.run_round(fresh) if fresh else [])
+        for name, success, cost in results:
             self.stats[name].add(success, cost)
             self.used += 1
+        if self.on_round is not None:
+            snapshot = {n: _copy(held) for n, held in self.stats.items()}
+            report = RoundReport(self.rounds, snapshot, list(names), len(results), len(replayed))
+            self.on_round(report)
         return True
+
+
+def _copy(held: Outcomes) -> Outcomes:
+    return Outcomes(held.successes, list(held.costs), list(held.success_costs))
 
 
 def _best(stats: dict[str, Outcomes], names: Sequence[str], objective: Objective) -> str | None:
