@@ -95,6 +95,14 @@ def _json_row(result: Imported) -> dict[str, object]:
 
 
 def traces(
+    session: Annotated[
+        str | None,
+        Parameter(
+            help="one session (its transcript's path, or its id or the start of it): "
+            "what re-reading each item of the lead's context cost"
+        ),
+    ] = None,
+    /,
     *,
     since: Annotated[
         str | None, Parameter(name="--since", help="only sessions started on or after DATE")
@@ -118,10 +126,13 @@ def traces(
         Parameter(name="--format", help="how to print a roll-up (--json: one object a row)"),
     ] = "table",
 ) -> int:
-    """List your Claude Code sessions, largest re-read cost of subagent results first.
+    """List your Claude Code sessions, largest re-read cost of subagent results first; or,
+    given one session, the items of its lead's context that cost most to re-read.
 
     New and grown sessions under --root are imported first; unchanged ones are not read.
     """
+    if session is not None:
+        return _print_items(session, root or default_projects_dir(), limit, json)
     start = _date(since) if since else None
     where = root or default_projects_dir()
     if not where.is_dir():
@@ -207,6 +218,75 @@ def _print_rollup(found: list[TraceSummary], by: By, fmt: str, where: Path) -> i
     )
     print_table(title, columns, shown, console(), "--format csv shows them")
     return 0
+
+
+ITEM_COLUMNS = [
+    Column("item", "item"),
+    Column("kind", "kind", priority=3),
+    Column("tokens", "tokens", "tokens", priority=2),
+    Column("calls", "calls", "int", priority=1),
+    Column("reread_tokens", "re-read", "tokens", priority=4),
+    Column("reread_usd", "re-read $", "usd"),
+    Column("turns", "turns", priority=5),
+]
+
+
+def _print_items(session: str, root: Path, limit: int, json: bool) -> int:
+    from sessions.analysis.claude_code.convert import convert
+    from sessions.analysis.claude_code.layout import TraceInputError, sessions_under
+
+    if limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more; got {limit}")
+    path = _find_transcript(session, root)
+    try:
+        [files] = sessions_under(path)
+    except TraceInputError as exc:
+        raise UsageError(str(exc)) from None
+    converted = convert(files)
+    items = converted.items
+    if json:
+        for item in items:
+            print(json_module.dumps(item.to_dict()))
+        return 0
+    out = console()
+    spent = sum(i.reread_usd for i in items)
+    shown = items[:limit] if limit else items
+    rows = [
+        {
+            **item.to_dict(),
+            "item": item.label,
+            "turns": (f"{item.first_turn}-{item.last_turn}" if item.calls else "-")
+            + (" (compacted)" if item.dropped else ""),
+        }
+        for item in shown
+    ]
+    title = (
+        f"{files.main.name}: what each item of the lead's context cost in re-reads, "
+        f"${spent:.4f} in all (MEASURED usage; the split by item is estimated)"
+    )
+    print_table(title, ITEM_COLUMNS, rows, out, "--json shows them")
+    if len(shown) < len(items):
+        more = len(items) - len(shown)
+        out.print(f"… and {more:,} more (--limit 0 shows all)", markup=False)
+    return 0
+
+
+def _find_transcript(session: str, root: Path) -> Path:
+    """A transcript's path as given, or the one session under `root` whose id starts so."""
+    given = Path(session).expanduser()
+    if given.suffix == ".jsonl" or given.exists():
+        if not given.is_file():
+            raise UsageError(f"{given}: no such transcript")
+        return given
+    if not root.is_dir():
+        raise UsageError(f"no Claude Code projects directory at {root}; pass --root DIR")
+    found = sorted(p for p in root.glob(f"*/{session}*.jsonl") if not p.name.startswith("agent-"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise UsageError(f"no session {session!r} under {root}; pass its transcript's path")
+    names = ", ".join(p.stem[:13] for p in found[:4])
+    raise UsageError(f"{len(found)} sessions under {root} start {session!r} ({names}); say more")
 
 
 def _date(text: str) -> date:

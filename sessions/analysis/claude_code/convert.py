@@ -51,6 +51,14 @@ from engine.pricing import OFFICIAL, RateCard, UnpricedModelError
 from engine.tokens import count_text
 from engine.usage import Usage
 from engine.version import ENGINE_VERSION
+from sessions.analysis.claude_code.context_items import (
+    BASE,
+    HISTORY,
+    OWN,
+    ContextItem,
+    ItemBook,
+    tool_label,
+)
 from sessions.analysis.claude_code.layout import SessionFiles
 from sessions.analysis.claude_code.transcript import (
     ApiUsage,
@@ -77,6 +85,8 @@ class Converted:
     header: SessionHeader
     events: list[Event]
     stats: ReadStats
+    # The lead's context item by item, costliest re-read first (context_items.py).
+    items: list[ContextItem] = field(default_factory=list)
 
 
 @dataclass
@@ -124,21 +134,25 @@ class _Thread:
 
 @dataclass
 class _Context:
-    """The lead's prompt as counted blocks (source, tokens); compaction starts a new
+    """The lead's prompt as counted blocks (source, tokens, item); compaction starts a new
     generation, so a call's prompt is (generation, first n blocks)."""
 
-    generations: list[list[tuple[str, int]]] = field(default_factory=lambda: [[]])
+    generations: list[list[tuple[str, int, str]]] = field(default_factory=lambda: [[]])
+    book: ItemBook = field(default_factory=ItemBook)
 
     @property
-    def blocks(self) -> list[tuple[str, int]]:
+    def blocks(self) -> list[tuple[str, int, str]]:
         return self.generations[-1]
 
-    def add(self, source: str, text: str) -> None:
+    def add(self, source: str, text: str, item: str) -> None:
         tokens = count_text(text)
         if tokens:
-            self.blocks.append((source, tokens))
+            self.blocks.append((source, tokens, item))
+            self.book.grew(item, tokens)
 
     def compact(self) -> None:
+        for _, _, item in self.blocks:
+            self.book.items[item].dropped = True
         self.generations.append([])
 
 
@@ -222,6 +236,7 @@ def _read_lead(
             # The earlier history: part of every later prompt, billed in its own file.
             meta.continues = meta.continues or continued
             stats.skipped[f"lines resumed from session {continued} (billed there)"] += 1
+            context.book.item(HISTORY, "history", f"resumed from session {continued}")
             _add_history(context, line)
             continue
         meta.session_id = meta.session_id or (line.session_id or "")
@@ -253,7 +268,7 @@ def _read_lead(
                 response.prompt_blocks = len(context.blocks)
                 response.prompt_generation = len(context.generations) - 1
             for block in line.message.blocks():
-                _count_own(context, block)
+                _count_own(context, block, OWN)
                 if block.type == "tool_use" and block.id:
                     tool_names[block.id] = (block.name or "", block.input or {})
             continue
@@ -262,9 +277,16 @@ def _read_lead(
         for block in line.message.blocks():
             if block.type == "tool_result" and block.tool_use_id:
                 text = block.result_text()
-                delegated = tool_names.get(block.tool_use_id, ("", {}))[0] in DELEGATION_TOOLS
+                name, given = tool_names.get(block.tool_use_id, ("", {}))
+                delegated = name in DELEGATION_TOOLS
+                item = context.book.item(
+                    f"tool:{block.tool_use_id}",
+                    "subagent" if delegated else "tool",
+                    tool_label(name or "tool", given),
+                )
                 # A subagent's result gets its delegation's number once all are known.
-                context.add(f"pending:{block.tool_use_id}" if delegated else "tool_results", text)
+                source = f"pending:{block.tool_use_id}" if delegated else "tool_results"
+                context.add(source, text, item)
                 lead.results.append(
                     _Result(
                         t,
@@ -275,7 +297,7 @@ def _read_lead(
                     )
                 )
             elif block.type == "text" and block.text:
-                context.add("task", block.text)
+                context.add("task", block.text, context.book.user_message(block.text))
     return lead, context, tool_names, _sidechains(sidechain_lines, clock), meta
 
 
@@ -288,20 +310,21 @@ def _add_history(context: _Context, line: Line) -> None:
         return
     for block in line.message.blocks():
         if line.type == "assistant":
-            _count_own(context, block)
+            _count_own(context, block, HISTORY)
         elif block.type == "tool_result":
-            context.add("tool_results", block.result_text())
+            context.add("tool_results", block.result_text(), HISTORY)
         elif block.type == "text" and block.text:
-            context.add("task", block.text)
+            context.add("task", block.text, HISTORY)
 
 
-def _count_own(context: _Context, block: Block) -> None:
+def _count_own(context: _Context, block: Block, item: str) -> None:
+    context.book.item(OWN, "own", "the lead's own replies and tool calls")
     if block.type == "text" and block.text:
-        context.add("own", block.text)
+        context.add("own", block.text, item)
     elif block.type == "thinking" and block.thinking:
-        context.add("own", block.thinking)
+        context.add("own", block.thinking, item)
     elif block.type == "tool_use":
-        context.add("own", (block.name or "") + _json(block.input or {}))
+        context.add("own", (block.name or "") + _json(block.input or {}), item)
 
 
 def _json(value: Any) -> str:
@@ -463,7 +486,7 @@ class _Builder:
                 "a Claude Code session: measured, not judged",
             )
         )
-        return Converted(self._header(), events, self.stats)
+        return Converted(self._header(), events, self.stats, self._items())
 
     def _delegations(self) -> dict[int, tuple[str, str, str, _Thread | None]]:
         """Delegation number -> (call id, subagent type, prompt, the subagent's thread)."""
@@ -496,6 +519,9 @@ class _Builder:
     def _lead_events(self, delegations: dict[int, tuple[str, str, str, _Thread | None]]) -> None:
         number_of = {call_id: n for n, (call_id, _, _, _) in delegations.items()}
         base = self._base_tokens()
+        if base:
+            book = self.context.book
+            book.grew(book.item(BASE, "system", "system prompt and tools"), base)
         compactions = list(self.lead.compactions)
         for turn, response in enumerate(self.lead.responses, start=1):
             while compactions and compactions[0][1] < turn:
@@ -506,8 +532,11 @@ class _Builder:
                 if number is not None:
                     self._at(response.t, _delegation(response.t, turn, block, number))
             sources = self._prompt(response, base, number_of)
-            attribution = attribute_counts(sources, _usage(response.usage))
-            self._at(response.t, _Call(response.t, LEAD, turn, response, attribution, None))
+            usage = _usage(response.usage)
+            attribution = attribute_counts(sources, usage)
+            items = attribute_counts(self._prompt_items(response, base), usage)
+            call = _Call(response.t, LEAD, turn, response, attribution, None, items)
+            self._at(response.t, call)
         turn_of_call = self._turns_of_calls(self.lead)
         delegated = [r for r in self.lead.results if r.call_id in number_of]
         self._result_events(LEAD, self.lead, [r for r in self.lead.results if r not in delegated])
@@ -567,13 +596,16 @@ class _Builder:
             name = names.get(r.call_id, "")
             self._at(r.t, ToolResult(r.t, role, turn, r.call_id, name, r.text, r.is_error))
 
+    def _items(self) -> list[ContextItem]:
+        return [item for item in self.context.book.ranked() if item.tokens]
+
     def _base_tokens(self) -> int:
         """System prompt and tools: what the first call read beyond the messages counted."""
         if not self.lead.responses:
             return 0
         first = self.lead.responses[0]
         generation = self.context.generations[first.prompt_generation]
-        counted = sum(n for _, n in generation[: max(0, first.prompt_blocks)])
+        counted = sum(n for _, n, _ in generation[: max(0, first.prompt_blocks)])
         return max(0, _usage(first.usage).total_input - counted)
 
     def _prompt(
@@ -581,12 +613,19 @@ class _Builder:
     ) -> list[tuple[str, int]]:
         generation = self.context.generations[response.prompt_generation]
         sources = [("base", base)] if base else []
-        for source, tokens in generation[: max(0, response.prompt_blocks)]:
+        for source, tokens, _ in generation[: max(0, response.prompt_blocks)]:
             if source.startswith("pending:"):
                 number = number_of.get(source.removeprefix("pending:"))
                 source = summary_source(number) if number is not None else "tool_results"
             sources.append((source, tokens))
         return sources
+
+    def _prompt_items(self, response: _Response, base: int) -> list[tuple[str, int]]:
+        """The call's prompt as (item, tokens), in order: what context_items.py prices."""
+        generation = self.context.generations[response.prompt_generation]
+        items = [(BASE, base)] if base else []
+        items += [(item, n) for _, n, item in generation[: max(0, response.prompt_blocks)]]
+        return items
 
     def _compaction_events(self) -> None:
         """Each compaction file's calls, numbered across the session as one role's turns."""
@@ -625,6 +664,8 @@ class _Builder:
             self.calls[event.role] = self.calls.get(event.role, 0) + 1
             self.total_cost += cost
             read_price = self._read_price(model, at) * factor
+            if event.items:
+                self.context.book.reread(event.items, event.turn, read_price / 1_000_000)
             out.append(
                 TurnUsage(
                     event.t,
@@ -750,6 +791,8 @@ class _Call:
     response: _Response
     attribution: dict[str, int]
     delegation: int | None
+    # The lead's cache read by context item (context_items.py).
+    items: dict[str, int] = field(default_factory=dict)
 
 
 def _delegation(t: float, turn: int, block: Block, number: int) -> Delegation:

@@ -1,0 +1,77 @@
+"""Every item of the lead's context priced (sessions/analysis/claude_code/context_items.py),
+worked by hand on the fixture transcripts, and `fep-tui traces SESSION`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.tokens import count_text
+from fep_tui.cli import main
+from sessions.analysis.claude_code.convert import convert
+from tests.test_claude_code import LEAD_SHOP, PROJECTS, SHOP_SESSION, _one
+
+# Opus 4.5 reads cache at $0.50 a million (the official card).
+READ = 0.5 / 1e6
+
+
+def test_each_item_s_re_reads_by_hand_and_they_sum_to_the_lead_s_cache_read() -> None:
+    """By hand from make.py: the system prompt and tools (8,000) are read by calls 2, 3
+    and 4 (after the compaction too); the user's prompt (9) by calls 2 and 3; the lead's
+    first reply by call 3; the 100-token subagent result by call 3 only, since the
+    compaction dropped it before call 4; the Edit result is never read (call 3 read
+    only up to call 2's prompt)."""
+    items = {i.label: i for i in convert(_one(SHOP_SESSION)).items}
+    base = items["system prompt and tools"]
+    assert (base.tokens, base.calls, base.reread_tokens) == (8000, 3, 24000)
+    assert base.reread_usd == pytest.approx(24000 * READ)
+    summary = items["Task Explore: find cart totals"]
+    assert (summary.kind, summary.tokens, summary.calls, summary.reread_tokens) == (
+        "subagent",
+        100,
+        1,
+        100,
+    )
+    assert summary.reread_usd == pytest.approx(100 * READ)
+    assert summary.dropped and (summary.first_turn, summary.last_turn) == (3, 3)
+    prompt = items["Fix the failing tests in the cart module."]
+    assert (prompt.kind, prompt.tokens, prompt.reread_tokens) == ("user", 9, 18)
+    edit = items["Edit cart/total.py"]
+    assert (edit.kind, edit.calls, edit.reread_tokens) == ("tool", 0, 0)
+    assert edit.tokens == count_text("The file cart/total.py has been updated.")
+    after = items["now run lint"]
+    assert not after.dropped, "written after the compaction"
+    every = list(items.values())
+    assert sum(i.reread_tokens for i in every) == LEAD_SHOP.cache_read
+    assert [i.label for i in every][:2] == [base.label, summary.label], "costliest first"
+
+
+def test_traces_session_prints_the_top_re_read_items(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["traces", "11111111", "--root", str(PROJECTS)]) == 0
+    out = capsys.readouterr().out
+    assert "$0.0121 in all" in out  # (24,000 + 100 + 18 + 37) x $0.50 per million
+    row = next(line for line in out.splitlines() if "Task Explore: find cart totals" in line)
+    assert " subagent " in row and "3-3 (compacted)" in row
+    assert main(["traces", str(SHOP_SESSION), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows[0]["item"] == "system prompt and tools" and rows[0]["reread_tokens"] == 24000
+    assert sum(r["reread_tokens"] for r in rows) == LEAD_SHOP.cache_read
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("zzz", "no session 'zzz' under"),
+        ("/nowhere/x.jsonl", "/nowhere/x.jsonl: no such transcript"),
+    ],
+)
+def test_traces_session_that_is_not_there_is_one_line_and_exit_2(
+    given: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["traces", given, "--root", str(PROJECTS)]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1
