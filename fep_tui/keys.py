@@ -97,6 +97,12 @@ TRIAL: list[BindingType] = [
     Binding("end", "end", "End", show=False, priority=True, id="trial.end"),
     Binding("t", "toggle_tools", "Expand tool call", show=False, id="trial.tools"),
     Binding("p", "toggle_pacing", "Pacing on/off", show=False, id="trial.pacing"),
+    Binding("i", "items", "Context items", show=False, id="trial.items"),
+]
+
+ITEMS: list[BindingType] = [
+    MORE_KEYS,
+    Binding("escape", "app.pop_screen", "Back", id="items.back"),
 ]
 
 BATCH: list[BindingType] = [
@@ -148,6 +154,7 @@ SECTIONS: dict[str, list[BindingType]] = {
     "Claude Code sessions": TRACES,
     "Search": SEARCH,
     "Trial (live and replay)": TRIAL,
+    "Context items (a Claude Code session)": ITEMS,
     "Batch": BATCH,
     "Compare": COMPARE,
     "Side by side": SIDE_BY_SIDE,

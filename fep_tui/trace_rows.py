@@ -1,11 +1,13 @@
 """The columns of a Claude Code sessions listing and one row's values, shared by
-`fep-tui traces` and the app's traces screen."""
+`fep-tui traces` and the app's traces screen; and those of one session's context items,
+shared by `fep-tui traces SESSION` and the trial screen's items (`i`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fep_tui.tables import Column
+from sessions.analysis.claude_code.context_items import ContextItem
 from sessions.analysis.claude_code.store import TraceSummary
 
 UNKNOWN = "unknown"
@@ -49,3 +51,24 @@ def _at_least(summary: TraceSummary) -> str:
     """A session with a model nothing prices: what the rest cost, as a floor."""
     priced = summary.cost_at_least
     return f"≥ {priced:.4f}" if priced > 0 else UNKNOWN
+
+
+ITEM_COLUMNS = [
+    Column("item", "item"),
+    Column("kind", "kind", priority=3),
+    Column("tokens", "tokens", "tokens", priority=2),
+    Column("calls", "calls", "int", priority=1),
+    Column("reread_tokens", "re-read", "tokens", priority=4),
+    Column("reread_usd", "re-read $", "usd"),
+    Column("turns", "turns", priority=5),
+]
+
+
+def item_row(item: ContextItem) -> dict[str, object]:
+    """`turns`: the lead turns that re-read it, and whether a compaction dropped it."""
+    turns = f"{item.first_turn}-{item.last_turn}" if item.calls else "-"
+    return {
+        **item.to_dict(),
+        "item": item.label,
+        "turns": turns + (" (compacted)" if item.dropped else ""),
+    }

@@ -3,15 +3,24 @@ worked by hand on the fixture transcripts, and `fep-tui traces SESSION`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from engine.tokens import count_text
+from fep_tui.app import FepApp, StartReplay
 from fep_tui.cli import main
+from fep_tui.screens.context_items import ContextItemsScreen
+from fep_tui.screens.trial import TrialScreen
 from sessions.analysis.claude_code.convert import convert
+from sessions.analysis.claude_code.store import import_sessions
 from tests.test_claude_code import LEAD_SHOP, PROJECTS, SHOP_SESSION, _one
 
+FIXTURES = Path(__file__).parent / "fixtures"
 # Opus 4.5 reads cache at $0.50 a million (the official card).
 READ = 0.5 / 1e6
 
@@ -75,3 +84,74 @@ def test_traces_session_that_is_not_there_is_one_line_and_exit_2(
     assert main(["traces", given, "--root", str(PROJECTS)]) == 2
     err = capsys.readouterr().err
     assert said in err and err.count("\n") == 1
+
+
+def _imported(tmp_path: Path) -> Path:
+    """The shop fixture imported as a session file (its header names the transcript)."""
+    [result] = import_sessions([SHOP_SESSION], tmp_path)
+    assert result.summary is not None
+    return Path(result.summary.session_file)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_i_on_the_trial_screen_lists_a_claude_code_session_s_items(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    session = _imported(tmp_path)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(session))
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("i")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ContextItemsScreen)
+            table = app.screen.query_one(DataTable)
+            labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            assert labels[:2] == ["system prompt and tools", "Task Explore: find cart totals"]
+            assert len(labels) == 7
+            title = str(app.screen.query_one("#items-title").render())
+            assert "$0.0121 of re-reads in all" in title
+            headers = [str(c.label) for c in table.columns.values()]
+            assert "re-read $" in headers and ("turns" in headers) == (size[0] >= 120)
+            await pilot.press("escape")
+            assert isinstance(app.screen, TrialScreen)
+
+    asyncio.run(scenario())
+
+
+def test_i_on_our_own_trial_says_items_are_for_claude_code_sessions(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(FIXTURES / "b-tiny-seed0.jsonl"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("i")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, TrialScreen)
+            notes = [str(n.message) for n in app._notifications]
+            assert any("item by item pricing is for Claude Code sessions" in n for n in notes)
+
+    asyncio.run(scenario())
+
+
+def test_a_transcript_gone_since_the_import_is_a_notification(tmp_path: Path) -> None:
+    copy = tmp_path / "projects" / "-home-dev-shop"
+    shutil.copytree(SHOP_SESSION.parent, copy)
+    (tmp_path / "sessions").mkdir()
+    [result] = import_sessions([copy / SHOP_SESSION.name], tmp_path / "sessions")
+    assert result.summary is not None
+    shutil.rmtree(copy)
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path, start=StartReplay(Path(result.summary.session_file)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("i")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ContextItemsScreen), "the app is still running"
+            notes = [str(n.message) for n in app._notifications]
+            assert any("cannot read the items of" in n for n in notes), notes
+
+    asyncio.run(scenario())

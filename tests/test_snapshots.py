@@ -159,3 +159,27 @@ def test_search_leaderboard_at_its_end(
 
     app = FepApp(sessions_dir, start=StartSearch(_scripted_job(), sessions_dir))
     assert snap_compare(app, terminal_size=size, run_before=searched)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_context_items_of_a_claude_code_session(
+    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+) -> None:
+    """`i` on an imported Claude Code session: the title with the transcript's name and the
+    re-reads' total ($0.0121), seven items costliest first (system prompt and tools, the
+    subagent's result, ...), the re-read $ column at both sizes and turns only at 120, the
+    hint, and a footer starting '? more keys'."""
+    from sessions.analysis.claude_code.store import import_sessions
+    from tests.test_claude_code import SHOP_SESSION
+
+    [result] = import_sessions([SHOP_SESSION], sessions_dir)
+    assert result.summary is not None
+
+    async def open_items(pilot: Pilot[None]) -> None:
+        await pilot.pause(0.3)
+        await pilot.press("i")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+
+    app = FepApp(sessions_dir, start=StartReplay(Path(result.summary.session_file)))
+    assert snap_compare(app, terminal_size=size, run_before=open_items)

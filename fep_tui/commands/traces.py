@@ -17,7 +17,7 @@ from cyclopts import Parameter
 
 from fep_tui.commands.options import Json, SessionsDir, UsageError
 from fep_tui.tables import Column, console, print_table
-from fep_tui.trace_rows import COLUMNS, largest_first, trace_row
+from fep_tui.trace_rows import COLUMNS, ITEM_COLUMNS, item_row, largest_first, trace_row
 from sessions.analysis.claude_code.layout import default_projects_dir
 from sessions.analysis.claude_code.store import (
     Imported,
@@ -220,30 +220,17 @@ def _print_rollup(found: list[TraceSummary], by: By, fmt: str, where: Path) -> i
     return 0
 
 
-ITEM_COLUMNS = [
-    Column("item", "item"),
-    Column("kind", "kind", priority=3),
-    Column("tokens", "tokens", "tokens", priority=2),
-    Column("calls", "calls", "int", priority=1),
-    Column("reread_tokens", "re-read", "tokens", priority=4),
-    Column("reread_usd", "re-read $", "usd"),
-    Column("turns", "turns", priority=5),
-]
-
-
 def _print_items(session: str, root: Path, limit: int, json: bool) -> int:
-    from sessions.analysis.claude_code.convert import convert
-    from sessions.analysis.claude_code.layout import TraceInputError, sessions_under
+    from sessions.analysis.claude_code.convert import context_items
+    from sessions.analysis.claude_code.layout import TraceInputError
 
     if limit < 0:
         raise UsageError(f"--limit must be 0 (all) or more; got {limit}")
     path = _find_transcript(session, root)
     try:
-        [files] = sessions_under(path)
+        items = context_items(path)
     except TraceInputError as exc:
         raise UsageError(str(exc)) from None
-    converted = convert(files)
-    items = converted.items
     if json:
         for item in items:
             print(json_module.dumps(item.to_dict()))
@@ -251,17 +238,9 @@ def _print_items(session: str, root: Path, limit: int, json: bool) -> int:
     out = console()
     spent = sum(i.reread_usd for i in items)
     shown = items[:limit] if limit else items
-    rows = [
-        {
-            **item.to_dict(),
-            "item": item.label,
-            "turns": (f"{item.first_turn}-{item.last_turn}" if item.calls else "-")
-            + (" (compacted)" if item.dropped else ""),
-        }
-        for item in shown
-    ]
+    rows = [item_row(item) for item in shown]
     title = (
-        f"{files.main.name}: what each item of the lead's context cost in re-reads, "
+        f"{path.name}: what each item of the lead's context cost in re-reads, "
         f"${spent:.4f} in all (MEASURED usage; the split by item is estimated)"
     )
     print_table(title, ITEM_COLUMNS, rows, out, "--json shows them")

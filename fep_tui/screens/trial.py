@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -231,6 +232,20 @@ class TrialScreen(Screen[None]):
             "simulated trials stream at full speed" if not paced() else "paced for watching"
         )
         self._draw_bar()
+
+    def action_items(self) -> None:
+        """A Claude Code session's context item by item, read from its transcript."""
+        trace = self.source.header.trace
+        if trace is None:
+            self.notify(
+                "item by item pricing is for Claude Code sessions (t on home); this "
+                "trial's re-reads are split by source in the chart",
+                timeout=6,
+            )
+            return
+        from fep_tui.screens.context_items import ContextItemsScreen
+
+        self.app.push_screen(ContextItemsScreen(Path(trace.path)))
 
     def action_toggle_tools(self) -> None:
         tree = self.query_one(ToolTree)

@@ -173,6 +173,15 @@ class _Clock:
         return max(0.0, (when - self.start).total_seconds())
 
 
+def context_items(transcript: Path) -> list[ContextItem]:
+    """The items of a session's lead context, costliest re-read first, read from its
+    transcript (TraceInputError when it is not one)."""
+    from sessions.analysis.claude_code.layout import sessions_under
+
+    [files] = sessions_under(transcript)
+    return convert(files).items
+
+
 def convert(files: SessionFiles, card: RateCard = OFFICIAL, sha256: str | None = None) -> Converted:
     """`sha256`: the files' checksum when the caller has it (else it is computed)."""
     stats = ReadStats()
