@@ -141,10 +141,11 @@ def test_a_transcript_gone_since_the_import_is_a_notification(tmp_path: Path) ->
     (tmp_path / "sessions").mkdir()
     [result] = import_sessions([copy / SHOP_SESSION.name], tmp_path / "sessions")
     assert result.summary is not None
+    session = Path(result.summary.session_file)
     shutil.rmtree(copy)
 
     async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartReplay(Path(result.summary.session_file)))
+        app = FepApp(tmp_path, start=StartReplay(session))
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause(0.3)
             await pilot.press("i")
