@@ -607,3 +607,38 @@ def test_output_the_record_understates_is_counted_from_the_content(tmp_path: Pat
     assert "by output content" in shown
     lead_line = next(line for line in shown.splitlines() if line.startswith("lead"))
     assert "≥" in lead_line
+
+
+def test_subagent_usage_written_only_in_progress_lines_is_billed(tmp_path: Path) -> None:
+    """Some versions write a subagent's messages only inside the main file's `progress`
+    lines (`data.type: agent_progress`), with no subagent file: that usage was skipped.
+    The same session written that way bills the same as with the subagent's own file."""
+    from tests.fixtures.claude_code.make import Writer, lead_session
+
+    session = "44444444-dddd-4ddd-8ddd-444444444444"
+    main = Writer(session, "/home/dev/progress", "2.0.70")
+    agent = Writer(session, "/home/dev/progress", "2.0.70", main.clock)
+    lead_session(main, agent, "c9")
+    wrapped = [
+        {
+            "type": "progress",
+            "parentToolUseID": "toolu_task1",
+            "sessionId": session,
+            "timestamp": line["timestamp"],
+            "uuid": f"progress-{n}",
+            "data": {"type": "agent_progress", "agentId": "c9", "message": line},
+        }
+        for n, line in enumerate(agent.lines)
+    ]
+    # A hook's progress line carries no subagent message: still skipped and counted.
+    hook = {"type": "progress", "data": {"type": "hook_progress", "message": "ran a hook"}}
+    main.lines = sorted([*main.lines, *wrapped], key=lambda line: line["timestamp"]) + [hook]
+    path = tmp_path / "-home-dev-progress" / f"{session}.jsonl"
+    main.write(path)
+    converted = convert(_one(path))
+    totals = _role_totals(converted)
+    assert totals["executor-Explore"] == EXPLORE
+    assert totals["lead"] == LEAD_3
+    [summary] = [e for e in converted.events if isinstance(e, ExecutorSummary)]
+    assert summary.executor_turns == 2
+    assert converted.stats.skipped["progress lines"] == 1

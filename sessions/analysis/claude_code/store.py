@@ -38,9 +38,10 @@ INDEX_NAME = ".fep-claude-code-index.json"
 # computes. Measured on 2 cores from a cold page cache: 106 s with 2 processes, 51 s with 4.
 IMPORT_WORKERS = max(1, min(8, 2 * (os.cpu_count() or 1)))
 # 2: compaction calls billed, a resumed session's copied history billed once, stray files
-# skipped. 3: output the record understates counted from the content. A new version
-# re-converts every transcript on the next import.
-_VERSION = 3
+# skipped. 3: output the record understates counted from the content. 4: subagent usage
+# written only in progress lines billed. A new version re-converts every transcript on the
+# next import.
+_VERSION = 4
 PREFIX = "claude-code-"
 Status = Literal["imported", "updated", "unchanged", "skipped", "failed"]
 

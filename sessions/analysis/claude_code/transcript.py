@@ -1,11 +1,13 @@
 """The lines of a Claude Code transcript, decoded into typed records.
 
 A transcript is JSONL: one object per line, `type` saying what it is. Only `user`,
-`assistant` and `system` lines matter for cost; everything else (file-history snapshots,
-summaries, progress updates, queue operations, kinds newer versions add) is skipped and
-counted. Lines are read one at a time, so a large file is never held whole. A line that is
-not JSON (the partial last line of a session Claude Code is still writing) or has a field of
-an unexpected type is skipped and counted, never a crash.
+`assistant` and `system` lines matter for cost, and the subagent messages some versions
+write only inside `progress` lines (`data.type: agent_progress`, the message nested in
+`data.message`), read as the subagent's own lines; everything else (file-history
+snapshots, summaries, other progress updates, queue operations, kinds newer versions add)
+is skipped and counted. Lines are read one at a time, so a large file is never held whole.
+A line that is not JSON (the partial last line of a session Claude Code is still writing)
+or has a field of an unexpected type is skipped and counted, never a crash.
 
 Field names are Claude Code's (camelCase on the line, snake_case inside `message`, which is
 the Anthropic API's own shape).
@@ -106,6 +108,16 @@ class CompactMetadata(msgspec.Struct, frozen=True):
     pre_tokens: int | None = msgspec.field(default=None, name="preTokens")
 
 
+class ProgressData(msgspec.Struct, frozen=True, rename="camel"):
+    """A progress line's payload; only `agent_progress` carries a subagent's message, left
+    undecoded until it is known to be one (hook progress puts other shapes there)."""
+
+    type: str = ""
+    agent_id: str | None = None
+    # Empty when the line has none (msgspec takes Raw alone, not in a union with None).
+    message: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+
+
 class Line(msgspec.Struct, frozen=True, rename="camel"):
     type: str
     uuid: str | None = None
@@ -124,6 +136,7 @@ class Line(msgspec.Struct, frozen=True, rename="camel"):
     is_api_error_message: bool = False
     compact_metadata: CompactMetadata | None = None
     tool_use_result: Any = None
+    data: ProgressData | None = None
 
 
 _DECODER = msgspec.json.Decoder(Line)
@@ -176,10 +189,37 @@ def _decode(raw: bytes, stats: ReadStats) -> Line | None:
         # Claude Code appends as it goes: the last line of a live session may be half written.
         stats.skipped["partial or non-JSON lines"] += 1
         return None
+    if line.type == "progress":
+        nested = _subagent_message(line)
+        if nested is not None:
+            return nested
     if line.type not in KNOWN_TYPES:
         stats.skipped[f"{line.type} lines"] += 1
         return None
     return line
+
+
+def _subagent_message(line: Line) -> Line | None:
+    """The subagent's own line inside an `agent_progress` line, as a sidechain line of
+    that agent (None for any other progress)."""
+    data = line.data
+    if data is None or data.type != "agent_progress" or not len(data.message):
+        return None
+    try:
+        nested = _DECODER.decode(data.message)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    if nested.type not in ("user", "assistant") or nested.message is None:
+        return None
+    return msgspec.structs.replace(
+        nested,
+        is_sidechain=True,
+        agent_id=data.agent_id or nested.agent_id,
+        session_id=nested.session_id or line.session_id,
+        timestamp=nested.timestamp or line.timestamp,
+        cwd=nested.cwd or line.cwd,
+        version=nested.version or line.version,
+    )
 
 
 # How far into a file the first message line is looked for: Claude Code starts a session
