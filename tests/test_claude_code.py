@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from engine.events import ContextCompacted, ExecutorSummary, TurnUsage
+from engine.events import ContextCompacted, ExecutorSummary, TrialEnded, TurnUsage
 from engine.usage import Usage
 from fep_tui.cli import main
 from fep_tui.widgets.counters import render_counters
@@ -632,7 +632,7 @@ def test_subagent_usage_written_only_in_progress_lines_is_billed(tmp_path: Path)
     ]
     # A hook's progress line carries no subagent message: still skipped and counted.
     hook = {"type": "progress", "data": {"type": "hook_progress", "message": "ran a hook"}}
-    main.lines = sorted([*main.lines, *wrapped], key=lambda line: line["timestamp"]) + [hook]
+    main.lines = [*sorted([*main.lines, *wrapped], key=lambda line: line["timestamp"]), hook]
     path = tmp_path / "-home-dev-progress" / f"{session}.jsonl"
     main.write(path)
     converted = convert(_one(path))
@@ -642,3 +642,50 @@ def test_subagent_usage_written_only_in_progress_lines_is_billed(tmp_path: Path)
     [summary] = [e for e in converted.events if isinstance(e, ExecutorSummary)]
     assert summary.executor_turns == 2
     assert converted.stats.skipped["progress lines"] == 1
+
+
+def test_agent_files_no_delegation_claims_are_billed_as_their_own_roles(tmp_path: Path) -> None:
+    """A warm-up agent (2.0.x), a workflow's agents (`subagents/workflows/<id>/`) and an
+    agent file with a `.meta.json` but no Task call were dropped without a word. Each is
+    billed, as `warmup`, its type from its .meta.json, or `workflow`; the delegated
+    Explore subagent keeps its own totals."""
+    from tests.fixtures.claude_code.make import EXPLORE_MODEL, Writer, lead_session
+
+    session = "55555555-eeee-4eee-8eee-555555555555"
+    cwd = "/home/dev/many"
+    main = Writer(session, cwd, "2.0.61")
+    explore = Writer(session, cwd, "2.0.61", main.clock)
+    lead_session(main, explore, "e1")
+    nested = tmp_path / "-home-dev-many" / session / "subagents"
+    main.write(tmp_path / "-home-dev-many" / f"{session}.jsonl")
+    explore.write(nested / "agent-e1.jsonl")
+
+    def agent(path: Path, prompt: str, usage: tuple[int, int, int, int], meta: str = "") -> None:
+        writer = Writer(session, cwd, "2.0.61", main.clock)
+        writer.user(prompt, sidechain=True)
+        reply = [{"type": "text", "text": "ok"}]
+        writer.assistant(f"msg_{path.stem}", EXPLORE_MODEL, reply, usage, sidechain=True)
+        writer.write(path)
+        if meta:
+            path.with_name(path.stem + ".meta.json").write_text(meta)
+
+    agent(nested / "agent-w1.jsonl", "Warmup", (4, 1000, 0, 10))
+    agent(nested / "agent-p1.jsonl", "Plan the fix", (5, 2000, 0, 20), '{"agentType": "Plan"}')
+    flow = nested / "workflows" / "wf1"
+    agent(flow / "agent-f1.jsonl", "Review it", (6, 3000, 0, 30), '{"agentType": "reviewer"}')
+    agent(flow / "agent-f2.jsonl", "Check it", (7, 4000, 0, 40))
+    converted = convert(_one(tmp_path / "-home-dev-many" / f"{session}.jsonl"))
+    totals = _role_totals(converted)
+    assert totals["executor-Explore"] == EXPLORE, "the delegated subagent is still its own"
+    # (input, 5m write, read, output) as written: Usage(input, output, write 5m, 1h, read).
+    assert totals["warmup"] == Usage(4, 10, 1000, 0, 0)
+    assert totals["executor-Plan"] == Usage(5, 20, 2000, 0, 0)
+    assert totals["executor-reviewer"] == Usage(6, 30, 3000, 0, 0)
+    assert totals["executor-workflow"] == Usage(7, 40, 4000, 0, 0)
+    # Haiku 4.5: $1 in, $5 out, $1.25 5m write (a million).
+    extra = sum(i * 1 + o * 5 + w * 1.25 for i, o, w in [(4, 10, 1000), (5, 20, 2000),
+                (6, 30, 3000), (7, 40, 4000)]) / 1e6  # fmt: skip
+    end = converted.events[-1]
+    assert isinstance(end, TrialEnded)
+    lead = (11 * 5 + 370 * 25 + 8170 * 6.25 + 16155 * 0.5) / 1e6  # LEAD_3 on Opus 4.5
+    assert end.total_cost_usd == pytest.approx(lead + EXPLORE_USD + extra, abs=1e-6)

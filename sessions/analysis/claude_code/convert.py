@@ -59,7 +59,7 @@ from sessions.analysis.claude_code.context_items import (
     ItemBook,
     tool_label,
 )
-from sessions.analysis.claude_code.layout import SessionFiles
+from sessions.analysis.claude_code.layout import SessionFiles, agent_type
 from sessions.analysis.claude_code.transcript import (
     ApiUsage,
     Block,
@@ -120,6 +120,8 @@ class _Thread:
     results: list[_Result] = field(default_factory=list)
     compactions: list[tuple[float, int, str, int | None]] = field(default_factory=list)
     first_prompt: str = ""
+    # What its file's .meta.json says it is (a subagent's file only).
+    agent_type: str | None = None
     first_t: float | None = None
     _last_t: float | None = None
     _open: dict[tuple[str, str], _Response] = field(default_factory=dict)
@@ -191,6 +193,7 @@ def convert(files: SessionFiles, card: RateCard = OFFICIAL, sha256: str | None =
     for path in files.agents:
         key = path.stem.removeprefix("agent-")
         agents[key] = _read_agent(read_lines(path, stats), clock)
+        agents[key].agent_type = agent_type(path)
     # Claude Code's own summarising calls when it compacts the context: billed like any
     # other call (1-12.5% of a session's cost on real transcripts), as their own role.
     compactions = [_read_agent(read_lines(path, stats), clock) for path in files.compaction]
@@ -425,6 +428,20 @@ def role_for(subagent_type: str) -> str:
     return "executor-" + (_ROLE_CHARS.sub("-", subagent_type).strip("-") or "general-purpose")
 
 
+# Claude Code 2.0.x started each session with an agent asked only this, to warm its cache.
+WARMUP_PROMPT = "Warmup"
+
+
+def unclaimed_role(thread: _Thread) -> str:
+    """The role of an agent file no delegation claims: its type where its .meta.json or
+    its place says it, `warmup` for the warm-up agent, else `unclaimed`."""
+    if thread.agent_type:
+        return role_for(thread.agent_type)
+    if thread.first_prompt.strip() == WARMUP_PROMPT:
+        return "warmup"
+    return "unclaimed"
+
+
 class _Builder:
     def __init__(
         self,
@@ -449,6 +466,7 @@ class _Builder:
         self.calls: dict[str, int] = {}
         self.total_cost = 0.0
         self.unlinked = 0
+        self.unclaimed: list[_Thread] = []
         self.sha256 = ""
         self.compaction_threads: list[_Thread] = []
         # Output counted from the content, per role, where the record says less.
@@ -465,6 +483,10 @@ class _Builder:
         for number, (_, subagent_type, _, thread) in sorted(delegations.items()):
             if thread is not None:
                 self._agent_events(number, role_for(subagent_type), thread)
+        # Agent files no delegation claims (a warm-up agent, a workflow's agents, one whose
+        # Task call is not in this file): billed all the same, as their own roles.
+        for thread in self.unclaimed:
+            self._agent_events(None, unclaimed_role(thread), thread)
         self._compaction_events()
         self.items.sort(key=lambda item: (item[0], item[1]))
         events = self._priced(event for _, _, event in self.items)
@@ -516,13 +538,16 @@ class _Builder:
                 match = next((k for k, th in unclaimed.items() if th.first_prompt == prompt), None)
                 thread = unclaimed.pop(match) if match is not None else None
             found[number] = (call_id, kind, prompt, thread)
-        # Threads nobody claimed by id or prompt go to unmatched delegations in order.
+        # Threads nobody claimed by id or prompt go to unmatched delegations in order; a
+        # warm-up agent is never one.
         for number, (call_id, kind, prompt, thread) in found.items():
-            if thread is None and unclaimed:
-                thread = unclaimed.pop(next(iter(unclaimed)))
+            spare = [k for k, th in unclaimed.items() if th.first_prompt.strip() != WARMUP_PROMPT]
+            if thread is None and spare:
+                thread = unclaimed.pop(spare[0])
                 found[number] = (call_id, kind, prompt, thread)
             elif thread is None:
                 self.unlinked += 1
+        self.unclaimed = [thread for thread in unclaimed.values() if thread.responses]
         return found
 
     def _lead_events(self, delegations: dict[int, tuple[str, str, str, _Thread | None]]) -> None:
@@ -645,7 +670,7 @@ class _Builder:
                 self._response_events(COMPACTION_ROLE, turn, response, None)
                 self._at(response.t, _Call(response.t, COMPACTION_ROLE, turn, response, {}, None))
 
-    def _agent_events(self, number: int, role: str, thread: _Thread) -> None:
+    def _agent_events(self, number: int | None, role: str, thread: _Thread) -> None:
         for turn, response in enumerate(thread.responses, start=1):
             self._response_events(role, turn, response, number)
             self._at(response.t, _Call(response.t, role, turn, response, {}, number))

@@ -6,7 +6,9 @@ work has been written in three ways:
 - inline, as sidechain lines (`isSidechain: true`) in the session file itself (older
   versions);
 - `agent-<id>.jsonl` beside the session files, each line naming its `sessionId`;
-- `<session-id>/subagents/agent-<id>.jsonl` (current versions).
+- `<session-id>/subagents/agent-<id>.jsonl` (current versions), with an
+  `agent-<id>.meta.json` beside it naming its type (`{"agentType": "Explore"}`), and
+  `<session-id>/subagents/workflows/<workflow-id>/agent-<id>.jsonl` for a workflow's agents.
 
 `agent-acompact-*` files are Claude Code's own compaction calls, not delegations.
 """
@@ -26,6 +28,7 @@ from sessions.analysis.claude_code.transcript import transcript_problem
 
 AGENT_PREFIX = "agent-"
 COMPACTION_PREFIX = "agent-acompact"
+WORKFLOWS = "workflows"
 SUFFIX = ".jsonl"
 
 
@@ -134,12 +137,42 @@ def _files_of(main: Path, project: _Project) -> SessionFiles:
     if main.stem in project.subdirectories:
         nested = main.parent / main.stem / "subagents"
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            names, _ = _jsonl_names(nested)
+            names, dirs = _jsonl_names(nested)
             found = [nested / n for n in names if n.startswith(AGENT_PREFIX)]
+            if WORKFLOWS in dirs:
+                found += _workflow_agents(nested / WORKFLOWS)
     found += project.beside.get(main.stem, [])
     agents = tuple(p for p in found if not p.name.startswith(COMPACTION_PREFIX))
     compaction = tuple(p for p in found if p.name.startswith(COMPACTION_PREFIX))
     return SessionFiles(main, agents, compaction)
+
+
+def _workflow_agents(directory: Path) -> list[Path]:
+    found: list[Path] = []
+    for workflow in sorted(p for p in directory.iterdir() if p.is_dir()):
+        names, _ = _jsonl_names(workflow)
+        found += [workflow / n for n in names if n.startswith(AGENT_PREFIX)]
+    return found
+
+
+class _Meta(msgspec.Struct):
+    agentType: str | None = None  # Claude Code's field name
+
+
+_META = msgspec.json.Decoder(_Meta)
+
+
+def agent_type(agent: Path) -> str | None:
+    """The type an agent file's `.meta.json` gives it (`Explore`), if it has one; an agent
+    under `workflows/` without one is a `workflow` agent."""
+    meta = agent.with_name(agent.stem + ".meta.json")
+    try:
+        given = _META.decode(meta.read_bytes()).agentType
+    except (OSError, msgspec.DecodeError):
+        given = None
+    if given:
+        return given
+    return "workflow" if agent.parent.parent.name == WORKFLOWS else None
 
 
 _HEAD = msgspec.json.Decoder(_Head)
