@@ -39,8 +39,8 @@ INDEX_NAME = ".fep-claude-code-index.json"
 IMPORT_WORKERS = max(1, min(8, 2 * (os.cpu_count() or 1)))
 # 2: compaction calls billed, a resumed session's copied history billed once, stray files
 # skipped. 3: output the record understates counted from the content. 4: subagent usage
-# written only in progress lines billed, and agent files no delegation claims. A new version re-converts every transcript on the
-# next import.
+# written only in progress lines billed, and agent files no delegation claims. A new
+# version re-converts every transcript on the next import.
 _VERSION = 4
 PREFIX = "claude-code-"
 Status = Literal["imported", "updated", "unchanged", "skipped", "failed"]
