@@ -101,6 +101,16 @@ class ItemBook:
         self._users += 1
         return self.item(f"user:{self._users}", "user", text_label(text))
 
+    def fresh(self) -> ItemBook:
+        """The same items, sizes and compactions, with no re-reads priced yet."""
+        book = ItemBook()
+        book._users = self._users
+        book.items = {
+            key: ContextItem(i.key, i.kind, i.label, i.tokens, dropped=i.dropped)
+            for key, i in self.items.items()
+        }
+        return book
+
     def grew(self, key: str, tokens: int) -> None:
         found = self.items[key]
         found.tokens += tokens

@@ -186,21 +186,61 @@ def context_items(transcript: Path) -> list[ContextItem]:
 
 def convert(files: SessionFiles, card: RateCard = OFFICIAL, sha256: str | None = None) -> Converted:
     """`sha256`: the files' checksum when the caller has it (else it is computed)."""
-    stats = ReadStats()
-    clock = _Clock()
-    lead, context, tool_names, sidechains, meta = _read_lead(files.main, stats, clock)
-    agents: dict[str, _Thread] = dict(sidechains)
+    reading = SessionReading(files, card)
+    reading.feed_main(read_lines(files.main, reading.stats))
     for path in files.agents:
-        key = path.stem.removeprefix("agent-")
-        agents[key] = _read_agent(read_lines(path, stats), clock)
-        agents[key].agent_type = agent_type(path)
-    # Claude Code's own summarising calls when it compacts the context: billed like any
-    # other call (1-12.5% of a session's cost on real transcripts), as their own role.
-    compactions = [_read_agent(read_lines(path, stats), clock) for path in files.compaction]
-    builder = _Builder(files, card, stats, clock, lead, context, tool_names, agents, meta)
-    builder.compaction_threads = compactions
-    builder.sha256 = sha256 or checksum(files.all())
-    return builder.build()
+        reading.feed_agent(path, read_lines(path, reading.stats))
+    for path in files.compaction:
+        reading.feed_compaction(path, read_lines(path, reading.stats))
+    return reading.build(sha256 or checksum(files.all()))
+
+
+class SessionReading:
+    """A session's files as read so far: fed whole (convert) or a few lines at a time as
+    Claude Code writes them (follow.py), and built into a trial at any point."""
+
+    def __init__(self, files: SessionFiles, card: RateCard = OFFICIAL) -> None:
+        self.files, self.card = files, card
+        self.stats = ReadStats()
+        self.clock = _Clock()
+        self.lead = _LeadReader(files.main, self.stats, self.clock)
+        self.agents: dict[Path, _Thread] = {}
+        # Claude Code's own summarising calls when it compacts the context: billed like
+        # any other call (1-12.5% of a session's cost on real transcripts), as their role.
+        self.compactions: dict[Path, _Thread] = {}
+
+    def feed_main(self, lines: Iterable[Line]) -> None:
+        self.lead.feed(lines)
+
+    def feed_agent(self, path: Path, lines: Iterable[Line]) -> None:
+        if path not in self.agents:
+            self.agents[path] = _Thread(agent_type=agent_type(path))
+        _read_agent(lines, self.clock, self.agents[path])
+
+    def feed_compaction(self, path: Path, lines: Iterable[Line]) -> None:
+        _read_agent(lines, self.clock, self.compactions.setdefault(path, _Thread()))
+
+    def build(self, sha256: str = "") -> Converted:
+        """The trial as read so far. Building reads the state and never changes it, so a
+        live session is built again after each new line."""
+        lead = self.lead
+        agents = dict(_sidechains(lead.sidechain_lines, self.clock))
+        for path, thread in self.agents.items():
+            agents[path.stem.removeprefix("agent-")] = thread
+        builder = _Builder(
+            self.files,
+            self.card,
+            self.stats,
+            self.clock,
+            lead.lead,
+            lead.context,
+            lead.tool_names,
+            agents,
+            lead.meta,
+        )
+        builder.compaction_threads = list(self.compactions.values())
+        builder.sha256 = sha256
+        return builder.build()
 
 
 @dataclass
@@ -233,32 +273,41 @@ class _Copied:
         return other if self._known[other] else None
 
 
-def _read_lead(
-    path: Path, stats: ReadStats, clock: _Clock
-) -> tuple[_Thread, _Context, dict[str, tuple[str, dict[str, Any]]], dict[str, _Thread], _Meta]:
-    lead, context, meta = _Thread(), _Context(), _Meta()
-    tool_names: dict[str, tuple[str, dict[str, Any]]] = {}
-    sidechain_lines: list[Line] = []
-    copied_from = _Copied(path)
-    for line in read_lines(path, stats):
+class _LeadReader:
+    """The main file's lines, fed in order (all at once, or as a live session writes
+    them): the lead's thread and context, tool names, subagents' inline lines, metadata."""
+
+    def __init__(self, path: Path, stats: ReadStats, clock: _Clock) -> None:
+        self.stats, self.clock = stats, clock
+        self.lead, self.context, self.meta = _Thread(), _Context(), _Meta()
+        self.tool_names: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.sidechain_lines: list[Line] = []
+        self._copied_from = _Copied(path)
+
+    def feed(self, lines: Iterable[Line]) -> None:
+        for line in lines:
+            self._line(line)
+
+    def _line(self, line: Line) -> None:
+        lead, context, meta, stats = self.lead, self.context, self.meta, self.stats
         meta.cwd = meta.cwd or (line.cwd or "")
         meta.version = line.version or meta.version
-        continued = copied_from(line)
+        continued = self._copied_from(line)
         if continued is not None:
             # The earlier history: part of every later prompt, billed in its own file.
             meta.continues = meta.continues or continued
             stats.skipped[f"lines resumed from session {continued} (billed there)"] += 1
             context.book.item(HISTORY, "history", f"resumed from session {continued}")
             _add_history(context, line)
-            continue
+            return
         meta.session_id = meta.session_id or (line.session_id or "")
         if line.is_sidechain:
-            sidechain_lines.append(line)
-            continue
-        t = clock.t(line)
+            self.sidechain_lines.append(line)
+            return
+        t = self.clock.t(line)
         if t is None:
             stats.skipped["lines without a timestamp"] += 1
-            continue
+            return
         if line.type == "system":
             if line.subtype == "compact_boundary":
                 meta_ = line.compact_metadata
@@ -271,9 +320,9 @@ def _read_lead(
                     )
                 )
                 context.compact()
-            continue
+            return
         if line.message is None:
-            continue
+            return
         if line.type == "assistant":
             response = _add_response(lead, line, t, stats)
             if response is not None and response.prompt_blocks < 0:
@@ -282,14 +331,14 @@ def _read_lead(
             for block in line.message.blocks():
                 _count_own(context, block, OWN)
                 if block.type == "tool_use" and block.id:
-                    tool_names[block.id] = (block.name or "", block.input or {})
-            continue
+                    self.tool_names[block.id] = (block.name or "", block.input or {})
+            return
         # A user line: the person's prompt, a compaction summary, or tool results.
         lead.gap(t)
         for block in line.message.blocks():
             if block.type == "tool_result" and block.tool_use_id:
                 text = block.result_text()
-                name, given = tool_names.get(block.tool_use_id, ("", {}))
+                name, given = self.tool_names.get(block.tool_use_id, ("", {}))
                 delegated = name in DELEGATION_TOOLS
                 item = context.book.item(
                     f"tool:{block.tool_use_id}",
@@ -310,7 +359,6 @@ def _read_lead(
                 )
             elif block.type == "text" and block.text:
                 context.add("task", block.text, context.book.user_message(block.text))
-    return lead, context, tool_names, _sidechains(sidechain_lines, clock), meta
 
 
 def _add_history(context: _Context, line: Line) -> None:
@@ -366,8 +414,9 @@ def _add_response(thread: _Thread, line: Line, t: float, stats: ReadStats) -> _R
     return response
 
 
-def _read_agent(lines: Iterable[Line], clock: _Clock) -> _Thread:
-    thread = _Thread()
+def _read_agent(lines: Iterable[Line], clock: _Clock, thread: _Thread | None = None) -> _Thread:
+    """A subagent's (or compaction's) lines into `thread`, a new one unless given."""
+    thread = thread if thread is not None else _Thread()
     stats = ReadStats()
     for line in lines:
         t = clock.t(line)
@@ -457,6 +506,8 @@ class _Builder:
     ) -> None:
         self.files, self.card, self.stats, self.clock = files, card, stats, clock
         self.lead, self.context, self.tool_names = lead, context, tool_names
+        # The items as read, priced afresh by each build (the reading's own stay as read).
+        self.book = context.book.fresh()
         self.agents, self.meta = agents, meta
         self.items: list[tuple[float, int, Event | _Call]] = []
         self.models: dict[str, str] = {}
@@ -554,7 +605,7 @@ class _Builder:
         number_of = {call_id: n for n, (call_id, _, _, _) in delegations.items()}
         base = self._base_tokens()
         if base:
-            book = self.context.book
+            book = self.book
             book.grew(book.item(BASE, "system", "system prompt and tools"), base)
         compactions = list(self.lead.compactions)
         for turn, response in enumerate(self.lead.responses, start=1):
@@ -631,7 +682,7 @@ class _Builder:
             self._at(r.t, ToolResult(r.t, role, turn, r.call_id, name, r.text, r.is_error))
 
     def _items(self) -> list[ContextItem]:
-        return [item for item in self.context.book.ranked() if item.tokens]
+        return [item for item in self.book.ranked() if item.tokens]
 
     def _base_tokens(self) -> int:
         """System prompt and tools: what the first call read beyond the messages counted."""
@@ -699,7 +750,7 @@ class _Builder:
             self.total_cost += cost
             read_price = self._read_price(model, at) * factor
             if event.items:
-                self.context.book.reread(event.items, event.turn, read_price / 1_000_000)
+                self.book.reread(event.items, event.turn, read_price / 1_000_000)
             out.append(
                 TurnUsage(
                     event.t,
