@@ -22,6 +22,7 @@ COMMANDS = (
     ["search"],
     ["import", "claude-code"],
     ["traces"],
+    ["watch"],
     ["tasks", "list"],
     ["tasks", "check"],
     ["sandbox", "run"],

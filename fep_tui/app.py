@@ -75,6 +75,13 @@ class StartReplay:
 
 
 @dataclass(frozen=True)
+class StartWatch:
+    """A Claude Code session being written, followed live (`fep-tui watch`)."""
+
+    transcript: Path
+
+
+@dataclass(frozen=True)
 class StartCompare:
     directories: list[Path]
     imports: list[Path]
@@ -131,7 +138,13 @@ class FepApp(App[None]):
         self,
         sessions_dir: Path,
         arms: dict[str, ArmSpec] | None = None,
-        start: StartLive | StartReplay | StartCompare | StartBatch | StartSearch | None = None,
+        start: StartLive
+        | StartReplay
+        | StartWatch
+        | StartCompare
+        | StartBatch
+        | StartSearch
+        | None = None,
         read_only: str | None = None,
     ) -> None:
         super().__init__()
@@ -161,6 +174,8 @@ class FepApp(App[None]):
             self.start_trial(self.start.config)
         elif isinstance(self.start, StartReplay):
             self.open_replay(self.start.path)
+        elif isinstance(self.start, StartWatch):
+            self.watch_session(self.start.transcript)
         elif isinstance(self.start, StartBatch):
             self.start_batch(self.start.plan, self.start.directory, self.start.runner)
         elif isinstance(self.start, StartSearch):
@@ -203,6 +218,12 @@ class FepApp(App[None]):
         )
         self.show_live(live)
         return live
+
+    def watch_session(self, transcript: Path) -> None:
+        # Imported here: the transcript reader is not needed to start the app.
+        from fep_tui.watched import WatchedSession
+
+        self.push_screen(TrialScreen(WatchedSession(transcript)))
 
     def show_live(self, live: LiveTrial) -> None:
         """A trial started here, on its screen. One per trial, kept while the trial runs:

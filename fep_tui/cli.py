@@ -122,6 +122,11 @@ app.command(
     name="traces",
     help="your Claude Code sessions, largest re-read cost of subagent results first",
 )
+app.command(
+    "fep_tui.commands.traces:watch",
+    name="watch",
+    help="follow a Claude Code session live as it is written (the newest unless named)",
+)
 
 app.command(
     "fep_tui.commands.serve:serve",

@@ -96,14 +96,30 @@ class TrialSource(Protocol):
         """The one-line bar under the panes."""
         ...
 
+    @property
+    def epoch(self) -> int:
+        """Bumped when events already shown changed (a watched session's newest call grew
+        by another line): the screen folds them again."""
+        ...
+
+
+class Growing(Protocol):
+    """A source that only grows: a trial running here, or a session being written."""
+
+    @property
+    def length(self) -> int: ...
+
+    def pull(self) -> int: ...
+
 
 class LiveClock:
-    """A running trial's clock: always at the newest event, never seeks."""
+    """A running trial's (or a watched session's) clock: always at the newest event, never
+    seeks."""
 
     can_seek = False
     playing = True
 
-    def __init__(self, trial: LiveTrial) -> None:
+    def __init__(self, trial: Growing) -> None:
         self._trial = trial
 
     @property
@@ -139,6 +155,8 @@ class LiveTrial:
     events list and the Timeline on the caller's thread, so the screen never reads a fold
     that is being written.
     """
+
+    epoch = 0
 
     def __init__(self, config: TrialConfig, sessions_dir: Path) -> None:
         self.config = config
@@ -283,6 +301,8 @@ class LiveTrial:
 @dataclass
 class ReplaySession:
     """A saved session opened for replay: its index, and a clock over its events."""
+
+    epoch = 0
 
     index: SessionIndex
     clock: ReplayClock = field(init=False)

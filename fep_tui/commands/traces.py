@@ -273,3 +273,41 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--since {text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def watch(
+    session: Annotated[
+        str | None,
+        Parameter(help="the session (its transcript's path, or its id or the start of it)"),
+    ] = None,
+    /,
+    *,
+    root: Root = None,
+    sessions_dir: SessionsDir = None,
+) -> int:
+    """Follow a Claude Code session as Claude Code writes it, in the trial screen: the
+    newest under --root unless one is named. Nothing is written anywhere."""
+    from fep_tui.app import FepApp, StartWatch
+    from fep_tui.commands import terminal
+    from sessions.analysis.claude_code.transcript import transcript_problem
+    from sessions.store import sessions_dir_to_read
+
+    where = root or default_projects_dir()
+    path = _find_transcript(session, where) if session else _newest(where)
+    problem = transcript_problem(path)
+    if problem is not None:
+        raise UsageError(problem)
+    terminal.require("fep-tui traces SESSION prints a session's items without it")
+    directory = sessions_dir_to_read(str(sessions_dir) if sessions_dir else None)
+    FepApp(directory, start=StartWatch(path)).run()
+    return 0
+
+
+def _newest(root: Path) -> Path:
+    """The transcript written to last under `root`: the session running now, most often."""
+    if not root.is_dir():
+        raise UsageError(f"no Claude Code projects directory at {root}; pass --root DIR")
+    found = [p for p in root.glob("*/*.jsonl") if not p.name.startswith("agent-")]
+    if not found:
+        raise UsageError(f"no Claude Code sessions under {root}; pass --root DIR")
+    return max(found, key=lambda p: p.stat().st_mtime)

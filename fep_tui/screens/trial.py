@@ -63,6 +63,7 @@ class TrialScreen(Screen[None]):
         self.source = source
         self.fold = PaneFold(source.timeline.lead_role)
         self._last_tick = time.monotonic()
+        self._epoch = source.epoch
 
     def compose(self) -> ComposeResult:
         yield Static(id="trial-title")
@@ -116,7 +117,12 @@ class TrialScreen(Screen[None]):
         self.playing = clock.playing
         # A trial can end, or its header arrive, without a move.
         self.heading = self.source.title
-        if target != self.position:
+        if self.source.epoch != self._epoch:
+            # Events already folded changed: fold again from a window behind the newest.
+            self._epoch = self.source.epoch
+            self.seek(target)
+            self.redraw()
+        elif target != self.position:
             self._move(target)
         elif self._draw_bar() or self.source.elapsed() is not None:
             # A running trial's elapsed seconds move on during long tool calls; a trial can

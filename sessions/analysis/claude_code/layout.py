@@ -99,6 +99,12 @@ def sessions_under(path: Path) -> Iterator[SessionFiles]:
             yield _files_of(session, project)
 
 
+def session_files(main: Path) -> SessionFiles:
+    """The files of the session whose main file is `main`, found again (a live session
+    gains agent files as it goes); `main` is not checked again."""
+    return _files_of(main, _project(main.parent, sessions=False))
+
+
 def _has_sessions(directory: Path) -> bool:
     return any(
         p.suffix == SUFFIX and not p.name.startswith(AGENT_PREFIX) for p in directory.iterdir()

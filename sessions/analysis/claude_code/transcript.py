@@ -165,18 +165,50 @@ def read_lines(path: Path, stats: ReadStats) -> Iterator[Line]:
     seen: set[str] = set()
     with path.open("rb") as handle:
         for raw in handle:
-            if not raw.strip():
-                continue
-            stats.lines += 1
-            line = _decode(raw, stats)
-            if line is None:
-                continue
-            if line.uuid is not None:
-                if line.uuid in seen:
-                    stats.skipped["repeated lines"] += 1
-                    continue
-                seen.add(line.uuid)
-            yield line
+            line = _accept(raw, stats, seen)
+            if line is not None:
+                yield line
+
+
+def _accept(raw: bytes, stats: ReadStats, seen: set[str]) -> Line | None:
+    """One raw line as a Line to use, or None (blank, skipped, or a uuid seen before)."""
+    if not raw.strip():
+        return None
+    stats.lines += 1
+    line = _decode(raw, stats)
+    if line is None:
+        return None
+    if line.uuid is not None:
+        if line.uuid in seen:
+            stats.skipped["repeated lines"] += 1
+            return None
+        seen.add(line.uuid)
+    return line
+
+
+class LineTail:
+    """The whole lines a file has gained since the last read, for a session Claude Code is
+    still writing: what was read is never read again, and a line half written when read
+    waits for its end."""
+
+    def __init__(self, path: Path, stats: ReadStats) -> None:
+        self.path, self.stats = path, stats
+        self.offset = 0
+        self._seen: set[str] = set()
+
+    def read(self) -> list[Line]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        found = (_accept(raw, self.stats, self._seen) for raw in data[: end + 1].splitlines())
+        return [line for line in found if line is not None]
 
 
 def _decode(raw: bytes, stats: ReadStats) -> Line | None:

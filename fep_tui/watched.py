@@ -1,0 +1,108 @@
+"""A Claude Code session watched as Claude Code writes it (`fep-tui watch`): a TrialSource
+for the trial screen, like a trial running here.
+
+Every POLL_S the follower (sessions/analysis/claude_code/follow.py) reads only what the
+session's files gained and, when there was something, the session is built again from
+what was read. Events already shown are kept and the new ones added to the Timeline; when
+an event already shown changed (Claude Code writes a reply one content block a line, so a
+call seen after its first line grows), the Timeline is built again and `epoch` tells the
+screen to fold again.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from engine.events import Event, TrialEnded
+from fep_tui.sources import LiveClock, heading
+from sessions.analysis.claude_code.follow import SessionFollower
+from sessions.header import SessionHeader
+from sessions.timeline import Snapshot, Timeline
+
+# How often the files are looked at: each new line is on screen within this (plus a frame).
+POLL_S = 0.25
+
+
+class WatchedSession:
+    def __init__(self, transcript: Path) -> None:
+        self.transcript = transcript
+        self.follower = SessionFollower(transcript)
+        self.events: list[Event] = []
+        self.epoch = 0
+        converted = self.follower.build()
+        self._header: SessionHeader = converted.header
+        self._timeline = Timeline(self._header)
+        self.clock = LiveClock(self)
+        self._polled = -POLL_S
+        # When the files last gained a line (time.monotonic()).
+        self.grew_at: float | None = None
+
+    @property
+    def header(self) -> SessionHeader:
+        return self._header
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._timeline
+
+    @property
+    def title(self) -> str:
+        return heading(self._header, f"watching {self.transcript.name}")
+
+    @property
+    def length(self) -> int:
+        return len(self.events)
+
+    @property
+    def turns(self) -> int:
+        return len(self._timeline.lead_turn_starts())
+
+    def pull(self) -> int:
+        """Read what the session gained (at most every POLL_S); the new length."""
+        now = time.monotonic()
+        if now - self._polled < POLL_S:
+            return len(self.events)
+        self._polled = now
+        if not self.follower.poll():
+            return len(self.events)
+        self.grew_at = now
+        converted = self.follower.build()
+        # A session being written has not ended: its end is only where reading stopped.
+        events = [e for e in converted.events if not isinstance(e, TrialEnded)]
+        self._header = converted.header
+        self._timeline.header = self._header
+        kept = _same_prefix(self.events, events)
+        if kept < len(self.events):
+            self._timeline = Timeline(self._header)
+            self.epoch += 1
+            kept = 0
+        for position in range(kept, len(events)):
+            self._timeline.add(position, events[position])
+        self.events = events
+        return len(self.events)
+
+    def read(self, start: int, stop: int) -> list[tuple[int, Event]]:
+        return [(start + i, e) for i, e in enumerate(self.events[start:stop])]
+
+    def elapsed(self) -> float | None:
+        return None
+
+    def status(self, snapshot: Snapshot) -> str | None:
+        return "watching"
+
+    def describe(self, lead_turn: int) -> str:
+        since = (
+            ""
+            if self.grew_at is None
+            else f" │ last line {time.monotonic() - self.grew_at:.0f} s ago"
+        )
+        return f"◉ watching │ {self.length:,} events │ turn {lead_turn}{since}"
+
+
+def _same_prefix(old: list[Event], new: list[Event]) -> int:
+    """How many events `old` and `new` share from the start."""
+    for i, (a, b) in enumerate(zip(old, new, strict=False)):
+        if a != b:
+            return i
+    return min(len(old), len(new))
