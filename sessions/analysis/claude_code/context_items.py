@@ -117,18 +117,102 @@ class ItemBook:
         # Back in the context after a compaction (the lead's own turns go on).
         found.dropped = False
 
-    def reread(self, shares: dict[str, int], turn: int, usd_per_token: float) -> None:
-        """One lead call's cache read, item by item."""
-        for key, tokens in shares.items():
-            found = self.items.get(key)
-            if found is None or tokens <= 0:
-                continue
-            found.calls += 1
-            found.reread_tokens += tokens
-            found.reread_usd += tokens * usd_per_token
-            found.first_turn = found.first_turn or turn
-            found.last_turn = turn
-
     def ranked(self) -> list[ContextItem]:
         """Costliest re-read first."""
         return sorted(self.items.values(), key=lambda i: (-i.reread_usd, -i.reread_tokens))
+
+
+@dataclass(frozen=True)
+class LeadCall:
+    """One lead call, for pricing the items it re-read: its prompt is the first `blocks`
+    blocks of context generation `generation`."""
+
+    turn: int
+    generation: int
+    blocks: int
+    total_input: int
+    cache_read: int
+    usd_per_token: float
+
+
+def price_items(
+    book: ItemBook, generations: list[list[tuple[int, str]]], calls: list[LeadCall]
+) -> None:
+    """Credit every call's cache read to the front of its prompt (engine/attribution.py's
+    rule: block counts scaled to the reported input, the first `cache_read` tokens credited
+    in order, a shortfall spread pro rata) and sum it by item, in time linear in blocks and
+    calls: a call credits a prefix, so each block's share is its tokens times the sum of
+    the scales of the calls that reach past it (difference arrays), not a walk of every
+    prompt (quadratic: 20 s for a 20 MB session)."""
+    shares: dict[str, float] = {}
+    for number, blocks in enumerate(generations):
+        mine = [c for c in calls if c.generation == number and c.cache_read > 0]
+        if mine:
+            _credit(book, blocks, mine, shares)
+    total = sum(c.cache_read for c in calls)
+    from engine.attribution import round_to_total
+
+    for key, tokens in round_to_total(shares, total).items():
+        book.items[key].reread_tokens = tokens
+
+
+def _credit(
+    book: ItemBook, blocks: list[tuple[int, str]], calls: list[LeadCall], shares: dict[str, float]
+) -> None:
+    import bisect
+    from itertools import accumulate
+
+    size = len(blocks)
+    cum = [0, *accumulate(n for n, _ in blocks)]
+    scale = [0.0] * (size + 1)  # difference array: tokens' multiplier
+    priced = [0.0] * (size + 1)  # the same, times the call's price
+    part = [0.0] * size  # partly credited tokens
+    part_usd = [0.0] * size
+    # Per call: how far it reached (blocks credited at all) and its turn.
+    reach: list[tuple[int, int]] = []
+    for call in calls:
+        n = min(call.blocks, size)
+        counted = cum[n]
+        if not counted:
+            continue
+        factor = call.total_input / counted
+        # Blocks wholly within the credited prefix: cum[k] * factor <= cache_read.
+        k = bisect.bisect_right(cum, call.cache_read / factor, 0, n + 1) - 1
+        multiplier = factor
+        if k == n and counted * factor < call.cache_read:
+            multiplier = call.cache_read / counted  # reported more than counted: pro rata
+        scale[0] += multiplier
+        scale[k] -= multiplier
+        priced[0] += multiplier * call.usd_per_token
+        priced[k] -= multiplier * call.usd_per_token
+        furthest = k
+        if k < n:
+            rest = call.cache_read - cum[k] * factor
+            if rest > 0:
+                part[k] += rest
+                part_usd[k] += rest * call.usd_per_token
+                furthest = k + 1
+        reach.append((furthest, call.turn))
+    running = running_usd = 0.0
+    first_block: dict[str, int] = {}
+    for index, (tokens, key) in enumerate(blocks):
+        running += scale[index]
+        running_usd += priced[index]
+        credited = tokens * running + part[index]
+        if credited > 0:
+            shares[key] = shares.get(key, 0.0) + credited
+            book.items[key].reread_usd += tokens * running_usd + part_usd[index]
+        first_block.setdefault(key, index)
+    # An item is re-read by the calls that reach its first block in this generation.
+    reach.sort()
+    reaches = [r for r, _ in reach]
+    latest = list(accumulate(reversed([t for _, t in reach]), max))[::-1]
+    earliest = list(accumulate(reversed([t for _, t in reach]), min))[::-1]
+    for key, index in first_block.items():
+        at = bisect.bisect_right(reaches, index)
+        if at == len(reach):
+            continue
+        found = book.items[key]
+        found.calls += len(reach) - at
+        found.first_turn = min(found.first_turn or earliest[at], earliest[at])
+        found.last_turn = max(found.last_turn, latest[at])

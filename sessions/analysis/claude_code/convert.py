@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 
-from engine.attribution import attribute_counts
+from engine.attribution import PromptPrefix
 from engine.billing import billing_of, price_factor
 from engine.events import (
     ContextCompacted,
@@ -57,6 +57,8 @@ from sessions.analysis.claude_code.context_items import (
     OWN,
     ContextItem,
     ItemBook,
+    LeadCall,
+    price_items,
     tool_label,
 )
 from sessions.analysis.claude_code.layout import SessionFiles, agent_type
@@ -508,6 +510,7 @@ class _Builder:
         self.lead, self.context, self.tool_names = lead, context, tool_names
         # The items as read, priced afresh by each build (the reading's own stay as read).
         self.book = context.book.fresh()
+        self.lead_calls: list[LeadCall] = []
         self.agents, self.meta = agents, meta
         self.items: list[tuple[float, int, Event | _Call]] = []
         self.models: dict[str, str] = {}
@@ -541,6 +544,7 @@ class _Builder:
         self._compaction_events()
         self.items.sort(key=lambda item: (item[0], item[1]))
         events = self._priced(event for _, _, event in self.items)
+        self._price_items()
         end_t = max((t for t, _, _ in self.items), default=0.0)
         # Shaped like the engine's ledger (engine/ledger.py), so listings read it alike.
         roles = {
@@ -608,6 +612,7 @@ class _Builder:
             book = self.book
             book.grew(book.item(BASE, "system", "system prompt and tools"), base)
         compactions = list(self.lead.compactions)
+        prompts = self._prompts(base, number_of)
         for turn, response in enumerate(self.lead.responses, start=1):
             while compactions and compactions[0][1] < turn:
                 t, _, trigger, before = compactions.pop(0)
@@ -616,12 +621,9 @@ class _Builder:
                 number = number_of.get(block.id or "")
                 if number is not None:
                     self._at(response.t, _delegation(response.t, turn, block, number))
-            sources = self._prompt(response, base, number_of)
-            usage = _usage(response.usage)
-            attribution = attribute_counts(sources, usage)
-            items = attribute_counts(self._prompt_items(response, base), usage)
-            call = _Call(response.t, LEAD, turn, response, attribution, None, items)
-            self._at(response.t, call)
+            blocks = (1 if base else 0) + max(0, response.prompt_blocks)
+            attribution = prompts[response.prompt_generation].credit(blocks, _usage(response.usage))
+            self._at(response.t, _Call(response.t, LEAD, turn, response, attribution, None))
         turn_of_call = self._turns_of_calls(self.lead)
         delegated = [r for r in self.lead.results if r.call_id in number_of]
         self._result_events(LEAD, self.lead, [r for r in self.lead.results if r not in delegated])
@@ -693,24 +695,29 @@ class _Builder:
         counted = sum(n for _, n, _ in generation[: max(0, first.prompt_blocks)])
         return max(0, _usage(first.usage).total_input - counted)
 
-    def _prompt(
-        self, response: _Response, base: int, number_of: dict[str, int]
-    ) -> list[tuple[str, int]]:
-        generation = self.context.generations[response.prompt_generation]
-        sources = [("base", base)] if base else []
-        for source, tokens, _ in generation[: max(0, response.prompt_blocks)]:
-            if source.startswith("pending:"):
-                number = number_of.get(source.removeprefix("pending:"))
-                source = summary_source(number) if number is not None else "tool_results"
-            sources.append((source, tokens))
-        return sources
+    def _prompts(self, base: int, number_of: dict[str, int]) -> list[PromptPrefix]:
+        """Each context generation's blocks by source, ready to credit any call's prompt
+        (a prefix of its generation)."""
+        prompts = []
+        for generation in self.context.generations:
+            sources = [("base", base)] if base else []
+            for source, tokens, _ in generation:
+                if source.startswith("pending:"):
+                    number = number_of.get(source.removeprefix("pending:"))
+                    source = summary_source(number) if number is not None else "tool_results"
+                sources.append((source, tokens))
+            prompts.append(PromptPrefix(sources))
+        return prompts
 
-    def _prompt_items(self, response: _Response, base: int) -> list[tuple[str, int]]:
-        """The call's prompt as (item, tokens), in order: what context_items.py prices."""
-        generation = self.context.generations[response.prompt_generation]
-        items = [(BASE, base)] if base else []
-        items += [(item, n) for _, n, item in generation[: max(0, response.prompt_blocks)]]
-        return items
+    def _price_items(self) -> None:
+        """Each context item's re-reads (context_items.py), from the lead calls priced."""
+        base_tokens = self._base_tokens()
+        base = [(base_tokens, BASE)] if base_tokens else []
+        generations = [
+            base + [(n, item) for _, n, item in generation]
+            for generation in self.context.generations
+        ]
+        price_items(self.book, generations, self.lead_calls)
 
     def _compaction_events(self) -> None:
         """Each compaction file's calls, numbered across the session as one role's turns."""
@@ -749,8 +756,18 @@ class _Builder:
             self.calls[event.role] = self.calls.get(event.role, 0) + 1
             self.total_cost += cost
             read_price = self._read_price(model, at) * factor
-            if event.items:
-                self.book.reread(event.items, event.turn, read_price / 1_000_000)
+            if event.role == LEAD:
+                response = event.response
+                self.lead_calls.append(
+                    LeadCall(
+                        event.turn,
+                        response.prompt_generation,
+                        (1 if self._base_tokens() else 0) + max(0, response.prompt_blocks),
+                        usage.total_input,
+                        usage.cache_read,
+                        read_price / 1_000_000,
+                    )
+                )
             out.append(
                 TurnUsage(
                     event.t,
@@ -876,8 +893,6 @@ class _Call:
     response: _Response
     attribution: dict[str, int]
     delegation: int | None
-    # The lead's cache read by context item (context_items.py).
-    items: dict[str, int] = field(default_factory=dict)
 
 
 def _delegation(t: float, turn: int, block: Block, number: int) -> Delegation:
