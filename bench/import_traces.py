@@ -10,6 +10,12 @@ written one line per block, tool results whose text is also repeated in `toolUse
 own file under `<session>/subagents/`. Every text is a different slice of a random pool,
 so no token count is served from a cache. The directory is generated once and kept.
 
+When ccusage (the most used peer) is on PATH, or FEP_TUI_CCUSAGE names it, its `session
+--json --offline` runs on the same files in the same run, and the first import is printed
+as a ratio to it (target 1 or under: no slower than the peer on a first look). ccusage 20
+ships native binaries only; 18.0.11 is the last pure-JavaScript one
+(`npm install ccusage@18.0.11`).
+
 Run: .venv/bin/python -m bench.import_traces [--sessions N]
 """
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -245,6 +252,31 @@ def main() -> None:
         report("re-import, nothing changed", again, TARGET_REIMPORT_S, "s")
         listed = _timed(["traces", "--root", str(root)], target)
         report("traces after import", listed, TARGET_LIST_S, "s")
+    peer = os.environ.get("FEP_TUI_CCUSAGE") or shutil.which("ccusage")
+    if peer is None:
+        print("ccusage: not on PATH (FEP_TUI_CCUSAGE=PATH names it); no peer comparison")
+        return
+    theirs = _ccusage(peer, root)
+    print(f"ccusage session --json --offline on the same files: {theirs:.1f} s")
+    report("first import against ccusage's first look (ratio)", first / theirs, 1.0, "x")
+
+
+def _ccusage(command: str, root: Path) -> float:
+    """ccusage's time over `root`: it reads `$CLAUDE_CONFIG_DIR/projects`."""
+    with tempfile.TemporaryDirectory(prefix="fep-bench-ccusage-") as config:
+        (Path(config) / "projects").symlink_to(root)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [command, "session", "--json", "--offline"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "CLAUDE_CONFIG_DIR": config},
+        )
+        elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"ccusage failed: {done.stderr.strip()[:300]}")
+    return elapsed
 
 
 if __name__ == "__main__":
