@@ -20,29 +20,12 @@ _KEYWORD_VALUE = re.compile(
     r"(?i)((?:api[_-]?key|secret|token|password)\s*[=:]\s*(?:\\?['\"])?)"
     r"(?=[A-Za-z0-9_\-.+/=]*\d)[A-Za-z0-9_\-.+/=]{8,}(?![\[(])"
 )
-# Where a _KEYWORD_VALUE match can start. Found with str.find on a lowered copy and the
-# pattern tried only there: scanning every position of a long tool result with the
-# case-blind pattern costs ~100 us per 3 KB, and transcripts are mostly such text.
-_KEYWORD_STARTS = ("api", "secret", "token", "password")
-
-
-def _keyword_then_sign(low: str, at: int) -> bool:
-    """Cheap test of what _KEYWORD_VALUE needs after a keyword start: `key` after `api`
-    (`apikey`, `api_key`, `api-key`), then spaces and = or :. Most hits are words like
-    `tokens` or `capital`, and this skips the pattern for them."""
-    end = at
-    if low.startswith("api", at):
-        end = at + 3
-        if low[end : end + 1] in ("_", "-"):
-            end += 1
-        if not low.startswith("key", end):
-            return False
-        end += 3
-    else:
-        end = at + next(len(w) for w in _KEYWORD_STARTS[1:] if low.startswith(w, at))
-    while end < len(low) and low[end] in " \t\r\n":
-        end += 1
-    return end < len(low) and low[end] in "=:"
+# Where a _KEYWORD_VALUE match can start: a keyword, then spaces and = or :, found in a
+# lowered copy by this plain pattern, and the full one tried only there. Scanning every
+# position of a long tool result with the case-blind pattern costs ~100 us per 3 KB, and
+# every session line has "tokens" in its keys (a Python loop over each was 1 s of an
+# import of 300 sessions).
+_KEYWORD_SIGN = re.compile(r"(?:api[_-]?key|secret|token|password)[ \t\r\n]*[=:]")
 
 
 def _mask_keyword_values(value: str) -> str:
@@ -51,16 +34,11 @@ def _mask_keyword_values(value: str) -> str:
         # Lowering changed the length (a few Unicode letters do): positions would not
         # line up, so scan the plain way.
         return _KEYWORD_VALUE.sub(lambda m: m.group(1) + MASK, value)
-    starts = []
-    for word in _KEYWORD_STARTS:
-        at = low.find(word)
-        while at >= 0:
-            starts.append(at)
-            at = low.find(word, at + 1)
     pieces: list[str] = []
     last = 0
-    for at in sorted(starts):
-        if at < last or not _keyword_then_sign(low, at):
+    for found in _KEYWORD_SIGN.finditer(low):
+        at = found.start()
+        if at < last:
             continue
         match = _KEYWORD_VALUE.match(value, at)
         if match is not None:

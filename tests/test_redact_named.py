@@ -1,7 +1,8 @@
-"""Masking NAME_WITH_SECRET=value only where a name holds a guard gives what scanning the
-whole text with the pattern gives, on random texts built from the pieces that matter:
-names with and without guards, signs, quotes (escaped too), values with and without
-digits and letters, JSON keys such as "cache_read_input_tokens", and Unicode letters."""
+"""Masking NAME_WITH_SECRET=value only where a name holds a guard, and keyword=value only
+where a keyword and a sign are, gives what scanning the whole text with the pattern gives,
+on random texts built from the pieces that matter: names with and without guards, signs,
+quotes (escaped too), values with and without digits and letters, JSON keys such as
+"cache_read_input_tokens", and Unicode letters."""
 
 from __future__ import annotations
 
@@ -9,14 +10,22 @@ import random
 
 import pytest
 
-from sessions.redact import _NAMED_VALUE, MASK, Redactor, _mask_named_values
+from sessions.redact import (
+    _KEYWORD_VALUE,
+    _NAMED_VALUE,
+    MASK,
+    Redactor,
+    _mask_keyword_values,
+    _mask_named_values,
+)
 
 PIECES = [
     "api_key", "API_KEY", "my_token", "cache_read_input_tokens", "input_tokens", "db_password",
     "secret_sauce", "AWS_ACCESS_KEY_ID", "aws_secret_access_key", "x", "é_key", "_key_",
     "=", ":", " = ", ": ", '"', "'", '\\"', "\\'", " ", "\n", ",", "{", "}", "[", "(",
     "abc12345xyz", "12345678", "abcdefghij", "s3cr3tV4lu3+/=", "15373675", "A1b2C3d4E5",
-    "token", "password", "keyed", "monkey_keys", "é", "日本", "-", ".", "/",
+    "token", "password", "keyed", "monkey_keys", "é", "日本", "-", ".", "/", "apikey",
+    "api-key", "Secret", "TOKEN", "passwords", "\t",
 ]  # fmt: skip
 
 
@@ -29,6 +38,8 @@ def test_guarded_named_masking_equals_scanning_everything(seed: int) -> None:
     rng = random.Random(seed)
     text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40)))
     assert _mask_named_values(text, text.lower()) == _whole_scan(text), text
+    whole = _KEYWORD_VALUE.sub(lambda m: m.group(1) + MASK, text)
+    assert _mask_keyword_values(text) == whole, text
 
 
 def test_a_session_usage_line_is_left_alone_and_a_named_secret_is_masked() -> None:
