@@ -90,6 +90,11 @@ _NAMED_VALUE = re.compile(
 )
 _NAMED_GUARDS = ("_key", "_token", "_secret", "secret_", "_password", "access_key")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+# Any guard, in one pass (guards are name characters only: matches this skips by not
+# overlapping lie in the same name, whose start is all that is needed).
+_NAMED_GUARD = re.compile("|".join(_NAMED_GUARDS))
+# Any credential format's guard: most lines have none, and one search says so.
+_ANY_SHAPE = re.compile("|".join(re.escape(g) for guards, _, _ in _SHAPES for g in guards))
 
 
 def _mask_named_values(value: str, low: str) -> str:
@@ -101,14 +106,11 @@ def _mask_named_values(value: str, low: str) -> str:
     if len(low) != len(value):
         return _NAMED_VALUE.sub(lambda m: m.group(1) + MASK, value)
     starts: set[int] = set()
-    for guard in _NAMED_GUARDS:
-        at = low.find(guard)
-        while at >= 0:
-            start = at
-            while start > 0 and low[start - 1] in _NAME_CHARS:
-                start -= 1
-            starts.add(start)
-            at = low.find(guard, at + 1)
+    for guard in _NAMED_GUARD.finditer(low):
+        start = guard.start()
+        while start > 0 and low[start - 1] in _NAME_CHARS:
+            start -= 1
+        starts.add(start)
     pieces: list[str] = []
     last = 0
     for start in sorted(starts):
@@ -142,9 +144,10 @@ class Redactor:
                 value = value.replace(literal, MASK)
         if "sk-ant-" in value:
             value = _API_KEY.sub(MASK, value)
-        for guards, pattern, replacement in _SHAPES:
-            if any(guard in value for guard in guards):
-                value = pattern.sub(replacement, value)
+        if _ANY_SHAPE.search(value):
+            for guards, pattern, replacement in _SHAPES:
+                if any(guard in value for guard in guards):
+                    value = pattern.sub(replacement, value)
         low = value.lower()
         if "bearer" in low:
             value = _BEARER.sub(lambda m: m.group(1) + MASK, value)
