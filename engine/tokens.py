@@ -35,6 +35,11 @@ def _encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding(ENCODING_NAME)
 
 
+def warm_up() -> None:
+    """Load the tokenizer's table now (0.3 s), not on the first count."""
+    _encoding()
+
+
 @lru_cache(maxsize=16384)
 def count_text(text: str) -> int:
     if not text:

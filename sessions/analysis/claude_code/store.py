@@ -239,10 +239,11 @@ def _run(jobs: list[tuple[SessionFiles, str, str | None]], workers: int) -> Iter
     if workers <= 1 or len(jobs) < 8:
         return (_import_one(*job) for job in jobs)
     # forkserver, not fork: the app imports from a worker thread, and forking a process
-    # with other threads running can copy a lock that is held.
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
-    )
+    # with other threads running can copy a lock that is held. The server loads what a
+    # worker needs once (warm.py) and each worker starts with it.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sessions.analysis.claude_code.warm"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         return list(pool.map(_import_one, *zip(*jobs, strict=True), chunksize=16))
     finally:
