@@ -21,6 +21,7 @@ COMMANDS = (
     ["sessions", "list"],
     ["search"],
     ["import", "claude-code"],
+    ["import", "codex"],
     ["traces"],
     ["watch"],
     ["tasks", "list"],

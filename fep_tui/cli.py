@@ -116,6 +116,11 @@ importing.command(
     name="claude-code",
     help="import Claude Code sessions (a transcript, a project directory or ~/.claude/projects)",
 )
+importing.command(
+    "fep_tui.commands.codex:import_codex",
+    name="codex",
+    help="import Codex CLI sessions (a rollout, or a directory; default ~/.codex/sessions)",
+)
 app.command(importing)
 app.command(
     "fep_tui.commands.traces:traces",

@@ -23,7 +23,7 @@ from engine.events import TrialStarted, describe_validation_error
 from engine.pricing import RateCard, model_alias
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
 
-Source = Literal["simulated", "live", "published", "claude-code"]
+Source = Literal["simulated", "live", "published", "claude-code", "codex"]
 # How each source is labelled wherever a figure is shown: simulated numbers are never
 # presented as measurements.
 SOURCE_LABELS: dict[str, str] = {
@@ -31,6 +31,7 @@ SOURCE_LABELS: dict[str, str] = {
     "live": "LIVE",
     "published": "PUBLISHED",
     "claude-code": "MEASURED (Claude Code)",
+    "codex": "MEASURED (Codex CLI)",
 }
 # `lead` is the main thread of an imported Claude Code session.
 LEAD_ROLES = ("orchestrator", "solo", "lead")
@@ -42,8 +43,8 @@ SHELL_WORDS = {
 
 
 class TraceOrigin(msgspec.Struct, frozen=True, kw_only=True):
-    """Where an imported Claude Code session came from, so a re-import can tell an
-    unchanged transcript (same checksum) from one that grew."""
+    """Where an imported session (Claude Code's or Codex CLI's) came from, so a re-import
+    can tell an unchanged transcript (same checksum) from one that grew."""
 
     path: str
     sha256: str
@@ -66,6 +67,10 @@ class TraceOrigin(msgspec.Struct, frozen=True, kw_only=True):
     # output would add to the recorded cost.
     output_estimated: dict[str, int] = msgspec.field(default_factory=dict)
     output_estimated_usd: dict[str, float] = msgspec.field(default_factory=dict)
+    # Which agent wrote the trace, and its version (Claude Code's is also above, where
+    # older files keep it).
+    tool: str = "claude-code"
+    tool_version: str = ""
 
 
 class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,7 +175,7 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def measured_not_judged(self) -> bool:
-        return self.origin == "claude-code"
+        return self.origin in ("claude-code", "codex")
 
     @property
     def return_cap(self) -> str:

@@ -72,14 +72,18 @@ def render_counters(
     # Claude Code subagent types are longer than the engine's role names: the role column
     # widens (to 12 at most, still 80 columns in all).
     role_width = max([4, *(len(short_role(role)) for role in snapshot.roles)])
+    # So does the model column, for names longer than Claude's (`gpt-5-codex`), to 14.
+    shown = {role: _model_name(c.model) for role, c in snapshot.roles.items()}
+    model_width = min(14, max([10, *(len(m) + 1 for m in shown.values() if len(m) > 10)]))
     if snapshot.roles:
-        lines.append(Text(ROLE_HEAD.replace("role ", "role".ljust(role_width + 1), 1), style="dim"))
+        head = "role".ljust(role_width + 1) + "model".ljust(model_width) + ROLE_HEAD[15:]
+        lines.append(Text(head, style="dim"))
     for role, counters in snapshot.roles.items():
         u = counters.usage
         writes = u.cache_write
         line = Text(f"{short_role(role):<{role_width}} ", style="bold")
-        model = model_alias(counters.model).removeprefix("claude-")
-        line.append(f"{model[:10]:<10}", style="dim")
+        model = shown[role]
+        line.append(f"{model[:model_width]:<{model_width}}", style="dim")
         output = tokens(u.output_tokens, 8)
         if role in estimated and snapshot.end is not None:
             # At the end the estimate is whole: the content's count, a floor.
@@ -168,3 +172,7 @@ def dollars(usd: float, width: int) -> str:
         if len(text) < width:
             return text.rjust(width)
     return " " + text
+
+
+def _model_name(model: str) -> str:
+    return model_alias(model).removeprefix("claude-")

@@ -1,0 +1,1 @@
+"""Codex CLI sessions (`~/.codex/sessions/**/rollout-*.jsonl`) as fep-tui trials."""
