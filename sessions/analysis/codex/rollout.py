@@ -1,8 +1,8 @@
 """One Codex CLI session (a rollout file) as a fep-tui trial: a header and the events the
 trial screen, compare and what-if read.
 
-A rollout is JSONL, each line `{timestamp, type, payload}` (checked against Codex CLI
-0.58 to 0.77 as its public source and users' tools read them):
+A rollout is JSONL, each line `{timestamp, type, payload}` (as public readers of rollouts
+document it: ccusage's Codex notes, token-audit's guide, samples from Codex CLI 0.58):
 - `session_meta`: the session's id, working directory and CLI version;
 - `turn_context`: the model the next calls use;
 - `response_item`: what entered the conversation: a user or developer message, the
