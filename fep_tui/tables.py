@@ -16,6 +16,7 @@ from typing import Any, Literal
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from fep_tui.stdout import Stdout
 from sessions.analysis.table import missing
@@ -139,3 +140,15 @@ def print_table(
     if left_out:
         names = ", ".join(c.header for c in left_out)
         out.print(f"  (left out at {out.width} columns: {names}; {more})", style="dim")
+
+
+def screen_cells(columns: Sequence[Column], row: Mapping[str, Any]) -> list[Text]:
+    """One row's cells for a screen's DataTable: figures right, words left, never wrapped."""
+    return [
+        Text(
+            cell(c.kind, row.get(c.key)),
+            justify="left" if c.kind == "text" else "right",
+            no_wrap=True,
+        )
+        for c in columns
+    ]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json as json_module
 from pathlib import Path
 
+from fep_tui.commands.common import say_imported
 from fep_tui.commands.options import Json, SessionsDir, UsageError
-from fep_tui.tables import console
 from sessions.analysis.claude_code.layout import TraceInputError
 from sessions.store import resolve_sessions_dir
 
@@ -47,11 +47,5 @@ def import_codex(
             }
             print(json_module.dumps(row | ({"problem": result.problem} if result.problem else {})))
         return 0
-    out = console()
-    counts = {s: sum(1 for r in results if r.status == s) for s in _STATUSES}
-    said = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    out.print(f"{said} into {directory}", markup=False)
-    for result in results:
-        if result.problem:
-            out.print(f"{result.status}: {result.problem}", markup=False)
+    say_imported(results, _STATUSES, directory)
     return 0

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from cyclopts import Parameter
 
@@ -192,3 +192,26 @@ def session_files(given: Sequence[Path]) -> tuple[list[Path], bool]:
     if not paths:
         raise UsageError(f"no session files in {', '.join(str(p) for p in given)}")
     return paths, directories
+
+
+class ImportResult(Protocol):
+    """One imported trace's outcome, whichever agent wrote it."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def problem(self) -> str: ...
+
+
+def say_imported(results: Sequence[ImportResult], statuses: Sequence[str], into: Path) -> None:
+    """`2 imported, 1 unchanged into DIR`, then a line for each one with a problem."""
+    from fep_tui.tables import console
+
+    out = console()
+    counts = {s: sum(1 for r in results if r.status == s) for s in statuses}
+    said = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    out.print(f"{said} into {into}", markup=False)
+    for result in results:
+        if result.problem:
+            out.print(f"{result.status}: {result.problem}", markup=False)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import platformdirs
 from cyclopts import Parameter
 
+from fep_tui.commands.common import say_imported
 from fep_tui.commands.options import Json, SessionsDir, UsageError
 from fep_tui.tables import Column, console, print_table
 from fep_tui.trace_rows import COLUMNS, ITEM_COLUMNS, item_row, largest_first, trace_row
@@ -72,13 +73,7 @@ def import_claude_code(
         for result in results:
             print(json_module.dumps(_json_row(result)))
     else:
-        out = console()
-        counts = {s: sum(1 for r in results if r.status == s) for s in _STATUSES}
-        said = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        out.print(f"{said} into {directory}", markup=False)
-        for result in results:
-            if result.problem:
-                out.print(f"{result.status}: {result.problem}", markup=False)
+        say_imported(results, _STATUSES, directory)
     return 0 if all(r.status != "failed" for r in results) else 1
 
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -26,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from fep_tui import keys
 from fep_tui.compare_output import arm_columns
-from fep_tui.tables import cell, fit
+from fep_tui.tables import fit, screen_cells
 from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
 from fep_tui.write_guard import WriteGuard
@@ -234,16 +233,7 @@ class CompareScreen(Screen[None]):
         for column in kept:
             table.add_column(column.header, key=column.key)
         for row in rows:
-            table.add_row(
-                *(
-                    Text(
-                        cell(c.kind, row.get(c.key)),
-                        justify="left" if c.kind == "text" else "right",
-                    )
-                    for c in kept
-                ),
-                key=str(row["arm"]),
-            )
+            table.add_row(*screen_cells(kept, row), key=str(row["arm"]))
         label = SORTS[self.sort_index][0]
         subtitle = f"medians over successful trials · sorted by {label} (s)"
         if left_out:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -20,7 +19,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from fep_tui import keys
-from fep_tui.tables import cell, fit
+from fep_tui.tables import fit, screen_cells
 from fep_tui.trace_rows import ITEM_COLUMNS, item_row
 from fep_tui.widgets.key_bar import KeyBar
 from sessions.analysis.claude_code.context_items import ContextItem
@@ -75,16 +74,7 @@ class ContextItemsScreen(Screen[None]):
         for column in kept:
             table.add_column(column.header, key=column.key)
         for row in rows:
-            table.add_row(
-                *(
-                    Text(
-                        cell(c.kind, row.get(c.key)),
-                        justify="left" if c.kind == "text" else "right",
-                        no_wrap=True,
-                    )
-                    for c in kept
-                )
-            )
+            table.add_row(*screen_cells(kept, row))
         hint = "costliest re-read first"
         if any(c.key == "turns" for c in kept):
             hint += " · turns: the lead turns that re-read it"

@@ -69,6 +69,7 @@ from sessions.analysis.claude_code.transcript import (
     ReadStats,
     read_lines,
 )
+from sessions.analysis.trace_clock import TraceClock
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION
 from sessions.header import SessionHeader, TraceOrigin, fingerprint
 from sessions.outcome import TRACE_STATUS
@@ -160,23 +161,6 @@ class _Context:
         self.generations.append([])
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.start: datetime | None = None
-        self.started_at = ""
-
-    def t(self, line: Line) -> float | None:
-        if not line.timestamp:
-            return None
-        try:
-            when = datetime.fromisoformat(line.timestamp.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if self.start is None:
-            self.start, self.started_at = when, when.isoformat()
-        return max(0.0, (when - self.start).total_seconds())
-
-
 def context_items(transcript: Path) -> list[ContextItem]:
     """The items of a session's lead context, costliest re-read first, read from its
     transcript (TraceInputError when it is not one)."""
@@ -204,7 +188,7 @@ class SessionReading:
     def __init__(self, files: SessionFiles, card: RateCard = OFFICIAL) -> None:
         self.files, self.card = files, card
         self.stats = ReadStats()
-        self.clock = _Clock()
+        self.clock = TraceClock()
         self.lead = _LeadReader(files.main, self.stats, self.clock)
         self.agents: dict[Path, _Thread] = {}
         # Claude Code's own summarising calls when it compacts the context: billed like
@@ -279,7 +263,7 @@ class _LeadReader:
     """The main file's lines, fed in order (all at once, or as a live session writes
     them): the lead's thread and context, tool names, subagents' inline lines, metadata."""
 
-    def __init__(self, path: Path, stats: ReadStats, clock: _Clock) -> None:
+    def __init__(self, path: Path, stats: ReadStats, clock: TraceClock) -> None:
         self.stats, self.clock = stats, clock
         self.lead, self.context, self.meta = _Thread(), _Context(), _Meta()
         self.tool_names: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -306,7 +290,7 @@ class _LeadReader:
         if line.is_sidechain:
             self.sidechain_lines.append(line)
             return
-        t = self.clock.t(line)
+        t = self.clock.t(line.timestamp)
         if t is None:
             stats.skipped["lines without a timestamp"] += 1
             return
@@ -416,12 +400,12 @@ def _add_response(thread: _Thread, line: Line, t: float, stats: ReadStats) -> _R
     return response
 
 
-def _read_agent(lines: Iterable[Line], clock: _Clock, thread: _Thread | None = None) -> _Thread:
+def _read_agent(lines: Iterable[Line], clock: TraceClock, thread: _Thread | None = None) -> _Thread:
     """A subagent's (or compaction's) lines into `thread`, a new one unless given."""
     thread = thread if thread is not None else _Thread()
     stats = ReadStats()
     for line in lines:
-        t = clock.t(line)
+        t = clock.t(line.timestamp)
         if t is None or line.message is None:
             continue
         if line.type == "assistant":
@@ -440,7 +424,7 @@ def _read_agent(lines: Iterable[Line], clock: _Clock, thread: _Thread | None = N
     return thread
 
 
-def _sidechains(lines: list[Line], clock: _Clock) -> dict[str, _Thread]:
+def _sidechains(lines: list[Line], clock: TraceClock) -> dict[str, _Thread]:
     """Inline sidechain lines grouped into one thread per subagent: by `agentId` when the
     version writes it, else by the chain each line belongs to (its root's uuid)."""
     root_of: dict[str, str] = {}
@@ -499,7 +483,7 @@ class _Builder:
         files: SessionFiles,
         card: RateCard,
         stats: ReadStats,
-        clock: _Clock,
+        clock: TraceClock,
         lead: _Thread,
         context: _Context,
         tool_names: dict[str, tuple[str, dict[str, Any]]],

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from engine.usage import Usage
 from engine.version import ENGINE_VERSION
 from sessions.analysis.claude_code.convert import Converted
 from sessions.analysis.claude_code.transcript import ReadStats
+from sessions.analysis.trace_clock import TraceClock
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION
 from sessions.header import SessionHeader, TraceOrigin, fingerprint
 from sessions.outcome import TRACE_STATUS
@@ -105,7 +106,7 @@ class _Call:
 class _Reading:
     path: Path
     stats: ReadStats = field(default_factory=ReadStats)
-    start: datetime | None = None
+    clock: TraceClock = field(default_factory=TraceClock)
     session_id: str = ""
     cwd: str = ""
     version: str = ""
@@ -123,17 +124,6 @@ class _Reading:
     turn_of_call: dict[str, tuple[int, str]] = field(default_factory=dict)
     compactions: int = 0
 
-    def t(self, line: _Line) -> float | None:
-        if not line.timestamp:
-            return None
-        try:
-            when = datetime.fromisoformat(line.timestamp.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if self.start is None:
-            self.start = when
-        return max(0.0, (when - self.start).total_seconds())
-
     def add(self, source: str, text: str) -> None:
         tokens = count_text(text)
         if tokens:
@@ -144,7 +134,7 @@ class _Reading:
 
     def line(self, line: _Line) -> None:
         payload = line.payload if isinstance(line.payload, dict) else {}
-        t = self.t(line)
+        t = self.clock.t(line.timestamp)
         if t is None:
             self.stats.skipped["lines without a timestamp"] += 1
             return
@@ -296,7 +286,7 @@ def _build(reading: _Reading, card: RateCard) -> Converted:
             reading.at(t, TextDelta(t, LEAD, call.turn, text))
         for tool in call.tools:
             reading.at(t, tool)
-        at = reading.start + timedelta(seconds=t) if reading.start else None
+        at = reading.clock.start + timedelta(seconds=t) if reading.clock.start else None
         try:
             price = card.price(call.model, PROVIDER, at)
             cost, read_price = price.cost(call.usage), price.cache_read
@@ -355,7 +345,7 @@ def _build(reading: _Reading, card: RateCard) -> Converted:
 
 
 def _read_usd(call: _Call, card: RateCard, reading: _Reading) -> float:
-    at = reading.start + timedelta(seconds=call.t) if reading.start else None
+    at = reading.clock.start + timedelta(seconds=call.t) if reading.clock.start else None
     try:
         return call.usage.cache_read * card.price(call.model, PROVIDER, at).cache_read / 1e6
     except UnpricedModelError:
@@ -390,7 +380,7 @@ def _header(reading: _Reading, card: RateCard, model: str, unpriced: set[str]) -
         rate_card=card.pinned((m, PROVIDER) for m in models).to_dict(),
         seed=0,
         engine_version=ENGINE_VERSION,
-        started_at=reading.start.isoformat() if reading.start else "",
+        started_at=reading.clock.start.isoformat() if reading.clock.start else "",
         source="codex",
         unpriced=sorted(unpriced),
         trace=origin,
