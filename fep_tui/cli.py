@@ -116,11 +116,6 @@ importing.command(
     name="claude-code",
     help="import Claude Code sessions (a transcript, a project directory or ~/.claude/projects)",
 )
-importing.command(
-    "fep_tui.commands.codex:import_codex",
-    name="codex",
-    help="import Codex CLI sessions (a rollout, or a directory; default ~/.codex/sessions)",
-)
 app.command(importing)
 app.command(
     "fep_tui.commands.traces:traces",
@@ -162,8 +157,28 @@ sandbox.command(
 app.command(sandbox)
 
 
+_IMPORT_COMMANDS: set[str] = set()
+
+
+def _add_import_commands() -> None:
+    """`fep-tui import NAME` for each registered importer (sessions/analysis/importers.py)
+    not yet a command: made when the CLI runs, so a newly registered one is there too."""
+    from fep_tui.commands.importing import import_command, shown_root
+    from sessions.analysis.importers import importers
+
+    for name, importer in importers().items():
+        if name not in _IMPORT_COMMANDS:
+            _IMPORT_COMMANDS.add(name)
+            help_text = f"import {importer.tool} sessions (default: {shown_root(importer)})"
+            importing.command(import_command(importer), name=name, help=help_text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     tokens = list(sys.argv[1:] if argv is None else argv)
+    if tokens[:1] == ["import"]:
+        # Only then: the importers bring the converters, which every other start would
+        # pay for (bench/cli_start.py).
+        _add_import_commands()
     try:
         result = app(tokens)
         # Flushed here, not at exit: a reader that stopped early (`--help | head`) makes

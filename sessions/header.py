@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -23,7 +23,10 @@ from engine.events import TrialStarted, describe_validation_error
 from engine.pricing import RateCard, model_alias
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
 
-Source = Literal["simulated", "live", "published", "claude-code", "codex"]
+# Ours (simulated, live), a paper's (published), or an agent's trace, named by its
+# importer (claude-code, codex, and any registered in sessions/analysis/importers.py).
+Source = str
+OWN_SOURCES = frozenset({"simulated", "live", "published"})
 # How each source is labelled wherever a figure is shown: simulated numbers are never
 # presented as measurements.
 SOURCE_LABELS: dict[str, str] = {
@@ -31,7 +34,6 @@ SOURCE_LABELS: dict[str, str] = {
     "live": "LIVE",
     "published": "PUBLISHED",
     "claude-code": "MEASURED (Claude Code)",
-    "codex": "MEASURED (Codex CLI)",
 }
 # `lead` is the main thread of an imported Claude Code session.
 LEAD_ROLES = ("orchestrator", "solo", "lead")
@@ -71,6 +73,8 @@ class TraceOrigin(msgspec.Struct, frozen=True, kw_only=True):
     # older files keep it).
     tool: str = "claude-code"
     tool_version: str = ""
+    # The agent as people call it ("Codex CLI"), for a label no table here has.
+    tool_label: str = ""
 
 
 class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
@@ -124,7 +128,11 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def label(self) -> str:
-        return SOURCE_LABELS[self.origin]
+        known = SOURCE_LABELS.get(self.origin)
+        if known is not None:
+            return known
+        tool = (self.trace.tool_label if self.trace else "") or self.origin
+        return f"MEASURED ({tool})"
 
     @property
     def shell(self) -> str:
@@ -175,7 +183,7 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def measured_not_judged(self) -> bool:
-        return self.origin in ("claude-code", "codex")
+        return self.origin not in OWN_SOURCES
 
     @property
     def return_cap(self) -> str:

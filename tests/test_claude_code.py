@@ -324,7 +324,7 @@ def test_compare_says_traces_are_not_judged_rather_than_pooling_them(
     import_sessions([PROJECTS], tmp_path)
     assert main(["compare", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "3 Claude Code session(s) are measured but not judged" in err
+    assert "3 imported agent session(s) are measured but not judged" in err
 
 
 def test_secrets_in_a_transcript_never_reach_the_session_file(tmp_path: Path) -> None:

@@ -68,8 +68,9 @@ def compare(
         unjudged = sum(1 for e in found.excluded if e.outcome == "not judged")
         if unjudged:
             raise UsageError(
-                f"no judged trials to compare ({unjudged} Claude Code session(s) are measured "
-                "but not judged); see them with fep-tui traces, re-price them with whatif"
+                f"no judged trials to compare ({unjudged} imported agent session(s) are "
+                "measured but not judged); open them with fep-tui replay, re-price them with "
+                "whatif"
             )
         raise UsageError("no finished sessions or imported results to compare")
     terms = (whatif or WhatIfOptions()).build()

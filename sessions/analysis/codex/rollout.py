@@ -25,10 +25,8 @@ document it: ccusage's Codex notes, token-audit's guide, samples from Codex CLI 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +36,16 @@ from engine.attribution import PromptPrefix
 from engine.events import (
     ContextCompacted,
     Event,
-    TextDelta,
     ToolCall,
     ToolResult,
-    TrialEnded,
-    TurnStarted,
-    TurnUsage,
 )
-from engine.pricing import OFFICIAL, RateCard, UnpricedModelError
+from engine.pricing import OFFICIAL, RateCard
 from engine.tokens import count_text
 from engine.usage import Usage
-from engine.version import ENGINE_VERSION
 from sessions.analysis.claude_code.convert import Converted
 from sessions.analysis.claude_code.transcript import ReadStats
+from sessions.analysis.priced_calls import TracedCall, TraceInfo, trial_from_calls
 from sessions.analysis.trace_clock import TraceClock
-from sessions.format import FORMAT_NAME, SCHEMA_VERSION
-from sessions.header import SessionHeader, TraceOrigin, fingerprint
-from sessions.outcome import TRACE_STATUS
 
 LEAD = "lead"
 ARM = "codex"
@@ -276,113 +267,27 @@ def _build(reading: _Reading, card: RateCard) -> Converted:
     prompts = [
         PromptPrefix(([("base", base)] if base else []) + blocks) for blocks in reading.generations
     ]
-    unpriced: set[str] = set()
-    role_usage = Usage.of()
-    role_cost = total_cost = 0.0
-    for call in calls:
-        t = call.t
-        reading.at(t, TurnStarted(t, LEAD, call.turn, call.model))
-        for text in call.texts:
-            reading.at(t, TextDelta(t, LEAD, call.turn, text))
-        for tool in call.tools:
-            reading.at(t, tool)
-        at = reading.clock.start + timedelta(seconds=t) if reading.clock.start else None
-        try:
-            price = card.price(call.model, PROVIDER, at)
-            cost, read_price = price.cost(call.usage), price.cache_read
-        except UnpricedModelError:
-            unpriced.add(call.model)
-            cost = read_price = 0.0
-        role_usage = role_usage + call.usage
-        role_cost += cost
-        total_cost += cost
-        blocks = (1 if base else 0) + call.prompt_blocks
-        reading.at(
-            t,
-            TurnUsage(
-                t,
-                LEAD,
-                call.turn,
-                call.model,
-                call.usage,
-                role_usage,
-                round(cost, 8),
-                role_usage.cache_read,
-                round(role_usage.cache_read * read_price / 1e6, 8),
-                round(role_cost, 8),
-                round(total_cost, 8),
-                0.0,
-                prompts[call.generation].credit(blocks, call.usage),
-            ),
+    traced = [
+        TracedCall(
+            c.t,
+            c.turn,
+            c.model,
+            c.usage,
+            c.texts,
+            c.tools,
+            prompts[c.generation].credit((1 if base else 0) + c.prompt_blocks, c.usage),
         )
-    reading.events.sort(key=lambda item: (item[0], item[1]))
-    events = [event for _, _, event in reading.events]
-    end_t = max((t for t, _, _ in reading.events), default=0.0)
-    model = calls[-1].model if calls else reading.model
-    roles = {
-        LEAD: {
-            "model": model,
-            "provider": PROVIDER,
-            "turns": len(calls),
-            "usage": role_usage.to_dict(),
-            "cost_usd": round(role_cost, 6),
-            "cache_read_usd": round(sum(_read_usd(c, card, reading) for c in calls), 6),
-        }
-    }
-    events.append(
-        TrialEnded(
-            end_t,
-            TRACE_STATUS,
-            False,
-            len(calls),
-            end_t,
-            roles,
-            round(total_cost, 6),
-            "a Codex CLI session: measured, not judged",
-        )
+        for c in calls
+    ]
+    info = TraceInfo(
+        reading.path,
+        ARM,
+        "Codex CLI",
+        PROVIDER,
+        reading.session_id,
+        reading.cwd,
+        reading.version,
+        reading.clock.start,
     )
-    return Converted(_header(reading, card, model, unpriced), events, reading.stats)
-
-
-def _read_usd(call: _Call, card: RateCard, reading: _Reading) -> float:
-    at = reading.clock.start + timedelta(seconds=call.t) if reading.clock.start else None
-    try:
-        return call.usage.cache_read * card.price(call.model, PROVIDER, at).cache_read / 1e6
-    except UnpricedModelError:
-        return 0.0
-
-
-def _header(reading: _Reading, card: RateCard, model: str, unpriced: set[str]) -> SessionHeader:
-    path = reading.path
-    origin = TraceOrigin(
-        path=str(path),
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-        size=path.stat().st_size,
-        session_id=reading.session_id or path.stem,
-        project=Path(reading.cwd).name if reading.cwd else "",
-        cwd=reading.cwd,
-        skipped=dict(reading.stats.skipped),
-        tool="codex",
-        tool_version=reading.version,
-    )
-    models = sorted({c.model for c in reading.calls} - unpriced)
-    draft = SessionHeader(
-        format=FORMAT_NAME,
-        schema=SCHEMA_VERSION,
-        trial_id=f"codex-{origin.session_id}",
-        arm=ARM,
-        arm_spec={"name": ARM, "lead": model},
-        task=origin.project or path.stem,
-        models={LEAD: model},
-        providers={LEAD: PROVIDER},
-        backend=ARM,
-        simulated=False,
-        rate_card=card.pinned((m, PROVIDER) for m in models).to_dict(),
-        seed=0,
-        engine_version=ENGINE_VERSION,
-        started_at=reading.clock.start.isoformat() if reading.clock.start else "",
-        source="codex",
-        unpriced=sorted(unpriced),
-        trace=origin,
-    )
-    return msgspec.structs.replace(draft, fingerprint=fingerprint(draft.configuration))
+    between = [(t, event) for t, _, event in reading.events]
+    return trial_from_calls(info, traced, between, card, reading.stats)
