@@ -32,6 +32,7 @@ from fep_tui.screens.indexing import IndexingScreen
 from fep_tui.screens.new_trial import NewTrialScreen, TrialRequest
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
+from fep_tui.textual_compat import draw_unseen, start_unseen
 from fep_tui.write_guard import WriteGuard
 from sessions import SessionFileError
 from sessions.analysis.whatif import WhatIf
@@ -396,8 +397,8 @@ class FepApp(App[None]):
             screen = self.get_screen(name)
             if not screen.is_running:
                 # What push_screen does first for a screen it has not run: start it, which
-                # composes it. Textual has no public call for that without showing it.
-                self._register(self, screen)
+                # composes it (fep_tui/textual_compat.py).
+                start_unseen(self, screen)
                 built = asyncio.Event()
                 # Queued behind its composing and mounting, so it runs once they are done.
                 # Only the dialog is drawn ahead: help, one long text, opened 10-20 ms
@@ -415,8 +416,7 @@ class FepApp(App[None]):
         in alternating runs of bench/live_stream.py. What the drawing leaves is Textual's
         per-widget line caches; the drawn frame itself is dropped. Textual has no public
         call for either step: these are what showing a screen does first."""
-        screen._refresh_layout(self.size)
-        screen._compositor.render_update(full=True)
+        draw_unseen(screen, self.size)
         built.set()
 
     async def screens_built(self) -> None:

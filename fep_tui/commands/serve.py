@@ -59,6 +59,8 @@ def serve(
 
     class Guarded(Server):
         async def _make_app(self) -> Any:
+            # textual-serve's own builder, overridden to add the token check
+            # (fep_tui/textual_compat.py lists every such private hook).
             app = await super()._make_app()
             if token is not None:
                 app.middlewares.append(_token_middleware(token))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events, on
 from textual.widgets import Tree
-from textual.widgets._tree import TreeNode
+from textual.widgets.tree import TreeNode
 
 from fep_tui.roles import short_role
 from sessions.panes import ToolEntry, describe_call
