@@ -37,9 +37,10 @@ def heading(header: SessionHeader, where: str) -> str:
     file name comes last, so at 80 columns it is the part cut off."""
     card = header.rate_card.get("name", "?")
     if header.trace is not None:
-        # A Claude Code session: no seed and no shell of ours; its project and id say it.
+        # An agent's session: no seed and no shell of ours; its project and id say it.
         trace = header.trace
-        return f"Claude Code on {header.task} · {trace.session_id[:8]} · card {card} ({where})"
+        agent = trace.tool_label or "Claude Code"
+        return f"{agent} on {header.task} · {trace.session_id[:8]} · card {card} ({where})"
     what = f"{header.arm} on {header.task} · seed {header.seed} · card {card}"
     return f"{what} · {header.shell} ({where})"
 

@@ -73,17 +73,21 @@ def test_import_codex_writes_a_session_once_that_lists_replays_and_reprices(
     assert whatif["source"] == "MEASURED (Codex CLI)" and whatif["cache_read_tokens"] == 18200
     assert whatif["recorded_usd"] == whatif["resimulated_usd"] == pytest.approx(sum(COSTS))
 
-    async def replay() -> str:
+    async def replay() -> tuple[str, str, list[str]]:
         app = FepApp(sessions, start=StartReplay(Path(summary.path)))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.3)
-            await pilot.press("end")
+            await pilot.press("end", "i")
             await pilot.pause(0.2)
-            assert isinstance(app.screen, TrialScreen)
-            return str(app.screen.query_one("#counters").render())
+            assert isinstance(app.screen, TrialScreen), "no items screen for a Codex session"
+            counters = str(app.screen.query_one("#counters").render())
+            title = str(app.screen.query_one("#trial-title").render())
+            return counters, title, [str(n.message) for n in app._notifications]
 
-    counters = asyncio.run(replay())
+    counters, title, notes = asyncio.run(replay())
     assert "MEASURED (Codex CLI)" in counters and "gpt-5-codex" in counters
+    assert title.startswith("Codex CLI on cart · 0199aaaa")
+    assert any("item by item pricing is for Claude Code sessions" in n for n in notes)
 
 
 @pytest.mark.parametrize(

@@ -242,10 +242,10 @@ class TrialScreen(Screen[None]):
     def action_items(self) -> None:
         """A Claude Code session's context item by item, read from its transcript."""
         trace = self.source.header.trace
-        if trace is None:
+        if trace is None or trace.tool != "claude-code":
             self.notify(
-                "item by item pricing is for Claude Code sessions (t on home); this "
-                "trial's re-reads are split by source in the chart",
+                "item by item pricing is for Claude Code sessions so far (t on home); "
+                "this session's re-reads are split by source in the chart",
                 timeout=6,
             )
             return
