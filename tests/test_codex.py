@@ -101,3 +101,19 @@ def test_import_codex_refuses_what_is_not_a_rollout_in_one_line(
     code = main(["import", "codex", str(tmp_path / given), "--sessions-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and said in err and err.count("\n") == 1
+
+
+def test_replay_and_whatif_take_a_rollout_as_they_take_a_claude_code_transcript(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Converted into the cache (never into the sessions directory, never beside it)."""
+    from fep_tui.commands.traces import other_trace_session
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    session = other_trace_session(ROLLOUT)
+    assert session is not None and session.is_relative_to(tmp_path / "cache")
+    assert load_session(session).header.label == "MEASURED (Codex CLI)"
+    assert main(["whatif", str(ROLLOUT), "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["recorded_usd"] == pytest.approx(sum(COSTS))
+    assert not list(ROLLOUT.parent.glob("*.idx")), "nothing written beside the rollout"

@@ -167,10 +167,11 @@ def live_spans(endpoint: str | None) -> LiveSpans | None:
 
 def session_files(given: Sequence[Path]) -> tuple[list[Path], bool]:
     """The session files named, and those in the directories named (whether any was one).
-    A Claude Code transcript is converted into the cache first, as replay takes it; an
-    index beside a session (`X.jsonl.idx`, caught by a glob like `sessions/*`) is skipped.
-    UsageError for a path that is not there, or when no file is left."""
-    from fep_tui.commands.traces import trace_session
+    A Claude Code transcript, or another agent's session a registered importer takes (a
+    Codex rollout), is converted into the cache first, as replay takes it; an index beside
+    a session (`X.jsonl.idx`, caught by a glob like `sessions/*`) is skipped. UsageError
+    for a path that is not there, or when no file is left."""
+    from fep_tui.commands.traces import other_trace_session, trace_session
     from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.format import SUFFIX
     from sessions.index_cache import is_index_file
@@ -186,7 +187,8 @@ def session_files(given: Sequence[Path]) -> tuple[list[Path], bool]:
         elif path.is_file() and transcript_problem(path) is None:
             paths.append(trace_session(path))
         elif path.exists():
-            paths.append(path)
+            converted = other_trace_session(path) if path.is_file() else None
+            paths.append(converted or path)
         else:
             raise UsageError(f"{path}: no such session file or directory")
     if not paths:

@@ -49,6 +49,20 @@ def trace_session(transcript: Path) -> Path:
     return Path(result.summary.session_file)
 
 
+def other_trace_session(path: Path) -> Path | None:
+    """The session file of another agent's session (a registered importer's, such as a
+    Codex rollout), converted into the cache directory; None when no importer takes it."""
+    from sessions.analysis.importers import import_traces, importers
+
+    for importer in importers().values():
+        if importer.problem(path) is None:
+            cache = Path(platformdirs.user_cache_dir("fep-tui")) / importer.name
+            cache.mkdir(parents=True, exist_ok=True)
+            [result] = import_traces(importer, [path], cache)
+            return result.session_file
+    return None
+
+
 def import_claude_code(
     paths: list[Path], /, *, json: Json = False, sessions_dir: SessionsDir = None
 ) -> int:

@@ -297,7 +297,7 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
         a session file, or a Claude Code session's transcript (.jsonl)
     """
     from fep_tui.app import INDEX_IN_PLACE_BYTES, FepApp, StartReplay
-    from fep_tui.commands.traces import trace_session
+    from fep_tui.commands.traces import other_trace_session, trace_session
     from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.header import parse_header
     from sessions.index_cache import SUFFIX as INDEX_SUFFIX
@@ -308,6 +308,8 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
         raise SessionFileError(f"{file} is fep-tui's index of a session: replay {session}")
     if file.is_file() and transcript_problem(file) is None:
         file = trace_session(file)
+    elif file.is_file() and file.suffix == ".jsonl":
+        file = other_trace_session(file) or file
     if file.is_dir():
         raise SessionFileError(
             f"{file} is a directory; replay takes one session file (fep-tui alone browses them)"
