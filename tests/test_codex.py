@@ -107,7 +107,7 @@ def test_replay_and_whatif_take_a_rollout_as_they_take_a_claude_code_transcript(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Converted into the cache (never into the sessions directory, never beside it)."""
-    from fep_tui.commands.traces import other_trace_session
+    from fep_tui.commands.trace_files import other_trace_session
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     session = other_trace_session(ROLLOUT)

@@ -171,7 +171,7 @@ def session_files(given: Sequence[Path]) -> tuple[list[Path], bool]:
     Codex rollout), is converted into the cache first, as replay takes it; an index beside
     a session (`X.jsonl.idx`, caught by a glob like `sessions/*`) is skipped. UsageError
     for a path that is not there, or when no file is left."""
-    from fep_tui.commands.traces import other_trace_session, trace_session
+    from fep_tui.commands.trace_files import other_trace_session, trace_session
     from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.format import SUFFIX
     from sessions.index_cache import is_index_file

@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-import platformdirs
 from cyclopts import Parameter
 
 from fep_tui.commands.common import say_imported
@@ -36,31 +35,6 @@ Root = Annotated[
         "else ~/.claude/projects)",
     ),
 ]
-
-
-def trace_session(transcript: Path) -> Path:
-    """The session file of a Claude Code transcript, converted into fep-tui's cache
-    directory (not the sessions directory: opening a transcript imports nothing)."""
-    cache = Path(platformdirs.user_cache_dir("fep-tui")) / "claude-code"
-    cache.mkdir(parents=True, exist_ok=True)
-    [result] = import_sessions([transcript], cache)
-    if result.summary is None:
-        raise UsageError(result.problem or f"{transcript}: could not be read as a transcript")
-    return Path(result.summary.session_file)
-
-
-def other_trace_session(path: Path) -> Path | None:
-    """The session file of another agent's session (a registered importer's, such as a
-    Codex rollout), converted into the cache directory; None when no importer takes it."""
-    from sessions.analysis.importers import import_traces, importers
-
-    for importer in importers().values():
-        if importer.problem(path) is None:
-            cache = Path(platformdirs.user_cache_dir("fep-tui")) / importer.name
-            cache.mkdir(parents=True, exist_ok=True)
-            [result] = import_traces(importer, [path], cache)
-            return result.session_file
-    return None
 
 
 def import_claude_code(

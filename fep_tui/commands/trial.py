@@ -297,7 +297,7 @@ def replay(file: Path, /, *, sessions_dir: SessionsDir = None) -> int:
         a session file, or a Claude Code session's transcript (.jsonl)
     """
     from fep_tui.app import INDEX_IN_PLACE_BYTES, FepApp, StartReplay
-    from fep_tui.commands.traces import other_trace_session, trace_session
+    from fep_tui.commands.trace_files import other_trace_session, trace_session
     from sessions.analysis.claude_code.transcript import transcript_problem
     from sessions.header import parse_header
     from sessions.index_cache import SUFFIX as INDEX_SUFFIX
