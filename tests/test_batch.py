@@ -24,6 +24,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
 
 
+# 17 s; compare's figures from session files are checked on fixtures (test_compare*).
+@pytest.mark.slow
 def test_batch_then_compare_equals_numbers_from_the_session_files(tmp_path: Path) -> None:
     directory = tmp_path / "batch"
     env = _env(tmp_path)

@@ -286,7 +286,8 @@ def test_no_session_file_written_by_the_suite_holds_the_test_key(
     [
         "A",
         "B",
-        "C",
+        # The advisor's billing is also checked by test_advisor_arm_round_trips_blocks...
+        pytest.param("C", marks=pytest.mark.slow),
         pytest.param("D", marks=pytest.mark.slow),
         "E",
         pytest.param("B-bounded", marks=pytest.mark.slow),

@@ -134,7 +134,10 @@ def test_thinking_is_saved_counted_and_sent_back_on_the_next_turn(
 @pytest.mark.parametrize(
     ("fault", "said"),
     [
-        ("tool_parse_error", "ollama: HTTP 500: error parsing tool call"),
+        # The same path as ollama_error, with another message: behind the slow marker.
+        pytest.param(
+            "tool_parse_error", "ollama: HTTP 500: error parsing tool call", marks=pytest.mark.slow
+        ),
         ("ollama_error", "ollama: HTTP 500: model runner has unexpectedly stopped"),
     ],
 )

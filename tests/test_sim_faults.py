@@ -59,6 +59,8 @@ def test_mid_stream_errors_that_persist_end_the_trial_with_a_clear_error_and_a_w
     assert isinstance(end, TrialEnded) and end.status == "error" and end.reason == errors[0].message
 
 
+# The fault matrix's ollama drop_connection case asserts the same (test_live_backends).
+@pytest.mark.slow
 def test_ollama_dropped_connection_is_an_error_not_a_hang(recorder: Recorder) -> None:
     config = TrialConfig(
         resolve_arm("B"), "tiny", faults=(Fault("drop_connection", 2, api="ollama"),)
