@@ -8,26 +8,18 @@ written and flushed as it happens, so a crash loses at most the line being writt
 
 from __future__ import annotations
 
-import re
-
 from engine.errors import FepError
+from sessions.line_layout import LINE_KIND, SKELETON_KINDS
 
 FORMAT_NAME = "fep-tui-session"
 SCHEMA_VERSION = 2
 SUFFIX = ".jsonl"
-# The kind of an event line from its first bytes. fep-tui writes `{"kind":"...` compactly;
-# a file saved by another tool may have spaces, so they are allowed.
-LINE_KIND = re.compile(rb'\{\s*"kind"\s*:\s*"([a-z_]+)"')
 
 
 class SessionFileError(FepError, ValueError):
     """A file that cannot be opened as a session; the message says why, in one line."""
 
 
-# The events a fold (sessions/timeline.py) counts: a trial's turns, money and verdict.
-SKELETON_KINDS = frozenset(
-    {"usage", "turn_start", "delegation", "executor_summary", "judge", "error", "trial_end"}
-)
 _SKELETON_BYTES = frozenset(kind.encode() for kind in SKELETON_KINDS)
 
 

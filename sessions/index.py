@@ -10,7 +10,6 @@ incomplete.
 from __future__ import annotations
 
 import os
-import re
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,17 +17,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from engine.events import EVENT_TYPES, Event, EventFormatError, decode_event
-from sessions.format import SKELETON_KINDS, SessionFileError, TailGuard
+from sessions.format import SessionFileError, TailGuard
 from sessions.header import SessionHeader, parse_header
+from sessions.line_layout import BULK_PREFIXES, HEAD, SKELETON_KINDS
 from sessions.timeline import Timeline
 
-# Events are written `{"kind":"...","t":...`; anything else is parsed in full.
-_HEAD = re.compile(rb'\{"kind":"([a-z_]+)","t":([-0-9.eE+]+)')
 _KINDS = {kind.encode(): kind for kind in EVENT_TYPES}
-# How the lines the index keeps unparsed begin, up to their time.
-_BULK_PREFIXES = tuple(
-    b'{"kind":"' + kind.encode() + b'","t":' for kind in sorted(set(EVENT_TYPES) - SKELETON_KINDS)
-)
 _BLOCK_BYTES = 4 << 20
 Progress = Callable[[int, int], None]
 
@@ -108,7 +102,7 @@ class SessionIndex:
 
         from sessions.line_heads import block_heads
 
-        heads = block_heads(block, cut, _BULK_PREFIXES)
+        heads = block_heads(block, cut, BULK_PREFIXES)
         times, keep = heads.times, ~np.isnan(heads.times)
         first_position, dropped = len(self.offsets), 0
         ended_at = -1 if self._guard.ended else None
@@ -141,7 +135,7 @@ class SessionIndex:
         it is dropped."""
         if not line:
             return None
-        head = _HEAD.match(line)
+        head = HEAD.match(line)
         repeated = self._guard.problem(line, line_number, head[1] if head else None)
         if repeated is not None:
             self.problems.append(repeated)

@@ -17,9 +17,10 @@ import platformdirs
 
 from engine.errors import FepError
 from engine.events import EventFormatError, TrialEnded, decode_event
-from sessions.format import LINE_KIND, SUFFIX, SessionFileError
+from sessions.format import SUFFIX, SessionFileError
 from sessions.header import SessionHeader, parse_header
 from sessions.index_cache import open_index
+from sessions.line_layout import LINE_KIND
 from sessions.outcome import CUT_OFF_REASON, JUDGED, Outcome, outcome_of
 from sessions.timeline import Timeline
 from tasks.sandbox import hide_from_sandboxes

@@ -8,7 +8,6 @@ Live and replay therefore show exactly the same numbers.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
@@ -26,8 +25,8 @@ from engine.events import (
 )
 from engine.messages import SUMMARY_PREFIX
 from engine.usage import Usage
-from sessions.format import SKELETON_KINDS
 from sessions.header import SessionHeader
+from sessions.line_layout import ROLE_TURN_HEAD, SKELETON_KINDS
 
 # Chart groups, in stacking order: what was in the prompt before the work started, the
 # lead's own turns, the tool results it read, and what executors sent back.
@@ -153,12 +152,6 @@ class UsageColumn:
         return item
 
 
-# A usage or turn_start line as the writer puts it: kind, time, role and turn first.
-_RAW_HEAD = re.compile(
-    rb'\{"kind":"(usage|turn_start)","t":([-0-9.eE+]+),"role":"([A-Za-z0-9_-]+)","turn":(\d+)[,}]'
-)
-
-
 @dataclass
 class Timeline:
     header: SessionHeader
@@ -220,7 +213,7 @@ class Timeline:
     def add_line(self, position: int, line: bytes) -> bool:
         """Hold a usage or turn_start line without decoding it, when its first bytes say
         all a fold needs now (role, turn, time). False: decode it and call `add`."""
-        head = _RAW_HEAD.match(line)
+        head = ROLE_TURN_HEAD.match(line)
         if head is None:
             return False
         kind, role = head[1], head[3].decode()

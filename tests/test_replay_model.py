@@ -186,8 +186,8 @@ def test_bulk_line_times_read_exactly_as_float_reads_them() -> None:
     column, or numpy's parser for signs and exponents. Each must be the same double."""
     import random
 
-    from sessions.index import _BULK_PREFIXES
     from sessions.line_heads import block_heads
+    from sessions.line_layout import BULK_PREFIXES
 
     rng = random.Random(12)
     times = [repr(round(rng.uniform(0, 90_000), rng.randint(0, 6))) for _ in range(3000)]
@@ -196,7 +196,7 @@ def test_bulk_line_times_read_exactly_as_float_reads_them() -> None:
     block = "".join(
         f'{{"kind":"text_delta","t":{t},"role":"executor","turn":1,"text":"x"}}\n' for t in times
     ).encode()
-    heads = block_heads(block, len(block), _BULK_PREFIXES)
+    heads = block_heads(block, len(block), BULK_PREFIXES)
     # A time too long for the window (fep-tui writes at most 10 characters) is left for
     # the index to read whole: NaN here.
     expected = [float(t) if len(t) < 12 else math.nan for t in times]
