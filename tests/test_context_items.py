@@ -156,3 +156,23 @@ def test_a_transcript_gone_since_the_import_is_a_notification(tmp_path: Path) ->
             assert any("cannot read the items of" in n for n in notes), notes
 
     asyncio.run(scenario())
+
+
+def test_traces_cap_prices_what_capping_a_tool_s_results_would_have_saved(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """By hand: the 100-token Task result capped at 40 cuts 60 tokens, written once at
+    Opus 4.5's $6.25 a million and re-read once at $0.50: $0.000375 + $0.00003."""
+    where = ["--root", str(PROJECTS)]
+    assert main(["traces", "11111111", "--cap", "Task=40", "--json", *where]) == 0
+    [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (row["item"], row["cut_tokens"], row["saved_reread_tokens"]) == (
+        "Task Explore: find cart totals",
+        60,
+        60,
+    )
+    assert row["saved_usd"] == pytest.approx(60 * 6.25 / 1e6 + 60 * 0.5 / 1e6)
+    assert main(["traces", "11111111", "--cap", "Read=2000", *where]) == 0
+    assert "no Read result over 2,000 tokens" in capsys.readouterr().out
+    assert main(["traces", "11111111", "--cap", "Read", *where]) == 2
+    assert "give TOOL=TOKENS" in capsys.readouterr().err

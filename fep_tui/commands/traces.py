@@ -18,6 +18,7 @@ from fep_tui.commands.common import say_imported
 from fep_tui.commands.options import Json, SessionsDir, UsageError
 from fep_tui.tables import Column, console, print_table
 from fep_tui.trace_rows import COLUMNS, ITEM_COLUMNS, item_row, largest_first, trace_row
+from sessions.analysis.claude_code.context_items import ContextItem
 from sessions.analysis.claude_code.layout import default_projects_dir
 from sessions.analysis.claude_code.store import (
     Imported,
@@ -104,6 +105,14 @@ def traces(
         By | None,
         Parameter(name="--by", help="roll the sessions up by day, project or subagent type"),
     ] = None,
+    cap: Annotated[
+        str | None,
+        Parameter(
+            name="--cap",
+            help="with a session: what capping TOOL's results at N tokens would have saved "
+            "(TOOL=N, such as Read=2000)",
+        ),
+    ] = None,
     format: Annotated[
         Literal["table", "csv", "markdown"],
         Parameter(name="--format", help="how to print a roll-up (--json: one object a row)"),
@@ -115,7 +124,9 @@ def traces(
     New and grown sessions under --root are imported first; unchanged ones are not read.
     """
     if session is not None:
-        return _print_items(session, root or default_projects_dir(), limit, json)
+        return _print_items(session, root or default_projects_dir(), limit, json, cap)
+    if cap is not None:
+        raise UsageError("--cap prices one session's items: give the session, traces SESSION")
     start = _date(since) if since else None
     where = root or default_projects_dir()
     if not where.is_dir():
@@ -203,17 +214,20 @@ def _print_rollup(found: list[TraceSummary], by: By, fmt: str, where: Path) -> i
     return 0
 
 
-def _print_items(session: str, root: Path, limit: int, json: bool) -> int:
+def _print_items(session: str, root: Path, limit: int, json: bool, cap: str | None = None) -> int:
     from sessions.analysis.claude_code.convert import context_items
     from sessions.analysis.claude_code.layout import TraceInputError
 
     if limit < 0:
         raise UsageError(f"--limit must be 0 (all) or more; got {limit}")
+    capped = _parse_cap(cap) if cap is not None else None
     path = _find_transcript(session, root)
     try:
         items = context_items(path)
     except TraceInputError as exc:
         raise UsageError(str(exc)) from None
+    if capped is not None:
+        return _print_cap(path, items, *capped, json)
     if json:
         for item in items:
             print(json_module.dumps(item.to_dict()))
@@ -230,6 +244,61 @@ def _print_items(session: str, root: Path, limit: int, json: bool) -> int:
     if len(shown) < len(items):
         more = len(items) - len(shown)
         out.print(f"… and {more:,} more (--limit 0 shows all)", markup=False)
+    return 0
+
+
+def _parse_cap(text: str) -> tuple[str, int]:
+    tool, _, size = text.partition("=")
+    if not tool or not size.isdigit() or int(size) <= 0:
+        raise UsageError(f"--cap {text}: give TOOL=TOKENS, such as --cap Read=2000")
+    return tool, int(size)
+
+
+CAP_COLUMNS = [
+    Column("item", "item"),
+    Column("tokens", "tokens", "tokens", priority=2),
+    Column("cut", "cut", "tokens", priority=1),
+    Column("saved_reread", "re-read saved", "tokens", priority=3),
+    Column("saved_usd", "saved $", "usd"),
+]
+
+
+def _print_cap(path: Path, items: list[ContextItem], tool: str, cap: int, json: bool) -> int:
+    from sessions.analysis.claude_code.context_items import cap_savings
+
+    savings = cap_savings(items, tool, cap)
+    if json:
+        for found in savings:
+            row = found.item.to_dict() | {
+                "cut_tokens": found.cut_tokens,
+                "saved_reread_tokens": found.saved_reread_tokens,
+                "saved_usd": round(found.saved_usd, 6),
+            }
+            print(json_module.dumps(row))
+        return 0
+    out = console()
+    tools = sorted({i.tool for i in items if i.tool})
+    if not savings:
+        hint = f"its tools: {', '.join(tools)}" if tools else "it called no tools"
+        out.print(f"no {tool} result over {cap:,} tokens in {path.name} ({hint})", markup=False)
+        return 0
+    rows = [
+        {
+            "item": s.item.label,
+            "tokens": s.item.tokens,
+            "cut": s.cut_tokens,
+            "saved_reread": s.saved_reread_tokens,
+            "saved_usd": s.saved_usd,
+        }
+        for s in savings
+    ]
+    saved = sum(s.saved_usd for s in savings)
+    title = (
+        f"{path.name}: {tool} results capped at {cap:,} tokens would have saved about "
+        f"${saved:.4f} of writes and re-reads (an estimate: each re-read taken to read the "
+        "whole item, the agent's later turns as they were)"
+    )
+    print_table(title, CAP_COLUMNS, rows, out, "--json shows them")
     return 0
 
 

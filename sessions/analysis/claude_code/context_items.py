@@ -50,6 +50,8 @@ class ContextItem:
     last_turn: int = 0
     # A compaction took it out of the context.
     dropped: bool = False
+    # The tool whose result it is ("Read", "Task"); "" for other kinds.
+    tool: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -92,9 +94,9 @@ class ItemBook:
         self.items: dict[str, ContextItem] = {}
         self._users = 0
 
-    def item(self, key: str, kind: str, label: str) -> str:
+    def item(self, key: str, kind: str, label: str, tool: str = "") -> str:
         if key not in self.items:
-            self.items[key] = ContextItem(key, kind, label)
+            self.items[key] = ContextItem(key, kind, label, tool=tool)
         return key
 
     def user_message(self, text: str) -> str:
@@ -106,7 +108,7 @@ class ItemBook:
         book = ItemBook()
         book._users = self._users
         book.items = {
-            key: ContextItem(i.key, i.kind, i.label, i.tokens, dropped=i.dropped)
+            key: ContextItem(i.key, i.kind, i.label, i.tokens, dropped=i.dropped, tool=i.tool)
             for key, i in self.items.items()
         }
         return book
@@ -216,3 +218,36 @@ def _credit(
         found.calls += len(reach) - at
         found.first_turn = min(found.first_turn or earliest[at], earliest[at])
         found.last_turn = max(found.last_turn, latest[at])
+
+
+# Anthropic's 5-minute cache write costs 1.25x input and a cache read 0.1x: a token written
+# costs 12.5 times a token read (API_FACTS, prices).
+WRITE_PER_READ = 12.5
+
+
+@dataclass(frozen=True)
+class CapSaving:
+    item: ContextItem
+    cut_tokens: int
+    saved_reread_tokens: int
+    saved_usd: float
+
+
+def cap_savings(items: list[ContextItem], tool: str, cap: int) -> list[CapSaving]:
+    """What capping `tool`'s results at `cap` tokens would have saved, item by item: the
+    tokens cut are written once (at 12.5x the read price) and not re-read by the calls that
+    re-read the item. An estimate: each re-read is taken to read the whole item, and the
+    agent's later turns are taken as they were (a capped result may make it ask again)."""
+    found = []
+    # The lead's read price, from all it re-read (one model, or their mix).
+    read_tokens = sum(i.reread_tokens for i in items)
+    per_read = sum(i.reread_usd for i in items) / read_tokens if read_tokens else 0.0
+    for item in items:
+        if item.tool != tool or item.tokens <= cap:
+            continue
+        cut = item.tokens - cap
+        share = cut / item.tokens
+        saved_reads = round(item.reread_tokens * share)
+        saved = item.reread_usd * share + cut * per_read * WRITE_PER_READ
+        found.append(CapSaving(item, cut, saved_reads, saved))
+    return found

@@ -330,6 +330,7 @@ class _LeadReader:
                     f"tool:{block.tool_use_id}",
                     "subagent" if delegated else "tool",
                     tool_label(name or "tool", given),
+                    name,
                 )
                 # A subagent's result gets its delegation's number once all are known.
                 source = f"pending:{block.tool_use_id}" if delegated else "tool_results"
