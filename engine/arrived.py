@@ -7,9 +7,7 @@ role totals of each role's last usage event, and the time of the last event.
 
 from __future__ import annotations
 
-from typing import Any
-
-from engine.events import Event, TrialEnded, TrialStarted, TurnUsage
+from engine.events import Event, RoleTotals, TrialEnded, TrialStarted, TurnUsage
 
 
 class Arrived:
@@ -54,17 +52,17 @@ class Arrived:
             reason,
         )
 
-    def roles(self) -> dict[str, Any]:
-        """Role totals in the shape engine/ledger.py gives them."""
+    def roles(self) -> dict[str, RoleTotals]:
+        """Role totals as engine/ledger.py gives them."""
         providers = self.started.providers if self.started is not None else {}
         return {
-            role: {
-                "model": usage.model,
-                "provider": providers.get(role, ""),
-                "turns": self._calls[role],
-                "usage": usage.role_usage.to_dict(),
-                "cost_usd": round(usage.role_cost_usd, 6),
-                "cache_read_usd": round(usage.role_cache_read_usd, 6),
-            }
+            role: RoleTotals(
+                model=usage.model,
+                provider=providers.get(role, ""),
+                turns=self._calls[role],
+                usage=usage.role_usage,
+                cost_usd=round(usage.role_cost_usd, 6),
+                cache_read_usd=round(usage.role_cache_read_usd, 6),
+            )
             for role, usage in self._usage.items()
         }

@@ -231,12 +231,25 @@ class TrialError(Event, frozen=True, tag="error"):
     fatal: bool = True
 
 
+class RoleTotals(msgspec.Struct, frozen=True, kw_only=True):
+    """One role's totals at a trial's end: the engine's ledger, a trial's end made on the
+    head (engine/arrived.py) and every trace importer give this, and every reader reads it.
+    Written as the plain object it always was (field order included)."""
+
+    model: str = ""
+    provider: str = ""
+    turns: int = 0
+    usage: Usage = msgspec.field(default_factory=Usage.of)
+    cost_usd: float = 0.0
+    cache_read_usd: float = 0.0
+
+
 class TrialEnded(Event, frozen=True, tag="trial_end"):
     status: str
     success: bool
     turns: int
     wall_s: float
-    roles: dict[str, Any]
+    roles: dict[str, RoleTotals]
     total_cost_usd: float
     reason: str = ""
 

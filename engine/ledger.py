@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from engine.billing import price_factor
+from engine.events import RoleTotals
 from engine.pricing import ModelPrice, RateCard
 from engine.usage import Usage
 
 
 @dataclass
-class RoleTotals:
+class RoleAccount:
+    """A role's running totals while the trial runs, with the price it is billed at."""
+
     model: str
     provider: str
     price: ModelPrice
@@ -22,25 +24,25 @@ class RoleTotals:
     # Summed per request: a tiered model reads the cache at its request's tier.
     cache_read_usd: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "provider": self.provider,
-            "turns": self.turns,
-            "usage": self.usage.to_dict(),
-            "cost_usd": round(self.cost_usd, 6),
-            "cache_read_usd": round(self.cache_read_usd, 6),
-        }
+    def totals(self) -> RoleTotals:
+        return RoleTotals(
+            model=self.model,
+            provider=self.provider,
+            turns=self.turns,
+            usage=self.usage,
+            cost_usd=round(self.cost_usd, 6),
+            cache_read_usd=round(self.cache_read_usd, 6),
+        )
 
 
 @dataclass
 class Ledger:
-    roles: dict[str, RoleTotals] = field(default_factory=dict)
+    roles: dict[str, RoleAccount] = field(default_factory=dict)
     # Prices a role that first appears inside a call (a fallback model that served it).
     card: RateCard | None = None
 
     def register(self, role: str, model: str, provider: str, price: ModelPrice) -> None:
-        self.roles[role] = RoleTotals(model, provider, price)
+        self.roles[role] = RoleAccount(model, provider, price)
 
     def ensure(self, role: str, model: str) -> None:
         """Register `role` at `model`'s price on the card if it is not yet registered."""
@@ -49,7 +51,7 @@ class Ledger:
 
     def record(
         self, role: str, usage: Usage, billing: Mapping[str, str] | None = None
-    ) -> tuple[float, RoleTotals]:
+    ) -> tuple[float, RoleAccount]:
         """Add one turn's usage; return that turn's cost and the role's new totals.
         `billing`: what the response said changes its price (engine/billing.py)."""
         totals = self.roles[role]
@@ -66,5 +68,5 @@ class Ledger:
     def total_cost_usd(self) -> float:
         return sum(t.cost_usd for t in self.roles.values())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {role: totals.to_dict() for role, totals in self.roles.items()}
+    def totals(self) -> dict[str, RoleTotals]:
+        return {role: running.totals() for role, running in self.roles.items()}

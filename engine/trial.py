@@ -31,6 +31,7 @@ from engine.events import (
     EventSink,
     JudgeStarted,
     JudgeVerdict,
+    RoleTotals,
     TrialEnded,
     TrialError,
     TrialStarted,
@@ -87,7 +88,7 @@ class TrialOutcome:
     status: str
     success: bool
     judge: JudgeResult | None
-    roles: dict[str, object]
+    roles: dict[str, RoleTotals]
     total_cost_usd: float
     turns: int
     wall_s: float
@@ -240,7 +241,7 @@ async def _drive(
         status,
         end.success,
         judge,
-        ledger.to_dict(),
+        ledger.totals(),
         ledger.total_cost_usd,
         end.turns,
         end.wall_s,
@@ -276,7 +277,7 @@ def _end(bus: EventBus, ledger: Ledger, status: str, success: bool, reason: str)
         success,
         turns,
         bus.now(),
-        ledger.to_dict(),
+        ledger.totals(),
         round(ledger.total_cost_usd, 6),
         reason,
     )

@@ -19,6 +19,7 @@ from engine.events import (
     JudgeStarted,
     JudgeVerdict,
     ReplyCut,
+    RoleTotals,
     ThinkingText,
     ToolCall,
     ToolRefused,
@@ -176,14 +177,14 @@ class TurnPrinter:
         rows = [
             {
                 "role": short_role(role),
-                "model": str(totals["model"]).removeprefix("claude-"),
-                "turns": totals["turns"],
-                "in": totals["usage"]["input_tokens"],
-                "out": totals["usage"]["output_tokens"],
-                "write": totals["usage"]["cache_write_5m"] + totals["usage"]["cache_write_1h"],
-                "read": totals["usage"]["cache_read"],
-                "reread_usd": totals["cache_read_usd"],
-                "cost_usd": totals["cost_usd"],
+                "model": totals.model.removeprefix("claude-"),
+                "turns": totals.turns,
+                "in": totals.usage.input_tokens,
+                "out": totals.usage.output_tokens,
+                "write": totals.usage.cache_write,
+                "read": totals.usage.cache_read,
+                "reread_usd": totals.cache_read_usd,
+                "cost_usd": totals.cost_usd,
             }
             for role, totals in event.roles.items()
         ]
@@ -191,10 +192,10 @@ class TurnPrinter:
         self._summaries(out)
         verdict = "[green]success[/]" if event.success else "[red]no success[/]"
         reason = f" ({event.reason})" if event.reason else ""
-        lead: dict[str, Any] = next((t for r, t in event.roles.items() if r in LEAD_ROLES), {})
+        lead = next((t for r, t in event.roles.items() if r in LEAD_ROLES), RoleTotals())
         out.print(
             f"{self.label} trial {event.status}{reason}: {verdict}, "
-            f"{lead.get('turns', 0)} lead turns, {event.turns} model calls, "
+            f"{lead.turns} lead turns, {event.turns} model calls, "
             f"{event.wall_s:.1f} s, total ${event.total_cost_usd:.4f}"
         )
 

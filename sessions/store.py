@@ -143,8 +143,8 @@ def summary_of(
     """The listing line of a trial from its header and end (None: not ended), with the
     fold of its events when the caller has one (else the file's index is read)."""
     if end is not None:
-        lead = end.roles.get(header.lead_role, {})
-        lead_turns = int(lead.get("turns", 0)) if isinstance(lead, dict) else 0
+        lead = end.roles.get(header.lead_role)
+        lead_turns = lead.turns if lead is not None else 0
         calls, cost, reason = end.turns, end.total_cost_usd, end.reason
         status, success = end.status, end.success
     else:

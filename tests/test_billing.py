@@ -65,7 +65,7 @@ def test_a_us_only_solo_trial_is_billed_at_1_1x_through_the_real_sdk() -> None:
         assert call.cost_usd == pytest.approx(price.cost(call.usage), abs=2e-6)
     assert geo.total_cost_usd == pytest.approx(sum(c.cost_usd for c in calls), abs=1e-5)
     read = sum(c.usage.cache_read for c in calls)
-    assert geo.roles["solo"]["cache_read_usd"] == pytest.approx(
+    assert geo.roles["solo"].cache_read_usd == pytest.approx(
         read * price.cache_read * 1.1 / 1e6, abs=1e-5
     )
 

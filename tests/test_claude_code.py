@@ -442,8 +442,9 @@ def test_compaction_calls_are_billed_as_their_own_role(tmp_path: Path) -> None:
     compaction = _role_totals(after)["compaction"]
     assert compaction == Usage.of(input_tokens=1000, output_tokens=200, cache_read=5000)
     end_before, end_after = before.events[-1], after.events[-1]
-    assert end_after.roles["compaction"]["cost_usd"] == pytest.approx(0.0075)  # type: ignore[attr-defined]
-    assert end_after.total_cost_usd == pytest.approx(end_before.total_cost_usd + 0.0075)  # type: ignore[attr-defined]
+    assert isinstance(end_before, TrialEnded) and isinstance(end_after, TrialEnded)
+    assert end_after.roles["compaction"].cost_usd == pytest.approx(0.0075)
+    assert end_after.total_cost_usd == pytest.approx(end_before.total_cost_usd + 0.0075)
     assert "compaction agent files" not in " ".join(after.stats.skipped)
 
 

@@ -46,12 +46,12 @@ def test_compare_json_equals_numbers_recomputed_from_the_files(tmp_path: Path) -
     arm = report["arms"][0]
     assert (arm["arm"], arm["trials"], arm["successes"]) == ("B", 3, 3)
     assert arm["median_cost_usd"] == pytest.approx(end.total_cost_usd)
-    assert arm["median_lead_cache_read"] == end.roles["orchestrator"]["usage"]["cache_read"]
+    assert arm["median_lead_cache_read"] == end.roles["orchestrator"].usage.cache_read
     assert arm["reread_ratio"] == 1.0 and report["sources"] == ["SIMULATED"]
     buckets = {(b["arm"], b["role"]): b for b in report["role_buckets"]}
     for role, totals in end.roles.items():
-        assert buckets[("B", role)]["cache_read"] == totals["usage"]["cache_read"]
-        assert buckets[("B", role)]["output_tokens"] == totals["usage"]["output_tokens"]
+        assert buckets[("B", role)]["cache_read"] == totals.usage.cache_read
+        assert buckets[("B", role)]["output_tokens"] == totals.usage.output_tokens
 
 
 def test_bad_files_are_listed_with_a_reason_and_good_ones_compared(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ STATUS_FAULTS = {"rate_limit", "overloaded", "server_error"}
 def clean_turns() -> dict[str, int]:
     """Turns per role of a fault-free arm C trial: a recovered trial must take the same."""
     outcome = asyncio.run(run_trial(TrialConfig(resolve_arm("C"), "tiny"), []))
-    return {role: int(totals["turns"]) for role, totals in outcome.roles.items()}  # type: ignore[index]
+    return {role: totals.turns for role, totals in outcome.roles.items()}
 
 
 def _faulted(arm: str, fault: Fault, directory: Path) -> tuple[Recorder, Path]:
@@ -80,7 +80,7 @@ def test_fault_matrix_anthropic(
     end = _check_session_whole(recorder, path)
     retries = [e for e in recorder.events if isinstance(e, ApiRetry)]
     errors = [e for e in recorder.events if isinstance(e, TrialError)]
-    turns = {role: end.roles[role]["turns"] for role in end.roles}
+    turns = {role: end.roles[role].turns for role in end.roles}
     if kind in {*STATUS_FAULTS, "slow_stream", "blank_text", "mid_stream_error"}:
         # Retried (by the SDK, or by the backend for an error event mid-stream), or harmless.
         assert end.status == "completed" and end.success
@@ -147,7 +147,7 @@ def test_published_mechanism_b_above_a_and_bounded_below_b() -> None:
         )
         assert outcome.success
         lead = "solo" if arm == "A" else "orchestrator"
-        reads[arm] = outcome.roles[lead]["usage"]["cache_read"]  # type: ignore[index]
+        reads[arm] = outcome.roles[lead].usage.cache_read
     assert reads["B"] > reads["A"] * 1.3, reads
     assert reads["B-bounded"] < reads["B"] * 0.8, reads
 
@@ -326,7 +326,7 @@ def test_advisor_arm_round_trips_blocks_and_bills_the_advisor_at_its_rates(
     from engine.usage import Usage
 
     total = sum((e.usage for e in advisor_usage), Usage.of())
-    assert outcome.roles["advisor"]["cost_usd"] == pytest.approx(  # type: ignore[index]
+    assert outcome.roles["advisor"].cost_usd == pytest.approx(
         OFFICIAL.prices["claude-opus-4-7"].cost(total), abs=1e-6
     )
     advice = [e for e in recorder.of("tool_result") if getattr(e, "name", "") == "advisor"]

@@ -78,7 +78,7 @@ def test_tool_calls_on_the_final_chunk_are_run(recorder: Recorder) -> None:
     clean_end = _b_trial(clean)
     end = _b_trial(recorder, Fault("tools_on_final_chunk", 1, api="ollama"))
     assert end.success
-    assert end.roles["executor"]["turns"] == clean_end.roles["executor"]["turns"]
+    assert end.roles["executor"].turns == clean_end.roles["executor"].turns
 
 
 @pytest.mark.parametrize(

@@ -55,8 +55,8 @@ def test_usage_totals_in_the_file_match_the_end_event(saved: tuple[Path, list[ob
     end = session.end
     assert isinstance(end, TrialEnded)
     lead = [u for u in usage if u.role == "orchestrator"]
-    assert sum(u.usage.cache_read for u in lead) == end.roles["orchestrator"]["usage"]["cache_read"]
-    assert lead[-1].role_cache_read == end.roles["orchestrator"]["usage"]["cache_read"]
+    assert sum(u.usage.cache_read for u in lead) == end.roles["orchestrator"].usage.cache_read
+    assert lead[-1].role_cache_read == end.roles["orchestrator"].usage.cache_read
 
 
 def test_a_file_cut_mid_line_loads_up_to_its_last_whole_line(
@@ -123,7 +123,7 @@ def test_listing_summarises_good_files_and_names_bad_ones(
     end = load_session(saved[0]).end
     assert end is not None
     assert good.arm == "B" and good.outcome == "success" and good.source == "SIMULATED"
-    assert good.model_calls == end.turns and good.lead_turns == end.roles["orchestrator"]["turns"]
+    assert good.model_calls == end.turns and good.lead_turns == end.roles["orchestrator"].turns
     assert good.cost_usd == pytest.approx(end.total_cost_usd)
     half = by_status["cut off"]
     assert half.success is None and half.outcome == "interrupted"

@@ -48,7 +48,7 @@ def test_builtin_arm_solves_tiny_with_the_judge_green(arm: str, recorder: Record
 def test_arm_b_executor_is_free_and_summaries_grow_orchestrator_reads(recorder: Recorder) -> None:
     end = _run("B", recorder)
     executor = end.roles["executor"]
-    assert executor["cost_usd"] == 0 and executor["usage"]["input_tokens"] > 0
+    assert executor.cost_usd == 0 and executor.usage.input_tokens > 0
     lead_turns = [
         e for e in recorder.of("usage") if isinstance(e, TurnUsage) and e.role == "orchestrator"
     ]
@@ -73,7 +73,7 @@ def test_raising_the_executor_return_cap_raises_orchestrator_cache_reads(arm: st
         config = TrialConfig(resolve_arm(arm).with_return_cap(cap), "tiny")
         outcome = asyncio.run(run_trial(config, [recorder]))
         assert outcome.success
-        reads[cap] = outcome.roles["orchestrator"]["usage"]["cache_read"]  # type: ignore[index]
+        reads[cap] = outcome.roles["orchestrator"].usage.cache_read
     # Real tool output (pytest's timing line) jitters reads by a few dozen tokens; the cap's
     # effect must stand far above that.
     assert reads[16000] - reads[1000] > 4000, reads

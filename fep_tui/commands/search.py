@@ -13,7 +13,7 @@ import io
 import json as json_module
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +21,7 @@ from cyclopts import Parameter
 from rich.console import Console
 
 from engine.arms import OLLAMA_NUM_CTX, AdvisorSpec, ArmSpec, RoleSpec
-from engine.events import EventSink
+from engine.events import EventSink, RoleTotals
 from engine.pricing import RateCard, get_rate_card
 from engine.runners import WORKER_LOST, LocalRunner, TrialRunner, run_once_more_if_lost
 from engine.trial import TrialConfig, check_config, preflight
@@ -321,7 +321,7 @@ def _errored(summary: SessionSummary) -> bool:
     return end is not None and end.status == "error"
 
 
-def _helper_unused(roles: dict[str, object]) -> bool:
+def _helper_unused(roles: Mapping[str, RoleTotals]) -> bool:
     return any(never_called(roles, role) for role in ("executor", "advisor"))
 
 

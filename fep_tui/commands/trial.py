@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import msgspec
 from cyclopts import Parameter
 
 from engine.arms import BUILTIN_ARMS
@@ -275,7 +276,7 @@ def _headless(
                 "status": outcome.status,
                 "success": outcome.success,
                 "judge": outcome.judge.to_dict() if outcome.judge else None,
-                "roles": outcome.roles,
+                "roles": msgspec.to_builtins(outcome.roles),
                 "total_cost_usd": round(outcome.total_cost_usd, 6),
                 "session": str(writer.path),
             }

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import FepError
+from engine.events import RoleTotals
 from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
 from engine.usage import Usage
 from sessions.analysis.groups import label_groups
@@ -104,36 +105,35 @@ def session_row(path: Path) -> dict[str, Any]:
     }
     if end is None:
         return base | {"outcome": outcome_of(None, False, 1), "reason": CUT_OFF_REASON}
-    lead = end.roles.get(header.lead_role, {})
+    lead = end.roles.get(header.lead_role) or RoleTotals()
     row = base | {
         "outcome": outcome_of(end.status, end.success, end.turns),
         "reason": end.reason,
         "success": end.success,
         "status": end.status,
         "wall_s": end.wall_s,
-        "turns": int(lead.get("turns", 0)),
+        "turns": lead.turns,
         "model_calls": end.turns,
         "cost_usd": end.total_cost_usd,
-        "lead_cache_read": int(lead.get("usage", {}).get("cache_read", 0)),
-        "lead_cache_read_usd": float(lead.get("cache_read_usd", 0.0)),
+        "lead_cache_read": lead.usage.cache_read,
+        "lead_cache_read_usd": lead.cache_read_usd,
         # The AgentOpt finding: a strong lead often does the work itself. None: the arm
         # has no such role.
         "executor_unused": never_called(end.roles, "executor"),
         "advisor_unused": never_called(end.roles, "advisor"),
     }
     for role, totals in end.roles.items():
+        usage = totals.usage.to_dict()
         for bucket in BUCKETS:
-            row[f"{role}.{bucket}"] = int(totals.get("usage", {}).get(bucket, 0))
-        row[f"{role}.cost_usd"] = float(totals.get("cost_usd", 0.0))
+            row[f"{role}.{bucket}"] = usage.get(bucket, 0)
+        row[f"{role}.cost_usd"] = totals.cost_usd
     return row
 
 
-def never_called(roles: dict[str, Any], role: str) -> bool | None:
+def never_called(roles: Mapping[str, RoleTotals], role: str) -> bool | None:
     """Whether `role` took part in the arm but made no model call in the trial."""
     totals = roles.get(role)
-    if not isinstance(totals, dict):
-        return None
-    return int(totals.get("turns", 0)) == 0
+    return None if totals is None else totals.turns == 0
 
 
 def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialRows:

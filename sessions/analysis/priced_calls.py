@@ -18,7 +18,15 @@ from pathlib import Path
 
 import msgspec
 
-from engine.events import Event, TextDelta, ToolCall, TrialEnded, TurnStarted, TurnUsage
+from engine.events import (
+    Event,
+    RoleTotals,
+    TextDelta,
+    ToolCall,
+    TrialEnded,
+    TurnStarted,
+    TurnUsage,
+)
 from engine.pricing import RateCard, UnpricedModelError
 from engine.usage import Usage
 from engine.version import ENGINE_VERSION
@@ -113,14 +121,14 @@ def trial_from_calls(
     end_t = max((t for t, _, _ in timed), default=0.0)
     model = calls[-1].model if calls else ""
     roles = {
-        LEAD: {
-            "model": model,
-            "provider": info.provider,
-            "turns": len(calls),
-            "usage": role_usage.to_dict(),
-            "cost_usd": round(role_cost, 6),
-            "cache_read_usd": round(read_usd, 6),
-        }
+        LEAD: RoleTotals(
+            model=model,
+            provider=info.provider,
+            turns=len(calls),
+            usage=role_usage,
+            cost_usd=round(role_cost, 6),
+            cache_read_usd=round(read_usd, 6),
+        )
     }
     said = f"a {info.tool_label} session: measured, not judged"
     events.append(

@@ -39,6 +39,7 @@ from engine.events import (
     Delegation,
     Event,
     ExecutorSummary,
+    RoleTotals,
     TextDelta,
     ToolCall,
     ToolResult,
@@ -533,16 +534,16 @@ class _Builder:
         end_t = max((t for t, _, _ in self.items), default=0.0)
         # Shaped like the engine's ledger (engine/ledger.py), so listings read it alike.
         roles = {
-            role: {
-                "model": self.models.get(role, ""),
-                "provider": "anthropic",
-                "turns": self.calls.get(role, 0),
-                "usage": usage.to_dict(),
-                "cost_usd": round(self.role_cost.get(role, 0.0), 6),
-                "cache_read_usd": round(
+            role: RoleTotals(
+                model=self.models.get(role, ""),
+                provider="anthropic",
+                turns=self.calls.get(role, 0),
+                usage=usage,
+                cost_usd=round(self.role_cost.get(role, 0.0), 6),
+                cache_read_usd=round(
                     usage.cache_read * self._read_price(self.models.get(role, "")) / 1e6, 6
                 ),
-            }
+            )
             for role, usage in self.role_usage.items()
         }
         events.append(
