@@ -97,6 +97,21 @@ def test_fault_matrix_anthropic(
     elif kind == "refusal":
         assert [(e.role, e.fatal) for e in errors] == [(where, False)]
         assert "refused" in errors[0].message
+    elif kind in ("drop_connection", "disconnect", "stream_cut"):
+        # A broken connection or stream is asked again once, and the trial goes on.
+        assert end.status == "completed" and end.success and turns == clean_turns
+        assert [(r.role, r.turn, r.will_retry) for r in retries] == [(where, 2, True)]
+    elif kind in ("pause_turn", "us_only", "split_mismatch"):
+        # Continued (pause_turn), billed at 1.1x (us_only), or the total written believed
+        # over its split (split_mismatch, said once where it mattered): never an error.
+        assert end.status == "completed" and end.success and turns == clean_turns
+        assert not any(e.fatal for e in errors)
+    elif kind == "empty_end_turn":
+        # An empty reply after tool results is asked for again: one more call, said.
+        assert end.status == "completed" and end.success
+        assert turns == {**clean_turns, where: clean_turns[where] + 1}
+        assert [(e.role, e.fatal) for e in errors] == [(where, False)]
+        assert "an empty reply" in errors[0].message
     else:
         assert end.status == "error" and not end.success
         assert (
