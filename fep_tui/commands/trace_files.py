@@ -9,6 +9,7 @@ import platformdirs
 
 from fep_tui.commands.options import UsageError
 from sessions.analysis.claude_code.store import import_sessions
+from sessions.format import FORMAT_NAME
 
 
 def trace_session(transcript: Path) -> Path:
@@ -24,7 +25,12 @@ def trace_session(transcript: Path) -> Path:
 
 def other_trace_session(path: Path) -> Path | None:
     """The session file of another agent's session (a registered importer's, such as a
-    Codex rollout), converted into the cache directory; None when no importer takes it."""
+    Codex rollout), converted into the cache directory; None when no importer takes it.
+    A fep-tui session file, the usual case, is told by its first line, before any importer
+    (and the converters they bring) is loaded."""
+    with path.open("rb") as handle:
+        if f'"{FORMAT_NAME}"'.encode() in handle.readline():
+            return None
     from sessions.analysis.importers import import_traces, importers
 
     for importer in importers().values():

@@ -21,6 +21,7 @@ compare and what-if read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -593,7 +594,7 @@ class _Builder:
 
     def _lead_events(self, delegations: dict[int, tuple[str, str, str, _Thread | None]]) -> None:
         number_of = {call_id: n for n, (call_id, _, _, _) in delegations.items()}
-        base = self._base_tokens()
+        base = self._base
         if base:
             book = self.book
             book.grew(book.item(BASE, "system", "system prompt and tools"), base)
@@ -672,8 +673,10 @@ class _Builder:
     def _items(self) -> list[ContextItem]:
         return [item for item in self.book.ranked() if item.tokens]
 
-    def _base_tokens(self) -> int:
-        """System prompt and tools: what the first call read beyond the messages counted."""
+    @functools.cached_property
+    def _base(self) -> int:
+        """System prompt and tools: what the first call read beyond the messages counted.
+        Once a build: every lead call's pricing asks."""
         if not self.lead.responses:
             return 0
         first = self.lead.responses[0]
@@ -697,7 +700,7 @@ class _Builder:
 
     def _price_items(self) -> None:
         """Each context item's re-reads (context_items.py), from the lead calls priced."""
-        base_tokens = self._base_tokens()
+        base_tokens = self._base
         base = [(base_tokens, BASE)] if base_tokens else []
         generations = [
             base + [(n, item) for _, n, item in generation]
@@ -748,7 +751,7 @@ class _Builder:
                     LeadCall(
                         event.turn,
                         response.prompt_generation,
-                        (1 if self._base_tokens() else 0) + max(0, response.prompt_blocks),
+                        (1 if self._base else 0) + max(0, response.prompt_blocks),
                         usage.total_input,
                         usage.cache_read,
                         read_price / 1_000_000,
