@@ -7,13 +7,14 @@ Built-ins A-D reproduce the published arms. Users add arms in a TOML file:
     orchestrator = { model = "claude-sonnet-4-6", provider = "anthropic" }
     executor = { model = "claude-haiku-4-5", provider = "anthropic", return_cap_chars = 8000 }
 
-or a single `solo = { ... }` role.
+or a single `solo = { ... }` role. An orchestrator can have more executors beside the first,
+numbered from 2 (`executor-2 = { ... }`, `executor-3`, ...); it chooses one per delegation.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from engine.advisor_pairs import advisor_pair_problem
 from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.errors import FepError
+from engine.roles import ADVISOR, ORCHESTRATOR, SOLO, executor_number, executor_role
 from engine.toml_place import TablePlace
 from tasks.sandbox import POLICIES
 
@@ -99,38 +101,56 @@ class ArmSpec:
     advisor: AdvisorSpec | None = None
     # How this arm's shell must be contained (tasks/sandbox.py); None: the run decides.
     sandbox: str | None = None
+    # Executors beside the first (`executor-2`, `executor-3`, ...); only with `executor`.
+    more_executors: tuple[RoleSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.more_executors and self.executor is None:
+            raise ValueError(f"arm {self.name}: more executors need a first one")
 
     @property
     def lead_role(self) -> str:
-        return "solo" if self.executor is None else "orchestrator"
+        return SOLO if self.executor is None else ORCHESTRATOR
+
+    def executors(self) -> dict[str, RoleSpec]:
+        """Each executor by its role name, in order: `executor`, `executor-2`, ..."""
+        if self.executor is None:
+            return {}
+        specs = (self.executor, *self.more_executors)
+        return {executor_role(i): spec for i, spec in enumerate(specs)}
 
     def roles(self) -> dict[str, RoleSpec]:
-        roles = {self.lead_role: self.lead}
-        if self.executor is not None:
-            roles["executor"] = self.executor
+        roles = {self.lead_role: self.lead, **self.executors()}
         if self.advisor is not None:
-            roles["advisor"] = RoleSpec(self.advisor.model, "anthropic", max_turns=0)
+            roles[ADVISOR] = RoleSpec(self.advisor.model, "anthropic", max_turns=0)
         return roles
 
-    def with_return_cap(self, cap: int) -> ArmSpec:
-        """Set the executor's return cap: characters (free) or diff tokens (bounded)."""
+    def _with_executors(self, change: Callable[[RoleSpec], RoleSpec]) -> ArmSpec:
         if self.executor is None:
             return self
-        if self.executor.return_policy == "bounded":
-            return replace(self, executor=replace(self.executor, return_cap_tokens=cap))
-        return replace(self, executor=replace(self.executor, return_cap_chars=cap))
+        return replace(
+            self,
+            executor=change(self.executor),
+            more_executors=tuple(change(spec) for spec in self.more_executors),
+        )
+
+    def with_return_cap(self, cap: int) -> ArmSpec:
+        """Set every executor's return cap: characters (free) or diff tokens (bounded)."""
+
+        def capped(spec: RoleSpec) -> RoleSpec:
+            if spec.return_policy == "bounded":
+                return replace(spec, return_cap_tokens=cap)
+            return replace(spec, return_cap_chars=cap)
+
+        return self._with_executors(capped)
 
     def with_num_ctx(self, num_ctx: int) -> ArmSpec:
         """Every Ollama role with this context window."""
 
-        def fitted(spec: RoleSpec | None) -> RoleSpec | None:
-            if spec is None or spec.provider != "ollama":
-                return spec
-            return replace(spec, num_ctx=num_ctx)
+        def fitted(spec: RoleSpec) -> RoleSpec:
+            return replace(spec, num_ctx=num_ctx) if spec.provider == "ollama" else spec
 
-        lead = fitted(self.lead)
-        assert lead is not None
-        return replace(self, lead=lead, executor=fitted(self.executor))
+        return replace(self._with_executors(fitted), lead=fitted(self.lead))
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -257,7 +277,8 @@ def resolve_arm(name: str, extra: Mapping[str, ArmSpec] | None = None) -> ArmSpe
 
 
 def _arm_from_table(name: str, table: dict[str, Any], where: TablePlace) -> ArmSpec:
-    unknown = set(table) - _ARM_KEYS
+    numbered = {key: n for key in table if (n := executor_number(key) or 0) >= 2}
+    unknown = set(table) - _ARM_KEYS - set(numbered)
     if unknown:
         raise ArmFileError(
             f"{where(*sorted(unknown))}: arms.{name} has unknown key(s) "
@@ -277,6 +298,12 @@ def _arm_from_table(name: str, table: dict[str, Any], where: TablePlace) -> ArmS
     lead_key = "solo" if has_solo else "orchestrator"
     lead = _role_from_table(table[lead_key], name, where, lead_key)
     executor = _role_from_table(table["executor"], name, where, "executor") if has_orch else None
+    more = _more_executors(table, numbered, name, where) if has_orch else ()
+    if numbered and not has_orch:
+        raise ArmFileError(
+            f"{where(*sorted(numbered))}: arms.{name}: a solo arm has no executors; use "
+            "'orchestrator' and 'executor' first"
+        )
     advisor = _advisor_from_table(table["advisor"], name, where) if "advisor" in table else None
     if advisor is not None:
         problem = advisor_pair_problem(lead.model, advisor.model)
@@ -287,7 +314,21 @@ def _arm_from_table(name: str, table: dict[str, Any], where: TablePlace) -> ArmS
         raise ArmFileError(
             f"{where('sandbox')}: arms.{name} sandbox must be one of {', '.join(POLICIES)}"
         )
-    return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor, sandbox)
+    return ArmSpec(name, str(table.get("description", "")), lead, executor, advisor, sandbox, more)
+
+
+def _more_executors(
+    table: dict[str, Any], numbered: dict[str, int], arm: str, where: TablePlace
+) -> tuple[RoleSpec, ...]:
+    """`executor-2`, `executor-3`, ... in order, with no number left out."""
+    wanted = [executor_role(i) for i in range(1, len(numbered) + 1)]
+    if set(numbered) != set(wanted):
+        found = sorted(numbered, key=numbered.__getitem__)
+        raise ArmFileError(
+            f"{where(*found)}: arms.{arm}: executors beside 'executor' are numbered from 2 "
+            f"with none left out ({', '.join(wanted)}); found {', '.join(found)}"
+        )
+    return tuple(_role_from_table(table[key], arm, where, key) for key in wanted)
 
 
 def _advisor_from_table(table: Any, arm: str, where: TablePlace) -> AdvisorSpec:

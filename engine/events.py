@@ -127,14 +127,17 @@ class HarnessRun(Event, frozen=True, tag="harness_run"):
     result: dict[str, Any]
 
 
-class Delegation(Event, frozen=True, tag="delegation"):
+# `executor` names the executor a delegation went to; left out of the line when it is the
+# first (`omit_defaults`), so sessions of one-executor arms read and write as before.
+class Delegation(Event, frozen=True, tag="delegation", omit_defaults=True):
     turn: int
     call_id: str
     delegation: int
     instruction: str
+    executor: str = "executor"
 
 
-class ExecutorSummary(Event, frozen=True, tag="executor_summary"):
+class ExecutorSummary(Event, frozen=True, tag="executor_summary", omit_defaults=True):
     """What came back from a delegation, after the executor-return policy was applied."""
 
     turn: int
@@ -145,6 +148,7 @@ class ExecutorSummary(Event, frozen=True, tag="executor_summary"):
     original_chars: int
     truncated: bool
     executor_turns: int
+    executor: str = "executor"
 
 
 class TurnUsage(Event, frozen=True, tag="usage"):

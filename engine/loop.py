@@ -58,7 +58,7 @@ class RoleRuntime:
     tools: Mapping[str, Tool]
     turns: int = 0
     server_tools: tuple[dict[str, Any], ...] = ()
-    executor: RoleRuntime | None = None
+    executors: tuple[RoleRuntime, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from engine.arms import ArmSpec, RoleSpec
 from engine.backends import BackendError, ModelBackend
 from engine.backends.base import FailedAttempt
 from engine.bus import EventBus
-from engine.delegation import DelegateTool
+from engine.delegation import DELEGATE_SPEC, DelegateTool
 from engine.errors import FepError
 from engine.events import (
     ApiRetry,
@@ -41,6 +41,7 @@ from engine.loop import AgentOutcome, RoleRuntime, run_agent
 from engine.preflight import check_ollama
 from engine.pricing import OFFICIAL, RateCard, retirement
 from engine.prompts import system_prompt
+from engine.roles import EXECUTOR
 from engine.sim import Fault, Scenario, SimulatorServer
 from engine.sim.script import ScriptPlan
 from engine.tokens import count_text
@@ -191,9 +192,8 @@ async def run_trial(
             try:
                 return await _drive(bus, ledger, config, task, trial_id, sandbox, lead)
             finally:
-                await lead.backend.aclose()
-                if lead.executor is not None:
-                    await lead.executor.backend.aclose()
+                for runtime in (lead, *lead.executors):
+                    await runtime.backend.aclose()
     finally:
         sandbox.close()
         if not config.keep_workspace:
@@ -394,22 +394,26 @@ def _runtimes(
         server_tools=(arm.advisor.tool(),) if arm.advisor is not None else (),
     )
     _report_retries(lead, bus)
-    if arm.executor is not None:
-        executor = RoleRuntime(
-            "executor",
-            arm.executor,
-            _backend(arm.executor, config, anthropic_url, ollama_host),
-            system_prompt("executor"),
+    executors = [
+        RoleRuntime(
+            role,
+            spec,
+            _backend(spec, config, anthropic_url, ollama_host),
+            system_prompt(EXECUTOR),
             workspace_tools(),
         )
+        for role, spec in arm.executors().items()
+    ]
+    if executors:
         lead.tools = {
             **lead.tools,
-            "delegate_to_executor": DelegateTool(
-                lead, executor, bus, ledger, workspace, _status_line(task, sandbox)
+            DELEGATE_SPEC.name: DelegateTool(
+                lead, executors, bus, ledger, workspace, _status_line(task, sandbox)
             ),
         }
-        lead.executor = executor
-        _report_retries(executor, bus)
+        lead.executors = tuple(executors)
+        for executor in executors:
+            _report_retries(executor, bus)
     return lead
 
 

@@ -30,6 +30,7 @@ from engine.events import (
     TurnStarted,
     TurnUsage,
 )
+from engine.roles import EXECUTOR, is_executor
 from fep_tui.roles import short_role
 from fep_tui.stdout import Stdout, discard_stdout
 from fep_tui.tables import Column, console, print_table
@@ -121,7 +122,7 @@ class TurnPrinter:
         elif isinstance(event, TurnUsage):
             u = event.usage
             # Executor lines are indented under the delegating orchestrator turn.
-            role = ("  " if event.role == "executor" else "") + short_role(event.role)
+            role = ("  " if is_executor(event.role) else "") + short_role(event.role)
             out(
                 f"[dim]{self.label}[/] {role} t{event.turn:<3} "
                 f"in {u.input_tokens:>6,} out {u.output_tokens:>5,} "
@@ -131,15 +132,16 @@ class TurnPrinter:
                 + (f" [yellow]({billing_label(event.billing)})[/]" if event.billing else "")
             )
         elif isinstance(event, ToolCall):
-            indent = "      " if event.role == "executor" else "  "
+            indent = "      " if is_executor(event.role) else "  "
             out(f"{indent}[cyan]-> {event.name}[/] {describe_call(event.name, event.input)}")
         elif isinstance(event, ToolRefused):
             out(f"  [red]refused[/] {event.name} {event.path!r}: {event.reason}")
         elif isinstance(event, ThinkingText):
-            indent = "      " if event.role == "executor" else "  "
+            indent = "      " if is_executor(event.role) else "  "
             out(f"{indent}[dim]thought first: {event.tokens:,} tokens[/]")
         elif isinstance(event, Delegation):
-            out(f"  [magenta]delegation {event.delegation}[/] to the executor")
+            to = "the executor" if event.executor == EXECUTOR else event.executor
+            out(f"  [magenta]delegation {event.delegation}[/] to {to}")
         elif isinstance(event, ExecutorSummary):
             cut = f", cut from {event.original_chars:,} chars" if event.truncated else ""
             out(f"  [magenta]<- summary {event.delegation}[/]: {event.tokens:,} tokens{cut}")
@@ -238,7 +240,7 @@ class TurnPrinter:
         elif isinstance(event, ToolResult):
             took = now - self._calls.pop(event.call_id, now)
             if took >= SLOW_CALL_S:
-                indent = "        " if event.role == "executor" else "    "
+                indent = "        " if is_executor(event.role) else "    "
                 self._say(f"{indent}[dim]{event.name} took {took:.1f} s[/]")
             self._wait_for(f"{short_role(event.role)} turn {event.turn}: the next step")
         elif isinstance(event, JudgeStarted):

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from engine.roles import executor_number
+
 _SHORT = {"orchestrator": "orch", "executor": "exec", "solo": "solo", "advisor": "advr"}
 
 
 def short_role(role: str) -> str:
-    """`executor-Explore` (a Claude Code subagent type) is shown by its type."""
+    """`executor-2` is `exec2`; `executor-Explore` (a Claude Code subagent type) is shown
+    by its type."""
+    number = executor_number(role)
+    if number is not None and number > 1:
+        return f"exec{number}"
     if role.startswith("executor-"):
         return role.removeprefix("executor-")[:12]
     return _SHORT.get(role, role)

@@ -21,6 +21,7 @@ import msgspec
 
 from engine.events import TrialStarted, describe_validation_error
 from engine.pricing import RateCard, model_alias
+from engine.roles import is_executor
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
 
 # Ours (simulated, live), a paper's (published), or an agent's trace, named by its
@@ -179,7 +180,7 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
     def delegates(self) -> bool:
         """Whether the lead hands work to executors (an orchestrated arm, or a Claude Code
         session whose main agent ran subagents)."""
-        return any(role == "executor" or role.startswith("executor-") for role in self.models)
+        return any(is_executor(role) for role in self.models)
 
     @property
     def measured_not_judged(self) -> bool:

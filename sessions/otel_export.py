@@ -40,6 +40,7 @@ from engine.events import (
     TrialStarted,
     TurnUsage,
 )
+from engine.roles import is_executor
 from sessions import load_session
 from sessions.header import SessionHeader, header_from_trial_start
 
@@ -151,12 +152,12 @@ class TrialSpans:
         at = self.start + int(event.t * _NS)
         if isinstance(event, Delegation):
             delegations[event.delegation] = tracer.start_span(
-                "invoke_agent executor",
+                f"invoke_agent {event.executor}",
                 context=context,
                 start_time=at,
                 attributes={
                     "gen_ai.operation.name": "invoke_agent",
-                    "gen_ai.agent.name": "executor",
+                    "gen_ai.agent.name": event.executor,
                     "fep.delegation": event.delegation,
                     "fep.instruction_chars": len(event.instruction),
                 },
@@ -222,7 +223,7 @@ def _parent(trace: Any, root: Any, delegations: dict[int, Span], number: int | N
 
 def _delegation_of(role: str, delegations: dict[int, Span]) -> int | None:
     # An executor's tool call belongs to the delegation open while it runs.
-    if role.startswith("executor") and delegations:
+    if is_executor(role) and delegations:
         return max(delegations)
     return None
 

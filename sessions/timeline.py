@@ -101,6 +101,8 @@ class DelegationView:
     summary_tokens: int | None
     truncated: bool
     executor_turns: int | None
+    # The executor it went to (`executor`, `executor-2`, ...).
+    executor: str = "executor"
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,7 @@ class Timeline:
                     summary_tokens=seen[1].tokens if seen else None,
                     truncated=bool(seen and seen[1].truncated),
                     executor_turns=seen[1].executor_turns if seen else None,
+                    executor=delegation.executor,
                 )
             )
         return views

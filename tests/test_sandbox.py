@@ -203,9 +203,7 @@ def test_a_simulated_agent_that_tries_to_escape_is_contained(
 
 
 @pytest.mark.parametrize("containment", ["none", "bubblewrap"])
-def test_stop_ends_a_running_command_and_refuses_the_next(
-    tmp_path: Path, containment: str
-) -> None:
+def test_stop_ends_a_running_command_and_refuses_the_next(tmp_path: Path, containment: str) -> None:
     """The judge runs in a worker thread, which a cancelled trial cannot cancel: `stop`
     kills what it runs, or pytest would go on in a workspace being removed and hold the
     app's exit until it ended."""

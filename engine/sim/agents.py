@@ -44,6 +44,8 @@ class Transcript:
     tool_results: tuple[ToolResultView, ...]
     # Set when the request offers Anthropic's advisor tool (its model).
     advisor_model: str | None = None
+    # The executors the delegate tool offers by name, when it offers a choice.
+    executors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def next_turn(transcript: Transcript, profile: Profile, scenario: Scenario) -> P
         plan = (
             _solo_plan(scenario, profile, rng)
             if does_it_itself
-            else _orchestrator_plan(scenario, profile, rng)
+            else _orchestrator_plan(scenario, profile, rng, transcript.executors)
         )
     else:
         plan = _solo_plan(scenario, profile, rng)
@@ -157,6 +159,14 @@ def _advice(scenario: Scenario, turn_index: int) -> str:
     )
 
 
+def executors_offered(schema: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The executor names a delegate tool's input schema lets the orchestrator choose."""
+    properties = (schema or {}).get("properties")
+    choice = properties.get("executor") if isinstance(properties, dict) else None
+    names = choice.get("enum") if isinstance(choice, dict) else None
+    return tuple(str(name) for name in names) if isinstance(names, list) else ()
+
+
 def role_of(system: str, tool_names: Sequence[str]) -> Role:
     if DELEGATE in tool_names:
         return "orchestrator"
@@ -179,18 +189,21 @@ def _solo_plan(scenario: Scenario, profile: Profile, rng: random.Random) -> list
 
 
 def _orchestrator_plan(
-    scenario: Scenario, profile: Profile, rng: random.Random
+    scenario: Scenario, profile: Profile, rng: random.Random, executors: Sequence[str] = ()
 ) -> list[PlannedTurn]:
+    """Delegations go to the offered executors in turn (to the only one when none is
+    offered by name)."""
     plan = [PlannedTurn(_say(rng, profile, _OPENERS), (_bash(scenario.check_command),))]
     for category, group in _by(scenario.fixes, "category").items():
         for start in range(0, len(group), FIXES_PER_DELEGATION):
             fixes = group[start : start + FIXES_PER_DELEGATION]
-            instruction = _instruction(category, fixes, _category_command(scenario, category))
+            arguments = {
+                "instruction": _instruction(category, fixes, _category_command(scenario, category))
+            }
+            if executors:
+                arguments["executor"] = executors[(len(plan) - 1) % len(executors)]
             plan.append(
-                PlannedTurn(
-                    _say(rng, profile, _DELEGATING),
-                    (PlannedCall(DELEGATE, {"instruction": instruction}),),
-                )
+                PlannedTurn(_say(rng, profile, _DELEGATING), (PlannedCall(DELEGATE, arguments),))
             )
     plan.append(PlannedTurn(_say(rng, profile, _RECHECKS), (_bash(_recheck(scenario)),)))
     return plan

@@ -17,7 +17,14 @@ from engine.arms import ADVISOR_TOOL_TYPE
 from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.caching import PromptBlock, content_hash
 from engine.claude_models import claude_version
-from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
+from engine.sim.agents import (
+    DELEGATE,
+    PlannedTurn,
+    ToolResultView,
+    Transcript,
+    executors_offered,
+    role_of,
+)
 from engine.tokens import count_text, count_wire_block, tool_use_overhead
 from engine.usage import Usage
 
@@ -217,6 +224,9 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
         assistant_turns=assistant_turns,
         tool_results=tuple(results),
         advisor_model=str(advisor["model"]) if advisor else None,
+        executors=executors_offered(
+            next((t.get("input_schema") for t in tools if t.get("name") == DELEGATE), None)
+        ),
     )
     prompt = sum(b.tokens for b in blocks)
     window = context_window(model)

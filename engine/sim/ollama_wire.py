@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from engine.sim.agents import PlannedTurn, ToolResultView, Transcript, role_of
+from engine.sim.agents import (
+    DELEGATE,
+    PlannedTurn,
+    ToolResultView,
+    Transcript,
+    executors_offered,
+    role_of,
+)
 from engine.tokens import count_text
 
 _NS = 1_000_000_000
@@ -73,6 +80,16 @@ def parse_chat(body: dict[str, Any]) -> ParsedChat:
         first_user_text=first_user,
         assistant_turns=sum(1 for m in messages if m.get("role") == "assistant"),
         tool_results=results,
+        executors=executors_offered(
+            next(
+                (
+                    t["function"].get("parameters")
+                    for t in tools
+                    if isinstance(t.get("function"), dict) and t["function"].get("name") == DELEGATE
+                ),
+                None,
+            )
+        ),
     )
     return ParsedChat(
         model,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from engine.pricing import model_alias
+from engine.roles import is_executor
 from fep_tui.roles import short_role
 from fep_tui.widgets.text_panel import TextPanel
 from sessions.header import SessionHeader
@@ -124,9 +125,11 @@ def never_called(snapshot: Snapshot, header: SessionHeader) -> list[str]:
     finding: a strong lead often does the work itself)."""
     if snapshot.end is None:
         return []
-    marks = []
-    if "executor" in header.models and "executor" not in snapshot.roles:
-        marks.append("executor never called")
+    marks = [
+        f"{role} never called"
+        for role in header.models
+        if is_executor(role) and role not in snapshot.roles
+    ]
     if "advisor" in header.models and "advisor" not in snapshot.roles:
         marks.append("advisor never consulted")
     return marks

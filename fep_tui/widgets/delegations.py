@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from engine.roles import EXECUTOR
+from fep_tui.roles import short_role
 from fep_tui.widgets.text_panel import TextPanel
 from sessions.timeline import DelegationView, Reread
 
@@ -24,14 +26,16 @@ def delegation_line(view: DelegationView) -> str:
         back = "…"
     else:
         back = f"{view.summary_tokens:,}t" + (" cut" if view.truncated else "")
-    return f"#{view.number} t{view.lead_turn} ← {back} {first[:26]}"
+    to = "" if view.executor == EXECUTOR else f"{short_role(view.executor)} "
+    return f"#{view.number} t{view.lead_turn} {to}← {back} {first[:26]}"
 
 
 def delegation_detail(view: DelegationView, reread: Reread, priced: bool = True) -> str:
     """Its cost to the lead first (the pane is a few lines high at 80x24), then what came
     back, then the instruction. `priced`: False when no card prices the lead's model."""
     if view.summary_tokens is None:
-        return f"#{view.number}: waiting for the executor\n{view.instruction.strip()}"
+        who = "the executor" if view.executor == EXECUTOR else view.executor
+        return f"#{view.number}: waiting for {who}\n{view.instruction.strip()}"
     turns = f"{reread.turns} later turn{'' if reread.turns == 1 else 's'}"
     cost = (
         f"#{view.number} cost so far ${reread.total_usd:.4f} = cache write "
@@ -42,7 +46,7 @@ def delegation_detail(view: DelegationView, reread: Reread, priced: bool = True)
     return (
         f"{cost}\n"
         f"re-read {reread.tokens:,} tokens on {turns}; summary {view.summary_tokens:,} tokens"
-        f"{' (cut)' if view.truncated else ''}, {view.executor_turns} executor turns\n"
+        f"{' (cut)' if view.truncated else ''}, {view.executor_turns} {view.executor} turns\n"
         f"{view.instruction.strip()}"
     )
 
