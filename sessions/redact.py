@@ -25,7 +25,13 @@ _KEYWORD_VALUE = re.compile(
 # position of a long tool result with the case-blind pattern costs ~100 us per 3 KB, and
 # every session line has "tokens" in its keys (a Python loop over each was 1 s of an
 # import of 300 sessions).
-_KEYWORD_SIGN = re.compile(r"(?:api[_-]?key|secret|token|password)[ \t\r\n]*[=:]")
+# One pattern per keyword: each starts with a literal, which the regex engine finds with a
+# fast substring search; one alternation of all four is tried at every position (twice the
+# time on an import's tool results).
+_KEYWORD_SIGNS = tuple(
+    re.compile(rf"{keyword}[ \t\r\n]*[=:]")
+    for keyword in ("api[_-]?key", "secret", "token", "password")
+)
 
 
 def _mask_keyword_values(value: str) -> str:
@@ -36,8 +42,9 @@ def _mask_keyword_values(value: str) -> str:
         return _KEYWORD_VALUE.sub(lambda m: m.group(1) + MASK, value)
     pieces: list[str] = []
     last = 0
-    for found in _KEYWORD_SIGN.finditer(low):
-        at = found.start()
+    # No keyword is part of another, so the signs of all four never overlap.
+    starts = sorted(found.start() for sign in _KEYWORD_SIGNS for found in sign.finditer(low))
+    for at in starts:
         if at < last:
             continue
         match = _KEYWORD_VALUE.match(value, at)
@@ -88,11 +95,12 @@ _NAMED_VALUE = re.compile(
     r"(?:\\?['\"])?\s*[=:]\s*(?:\\?['\"])?)"
     r"(?=[A-Za-z0-9_\-.+/=]*\d)(?=[A-Za-z0-9_\-.+/=]*[A-Za-z])[A-Za-z0-9_\-.+/=]{8,}"
 )
-_NAMED_GUARDS = ("_key", "_token", "_secret", "secret_", "_password", "access_key")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-# Any guard, in one pass (guards are name characters only: matches this skips by not
-# overlapping lie in the same name, whose start is all that is needed).
-_NAMED_GUARD = re.compile("|".join(_NAMED_GUARDS))
+# Every guard, in two patterns that each start with a literal (found by a fast substring
+# search, four times faster than one alternation): `access_key` holds `_key`. Guards are
+# name characters only, so a hit either skips by not overlapping lies in the same name,
+# whose start is all that is needed.
+_NAMED_GUARD_PATTERNS = (re.compile("_(?:key|token|secret|password)"), re.compile("secret_"))
 # Any credential format's guard: most lines have none, and one search says so.
 _ANY_SHAPE = re.compile("|".join(re.escape(g) for guards, _, _ in _SHAPES for g in guards))
 
@@ -106,7 +114,7 @@ def _mask_named_values(value: str, low: str) -> str:
     if len(low) != len(value):
         return _NAMED_VALUE.sub(lambda m: m.group(1) + MASK, value)
     starts: set[int] = set()
-    for guard in _NAMED_GUARD.finditer(low):
+    for guard in (hit for pattern in _NAMED_GUARD_PATTERNS for hit in pattern.finditer(low)):
         start = guard.start()
         while start > 0 and low[start - 1] in _NAME_CHARS:
             start -= 1
