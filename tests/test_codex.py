@@ -117,3 +117,29 @@ def test_replay_and_whatif_take_a_rollout_as_they_take_a_claude_code_transcript(
     [row] = json.loads(capsys.readouterr().out)
     assert row["recorded_usd"] == pytest.approx(sum(COSTS))
     assert not list(ROLLOUT.parent.glob("*.idx")), "nothing written beside the rollout"
+
+
+def test_traces_rolls_codex_sessions_up_by_day_and_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "codex"
+    shutil.copytree(ROLLOUT.parents[3], home / "sessions")
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    sessions = ["--sessions-dir", str(tmp_path / "fep")]
+    input_tokens = sum(c.input_tokens for c in CALLS)
+    cache_read = sum(c.cache_read for c in CALLS)
+    for by, key in (("day", "2026-11-20"), ("project", "cart")):
+        assert main(["traces", "--agent", "codex", "--by", by, "--json", *sessions]) == 0
+        [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert row[by] == key and (row["sessions"], row["model_calls"]) == (1, 3)
+        assert (row["input_tokens"], row["cache_read_tokens"]) == (input_tokens, cache_read)
+        assert row["output_tokens"] == sum(c.output_tokens for c in CALLS)
+        assert row["cache_hit_rate"] == pytest.approx(cache_read / (input_tokens + cache_read))
+        assert row["cost_usd"] == pytest.approx(sum(COSTS))
+    assert main(["traces", "--agent", "codex", *sessions]) == 0
+    listing = capsys.readouterr().out
+    assert "Codex CLI sessions under" in listing and "gpt-5-codex" in listing
+    assert main(["traces", "--agent", "codex", "--by", "subagent", *sessions]) == 0
+    assert "no subagent ran in the Codex CLI sessions under" in capsys.readouterr().out
+    assert main(["traces", "--agent", "cursor", *sessions]) == 2
+    assert "--agent cursor: no such agent (known: claude-code, codex)" in capsys.readouterr().err

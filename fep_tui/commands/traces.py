@@ -25,15 +25,17 @@ from sessions.analysis.claude_code.store import (
     TraceSummary,
     import_sessions,
     summaries_under,
+    summarise_session,
 )
 from sessions.store import resolve_sessions_dir
 
+CLAUDE_CODE = "claude-code"
 Root = Annotated[
     Path | None,
     Parameter(
         name="--root",
         help="Claude Code's projects directory (default: $CLAUDE_CONFIG_DIR/projects, "
-        "else ~/.claude/projects)",
+        "else ~/.claude/projects), or with --agent, where that agent keeps its sessions",
     ),
 ]
 
@@ -117,6 +119,14 @@ def traces(
         Literal["table", "csv", "markdown"],
         Parameter(name="--format", help="how to print a roll-up (--json: one object a row)"),
     ] = "table",
+    agent: Annotated[
+        str,
+        Parameter(
+            name="--agent",
+            help="whose sessions: claude-code, or another importer's (codex: Codex CLI "
+            "rollouts under $CODEX_HOME/sessions, else ~/.codex/sessions)",
+        ),
+    ] = CLAUDE_CODE,
 ) -> int:
     """List your Claude Code sessions, largest re-read cost of subagent results first; or,
     given one session, the items of its lead's context that cost most to re-read.
@@ -124,38 +134,49 @@ def traces(
     New and grown sessions under --root are imported first; unchanged ones are not read.
     """
     if session is not None:
+        if agent != CLAUDE_CODE:
+            raise UsageError(
+                "item by item pricing is for Claude Code sessions; open this one with "
+                "fep-tui replay SESSION"
+            )
         return _print_items(session, root or default_projects_dir(), limit, json, cap)
     if cap is not None:
         raise UsageError("--cap prices one session's items: give the session, traces SESSION")
     start = _date(since) if since else None
-    where = root or default_projects_dir()
-    if not where.is_dir():
-        raise UsageError(f"no Claude Code projects directory at {where}; pass --root DIR")
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
-    import_sessions([where], directory)
+    if agent == CLAUDE_CODE:
+        tool, where = "Claude Code", root or default_projects_dir()
+        if not where.is_dir():
+            raise UsageError(f"no Claude Code projects directory at {where}; pass --root DIR")
+        import_sessions([where], directory)
+        summaries = summaries_under(directory, where)
+    else:
+        tool, where, summaries = _agent_summaries(agent, root, directory)
     found = [
         s
-        for s in summaries_under(directory, where)
+        for s in summaries
         if (start is None or s.started_at[:10] >= start.isoformat())
         and (project is None or project.lower() in f"{s.project} {s.cwd}".lower())
     ]
     found.sort(key=largest_first)
     if by is not None:
-        return _print_rollup(found, by, "json" if json else format, where)
+        return _print_rollup(
+            found, by, "json" if json else format, f"{tool} sessions under {where}"
+        )
     if json:
         for summary in found:
             print(json_module.dumps(summary.to_dict()))
         return 0
     out = console()
     if not found:
-        out.print(f"no Claude Code sessions under {where} match", markup=False)
+        out.print(f"no {tool} sessions under {where} match", markup=False)
         return 0
     if limit < 0:
         raise UsageError(f"--limit must be 0 (all) or more; got {limit}")
     shown = found[:limit] if limit else found
     rows = [trace_row(s) for s in shown]
     title = (
-        f"Claude Code sessions under {where}: what the main agent re-read of its subagents' "
+        f"{tool} sessions under {where}: what the main agent re-read of its subagents' "
         "results (MEASURED usage; the split is estimated)"
     )
     print_table(title, COLUMNS, rows, out, "--json shows them")
@@ -183,11 +204,38 @@ REREAD_COLUMNS = [
 ]
 
 
-def _print_rollup(found: list[TraceSummary], by: By, fmt: str, where: Path) -> int:
+def _agent_summaries(
+    agent: str, root: Path | None, directory: Path
+) -> tuple[str, Path, list[TraceSummary]]:
+    """Another agent's sessions under `root` (its default when None), imported first:
+    its name as people say it, where they were looked for, and their summaries."""
+    from sessions.analysis.importers import TraceInputError, import_traces, importers
+
+    known = importers()
+    importer = known.get(agent)
+    if importer is None:
+        names = ", ".join([CLAUDE_CODE, *sorted(known)])
+        raise UsageError(f"--agent {agent}: no such agent (known: {names})")
+    where = root or importer.default_root()
+    if not where.exists():
+        raise UsageError(f"no {importer.tool} sessions at {where}; pass --root DIR")
+    try:
+        results = import_traces(importer, [where], directory)
+    except TraceInputError as exc:
+        raise UsageError(str(exc)) from None
+    files = [r.session_file for r in results if r.session_file is not None]
+    return importer.tool, where, [summarise_session(path) for path in files]
+
+
+def _print_rollup(found: list[TraceSummary], by: By, fmt: str, what: str) -> int:
     from fep_tui.compare_output import csv_text, markdown_table
     from sessions.analysis.claude_code.rollups import rollup
 
     rows = rollup(found, by)
+    if not rows and fmt == "table":
+        nothing = "no subagent ran in" if by == "subagent" else "none of"
+        print(f"{nothing} the {what}")
+        return 0
     if fmt == "json":
         for row in rows:
             print(json_module.dumps(row))
@@ -207,7 +255,7 @@ def _print_rollup(found: list[TraceSummary], by: By, fmt: str, where: Path) -> i
         print(markdown_table(columns, shown))
         return 0
     title = (
-        f"Claude Code sessions under {where} by {by.replace('subagent', 'subagent type')} "
+        f"{what} by {by.replace('subagent', 'subagent type')} "
         "(MEASURED usage; the re-read split is estimated; cache hit: cache reads of all input)"
     )
     print_table(title, columns, shown, console(), "--format csv shows them")

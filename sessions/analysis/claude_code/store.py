@@ -22,14 +22,16 @@ from typing import Any, Literal
 
 import msgspec
 
-from engine.events import ContextCompacted, Delegation, TurnUsage
+from engine.events import ContextCompacted, Delegation, Event, TurnUsage
 from engine.messages import SUMMARY_PREFIX
 from engine.pricing import OFFICIAL, UnpricedModelError
 from engine.usage import Usage
 from sessions.analysis.claude_code.convert import LEAD, Converted, checksum, convert
 from sessions.analysis.claude_code.layout import SessionFiles, sessions_under
 from sessions.analysis.claude_code.transcript import transcript_problem
+from sessions.header import SessionHeader
 from sessions.json_cache import load_cache, save_cache
+from sessions.reader import load_session
 from sessions.redact import Redactor
 
 INDEX_NAME = ".fep-claude-code-index.json"
@@ -105,11 +107,22 @@ class Imported:
 
 
 def summarise(converted: Converted, session_file: Path) -> TraceSummary:
-    header = converted.header
+    return summarise_events(converted.header, converted.events, session_file)
+
+
+def summarise_session(session_file: Path) -> TraceSummary:
+    """An imported session's summary from its file (any agent's: `traces --agent`)."""
+    session = load_session(session_file)
+    return summarise_events(session.header, session.events, session_file)
+
+
+def summarise_events(
+    header: SessionHeader, events: Iterable[Event], session_file: Path
+) -> TraceSummary:
     assert header.trace is not None
     roles: dict[str, dict[str, Any]] = {}
     reread = lead_read = compactions = delegations = 0
-    for event in converted.events:
+    for event in events:
         if isinstance(event, ContextCompacted):
             compactions += 1
         elif isinstance(event, Delegation):
@@ -141,10 +154,15 @@ def summarise(converted: Converted, session_file: Path) -> TraceSummary:
         for role, held in roles.items()
     }
     lead_model = header.models.get(LEAD, "")
-    try:
-        read_price: float | None = OFFICIAL.price(lead_model, "anthropic").cache_read
-    except UnpricedModelError:
-        read_price = None
+    read_price: float | None
+    if header.trace.tool != "claude-code":
+        # Another agent's session is priced at its own card (OpenAI's rates for Codex).
+        read_price = header.lead_price("cache_read") if lead_model not in unpriced else None
+    else:
+        try:
+            read_price = OFFICIAL.price(lead_model, "anthropic").cache_read
+        except UnpricedModelError:
+            read_price = None
     costs = [t.cost_usd for t in totals.values()]
     return TraceSummary(
         session_id=header.trace.session_id,
