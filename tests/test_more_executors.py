@@ -22,13 +22,7 @@ from fep_tui.widgets.delegations import DelegationsPane
 from sessions import SessionWriter
 from tests.conftest import Recorder, run_cli
 
-TWO = """\
-[arms.T]
-description = "Opus 4.7 orchestrates Haiku 4.5 and a local Qwen"
-orchestrator = { model = "claude-opus-4-7" }
-executor = { model = "claude-haiku-4-5", max_turns = 20 }
-executor-2 = { model = "qwen3.5:9b", provider = "ollama", max_turns = 20 }
-"""
+TWO = (Path(__file__).parent / "fixtures" / "two-executors.toml").read_text()
 
 
 def test_executor_2_is_parsed_in_order_and_kept_in_the_arm() -> None:
@@ -51,7 +45,8 @@ def test_executor_2_is_parsed_in_order_and_kept_in_the_arm() -> None:
 )
 def test_a_misnumbered_or_empty_second_executor_names_the_line(extra: str, message: str) -> None:
     text = TWO.split("executor-2")[0] + extra
-    with pytest.raises(ArmFileError, match=rf"arms.toml:5: .*{message}"):
+    line = text.count("\n")
+    with pytest.raises(ArmFileError, match=rf"arms.toml:{line}: .*{message}"):
         parse_arms_toml(text, "arms.toml")
 
 

@@ -22,6 +22,7 @@ from sessions.analysis.search import Objective
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
 SOLO_FIXTURE = Path(__file__).parent / "fixtures" / "a-tiny-seed0.jsonl"
+TWO_EXECUTORS_FIXTURE = Path(__file__).parent / "fixtures" / "t-tiny-seed0.jsonl"
 # A fixed directory: the home screen shows its path.
 SNAPSHOT_SESSIONS = Path("/tmp/fep-tui-snapshot-sessions")
 SIZES = [(80, 24), (120, 40)]
@@ -183,3 +184,44 @@ def test_context_items_of_a_claude_code_session(
 
     app = FepApp(sessions_dir, start=StartReplay(Path(result.summary.session_file)))
     assert snap_compare(app, terminal_size=size, run_before=open_items)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_trial_with_two_executors_at_its_end(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Arm T (Opus orchestrating Haiku and a local Qwen as executor-2) at its end: the role
+    table has an `exec` and an `exec2` row, each with its own calls and dollars (exec2 at
+    $0), and the delegation that went to executor-2 is marked `exec2` in the list."""
+    shutil.copy(TWO_EXECUTORS_FIXTURE, SNAPSHOT_SESSIONS.parent / TWO_EXECUTORS_FIXTURE.name)
+    app = FepApp(
+        SNAPSHOT_SESSIONS,
+        start=StartReplay(SNAPSHOT_SESSIONS.parent / TWO_EXECUTORS_FIXTURE.name),
+    )
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: pilot.pause(0.3))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_claude_code_sessions_listed(
+    snap_compare: SnapCompare,
+    sessions_dir: Path,
+    size: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`t` from home on the fixture projects: the title naming where they are, one row per
+    session (shop, old, beside) with its re-read and total dollars, the figures first so
+    80 columns show them, and a footer starting '? more keys'."""
+    from tests.test_claude_code import PROJECTS
+
+    claude = SNAPSHOT_SESSIONS.parent / "fep-tui-snapshot-claude"
+    shutil.rmtree(claude, ignore_errors=True)
+    shutil.copytree(PROJECTS, claude / "projects")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+
+    async def listed(pilot: Pilot[None]) -> None:
+        await pilot.pause(0.2)
+        await pilot.press("t")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+
+    assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=listed)
