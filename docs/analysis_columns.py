@@ -1,6 +1,6 @@
 """Write the column tables of docs/analysis.md from fep_tui.analysis's column specs.
 
-Run: .venv/bin/python docs/analysis_columns.py (tests/test_analysis_docs.py checks the file
+Run: .venv/bin/python docs/analysis_columns.py (tests/unit/test_analysis.py checks the file
 is current).
 """
 

@@ -1,6 +1,6 @@
 """Print every command's --help as the CLI prints it, for the README's command reference.
 
-Run: COLUMNS=100 .venv/bin/python docs/cli_reference.py; tests/test_readme.py checks the
+Run: COLUMNS=100 .venv/bin/python docs/cli_reference.py; tests/unit/test_readme.py checks the
 README holds exactly this.
 """
 

@@ -1,6 +1,6 @@
 """Every call fep-tui makes into Textual's (and textual-serve's) private parts, in one
 place. Textual has no public way to do these; each is what Textual itself does first when
-it shows a screen or serves an app. tests/test_textual_compat.py checks that each still
+it shows a screen or serves an app. tests/app/test_textual_compat.py checks that each still
 exists with the shape used here, so a Textual upgrade that moves one fails there, named,
 instead of somewhere in the app.
 

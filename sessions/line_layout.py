@@ -2,7 +2,7 @@
 instead of parsing them (the index build, the timeline's raw usage lines, the file's own
 checks). The writer (msgspec, sessions/writer.py) puts an event's fields in its class's
 order after its tag: `{"kind":"<tag>","t":<time>,...`, and a usage or turn_start line's
-role and turn next. tests/test_line_layout.py checks every event class against these.
+role and turn next. tests/unit/test_line_layout.py checks every event class against these.
 """
 
 from __future__ import annotations

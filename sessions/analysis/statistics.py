@@ -11,7 +11,7 @@ The U test is computed here rather than by `scipy.stats.mannwhitneyu`: importing
 scipy.stats takes 0.6-0.8 s, more than everything else `compare` does on a paper's 40
 rows. It is the same test, step for step (average ranks, U of the first sample, the exact
 null distribution or the normal one with tie and continuity corrections), and
-tests/test_statistics.py holds it to scipy's p-values on a few hundred samples.
+tests/unit/test_statistics.py holds it to scipy's p-values on a few hundred samples.
 """
 
 from __future__ import annotations

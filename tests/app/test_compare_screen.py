@@ -483,7 +483,7 @@ def test_side_by_side_reads_only_the_turn_it_shows(tmp_path: Path) -> None:
     from sessions.index import SessionIndex
 
     path = tmp_path / "b.jsonl"
-    shutil.copy(Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl", path)
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl", path)
     read: list[int] = []
     original = SessionIndex.read
 

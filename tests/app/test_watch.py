@@ -19,7 +19,7 @@ from fep_tui.widgets.replay_bar import ReplayBar
 from sessions.analysis.claude_code.convert import convert
 from sessions.analysis.claude_code.follow import SessionFollower
 from sessions.analysis.claude_code.layout import sessions_under
-from tests.test_claude_code import SHOP, SHOP_SESSION
+from tests.unit.test_claude_code import SHOP, SHOP_SESSION
 
 AGENT = SHOP / SHOP_SESSION.stem / "subagents" / "agent-a1b2c3d.jsonl"
 

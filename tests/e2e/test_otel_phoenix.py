@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_otel_export import SESSIONS, _session_totals
+from tests.unit.test_otel_export import SESSIONS, _session_totals
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from fep_tui.screens.trial import TrialScreen
 from fep_tui.session_filter import FilterError, parse_filter
 from fep_tui.sources import LiveTrial
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 def _copy(directory: Path, name: str, **header: object) -> Path:

@@ -15,7 +15,7 @@ from sessions.index import SessionIndex
 from sessions.index_cache import cache_path, load, open_index
 from sessions.replay import IDLE_CAP_S, ReplayClock
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from sessions.reader import load_session
 from tests.conftest import run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def fep(*args: str, env_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:

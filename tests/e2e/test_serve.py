@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[a-zA-Z]")
 
 

@@ -17,7 +17,7 @@ from sessions.analysis.comparison import arm_table, collect
 from tests.compare_fixtures import make_compare_dir, published_line
 from tests.conftest import run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SHOP = FIXTURES / "claude_code" / "projects" / "-home-dev-shop"
 SHOP_SESSION = SHOP / "11111111-aaaa-4aaa-8aaa-111111111111.jsonl"
 
@@ -155,7 +155,7 @@ def test_the_docs_list_every_column_and_their_example_runs(tmp_path: Path) -> No
     the compare table's medians."""
     import re
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "docs"))
+    sys.path.insert(0, str(Path(__file__).parents[2] / "docs"))
     try:
         from analysis_columns import DOC, render
     finally:

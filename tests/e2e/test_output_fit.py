@@ -16,7 +16,7 @@ from sessions.analysis.comparison import arm_table, collect
 from tests.compare_fixtures import make_compare_dir, make_mixed_dir
 from tests.conftest import run_cli
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ from sessions.store import finished_trials
 
 pytest.importorskip("ray")
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 # Fields that differ between any two runs of the same seed, wherever they run.
 TIMES = {"t", "wall_s", "duration_s", "timings", "started_at", "trial_id"}
 # Real mypy, ruff and pytest print timings and object addresses, and the token counts of

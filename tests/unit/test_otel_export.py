@@ -16,7 +16,7 @@ from engine.events import TurnUsage
 from sessions import load_session
 from tests.conftest import run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SESSIONS = [FIXTURES / "a-tiny-seed0.jsonl", FIXTURES / "b-tiny-seed0.jsonl"]
 
 

@@ -22,7 +22,7 @@ from sessions.reader import Session
 from sessions.timeline import Timeline
 from tests.conftest import run_cli
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def test_whatif_per_arm_leaves_out_a_stopped_trial_and_names_it(tmp_path: Path) 
 def test_whatif_on_a_file_with_a_damaged_line_says_so_on_stderr(tmp_path: Path) -> None:
     """replay names the lines it skipped; whatif gave its figures with no word of them."""
     damaged = tmp_path / "damaged.jsonl"
-    lines = (Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl").read_text().splitlines()
+    lines = (Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl").read_text().splitlines()
     lines[20] = '{"kind": "usage", "t": "not a time"'
     damaged.write_text("\n".join(lines) + "\n")
     done = run_cli("whatif", str(damaged), env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
@@ -168,7 +168,7 @@ def test_whatif_on_a_file_with_a_damaged_line_says_so_on_stderr(tmp_path: Path) 
     assert "re-simulated as recorded" in done.stdout
 
 
-CLAUDE_CODE = Path(__file__).parent / "fixtures" / "claude_code" / "projects"
+CLAUDE_CODE = Path(__file__).parents[1] / "fixtures" / "claude_code" / "projects"
 
 
 def test_a_whatif_that_changes_nothing_gives_an_imports_recorded_figures(tmp_path: Path) -> None:

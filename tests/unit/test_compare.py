@@ -22,7 +22,7 @@ from sessions.analysis.whatif import WhatIf
 from tests.compare_fixtures import copy_trial, make_mixed_dir, published_line
 from tests.conftest import run_cli
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

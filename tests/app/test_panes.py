@@ -21,7 +21,7 @@ from sessions.index_cache import open_index
 from sessions.panes import TurnText
 from sessions.timeline import ChartRow
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 def test_counters_show_the_summaries_share_of_the_lead_rereads() -> None:

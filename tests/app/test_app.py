@@ -23,7 +23,7 @@ from fep_tui.widgets.counters import CountersBar
 from fep_tui.widgets.transcript import TurnLog
 from sessions import load_session
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 def counters_text(app: FepApp) -> str:

@@ -15,8 +15,8 @@ from sessions.analysis.comparison import collect
 from sessions.format import SessionFileError
 from sessions.index import SessionIndex
 from sessions.reader import load_session
+from tests.app.test_app import Notes
 from tests.damaged_sessions import make_damaged_dir
-from tests.test_app import Notes
 
 # What a reader must say about each file (the header-type file does not open at all).
 SAID = {

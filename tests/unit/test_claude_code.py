@@ -30,7 +30,7 @@ from sessions.index_cache import open_index
 from sessions.store import list_sessions
 from tests.conftest import run_cli
 
-PROJECTS = Path(__file__).parent / "fixtures" / "claude_code" / "projects"
+PROJECTS = Path(__file__).parents[1] / "fixtures" / "claude_code" / "projects"
 SHOP = PROJECTS / "-home-dev-shop"
 SHOP_SESSION = SHOP / "11111111-aaaa-4aaa-8aaa-111111111111.jsonl"
 OLD_SESSION = PROJECTS / "-home-dev-old" / "22222222-bbbb-4bbb-8bbb-222222222222.jsonl"
@@ -206,7 +206,7 @@ def test_whatif_caps_subagent_results_on_a_trace(tmp_path: Path) -> None:
 def test_replay_recognises_a_transcript_and_not_a_session() -> None:
     assert transcript_problem(SHOP_SESSION) is None
     assert transcript_problem(OLD_SESSION) is None
-    assert transcript_problem(Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl")
+    assert transcript_problem(Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl")
 
 
 def test_the_counters_show_the_subagent_share_and_unknown_prices(tmp_path: Path) -> None:
@@ -376,7 +376,7 @@ def test_importing_what_is_not_a_transcript_is_refused_and_writes_nothing(
 
     source = tmp_path / "given.jsonl"
     if content is None:
-        shutil.copy(Path(__file__).parent / "fixtures" / "a-tiny-seed0.jsonl", source)
+        shutil.copy(Path(__file__).parents[1] / "fixtures" / "a-tiny-seed0.jsonl", source)
     else:
         source.write_text(content)
     sessions = tmp_path / "sessions"

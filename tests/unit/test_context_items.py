@@ -18,9 +18,9 @@ from fep_tui.screens.context_items import ContextItemsScreen
 from fep_tui.screens.trial import TrialScreen
 from sessions.analysis.claude_code.convert import convert
 from sessions.analysis.claude_code.store import import_sessions
-from tests.test_claude_code import LEAD_SHOP, PROJECTS, SHOP_SESSION, _one
+from tests.unit.test_claude_code import LEAD_SHOP, PROJECTS, SHOP_SESSION, _one
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 # Opus 4.5 reads cache at $0.50 a million (the official card).
 READ = 0.5 / 1e6
 

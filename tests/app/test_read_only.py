@@ -16,9 +16,9 @@ from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.traces import TracesScreen
 from fep_tui.screens.trial import TrialScreen
-from tests.test_claude_code import PROJECTS
+from tests.unit.test_claude_code import PROJECTS
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 WHY = "opened with --read-only"
 
 

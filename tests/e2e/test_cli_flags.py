@@ -17,7 +17,7 @@ import pytest
 from fep_tui.cli import main
 from tests.compare_fixtures import make_compare_dir
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
 
 def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -214,7 +214,7 @@ def test_whatif_per_arm_never_pools_configurations_or_counts_a_trial_twice(
     from engine.pricing import OFFICIAL, PUBLISHED
     from sessions.header import fingerprint, parse_header
 
-    fixtures = Path(__file__).parent / "fixtures"
+    fixtures = Path(__file__).parents[1] / "fixtures"
     directory = tmp_path / "mixed"
     directory.mkdir()
 

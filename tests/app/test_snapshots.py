@@ -20,9 +20,9 @@ from fep_tui.sources import LiveTrial
 from sessions import load_session
 from sessions.analysis.search import Objective
 
-FIXTURE = Path(__file__).parent / "fixtures" / "b-tiny-seed0.jsonl"
-SOLO_FIXTURE = Path(__file__).parent / "fixtures" / "a-tiny-seed0.jsonl"
-TWO_EXECUTORS_FIXTURE = Path(__file__).parent / "fixtures" / "t-tiny-seed0.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
+SOLO_FIXTURE = Path(__file__).parents[1] / "fixtures" / "a-tiny-seed0.jsonl"
+TWO_EXECUTORS_FIXTURE = Path(__file__).parents[1] / "fixtures" / "t-tiny-seed0.jsonl"
 # A fixed directory: the home screen shows its path.
 SNAPSHOT_SESSIONS = Path("/tmp/fep-tui-snapshot-sessions")
 SIZES = [(80, 24), (120, 40)]
@@ -171,7 +171,7 @@ def test_context_items_of_a_claude_code_session(
     subagent's result, ...), the re-read $ column at both sizes and turns only at 120, the
     hint, and a footer starting '? more keys'."""
     from sessions.analysis.claude_code.store import import_sessions
-    from tests.test_claude_code import SHOP_SESSION
+    from tests.unit.test_claude_code import SHOP_SESSION
 
     [result] = import_sessions([SHOP_SESSION], sessions_dir)
     assert result.summary is not None
@@ -211,7 +211,7 @@ def test_claude_code_sessions_listed(
     """`t` from home on the fixture projects: the title naming where they are, one row per
     session (shop, old, beside) with its re-read and total dollars, the figures first so
     80 columns show them, and a footer starting '? more keys'."""
-    from tests.test_claude_code import PROJECTS
+    from tests.unit.test_claude_code import PROJECTS
 
     claude = SNAPSHOT_SESSIONS.parent / "fep-tui-snapshot-claude"
     shutil.rmtree(claude, ignore_errors=True)
