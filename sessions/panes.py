@@ -24,6 +24,7 @@ from engine.events import (
     TrialError,
     TurnStarted,
 )
+from engine.roles import EXECUTOR
 
 
 def describe_call(name: str, args: Mapping[str, object], limit: int = 90) -> str:
@@ -31,7 +32,10 @@ def describe_call(name: str, args: Mapping[str, object], limit: int = 90) -> str
     instruction's first line, an edit or view by its command and path, bash by its command."""
     if name == "delegate_to_executor" or "instruction" in args:
         lines = str(args.get("instruction", "")).splitlines()
-        text = f"delegate: {lines[0] if lines else ''}"
+        # An arm with several executors names which one; the first is left unsaid.
+        to = args.get("executor")
+        who = f" to {to}" if isinstance(to, str) and to != EXECUTOR else ""
+        text = f"delegate{who}: {lines[0] if lines else ''}"
     elif "path" in args:
         text = f"{args.get('command', '')} {args['path']}".strip()
     elif "command" in args:

@@ -159,3 +159,14 @@ def test_the_readme_arms_example_parses() -> None:
     block = readme.split("```toml\n[arms.S]", 1)[1].split("```", 1)[0]
     arms = parse_arms_toml("[arms.S]" + block, "README.md")
     assert list(arms["T"].roles()) == ["orchestrator", "executor", "executor-2"]
+
+
+def test_a_delegation_names_its_executor_unless_it_is_the_first() -> None:
+    from sessions.panes import describe_call
+
+    to_second = {"instruction": "Fix these ruff problems:\n- a.py", "executor": "executor-2"}
+    assert describe_call("delegate_to_executor", to_second) == (
+        "delegate to executor-2: Fix these ruff problems:"
+    )
+    to_first = {"instruction": "Fix it", "executor": "executor"}
+    assert describe_call("delegate_to_executor", to_first) == "delegate: Fix it"
