@@ -1,4 +1,6 @@
-"""Writes a session file as the trial runs: header first, then one flushed line per event.
+"""Writes session files: as a trial runs (SessionWriter: header first, then one flushed line
+per event), or whole, for an imported trace (write_whole). Both encode and mask a line the
+same way (`_Lines`).
 
 A session file never grows past `max_bytes` (`$FEP_SESSION_MAX_MB`, default 64 MB; a
 typical trial is 50-500 KB and the largest typer trial a few MB). Every field an agent can
@@ -9,7 +11,9 @@ trial's `trial_end` is always written, so the file still says how the trial ende
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -35,6 +39,40 @@ def max_session_bytes() -> int:
     return max(int(megabytes * (1 << 20)), 2 * _RESERVE)
 
 
+class _Lines:
+    """A session line from an event or the header: encoded straight from the Struct and
+    masked as one line (Redactor.line). Walking a dict of the event, masking each string
+    and json.dumps cost 60-70 us an event, on the engine's thread, which shares the
+    interpreter with the screen; this is 14-21."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        self._redactor = redactor or Redactor()
+        self._encode = msgspec.json.Encoder().encode
+
+    def __call__(self, data: Event | SessionHeader) -> bytes:
+        return self._redactor.line(self._encode(data)) + b"\n"
+
+
+def write_whole(path: Path, header: SessionHeader, events: Iterable[Event]) -> None:
+    """A session written at once (an imported trace), secrets masked. A replaced file is
+    written beside it and renamed, so a reader never sees half of it. A new one is written
+    in place (a rename per file is ~1 ms on some disks): if that is cut short, the import's
+    index has no entry for it and the next import writes it again."""
+    line = _Lines()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp") if path.exists() else path
+    try:
+        with temporary.open("wb") as out:
+            out.write(line(header))
+            for event in events:
+                out.write(line(event))
+        if temporary != path:
+            os.replace(temporary, path)
+    finally:
+        if temporary != path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+
 class SessionWriter:
     """An event sink. The file is created when the trial_start event arrives."""
 
@@ -44,8 +82,7 @@ class SessionWriter:
         self.directory = directory
         self.path: Path | None = None
         self._file: IO[bytes] | None = None
-        self._redactor = redactor or Redactor()
-        self._encode = msgspec.json.Encoder().encode
+        self._line = _Lines(redactor)
         self.max_bytes = max_bytes or max_session_bytes()
         self.written = 0
         # Events left out once the file reached its limit.
@@ -69,11 +106,8 @@ class SessionWriter:
             self._file = None
 
     def _write(self, data: Event | SessionHeader) -> None:
-        # Encoded straight from the event and masked as one line (Redactor.line): walking a
-        # dict of the event, masking each string and json.dumps cost 60-70 us an event, on
-        # the engine's thread, which shares the interpreter with the screen; this is 14-21.
         assert self._file is not None
-        line = self._redactor.line(self._encode(data)) + b"\n"
+        line = self._line(data)
         ending = isinstance(data, Event) and data.kind == "trial_end"
         if not ending and self.written + len(line) > self.max_bytes - _RESERVE:
             if not self.dropped:
@@ -84,7 +118,7 @@ class SessionWriter:
                     "later events are left out, the trial's end is kept",
                     fatal=False,
                 )
-                self._put(self._redactor.line(self._encode(note)) + b"\n")
+                self._put(self._line(note))
             self.dropped += 1
             return
         self._put(line)

@@ -11,7 +11,6 @@ replaced. Nothing under the transcripts' directory is ever written.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -19,8 +18,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-import msgspec
 
 from engine.events import ContextCompacted, Delegation, Event, TurnUsage
 from engine.messages import SUMMARY_PREFIX
@@ -32,7 +29,7 @@ from sessions.analysis.claude_code.transcript import transcript_problem
 from sessions.header import SessionHeader
 from sessions.json_cache import load_cache, save_cache
 from sessions.reader import load_session
-from sessions.redact import Redactor
+from sessions.writer import write_whole
 
 INDEX_NAME = ".fep-claude-code-index.json"
 # Two processes per core: converting is tokenizer-bound once a file is read, but a first
@@ -187,25 +184,8 @@ def summarise_events(
 
 
 def write_session(converted: Converted, path: Path) -> None:
-    """The converted session as a session file, secrets masked, written whole then renamed
-    so a reader never sees half of it."""
-    redactor = Redactor()
-    encode = msgspec.json.Encoder().encode
-    # A replaced file is written beside it and renamed, so a reader never sees half of it.
-    # A new one is written in place (a rename per file is ~1 ms on some disks): if that is
-    # cut short, the import index has no entry for it and the next import writes it again.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp") if path.exists() else path
-    try:
-        with temporary.open("wb") as out:
-            out.write(redactor.line(encode(converted.header)) + b"\n")
-            for event in converted.events:
-                out.write(redactor.line(encode(event)) + b"\n")
-        if temporary != path:
-            os.replace(temporary, path)
-    finally:
-        if temporary != path:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+    """The converted session as a session file, secrets masked, written whole."""
+    write_whole(path, converted.header, converted.events)
 
 
 def import_sessions(
