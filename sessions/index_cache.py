@@ -1,4 +1,5 @@
-"""The session index, kept beside its file (`NAME.jsonl.idx`) so a re-open skips the scan.
+"""The session index, kept beside its file (`NAME.jsonl.idx`) so a re-open skips the scan
+(written as every cache is: sessions/cache_files.py).
 
 The cache holds the offset and time arrays and the raw skeleton lines, which are re-parsed
 on load: plain data, never pickle, since session directories get shared. It is valid only
@@ -9,12 +10,12 @@ damage, means a rebuild. Failing to write it is never an error.
 from __future__ import annotations
 
 import json
-import os
 from array import array
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from engine.events import EventFormatError, decode_event
+from sessions.cache_files import replace_atomically
 from sessions.format import SessionFileError
 from sessions.header import parse_header
 from sessions.index import SessionIndex
@@ -49,27 +50,26 @@ def save(index: SessionIndex) -> bool:
         stat = index.path.stat()
         skeleton = index.timeline.skeleton_positions()
         lines = [line for _, line in index.raw_lines(skeleton)]
-        meta = {
-            "version": CACHE_VERSION,
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "length": index.length,
-            "data_end": index.data_end,
-            "problems": index.problems,
-            "skeleton": len(skeleton),
-        }
-        target = cache_path(index.path)
-        temporary = target.with_name(target.name + ".tmp")
-        with temporary.open("wb") as out:
-            out.write(json.dumps(meta).encode() + b"\n")
-            index.offsets.tofile(out)
-            index.times.tofile(out)
-            array("q", skeleton).tofile(out)
-            out.write(b"\n".join(lines))
-        os.replace(temporary, target)
-        return True
     except OSError:
         return False
+    meta = {
+        "version": CACHE_VERSION,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "length": index.length,
+        "data_end": index.data_end,
+        "problems": index.problems,
+        "skeleton": len(skeleton),
+    }
+
+    def write(out: IO[bytes]) -> None:
+        out.write(json.dumps(meta).encode() + b"\n")
+        index.offsets.tofile(out)
+        index.times.tofile(out)
+        array("q", skeleton).tofile(out)
+        out.write(b"\n".join(lines))
+
+    return replace_atomically(cache_path(index.path), write)
 
 
 def load(path: Path) -> SessionIndex | None:

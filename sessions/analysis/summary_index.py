@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sessions.cache_files import load_cache, save_cache
 from sessions.format import SUFFIX, SessionFileError
-from sessions.json_cache import load_cache, save_cache
 
 INDEX_NAME = ".fep-compare-index.json"
 # 2: rows say whether the executor and the advisor were ever called.

@@ -272,7 +272,7 @@ def test_a_read_only_directory_still_compares(
     def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("sessions.json_cache.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("sessions.cache_files.tempfile.mkstemp", refuse)
     assert len(collect([directory]).rows) == 1
     assert not (directory / INDEX_NAME).exists()
 

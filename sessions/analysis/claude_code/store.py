@@ -26,8 +26,8 @@ from engine.usage import Usage
 from sessions.analysis.claude_code.convert import LEAD, Converted, checksum, convert
 from sessions.analysis.claude_code.layout import SessionFiles, sessions_under
 from sessions.analysis.claude_code.transcript import transcript_problem
+from sessions.cache_files import load_cache, save_cache
 from sessions.header import SessionHeader
-from sessions.json_cache import load_cache, save_cache
 from sessions.reader import load_session
 from sessions.writer import write_whole
 
