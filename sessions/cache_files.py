@@ -26,6 +26,9 @@ def replace_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> bool
     except OSError:
         return False
     try:
+        # mkstemp makes it private (0600); a cache beside shared sessions is read by
+        # whoever may read the sessions, as before.
+        os.fchmod(handle, 0o644)
         with os.fdopen(handle, "wb") as out:
             write(out)
         os.replace(temporary, path)

@@ -49,4 +49,5 @@ def test_the_session_index_is_written_through_the_same_mechanism(
     monkeypatch.setattr("sessions.index_cache.replace_atomically", spy)
     open_index(session)
     assert written == [cache_path(session)] and cache_path(session).exists()
+    assert cache_path(session).stat().st_mode & 0o777 == 0o644, "others may read it"
     assert sorted(p.name for p in tmp_path.iterdir()) == [session.name, cache_path(session).name]
