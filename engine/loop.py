@@ -8,9 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.arms import RoleSpec
-from engine.attribution import attribute_cache_read
 from engine.backends import BackendError, ModelBackend
-from engine.backends.anthropic_format import build_request
 from engine.bus import EventBus
 from engine.events import (
     HarnessRun,
@@ -41,7 +39,7 @@ from engine.messages import (
     ToolResultBlock,
 )
 from engine.tokens import count_text
-from engine.tool_text import NUDGE, tool_call_in_text
+from engine.tool_text import NUDGE
 from engine.tools import Tool, ToolOutcome
 from engine.usage import Usage
 from tasks.judge import JudgeResult
@@ -122,7 +120,7 @@ async def run_agent(
             tuple(messages),
             max_tokens,
             runtime.server_tools,
-            runtime.spec.num_ctx if runtime.backend.provider == "ollama" else None,
+            runtime.spec.num_ctx,
             None if runtime.spec.inference_geo == "global" else runtime.spec.inference_geo,
         )
         started = time.monotonic()
@@ -143,11 +141,7 @@ async def run_agent(
             # "When a refusal arrives before Claude generates any output, you are not
             # billed" (handle-streaming-refusals): the call is recorded at zero.
             reply = replace(reply, usage=Usage.of())
-        attribution = (
-            attribute_cache_read(build_request(request)[1], model, reply.usage)
-            if runtime.backend.provider == "anthropic"
-            else {}
-        )
+        attribution = runtime.backend.cache_read_sources(request, reply.usage)
         _emit_usage(
             bus,
             ledger,
@@ -227,11 +221,7 @@ async def run_agent(
         else:
             messages.append(Message("assistant", list(reply.blocks), source=SOURCE_OWN))
         if not reply.tool_uses:
-            shape = (
-                tool_call_in_text(reply.text, runtime.tools)
-                if runtime.backend.provider == "ollama"
-                else None
-            )
+            shape = runtime.backend.call_in_text(reply.text, runtime.tools)
             if shape is None:
                 return AgentOutcome(reply.text, taken, True)
             # Not done: the call was written out, not made (engine/tool_text.py). Told once;

@@ -8,7 +8,7 @@ Usage is read from the SDK's accumulated final message, which merges `message_st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +17,7 @@ import httpx
 import httpx2
 
 from engine.arms import ADVISOR_BETA
+from engine.attribution import attribute_cache_read
 from engine.backends.anthropic_format import build_request
 from engine.backends.base import BackendError, FailedAttempt, TextSink, ToolInputSink
 from engine.billing import billing_of
@@ -215,6 +216,13 @@ class AnthropicBackend:
 
     async def aclose(self) -> None:
         await self.client.close()
+
+    def cache_read_sources(self, request: ModelRequest, usage: Usage) -> dict[str, int]:
+        # The blocks as this backend sends them, each with the source that put it there.
+        return attribute_cache_read(build_request(request)[1], request.model, usage)
+
+    def call_in_text(self, text: str, tools: Collection[str]) -> str | None:
+        return None
 
 
 def reply_from_message(message: Any, advisor_model: str | None = None) -> ModelReply:

@@ -1,12 +1,15 @@
-"""The backend protocol the agent loop talks to."""
+"""The backend protocol the agent loop talks to. A backend builds its own wire requests
+and says what only it can know (where a call's cache reads came from, whether its model
+writes tool calls out as text), so the loop never asks which provider it has."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
 from engine.messages import ModelReply, ModelRequest
+from engine.usage import Usage
 
 TextSink = Callable[[str], None]
 # (tool_use id, tool name, partial JSON of its input) as the stream delivers it.
@@ -47,4 +50,15 @@ class ModelBackend(Protocol):
 
     async def aclose(self) -> None:
         """Release connections; called once when the trial ends."""
+        ...
+
+    def cache_read_sources(self, request: ModelRequest, usage: Usage) -> dict[str, int]:
+        """This call's cache reads by where their tokens came from (base, task, own,
+        tool_results, summary:N), summing to `usage.cache_read`; {} for a service with no
+        prompt cache to attribute."""
+        ...
+
+    def call_in_text(self, text: str, tools: Collection[str]) -> str | None:
+        """The shape of a tool call the model wrote out as text instead of making it
+        (`<function=bash>`), or None. Only some local models do this."""
         ...

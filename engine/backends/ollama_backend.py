@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from engine.messages import (
     ToolUseBlock,
 )
 from engine.tokens import count_text
+from engine.tool_text import tool_call_in_text
 from engine.usage import Usage
 
 _NS = 1_000_000_000
@@ -172,6 +173,13 @@ class OllamaBackend:
         else:
             stop = "tool_use" if calls else str(final.done_reason or "stop")
         return ModelReply(tuple(blocks), stop, usage, extra, unknown=unknown)
+
+    def cache_read_sources(self, request: ModelRequest, usage: Usage) -> dict[str, int]:
+        # Ollama reports no cache reads (a reused KV prefix is not billed or counted).
+        return {}
+
+    def call_in_text(self, text: str, tools: Collection[str]) -> str | None:
+        return tool_call_in_text(text, tools)
 
     async def aclose(self) -> None:
         # ollama-python leaves `close` unannotated; give it its real type once, here.

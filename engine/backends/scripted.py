@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from engine.backends.base import BackendError, TextSink, ToolInputSink
 from engine.messages import ModelReply, ModelRequest, TextBlock, ToolUseBlock
@@ -36,6 +36,12 @@ class ScriptedBackend:
         if reply.text:
             on_text(reply.text)
         return reply
+
+    def cache_read_sources(self, request: ModelRequest, usage: Usage) -> dict[str, int]:
+        return {}
+
+    def call_in_text(self, text: str, tools: Collection[str]) -> str | None:
+        return None
 
     async def aclose(self) -> None:
         pass
