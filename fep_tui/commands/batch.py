@@ -17,16 +17,17 @@ from engine.batch import BatchPlan, plan_cells, run_batch
 from engine.events import EventSink
 from engine.pricing import get_rate_card
 from engine.runners import WORKER_LOST, TrialRunner
-from engine.trial import TrialConfig, TrialOutcome, check_config, preflight
+from engine.trial import TrialConfig, TrialOutcome
 from fep_tui.commands import terminal
 from fep_tui.commands.common import (
     OtelEndpoint,
+    check_trials,
     extra_arms,
     live_spans,
     parse_list,
+    ready_tasks,
     stop_on_signals,
     trial_runner,
-    warn_if_uncontained,
 )
 from fep_tui.commands.options import (
     ArmsFile,
@@ -40,7 +41,6 @@ from fep_tui.commands.options import (
     UsageError,
     use_prices_file,
 )
-from fep_tui.commands.tasks import provision_tasks
 from sessions import SessionWriter, resolve_sessions_dir
 from sessions.claims import TrialClaims
 from sessions.store import finished_trials
@@ -91,19 +91,7 @@ def batch(
         for arm in chosen
         for task in task_ids
     ]
-    for config in configs:
-        check_config(config)
-        asyncio.run(preflight(config))
-    if backend == "live" and not no_doctor:
-        # A live batch spends real money: a model that cannot answer is found by one tiny
-        # request per model, not by the first trial of each cell.
-        from fep_tui.commands.doctor import check_models, report
-
-        failed = report(check_models(chosen, backend, card), backend)
-        if failed is not None:
-            raise UsageError(
-                f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
-            )
+    check_trials(configs, doctor=not no_doctor)
     if app:
         terminal.require("drop --app to print the batch's progress instead")
         if otel_endpoint is not None:
@@ -111,8 +99,7 @@ def batch(
     spans = live_spans(otel_endpoint)  # checked to answer before any trial starts
     if spans is not None:
         spans.close()
-    warn_if_uncontained(configs[0])
-    provision_tasks(task_ids)
+    ready_tasks(configs)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
     runner = trial_runner(ray)
     try:

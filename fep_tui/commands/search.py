@@ -8,7 +8,6 @@ rounds (sessions/analysis/search.py), and count toward the budget too.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json as json_module
 import math
@@ -20,9 +19,9 @@ from rich.console import Console
 from engine.arms import ArmSpec
 from engine.pricing import get_rate_card
 from engine.runners import LocalRunner
-from engine.trial import TrialConfig, check_config, preflight
+from engine.trial import TrialConfig
 from fep_tui.commands import terminal
-from fep_tui.commands.common import parse_list, trial_runner, warn_if_uncontained
+from fep_tui.commands.common import check_trials, parse_list, ready_tasks, trial_runner
 from fep_tui.commands.options import (
     Backend,
     Flag,
@@ -32,7 +31,6 @@ from fep_tui.commands.options import (
     SessionsDir,
     UsageError,
 )
-from fep_tui.commands.tasks import provision_tasks
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import resolve_sessions_dir
 from sessions.analysis.search import (
@@ -110,26 +108,15 @@ def search_command(
         )
     card = get_rate_card(rate_card)
     tasks = tuple(task)
-    for arm in arms.values():
-        for task_id in tasks:
-            config = TrialConfig(arm, task_id, backend=backend, rate_card=card, sandbox=sandbox)
-            check_config(config)
-            asyncio.run(preflight(config))
-    if backend == "live" and not no_doctor:
-        # As for a live batch: one tiny request per model before any paid trial.
-        from fep_tui.commands import doctor
-
-        failed = doctor.report(doctor.check_models(tuple(arms.values()), backend, card), backend)
-        if failed is not None:
-            raise UsageError(
-                f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
-            )
+    configs = [
+        TrialConfig(arm, task_id, backend=backend, rate_card=card, sandbox=sandbox)
+        for arm in arms.values()
+        for task_id in tasks
+    ]
+    check_trials(configs, doctor=not no_doctor)
     if app:
         terminal.require("drop --app to print the leaderboard instead")
-    warn_if_uncontained(
-        TrialConfig(next(iter(arms.values())), tasks[0], backend=backend, sandbox=sandbox)
-    )
-    provision_tasks(tasks)
+    ready_tasks(configs)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
     errors: list[str] = []
     known, unused, repriced = trials_on_file(directory, arms, tasks, card, errors)

@@ -22,19 +22,18 @@ from engine.trial import (
     BackendMode,
     TrialConfig,
     TrialOutcome,
-    check_config,
     new_trial_id,
-    preflight,
     run_trial,
 )
 from fep_tui.commands import terminal
 from fep_tui.commands.common import (
     OtelEndpoint,
     arm_with,
+    check_trials,
     extra_arms,
     live_spans,
+    ready_tasks,
     stop_on_signals,
-    warn_if_uncontained,
 )
 from fep_tui.commands.options import (
     ArmsFile,
@@ -47,7 +46,6 @@ from fep_tui.commands.options import (
     UsageError,
     use_prices_file,
 )
-from fep_tui.commands.tasks import provision_tasks
 from fep_tui.headless import OUTPUT_CLOSED, JsonLinesPrinter, TurnPrinter, UntilClosed
 from fep_tui.stdout import Stdout
 from sessions import SessionFileError, SessionWriter, resolve_sessions_dir
@@ -175,20 +173,8 @@ def run(
         faults=faults,
         script=plan,
     )
-    check_config(config)
-    asyncio.run(preflight(config))
-    if chosen == "live" and not no_doctor:
-        # As batch and search do: one tiny request per model before a paid trial, so a
-        # model that cannot answer is found for a fraction of a cent, not after the setup.
-        from fep_tui.commands.doctor import check_models, report
-
-        failed = report(check_models((config.arm,), chosen, config.rate_card), chosen)
-        if failed is not None:
-            raise UsageError(
-                f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
-            )
-    warn_if_uncontained(config)
-    provision_tasks([config.task_id])
+    check_trials([config], doctor=not no_doctor)
+    ready_tasks([config])
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
     spans = live_spans(otel_endpoint)
     if spans is not None and not headless and not json and terminal.missing_terminal() is None:
