@@ -290,7 +290,8 @@ def test_c_brings_the_tables_back(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_side_by_side_snapshot(snap_compare: SnapCompare) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_side_by_side_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     """A and B at lead turn 3: each side's turn text and calls, both curves with the
     dotted cursor at turn 3."""
     directory = make_compare_dir(Path("/tmp/fep-tui-snapshot-compare"))
@@ -303,7 +304,39 @@ def test_side_by_side_snapshot(snap_compare: SnapCompare) -> None:
         await pilot.pause(0.3)
 
     app = FepApp(directory, start=StartCompare([directory], []))
-    assert snap_compare(app, terminal_size=(120, 40), run_before=at_turn_three)
+    assert snap_compare(app, terminal_size=size, run_before=at_turn_three)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_pick_sessions_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """`v`: the two-session picker over the compare screen, one line per session with its
+    arm, task, seed and outcome, and how to choose two."""
+    directory = make_compare_dir(Path("/tmp/fep-tui-snapshot-compare"))
+
+    async def picking(pilot: Pilot[None]) -> None:
+        await _loaded(pilot)
+        await pilot.press("v")
+        await pilot.pause(0.3)
+
+    app = FepApp(directory, start=StartCompare([directory], []))
+    assert snap_compare(app, terminal_size=size, run_before=picking)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_export_dialog_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """`e`: where to write the charts, in a field a user can edit (the folder offered
+    carries the time, so the picture shows one typed in), and how to answer."""
+    directory = make_compare_dir(Path("/tmp/fep-tui-snapshot-compare"))
+
+    async def asking(pilot: Pilot[None]) -> None:
+        await _loaded(pilot)
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        pilot.app.screen.query_one(Input).value = "/tmp/my-charts"
+        await pilot.pause(0.1)
+
+    app = FepApp(directory, start=StartCompare([directory], []))
+    assert snap_compare(app, terminal_size=size, run_before=asking)
 
 
 def _whatif_loaded(screen: CompareScreen) -> bool:

@@ -225,3 +225,32 @@ def test_claude_code_sessions_listed(
         await pilot.pause(0.3)
 
     assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=listed)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_delete_asks_first(
+    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+) -> None:
+    """`d` on home's one session: the question naming the file, and the two answers."""
+
+    async def asked(pilot: Pilot[None]) -> None:
+        await pilot.pause(0.3)
+        await pilot.press("d")
+        await pilot.pause(0.3)
+
+    assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=asked)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_go_to_turn_dialog(
+    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+) -> None:
+    """`g` in a replay: which lead turn to go to, out of how many."""
+
+    async def asked(pilot: Pilot[None]) -> None:
+        await pilot.pause(0.3)
+        await pilot.press("g")
+        await pilot.pause(0.3)
+
+    app = FepApp(sessions_dir, start=StartReplay(FIXTURE))
+    assert snap_compare(app, terminal_size=size, run_before=asked)
