@@ -170,3 +170,28 @@ def test_a_delegation_names_its_executor_unless_it_is_the_first() -> None:
     )
     to_first = {"instruction": "Fix it", "executor": "executor"}
     assert describe_call("delegate_to_executor", to_first) == "delegate: Fix it"
+
+
+def test_whatif_and_otel_keep_each_executor_apart(
+    two_executor_trial: tuple[Recorder, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fep_tui.cli import main
+
+    recorder, path = two_executor_trial
+    end = recorder.events[-1]
+    assert isinstance(end, TrialEnded)
+    assert main(["whatif", str(path), "--json"]) == 0
+    [whatif] = json.loads(capsys.readouterr().out)
+    assert whatif["resimulated_usd"] == pytest.approx(end.total_cost_usd, abs=1e-5)
+    out = tmp_path / "spans.json"
+    assert main(["export", "otel", str(path), "--file", str(out)]) == 0
+    spans = [
+        span
+        for resource in json.loads(out.read_text())["resourceSpans"]
+        for scope in resource["scopeSpans"]
+        for span in scope["spans"]
+    ]
+    agents = [s["name"] for s in spans if s["name"].startswith("invoke_agent")]
+    assert agents == ["invoke_agent executor", "invoke_agent executor-2", "invoke_agent executor"]
