@@ -183,8 +183,11 @@ def test_whatif_and_otel_keep_each_executor_apart(
     end = recorder.events[-1]
     assert isinstance(end, TrialEnded)
     assert main(["whatif", str(path), "--json"]) == 0
-    [whatif] = json.loads(capsys.readouterr().out)
-    assert whatif["resimulated_usd"] == pytest.approx(end.total_cost_usd, abs=1e-5)
+    rows = {row["role"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {"orchestrator", "executor", "executor-2"}
+    for role, row in rows.items():
+        assert row["resimulated_usd"] == pytest.approx(end.total_cost_usd, abs=1e-5)
+        assert row["whatif_cost_usd"] == pytest.approx(end.roles[role].cost_usd, abs=1e-5)
     out = tmp_path / "spans.json"
     assert main(["export", "otel", str(path), "--file", str(out)]) == 0
     spans = [
