@@ -277,6 +277,11 @@ def resolve_arm(name: str, extra: Mapping[str, ArmSpec] | None = None) -> ArmSpe
 
 
 def _arm_from_table(name: str, table: dict[str, Any], where: TablePlace) -> ArmSpec:
+    if "executor-1" in table:
+        raise ArmFileError(
+            f"{where('executor-1')}: arms.{name}: the first executor is 'executor'; number "
+            "the others from executor-2"
+        )
     numbered = {key: n for key in table if (n := executor_number(key) or 0) >= 2}
     unknown = set(table) - _ARM_KEYS - set(numbered)
     if unknown:

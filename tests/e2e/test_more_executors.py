@@ -41,6 +41,7 @@ def test_executor_2_is_parsed_in_order_and_kept_in_the_arm() -> None:
     [
         ('executor-3 = { model = "m" }\n', r"numbered from 2 .*found executor-3"),
         ('executor-2 = { model = "" }\n', r"executor-2 needs a model name"),
+        ('executor-1 = { model = "m" }\n', r"the first executor is 'executor'"),
     ],
 )
 def test_a_misnumbered_or_empty_second_executor_names_the_line(extra: str, message: str) -> None:
