@@ -253,8 +253,16 @@ def test_a_headless_trial_whose_reader_goes_away_stops_and_is_saved_interrupted(
     assert end is not None and (end.status, end.reason) == ("interrupted", "its output was closed")
 
 
-@pytest.mark.parametrize("which", ["SIGTERM", "SIGHUP"])
-@pytest.mark.parametrize("command", ["run", "batch"])
+# Each command with one signal in the default suite (the handler is the same for both).
+@pytest.mark.parametrize(
+    ("command", "which"),
+    [
+        ("run", "SIGTERM"),
+        ("batch", "SIGHUP"),
+        pytest.param("run", "SIGHUP", marks=pytest.mark.slow),
+        pytest.param("batch", "SIGTERM", marks=pytest.mark.slow),
+    ],
+)
 def test_a_stop_signal_saves_running_trials_as_interrupted(
     tmp_path: Path, command: str, which: str
 ) -> None:
