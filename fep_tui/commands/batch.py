@@ -21,11 +21,9 @@ from engine.trial import TrialConfig, TrialOutcome
 from fep_tui.commands import terminal
 from fep_tui.commands.common import (
     OtelEndpoint,
-    check_trials,
     extra_arms,
     live_spans,
     parse_list,
-    ready_tasks,
     stop_on_signals,
     trial_runner,
 )
@@ -41,6 +39,7 @@ from fep_tui.commands.options import (
     UsageError,
     use_prices_file,
 )
+from fep_tui.commands.prepare import check_trials, ready_tasks
 from sessions import SessionWriter, resolve_sessions_dir
 from sessions.claims import TrialClaims
 from sessions.store import finished_trials

@@ -73,37 +73,6 @@ def arm_with(
     return arm
 
 
-def check_trials(configs: Sequence[TrialConfig], *, doctor: bool = True) -> None:
-    """Every check before the first of these trials starts: each one's settings, what it
-    reaches (the API key, Ollama's models) and, for a live run unless told not to, one tiny
-    request per model (`fep-tui doctor`), so a model that cannot answer is found for a
-    fraction of a cent, not after the setup. UsageError names the first problem."""
-    from engine.trial import check_config, preflight
-
-    for config in configs:
-        check_config(config)
-        asyncio.run(preflight(config))
-    live = [config for config in configs if config.backend == "live"]
-    if live and doctor:
-        from fep_tui.commands.doctor import check_models, report
-
-        arms = tuple(dict.fromkeys(config.arm for config in live))
-        failed = report(check_models(arms, "live", live[0].rate_card), "live")
-        if failed is not None:
-            raise UsageError(
-                f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
-            )
-
-
-def ready_tasks(configs: Sequence[TrialConfig]) -> None:
-    """Say if a live run's shell cannot be contained, then build each task the trials
-    need (once: typer's environment), with progress on stderr."""
-    from fep_tui.commands.tasks import provision_tasks
-
-    warn_if_uncontained(configs[0])
-    provision_tasks(dict.fromkeys(config.task_id for config in configs))
-
-
 def warn_if_uncontained(config: TrialConfig) -> None:
     from engine.trial import containment
     from tasks.sandbox import UNCONTAINED_WARNING

@@ -21,7 +21,7 @@ from engine.pricing import get_rate_card
 from engine.runners import LocalRunner
 from engine.trial import TrialConfig
 from fep_tui.commands import terminal
-from fep_tui.commands.common import check_trials, parse_list, ready_tasks, trial_runner
+from fep_tui.commands.common import parse_list, trial_runner
 from fep_tui.commands.options import (
     Backend,
     Flag,
@@ -31,6 +31,7 @@ from fep_tui.commands.options import (
     SessionsDir,
     UsageError,
 )
+from fep_tui.commands.prepare import check_trials, ready_tasks
 from fep_tui.tables import Column, Kind, cell, console, print_table
 from sessions import resolve_sessions_dir
 from sessions.analysis.search import (

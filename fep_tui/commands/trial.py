@@ -29,10 +29,8 @@ from fep_tui.commands import terminal
 from fep_tui.commands.common import (
     OtelEndpoint,
     arm_with,
-    check_trials,
     extra_arms,
     live_spans,
-    ready_tasks,
     stop_on_signals,
 )
 from fep_tui.commands.options import (
@@ -46,6 +44,7 @@ from fep_tui.commands.options import (
     UsageError,
     use_prices_file,
 )
+from fep_tui.commands.prepare import check_trials, ready_tasks
 from fep_tui.headless import OUTPUT_CLOSED, JsonLinesPrinter, TurnPrinter, UntilClosed
 from fep_tui.stdout import Stdout
 from sessions import SessionFileError, SessionWriter, resolve_sessions_dir
