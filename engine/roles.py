@@ -14,7 +14,6 @@ SOLO = "solo"
 ORCHESTRATOR = "orchestrator"
 EXECUTOR = "executor"
 ADVISOR = "advisor"
-LEAD_ROLES = (SOLO, ORCHESTRATOR)
 
 _NUMBERED = re.compile(r"executor-([0-9]+)")
 
@@ -35,3 +34,9 @@ def executor_number(role: str) -> int | None:
 
 def is_executor(role: str) -> bool:
     return role == EXECUTOR or role.startswith(f"{EXECUTOR}-")
+
+
+def is_arm_executor(role: str) -> bool:
+    """One of an arm's executors (`executor`, `executor-2`, ...), not a trace's subagent
+    type: an arm's exist from the start, a trace's only once called."""
+    return executor_number(role) is not None

@@ -30,8 +30,8 @@ from engine.events import (
     TurnStarted,
     TurnUsage,
 )
-from engine.roles import EXECUTOR, is_executor
-from fep_tui.roles import short_role
+from engine.roles import is_executor
+from fep_tui.roles import executor_named, short_role
 from fep_tui.stdout import Stdout, discard_stdout
 from fep_tui.tables import Column, console, print_table
 from sessions.header import LEAD_ROLES, header_from_trial_start
@@ -140,8 +140,7 @@ class TurnPrinter:
             indent = "      " if is_executor(event.role) else "  "
             out(f"{indent}[dim]thought first: {event.tokens:,} tokens[/]")
         elif isinstance(event, Delegation):
-            to = "the executor" if event.executor == EXECUTOR else event.executor
-            out(f"  [magenta]delegation {event.delegation}[/] to {to}")
+            out(f"  [magenta]delegation {event.delegation}[/] to {executor_named(event.executor)}")
         elif isinstance(event, ExecutorSummary):
             cut = f", cut from {event.original_chars:,} chars" if event.truncated else ""
             out(f"  [magenta]<- summary {event.delegation}[/]: {event.tokens:,} tokens{cut}")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from engine.roles import executor_number
+from engine.roles import EXECUTOR, executor_number
 
 _SHORT = {"orchestrator": "orch", "executor": "exec", "solo": "solo", "advisor": "advr"}
+
+
+def executor_named(role: str) -> str:
+    """An executor as a sentence names it: "the executor" for an arm's only or first one,
+    else by its role (`executor-2`)."""
+    return "the executor" if role == EXECUTOR else role
 
 
 def short_role(role: str) -> str:

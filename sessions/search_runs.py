@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.arms import OLLAMA_NUM_CTX, AdvisorSpec, ArmSpec, RoleSpec
 from engine.events import EventSink, RoleTotals
 from engine.pricing import RateCard
-from engine.roles import ADVISOR, executor_number
+from engine.roles import ADVISOR, is_arm_executor
 from engine.runners import WORKER_LOST, TrialRunner, run_once_more_if_lost
 from engine.trial import BackendMode, TrialConfig
 from sessions.analysis.comparison import never_called
@@ -144,7 +144,7 @@ def _errored(summary: SessionSummary) -> bool:
 
 def _helper_unused(roles: Mapping[str, RoleTotals]) -> bool:
     """Some executor, or the advisor, of the arm made no call in the trial."""
-    helpers = [role for role in roles if executor_number(role) is not None or role == ADVISOR]
+    helpers = [role for role in roles if is_arm_executor(role) or role == ADVISOR]
     return any(never_called(roles, role) for role in helpers)
 
 

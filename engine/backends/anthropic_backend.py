@@ -18,7 +18,7 @@ import httpx2
 
 from engine.arms import ADVISOR_BETA
 from engine.attribution import attribute_cache_read
-from engine.backends.anthropic_format import build_request
+from engine.backends.anthropic_format import SourcedBlock, build_request
 from engine.backends.base import BackendError, FailedAttempt, TextSink, ToolInputSink
 from engine.billing import billing_of
 from engine.messages import (
@@ -117,6 +117,9 @@ class AnthropicBackend:
         self.retries: RetryRecorder | None = None
         # With an advisor the call goes through the beta API with the advisor header.
         self.advisor_model = advisor_model
+        # The last request sent and its blocks by source, for cache_read_sources: the
+        # loop asks about the call it just made, so the request is not built again.
+        self._sent: tuple[ModelRequest, list[SourcedBlock]] | None = None
 
     async def complete(
         self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None = None
@@ -169,7 +172,8 @@ class AnthropicBackend:
     async def _complete_once(
         self, request: ModelRequest, on_text: TextSink, on_tool_input: ToolInputSink | None
     ) -> ModelReply:
-        kwargs, _ = build_request(request)
+        kwargs, sourced = build_request(request)
+        self._sent = (request, sourced)
         messages: Any = self.client.messages
         if self.advisor_model is not None:
             messages = self.client.beta.messages
@@ -218,8 +222,10 @@ class AnthropicBackend:
         await self.client.close()
 
     def cache_read_sources(self, request: ModelRequest, usage: Usage) -> dict[str, int]:
-        # The blocks as this backend sends them, each with the source that put it there.
-        return attribute_cache_read(build_request(request)[1], request.model, usage)
+        # The blocks as this backend sent them, each with the source that put it there.
+        sent = self._sent
+        sourced = sent[1] if sent is not None and sent[0] is request else build_request(request)[1]
+        return attribute_cache_read(sourced, request.model, usage)
 
     def call_in_text(self, text: str, tools: Collection[str]) -> str | None:
         return None

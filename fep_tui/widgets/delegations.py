@@ -10,7 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from engine.roles import EXECUTOR
-from fep_tui.roles import short_role
+from fep_tui.roles import executor_named, short_role
 from fep_tui.widgets.text_panel import TextPanel
 from sessions.timeline import DelegationView, Reread
 
@@ -34,7 +34,7 @@ def delegation_detail(view: DelegationView, reread: Reread, priced: bool = True)
     """Its cost to the lead first (the pane is a few lines high at 80x24), then what came
     back, then the instruction. `priced`: False when no card prices the lead's model."""
     if view.summary_tokens is None:
-        who = "the executor" if view.executor == EXECUTOR else view.executor
+        who = executor_named(view.executor)
         return f"#{view.number}: waiting for {who}\n{view.instruction.strip()}"
     turns = f"{reread.turns} later turn{'' if reread.turns == 1 else 's'}"
     cost = (

@@ -14,7 +14,7 @@ from typing import Any
 from engine.errors import FepError
 from engine.events import RoleTotals
 from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
-from engine.roles import executor_number
+from engine.roles import is_arm_executor
 from engine.usage import Usage
 from sessions.analysis.groups import label_groups
 from sessions.analysis.statistics import (
@@ -120,7 +120,7 @@ def session_row(path: Path) -> dict[str, Any]:
         "lead_cache_read_usd": lead.cache_read_usd,
         # The AgentOpt finding: a strong lead often does the work itself. None: the arm
         # has no such role.
-        "executor_unused": any_never_called(end.roles, _numbered_executor),
+        "executor_unused": any_never_called(end.roles, is_arm_executor),
         "advisor_unused": never_called(end.roles, "advisor"),
     }
     for role, totals in end.roles.items():
@@ -136,11 +136,6 @@ def any_never_called(roles: Mapping[str, RoleTotals], plays: Callable[[str], boo
     arm with two executors whose lead only ever used one); None: the arm has none."""
     called = [totals.turns > 0 for role, totals in roles.items() if plays(role)]
     return None if not called else not all(called)
-
-
-def _numbered_executor(role: str) -> bool:
-    # An arm's executors, not a trace's subagent types: those exist only once called.
-    return executor_number(role) is not None
 
 
 def never_called(roles: Mapping[str, RoleTotals], role: str) -> bool | None:
