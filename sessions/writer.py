@@ -12,8 +12,9 @@ trial's `trial_end` is always written, so the file still says how the trial ende
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -28,6 +29,8 @@ MAX_BYTES_ENV = "FEP_SESSION_MAX_MB"
 DEFAULT_MAX_MB = 64
 # Kept free below the limit for the note and the trial_end line.
 _RESERVE = 64 * 1024
+# Lines masked at once by an import (write_whole).
+_CHUNK = 1 << 20
 
 
 def max_session_bytes() -> int:
@@ -52,6 +55,21 @@ class _Lines:
     def __call__(self, data: Event | SessionHeader) -> bytes:
         return self._redactor.line(self._encode(data)) + b"\n"
 
+    def many(self, data: Iterable[Event | SessionHeader]) -> Iterator[bytes]:
+        """Lines for many events, masked a chunk of about 1 MB at a time (Redactor.lines):
+        memory stays flat in the session's size."""
+        chunk: list[bytes] = []
+        size = 0
+        for item in data:
+            encoded = self._encode(item)
+            chunk.append(encoded)
+            size += len(encoded)
+            if size >= _CHUNK:
+                yield self._redactor.lines(chunk)
+                chunk, size = [], 0
+        if chunk:
+            yield self._redactor.lines(chunk)
+
 
 def write_whole(path: Path, header: SessionHeader, events: Iterable[Event]) -> None:
     """A session written at once (an imported trace), secrets masked. A replaced file is
@@ -62,9 +80,7 @@ def write_whole(path: Path, header: SessionHeader, events: Iterable[Event]) -> N
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp") if path.exists() else path
     try:
         with temporary.open("wb") as out:
-            out.write(line(header))
-            for event in events:
-                out.write(line(event))
+            out.writelines(line.many(itertools.chain((header,), events)))
         if temporary != path:
             os.replace(temporary, path)
     finally:

@@ -6,6 +6,7 @@ quotes (escaped too), values with and without digits and letters, JSON keys such
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -26,9 +27,11 @@ PIECES = [
     "abc12345xyz", "12345678", "abcdefghij", "s3cr3tV4lu3+/=", "15373675", "A1b2C3d4E5",
     "token", "password", "keyed", "monkey_keys", "é", "日本", "-", ".", "/", "apikey",
     "api-key", "Secret", "TOKEN", "passwords", "\t",
-    # A no-break space (\s, not an ASCII space) and the Kelvin sign (lowers to "k");
+    # A no-break space (\s, not an ASCII space), the Kelvin sign (lowers to "k"), the
+    # long s and dotless i (a case-blind pattern takes them for s and i);
     # one keyword's value running over the next keyword's sign.
     "\u00a0", "\u212a", 'secret="', "token:",
+    "\u017f", "\u0131", "_\u017fecret", "pa\u017f\u017fword",
 ]  # fmt: skip
 
 
@@ -57,3 +60,27 @@ def test_a_bearer_token_before_a_named_secret_masks_both() -> None:
     found in the text as it was would cut the wrong characters."""
     text = "Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345 then db_password=hunter2024x"
     assert Redactor().text(text) == f"Authorization: Bearer {MASK} then db_password={MASK}"
+
+
+LINE_PIECES = [
+    *PIECES, "sk-ant-api03-abcdefgh1234", "Bearer abcdefghijklmnop12345", "AKIA0123456789ABCDEF",
+    "https://user:hunter22@host/x", "-----BEGIN RSA PRIVATE KEY-----", "MIIEabc123",
+    "-----END RSA PRIVATE KEY-----", "ghp_" + "a1" * 16,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_masking_many_lines_at_once_equals_masking_each(seed: int) -> None:
+    """An import masks a chunk of session lines in one pass (Redactor.lines); no mask may
+    differ from masking each line alone, none may run from one line into the next (a PEM
+    key's armour in one line and its end in another), and every line stays JSON."""
+    rng = random.Random(seed)
+    lines = [
+        json.dumps({"kind": "text", "text": "".join(rng.choices(LINE_PIECES, k=rng.randint(0, 12)))})
+        .encode()
+        for _ in range(rng.randint(1, 12))
+    ]
+    redactor = Redactor(extra_secrets=("literal-secret-1",) if seed % 2 else ())
+    masked = redactor.lines(lines)
+    assert masked == b"".join(redactor.line(line) + b"\n" for line in lines)
+    assert all(json.loads(line) for line in masked.splitlines())
