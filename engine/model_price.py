@@ -6,7 +6,7 @@ prompt-length tiers some models are billed by. The one place a request's cost is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from engine.usage import Usage
@@ -60,7 +60,14 @@ class ModelPrice:
         return tokens * self.for_prompt(prompt_tokens).cache_read * factor / PER_MILLION
 
     def to_dict(self) -> dict[str, Any]:
-        rates = {k: v for k, v in asdict(self).items() if k != "tiers"}
+        # Field by field: asdict deep-copies, and an import writes every session's prices.
+        rates: dict[str, Any] = {
+            "input": self.input,
+            "output": self.output,
+            "cache_write_5m": self.cache_write_5m,
+            "cache_write_1h": self.cache_write_1h,
+            "cache_read": self.cache_read,
+        }
         if self.tiers:
             rates["tiers"] = [
                 {"above": tier.above, "price": tier.price.to_dict()} for tier in self.tiers

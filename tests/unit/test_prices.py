@@ -181,3 +181,16 @@ def test_a_bad_price_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
         f"fep-tui: error: {prices}:3: models.m.output must be a number of dollars per million "
         "tokens, 0 or more; got True"
     ]
+
+
+def test_a_price_written_into_a_header_keeps_every_rate_and_tier() -> None:
+    """A session's header pins its models' prices (ModelPrice.to_dict, written field by
+    field); a rate left out would re-price the session with the database's on reading."""
+    from dataclasses import fields
+
+    from engine.model_price import ModelPrice, PriceTier
+
+    tiered = ModelPrice(1.0, 2.0, 3.0, 4.0, 5.0, (PriceTier(200_000, ModelPrice(6, 7, 8, 9, 10)),))
+    written = tiered.to_dict()
+    assert set(written) == {f.name for f in fields(ModelPrice)}
+    assert ModelPrice.from_dict(written) == tiered
