@@ -20,7 +20,7 @@ from engine.batch import BatchPlan
 from engine.preflight import PreflightError
 from engine.pricing import get_rate_card
 from engine.runners import TrialRunner
-from engine.trial import TrialConfig, TrialConfigError, check_config, preflight
+from engine.trial import TrialConfig, TrialConfigError
 from fep_tui import keys
 from fep_tui.engine_thread import SHUTDOWN_S
 from fep_tui.palette import ScreenActions
@@ -39,6 +39,7 @@ from sessions.analysis.whatif import WhatIf
 from sessions.index import SessionIndex
 from sessions.index_cache import load as load_index
 from sessions.index_cache import open_index
+from sessions.prepare import check_live_models, check_trial, containment_warning, first_failed
 from tasks import get_task
 
 if TYPE_CHECKING:
@@ -206,6 +207,9 @@ class FepApp(App[None]):
                 "environment from the package index (about 20 s)",
                 timeout=20,
             )
+        warning = containment_warning(config)
+        if warning is not None:
+            self.notify(warning, title="live trial", severity="warning", timeout=12)
         live = LiveTrial(config, self.sessions_dir)
         self.running.add(live)
         for screen in self.screen_stack:
@@ -368,10 +372,12 @@ class FepApp(App[None]):
         A live trial's local models are checked with Ollama here, not after the dialog."""
         try:
             config = self._config(request)
-            check_config(config)
-            await self.running.engine.run(preflight(config))
+            await self.running.engine.run(check_trial(config))
+            failed = first_failed(await self.running.engine.run(check_live_models([config])))
         except (TrialConfigError, PreflightError, LookupError) as exc:
             return str(exc)
+        if failed is not None:
+            return f"doctor: {failed.subject}: {failed.detail}"
         return None
 
     def action_new_trial(self) -> None:

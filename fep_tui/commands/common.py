@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     # Only the trial commands need the engine's trial module; compare, whatif and the
     # listings share these helpers and should not pay for its imports (SDK clients, httpx).
     from engine.runners import TrialRunner
-    from engine.trial import TrialConfig
     from sessions.otel_export import LiveSpans
 
 ARMS_ENV = "FEP_ARMS_FILE"
@@ -71,14 +70,6 @@ def arm_with(
             raise UsageError("--num-ctx must be at least 1024 tokens, e.g. 65536")
         arm = arm.with_num_ctx(num_ctx)
     return arm
-
-
-def warn_if_uncontained(config: TrialConfig) -> None:
-    from engine.trial import containment
-    from tasks.sandbox import UNCONTAINED_WARNING
-
-    if config.backend == "live" and containment(config) != "bubblewrap":
-        warn(UNCONTAINED_WARNING)
 
 
 def parse_list(text: str, option: str, example: str) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
-"""Every check before a trial starts, for `run`, `batch` and `search` alike: its settings,
-what it reaches, the live doctor, the containment warning and its task built once."""
+"""The command line's side of the checks before a trial (sessions/prepare.py asks them,
+for the app too): `run`, `batch` and `search` stop at the first problem with one line,
+print the doctor's checks, warn of an uncontained shell and build each task once."""
 
 from __future__ import annotations
 
@@ -7,29 +8,24 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fep_tui.commands.common import warn_if_uncontained
+from fep_tui.commands.common import warn
 from fep_tui.commands.options import UsageError
+from sessions.prepare import check_live_models, check_trial, containment_warning
 
 if TYPE_CHECKING:
     from engine.trial import TrialConfig
 
 
 def check_trials(configs: Sequence[TrialConfig], *, doctor: bool = True) -> None:
-    """Every check before the first of these trials starts: each one's settings, what it
-    reaches (the API key, Ollama's models) and, for a live run unless told not to, one tiny
-    request per model (`fep-tui doctor`), so a model that cannot answer is found for a
-    fraction of a cent, not after the setup. UsageError names the first problem."""
-    from engine.trial import check_config, preflight
-
+    """Every check before the first of these trials starts: each one's settings and what
+    it reaches and, for a live run unless told not to, the doctor. UsageError names the
+    first problem."""
     for config in configs:
-        check_config(config)
-        asyncio.run(preflight(config))
-    live = [config for config in configs if config.backend == "live"]
-    if live and doctor:
-        from fep_tui.commands.doctor import check_models, report
+        asyncio.run(check_trial(config))
+    if doctor and any(config.backend == "live" for config in configs):
+        from fep_tui.commands.doctor import report
 
-        arms = tuple(dict.fromkeys(config.arm for config in live))
-        failed = report(check_models(arms, "live", live[0].rate_card), "live")
+        failed = report(asyncio.run(check_live_models(configs)), "live")
         if failed is not None:
             raise UsageError(
                 f"doctor: {failed.subject}: {failed.detail} (fix it, or pass --no-doctor)"
@@ -41,5 +37,7 @@ def ready_tasks(configs: Sequence[TrialConfig]) -> None:
     need (once: typer's environment), with progress on stderr."""
     from fep_tui.commands.tasks import provision_tasks
 
-    warn_if_uncontained(configs[0])
+    warning = containment_warning(configs[0])
+    if warning is not None:
+        warn(warning)
     provision_tasks(dict.fromkeys(config.task_id for config in configs))

@@ -666,6 +666,66 @@ def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
     asyncio.run(scenario())
 
 
+def test_a_live_trial_from_the_dialog_meets_the_doctor_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dialog asks what `fep-tui run --backend live` asks (sessions/prepare.py): with the
+    API unreachable, the doctor's one tiny request fails and the dialog says so and stays,
+    where the trial used to start and fail at its first call."""
+    from textual.widgets import Select, Static
+
+    from fep_tui.screens.new_trial import NewTrialScreen
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-not-a-real-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("n")
+            await pilot.pause(0.2)
+            dialog = app.screen
+            assert isinstance(dialog, NewTrialScreen)
+            dialog.query_one("#arm", Select).value = "A"
+            dialog.query_one("#backend", Select).value = "live"
+            await pilot.click("#start")
+            for _ in range(100):
+                await pilot.pause(0.1)
+                if dialog.query_one("#new-trial-problem", Static).display:
+                    break
+            assert app.screen is dialog, "the dialog stays"
+            problem = str(dialog.query_one("#new-trial-problem", Static).render())
+            assert problem.startswith("doctor: anthropic claude-opus-4-7"), problem
+            assert not app.running.trials, "no trial started"
+            await pilot.press("escape", "q")
+
+    asyncio.run(scenario())
+
+
+def test_a_live_trial_whose_shell_cannot_be_contained_is_said_on_starting(
+    tmp_path: Path,
+) -> None:
+    """As the command line warns on stderr, the app says it in a notification."""
+    from engine.arms import resolve_arm
+    from engine.trial import TrialConfig
+    from tasks.sandbox import UNCONTAINED_WARNING
+
+    async def scenario() -> None:
+        app = FepApp(tmp_path)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause(0.2)
+            for sandbox, backend in (("off", "sim"), ("off", "live")):
+                config = TrialConfig(resolve_arm("A"), "tiny", backend=backend, sandbox=sandbox)
+                app.start_trial(config)
+                await pilot.pause(0.2)
+            warned = [n for n in app._notifications if n.message == UNCONTAINED_WARNING]
+            assert len(warned) == 1, "the live one only"
+            await pilot.press("q", "y")
+
+    asyncio.run(scenario())
+
+
 def test_help_and_the_new_trial_dialog_are_built_before_their_keys(tmp_path: Path) -> None:
     """Composed off screen once home is drawn, so their first key only shows them: composing
     the dialog was most of its 0.12-0.18 s first opening during a live stream. Built off
