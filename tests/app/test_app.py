@@ -715,10 +715,10 @@ def test_a_live_trial_whose_shell_cannot_be_contained_is_said_on_starting(
         app = FepApp(tmp_path)
         async with app.run_test(size=(100, 40)) as pilot:
             await pilot.pause(0.2)
-            for sandbox, backend in (("off", "sim"), ("off", "live")):
-                config = TrialConfig(resolve_arm("A"), "tiny", backend=backend, sandbox=sandbox)
-                app.start_trial(config)
-                await pilot.pause(0.2)
+            arm = resolve_arm("A")
+            app.start_trial(TrialConfig(arm, "tiny", backend="sim", sandbox="off"))
+            app.start_trial(TrialConfig(arm, "tiny", backend="live", sandbox="off"))
+            await pilot.pause(0.3)
             warned = [n for n in app._notifications if n.message == UNCONTAINED_WARNING]
             assert len(warned) == 1, "the live one only"
             await pilot.press("q", "y")
