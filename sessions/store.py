@@ -223,10 +223,13 @@ def list_sessions(
     return summaries, rejected
 
 
-def finished_trials(directory: Path) -> list[tuple[str, str, int, bool]]:
-    """(arm, task, seed, success) of every judged session in `directory`: what a resumed
-    batch already has. Interrupted and errored trials are run again."""
+def judged_sessions(directory: Path) -> list[SessionSummary]:
+    """Every judged session in `directory`: what a resumed batch already has. Interrupted
+    and errored trials are run again."""
     summaries, _ = list_sessions(directory)
-    return [
-        (s.arm, s.task, s.seed, s.outcome == "success") for s in summaries if s.outcome in JUDGED
-    ]
+    return [s for s in summaries if s.outcome in JUDGED]
+
+
+def finished_trials(directory: Path) -> list[tuple[str, str, int, bool]]:
+    """(arm, task, seed, success) of every judged session in `directory`."""
+    return [(s.arm, s.task, s.seed, s.outcome == "success") for s in judged_sessions(directory)]

@@ -29,7 +29,7 @@ from fep_tui.running import RunningTrials
 from fep_tui.sources import LiveTrial
 from fep_tui.widgets.key_bar import KeyBar
 from sessions.claims import TrialClaims
-from sessions.store import finished_trials
+from sessions.store import SessionSummary, judged_sessions
 
 COLUMNS = ("arm", "task", "seed", "status", "turns", "cost $")
 # With trials on Ray, the machine each one runs on.
@@ -78,6 +78,7 @@ class BatchScreen(Screen[None]):
         self.cells: dict[tuple[str, str], CellState] = {}
         self.trials: dict[TrialKey, LiveTrial] = {}
         self.earlier: set[TrialKey] = set()
+        self._earlier_rows: dict[TrialKey, SessionSummary] = {}
         self.errors: dict[TrialKey, str] = {}
         self.done = 0
         self.total = 0
@@ -95,8 +96,13 @@ class BatchScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        existing = finished_trials(self.directory)
-        self.cells = plan_cells(self.plan, existing)
+        judged = judged_sessions(self.directory)
+        self.cells = plan_cells(
+            self.plan, [(s.arm, s.task, s.seed, s.outcome == "success") for s in judged]
+        )
+        # A trial done in an earlier run shows its turns and cost, as one run now does.
+        for summary in judged:
+            self._earlier_rows[(summary.arm, summary.task, summary.seed)] = summary
         table = self.query_one(DataTable)
         widths = {"status": 12, "turns": 5, "cost $": 8, NODE: 12}
         for column in self.headings:
@@ -178,6 +184,10 @@ class BatchScreen(Screen[None]):
     def _cells(self, key: tuple[str, str, int]) -> tuple[str, ...]:
         live = self.trials.get(key)
         turns, cost, node = "-", "-", ""
+        earlier = self._earlier_rows.get(key) if key in self.earlier else None
+        if earlier is not None:
+            turns = str(earlier.lead_turns)
+            cost = "?" if earlier.cost_usd is None else f"{earlier.cost_usd:.4f}"
         if live is not None:
             live.pull()
             snapshot = live.timeline.snapshot(live.length)

@@ -254,3 +254,32 @@ def test_go_to_turn_dialog(
 
     app = FepApp(sessions_dir, start=StartReplay(FIXTURE))
     assert snap_compare(app, terminal_size=size, run_before=asked)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_batch_at_its_end(
+    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+) -> None:
+    """A batch of arms A and B on tiny, resumed in a directory that holds both trials
+    already: the title says 2/2 trials, $0.0000 this run, SIMULATED, finished, done; the
+    full progress bar; each row `done earlier` with the turns and cost its session file
+    holds (A 5 turns, B 6 turns $0.0657); the hint and a footer starting '? more keys'. (A trial run here would not do: the judge's pytest prints its own time, which
+    moves a simulated trial's tokens by one now and then, and its cost with them.)"""
+    from engine.batch import BatchPlan
+    from fep_tui.app import StartBatch
+    from fep_tui.screens.batch import BatchScreen
+
+    shutil.copy(SOLO_FIXTURE, sessions_dir / SOLO_FIXTURE.name)
+    plan = BatchPlan((resolve_arm("A"), resolve_arm("B")), ("tiny",), trials=1, workers=2)
+
+    async def finished(pilot: Pilot[None]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, BatchScreen)
+        for _ in range(600):
+            await pilot.pause(0.1)
+            if screen.finished:
+                break
+        await pilot.pause(0.5)
+
+    app = FepApp(sessions_dir, start=StartBatch(plan, sessions_dir))
+    assert snap_compare(app, terminal_size=size, run_before=finished)
