@@ -283,3 +283,46 @@ def test_batch_at_its_end(
 
     app = FepApp(sessions_dir, start=StartBatch(plan, sessions_dir))
     assert snap_compare(app, terminal_size=size, run_before=finished)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_indexing_a_large_session_on_its_first_open(
+    snap_compare: SnapCompare,
+    sessions_dir: Path,
+    size: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large session opened for the first time, a quarter read: the title with the
+    file's name and `first open`, the note that later opens are immediate, the progress bar
+    at 25%, `12 of 48 MB read in 2.5 s`, and a footer with escape to stop. The index build
+    is held at that point (the figures are the build's own progress call), and the clock
+    fixed, so the picture does not move."""
+    import threading
+    import types
+
+    import fep_tui.app as app_module
+    import fep_tui.screens.indexing as indexing
+    from sessions.index import SessionIndex
+
+    released = threading.Event()
+
+    def held_build(path: Path, progress: Callable[[int, int], None]) -> SessionIndex:
+        progress(12_000_000, 48_000_000)
+        released.wait(2)
+        raise indexing.IndexingStopped
+
+    clock = itertools.chain([100.0], itertools.repeat(102.5))
+    monkeypatch.setattr(app_module, "INDEX_IN_PLACE_BYTES", 0)
+    monkeypatch.setattr(indexing.SessionIndex, "build", staticmethod(held_build))
+    monkeypatch.setattr(indexing, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+
+    async def opened(pilot: Pilot[None]) -> None:
+        await pilot.pause(0.3)
+
+    start = StartReplay(sessions_dir / FIXTURE.name)
+    try:
+        assert snap_compare(
+            FepApp(sessions_dir, start=start), terminal_size=size, run_before=opened
+        )
+    finally:
+        released.set()
