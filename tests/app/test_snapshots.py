@@ -263,8 +263,9 @@ def test_batch_at_its_end(
     """A batch of arms A and B on tiny, resumed in a directory that holds both trials
     already: the title says 2/2 trials, $0.0000 this run, SIMULATED, finished, done; the
     full progress bar; each row `done earlier` with the turns and cost its session file
-    holds (A 5 turns, B 6 turns $0.0657); the hint and a footer starting '? more keys'. (A trial run here would not do: the judge's pytest prints its own time, which
-    moves a simulated trial's tokens by one now and then, and its cost with them.)"""
+    holds (A 5 turns, B 6 turns $0.0657); the hint and a footer starting '? more keys'.
+    (A trial run here would not do: the judge's pytest prints its own time, which moves a
+    simulated trial's tokens by one now and then, and its cost with them.)"""
     from engine.batch import BatchPlan
     from fep_tui.app import StartBatch
     from fep_tui.screens.batch import BatchScreen
