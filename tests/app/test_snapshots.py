@@ -314,7 +314,7 @@ def test_indexing_a_large_session_on_its_first_open(
 
     clock = itertools.chain([100.0], itertools.repeat(102.5))
     monkeypatch.setattr(app_module, "INDEX_IN_PLACE_BYTES", 0)
-    monkeypatch.setattr(indexing.SessionIndex, "build", staticmethod(held_build))
+    monkeypatch.setattr(SessionIndex, "build", staticmethod(held_build))
     monkeypatch.setattr(indexing, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))
 
     async def opened(pilot: Pilot[None]) -> None:
