@@ -690,3 +690,17 @@ def test_agent_files_no_delegation_claims_are_billed_as_their_own_roles(tmp_path
     assert isinstance(end, TrialEnded)
     lead = (11 * 5 + 370 * 25 + 8170 * 6.25 + 16155 * 0.5) / 1e6  # LEAD_3 on Opus 4.5
     assert end.total_cost_usd == pytest.approx(lead + EXPLORE_USD + extra, abs=1e-6)
+
+
+def test_a_summary_in_the_import_index_reads_back_whole(tmp_path: Path) -> None:
+    """The index keeps each session's summary (TraceSummary.to_dict, written field by
+    field); `traces` lists from it alone, so a field lost there is lost from the listing."""
+    from dataclasses import fields
+
+    from sessions.analysis.claude_code.store import TraceSummary, import_sessions
+
+    [result] = import_sessions([SHOP_SESSION], tmp_path)
+    assert result.summary is not None
+    written = result.summary.to_dict()
+    assert list(written) == [f.name for f in fields(TraceSummary)]
+    assert TraceSummary.from_dict(json.loads(json.dumps(written))) == result.summary

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,7 +81,12 @@ class TraceSummary:
     skipped: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field, not asdict (which deep-copies): an import writes one per session.
+        return {
+            **vars(self),
+            "roles": {name: dict(vars(role)) for name, role in self.roles.items()},
+            "skipped": dict(self.skipped),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TraceSummary:
