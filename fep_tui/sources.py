@@ -149,7 +149,36 @@ class LiveClock:
         return 1.0
 
 
-class LiveTrial:
+class HeldEvents:
+    """What a source whose events are held in memory as they arrive (a running trial, a
+    watched session) answers the same way: its header, its timeline, how many events and
+    lead turns it has, and a slice of its events."""
+
+    events: list[Event]
+    _header: SessionHeader
+    _timeline: Timeline
+
+    @property
+    def header(self) -> SessionHeader:
+        return self._header
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._timeline
+
+    @property
+    def length(self) -> int:
+        return len(self.events)
+
+    @property
+    def turns(self) -> int:
+        return len(self._timeline.lead_turn_starts())
+
+    def read(self, start: int, stop: int) -> list[tuple[int, Event]]:
+        return [(start + i, e) for i, e in enumerate(self.events[start:stop])]
+
+
+class LiveTrial(HeldEvents):
     """A trial running in the app. The engine's thread emits; the screen's thread pulls.
 
     `emit` only queues (it runs on the engine's thread); `pull` folds what arrived into the
@@ -179,18 +208,10 @@ class LiveTrial:
         self._newest: tuple[float, float] | None = None
 
     @property
-    def header(self) -> SessionHeader:
-        return self._header
-
-    @property
     def path(self) -> Path:
         """The session file: the writer's once it opened one (a batch's engine names its
         own trials), until then the one this trial's id will make."""
         return self.writer.path or self._planned_path
-
-    @property
-    def timeline(self) -> Timeline:
-        return self._timeline
 
     @property
     def title(self) -> str:
@@ -198,14 +219,6 @@ class LiveTrial:
         # "running", not "live": on a simulated trial "live" read as the billed backend.
         state = "ended" if self.finished else "running"
         return heading(self._header, f"{state} on {node}" if node else state)
-
-    @property
-    def length(self) -> int:
-        return len(self.events)
-
-    @property
-    def turns(self) -> int:
-        return len(self._timeline.lead_turn_starts())
 
     @property
     def finished(self) -> bool:
@@ -228,9 +241,6 @@ class LiveTrial:
             self._timeline.add(len(self.events), event)
             self.events.append(event)
         return len(self.events)
-
-    def read(self, start: int, stop: int) -> list[tuple[int, Event]]:
-        return [(start + i, e) for i, e in enumerate(self.events[start:stop])]
 
     def elapsed(self) -> float | None:
         """The trial's own clock while it runs, moving on between events (a long tool call

@@ -18,7 +18,7 @@ import weakref
 from pathlib import Path
 
 from engine.events import Event, TrialEnded
-from fep_tui.sources import LiveClock, heading
+from fep_tui.sources import HeldEvents, LiveClock, heading
 from sessions.analysis.claude_code.follow import SessionFollower
 from sessions.header import SessionHeader
 from sessions.timeline import Snapshot, Timeline
@@ -27,7 +27,7 @@ from sessions.timeline import Snapshot, Timeline
 POLL_S = 0.25
 
 
-class WatchedSession:
+class WatchedSession(HeldEvents):
     def __init__(self, transcript: Path) -> None:
         self.transcript = transcript
         self.follower = SessionFollower(transcript)
@@ -49,24 +49,8 @@ class WatchedSession:
         follow.start()
 
     @property
-    def header(self) -> SessionHeader:
-        return self._header
-
-    @property
-    def timeline(self) -> Timeline:
-        return self._timeline
-
-    @property
     def title(self) -> str:
         return heading(self._header, f"watching {self.transcript.name}")
-
-    @property
-    def length(self) -> int:
-        return len(self.events)
-
-    @property
-    def turns(self) -> int:
-        return len(self._timeline.lead_turn_starts())
 
     def built(self, header: SessionHeader, events: list[Event]) -> None:
         """From the following thread: the session as it now stands."""
@@ -91,9 +75,6 @@ class WatchedSession:
             self._timeline.add(position, events[position])
         self.events = events
         return len(self.events)
-
-    def read(self, start: int, stop: int) -> list[tuple[int, Event]]:
-        return [(start + i, e) for i, e in enumerate(self.events[start:stop])]
 
     def elapsed(self) -> float | None:
         return None
