@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from engine import TrialConfig, resolve_arm
@@ -17,6 +18,7 @@ from engine.events import TrialEnded, TurnUsage
 from fep_tui.app import FepApp, StartLive, StartReplay
 from fep_tui.screens.confirm import ConfirmScreen
 from fep_tui.screens.home import HomeScreen
+from fep_tui.screens.new_trial import NewTrialScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial, ReplaySession
 from fep_tui.widgets.counters import CountersBar
@@ -607,6 +609,16 @@ def test_a_cursor_on_the_newest_tool_call_follows_new_calls() -> None:
     asyncio.run(scenario())
 
 
+async def _new_trial_dialog(pilot: Pilot[None]) -> NewTrialScreen:
+    """The new-trial dialog, opened with `n` from home."""
+    await pilot.pause(0.2)
+    await pilot.press("n")
+    await pilot.pause(0.2)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, NewTrialScreen)
+    return dialog
+
+
 def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -615,18 +627,12 @@ def test_a_live_trial_that_cannot_start_keeps_the_dialog_and_its_choices(
     simulated trial at the chosen card and return cap, and opens again with those choices."""
     from textual.widgets import Select, Static
 
-    from fep_tui.screens.new_trial import NewTrialScreen
-
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
 
     async def scenario() -> None:
         app = FepApp(tmp_path)
         async with app.run_test(size=(100, 40)) as pilot:
-            await pilot.pause(0.2)
-            await pilot.press("n")
-            await pilot.pause(0.2)
-            dialog = app.screen
-            assert isinstance(dialog, NewTrialScreen)
+            dialog = await _new_trial_dialog(pilot)
             dialog.query_one("#seed", Input).value = "-1"
             await pilot.click("#start")
             await pilot.pause(0.1)
@@ -674,19 +680,13 @@ def test_a_live_trial_from_the_dialog_meets_the_doctor_first(
     where the trial used to start and fail at its first call."""
     from textual.widgets import Select, Static
 
-    from fep_tui.screens.new_trial import NewTrialScreen
-
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-not-a-real-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
 
     async def scenario() -> None:
         app = FepApp(tmp_path)
         async with app.run_test(size=(100, 40)) as pilot:
-            await pilot.pause(0.2)
-            await pilot.press("n")
-            await pilot.pause(0.2)
-            dialog = app.screen
-            assert isinstance(dialog, NewTrialScreen)
+            dialog = await _new_trial_dialog(pilot)
             dialog.query_one("#arm", Select).value = "A"
             dialog.query_one("#backend", Select).value = "live"
             await pilot.click("#start")
