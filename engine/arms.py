@@ -152,6 +152,34 @@ class ArmSpec:
 
         return replace(self._with_executors(fitted), lead=fitted(self.lead))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ArmSpec:
+        """The arm a session's header recorded (`to_dict` read back, through this one
+        converter for every schema): a field a role lacks was not recorded by the fep-tui
+        that wrote it and takes its default. ValueError when `data` is no arm of ours (an
+        imported trace's header names its agent and model instead)."""
+        lead = data.get(SOLO, data.get(ORCHESTRATOR))
+        if not isinstance(lead, Mapping):
+            raise ValueError("no solo or orchestrator role: not an arm fep-tui ran")
+        executors: list[RoleSpec] = []
+        while isinstance(found := data.get(executor_role(len(executors))), Mapping):
+            executors.append(_role_from_dict(found))
+        advisor = data.get(ADVISOR)
+        return cls(
+            str(data.get("name", "")),
+            str(data.get("description", "")),
+            _role_from_dict(lead),
+            executor=executors[0] if executors else None,
+            advisor=AdvisorSpec(**advisor) if isinstance(advisor, Mapping) else None,
+            sandbox=data.get("sandbox"),
+            more_executors=tuple(executors[1:]),
+        )
+
+    def definition(self) -> dict[str, Any]:
+        """What the arm does, without its name and description: two arms with equal
+        definitions run the same trials whatever they are called."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("name", "description")}
+
     def to_dict(self) -> dict[str, Any]:
         data = {
             "name": self.name,
@@ -163,6 +191,10 @@ class ArmSpec:
         if self.sandbox is not None:
             data["sandbox"] = self.sandbox
         return data
+
+
+def _role_from_dict(data: Mapping[str, Any]) -> RoleSpec:
+    return RoleSpec(**{k: v for k, v in data.items() if k in _ROLE_KEYS})
 
 
 def _role_dict(spec: RoleSpec) -> dict[str, Any]:
@@ -258,13 +290,10 @@ def redefined_builtins(arms: Mapping[str, ArmSpec]) -> list[str]:
     and comparisons group by it, so such an arm is never pooled with the built-in one; the
     user should still hear that the name now means something else."""
 
-    def definition(spec: ArmSpec) -> dict[str, Any]:
-        return {k: v for k, v in spec.to_dict().items() if k != "description"}
-
     return sorted(
         name
         for name, spec in arms.items()
-        if name in BUILTIN_ARMS and definition(spec) != definition(BUILTIN_ARMS[name])
+        if name in BUILTIN_ARMS and spec.definition() != BUILTIN_ARMS[name].definition()
     )
 
 

@@ -35,7 +35,7 @@ from sessions.timeline import Snapshot, Timeline
 def heading(header: SessionHeader, where: str) -> str:
     """The trial screen's title: what ran, at which card, how contained, from where. The
     file name comes last, so at 80 columns it is the part cut off."""
-    card = header.rate_card.get("name", "?")
+    card = header.card_name or "?"
     if header.trace is not None:
         # An agent's session: no seed and no shell of ours; its project and id say it.
         trace = header.trace

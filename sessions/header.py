@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -23,6 +23,9 @@ from engine.events import TrialStarted, describe_validation_error
 from engine.pricing import RateCard, model_alias
 from engine.roles import is_executor
 from sessions.format import FORMAT_NAME, SCHEMA_VERSION, SessionFileError
+
+if TYPE_CHECKING:
+    from engine.arms import ArmSpec
 
 # Ours (simulated, live), a paper's (published), or an agent's trace, named by its
 # importer (claude-code, codex, and any registered in sessions/analysis/importers.py).
@@ -145,6 +148,24 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
         return RateCard.from_dict(self.rate_card)
 
     @property
+    def card_name(self) -> str:
+        return str(self.rate_card.get("name", ""))
+
+    @property
+    def arm_definition(self) -> ArmSpec | None:
+        """The arm the trial ran, typed (engine/arms.ArmSpec.from_dict, for every schema);
+        None for an imported trace, whose header names its agent and model instead. The
+        stored dict stays as written: the fingerprint is made from it."""
+        # Imported here: the arms module (and the sandbox's policies it checks) is not
+        # needed to list or open a session.
+        from engine.arms import ArmSpec
+
+        try:
+            return ArmSpec.from_dict(self.arm_spec)
+        except (TypeError, ValueError):
+            return None
+
+    @property
     def configuration(self) -> dict[str, Any]:
         """Everything that makes two trials comparable: the arm's full definition (not its
         name or description), the rate card's prices, the source, the task and its
@@ -189,13 +210,13 @@ class SessionHeader(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def return_cap(self) -> str:
         """How the executor's summaries are capped, in a few words ("" for a solo arm)."""
-        executor = self.arm_spec.get("executor")
-        if not isinstance(executor, dict):
+        arm = self.arm_definition
+        executor = arm.executor if arm is not None else None
+        if executor is None:
             return ""
-        bounded = executor.get("return_policy") == "bounded"
-        cap = executor.get("return_cap_tokens" if bounded else "return_cap_chars")
-        amount = f"{cap:,}" if isinstance(cap, int) else "?"
-        return f"diff cap {amount} tokens" if bounded else f"return cap {amount} chars"
+        if executor.return_policy == "bounded":
+            return f"diff cap {executor.return_cap_tokens:,} tokens"
+        return f"return cap {executor.return_cap_chars:,} chars"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = msgspec.to_builtins(self)

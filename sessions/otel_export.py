@@ -246,7 +246,7 @@ def _trial_attributes(header: SessionHeader, end: TrialEnded | None) -> dict[str
         "fep.task": header.task,
         "fep.seed": header.seed,
         "fep.source": header.label,
-        "fep.rate_card": str(header.rate_card.get("name", "")),
+        "fep.rate_card": header.card_name,
     }
     if end is not None:
         attributes |= {

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.arms import OLLAMA_NUM_CTX, AdvisorSpec, ArmSpec, RoleSpec
-from engine.events import EventSink, RoleTotals
+from engine.events import EventSink, RoleTotals, TrialEnded
 from engine.pricing import RateCard
 from engine.roles import ADVISOR, is_arm_executor
 from engine.runners import WORKER_LOST, TrialRunner, run_once_more_if_lost
@@ -86,13 +87,29 @@ def neighbours(arms: dict[str, ArmSpec]) -> Callable[[str], list[str]]:
     return near
 
 
+@dataclass
+class TrialsOnFile:
+    """What a directory already holds of a search's candidates (trials_on_file)."""
+
+    # Each candidate's trials, oldest first: (success, cost at the search's card).
+    known: dict[str, list[tuple[bool, float]]]
+    # How many never called their executor or advisor.
+    unused: dict[str, int]
+    # How many were run at another card and re-priced.
+    repriced: int
+    # Trials under a candidate's name whose arm was defined otherwise (a smaller context
+    # window before the 64k default, an arms file's arm of that name): left out, since
+    # they did not run this candidate.
+    redefined: int
+
+
 def trials_on_file(
     directory: Path,
     arms: dict[str, ArmSpec],
     tasks: tuple[str, ...],
     card: RateCard,
     errors: list[str],
-) -> tuple[dict[str, list[tuple[bool, float]]], dict[str, int], int]:
+) -> TrialsOnFile:
     """Judged and errored trials of these candidates already in the directory, by arm,
     oldest first (each error's line goes to `errors`); how many never called their executor
     or advisor; and how many were re-priced.
@@ -111,8 +128,14 @@ def trials_on_file(
         return summary.seed * len(tasks) + tasks.index(summary.task), summary.started_at
 
     ours = [s for s in summaries if s.arm in known and s.task in tasks]
+    redefined = 0
     for summary in sorted(ours, key=run_order):
-        if _errored(summary):
+        read = read_head_and_end(Path(summary.path))
+        ran = read.header.arm_definition
+        if ran is None or ran.definition() != arms[summary.arm].definition():
+            redefined += 1
+            continue
+        if _errored(summary, read.end):
             # As while running: an errored trial spent its budget and counts as a failure
             # at what it cost; a resumed search that forgot them spent the budget again.
             known[summary.arm].append((False, summary.cost_usd or 0.0))
@@ -120,25 +143,23 @@ def trials_on_file(
             continue
         if summary.outcome in JUDGED:
             path = Path(summary.path)
-            read = read_head_and_end(path)
             cost = summary.cost_usd or 0.0
-            if read.header.rate_card.get("name") != card.name:
+            if read.header.card_name != card.name:
                 cost = reprice_file(path, WhatIf(rate_card=card.name)).whatif_usd
                 repriced += 1
             known[summary.arm].append((summary.outcome == "success", cost))
             end = read.end
             unused[summary.arm] += bool(end is not None and _helper_unused(end.roles))
-    return known, unused, repriced
+    return TrialsOnFile(known, unused, repriced, redefined)
 
 
-def _errored(summary: SessionSummary) -> bool:
+def _errored(summary: SessionSummary, end: TrialEnded | None) -> bool:
     """Ended by an error: after some model calls ("error"), or before the first one, which
     lists as "never started" (a trial cut off or stopped before it began does not count)."""
     if summary.outcome == "error":
         return True
     if summary.outcome != "never started":
         return False
-    end = read_head_and_end(Path(summary.path)).end
     return end is not None and end.status == "error"
 
 

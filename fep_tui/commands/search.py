@@ -120,7 +120,8 @@ def search_command(
     ready_tasks(configs)
     directory = resolve_sessions_dir(str(sessions_dir) if sessions_dir else None)
     errors: list[str] = []
-    known, unused, repriced = trials_on_file(directory, arms, tasks, card, errors)
+    on_file = trials_on_file(directory, arms, tasks, card, errors)
+    known, unused, repriced = on_file.known, on_file.unused, on_file.repriced
     already = sum(map(len, known.values()))
     err = Console(stderr=True, highlight=False)
     label = "SIMULATED" if backend == "sim" else "LIVE"
@@ -130,6 +131,11 @@ def search_command(
         err.print(f"  counted as failed, it ended in an error: {error}", markup=False)
     if repriced:
         err.print(f"{repriced} of them re-priced at the {card.name} card (same turns assumed)")
+    if on_file.redefined:
+        err.print(
+            f"left out: {on_file.redefined} trial(s) under a candidate's name whose arm was "
+            "defined otherwise (see `fep-tui compare`, which groups them apart)"
+        )
     quiet = Console(file=io.StringIO())
     log = quiet if app else err
     runner = trial_runner(ray) or LocalRunner()

@@ -102,7 +102,7 @@ def session_row(path: Path) -> dict[str, Any]:
         "configuration": json.dumps(header.configuration, sort_keys=True),
         "path": str(path),
         "duplicated_tail": read.end_lines > 1,
-        "rate_card": str(header.rate_card.get("name", "")),
+        "rate_card": header.card_name,
     }
     if end is None:
         return base | {"outcome": outcome_of(None, False, 1), "reason": CUT_OFF_REASON}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -389,6 +390,28 @@ def test_a_resumed_search_counts_errored_trials_and_names_them(tmp_path: Path) -
         resumed.stderr.split()
     )
     assert json.loads(resumed.stdout)["trials_used"] == 3
+
+
+def test_a_resumed_search_counts_only_trials_of_the_candidate_s_own_definition(
+    tmp_path: Path,
+) -> None:
+    """A trial on file under a candidate's name but run by another definition (an arms
+    file's arm of that name, a smaller context window before the 64k default) did not run
+    that candidate: it is left out and counted as such, as compare groups it apart."""
+    from dataclasses import replace
+
+    from engine.arms import BUILTIN_ARMS
+    from engine.pricing import OFFICIAL
+    from sessions.search_runs import trials_on_file
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "a-tiny-seed0.jsonl"
+    shutil.copy(fixture, tmp_path / fixture.name)
+    same = {"A": replace(BUILTIN_ARMS["A"], description="renamed, same roles")}
+    on_file = trials_on_file(tmp_path, same, ("tiny",), OFFICIAL, [])
+    assert len(on_file.known["A"]) == 1 and on_file.redefined == 0
+    other = {"A": replace(BUILTIN_ARMS["A"], lead=replace(BUILTIN_ARMS["A"].lead, max_turns=5))}
+    on_file = trials_on_file(tmp_path, other, ("tiny",), OFFICIAL, [])
+    assert on_file.known["A"] == [] and on_file.redefined == 1
 
 
 def test_a_model_with_no_provider_is_refused_before_any_trial(tmp_path: Path) -> None:

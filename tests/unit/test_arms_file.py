@@ -148,3 +148,50 @@ def test_an_ollama_role_asks_for_64k_unless_it_says_otherwise() -> None:
     assert builtin is not None and builtin.num_ctx == 65536
     # An arm of Anthropic roles only keeps the record it always had (and its fingerprint).
     assert BUILTIN_ARMS["A"].to_dict()["solo"]["num_ctx"] == 32768
+
+
+def test_every_arm_comes_back_out_of_a_session_header_as_it_went_in() -> None:
+    """A session's header records its arm as a dict; ArmSpec.from_dict is the one way back
+    to a typed arm, for the built-ins, an arms file's (two executors, an advisor, a sandbox
+    policy) and the fixture sessions: every field a session recorded is read as recorded
+    (the B fixture is older than `return_policy` and `num_ctx`, which take defaults)."""
+    from pathlib import Path
+
+    from engine.arms import ArmSpec
+    from sessions import load_session
+
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    filed = parse_arms_toml((fixtures / "two-executors.toml").read_text())
+    advised = parse_arms_toml(
+        '[arms.V]\nsandbox = "required"\nsolo = { model = "claude-sonnet-4-6" }\n'
+        'advisor = { model = "claude-opus-4-7", max_uses = 2 }\n'
+    )
+    for arm in [*BUILTIN_ARMS.values(), *filed.values(), *advised.values()]:
+        assert ArmSpec.from_dict(arm.to_dict()) == arm, arm.name
+    for path in sorted(fixtures.glob("*-tiny-seed0.jsonl")):
+        header = load_session(path).header
+        ran = header.arm_definition
+        assert ran is not None, path.name
+        again = ran.to_dict()
+        for role, recorded in header.arm_spec.items():
+            if isinstance(recorded, dict):
+                assert recorded.items() <= again[role].items(), (path.name, role)
+            else:
+                assert again[role] == recorded, (path.name, role)
+    assert load_session(fixtures / "t-tiny-seed0.jsonl").header.return_cap == (
+        "return cap 4,000 chars"
+    )
+
+
+def test_an_older_or_foreign_arm_record_reads_with_defaults_or_not_at_all() -> None:
+    """A role recorded before a setting existed takes its default; a trace's header (its
+    agent and model, no roles) is no arm."""
+    from engine.arms import ArmSpec
+
+    older = {"name": "B", "orchestrator": {"model": "claude-opus-4-7", "provider": "anthropic"}}
+    older["executor"] = {"model": "qwen3.5:9b", "provider": "ollama", "return_cap_chars": 900}
+    arm = ArmSpec.from_dict(older)
+    assert arm.executor is not None and arm.executor.return_cap_chars == 900
+    assert arm.executor.return_policy == "free" and arm.more_executors == ()
+    with pytest.raises(ValueError, match="not an arm"):
+        ArmSpec.from_dict({"name": "Claude Code", "lead": "claude-opus-4-7"})
