@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, cast, get_args
 
 from engine.errors import FepError
 
@@ -33,32 +33,8 @@ FaultKind = Literal[
     "thinking_only",  # Ollama: the model thinks, then stops with nothing said or called
     "split_mismatch",  # Anthropic: cache_creation's 5m/1h split disagrees with the total
 ]
-FAULT_KINDS: tuple[FaultKind, ...] = (
-    "rate_limit",
-    "overloaded",
-    "server_error",
-    "mid_stream_error",
-    "drop_connection",
-    "disconnect",
-    "stream_cut",
-    "slow_stream",
-    "max_tokens_cut",
-    "refusal",
-    "blank_text",
-    "pause_turn",
-    "empty_end_turn",
-    "done_length",
-    "no_prompt_eval_count",
-    "tools_on_final_chunk",
-    "thinking",
-    "ollama_error",
-    "ollama_busy",
-    "tool_parse_error",
-    "us_only",
-    "tool_as_text",
-    "thinking_only",
-    "split_mismatch",
-)
+# In the order above, from the type itself: a new kind is written once.
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 FAULT_HELP: dict[str, str] = {
     "rate_limit": "HTTP 429 rate_limit_error with retry-after (the SDK retries it)",
     "overloaded": "HTTP 529 overloaded_error (Ollama: 503) (the SDK retries it)",
