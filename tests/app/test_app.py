@@ -109,10 +109,8 @@ def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) 
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartReplay(FIXTURE))
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
-            screen = app.screen
-            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
-            clock = screen.source.clock
+            _screen, replay = await _replay_screen(pilot)
+            clock = replay.clock
             assert clock.position == clock.length, "a replay opens at its end"
             assert "judge GREEN" in counters_text(app)
             turns = len(clock.turn_starts)
@@ -148,23 +146,29 @@ def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: Path) 
     asyncio.run(scenario())
 
 
+async def _replay_screen(pilot: Pilot[None]) -> tuple[TrialScreen, ReplaySession]:
+    """The trial screen of the replay the app was started on, once drawn, and its source."""
+    await pilot.pause(0.3)
+    screen = pilot.app.screen
+    assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
+    return screen, screen.source
+
+
 def test_seeking_back_reads_a_window_not_the_whole_file(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartReplay(FIXTURE))
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
-            screen = app.screen
-            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
+            _screen, replay = await _replay_screen(pilot)
             reads: list[tuple[int, int]] = []
-            original = screen.source.read
+            original = replay.read
 
             def spy(start: int, stop: int) -> list[Any]:
                 reads.append((start, stop))
                 return original(start, stop)
 
-            screen.source.read = spy  # type: ignore[method-assign]
+            replay.read = spy  # type: ignore[method-assign]
             await pilot.press("left_square_bracket")
-            starts = screen.source.clock.turn_starts
+            starts = replay.clock.turn_starts
             assert reads and all(start >= starts[-4] for start, _ in reads), reads
 
     asyncio.run(scenario())
@@ -224,15 +228,13 @@ def test_command_palette_runs_the_screens_actions(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartReplay(FIXTURE))
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
-            screen = app.screen
-            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
+            _screen, replay = await _replay_screen(pilot)
             await pilot.press("home", "ctrl+p")
             await pilot.press(*"Play/pause")
             await pilot.pause(0.3)
             await pilot.press("enter")
             await pilot.pause(0.2)
-            assert screen.source.clock.playing or screen.source.clock.position > 0
+            assert replay.clock.playing or replay.clock.position > 0
 
     asyncio.run(scenario())
 
@@ -358,13 +360,11 @@ def test_replay_bar_says_paused_once_playback_reaches_the_end(tmp_path: Path) ->
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartReplay(FIXTURE))
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
-            screen = app.screen
-            assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
+            screen, replay = await _replay_screen(pilot)
             await pilot.press("home", *["plus"] * 8, "space")
             for _ in range(50):
                 await pilot.pause(0.1)
-                if screen.source.clock.position == screen.source.clock.length:
+                if replay.clock.position == replay.clock.length:
                     break
             await pilot.pause(0.2)
             assert "paused" in screen.query_one(ReplayBar).text.plain

@@ -38,6 +38,13 @@ def _columns(table: DataTable[str]) -> list[str]:
     return [str(column.label) for column in table.columns.values()]
 
 
+async def _picker(pilot: Pilot[None]) -> None:
+    """`v` on the loaded compare screen: the side-by-side picker."""
+    await _loaded(pilot)
+    await pilot.press("v")
+    await pilot.pause(0.1)
+
+
 async def _loaded(pilot: Pilot[None]) -> CompareScreen:
     for _ in range(100):
         await pilot.pause(0.05)
@@ -180,9 +187,7 @@ def test_side_by_side_steps_both_sessions_by_lead_turn(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartCompare([directory], []))
         async with app.run_test(size=(120, 40)) as pilot:
-            await _loaded(pilot)
-            await pilot.press("v")
-            await pilot.pause(0.1)
+            await _picker(pilot)
             await pilot.press("enter")  # the cheapest session of arms A and B, preselected
             await pilot.pause(0.2)
             screen = app.screen
@@ -206,9 +211,7 @@ def test_picking_one_session_is_refused_with_a_notice(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = FepApp(tmp_path, start=StartCompare([directory], []))
         async with app.run_test(size=(120, 40)) as pilot:
-            await _loaded(pilot)
-            await pilot.press("v")
-            await pilot.pause(0.1)
+            await _picker(pilot)
             await pilot.press("space")  # unticks the first preselected session
             await pilot.press("enter")
             await pilot.pause(0.1)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.coordinate import Coordinate
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from engine import TrialConfig, resolve_arm
@@ -71,9 +72,7 @@ def test_home_filters_by_field_keeps_its_cursor_and_sorts_both_ways(tmp_path: Pa
     async def scenario() -> None:
         app = FepApp(tmp_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.2)
-            home = app.screen
-            assert isinstance(home, HomeScreen)
+            home = await _home(pilot)
             assert _rows(home) == [str(c), str(b), str(a)], "newest first"
             await pilot.press("slash", "a")
             assert _rows(home) == [str(a)], "free text 'a' is arm A, not the a in SIMULATED"
@@ -108,9 +107,7 @@ def test_escape_leaves_the_filter_so_keys_act_on_the_list_again(tmp_path: Path) 
     async def scenario() -> None:
         app = FepApp(tmp_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.2)
-            home = app.screen
-            assert isinstance(home, HomeScreen)
+            home = await _home(pilot)
             await pilot.press("slash", *"arm:b")
             assert _rows(home) == [str(b)]
             hint = home.query_one("#home-hint", Static)
@@ -297,3 +294,11 @@ def test_dates_carry_the_year_when_the_sessions_span_years(tmp_path: Path) -> No
     assert asyncio.run(dates()) == ["2026-01-01 09:00", "2025-12-31 23:00"]
     (tmp_path / "old.jsonl").unlink()
     assert new.exists() and asyncio.run(dates()) == ["01-01 09:00"]
+
+
+async def _home(pilot: Pilot[None]) -> HomeScreen:
+    """Home, once the app has listed the directory."""
+    await pilot.pause(0.2)
+    home = pilot.app.screen
+    assert isinstance(home, HomeScreen)
+    return home

@@ -16,7 +16,7 @@ from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.traces import TracesScreen
 from fep_tui.screens.trial import TrialScreen
-from tests.unit.test_claude_code import PROJECTS
+from tests.unit.test_claude_code import claude_home
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 WHY = "opened with --read-only"
@@ -72,11 +72,7 @@ def test_a_read_only_app_refuses_each_write_in_one_line_and_writes_nothing(
 def test_the_traces_screen_read_only_lists_what_was_imported_and_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    claude = tmp_path / "home" / ".claude"
-    shutil.copytree(PROJECTS, claude / "projects")
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
-    sessions = tmp_path / "sessions"
-    sessions.mkdir()
+    sessions = claude_home(tmp_path, monkeypatch)
 
     async def scenario() -> None:
         app = FepApp(sessions, read_only=WHY)

@@ -49,6 +49,17 @@ SHOP_LEAD_USD = (12 * 5 + 400 * 25 + 8185 * 6.25 + 24155 * 0.5) / 1e6  # 0.07329
 EXPLORE_USD = (5 * 1 + 130 * 5 + 3200 * 1.25 + 3000 * 0.1) / 1e6  # 0.004955
 
 
+def claude_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fixture projects as this user's `~/.claude/projects`; an empty sessions
+    directory beside them, returned."""
+    claude = tmp_path / "home" / ".claude"
+    shutil.copytree(PROJECTS, claude / "projects")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    return sessions
+
+
 def _one(path: Path) -> SessionFiles:
     [files] = list(sessions_under(path))
     return files
@@ -288,11 +299,7 @@ def test_home_t_lists_claude_code_sessions_and_opens_one(
     from fep_tui.screens.traces import TracesScreen
     from fep_tui.screens.trial import TrialScreen
 
-    claude = tmp_path / "home" / ".claude"
-    shutil.copytree(PROJECTS, claude / "projects")
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
-    sessions = tmp_path / "sessions"
-    sessions.mkdir()
+    sessions = claude_home(tmp_path, monkeypatch)
 
     async def scenario() -> None:
         app = FepApp(sessions)
@@ -313,7 +320,9 @@ def test_home_t_lists_claude_code_sessions_and_opens_one(
             assert isinstance(app.screen, TrialScreen)
             counters = app.screen.query_one("#counters").render()
             assert "summaries 100 of 24,155 re-read" in str(counters)
-        assert not any((claude / "projects").rglob(".fep*")), "nothing written under ~/.claude"
+        assert not any((tmp_path / "home" / ".claude" / "projects").rglob(".fep*")), (
+            "nothing written under ~/.claude"
+        )
 
     asyncio.run(scenario())
 
