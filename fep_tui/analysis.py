@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from msgspec.structs import replace
+
 from engine.errors import FepError
+from sessions.analysis.trial_row import BUCKETS, TrialRow
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,13 +83,7 @@ ROLE_COLUMNS_DOC = (
     "ROLE.cache_read (Int64) and ROLE.cost_usd (float64) for every role the trials have; "
     "empty where a trial has no such role"
 )
-_ROLE_SUFFIXES = tuple(
-    f".{bucket}"
-    for bucket in (
-        "input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read",
-        "cost_usd",
-    )
-)  # fmt: skip
+_ROLE_FIELDS = (*BUCKETS, "cost_usd")
 _TRIAL_KEYS = {
     "trial_id": "trial",
     "lead_turns": "turns",
@@ -151,11 +148,18 @@ def trials_df(
     pandas = _pandas()
     found = _collect(paths, imports)
     # Imported transcripts are measured, not judged: a row each, under their own arm.
-    rows = found.labelled() + [{**row, "arm": row["arm_name"]} for row in found.measured]
-    roles = sorted({k for row in rows for k in row if k.endswith(_ROLE_SUFFIXES)})
+    rows = found.labelled() + [replace(row, arm=row.arm_name) for row in found.measured]
+    # ROLE.FIELD columns, in the order of their names.
+    role_fields = {
+        f"{role}.{name}": (role, name)
+        for row in rows
+        for role in row.roles
+        for name in _ROLE_FIELDS
+    }
+    roles = sorted(role_fields)
     records = [
-        [row.get(_TRIAL_KEYS.get(c.name, c.name)) for c in TRIAL_COLUMNS]
-        + [row.get(k) for k in roles]
+        [getattr(row, _TRIAL_KEYS.get(c.name, c.name)) for c in TRIAL_COLUMNS]
+        + [_role_value(row, *role_fields[k]) for k in roles]
         for row in rows
     ]
     names = [c.name for c in TRIAL_COLUMNS] + roles
@@ -207,6 +211,15 @@ def _collect(paths: Paths, imports: Paths) -> TrialRows:
 Records = Callable[[Any, str], list[list[Any]]]
 
 
+def _role_value(row: TrialRow, role: str, name: str) -> int | float | None:
+    """A ROLE.FIELD cell: empty where the trial has no such role."""
+    figures = row.roles.get(role)
+    if figures is None:
+        return None
+    value: int | float = getattr(figures, name)
+    return value
+
+
 def _per_session(
     paths: Paths, columns: Sequence[Column], records_of: Records, strict: bool
 ) -> pd.DataFrame | tuple[pd.DataFrame, list[str]]:
@@ -217,14 +230,14 @@ def _per_session(
     damage, notes = _damage(found), _notes(found)
     records: list[list[Any]] = []
     for row in [*found.rows, *found.measured]:
-        if row.get("origin") != "session":
+        if row.origin != "session":
             continue
-        index = open_index(Path(row["path"]))
+        index = open_index(Path(row.path))
         # As replay says of a file with skipped lines: its figures are as far as it is whole.
-        damaged = [f"{row['path']}: {p}" for p in index.problems if "incomplete" not in p]
+        damaged = [f"{row.path}: {p}" for p in index.problems if "incomplete" not in p]
         damage += damaged
         notes += damaged
-        records += records_of(index.timeline, str(row["trial"]))
+        records += records_of(index.timeline, row.trial)
     frame = pandas.DataFrame.from_records(records, columns=[c.name for c in columns])
     return _finish(_typed(frame, {c.name: c.dtype for c in columns}), damage, notes, strict)
 
@@ -287,7 +300,7 @@ def _delegation_records(timeline: Any, trial_id: str) -> list[list[Any]]:
 
 def _notes(found: TrialRows) -> list[str]:
     """Compare's notes, less the transcripts it leaves out of its medians: here they are rows."""
-    measured = {str(row["trial"]) for row in found.measured}
+    measured = {row.trial for row in found.measured}
     rows_here = {e.line() for e in found.excluded if e.trial in measured}
     return [line for line in found.notes() if line not in rows_here]
 

@@ -22,13 +22,14 @@ from sessions.analysis.charts import (
     pareto_frontier,
     trial_points,
 )
-from sessions.analysis.table import Row, group_by
+from sessions.analysis.table import group_by
+from sessions.analysis.trial_row import TrialRow
 
 FORMATS = ("svg", "png")
 
 
 def export_charts(
-    rows: Sequence[Row],
+    rows: Sequence[TrialRow],
     growth: dict[str, dict[str, list[Curves]]],
     directory: Path,
     simulated: bool,
@@ -45,23 +46,23 @@ def export_charts(
     directory.mkdir(parents=True, exist_ok=True)
     note = "SIMULATED, not measurements of real models" if simulated else "live trials"
     written: list[Path] = []
-    arms = sorted({str(row["arm"]) for row in rows})
+    arms = sorted({row.arm for row in rows})
     colours = {arm: f"C{index % 10}" for index, arm in enumerate(arms)}
-    for task in sorted({str(row["task"]) for row in rows}):
+    for task in sorted({row.task for row in rows}):
         figure, axes = plt.subplots(figsize=(7, 4.5))
         for (arm,), group in group_by(trial_points(rows, task), ("arm",)).items():
-            won = [point for point in group if point["success"]]
-            lost = [point for point in group if not point["success"]]
+            won = [point for point in group if point.success]
+            lost = [point for point in group if not point.success]
             axes.scatter(
-                [point["wall_s"] for point in won],
-                [point["cost_usd"] for point in won],
+                [point.wall for point in won],
+                [point.cost for point in won],
                 color=colours[str(arm)],
                 alpha=0.5,
                 label=f"{arm} trials",
             )
             axes.scatter(
-                [point["wall_s"] for point in lost],
-                [point["cost_usd"] for point in lost],
+                [point.wall for point in lost],
+                [point.cost for point in lost],
                 color=colours[str(arm)],
                 marker="x",
             )

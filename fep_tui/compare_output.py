@@ -28,6 +28,7 @@ from sessions.analysis.comparison import (
 )
 from sessions.analysis.groups import split_note
 from sessions.analysis.table import Row, columns, missing
+from sessions.analysis.trial_row import TrialRow
 from sessions.analysis.whatif import Repriced, WhatIf
 
 WIDER = "a wider terminal or --format csv shows them"
@@ -92,7 +93,11 @@ BUCKET_COLUMNS = [
 
 
 def print_comparison(
-    found: TrialRows, rows: list[Row], baseline: str, fmt: str, whatif: WhatIf | None = None
+    found: TrialRows,
+    rows: list[TrialRow],
+    baseline: str,
+    fmt: str,
+    whatif: WhatIf | None = None,
 ) -> None:
     """`rows` are `found.labelled()`, with the what-if's fields already added when there is
     one (the caller builds them once for the tables and the charts)."""

@@ -18,7 +18,7 @@ from fep_tui.commands.options import Flag, Json, UsageError
 from sessions.analysis.whatif import Repriced, WhatIf
 
 if TYPE_CHECKING:
-    from sessions.analysis.table import Row
+    from sessions.analysis.trial_row import TrialRow
 
 Format = Literal["table", "csv", "markdown", "json"]
 
@@ -103,8 +103,8 @@ def compare(
     return 0
 
 
-def _baseline(rows: list[Row], asked: str | None) -> str:
-    arms = sorted({str(row["arm"]) for row in rows})
+def _baseline(rows: list[TrialRow], asked: str | None) -> str:
+    arms = sorted({row.arm for row in rows})
     if asked is None:
         return "A" if "A" in arms or not arms else arms[0]
     if asked not in arms:
@@ -112,7 +112,7 @@ def _baseline(rows: list[Row], asked: str | None) -> str:
     return asked
 
 
-def _export_charts(rows: list[Row], directory: Path, whatif: WhatIf | None) -> None:
+def _export_charts(rows: list[TrialRow], directory: Path, whatif: WhatIf | None) -> None:
     from fep_tui.chart_export import export_charts
     from sessions.analysis.charts import growth_curves
 
@@ -121,7 +121,7 @@ def _export_charts(rows: list[Row], directory: Path, whatif: WhatIf | None) -> N
             rows,
             growth_curves(rows),
             directory,
-            any(row["simulated"] for row in rows),
+            any(row.simulated for row in rows),
             whatif.label() if whatif else None,
         )
     except OSError as exc:
@@ -142,6 +142,18 @@ class Priced:
     # The configuration's fingerprint and its JSON: per-arm totals never pool two of them.
     config: str
     configuration: str
+
+    @property
+    def arm_name(self) -> str:
+        """As a comparison's row names it (sessions/analysis/groups.py groups both)."""
+        return self.arm
+
+
+@dataclass(frozen=True)
+class _Labelled:
+    task: str
+    arm_name: str
+    arm: str
 
 
 def whatif(
@@ -236,23 +248,12 @@ def whatif(
 def _by_arm(priced: list[Priced]) -> tuple[list[dict[str, object]], str | None]:
     """Per task, source and arm group (an arm name run under two configurations is two
     groups, labelled as compare labels them), and the note naming the split names."""
-    from sessions.analysis.groups import label_groups, split_note
+    from sessions.analysis.groups import group_labels, split_note
 
-    labelled = label_groups(
-        [
-            {
-                "task": p.task,
-                "arm_name": p.arm,
-                "source": p.source,
-                "config": p.config,
-                "configuration": p.configuration,
-            }
-            for p in priced
-        ]
-    )
+    labels = group_labels(priced)
     groups: dict[tuple[str, str, str], list[Repriced]] = {}
-    for item, row in zip(priced, labelled, strict=True):
-        groups.setdefault((item.task, item.source, str(row["arm"])), []).append(item.repriced)
+    for item, label in zip(priced, labels, strict=True):
+        groups.setdefault((item.task, item.source, label), []).append(item.repriced)
     rows: list[dict[str, object]] = []
     for (task, source, arm), items in sorted(groups.items()):
         before = [r.resimulated_usd for r in items]
@@ -270,4 +271,6 @@ def _by_arm(priced: list[Priced]) -> tuple[list[dict[str, object]], str | None]:
                 "change": sum(after) / sum(before) - 1 if sum(before) else 0.0,
             }
         )
-    return rows, split_note(labelled)
+    return rows, split_note(
+        [_Labelled(p.task, p.arm_name, label) for p, label in zip(priced, labels, strict=True)]
+    )

@@ -48,6 +48,7 @@ from sessions.analysis.comparison import (
 from sessions.analysis.groups import split_note
 from sessions.analysis.statistics import MIN_TRIALS_FOR_SIZE, TOO_FEW
 from sessions.analysis.table import Row, group_by, missing
+from sessions.analysis.trial_row import TrialRow
 from sessions.analysis.whatif import WhatIf
 from sessions.format import SessionFileError
 
@@ -76,7 +77,7 @@ class Loaded:
 
     whatif: WhatIf | None
     found: TrialRows
-    rows: list[Row]
+    rows: list[TrialRow]
     problem: str = ""
 
 
@@ -111,7 +112,7 @@ class CompareScreen(Screen[None]):
         self.presets = presets
         self.set_reactive(CompareScreen.preset, presets.index(whatif))
         self.found: TrialRows | None = None
-        self.rows: list[Row] = []
+        self.rows: list[TrialRow] = []
         self.tasks: list[str] = []
         self.growth: dict[tuple[str, str], list[Curves]] = {}
 
@@ -148,7 +149,7 @@ class CompareScreen(Screen[None]):
         whatif = self.whatif
         found = collect(self.directories, self.imports)
         if self.only_arms is not None:
-            found.rows = [r for r in found.rows if r["arm_name"] in self.only_arms]
+            found.rows = [r for r in found.rows if r.arm_name in self.only_arms]
             found.excluded = [e for e in found.excluded if e.arm in self.only_arms]
         rows = found.labelled()
         problem = ""
@@ -166,7 +167,7 @@ class CompareScreen(Screen[None]):
             self.notify(loaded.problem, severity="error", timeout=10)
             self.set_reactive(CompareScreen.preset, 0)
         self.found, self.rows = loaded.found, loaded.rows
-        self.tasks = sorted({str(row["task"]) for row in self.rows})
+        self.tasks = sorted({row.task for row in self.rows})
         self.set_reactive(
             CompareScreen.task_index, min(self.task_index, max(0, len(self.tasks) - 1))
         )
@@ -194,7 +195,7 @@ class CompareScreen(Screen[None]):
             title.update("compare: no finished sessions or imported results here")
             return
         sources = source_labels(self.rows)
-        trials = sum(row["task"] == self.current_task for row in self.rows)
+        trials = sum(row.task == self.current_task for row in self.rows)
         whatif = f"  ·  what-if: {self.whatif.label()}" if self.whatif else ""
         title.update(
             f"compare  ·  task {self.current_task} ({self.task_index + 1}/{len(self.tasks)}, "
@@ -246,7 +247,7 @@ class CompareScreen(Screen[None]):
         if not self.rows:
             return
         pairs = [pair for pair in pairwise(self.rows) if pair["task"] == self.current_task]
-        arms = sorted({str(row["arm"]) for row in self.rows if row["task"] == self.current_task})
+        arms = sorted({row.arm for row in self.rows if row.task == self.current_task})
         grid.add_column("", key="arm")
         for arm in arms:
             grid.add_column(arm, key=arm)
@@ -288,15 +289,10 @@ class CompareScreen(Screen[None]):
             return
         pareto = self.query_one("#pareto", Static)
         width, height = pareto.size.width - 2, max(4, pareto.size.height - 3)
-        arms = list(dict.fromkeys(str(row["arm"]) for row in self.rows))
+        arms = list(dict.fromkeys(row.arm for row in self.rows))
         points = trial_points(self.rows, self.current_task)
         marks = [
-            Mark(
-                p["wall_s"],
-                p["cost_usd"],
-                "●" if p["success"] else FAILED,
-                arm_style(arms, p["arm"]),
-            )
+            Mark(p.wall, p.cost, "●" if p.success else FAILED, arm_style(arms, p.arm))
             for p in points
         ]
         medians = arm_medians(self.rows, self.current_task)
@@ -352,11 +348,11 @@ class CompareScreen(Screen[None]):
     def _load_growth(self, task: str) -> None:
         from sessions.analysis.charts import session_curves
 
-        rows = [row for row in self.rows if row["task"] == task and row["origin"] == "session"]
+        rows = [row for row in self.rows if row.task == task and row.origin == "session"]
         loaded: dict[tuple[str, str], list[Curves]] = {}
         for (arm,), group in group_by(rows, ("arm",)).items():
             curves = []
-            for path in [str(row["path"]) for row in group][:_GROWTH_PER_ARM]:
+            for path in [row.path for row in group][:_GROWTH_PER_ARM]:
                 # A file removed or damaged since the table was read drops out of the chart.
                 with contextlib.suppress(SessionFileError, OSError):
                     curves.append(session_curves(Path(path)))
@@ -409,9 +405,7 @@ class CompareScreen(Screen[None]):
         if self.current_task is None:
             return
         rows = [
-            row
-            for row in self.rows
-            if row["task"] == self.current_task and row["origin"] == "session"
+            row for row in self.rows if row.task == self.current_task and row.origin == "session"
         ]
         if len(rows) < 2:
             self.notify(
@@ -462,7 +456,7 @@ class CompareScreen(Screen[None]):
                 self.rows,
                 growth_curves(self.rows),
                 target,
-                any(row["simulated"] for row in self.rows),
+                any(row.simulated for row in self.rows),
                 self.whatif.label() if self.whatif else None,
             )
         except OSError as exc:

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 
-from sessions.analysis.table import Row
+from sessions.analysis.trial_row import TrialRow
 
 
 class PickSessionsScreen(ModalScreen[tuple[Path, Path] | None]):
@@ -21,22 +21,22 @@ class PickSessionsScreen(ModalScreen[tuple[Path, Path] | None]):
         Binding("escape", "cancel", "Cancel", id="pick.cancel"),
     ]
 
-    def __init__(self, rows: Sequence[Row]) -> None:
+    def __init__(self, rows: Sequence[TrialRow]) -> None:
         super().__init__()
-        self.rows = sorted(rows, key=lambda row: (row["arm"], row["cost_usd"]))
+        self.rows = sorted(rows, key=lambda row: (row.arm, row.cost_usd or 0.0))
 
     def compose(self) -> ComposeResult:
         # Preselect the cheapest session of the first two arms: the usual question.
         firsts: dict[str, int] = {}
         for index, row in enumerate(self.rows):
-            firsts.setdefault(str(row["arm"]), index)
+            firsts.setdefault(row.arm, index)
         first_of_arm = set(list(firsts.values())[:2])
         options: list[tuple[str, str, bool]] = [
             (
-                f"{row['arm']:<8} seed {row['seed']:<3} cost ${row['cost_usd']:.4f}  "
-                f"{'ok  ' if row['success'] else 'fail'} {row['turns']:>3} lead turns  "
-                f"{Path(str(row['path'])).stem}",
-                str(row["path"]),
+                f"{row.arm:<8} seed {row.seed!s:<3} cost ${row.cost_usd or 0.0:.4f}  "
+                f"{'ok  ' if row.success else 'fail'} {row.turns!s:>3} lead turns  "
+                f"{Path(row.path).stem}",
+                row.path,
                 index in first_of_arm,
             )
             for index, row in enumerate(self.rows)

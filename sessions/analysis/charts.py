@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sessions.analysis.table import Row, group_by, median
+from sessions.analysis.table import group_by, median
+from sessions.analysis.trial_row import TrialRow
 from sessions.index_cache import open_index
 
 
@@ -33,15 +34,28 @@ class Curves:
     reread: tuple[int, ...]
 
 
-def trial_points(rows: Sequence[Row], task: str) -> list[Row]:
-    """Every trial of `task`: arm, cost, wall time, success (the scatter)."""
-    fields = ("arm", "cost_usd", "wall_s", "success")
-    return [{field: row[field] for field in fields} for row in rows if row["task"] == task]
+@dataclass(frozen=True)
+class TrialPoint:
+    """One trial in the scatter."""
+
+    arm: str
+    cost: float
+    wall: float
+    success: bool
 
 
-def arm_medians(rows: Sequence[Row], task: str) -> list[ArmPoint]:
+def trial_points(rows: Sequence[TrialRow], task: str) -> list[TrialPoint]:
+    """Every judged trial of `task`: arm, cost, wall time, success (the scatter)."""
+    return [
+        TrialPoint(row.arm, row.cost_usd, row.wall_s, bool(row.success))
+        for row in rows
+        if row.task == task and row.cost_usd is not None and row.wall_s is not None
+    ]
+
+
+def arm_medians(rows: Sequence[TrialRow], task: str) -> list[ArmPoint]:
     """Each arm's success-only medians on `task`."""
-    won = [row for row in rows if row["task"] == task and row["success"]]
+    won = [row for row in rows if row.task == task and row.success]
     return [
         ArmPoint(
             str(arm),
@@ -90,12 +104,14 @@ def median_growth(curves: list[Curves]) -> list[tuple[int, float]]:
     return line
 
 
-def growth_curves(rows: Sequence[Row], per_arm: int = 50) -> dict[str, dict[str, list[Curves]]]:
+def growth_curves(
+    rows: Sequence[TrialRow], per_arm: int = 50
+) -> dict[str, dict[str, list[Curves]]]:
     """Per task and arm, the curves of up to `per_arm` sessions (imported published rows
     have no turns). Reading whole sessions is the slow part, hence the cap."""
     out: dict[str, dict[str, list[Curves]]] = {}
-    sessions = [row for row in rows if row["origin"] == "session"]
+    sessions = [row for row in rows if row.origin == "session"]
     for (task, arm), group in group_by(sessions, ("task", "arm")).items():
-        paths = [str(row["path"]) for row in group][:per_arm]
+        paths = [row.path for row in group][:per_arm]
         out.setdefault(str(task), {})[str(arm)] = [session_curves(Path(p)) for p in paths]
     return out

@@ -1,5 +1,5 @@
-"""Comparison data: one row per trial from session files or published results, and the
-per arm x task table and pairwise tests built from them. Plain rows, no UI."""
+"""Comparison data: one typed row per trial from session files or published results
+(TrialRow), and the per arm x task table and pairwise tests built from them. No UI."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from engine.errors import FepError
 from engine.events import RoleTotals
@@ -25,14 +27,13 @@ from sessions.analysis.statistics import (
 )
 from sessions.analysis.summary_index import indexed_rows
 from sessions.analysis.table import Row, group_by, median, values
+from sessions.analysis.trial_row import BUCKETS, RoleFigures, TrialRow
 from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.format import FORMAT_NAME, SessionFileError
 from sessions.header import SOURCE_LABELS
 from sessions.index_cache import is_index_file
 from sessions.outcome import CUT_OFF_REASON, JUDGED, outcome_of
 from sessions.store import read_head_and_end
-
-BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
 
 
 class ImportFormatError(FepError, ValueError):
@@ -59,10 +60,10 @@ class Excluded:
 class TrialRows:
     """Judged trials (success or failed) as rows; everything else is named, not pooled."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[TrialRow] = field(default_factory=list)
     # Imported transcripts (measured, not judged): named among the excluded for compare,
     # kept whole here for the notebook API's one row per trial.
-    measured: list[dict[str, Any]] = field(default_factory=list)
+    measured: list[TrialRow] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
     # Trials met again under the same trial id (a directory named twice, a copied file).
@@ -70,7 +71,7 @@ class TrialRows:
     problems: list[str] = field(default_factory=list)
     parsed: int = 0  # session files read this time; the others came from the summary index
 
-    def labelled(self) -> list[Row]:
+    def labelled(self) -> list[TrialRow]:
         """The judged rows, each with its group's `arm` label."""
         return label_groups(self.rows)
 
@@ -86,49 +87,57 @@ class TrialRows:
         return lines
 
 
-def session_row(path: Path) -> dict[str, Any]:
+def session_row(path: Path) -> TrialRow:
     """The trial a session file records, judged or not; SessionFileError if it is no session."""
     read = read_head_and_end(path)
     header, end = read.header, read.end
-    base: dict[str, Any] = {
-        "arm_name": header.arm,
-        "task": header.task,
-        "trial": header.trial_id,
-        "seed": header.seed,
-        "origin": "session",
-        "source": header.label,
-        "simulated": header.origin == "simulated",
-        "config": header.configuration_id,
-        "configuration": json.dumps(header.configuration, sort_keys=True),
-        "path": str(path),
-        "duplicated_tail": read.end_lines > 1,
-        "rate_card": header.card_name,
-    }
+    row = TrialRow(
+        arm_name=header.arm,
+        task=header.task,
+        trial=header.trial_id,
+        seed=header.seed,
+        origin="session",
+        source=header.label,
+        simulated=header.origin == "simulated",
+        config=header.configuration_id,
+        configuration=json.dumps(header.configuration, sort_keys=True),
+        path=str(path),
+        duplicated_tail=read.end_lines > 1,
+        rate_card=header.card_name,
+        outcome=outcome_of(None, False, 1),
+        reason=CUT_OFF_REASON,
+    )
     if end is None:
-        return base | {"outcome": outcome_of(None, False, 1), "reason": CUT_OFF_REASON}
+        return row
     lead = end.roles.get(header.lead_role) or RoleTotals()
-    row = base | {
-        "outcome": outcome_of(end.status, end.success, end.turns),
-        "reason": end.reason,
-        "success": end.success,
-        "status": end.status,
-        "wall_s": end.wall_s,
-        "turns": lead.turns,
-        "model_calls": end.turns,
-        "cost_usd": end.total_cost_usd,
-        "lead_cache_read": lead.usage.cache_read,
-        "lead_cache_read_usd": lead.cache_read_usd,
+    return msgspec.structs.replace(
+        row,
+        outcome=outcome_of(end.status, end.success, end.turns),
+        reason=end.reason,
+        success=end.success,
+        status=end.status,
+        wall_s=end.wall_s,
+        turns=lead.turns,
+        model_calls=end.turns,
+        cost_usd=end.total_cost_usd,
+        lead_cache_read=lead.usage.cache_read,
+        lead_cache_read_usd=lead.cache_read_usd,
         # The AgentOpt finding: a strong lead often does the work itself. None: the arm
         # has no such role.
-        "executor_unused": any_never_called(end.roles, is_arm_executor),
-        "advisor_unused": never_called(end.roles, "advisor"),
-    }
-    for role, totals in end.roles.items():
-        usage = totals.usage.to_dict()
-        for bucket in BUCKETS:
-            row[f"{role}.{bucket}"] = usage.get(bucket, 0)
-        row[f"{role}.cost_usd"] = totals.cost_usd
-    return row
+        executor_unused=any_never_called(end.roles, is_arm_executor),
+        advisor_unused=never_called(end.roles, "advisor"),
+        roles={
+            role: RoleFigures(
+                input_tokens=totals.usage.input_tokens,
+                output_tokens=totals.usage.output_tokens,
+                cache_write_5m=totals.usage.cache_write_5m,
+                cache_write_1h=totals.usage.cache_write_1h,
+                cache_read=totals.usage.cache_read,
+                cost_usd=totals.cost_usd,
+            )
+            for role, totals in end.roles.items()
+        },
+    )
 
 
 def any_never_called(roles: Mapping[str, RoleTotals], plays: Callable[[str], bool]) -> bool | None:
@@ -148,31 +157,24 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
     found = TrialRows()
     seen: set[str] = set()
 
-    def add(row: dict[str, Any]) -> None:
-        key = str(row.pop("row_key", row["trial"]))
+    def add(row: TrialRow) -> None:
+        key = row.row_key or row.trial
         if key in seen:
             found.duplicates += 1
             return
         seen.add(key)
-        if row.get("duplicated_tail"):
+        if row.duplicated_tail:
             found.problems.append(
-                f"{row['path']}: its last events are written twice (a duplicated tail); "
+                f"{row.path}: its last events are written twice (a duplicated tail); "
                 "counted once, from its first trial_end"
             )
-        if row["outcome"] in JUDGED:
+        if row.outcome in JUDGED:
             found.rows.append(row)
             return
-        if row["outcome"] == "not judged":
+        if row.outcome == "not judged":
             found.measured.append(row)
         found.excluded.append(
-            Excluded(
-                str(row["task"]),
-                str(row["arm_name"]),
-                str(row["source"]),
-                str(row["outcome"]),
-                str(row["reason"]) or "-",
-                str(row["trial"]),
-            )
+            Excluded(row.task, row.arm_name, row.source, row.outcome, row.reason or "-", row.trial)
         )
 
     for directory in directories:
@@ -198,31 +200,35 @@ def collect(directories: Iterable[Path], imports: Iterable[Path] = ()) -> TrialR
     return found
 
 
-def add_whatif(rows: Sequence[Row], whatif: WhatIf) -> list[Row]:
+def add_whatif(rows: Sequence[TrialRow], whatif: WhatIf) -> list[TrialRow]:
     """A `whatif_cost_usd` field, and beside it the cost under the recorded terms that the
     change is measured against. A session is re-simulated through the cache model. An
     imported row has only its token buckets: they are re-priced (another card, caching
     off, writes at the 1h price), and a summary cap, which needs the turns, gives NaN."""
     priced = []
     for row in rows:
-        if row["origin"] == "session":
-            repriced = reprice_file(Path(row["path"]), whatif)
+        if row.origin == "session":
+            repriced = reprice_file(Path(row.path), whatif)
             whatif_usd, baseline_usd = repriced.whatif_usd, repriced.resimulated_usd
         else:
             whatif_usd, baseline_usd = reprice_buckets(row, whatif)
-        priced.append({**row, "whatif_cost_usd": whatif_usd, "resimulated_cost_usd": baseline_usd})
+        priced.append(
+            msgspec.structs.replace(
+                row, whatif_cost_usd=whatif_usd, resimulated_cost_usd=baseline_usd
+            )
+        )
     return priced
 
 
-def source_labels(rows: Sequence[Row]) -> list[str]:
+def source_labels(rows: Sequence[TrialRow]) -> list[str]:
     """Where the rows came from, for titles: SIMULATED, LIVE, PUBLISHED."""
-    return sorted({row["source"] for row in rows})
+    return sorted({row.source for row in rows})
 
 
-def whatif_note(rows: Sequence[Row], whatif: WhatIf) -> str:
+def whatif_note(rows: Sequence[TrialRow], whatif: WhatIf) -> str:
     """One line saying how the what-if column was made, for every place that shows it."""
     parts = [f"what-if: {whatif.label()}"]
-    origins = {row["origin"] for row in rows}
+    origins = {row.origin for row in rows}
     if "session" in origins:
         parts.append("sessions re-simulated through the cache model, same turns assumed")
     if origins - {"session"}:
@@ -235,17 +241,17 @@ def whatif_note(rows: Sequence[Row], whatif: WhatIf) -> str:
     return "; ".join(parts)
 
 
-def reprice_buckets(row: Row, whatif: WhatIf) -> tuple[float, float]:
+def reprice_buckets(row: TrialRow, whatif: WhatIf) -> tuple[float, float]:
     """(what-if cost, cost at the published card) of an imported row, from its buckets."""
     if whatif.summary_cap is not None:
         return math.nan, math.nan
     card = get_rate_card(whatif.rate_card) if whatif.rate_card else PUBLISHED
     whatif_usd = baseline_usd = 0.0
-    for column, model in row.items():
-        if not column.endswith(".model") or not isinstance(model, str):
+    for figures in row.roles.values():
+        model = figures.model
+        if model is None:
             continue
-        role = column.removesuffix(".model")
-        usage = Usage(**{b: int(row[f"{role}.{b}"]) for b in BUCKETS})
+        usage = Usage(**{b: figures.bucket(b) for b in BUCKETS})
         # Claude models are billed per token; anything else ran locally, at zero.
         provider = "anthropic" if model.startswith("claude-") else "ollama"
         try:
@@ -287,7 +293,7 @@ def import_published(path: Path) -> TrialRows:
             f"{path} is a fep-tui session, not published results: pass its directory "
             f"({path.parent}) without --import"
         )
-    records: list[tuple[int, dict[str, Any]]] = []
+    records: list[tuple[int, TrialRow]] = []
     if path.suffix == ".csv":
         for number, record in enumerate(csv.DictReader(text.splitlines()), start=2):
             records.append((number, _from_csv(record, path, number)))
@@ -297,20 +303,21 @@ def import_published(path: Path) -> TrialRows:
                 records.append((number, _from_jsonl(line, path, number)))
     in_file: set[str] = set()
     for number, row in records:
-        if row["turns"] == 0 and not row["success"]:
-            row.update(outcome="never started", reason="published row with no iterations")
+        if row.turns == 0 and not row.success:
+            row = msgspec.structs.replace(
+                row, outcome="never started", reason="published row with no iterations"
+            )
         # A row is a trial of its own: the study re-ran an arm, task and trial index after a
         # failed start or a crash and kept both rows. Only the same file named twice (the
         # same real path and line) is a duplicate, which `collect` counts once.
-        if row["trial"] in in_file:
-            row["trial"] = f"{row['trial']} (line {number})"
-        in_file.add(row["trial"])
-        row["row_key"] = f"{path.resolve()}:{number}"
-        rows.rows.append(row)
+        if row.trial in in_file:
+            row = msgspec.structs.replace(row, trial=f"{row.trial} (line {number})")
+        in_file.add(row.trial)
+        rows.rows.append(msgspec.structs.replace(row, row_key=f"{path.resolve()}:{number}"))
     return rows
 
 
-def _from_jsonl(line: str, path: Path, number: int) -> dict[str, Any]:
+def _from_jsonl(line: str, path: Path, number: int) -> TrialRow:
     try:
         data = json.loads(line)
         usage: dict[str, dict[str, int]] = data.get("usage_by_role") or {}
@@ -345,7 +352,7 @@ _CSV_MODELS = {"opus": "claude-opus-4-7", "haiku": "claude-haiku-4-5"}
 LOCAL_MODEL = "qwen (local)"
 
 
-def _from_csv(record: dict[str, str], path: Path, number: int) -> dict[str, Any]:
+def _from_csv(record: dict[str, str], path: Path, number: int) -> TrialRow:
     try:
         models = {
             model: Usage.of(
@@ -388,60 +395,65 @@ def _published_row(
     models: dict[str, Usage],
     lead: str,
     costs: dict[str, float],
-) -> dict[str, Any]:
+) -> TrialRow:
     """A comparison row from the fields both published formats share."""
-    return {
-        "arm_name": str(record["arm"]),
-        "task": str(record["task"]),
+    return TrialRow(
+        arm_name=str(record["arm"]),
+        task=str(record["task"]),
         # The study numbers trials within an arm and task: all three make the trial's id.
-        "trial": f"{path.name}:{record['arm']}:{record['task']}:{record['trial']}",
-        "origin": "published",
-        "source": SOURCE_LABELS["published"],
-        "simulated": False,
+        trial=f"{path.name}:{record['arm']}:{record['task']}:{record['trial']}",
+        origin="published",
+        source=SOURCE_LABELS["published"],
+        simulated=False,
         # The study's own arms: one configuration per arm name, told apart by its source.
-        "config": "published",
-        "configuration": "",
-        "outcome": "success" if success else "failed",
-        "reason": "",
-        "success": success,
-        "status": "completed" if success else "failed",
-        "wall_s": float(record["wall_sec"]),
-        "turns": int(record["iterations"]),
-        "cost_usd": cost_usd,
-        "lead_cache_read": models[lead].cache_read if lead in models else 0,
-        "path": str(path),
-        **_role_columns(models, lead, costs),
-    }
+        config="published",
+        configuration="",
+        outcome="success" if success else "failed",
+        success=success,
+        status="completed" if success else "failed",
+        wall_s=float(record["wall_sec"]),
+        turns=int(record["iterations"]),
+        cost_usd=cost_usd,
+        lead_cache_read=models[lead].cache_read if lead in models else 0,
+        path=str(path),
+        roles=_role_figures(models, lead, costs),
+    )
 
 
 def _truthy(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes")
 
 
-def _role_columns(models: dict[str, Usage], lead: str, costs: dict[str, float]) -> dict[str, Any]:
-    """The same per-role columns a session row has. Published results are keyed by model:
-    the lead is the orchestrator when another model took part, else it worked solo, and
-    the next model is the executor."""
+def _role_figures(
+    models: dict[str, Usage], lead: str, costs: dict[str, float]
+) -> dict[str, RoleFigures]:
+    """The same roles a session row has. Published results are keyed by model: the lead is
+    the orchestrator when another model took part, else it worked solo, and the next model
+    is the executor."""
     others = [m for m in models if m != lead]
     roles = {lead: "orchestrator" if others else "solo"} if lead in models else {}
     roles.update({m: "executor" if i == 0 else f"executor-{i + 1}" for i, m in enumerate(others)})
-    columns: dict[str, Any] = {}
-    for model, role in roles.items():
-        usage = models[model]
-        for bucket in BUCKETS:
-            columns[f"{role}.{bucket}"] = getattr(usage, bucket)
-        columns[f"{role}.cost_usd"] = float(costs[model]) if model in costs else math.nan
-        columns[f"{role}.model"] = model
-    return columns
+    return {
+        role: RoleFigures(
+            input_tokens=models[model].input_tokens,
+            output_tokens=models[model].output_tokens,
+            cache_write_5m=models[model].cache_write_5m,
+            cache_write_1h=models[model].cache_write_1h,
+            cache_read=models[model].cache_read,
+            cost_usd=float(costs[model]) if model in costs else math.nan,
+            model=model,
+        )
+        for model, role in roles.items()
+    }
 
 
-def arm_table(rows: Sequence[Row], baseline: str | None = None) -> list[Row]:
+def arm_table(rows: Sequence[TrialRow], baseline: str | None = None) -> list[Row]:
     """Per arm x task: trials, successes, rate, success-only medians with the cost CI,
     cost per success, and the lead's re-read ratio over the baseline arm."""
-    repriced = any("whatif_cost_usd" in row for row in rows)
+    repriced = any(row.whatif_cost_usd is not None for row in rows)
     table: list[dict[str, Any]] = []
     for (task, source, arm), group in group_by(rows, ("task", "source", "arm")).items():
-        won = [row for row in group if row["success"]]
+        won = [row for row in group if row.success]
         rate = len(won) / len(group)
         median_cost = median(won, "cost_usd")
         low, high = bootstrap_median_ci(values(won, "cost_usd"))
@@ -478,13 +490,13 @@ def arm_table(rows: Sequence[Row], baseline: str | None = None) -> list[Row]:
     return table
 
 
-def _count_true(group: Sequence[Row], field: str) -> float:
+def _count_true(group: Sequence[TrialRow], field: str) -> float:
     """Trials where it is True; NaN when no trial has the role (or rows predate it)."""
     known = values(group, field)
     return float(sum(bool(v) for v in known)) if known else math.nan
 
 
-def _whatif_columns(won: Sequence[Row]) -> dict[str, float]:
+def _whatif_columns(won: Sequence[TrialRow]) -> dict[str, float]:
     """The what-if median and its change against the same trials re-simulated as recorded
     (so the cache model's own error, if any, cancels out)."""
     whatif = median(won, "whatif_cost_usd")
@@ -493,25 +505,26 @@ def _whatif_columns(won: Sequence[Row]) -> dict[str, float]:
     return {"whatif_median_cost_usd": whatif, "whatif_change": change}
 
 
-def role_buckets(rows: Sequence[Row]) -> list[Row]:
+def role_buckets(rows: Sequence[TrialRow]) -> list[Row]:
     """Per task, arm and role: the success-only median of each token bucket and of the
     role's cost (imported rows too: their models are mapped to roles on import)."""
     table: list[Row] = []
-    roles = sorted({f.split(".")[0] for row in rows for f in row if f.endswith(".cost_usd")})
+    roles = sorted({role for row in rows for role in row.roles})
     for (task, source, arm), group in group_by(rows, ("task", "source", "arm")).items():
-        won = [row for row in group if row["success"]]
+        won = [row for row in group if row.success]
         for role in roles:
-            if not values(won, f"{role}.{BUCKETS[0]}"):
+            played = [row.roles[role] for row in won if role in row.roles]
+            if not played:
                 continue
             record: dict[str, Any] = {"task": task, "source": source, "arm": arm, "role": role}
             for bucket in BUCKETS:
-                record[bucket] = median(won, f"{role}.{bucket}")
-            record["cost_usd"] = median(won, f"{role}.cost_usd")
+                record[bucket] = median(played, bucket)
+            record["cost_usd"] = median(played, "cost_usd")
             table.append(record)
     return table
 
 
-def pairwise(rows: Sequence[Row]) -> list[Row]:
+def pairwise(rows: Sequence[TrialRow]) -> list[Row]:
     """Every pair of arms within a task and a source: Mann-Whitney U and Cliff's delta on
     the success-only costs (the same trials the medians are taken over). Trials of
     different sources are never tested against each other."""
@@ -519,7 +532,8 @@ def pairwise(rows: Sequence[Row]) -> list[Row]:
     for (task, source), by_task in group_by(rows, ("task", "source")).items():
         by_arm = group_by(by_task, ("arm",))
         costs = {
-            arm: [r["cost_usd"] for r in group if r["success"]] for (arm,), group in by_arm.items()
+            arm: [r.cost_usd for r in group if r.success and r.cost_usd is not None]
+            for (arm,), group in by_arm.items()
         }
         arms = list(costs)
         for i, first in enumerate(arms):

@@ -9,27 +9,57 @@ never pools trials run under different terms.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
 
-from sessions.analysis.table import Row, group_by
+import msgspec
+
+from sessions.analysis.table import group_by
+from sessions.analysis.trial_row import TrialRow
 
 GROUP_KEYS = ("task", "arm_name", "source", "config")
 
 
-def label_groups(rows: Sequence[Row]) -> list[Row]:
-    """Each row with an `arm` field: the arm name, or the name and what sets it apart."""
+class Grouped(Protocol):
+    """What names a trial's group: a TrialRow, or a re-priced session (`whatif DIR`)."""
+
+    @property
+    def task(self) -> str: ...
+    @property
+    def arm_name(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def config(self) -> str: ...
+    @property
+    def configuration(self) -> str: ...
+
+
+class Labelled(Protocol):
+    @property
+    def task(self) -> str: ...
+    @property
+    def arm_name(self) -> str: ...
+    @property
+    def arm(self) -> str: ...
+
+
+G = TypeVar("G", bound=Grouped)
+
+
+def group_labels(rows: Sequence[G]) -> list[str]:
+    """Each row's group label: the arm name, or the name and what sets it apart."""
     labels: dict[GroupKey, str] = {}
     for (_, name), same_name in group_by(rows, ("task", "arm_name")).items():
         # Each group's first row, in the order the groups first appear.
-        firsts: dict[GroupKey, Row] = {}
+        firsts: dict[GroupKey, G] = {}
         for r in same_name:
             firsts.setdefault(_group_key(r), r)
         keys = list(firsts)
         if len(keys) == 1:
             labels[keys[0]] = str(name)
             continue
-        configurations = [_parse(str(r["configuration"])) for r in firsts.values()]
+        configurations = [_parse(r.configuration) for r in firsts.values()]
         sources = {k[2] for k in keys}
         for key, configuration in zip(keys, configurations, strict=True):
             parts = [key[2].lower()] if len(sources) > 1 else []
@@ -37,17 +67,24 @@ def label_groups(rows: Sequence[Row]) -> list[Row]:
             parts.extend(differences(configuration, same_source))
             labels[key] = " · ".join([str(name), *parts])
         _disambiguate(labels, keys)
-    return [{**r, "arm": labels[_group_key(r)]} for r in rows]
+    return [labels[_group_key(r)] for r in rows]
 
 
-def _group_key(row: Mapping[str, Any]) -> GroupKey:
-    task, name, source, config = (str(row[k]) for k in GROUP_KEYS)
-    return task, name, source, config
+def label_groups(rows: Sequence[TrialRow]) -> list[TrialRow]:
+    """Each row with its group's label as `arm`."""
+    return [
+        msgspec.structs.replace(row, arm=label)
+        for row, label in zip(rows, group_labels(rows), strict=True)
+    ]
 
 
-def split_note(rows: Sequence[Row]) -> str | None:
+def _group_key(row: Grouped) -> GroupKey:
+    return row.task, row.arm_name, row.source, row.config
+
+
+def split_note(rows: Sequence[Labelled]) -> str | None:
     """One line naming the arm names that were split into several groups, or None."""
-    split = dict.fromkeys((r["arm"], r["task"]) for r in rows if r["arm"] != r["arm_name"])
+    split = dict.fromkeys((r.arm, r.task) for r in rows if r.arm != r.arm_name)
     if not split:
         return None
     names = ", ".join(f"{arm} ({task})" for arm, task in split)

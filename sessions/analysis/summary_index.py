@@ -15,23 +15,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from sessions.analysis.trial_row import TrialRow
 from sessions.cache_files import load_cache, save_cache
 from sessions.format import SUFFIX, SessionFileError
 
 INDEX_NAME = ".fep-compare-index.json"
+
+
+def _row_from_json(data: Any) -> TrialRow:
+    return msgspec.convert(data, TrialRow)
+
+
 # 2: rows say whether the executor and the advisor were ever called.
 # 3: rows carry the lead's re-read dollars and the rate card's name (fep_tui.analysis).
-_VERSION = 3
+# 4: rows are TrialRows (roles in one mapping, no dotted columns).
+_VERSION = 4
 
 
 @dataclass
 class IndexedRows:
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[TrialRow] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     parsed: int = 0  # files read this time (new or changed); the rest came from the index
 
 
-def indexed_rows(directory: Path, row_of: Callable[[Path], dict[str, Any]]) -> IndexedRows:
+def indexed_rows(directory: Path, row_of: Callable[[Path], TrialRow]) -> IndexedRows:
     """Every session file's row (or its rejection reason), re-reading only what changed."""
     index_path = directory / INDEX_NAME
     old = load_cache(index_path, _VERSION, "files")
@@ -48,12 +58,13 @@ def indexed_rows(directory: Path, row_of: Callable[[Path], dict[str, Any]]) -> I
         if cached is None or cached.get("stamp") != stamp:
             found.parsed += 1
             try:
-                cached = {"stamp": stamp, "row": row_of(Path(entry.path))}
+                row = row_of(Path(entry.path))
+                cached = {"stamp": stamp, "row": msgspec.to_builtins(row)}
             except (SessionFileError, OSError, UnicodeDecodeError) as exc:
                 cached = {"stamp": stamp, "rejected": str(exc)}
         fresh[entry.name] = cached
         if "row" in cached:
-            found.rows.append(cached["row"])
+            found.rows.append(_row_from_json(cached["row"]))
         else:
             found.rejected.append(str(cached["rejected"]))
     if found.parsed or set(fresh) != set(old):

@@ -485,10 +485,10 @@ def test_the_pairwise_matrix_reads_row_against_column_on_both_sides(tmp_path: Pa
     from sessions.analysis.statistics import cliffs_delta
 
     directory = make_compare_dir(tmp_path / "sessions")
-    won = [row for row in collect([directory]).labelled() if row["success"]]
+    won = [row for row in collect([directory]).labelled() if row.success]
     costs = {
-        arm: [row["cost_usd"] for row in won if row["arm"] == arm]
-        for arm in sorted({row["arm"] for row in won})
+        arm: [row.cost_usd or 0.0 for row in won if row.arm == arm]
+        for arm in sorted({row.arm for row in won})
     }
 
     async def scenario() -> None:

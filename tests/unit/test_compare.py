@@ -118,9 +118,9 @@ def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
     path = tmp_path / "published.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     imported = import_published(path)
-    outcomes = [row["outcome"] for row in imported.rows]
+    outcomes = [row.outcome for row in imported.rows]
     assert outcomes == ["success", "never started"]
-    assert imported.rows[0]["lead_cache_read"] == 4000 and imported.rows[0]["turns"] == 20
+    assert imported.rows[0].lead_cache_read == 4000 and imported.rows[0].turns == 20
     csv_path = tmp_path / "published.csv"
     csv_path.write_text(
         "arm,task,trial,success,blocked,wall_sec,iterations,cost_usd,opus_in,opus_out,opus_cache_w,opus_cache_r,"
@@ -129,8 +129,8 @@ def test_published_import_excludes_failed_to_start_rows(tmp_path: Path) -> None:
         "B,T2,2,False,True,2,0,0,0,0,0,0,0,0,0,0,True,1\n"
     )
     from_csv = import_published(csv_path)
-    assert [row["outcome"] for row in from_csv.rows] == ["success", "never started"]
-    assert from_csv.rows[0]["lead_cache_read"] == 9000
+    assert [row.outcome for row in from_csv.rows] == ["success", "never started"]
+    assert from_csv.rows[0].lead_cache_read == 9000
     result = run_cli("compare", str(tmp_path), "--import", str(path), env=_env(tmp_path))
     assert result.returncode == 0
     assert "excluded (never started): T1 A PUBLISHED published.jsonl:A:T1:2" in result.stdout
@@ -213,14 +213,14 @@ def test_a_summary_cap_cannot_reprice_imported_rows(tmp_path: Path) -> None:
     )
     rows = collect([], [path]).labelled()
     (capped,) = add_whatif(rows, WhatIf(summary_cap=100))
-    assert math.isnan(capped["whatif_cost_usd"])
+    assert capped.whatif_cost_usd is not None and math.isnan(capped.whatif_cost_usd)
     (official,) = add_whatif(rows, WhatIf(rate_card="official"))
     # Opus as above plus Haiku's 10 in, 20 out and 500 read at $1/$5/$0.10.
     haiku = (10 * 1 + 20 * 5 + 500 * 0.1) / 1e6
-    assert official["whatif_cost_usd"] == pytest.approx(0.09375 + haiku)
-    assert official["resimulated_cost_usd"] == pytest.approx(0.28125 + haiku)
-    assert official["orchestrator.model"] == "claude-opus-4-7"
-    assert official["executor.model"] == "claude-haiku-4-5"
+    assert official.whatif_cost_usd == pytest.approx(0.09375 + haiku)
+    assert official.resimulated_cost_usd == pytest.approx(0.28125 + haiku)
+    assert official.roles["orchestrator"].model == "claude-opus-4-7"
+    assert official.roles["executor"].model == "claude-haiku-4-5"
 
 
 def test_import_with_a_bad_line_names_the_line(tmp_path: Path) -> None:
@@ -342,9 +342,9 @@ def test_an_executor_never_called_is_counted_and_marked(tmp_path: Path) -> None:
         kept.append(json.dumps(event))
     alone = tmp_path / "alone.jsonl"
     alone.write_text("\n".join(kept) + "\n")
-    assert session_row(alone)["executor_unused"] is True
-    assert session_row(FIXTURE)["executor_unused"] is False
-    assert session_row(FIXTURE)["advisor_unused"] is None, "arm B has no advisor"
+    assert session_row(alone).executor_unused is True
+    assert session_row(FIXTURE).executor_unused is False
+    assert session_row(FIXTURE).advisor_unused is None, "arm B has no advisor"
     shutil.copy(FIXTURE, tmp_path / "b.jsonl")
     table = arm_table(collect([tmp_path]).labelled(), "B")
     assert [row["executor_never_called"] for row in table] == [1.0]
@@ -392,9 +392,10 @@ def test_a_published_re_run_of_the_same_trial_index_is_its_own_trial(tmp_path: P
     published.write_text("\n".join(lines) + "\n")
     found = collect([], [published, published])
     assert len(found.rows) == 3 and found.duplicates == 3
-    assert [row["trial"] for row in found.rows] == [
+    assert [row.trial for row in found.rows] == [
         "published.jsonl:A:tiny:1",
         "published.jsonl:A:tiny:1 (line 2)",
         "published.jsonl:A:tiny:2",
     ]
-    assert all("row_key" not in row for row in found.rows)
+    # Each kept row is its file's line: the same file named twice added no trial.
+    assert len({row.row_key for row in found.rows}) == 3

@@ -77,7 +77,7 @@ def test_whatif_and_compare_on_the_corpus_exit_cleanly(
     directory = damaged["bom"][0].parent
     found = collect([directory])
     # Every readable trial once; the duplicated tail named; the bad header rejected.
-    assert sorted(row["trial"] for row in found.rows) == sorted(
+    assert sorted(row.trial for row in found.rows) == sorted(
         f"damaged-{name}" for name in (*SAID, "bom")
     )
     assert any("duplicated-tail.jsonl" in p and "written twice" in p for p in found.problems)

@@ -18,6 +18,7 @@ from sessions.analysis.statistics import (
     mann_whitney,
     median_distribution,
 )
+from sessions.analysis.trial_row import TrialRow
 
 
 def test_cliffs_delta_by_hand() -> None:
@@ -158,26 +159,35 @@ def test_a_large_arm_takes_one_pass_not_thousands_of_resamples() -> None:
         assert abs(bisect.bisect_left(ordered, ours) - bisect.bisect_left(ordered, theirs)) <= 6
 
 
-def _rows() -> list[dict[str, object]]:
+def _row(arm: str, cost: float, won: bool = True, read: int = 0) -> TrialRow:
+    return TrialRow(
+        arm_name=arm,
+        arm=arm,
+        task="t",
+        trial=f"{arm}-{cost}",
+        origin="session",
+        source="SIMULATED",
+        simulated=True,
+        config=arm,
+        configuration="",
+        path="",
+        outcome="success" if won else "failed",
+        success=won,
+        cost_usd=cost,
+        wall_s=cost * 10,
+        turns=int(cost),
+        lead_cache_read=read,
+    )
+
+
+def _rows() -> list[TrialRow]:
     rows = []
     for arm, costs, successes, reads in (
         ("A", [1.0, 2.0, 3.0], [True, True, False], [100, 200, 300]),
         ("B", [2.0, 4.0, 6.0, 8.0], [True, True, True, True], [300, 400, 500, 600]),
     ):
         for cost, won, read in zip(costs, successes, reads, strict=True):
-            rows.append(
-                {
-                    "arm": arm,
-                    "task": "t",
-                    "source": "SIMULATED",
-                    "success": won,
-                    "cost_usd": cost,
-                    "wall_s": cost * 10,
-                    "turns": int(cost),
-                    "lead_cache_read": read,
-                    "simulated": True,
-                }
-            )
+            rows.append(_row(arm, cost, won, read))
     return rows
 
 
@@ -205,9 +215,7 @@ def test_a_size_is_not_named_on_fewer_than_three_trials_an_arm() -> None:
     assert cliffs_magnitude(1.0, 2, 2) == "too few trials"
     assert cliffs_magnitude(1.0, 3, 3) == "large"
     rows = [
-        {"task": "t", "source": "SIMULATED", "arm": arm, "success": True, "cost_usd": cost}
-        for arm, costs in (("A", [1.0, 1.1]), ("B", [2.0, 2.1]))
-        for cost in costs
+        _row(arm, cost) for arm, costs in (("A", [1.0, 1.1]), ("B", [2.0, 2.1])) for cost in costs
     ]
     [pair] = pairwise(rows)
     assert pair["cliffs_delta"] == -1.0 and pair["magnitude"] == "too few trials"
