@@ -46,7 +46,11 @@ Status = Literal["imported", "updated", "unchanged", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
-class RoleTotals:
+class ListedRole:
+    """A role's line in an imported session's listing (`traces`), summed from its calls:
+    the listing's own shape (writes in one bucket, a cost left unknown, None, where no
+    card prices the model), not a trial's end (engine.events.RoleTotals)."""
+
     model: str
     calls: int
     input_tokens: int
@@ -72,7 +76,7 @@ class TraceSummary:
     model_calls: int
     lead_calls: int
     delegations: int
-    roles: dict[str, RoleTotals]
+    roles: dict[str, ListedRole]
     cost_usd: float | None
     lead_cache_read: int
     subagent_reread_tokens: int
@@ -90,7 +94,7 @@ class TraceSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TraceSummary:
-        roles = {k: RoleTotals(**v) for k, v in data["roles"].items()}
+        roles = {k: ListedRole(**v) for k, v in data["roles"].items()}
         return cls(**{**data, "roles": roles})
 
     @property
@@ -144,7 +148,7 @@ def summarise_events(
                 )
     unpriced = set(header.unpriced)
     totals = {
-        role: RoleTotals(
+        role: ListedRole(
             header.models.get(role, ""),
             held["calls"],
             held["usage"].input_tokens,
