@@ -127,14 +127,7 @@ def session_row(path: Path) -> TrialRow:
         executor_unused=any_never_called(end.roles, is_arm_executor),
         advisor_unused=never_called(end.roles, "advisor"),
         roles={
-            role: RoleFigures(
-                input_tokens=totals.usage.input_tokens,
-                output_tokens=totals.usage.output_tokens,
-                cache_write_5m=totals.usage.cache_write_5m,
-                cache_write_1h=totals.usage.cache_write_1h,
-                cache_read=totals.usage.cache_read,
-                cost_usd=totals.cost_usd,
-            )
+            role: RoleFigures.of(totals.usage, totals.cost_usd)
             for role, totals in end.roles.items()
         },
     )
@@ -434,14 +427,8 @@ def _role_figures(
     roles = {lead: "orchestrator" if others else "solo"} if lead in models else {}
     roles.update({m: "executor" if i == 0 else f"executor-{i + 1}" for i, m in enumerate(others)})
     return {
-        role: RoleFigures(
-            input_tokens=models[model].input_tokens,
-            output_tokens=models[model].output_tokens,
-            cache_write_5m=models[model].cache_write_5m,
-            cache_write_1h=models[model].cache_write_1h,
-            cache_read=models[model].cache_read,
-            cost_usd=float(costs[model]) if model in costs else math.nan,
-            model=model,
+        role: RoleFigures.of(
+            models[model], float(costs[model]) if model in costs else math.nan, model
         )
         for model, role in roles.items()
     }

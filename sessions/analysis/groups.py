@@ -20,13 +20,16 @@ from sessions.analysis.trial_row import TrialRow
 GROUP_KEYS = ("task", "arm_name", "source", "config")
 
 
-class Grouped(Protocol):
-    """What names a trial's group: a TrialRow, or a re-priced session (`whatif DIR`)."""
-
+class _Named(Protocol):
     @property
     def task(self) -> str: ...
     @property
     def arm_name(self) -> str: ...
+
+
+class Grouped(_Named, Protocol):
+    """What names a trial's group: a TrialRow, or a re-priced session (`whatif DIR`)."""
+
     @property
     def source(self) -> str: ...
     @property
@@ -35,11 +38,7 @@ class Grouped(Protocol):
     def configuration(self) -> str: ...
 
 
-class Labelled(Protocol):
-    @property
-    def task(self) -> str: ...
-    @property
-    def arm_name(self) -> str: ...
+class Labelled(_Named, Protocol):
     @property
     def arm(self) -> str: ...
 

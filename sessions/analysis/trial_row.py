@@ -11,6 +11,8 @@ import math
 
 import msgspec
 
+from engine.usage import Usage
+
 # A role's token buckets, in the order every table shows them.
 BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
 
@@ -26,6 +28,18 @@ class RoleFigures(msgspec.Struct, frozen=True, kw_only=True):
     cache_read: int = 0
     cost_usd: float = math.nan
     model: str | None = None
+
+    @classmethod
+    def of(cls, usage: Usage, cost_usd: float = math.nan, model: str | None = None) -> RoleFigures:
+        return cls(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_write_5m=usage.cache_write_5m,
+            cache_write_1h=usage.cache_write_1h,
+            cache_read=usage.cache_read,
+            cost_usd=cost_usd,
+            model=model,
+        )
 
     def bucket(self, name: str) -> int:
         """A bucket by its name in BUCKETS."""
