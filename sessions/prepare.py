@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from engine.arms import ArmSpec
     from engine.doctor import Check
+    from engine.pricing import RateCard
     from engine.trial import TrialConfig
 
 
@@ -25,14 +27,19 @@ async def check_live_models(configs: Sequence[TrialConfig]) -> list[Check]:
     """For the live ones, one tiny billed request per model their arms use (the doctor,
     engine/doctor.py): a model that cannot answer is found for a fraction of a cent, not
     after the task is set up. None live: no request, no check."""
-    from engine.doctor import run_checks
-    from engine.trial import ollama_host
-
     live = [config for config in configs if config.backend == "live"]
     if not live:
         return []
-    arms = tuple(dict.fromkeys(config.arm for config in live))
-    return await run_checks(arms, live[0].rate_card, None, None, ollama_host())
+    return await live_checks(tuple(dict.fromkeys(c.arm for c in live)), live[0].rate_card)
+
+
+async def live_checks(arms: Sequence[ArmSpec], card: RateCard) -> list[Check]:
+    """The doctor's requests to the real services (their keys and hosts from the
+    environment), for `fep-tui doctor` and before a live trial."""
+    from engine.doctor import run_checks
+    from engine.trial import ollama_host
+
+    return await run_checks(arms, card, None, None, ollama_host())
 
 
 def first_failed(checks: Sequence[Check]) -> Check | None:

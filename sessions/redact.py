@@ -171,6 +171,8 @@ class Redactor:
             if _SECRET_NAME.search(k) and len(v) >= 12 and not v.startswith("/") and " " not in v
         ]
         self._literals = sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
+        # A literal with a newline could match across two lines masked at once (`lines`).
+        self._literal_spans_lines = any("\n" in v for v in self._literals)
 
     def text(self, value: str) -> str:
         for literal in self._literals:
@@ -197,7 +199,7 @@ class Redactor:
         pattern takes, save a PEM key's body and a literal with a newline, done a line at
         a time."""
         joined = b"\n".join(encoded) + b"\n"
-        if b"PRIVATE KEY-----" in joined or any("\n" in v for v in self._literals):
+        if self._literal_spans_lines or b"PRIVATE KEY-----" in joined:
             return b"".join(self.line(one) + b"\n" for one in encoded)
         return self.line(joined)
 

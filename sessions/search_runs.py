@@ -112,7 +112,8 @@ def trials_on_file(
 ) -> TrialsOnFile:
     """Judged and errored trials of these candidates already in the directory, by arm,
     oldest first (each error's line goes to `errors`); how many never called their executor
-    or advisor; and how many were re-priced.
+    or advisor; how many were re-priced; and how many ran another arm under a candidate's
+    name (left out).
 
     A trial run at another rate card is re-priced at `card` from its recorded turns
     (sessions/analysis/whatif.py), so a finished search re-ranks under other prices
@@ -127,12 +128,16 @@ def trials_on_file(
         # (round_runner): in that order the search replays them through the same rounds.
         return summary.seed * len(tasks) + tasks.index(summary.task), summary.started_at
 
-    ours = [s for s in summaries if s.arm in known and s.task in tasks]
+    # Only these can count: a trial cut off or interrupted is neither read nor counted.
+    countable = {*JUDGED, "error", "never started"}
+    ours = [s for s in summaries if s.arm in known and s.task in tasks and s.outcome in countable]
+    definitions = {name: arm.definition() for name, arm in arms.items()}
     redefined = 0
     for summary in sorted(ours, key=run_order):
-        read = read_head_and_end(Path(summary.path))
+        path = Path(summary.path)
+        read = read_head_and_end(path)
         ran = read.header.arm_definition
-        if ran is None or ran.definition() != arms[summary.arm].definition():
+        if ran is None or ran.definition() != definitions[summary.arm]:
             redefined += 1
             continue
         if _errored(summary, read.end):
@@ -142,7 +147,6 @@ def trials_on_file(
             errors.append(f"{summary.arm} on {summary.task} seed {summary.seed}: {summary.reason}")
             continue
         if summary.outcome in JUDGED:
-            path = Path(summary.path)
             cost = summary.cost_usd or 0.0
             if read.header.card_name != card.name:
                 cost = reprice_file(path, WhatIf(rate_card=card.name)).whatif_usd

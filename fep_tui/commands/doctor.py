@@ -12,7 +12,7 @@ from cyclopts import Parameter
 from engine.arms import ArmSpec, resolve_arm
 from engine.doctor import Check, run_checks, total_cost
 from engine.pricing import RateCard, get_rate_card
-from engine.trial import SIM_API_KEY, ollama_host
+from engine.trial import SIM_API_KEY
 from fep_tui.commands.common import extra_arms, parse_list
 from fep_tui.commands.options import (
     ArmsFile,
@@ -23,6 +23,7 @@ from fep_tui.commands.options import (
     use_prices_file,
 )
 from fep_tui.stdout import Stdout
+from sessions.prepare import live_checks
 from tasks.sandbox import CONTAINMENT_WORDS, SandboxUnavailableError, resolve_containment
 
 
@@ -49,7 +50,7 @@ def doctor(
 
 def check_models(arms: Sequence[ArmSpec], backend: Backend, card: RateCard) -> list[Check]:
     if backend == "live":
-        return asyncio.run(run_checks(arms, card, None, None, ollama_host()))
+        return asyncio.run(live_checks(arms, card))
     from engine.sim import Scenario, SimulatorServer
     from tasks import get_task
 

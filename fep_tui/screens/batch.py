@@ -77,8 +77,8 @@ class BatchScreen(Screen[None]):
         self.headings = (*COLUMNS, NODE) if runner is not None else COLUMNS
         self.cells: dict[tuple[str, str], CellState] = {}
         self.trials: dict[TrialKey, LiveTrial] = {}
-        self.earlier: set[TrialKey] = set()
-        self._earlier_rows: dict[TrialKey, SessionSummary] = {}
+        # Trials a previous run finished, with what their sessions say.
+        self.earlier: dict[TrialKey, SessionSummary] = {}
         self.errors: dict[TrialKey, str] = {}
         self.done = 0
         self.total = 0
@@ -100,9 +100,10 @@ class BatchScreen(Screen[None]):
         self.cells = plan_cells(
             self.plan, [(s.arm, s.task, s.seed, s.outcome == "success") for s in judged]
         )
-        # A trial done in an earlier run shows its turns and cost, as one run now does.
+        # The first of each, as plan_cells counts it: it shows its turns and cost.
+        on_file: dict[TrialKey, SessionSummary] = {}
         for summary in judged:
-            self._earlier_rows[(summary.arm, summary.task, summary.seed)] = summary
+            on_file.setdefault((summary.arm, summary.task, summary.seed), summary)
         table = self.query_one(DataTable)
         widths = {"status": 12, "turns": 5, "cost $": 8, NODE: 12}
         for column in self.headings:
@@ -111,7 +112,7 @@ class BatchScreen(Screen[None]):
             for seed in range(self.plan.trials):
                 key = (cell.arm, cell.task, seed)
                 if seed in cell.done_seeds:
-                    self.earlier.add(key)
+                    self.earlier[key] = on_file[key]
                 table.add_row(*self._cells(key), key=_row_key(key))
         self.total = len(self.cells) * self.plan.trials
         self.done = len(self.earlier)
@@ -184,7 +185,7 @@ class BatchScreen(Screen[None]):
     def _cells(self, key: tuple[str, str, int]) -> tuple[str, ...]:
         live = self.trials.get(key)
         turns, cost, node = "-", "-", ""
-        earlier = self._earlier_rows.get(key) if key in self.earlier else None
+        earlier = self.earlier.get(key)
         if earlier is not None:
             turns = str(earlier.lead_turns)
             cost = "?" if earlier.cost_usd is None else f"{earlier.cost_usd:.4f}"

@@ -244,7 +244,7 @@ def reprice_buckets(row: TrialRow, whatif: WhatIf) -> tuple[float, float]:
         model = figures.model
         if model is None:
             continue
-        usage = Usage(**{b: figures.bucket(b) for b in BUCKETS})
+        usage = figures.usage
         # Claude models are billed per token; anything else ran locally, at zero.
         provider = "anthropic" if model.startswith("claude-") else "ollama"
         try:

@@ -41,10 +41,16 @@ class RoleFigures(msgspec.Struct, frozen=True, kw_only=True):
             model=model,
         )
 
-    def bucket(self, name: str) -> int:
-        """A bucket by its name in BUCKETS."""
-        value: int = getattr(self, name)
-        return value
+    @property
+    def usage(self) -> Usage:
+        """The buckets as the usage they were made from (RoleFigures.of)."""
+        return Usage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_write_5m=self.cache_write_5m,
+            cache_write_1h=self.cache_write_1h,
+            cache_read=self.cache_read,
+        )
 
 
 class TrialRow(msgspec.Struct, frozen=True, kw_only=True):
