@@ -13,7 +13,6 @@ numbered from 2 (`executor-2 = { ... }`, `executor-3`, ...); it chooses one per 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.errors import FepError
 from engine.roles import ADVISOR, ORCHESTRATOR, SOLO, executor_number, executor_role
 from engine.toml_place import TablePlace
+from engine.user_files import parse_toml, read_user_text
 from tasks.sandbox import POLICIES
 
 PROVIDERS = ("anthropic", "ollama")
@@ -261,18 +261,12 @@ class UnknownArmError(FepError, LookupError):
 
 
 def load_arms_file(path: Path) -> dict[str, ArmSpec]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ArmFileError(f"{path}: cannot read arms file ({exc.strerror})") from None
+    text = read_user_text(path, "arms file", ArmFileError, "check the path given to --arms-file")
     return parse_arms_toml(text, str(path))
 
 
 def parse_arms_toml(text: str, origin: str = "<arms>") -> dict[str, ArmSpec]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ArmFileError(f"{origin}: not valid TOML: {exc}") from None
+    data = parse_toml(text, origin, ArmFileError)
     arms_table = data.get("arms")
     if not isinstance(arms_table, dict) or not arms_table:
         raise ArmFileError(f"{origin}: no [arms.NAME] tables found")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from engine.errors import FepError
 from engine.model_price import ModelPrice
 from engine.toml_place import TablePlace
+from engine.user_files import parse_toml, read_user_text
 
 ENV_VAR = "FEP_PRICES_FILE"
 _RATES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
@@ -45,12 +45,7 @@ class UserPrice:
 
 
 def load_price_file(path: Path) -> dict[str, UserPrice]:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise PriceFileError(f"{path}: no such price file; check --prices or ${ENV_VAR}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PriceFileError(f"{path}: cannot read the price file ({exc})") from None
+    text = read_user_text(path, "price file", PriceFileError, f"check --prices or ${ENV_VAR}")
     return parse_price_toml(text, str(path))
 
 
@@ -73,10 +68,7 @@ def user_price(model: str, provider: str) -> ModelPrice | None:
 
 
 def parse_price_toml(text: str, origin: str = "<prices>") -> dict[str, UserPrice]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PriceFileError(f"{origin}: not valid TOML: {exc}") from None
+    data = parse_toml(text, origin, PriceFileError)
     models = data.get("models")
     unknown_top = set(data) - {"models"}
     if unknown_top:

@@ -64,98 +64,124 @@ def _home(
     return home(arms_file=arms_file, read_only=read_only)
 
 
-app.command("fep_tui.commands.trial:run", name="run", help="run one trial of an arm on a task")
-app.command(
-    "fep_tui.commands.trial:replay", name="replay", help="open a saved session in the trial screen"
-)
-app.command(
-    "fep_tui.commands.batch:batch",
-    name="batch",
-    help="run arms x tasks x trials; running it again resumes",
-)
-app.command(
-    "fep_tui.commands.compare:compare",
-    name="compare",
-    help="compare arms across saved sessions and imported results",
-)
-app.command(
-    "fep_tui.commands.compare:whatif",
-    name="whatif",
-    help="re-price sessions under other terms (card, caching, summary cap)",
-)
-app.command(
-    "fep_tui.commands.doctor:doctor",
-    name="doctor",
-    help="check each model the arms use with one tiny request, before a live run",
-)
+# Each command: its name, where it lives under fep_tui.commands (imported only when it
+# runs) and its line in `fep-tui --help`.
+Commands = tuple[tuple[str, str, str], ...]
 
-tasks = App(name="tasks", help="the task catalog")
-tasks.command(
-    "fep_tui.commands.tasks:list_tasks", name="list", help="the tasks and whether each is ready"
-)
-tasks.command(
-    "fep_tui.commands.tasks:check",
-    name="check",
-    help="provision a task and prove it: base green, start red, fixes green",
-)
-app.command(tasks)
 
-sessions = App(name="sessions", help="saved sessions")
-sessions.command("fep_tui.commands.sessions:list_saved", name="list", help="list saved sessions")
-app.command(sessions)
+def _add(into: App, commands: Commands) -> None:
+    for name, target, help_text in commands:
+        into.command(f"fep_tui.commands.{target}", name=name, help=help_text)
 
-app.command(
-    "fep_tui.commands.search:search_command",
-    name="search",
-    help="find the best role assignment by arm elimination, without running every one",
-)
 
-importing = App(name="import", help="bring other tools' sessions in as session files")
-importing.command(
-    "fep_tui.commands.traces:import_claude_code",
-    name="claude-code",
-    help="import Claude Code sessions (a transcript, a project directory or ~/.claude/projects)",
-)
-app.command(importing)
-app.command(
-    "fep_tui.commands.traces:traces",
-    name="traces",
-    help="your Claude Code sessions, largest re-read cost of subagent results first",
-)
-app.command(
-    "fep_tui.commands.traces:watch",
-    name="watch",
-    help="follow a Claude Code session live as it is written (the newest unless named)",
-)
+def _group(name: str, help_text: str, commands: Commands) -> App:
+    group = App(name=name, help=help_text)
+    _add(group, commands)
+    app.command(group)
+    return group
 
-app.command(
-    "fep_tui.commands.serve:serve",
-    name="serve",
-    help="the app in a browser (http://127.0.0.1:8765; pip install 'fep-tui[serve]')",
-)
 
-exporting = App(name="export", help="tables of trials, model calls and delegations as files")
-exporting.command(
-    "fep_tui.commands.export:parquet",
-    name="parquet",
-    help="trials, calls and delegations as Parquet files (pip install 'fep-tui[analysis]')",
+_add(
+    app,
+    (
+        ("run", "trial:run", "run one trial of an arm on a task"),
+        ("replay", "trial:replay", "open a saved session in the trial screen"),
+        ("batch", "batch:batch", "run arms x tasks x trials; running it again resumes"),
+        ("compare", "compare:compare", "compare arms across saved sessions and imported results"),
+        (
+            "whatif",
+            "compare:whatif",
+            "re-price sessions under other terms (card, caching, summary cap)",
+        ),
+        (
+            "doctor",
+            "doctor:doctor",
+            "check each model the arms use with one tiny request, before a live run",
+        ),
+    ),
 )
-exporting.command(
-    "fep_tui.commands.export:otel",
-    name="otel",
-    help="each trial as OpenTelemetry spans, to an OTLP receiver or a file "
-    "(pip install 'fep-tui[otel]')",
+_group(
+    "tasks",
+    "the task catalog",
+    (
+        ("list", "tasks:list_tasks", "the tasks and whether each is ready"),
+        (
+            "check",
+            "tasks:check",
+            "provision a task and prove it: base green, start red, fixes green",
+        ),
+    ),
 )
-app.command(exporting)
-
-sandbox = App(name="sandbox", help="run a command as the agent's shell would")
-sandbox.command(
-    "fep_tui.commands.sandbox:run",
-    name="run",
-    help="run CMD in a fresh task workspace with the agent's environment, sandbox and limits",
+_group("sessions", "saved sessions", (("list", "sessions:list_saved", "list saved sessions"),))
+_add(
+    app,
+    (
+        (
+            "search",
+            "search:search_command",
+            "find the best role assignment by arm elimination, without running every one",
+        ),
+    ),
 )
-app.command(sandbox)
-
+importing = _group(
+    "import",
+    "bring other tools' sessions in as session files",
+    (
+        (
+            "claude-code",
+            "traces:import_claude_code",
+            "import Claude Code sessions (a transcript, a project directory or ~/.claude/projects)",
+        ),
+    ),
+)
+_add(
+    app,
+    (
+        (
+            "traces",
+            "traces:traces",
+            "your Claude Code sessions, largest re-read cost of subagent results first",
+        ),
+        (
+            "watch",
+            "traces:watch",
+            "follow a Claude Code session live as it is written (the newest unless named)",
+        ),
+        (
+            "serve",
+            "serve:serve",
+            "the app in a browser (http://127.0.0.1:8765; pip install 'fep-tui[serve]')",
+        ),
+    ),
+)
+_group(
+    "export",
+    "tables of trials, model calls and delegations as files",
+    (
+        (
+            "parquet",
+            "export:parquet",
+            "trials, calls and delegations as Parquet files (pip install 'fep-tui[analysis]')",
+        ),
+        (
+            "otel",
+            "export:otel",
+            "each trial as OpenTelemetry spans, to an OTLP receiver or a file "
+            "(pip install 'fep-tui[otel]')",
+        ),
+    ),
+)
+_group(
+    "sandbox",
+    "run a command as the agent's shell would",
+    (
+        (
+            "run",
+            "sandbox:run",
+            "run CMD in a fresh task workspace with the agent's environment, sandbox and limits",
+        ),
+    ),
+)
 
 _IMPORT_COMMANDS: set[str] = set()
 

@@ -20,6 +20,12 @@ APP: list[BindingType] = [
 # off at 80 columns (a footer lists the focused widget's and the screen's keys before the app's).
 MORE_KEYS = Binding("question_mark", "app.help", "more keys", key_display="?", id="more")
 
+
+def pushed(screen: str) -> list[BindingType]:
+    """The head of a pushed screen's keys: `?`, then escape back to where it was opened."""
+    return [MORE_KEYS, Binding("escape", "app.pop_screen", "Back", id=f"{screen}.back")]
+
+
 HOME: list[BindingType] = [
     MORE_KEYS,
     Binding("n", "new_trial", "New trial", id="home.new"),
@@ -37,21 +43,18 @@ HOME: list[BindingType] = [
 ]
 
 SEARCH: list[BindingType] = [
-    MORE_KEYS,
-    Binding("escape", "app.pop_screen", "Back", id="search.back"),
+    *pushed("search"),
     Binding("c", "compare", "Compare its trials", id="search.compare"),
 ]
 
 TRACES: list[BindingType] = [
-    MORE_KEYS,
-    Binding("escape", "app.pop_screen", "Back", id="traces.back"),
+    *pushed("traces"),
     Binding("enter", "open", "Open", show=False, id="traces.open"),
     Binding("r", "refresh", "Import and refresh", id="traces.refresh"),
 ]
 
 TRIAL: list[BindingType] = [
-    MORE_KEYS,
-    Binding("escape", "app.pop_screen", "Back", id="trial.back"),
+    *pushed("trial"),
     # Replay keys win over the focused pane's scrolling: priority bindings.
     Binding(
         "space", "toggle_play", "Play/pause", key_display="space", priority=True, id="trial.play"
@@ -100,20 +103,15 @@ TRIAL: list[BindingType] = [
     Binding("i", "items", "Context items", show=False, id="trial.items"),
 ]
 
-ITEMS: list[BindingType] = [
-    MORE_KEYS,
-    Binding("escape", "app.pop_screen", "Back", id="items.back"),
-]
+ITEMS = pushed("items")
 
 BATCH: list[BindingType] = [
-    MORE_KEYS,
-    Binding("escape", "app.pop_screen", "Back", id="batch.back"),
+    *pushed("batch"),
     Binding("enter", "open", "Open trial", id="batch.open"),
 ]
 
 COMPARE: list[BindingType] = [
-    MORE_KEYS,
-    Binding("escape", "app.pop_screen", "Back", id="compare.back"),
+    *pushed("compare"),
     # Short labels, export and charts before side by side, and sort only in `?` (the
     # arms table says `sorted by ... (s)`): at 80 columns `e Export` and `c Charts` fit the
     # footer (`e Export charts` was cut off).
@@ -126,8 +124,7 @@ COMPARE: list[BindingType] = [
 ]
 
 SIDE_BY_SIDE: list[BindingType] = [
-    MORE_KEYS,
-    Binding("escape", "app.pop_screen", "Back", id="side.back"),
+    *pushed("side"),
     Binding(
         "right,right_square_bracket",
         "step(1)",

@@ -21,6 +21,7 @@ from typing import Any, get_args
 
 from engine.errors import FepError
 from engine.sim.agents import DELEGATE, EDITOR, PlannedCall, PlannedTurn, Role
+from engine.user_files import read_user_text
 
 FINAL_TEXT = "Done with the scripted plan."
 _TOOLS: dict[str, tuple[str, ...]] = {
@@ -50,12 +51,7 @@ class ScriptPlan:
 
 
 def load_plan(path: Path) -> ScriptPlan:
-    try:
-        raw = path.read_text()
-    except FileNotFoundError:
-        raise PlanError(f"no plan file {path}; check the path given to --script") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"cannot read the plan {path} ({exc})") from None
+    raw = read_user_text(path, "plan file", PlanError, "check the path given to --script")
     try:
         data = json.loads(raw)
     except ValueError as exc:

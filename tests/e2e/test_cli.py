@@ -115,7 +115,7 @@ def test_json_run_prints_events_and_a_final_summary(tmp_path: Path) -> None:
         ),
         (
             ["run", "--arm", "X", "--task", "tiny", "--arms-file", "/nonexistent.toml"],
-            "cannot read arms file",
+            "no such arms file",
         ),
     ],
 )
@@ -328,3 +328,21 @@ def test_compare_export_charts_behind_a_closed_reader_still_writes_them(tmp_path
     )
     assert status == 0, err
     assert sorted(p.suffix for p in charts.iterdir()) == [".png", ".png", ".svg", ".svg"]
+
+
+@pytest.mark.parametrize("flag", ["--arms-file", "--prices", "--script"])
+@pytest.mark.parametrize("kind", ["binary", "directory"])
+def test_a_named_file_that_cannot_be_read_as_text_is_one_line_and_exit_2(
+    tmp_path: Path, flag: str, kind: str
+) -> None:
+    """A binary arms file ended `run` in a UnicodeDecodeError traceback."""
+    named = tmp_path / "named"
+    if kind == "binary":
+        named.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe")
+    else:
+        named.mkdir()
+    result = fep("run", "--arm", "A", "--task", "tiny", flag, str(named), env_dir=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    expected = "is not UTF-8 text" if kind == "binary" else "is a directory"
+    assert len(lines) == 1 and str(named) in lines[0] and expected in lines[0], lines

@@ -516,7 +516,7 @@ def test_a_session_file_stops_at_its_limit_and_still_records_the_end(tmp_path: P
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "no plan file"),
+        (None, "no such plan file"),
         ("{not json", "is not JSON"),
         ('{"boss": [[{"name": "bash", "input": {}}]]}', "unknown role 'boss'"),
         ('{"solo": [[{"name": "rm_rf", "input": {}}]]}', "unknown tool 'rm_rf' for solo"),
