@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from msgspec.structs import replace
 
 from engine.errors import FepError
-from sessions.analysis.trial_row import BUCKETS, TrialRow
+from engine.usage import BUCKETS
+from sessions.analysis.trial_row import TrialRow
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -216,7 +217,7 @@ def _role_value(row: TrialRow, role: str, name: str) -> int | float | None:
     figures = row.roles.get(role)
     if figures is None:
         return None
-    value: int | float = getattr(figures, name)
+    value: int | float = getattr(figures.usage if name in BUCKETS else figures, name)
     return value
 
 

@@ -17,7 +17,7 @@ from engine.errors import FepError
 from engine.events import RoleTotals
 from engine.pricing import PUBLISHED, UnpricedModelError, get_rate_card
 from engine.roles import is_arm_executor
-from engine.usage import Usage
+from engine.usage import BUCKETS, Usage
 from sessions.analysis.groups import label_groups
 from sessions.analysis.statistics import (
     bootstrap_median_ci,
@@ -27,7 +27,7 @@ from sessions.analysis.statistics import (
 )
 from sessions.analysis.summary_index import indexed_rows
 from sessions.analysis.table import Row, group_by, median, values
-from sessions.analysis.trial_row import BUCKETS, RoleFigures, TrialRow
+from sessions.analysis.trial_row import RoleFigures, TrialRow
 from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.format import FORMAT_NAME, SessionFileError
 from sessions.header import SOURCE_LABELS
@@ -127,7 +127,7 @@ def session_row(path: Path) -> TrialRow:
         executor_unused=any_never_called(end.roles, is_arm_executor),
         advisor_unused=never_called(end.roles, "advisor"),
         roles={
-            role: RoleFigures.of(totals.usage, totals.cost_usd)
+            role: RoleFigures(usage=totals.usage, cost_usd=totals.cost_usd)
             for role, totals in end.roles.items()
         },
     )
@@ -427,8 +427,10 @@ def _role_figures(
     roles = {lead: "orchestrator" if others else "solo"} if lead in models else {}
     roles.update({m: "executor" if i == 0 else f"executor-{i + 1}" for i, m in enumerate(others)})
     return {
-        role: RoleFigures.of(
-            models[model], float(costs[model]) if model in costs else math.nan, model
+        role: RoleFigures(
+            usage=models[model],
+            cost_usd=float(costs[model]) if model in costs else math.nan,
+            model=model,
         )
         for model, role in roles.items()
     }
@@ -504,8 +506,9 @@ def role_buckets(rows: Sequence[TrialRow]) -> list[Row]:
             if not played:
                 continue
             record: dict[str, Any] = {"task": task, "source": source, "arm": arm, "role": role}
+            usages = [figures.usage for figures in played]
             for bucket in BUCKETS:
-                record[bucket] = median(played, bucket)
+                record[bucket] = median(usages, bucket)
             record["cost_usd"] = median(played, "cost_usd")
             table.append(record)
     return table

@@ -31,7 +31,7 @@ def _row_from_json(data: Any) -> TrialRow:
 # 2: rows say whether the executor and the advisor were ever called.
 # 3: rows carry the lead's re-read dollars and the rate card's name (fep_tui.analysis).
 # 4: rows are TrialRows (roles in one mapping, no dotted columns).
-_VERSION = 4
+_VERSION = 5
 
 
 @dataclass

@@ -13,44 +13,14 @@ import msgspec
 
 from engine.usage import Usage
 
-# A role's token buckets, in the order every table shows them.
-BUCKETS = ("input_tokens", "output_tokens", "cache_write_5m", "cache_write_1h", "cache_read")
-
 
 class RoleFigures(msgspec.Struct, frozen=True, kw_only=True):
     """One role's tokens by bucket and its dollars in one trial. A published row is keyed
     by model: its roles also carry the model, and a cost only where the file gave one."""
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_5m: int = 0
-    cache_write_1h: int = 0
-    cache_read: int = 0
+    usage: Usage = msgspec.field(default_factory=Usage.of)
     cost_usd: float = math.nan
     model: str | None = None
-
-    @classmethod
-    def of(cls, usage: Usage, cost_usd: float = math.nan, model: str | None = None) -> RoleFigures:
-        return cls(
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_write_5m=usage.cache_write_5m,
-            cache_write_1h=usage.cache_write_1h,
-            cache_read=usage.cache_read,
-            cost_usd=cost_usd,
-            model=model,
-        )
-
-    @property
-    def usage(self) -> Usage:
-        """The buckets as the usage they were made from (RoleFigures.of)."""
-        return Usage(
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            cache_write_5m=self.cache_write_5m,
-            cache_write_1h=self.cache_write_1h,
-            cache_read=self.cache_read,
-        )
 
 
 class TrialRow(msgspec.Struct, frozen=True, kw_only=True):
