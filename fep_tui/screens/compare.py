@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -28,6 +28,7 @@ from fep_tui.compare_output import arm_columns
 from fep_tui.tables import fit, screen_cells
 from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
+from fep_tui.widgets.titled import titled
 from fep_tui.write_guard import WriteGuard
 from sessions.analysis.charts import (
     Curves,
@@ -127,19 +128,17 @@ class CompareScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("compare: loading sessions...", id="compare-title")
         with Vertical(id="compare-body"):
-            yield DataTable(id="arm-table", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="pairwise", cursor_type="none")
+            arms: DataTable[Any] = DataTable(id="arm-table", cursor_type="row", zebra_stripes=True)
+            yield titled(arms, "arms")
+            pairwise: DataTable[Any] = DataTable(id="pairwise", cursor_type="none")
+            yield titled(pairwise, "pairwise on success-only cost")
             yield Static(id="compare-notes")
             with Horizontal(id="compare-charts"):
-                yield Static(id="pareto")
-                yield Static(id="growth")
+                yield titled(Static(id="pareto"), "cost vs wall time")
+                yield titled(Static(id="growth"), "lead re-read growth")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#arm-table").border_title = "arms"
-        self.query_one("#pairwise").border_title = "pairwise on success-only cost"
-        self.query_one("#pareto").border_title = "cost vs wall time"
-        self.query_one("#growth").border_title = "lead re-read growth"
         self._load()
 
     @work(thread=True, group="compare-load", exit_on_error=False)

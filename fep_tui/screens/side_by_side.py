@@ -16,6 +16,7 @@ from textual.widgets import Static
 from fep_tui import keys
 from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.plot import Series, render_lines
+from fep_tui.widgets.titled import titled
 from sessions.analysis.side_by_side import SessionTurns, lead_turns
 
 STYLES = ("cyan", "magenta")
@@ -39,13 +40,11 @@ class SideBySideScreen(Screen[None]):
                     with VerticalScroll(classes="side-scroll"):
                         yield Static(id=f"side-turn-{index}")
         with Horizontal(id="side-charts"):
-            yield Static(id="side-cost")
-            yield Static(id="side-reread")
+            yield titled(Static(id="side-cost"), "cumulative cost $")
+            yield titled(Static(id="side-reread"), "cumulative lead re-read tokens")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#side-cost").border_title = "cumulative cost $"
-        self.query_one("#side-reread").border_title = "cumulative lead re-read tokens"
         for index, side in enumerate(self.sides):
             head = self.query_one(f"#side-head-{index}", Static)
             head.styles.color = STYLES[index]

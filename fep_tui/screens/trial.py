@@ -28,6 +28,7 @@ from fep_tui.widgets.delegations import DelegationsPane
 from fep_tui.widgets.key_bar import KeyBar
 from fep_tui.widgets.read_chart import ReadChart
 from fep_tui.widgets.replay_bar import ReplayBar
+from fep_tui.widgets.titled import titled
 from fep_tui.widgets.tool_tree import ToolTree
 from fep_tui.widgets.transcript import TurnLog
 from sessions.panes import PaneFold
@@ -70,19 +71,15 @@ class TrialScreen(Screen[None]):
         yield CountersBar(id="counters")
         with Horizontal(id="trial-body"):
             with Vertical(id="trial-left"):
-                yield TurnLog(id="turns")
-                yield ToolTree(id="tools")
+                yield titled(TurnLog(id="turns"), "turns")
+                yield titled(ToolTree(id="tools"), "tool calls (enter expands)")
             with Vertical(id="trial-right"):
-                yield DelegationsPane(id="delegations")
-                yield ReadChart(id="chart")
+                yield titled(DelegationsPane(id="delegations"), "delegations → summaries")
+                yield titled(ReadChart(id="chart"), "cumulative re-read context")
         yield ReplayBar(id="replay-bar")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#turns").border_title = "turns"
-        self.query_one("#tools").border_title = "tool calls (enter expands)"
-        self.query_one("#delegations").border_title = "delegations → summaries"
-        self.query_one("#chart").border_title = "cumulative re-read context"
         self.set_class(not self.source.header.delegates, "solo")
         if self.source.clock.can_seek:
             self.seek(self.source.length)
