@@ -14,6 +14,13 @@ from engine.events import Event
 from engine.sim import SimulatorServer
 
 
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """The backend of `async def` tests (the modules marked `pytest.mark.anyio`; anyio's
+    own pytest plugin runs them): asyncio, the app's loop."""
+    return "asyncio"
+
+
 @pytest.fixture(autouse=True)
 def _apps_end_once_their_screens_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Pilot session ends the app itself, not through `q`. Ended while help and the

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +19,11 @@ from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.side_by_side import SideBySideScreen
 from sessions.analysis.comparison import arm_table, collect
 from sessions.analysis.side_by_side import lead_turns
+from tests.app.pilots import notes
 from tests.compare_fixtures import make_compare_dir, published_line
 from tests.conftest import run_cli
+
+pytestmark = pytest.mark.anyio
 
 SnapCompare = Callable[..., bool]
 
@@ -55,44 +57,41 @@ async def _loaded(pilot: Pilot[None]) -> CompareScreen:
     raise AssertionError("the comparison never loaded")
 
 
-def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> None:
+async def test_compare_screen_shows_the_table_tests_and_what_if(tmp_path: Path) -> None:
     directory = make_compare_dir(tmp_path / "sessions")
     expected = {row["arm"]: row for row in arm_table(collect([directory]).labelled(), "A")}
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], []))
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = await _loaded(pilot)
-            rows = _rows(screen.query_one("#arm-table", DataTable))
-            ratio = _columns(screen.query_one("#arm-table", DataTable)).index("re-read xA")
-            assert [r[0] for r in rows] == ["A", "B", "C", "D"]
-            columns = _columns(screen.query_one("#arm-table", DataTable))
-            assert "source" not in columns, "one source: the title names it"
-            assert "SIMULATED" in _static(screen, "#compare-title")
-            for row in rows:
-                want = expected[row[0]]
-                assert row[1:3] == [str(want["trials"]), str(want["successes"])]
-                assert row[columns.index("median $")] == f"{want['median_cost_usd']:.4f}"
-                assert row[ratio] == f"{want['reread_ratio']:.2f}"
-            pairs = _rows(screen.query_one("#pairwise", DataTable))
-            assert pairs[0][0] == "A" and pairs[0][1] == "·" and pairs[0][2].startswith("p=")
-            assert "task tiny" in _static(screen, "#compare-title")
+    app = FepApp(tmp_path, start=StartCompare([directory], []))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _loaded(pilot)
+        rows = _rows(screen.query_one("#arm-table", DataTable))
+        ratio = _columns(screen.query_one("#arm-table", DataTable)).index("re-read xA")
+        assert [r[0] for r in rows] == ["A", "B", "C", "D"]
+        columns = _columns(screen.query_one("#arm-table", DataTable))
+        assert "source" not in columns, "one source: the title names it"
+        assert "SIMULATED" in _static(screen, "#compare-title")
+        for row in rows:
+            want = expected[row[0]]
+            assert row[1:3] == [str(want["trials"]), str(want["successes"])]
+            assert row[columns.index("median $")] == f"{want['median_cost_usd']:.4f}"
+            assert row[ratio] == f"{want['reread_ratio']:.2f}"
+        pairs = _rows(screen.query_one("#pairwise", DataTable))
+        assert pairs[0][0] == "A" and pairs[0][1] == "·" and pairs[0][2].startswith("p=")
+        assert "task tiny" in _static(screen, "#compare-title")
 
-            await pilot.press("s")  # sort by median cost: D (cheapest) first
-            rows = _rows(screen.query_one("#arm-table", DataTable))
-            assert [r[0] for r in rows] == ["D", "A", "B", "C"]
+        await pilot.press("s")  # sort by median cost: D (cheapest) first
+        rows = _rows(screen.query_one("#arm-table", DataTable))
+        assert [r[0] for r in rows] == ["D", "A", "B", "C"]
 
-            await pilot.press("w")  # what-if: caching off
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
-                    break
-            rows = _rows(screen.query_one("#arm-table", DataTable))
-            change = _columns(screen.query_one("#arm-table", DataTable)).index("what-if change")
-            assert "what-if: caching off" in _static(screen, "#compare-title")
-            assert all(r[change].startswith("+") for r in rows), "caching off costs more"
-
-    asyncio.run(scenario())
+        await pilot.press("w")  # what-if: caching off
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
+                break
+        rows = _rows(screen.query_one("#arm-table", DataTable))
+        change = _columns(screen.query_one("#arm-table", DataTable)).index("what-if change")
+        assert "what-if: caching off" in _static(screen, "#compare-title")
+        assert all(r[change].startswith("+") for r in rows), "caching off costs more"
 
 
 def _published_row(arm: str, trial: int) -> str:
@@ -105,7 +104,7 @@ def _published_row(arm: str, trial: int) -> str:
     return published_line(arm, "tiny", trial, {"claude-opus-4-7": usage}, {"claude-opus-4-7": 0.3})
 
 
-def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
+async def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory = make_compare_dir(tmp_path / "sessions")
@@ -119,31 +118,28 @@ def test_compare_app_from_the_command_line_shows_imported_rows_repriced(
     start = started[0].start
     assert isinstance(start, StartCompare) and start.imports == [published]
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=start)
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = await _loaded(pilot)
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
-                    break
-            columns = _columns(screen.query_one("#arm-table", DataTable))
-            arm, change = columns.index("arm"), columns.index("what-if change")
-            rows = {r[arm]: r for r in _rows(screen.query_one("#arm-table", DataTable))}
-            assert set(rows) == {"A", "B", "C", "D", "P"}
-            # Opus at official prices is a third of the published card's: -67%.
-            assert rows["P"][change] == "-66.7%"
-            source = columns.index("source")
-            assert rows["P"][source] == "PUBLISHED" and rows["A"][source] == "SIMULATED"
-            assert "PUBLISHED + SIMULATED" in _static(screen, "#compare-title")
-            assert "imported rows re-priced from their token buckets" in _static(
-                screen, "#compare-notes"
-            )
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=start)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _loaded(pilot)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "what-if $" in _columns(screen.query_one("#arm-table", DataTable)):
+                break
+        columns = _columns(screen.query_one("#arm-table", DataTable))
+        arm, change = columns.index("arm"), columns.index("what-if change")
+        rows = {r[arm]: r for r in _rows(screen.query_one("#arm-table", DataTable))}
+        assert set(rows) == {"A", "B", "C", "D", "P"}
+        # Opus at official prices is a third of the published card's: -67%.
+        assert rows["P"][change] == "-66.7%"
+        source = columns.index("source")
+        assert rows["P"][source] == "PUBLISHED" and rows["A"][source] == "SIMULATED"
+        assert "PUBLISHED + SIMULATED" in _static(screen, "#compare-title")
+        assert "imported rows re-priced from their token buckets" in _static(
+            screen, "#compare-notes"
+        )
 
 
-def test_a_failed_load_says_so_instead_of_loading_forever(
+async def test_a_failed_load_says_so_instead_of_loading_forever(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*_: object) -> None:
@@ -151,74 +147,62 @@ def test_a_failed_load_says_so_instead_of_loading_forever(
 
     monkeypatch.setattr("fep_tui.screens.compare.collect", broken)
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([tmp_path], []))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
-            assert "compare load failed: disk on fire" in _static(app.screen, "#compare-title")
-            assert any("disk on fire" in n.message for n in app._notifications)
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([tmp_path], []))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        assert "compare load failed: disk on fire" in _static(app.screen, "#compare-title")
+        assert any("disk on fire" in n for n in notes(app))
 
 
-def test_keys_on_an_empty_comparison_say_so_and_never_crash(tmp_path: Path) -> None:
+async def test_keys_on_an_empty_comparison_say_so_and_never_crash(tmp_path: Path) -> None:
     """`c` on an empty home opens an empty comparison; `w` there raised KeyError from
     pandas (no 'origin' column) and the app exited with a traceback."""
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([tmp_path], []))
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await _loaded(pilot)
-            assert "no finished sessions" in _static(screen, "#compare-title")
-            for key in ("w", "t", "s", "v", "e"):
-                await pilot.press(key)
-                await pilot.pause(0.2)
-            assert app.screen is screen and app.is_running
-            messages = [n.message for n in app._notifications]
-            assert "nothing to re-price: no finished trials here" in messages
-            assert "nothing to export" in messages
-
-    asyncio.run(scenario())
-
-
-def test_side_by_side_steps_both_sessions_by_lead_turn(tmp_path: Path) -> None:
-    directory = make_compare_dir(tmp_path / "sessions")
-
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], []))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await _picker(pilot)
-            await pilot.press("enter")  # the cheapest session of arms A and B, preselected
+    app = FepApp(tmp_path, start=StartCompare([tmp_path], []))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        assert "no finished sessions" in _static(screen, "#compare-title")
+        for key in ("w", "t", "s", "v", "e"):
+            await pilot.press(key)
             await pilot.pause(0.2)
-            screen = app.screen
-            assert isinstance(screen, SideBySideScreen)
-            assert [s.label.split(" · ")[0] for s in screen.sides] == ["A", "B"]
-            await pilot.press("right", "right")
-            assert "lead turn 3 of" in _static(screen, "#side-title")
-            left = lead_turns(directory / "fixture-A-tiny-s0.jsonl").turn(3)
-            assert left is not None and left.text and left.calls
-            assert f"after it ${left.cost_after:.4f}" in _static(screen, "#side-turn-0")
-            assert f"at turn 3: {left.cost_after:.4f}" in _static(screen, "#side-cost")
-            await pilot.press("end")
-            assert f"lead turn {screen.last} of {screen.last}" in _static(screen, "#side-title")
-
-    asyncio.run(scenario())
+        assert app.screen is screen and app.is_running
+        messages = notes(app)
+        assert "nothing to re-price: no finished trials here" in messages
+        assert "nothing to export" in messages
 
 
-def test_picking_one_session_is_refused_with_a_notice(tmp_path: Path) -> None:
+async def test_side_by_side_steps_both_sessions_by_lead_turn(tmp_path: Path) -> None:
     directory = make_compare_dir(tmp_path / "sessions")
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], []))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await _picker(pilot)
-            await pilot.press("space")  # unticks the first preselected session
-            await pilot.press("enter")
-            await pilot.pause(0.1)
-            assert not isinstance(app.screen, SideBySideScreen)
-            assert any("pick exactly two" in n.message for n in app._notifications)
+    app = FepApp(tmp_path, start=StartCompare([directory], []))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _picker(pilot)
+        await pilot.press("enter")  # the cheapest session of arms A and B, preselected
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, SideBySideScreen)
+        assert [s.label.split(" · ")[0] for s in screen.sides] == ["A", "B"]
+        await pilot.press("right", "right")
+        assert "lead turn 3 of" in _static(screen, "#side-title")
+        left = lead_turns(directory / "fixture-A-tiny-s0.jsonl").turn(3)
+        assert left is not None and left.text and left.calls
+        assert f"after it ${left.cost_after:.4f}" in _static(screen, "#side-turn-0")
+        assert f"at turn 3: {left.cost_after:.4f}" in _static(screen, "#side-cost")
+        await pilot.press("end")
+        assert f"lead turn {screen.last} of {screen.last}" in _static(screen, "#side-title")
 
-    asyncio.run(scenario())
+
+async def test_picking_one_session_is_refused_with_a_notice(tmp_path: Path) -> None:
+    directory = make_compare_dir(tmp_path / "sessions")
+
+    app = FepApp(tmp_path, start=StartCompare([directory], []))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _picker(pilot)
+        await pilot.press("space")  # unticks the first preselected session
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, SideBySideScreen)
+        assert any("pick exactly two" in n for n in notes(app))
 
 
 def test_compare_exports_each_chart_as_svg_and_png(tmp_path: Path) -> None:
@@ -274,23 +258,20 @@ def test_compare_charts_snapshot(snap_compare: SnapCompare, size: tuple[int, int
     assert snap_compare(app, terminal_size=size, run_before=charts)
 
 
-def test_c_brings_the_tables_back(tmp_path: Path) -> None:
+async def test_c_brings_the_tables_back(tmp_path: Path) -> None:
     directory = make_compare_dir(tmp_path / "sessions")
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], []))
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await _loaded(pilot)
-            before = screen.query_one("#pareto").size.height
-            await pilot.press("c")
-            await pilot.pause(0.2)
-            assert screen.query_one("#pareto").size.height > before + 10
-            await pilot.press("c")
-            await pilot.pause(0.2)
-            assert screen.query_one("#arm-table").display
-            assert screen.query_one("#pareto").size.height == before
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([directory], []))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        before = screen.query_one("#pareto").size.height
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        assert screen.query_one("#pareto").size.height > before + 10
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        assert screen.query_one("#arm-table").display
+        assert screen.query_one("#pareto").size.height == before
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -352,38 +333,33 @@ def _whatif_loaded(screen: CompareScreen) -> bool:
     )
 
 
-def test_cycling_what_ifs_with_imported_rows_keeps_every_column(tmp_path: Path) -> None:
+async def test_cycling_what_ifs_with_imported_rows_keeps_every_column(tmp_path: Path) -> None:
     """Every preset in turn, with published rows imported: each table has all its columns
     and every arm, the imported one too."""
     directory = make_compare_dir(tmp_path / "sessions")
     published = tmp_path / "published.jsonl"
     published.write_text("\n".join(_published_row("P", t) for t in range(3)) + "\n")
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], [published]))
-        async with app.run_test(size=(240, 40)) as pilot:
-            screen = await _loaded(pilot)
-            base = _columns(screen.query_one("#arm-table", DataTable))
-            for _ in range(len(screen.presets) - 1):
-                await pilot.press("w")
-                for _ in range(200):
-                    await pilot.pause(0.05)
-                    if _whatif_loaded(screen):
-                        break
-                assert screen.whatif is not None
-                table = screen.query_one("#arm-table", DataTable)
-                assert _columns(table) == [*base, "what-if $", "what-if change"], (
-                    screen.whatif.label()
-                )
-                arm = _columns(table).index("arm")
-                rows = {r[arm]: r for r in _rows(table)}
-                assert set(rows) == {"A", "B", "C", "D", "P"}, screen.whatif.label()
-                assert all(len(r) == len(base) + 2 for r in rows.values())
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([directory], [published]))
+    async with app.run_test(size=(240, 40)) as pilot:
+        screen = await _loaded(pilot)
+        base = _columns(screen.query_one("#arm-table", DataTable))
+        for _ in range(len(screen.presets) - 1):
+            await pilot.press("w")
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if _whatif_loaded(screen):
+                    break
+            assert screen.whatif is not None
+            table = screen.query_one("#arm-table", DataTable)
+            assert _columns(table) == [*base, "what-if $", "what-if change"], screen.whatif.label()
+            arm = _columns(table).index("arm")
+            rows = {r[arm]: r for r in _rows(table)}
+            assert set(rows) == {"A", "B", "C", "D", "P"}, screen.whatif.label()
+            assert all(len(r) == len(base) + 2 for r in rows.values())
 
 
-def test_pressing_w_twice_never_shows_one_what_ifs_numbers_under_anothers_title(
+async def test_pressing_w_twice_never_shows_one_what_ifs_numbers_under_anothers_title(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first what-if (caching off) is made slow, so it finishes after the second: its
@@ -407,22 +383,19 @@ def test_pressing_w_twice_never_shows_one_what_ifs_numbers_under_anothers_title(
     table = arm_table(add_whatif(rows, WhatIf(write_ttl="1h")), "A")
     want = {row["arm"]: row["whatif_median_cost_usd"] for row in table}
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], []))
-        async with app.run_test(size=(160, 40)) as pilot:
-            screen = await _loaded(pilot)
-            await pilot.press("w", "w")
-            await pilot.pause(2.5)
-            assert screen.whatif == WhatIf(write_ttl="1h")
-            assert screen.whatif.label() in _static(screen, "#compare-title")
-            whatif = _columns(screen.query_one("#arm-table", DataTable)).index("what-if $")
-            for row in _rows(screen.query_one("#arm-table", DataTable)):
-                assert row[whatif] == f"{want[row[0]]:.4f}", row
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([directory], []))
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await _loaded(pilot)
+        await pilot.press("w", "w")
+        await pilot.pause(2.5)
+        assert screen.whatif == WhatIf(write_ttl="1h")
+        assert screen.whatif.label() in _static(screen, "#compare-title")
+        whatif = _columns(screen.query_one("#arm-table", DataTable)).index("what-if $")
+        for row in _rows(screen.query_one("#arm-table", DataTable)):
+            assert row[whatif] == f"{want[row[0]]:.4f}", row
 
 
-def test_at_80_columns_the_re_read_ratio_and_what_if_are_on_screen(tmp_path: Path) -> None:
+async def test_at_80_columns_the_re_read_ratio_and_what_if_are_on_screen(tmp_path: Path) -> None:
     """The ratio to the baseline came after the interval, wall time and turns: at 80 columns
     it was behind a sideways scroll, and so was every what-if's figure."""
     directory = make_compare_dir(tmp_path / "sessions")
@@ -435,51 +408,45 @@ def test_at_80_columns_the_re_read_ratio_and_what_if_are_on_screen(tmp_path: Pat
                 return right <= table.scrollable_content_region.width
         raise AssertionError(f"no column {label}")
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], [], None, "B"))
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await _loaded(pilot)
-            table = screen.query_one("#arm-table", DataTable)
-            assert visible(table, "re-read xB") and visible(table, "$/success")
-            await pilot.press("w")
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if _whatif_loaded(screen):
-                    break
-            table = screen.query_one("#arm-table", DataTable)
-            assert visible(table, "what-if $") and visible(table, "what-if change")
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([directory], [], None, "B"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        table = screen.query_one("#arm-table", DataTable)
+        assert visible(table, "re-read xB") and visible(table, "$/success")
+        await pilot.press("w")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if _whatif_loaded(screen):
+                break
+        table = screen.query_one("#arm-table", DataTable)
+        assert visible(table, "what-if $") and visible(table, "what-if change")
 
 
-def test_baseline_and_export_dialog(tmp_path: Path) -> None:
+async def test_baseline_and_export_dialog(tmp_path: Path) -> None:
     """--baseline reaches the screen (the ratio column is "times B"); export asks where, offering
     a folder beside the compared sessions, and writes there."""
     directory = make_compare_dir(tmp_path / "sessions")
     from fep_tui.screens.ask_path import AskPathScreen
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], [], None, "B"))
-        async with app.run_test(size=(160, 40)) as pilot:
-            screen = await _loaded(pilot)
-            assert "re-read xB" in _columns(screen.query_one("#arm-table", DataTable))
-            await pilot.press("e")
-            dialog = app.screen
-            assert isinstance(dialog, AskPathScreen)
-            assert dialog.default.parent == directory
-            target = tmp_path / "my-charts"
-            dialog.query_one("Input", Input).value = str(target)
-            await pilot.press("enter")
-            for _ in range(300):
-                await pilot.pause(0.1)
-                if target.exists() and len(list(target.iterdir())) == 4:
-                    break
-            assert sorted(p.suffix for p in target.iterdir()) == [".png", ".png", ".svg", ".svg"]
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([directory], [], None, "B"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await _loaded(pilot)
+        assert "re-read xB" in _columns(screen.query_one("#arm-table", DataTable))
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, AskPathScreen)
+        assert dialog.default.parent == directory
+        target = tmp_path / "my-charts"
+        dialog.query_one("Input", Input).value = str(target)
+        await pilot.press("enter")
+        for _ in range(300):
+            await pilot.pause(0.1)
+            if target.exists() and len(list(target.iterdir())) == 4:
+                break
+        assert sorted(p.suffix for p in target.iterdir()) == [".png", ".png", ".svg", ".svg"]
 
 
-def test_the_pairwise_matrix_reads_row_against_column_on_both_sides(tmp_path: Path) -> None:
+async def test_the_pairwise_matrix_reads_row_against_column_on_both_sides(tmp_path: Path) -> None:
     """Cliff's d in a cell is the row arm against the column arm: positive where the row
     costs more. The mirrored cell carries the opposite sign."""
     from sessions.analysis.statistics import cliffs_delta
@@ -491,24 +458,21 @@ def test_the_pairwise_matrix_reads_row_against_column_on_both_sides(tmp_path: Pa
         for arm in sorted({row.arm for row in won})
     }
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], []))
-        async with app.run_test(size=(160, 40)) as pilot:
-            screen = await _loaded(pilot)
-            grid = _rows(screen.query_one("#pairwise", DataTable))
-            arms = [row[0] for row in grid]
-            checked = 0
-            for i, row in enumerate(arms):
-                for j, column in enumerate(arms):
-                    if i == j:
-                        assert grid[i][j + 1] == "·"
-                        continue
-                    want = cliffs_delta(costs[row], costs[column])
-                    assert f"d={want:+.2f}" in grid[i][j + 1], (row, column, grid[i][j + 1])
-                    checked += 1
-            assert checked == len(arms) * (len(arms) - 1) > 0
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([directory], []))
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await _loaded(pilot)
+        grid = _rows(screen.query_one("#pairwise", DataTable))
+        arms = [row[0] for row in grid]
+        checked = 0
+        for i, row in enumerate(arms):
+            for j, column in enumerate(arms):
+                if i == j:
+                    assert grid[i][j + 1] == "·"
+                    continue
+                want = cliffs_delta(costs[row], costs[column])
+                assert f"d={want:+.2f}" in grid[i][j + 1], (row, column, grid[i][j + 1])
+                checked += 1
+        assert checked == len(arms) * (len(arms) - 1) > 0
 
 
 def test_side_by_side_reads_only_the_turn_it_shows(tmp_path: Path) -> None:
@@ -540,7 +504,7 @@ def test_side_by_side_reads_only_the_turn_it_shows(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("width", [80, 120, 240])
-def test_the_screen_shows_the_columns_and_figures_fep_tui_compare_prints(
+async def test_the_screen_shows_the_columns_and_figures_fep_tui_compare_prints(
     tmp_path: Path, width: int
 ) -> None:
     """The screen built its own table and drifted from the command's: other labels (a
@@ -568,19 +532,16 @@ def test_the_screen_shows_the_columns_and_figures_fep_tui_compare_prints(
 
     cli_rows = {cells(line)[0]: dict(zip(cli_columns, cells(line), strict=True)) for line in body}
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartCompare([directory], []))
-        async with app.run_test(size=(width, 40)) as pilot:
-            screen = await _loaded(pilot)
-            table = screen.query_one("#arm-table", DataTable)
-            shown = _columns(table)
-            # The screen's table has no separators to pay for: at the same width it shows
-            # every column the command prints, in the same order, and perhaps one more.
-            assert [c for c in shown if c in cli_columns] == cli_columns, (shown, cli_columns)
-            for row in _rows(table):
-                printed_row = cli_rows[row[0]]
-                for column, value in zip(shown, row, strict=True):
-                    if column in printed_row and column != "arm":
-                        assert value == printed_row[column], (row[0], column)
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartCompare([directory], []))
+    async with app.run_test(size=(width, 40)) as pilot:
+        screen = await _loaded(pilot)
+        table = screen.query_one("#arm-table", DataTable)
+        shown = _columns(table)
+        # The screen's table has no separators to pay for: at the same width it shows
+        # every column the command prints, in the same order, and perhaps one more.
+        assert [c for c in shown if c in cli_columns] == cli_columns, (shown, cli_columns)
+        for row in _rows(table):
+            printed_row = cli_rows[row[0]]
+            for column, value in zip(shown, row, strict=True):
+                if column in printed_row and column != "arm":
+                    assert value == printed_row[column], (row[0], column)

@@ -3,11 +3,10 @@ newest chart bar, and turns that wrap at 80 columns."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import msgspec
-from textual.app import App, ComposeResult
+import pytest
 from textual.geometry import Region
 
 from engine.events import TurnUsage
@@ -20,6 +19,9 @@ from sessions import load_session
 from sessions.index_cache import open_index
 from sessions.panes import TurnText
 from sessions.timeline import ChartRow
+from tests.app.pilots import Host
+
+pytestmark = pytest.mark.anyio
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 
@@ -97,7 +99,9 @@ def test_the_chart_always_ends_with_the_newest_turn_however_the_legend_wraps() -
         assert all(len(line) <= width for line in lines), (width, lines)
 
 
-def test_the_chart_pane_keeps_a_million_token_read_on_one_line_and_the_newest_turn_last() -> None:
+async def test_the_chart_pane_keeps_a_million_token_read_on_one_line_and_the_newest_turn_last() -> (
+    None
+):
     """A 1M-context lead reads over a million tokens a call, by turn 1,000 of a long trace:
     the figure was wider than its column, the line wrapped, and the newest bar fell out of
     the pane."""
@@ -106,83 +110,55 @@ def test_the_chart_pane_keeps_a_million_token_read_on_one_line_and_the_newest_tu
         for turn in range(1, 41)
     ]
 
-    class Host(App[None]):
-        CSS = "ReadChart { width: 48; height: 12; }"
-
-        def compose(self) -> ComposeResult:
-            yield ReadChart(id="chart")
-
-    async def scenario() -> None:
-        app = Host()
-        async with app.run_test(size=(60, 14)) as pilot:
-            app.query_one(ReadChart).show(rows)
-            await pilot.pause()
-            shown = [
-                strip.text.strip()
-                for strip in app.query_one(ReadChart).render_lines(Region(0, 0, 48, 12))
-            ]
-            assert shown[-1].startswith("t1038") and shown[-1].endswith("1,040,000"), shown
-            assert shown[-2].startswith("t1037") and shown[-2].endswith("1,039,000"), shown
-
-    asyncio.run(scenario())
+    chart = ReadChart(id="chart")
+    chart.styles.width, chart.styles.height = 48, 12
+    async with Host(chart).run_test(size=(60, 14)) as pilot:
+        chart.show(rows)
+        await pilot.pause()
+        shown = [strip.text.strip() for strip in chart.render_lines(Region(0, 0, 48, 12))]
+        assert shown[-1].startswith("t1038") and shown[-1].endswith("1,040,000"), shown
+        assert shown[-2].startswith("t1037") and shown[-2].endswith("1,039,000"), shown
 
 
-def test_long_turn_text_wraps_inside_the_pane() -> None:
+async def test_long_turn_text_wraps_inside_the_pane() -> None:
     words = " ".join(f"word{i}" for i in range(60))
 
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TurnLog(id="turns")
-
-    async def scenario() -> None:
-        app = Host()
-        async with app.run_test(size=(40, 20)) as pilot:
-            log = app.query_one(TurnLog)
-            log.show([TurnText("orchestrator", 1, words[:100])])
-            log.show([TurnText("orchestrator", 1, words)])
-            await pilot.pause(0.1)
-            # Every character is in the columns left beside the scrollbar, none under it.
-            visible = log.scrollable_content_region.width
-            assert visible < 40 and all(len(line) <= visible for line in log.lines), log.lines
-            assert " ".join(" ".join(log.lines[1:]).split()) == words, "no text lost"
-            await pilot.resize_terminal(30, 20)
-            await pilot.pause(0.1)
-            visible = log.scrollable_content_region.width
-            assert all(len(line) <= visible for line in log.lines), "re-wrapped on resize"
-
-    asyncio.run(scenario())
+    log = TurnLog(id="turns")
+    async with Host(log).run_test(size=(40, 20)) as pilot:
+        log.show([TurnText("orchestrator", 1, words[:100])])
+        log.show([TurnText("orchestrator", 1, words)])
+        await pilot.pause(0.1)
+        # Every character is in the columns left beside the scrollbar, none under it.
+        visible = log.scrollable_content_region.width
+        assert visible < 40 and all(len(line) <= visible for line in log.lines), log.lines
+        assert " ".join(" ".join(log.lines[1:]).split()) == words, "no text lost"
+        await pilot.resize_terminal(30, 20)
+        await pilot.pause(0.1)
+        visible = log.scrollable_content_region.width
+        assert all(len(line) <= visible for line in log.lines), "re-wrapped on resize"
 
 
-def test_text_streamed_onto_a_shown_line_is_drawn() -> None:
+async def test_text_streamed_onto_a_shown_line_is_drawn() -> None:
     """Each frame's text is written at once and its lines repainted together: text added to
     the line already on screen, and the lines after it, reach the screen."""
 
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TurnLog(id="turns")
-
-    def drawn(app: App[None]) -> str:
-        log = app.query_one(TurnLog)
+    def drawn() -> str:
         return "\n".join(strip.text for strip in log.render_lines(Region(0, 0, *log.size)))
 
-    async def scenario() -> None:
-        app = Host()
-        async with app.run_test(size=(40, 10)) as pilot:
-            log = app.query_one(TurnLog)
-            log.show([TurnText("orchestrator", 1, "alpha")])
-            await pilot.pause(0.1)
-            assert "alpha" in drawn(app) and "beta" not in drawn(app)
-            log.show([TurnText("orchestrator", 1, "alpha beta")])
-            await pilot.pause(0.1)
-            assert "alpha beta" in drawn(app), drawn(app)
-            log.show([TurnText("orchestrator", 1, "alpha beta gamma\ndelta")])
-            await pilot.pause(0.1)
-            assert "alpha beta gamma" in drawn(app) and "delta" in drawn(app), drawn(app)
-
-    asyncio.run(scenario())
+    log = TurnLog(id="turns")
+    async with Host(log).run_test(size=(40, 10)) as pilot:
+        log.show([TurnText("orchestrator", 1, "alpha")])
+        await pilot.pause(0.1)
+        assert "alpha" in drawn() and "beta" not in drawn()
+        log.show([TurnText("orchestrator", 1, "alpha beta")])
+        await pilot.pause(0.1)
+        assert "alpha beta" in drawn(), drawn()
+        log.show([TurnText("orchestrator", 1, "alpha beta gamma\ndelta")])
+        await pilot.pause(0.1)
+        assert "alpha beta gamma" in drawn() and "delta" in drawn(), drawn()
 
 
-def test_a_reply_asked_again_shows_its_text_once() -> None:
+async def test_a_reply_asked_again_shows_its_text_once() -> None:
     """A reply cut mid-stream (or at max_tokens) is asked again and streams from its start:
     the pane used to show the cut text and then the whole text again."""
     from engine.events import ApiRetry, ReplyCut, TextDelta, TurnStarted
@@ -206,61 +182,45 @@ def test_a_reply_asked_again_shows_its_text_once() -> None:
         "a retry before streaming drops nothing"
     )
 
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TurnLog(id="turns")
-
-    async def scenario() -> None:
-        app = Host()
-        async with app.run_test(size=(100, 20)) as pilot:
-            log = app.query_one(TurnLog)
-            log.show([TurnText("orchestrator", 1, "Let me start by", 1)])
-            log.show([TurnText("orchestrator", 1, "[reply 1 cut (x); asked again]\nLet me", 2)])
-            await pilot.pause(0.05)
-            text = "\n".join(log.lines)
-            assert text.count("Let me") == 1 and "asked again" in text, log.lines
-
-    asyncio.run(scenario())
+    log = TurnLog(id="turns")
+    async with Host(log).run_test(size=(100, 20)) as pilot:
+        log.show([TurnText("orchestrator", 1, "Let me start by", 1)])
+        log.show([TurnText("orchestrator", 1, "[reply 1 cut (x); asked again]\nLet me", 2)])
+        await pilot.pause(0.05)
+        text = "\n".join(log.lines)
+        assert text.count("Let me") == 1 and "asked again" in text, log.lines
 
 
-def test_streamed_text_keeps_the_newest_line_in_view_without_laying_out_the_screen() -> None:
+async def test_streamed_text_keeps_the_newest_line_in_view_without_laying_out_the_screen() -> None:
     """Text streams into the turns pane every frame. Its scrollbar's thumb must track the
     text's length, and the newest line stays in view.
     Textual's Log laid out the whole screen on every write to achieve this, which re-drew
     every pane 30 times a second during a live stream."""
 
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TurnLog(id="turns")
+    log = TurnLog(id="turns")
+    async with Host(log).run_test(size=(40, 12)) as pilot:
+        layouts = 0
+        real = log.refresh
 
-    async def scenario() -> None:
-        app = Host()
-        async with app.run_test(size=(40, 12)) as pilot:
-            log = app.query_one(TurnLog)
-            layouts = 0
-            real = log.refresh
+        def counted(*regions: Region, **options: bool) -> TurnLog:
+            nonlocal layouts
+            layouts += bool(options.get("layout"))
+            return real(*regions, **options)
 
-            def counted(*regions: Region, **options: bool) -> TurnLog:
-                nonlocal layouts
-                layouts += bool(options.get("layout"))
-                return real(*regions, **options)
-
-            text = ""
-            for step in range(40):
-                text += f"line {step}\n"
-                log.show([TurnText("orchestrator", 1, text)])
-                await pilot.pause()
-                if step == 3:
-                    log.refresh = counted  # type: ignore[method-assign]
-            await pilot.pause(0.05)
-            bar = log.vertical_scrollbar
-            assert bar.window_virtual_size == log.virtual_size.height == log.line_count == 41
-            assert log.scroll_y == log.max_scroll_y > 0, "the newest line stays in view"
-            top = round(log.scroll_y)
-            assert "line 39" in log.lines[top : top + log.scrollable_content_region.height]
-            assert layouts <= 3, f"{layouts} screen layouts for 36 writes"
-
-    asyncio.run(scenario())
+        text = ""
+        for step in range(40):
+            text += f"line {step}\n"
+            log.show([TurnText("orchestrator", 1, text)])
+            await pilot.pause()
+            if step == 3:
+                log.refresh = counted  # type: ignore[method-assign]
+        await pilot.pause(0.05)
+        bar = log.vertical_scrollbar
+        assert bar.window_virtual_size == log.virtual_size.height == log.line_count == 41
+        assert log.scroll_y == log.max_scroll_y > 0, "the newest line stays in view"
+        top = round(log.scroll_y)
+        assert "line 39" in log.lines[top : top + log.scrollable_content_region.height]
+        assert layouts <= 3, f"{layouts} screen layouts for 36 writes"
 
 
 def test_large_counters_never_run_together() -> None:

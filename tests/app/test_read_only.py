@@ -16,6 +16,7 @@ from fep_tui.screens.compare import CompareScreen
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.traces import TracesScreen
 from fep_tui.screens.trial import TrialScreen
+from tests.app.pilots import notes, press_and_settle
 from tests.unit.test_claude_code import claude_home
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -23,7 +24,7 @@ WHY = "opened with --read-only"
 
 
 def _notes(app: FepApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return notes(app)
 
 
 def _files(directory: Path) -> dict[str, bytes]:
@@ -48,22 +49,20 @@ def test_a_read_only_app_refuses_each_write_in_one_line_and_writes_nothing(
             await pilot.press("n")
             await pilot.pause(0.1)
             assert isinstance(app.screen, HomeScreen), "no new-trial dialog"
-            assert f"read-only: new trials refused ({WHY})" in _notes(app)
+            assert f"read-only: new trials refused ({WHY})" in notes(app)
             await pilot.press("d")
             await pilot.pause(0.1)
             assert isinstance(app.screen, HomeScreen), "no confirmation asked"
-            assert f"read-only: deleting sessions refused ({WHY})" in _notes(app)
+            assert f"read-only: deleting sessions refused ({WHY})" in notes(app)
             await pilot.press("enter")
             await pilot.pause(0.3)
             assert isinstance(app.screen, TrialScreen), "replay still opens"
-            await pilot.press("escape", "c")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.3)
+            await press_and_settle(pilot, "escape", "c", pause=0.3)
             assert isinstance(app.screen, CompareScreen), "compare still opens"
             await pilot.press("e")
             await pilot.pause(0.1)
             assert isinstance(app.screen, CompareScreen), "no path asked"
-            assert f"read-only: exporting charts refused ({WHY})" in _notes(app)
+            assert f"read-only: exporting charts refused ({WHY})" in notes(app)
 
     asyncio.run(scenario())
     assert _files(tmp_path) == before
@@ -78,9 +77,7 @@ def test_the_traces_screen_read_only_lists_what_was_imported_and_imports_nothing
         app = FepApp(sessions, read_only=WHY)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.2)
-            await pilot.press("t")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.2)
+            await press_and_settle(pilot, "t")
             assert isinstance(app.screen, TracesScreen)
             assert app.screen.query_one(DataTable).row_count == 0
             hint = str(app.screen.query_one("#traces-hint").render())

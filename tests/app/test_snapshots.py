@@ -19,6 +19,7 @@ from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial
 from sessions import load_session
 from sessions.analysis.search import Objective
+from tests.app.pilots import press_and_settle
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 SOLO_FIXTURE = Path(__file__).parents[1] / "fixtures" / "a-tiny-seed0.jsonl"
@@ -178,9 +179,7 @@ def test_context_items_of_a_claude_code_session(
 
     async def open_items(pilot: Pilot[None]) -> None:
         await pilot.pause(0.3)
-        await pilot.press("i")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.2)
+        await press_and_settle(pilot, "i")
 
     app = FepApp(sessions_dir, start=StartReplay(Path(result.summary.session_file)))
     assert snap_compare(app, terminal_size=size, run_before=open_items)
@@ -220,9 +219,7 @@ def test_claude_code_sessions_listed(
 
     async def listed(pilot: Pilot[None]) -> None:
         await pilot.pause(0.2)
-        await pilot.press("t")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await press_and_settle(pilot, "t", pause=0.3)
 
     assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=listed)
 

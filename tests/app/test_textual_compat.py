@@ -4,7 +4,6 @@ name, instead of as a traceback somewhere in the app."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from importlib.metadata import version
 
@@ -14,6 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from fep_tui.textual_compat import draw_unseen, start_unseen
+
+pytestmark = pytest.mark.anyio
 
 
 def test_the_versions_are_those_the_hooks_were_checked_against() -> None:
@@ -35,20 +36,17 @@ class _Later(Screen[None]):
         yield Static("drawn ahead", id="later")
 
 
-def test_a_screen_started_and_drawn_unseen_is_ready_before_it_is_shown() -> None:
-    async def scenario() -> None:
-        app: App[None] = App()
-        async with app.run_test(size=(40, 10)) as pilot:
-            screen = _Later()
-            app.install_screen(screen, "later")
-            start_unseen(app, screen)
-            await pilot.pause(0.1)
-            assert screen.is_running and screen.query_one("#later", Static)
-            draw_unseen(screen, app.size)
-            assert app.screen is not screen, "never shown"
-            assert screen._compositor.size == app.size, "laid out at the app's size"
-            app.push_screen("later")
-            await pilot.pause(0.1)
-            assert app.screen is screen
-
-    asyncio.run(scenario())
+async def test_a_screen_started_and_drawn_unseen_is_ready_before_it_is_shown() -> None:
+    app: App[None] = App()
+    async with app.run_test(size=(40, 10)) as pilot:
+        screen = _Later()
+        app.install_screen(screen, "later")
+        start_unseen(app, screen)
+        await pilot.pause(0.1)
+        assert screen.is_running and screen.query_one("#later", Static)
+        draw_unseen(screen, app.size)
+        assert app.screen is not screen, "never shown"
+        assert screen._compositor.size == app.size, "laid out at the app's size"
+        app.push_screen("later")
+        await pilot.pause(0.1)
+        assert app.screen is screen

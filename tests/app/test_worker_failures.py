@@ -4,7 +4,6 @@ A failed compare load is tested with the compare screen."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,16 @@ import pytest
 from fep_tui.app import FepApp, StartSearch
 from fep_tui.screens.search import SearchJob, SearchScreen
 from sessions.analysis.search import Objective
+from tests.app.pilots import notes, press_and_settle
+
+pytestmark = pytest.mark.anyio
 
 
 def _notes(app: FepApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return notes(app)
 
 
-def test_a_failed_import_on_the_traces_screen_is_a_notification(
+async def test_a_failed_import_on_the_traces_screen_is_a_notification(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fep_tui.screens import traces
@@ -32,23 +34,18 @@ def test_a_failed_import_on_the_traces_screen_is_a_notification(
     (claude / "projects").mkdir(parents=True)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.2)
-            await pilot.press("t")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, TracesScreen), "the app is still running"
-            assert any("could not import" in n and "Permission denied" in n for n in _notes(app))
-            await pilot.press("escape")
-            await pilot.pause(0.1)
-            assert app.is_running
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await press_and_settle(pilot, "t")
+        assert isinstance(app.screen, TracesScreen), "the app is still running"
+        assert any("could not import" in n and "Permission denied" in n for n in notes(app))
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.is_running
 
 
-def test_a_failed_search_round_is_a_notification(tmp_path: Path) -> None:
+async def test_a_failed_search_round_is_a_notification(tmp_path: Path) -> None:
     def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
         raise RuntimeError("the simulator stopped answering")
 
@@ -61,12 +58,9 @@ def test_a_failed_search_round_is_a_notification(tmp_path: Path) -> None:
         run_round=run_round,
     )
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartSearch(job, tmp_path))
-        async with app.run_test(size=(80, 24)) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, SearchScreen), "the app is still running"
-            assert any("the simulator stopped answering" in n for n in _notes(app))
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartSearch(job, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SearchScreen), "the app is still running"
+        assert any("the simulator stopped answering" in n for n in notes(app))

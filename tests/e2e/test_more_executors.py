@@ -24,6 +24,8 @@ from fep_tui.widgets.delegations import DelegationsPane
 from sessions import SessionWriter
 from tests.conftest import Recorder, run_cli
 
+pytestmark = pytest.mark.anyio
+
 TWO = (Path(__file__).parents[1] / "fixtures" / "two-executors.toml").read_text()
 
 
@@ -151,23 +153,20 @@ def test_compare_gives_each_executor_its_own_row(
     assert "executor-2" in table
 
 
-def test_the_trial_screen_names_each_executor(
+async def test_the_trial_screen_names_each_executor(
     two_executor_trial: tuple[Recorder, Path], tmp_path: Path
 ) -> None:
     _, path = two_executor_trial
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartReplay(path))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
-            counters = app.screen.query_one(CountersBar).text.plain
-            rows = [line.split()[0] for line in counters.splitlines() if line.strip()]
-            assert "exec" in rows and "exec2" in rows
-            pane = app.screen.query_one(DelegationsPane)
-            listed = [str(o.prompt) for o in pane.query_one("OptionList").options]  # type: ignore[attr-defined]
-            assert "exec2 ←" in listed[1] and "exec2" not in listed[0]
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartReplay(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        counters = app.screen.query_one(CountersBar).text.plain
+        rows = [line.split()[0] for line in counters.splitlines() if line.strip()]
+        assert "exec" in rows and "exec2" in rows
+        pane = app.screen.query_one(DelegationsPane)
+        listed = [str(o.prompt) for o in pane.query_one("OptionList").options]  # type: ignore[attr-defined]
+        assert "exec2 ←" in listed[1] and "exec2" not in listed[0]
 
 
 def test_the_readme_arms_example_parses() -> None:

@@ -26,6 +26,8 @@ from sessions.analysis.search import (
 )
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.anyio
+
 
 def _outcomes(successes: int, trials: int, cost: float = 1.0) -> Outcomes:
     held = Outcomes()
@@ -430,9 +432,8 @@ def test_a_model_with_no_provider_is_refused_before_any_trial(tmp_path: Path) ->
     assert not list(tmp_path.glob("*.jsonl"))
 
 
-def test_c_on_a_search_compares_only_that_searchs_candidates(tmp_path: Path) -> None:
+async def test_c_on_a_search_compares_only_that_searchs_candidates(tmp_path: Path) -> None:
     """The sessions directory holds every other trial too; compare showed them all."""
-    import asyncio
 
     from textual.widgets import DataTable
 
@@ -455,25 +456,22 @@ def test_c_on_a_search_compares_only_that_searchs_candidates(tmp_path: Path) -> 
         run_round=run_round,
     )
 
-    async def scenario() -> None:
-        app = FepApp(directory, start=StartSearch(job, directory))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.2)
-            await pilot.press("c")
-            for _ in range(100):
-                await pilot.pause(0.05)
-                screen = app.screen
-                if isinstance(screen, CompareScreen) and screen.rows:
-                    break
+    app = FepApp(directory, start=StartSearch(job, directory))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        await pilot.press("c")
+        for _ in range(100):
+            await pilot.pause(0.05)
             screen = app.screen
-            assert isinstance(screen, CompareScreen)
-            table = screen.query_one("#arm-table", DataTable)
-            arm = [str(c.label) for c in table.columns.values()].index("arm")
-            arms = sorted(str(table.get_row_at(i)[arm]) for i in range(table.row_count))
-            assert arms == ["A", "B"]
-
-    asyncio.run(scenario())
+            if isinstance(screen, CompareScreen) and screen.rows:
+                break
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        table = screen.query_one("#arm-table", DataTable)
+        arm = [str(c.label) for c in table.columns.values()].index("arm")
+        arms = sorted(str(table.get_row_at(i)[arm]) for i in range(table.row_count))
+        assert arms == ["A", "B"]
 
 
 def test_the_search_screen_shows_a_resumed_search_s_candidates_out_in_their_rounds(

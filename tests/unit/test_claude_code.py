@@ -7,7 +7,6 @@ The fixtures are our own transcripts (tests/fixtures/claude_code/make.py wrote t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -28,7 +27,10 @@ from sessions.analysis.claude_code.transcript import transcript_problem
 from sessions.analysis.whatif import WhatIf, reprice_file
 from sessions.index_cache import open_index
 from sessions.store import list_sessions
+from tests.app.pilots import press_and_settle
 from tests.conftest import run_cli
+
+pytestmark = pytest.mark.anyio
 
 PROJECTS = Path(__file__).parents[1] / "fixtures" / "claude_code" / "projects"
 SHOP = PROJECTS / "-home-dev-shop"
@@ -290,7 +292,7 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(err) == 1 and says in err[0], err
 
 
-def test_home_t_lists_claude_code_sessions_and_opens_one(
+async def test_home_t_lists_claude_code_sessions_and_opens_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From home, t imports ~/.claude/projects on a worker and lists it; enter opens the
@@ -301,30 +303,25 @@ def test_home_t_lists_claude_code_sessions_and_opens_one(
 
     sessions = claude_home(tmp_path, monkeypatch)
 
-    async def scenario() -> None:
-        app = FepApp(sessions)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.2)
-            await pilot.press("t")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.2)
-            screen = app.screen
-            assert isinstance(screen, TracesScreen)
-            table = screen.query_one(DataTable)
-            projects = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-            assert sorted(projects) == ["beside", "old", "shop"]
-            while str(table.get_row_at(table.cursor_row)[0]) != "shop":
-                await pilot.press("down")
-            await pilot.press("enter")
-            await pilot.pause(0.5)
-            assert isinstance(app.screen, TrialScreen)
-            counters = app.screen.query_one("#counters").render()
-            assert "summaries 100 of 24,155 re-read" in str(counters)
-        assert not any((tmp_path / "home" / ".claude" / "projects").rglob(".fep*")), (
-            "nothing written under ~/.claude"
-        )
-
-    asyncio.run(scenario())
+    app = FepApp(sessions)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await press_and_settle(pilot, "t")
+        screen = app.screen
+        assert isinstance(screen, TracesScreen)
+        table = screen.query_one(DataTable)
+        projects = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert sorted(projects) == ["beside", "old", "shop"]
+        while str(table.get_row_at(table.cursor_row)[0]) != "shop":
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, TrialScreen)
+        counters = app.screen.query_one("#counters").render()
+        assert "summaries 100 of 24,155 re-read" in str(counters)
+    assert not any((tmp_path / "home" / ".claude" / "projects").rglob(".fep*")), (
+        "nothing written under ~/.claude"
+    )
 
 
 def test_compare_says_traces_are_not_judged_rather_than_pooling_them(

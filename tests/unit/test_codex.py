@@ -19,6 +19,7 @@ from fep_tui.screens.trial import TrialScreen
 from sessions import load_session
 from sessions.analysis.codex.rollout import convert_rollout
 from sessions.store import list_sessions
+from tests.app.pilots import notes
 from tests.fixtures.codex.make import ROLLOUT, SESSION_ID
 
 # By hand from make.py, at gpt-5-codex's $1.25 in / $0.125 cached / $10 out a million.
@@ -82,12 +83,12 @@ def test_import_codex_writes_a_session_once_that_lists_replays_and_reprices(
             assert isinstance(app.screen, TrialScreen), "no items screen for a Codex session"
             counters = str(app.screen.query_one("#counters").render())
             title = str(app.screen.query_one("#trial-title").render())
-            return counters, title, [str(n.message) for n in app._notifications]
+            return counters, title, notes(app)
 
-    counters, title, notes = asyncio.run(replay())
+    counters, title, said = asyncio.run(replay())
     assert "MEASURED (Codex CLI)" in counters and "gpt-5-codex" in counters
     assert title.startswith("Codex CLI on cart · 0199aaaa")
-    assert any("item by item pricing is for Claude Code sessions" in n for n in notes)
+    assert any("item by item pricing is for Claude Code sessions" in n for n in said)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ worked by hand on the fixture transcripts, and `fep-tui traces SESSION`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -18,7 +17,10 @@ from fep_tui.screens.context_items import ContextItemsScreen
 from fep_tui.screens.trial import TrialScreen
 from sessions.analysis.claude_code.convert import convert
 from sessions.analysis.claude_code.store import import_sessions
+from tests.app.pilots import notes, press_and_settle
 from tests.unit.test_claude_code import LEAD_SHOP, PROJECTS, SHOP_SESSION, _one
+
+pytestmark = pytest.mark.anyio
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 # Opus 4.5 reads cache at $0.50 a million (the official card).
@@ -94,48 +96,40 @@ def _imported(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_i_on_the_trial_screen_lists_a_claude_code_session_s_items(
+async def test_i_on_the_trial_screen_lists_a_claude_code_session_s_items(
     tmp_path: Path, size: tuple[int, int]
 ) -> None:
     session = _imported(tmp_path)
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartReplay(session))
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause(0.3)
-            await pilot.press("i")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, ContextItemsScreen)
-            table = app.screen.query_one(DataTable)
-            labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-            assert labels[:2] == ["system prompt and tools", "Task Explore: find cart totals"]
-            assert len(labels) == 7
-            title = str(app.screen.query_one("#items-title").render())
-            assert "$0.0121 of re-reads in all" in title
-            headers = [str(c.label) for c in table.columns.values()]
-            assert "re-read $" in headers and ("turns" in headers) == (size[0] >= 120)
-            await pilot.press("escape")
-            assert isinstance(app.screen, TrialScreen)
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartReplay(session))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.3)
+        await press_and_settle(pilot, "i")
+        assert isinstance(app.screen, ContextItemsScreen)
+        table = app.screen.query_one(DataTable)
+        labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert labels[:2] == ["system prompt and tools", "Task Explore: find cart totals"]
+        assert len(labels) == 7
+        title = str(app.screen.query_one("#items-title").render())
+        assert "$0.0121 of re-reads in all" in title
+        headers = [str(c.label) for c in table.columns.values()]
+        assert "re-read $" in headers and ("turns" in headers) == (size[0] >= 120)
+        await pilot.press("escape")
+        assert isinstance(app.screen, TrialScreen)
 
 
-def test_i_on_our_own_trial_says_items_are_for_claude_code_sessions(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartReplay(FIXTURES / "b-tiny-seed0.jsonl"))
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.3)
-            await pilot.press("i")
-            await pilot.pause(0.1)
-            assert isinstance(app.screen, TrialScreen)
-            notes = [str(n.message) for n in app._notifications]
-            assert any("item by item pricing is for Claude Code sessions" in n for n in notes)
-
-    asyncio.run(scenario())
+async def test_i_on_our_own_trial_says_items_are_for_claude_code_sessions(tmp_path: Path) -> None:
+    app = FepApp(tmp_path, start=StartReplay(FIXTURES / "b-tiny-seed0.jsonl"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("i")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, TrialScreen)
+        said = notes(app)
+        assert any("item by item pricing is for Claude Code sessions" in n for n in said)
 
 
-def test_a_transcript_gone_since_the_import_is_a_notification(tmp_path: Path) -> None:
+async def test_a_transcript_gone_since_the_import_is_a_notification(tmp_path: Path) -> None:
     copy = tmp_path / "projects" / "-home-dev-shop"
     shutil.copytree(SHOP_SESSION.parent, copy)
     (tmp_path / "sessions").mkdir()
@@ -144,18 +138,13 @@ def test_a_transcript_gone_since_the_import_is_a_notification(tmp_path: Path) ->
     session = Path(result.summary.session_file)
     shutil.rmtree(copy)
 
-    async def scenario() -> None:
-        app = FepApp(tmp_path, start=StartReplay(session))
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.3)
-            await pilot.press("i")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, ContextItemsScreen), "the app is still running"
-            notes = [str(n.message) for n in app._notifications]
-            assert any("cannot read the items of" in n for n in notes), notes
-
-    asyncio.run(scenario())
+    app = FepApp(tmp_path, start=StartReplay(session))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        await press_and_settle(pilot, "i")
+        assert isinstance(app.screen, ContextItemsScreen), "the app is still running"
+        said = notes(app)
+        assert any("cannot read the items of" in n for n in said), said
 
 
 def test_traces_cap_prices_what_capping_a_tool_s_results_would_have_saved(

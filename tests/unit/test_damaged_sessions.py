@@ -3,7 +3,6 @@ open them: replay's index, what-if, compare and the app. Never a traceback."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,8 @@ from sessions.index import SessionIndex
 from sessions.reader import load_session
 from tests.app.test_app import Notes
 from tests.damaged_sessions import make_damaged_dir
+
+pytestmark = pytest.mark.anyio
 
 # What a reader must say about each file (the header-type file does not open at all).
 SAID = {
@@ -87,25 +88,22 @@ def test_whatif_and_compare_on_the_corpus_exit_cleanly(
     assert "written twice" in out and "bad session header" in out
 
 
-def test_the_app_opens_each_damaged_file_with_a_notice(
+async def test_the_app_opens_each_damaged_file_with_a_notice(
     damaged: dict[str, tuple[Path, int | None]], tmp_path: Path
 ) -> None:
-    async def scenario() -> None:
-        app = FepApp(tmp_path)
-        notes = Notes(app)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.1)
-            for name, said in SAID.items():
-                app.open_replay(damaged[name][0])
-                await pilot.pause(0.3)
-                assert isinstance(app.screen, TrialScreen), name
-                assert any(said in text for text, _ in notes.messages), (name, notes.messages)
-                await pilot.press("end")
-                await pilot.press("escape")
-                await pilot.pause(0.1)
-            app.open_replay(damaged["header-type"][0])
+    app = FepApp(tmp_path)
+    notes = Notes(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        for name, said in SAID.items():
+            app.open_replay(damaged[name][0])
             await pilot.pause(0.3)
-            assert not isinstance(app.screen, TrialScreen)
-            assert any("bad session header" in text for text, _ in notes.messages)
-
-    asyncio.run(scenario())
+            assert isinstance(app.screen, TrialScreen), name
+            assert any(said in text for text, _ in notes.messages), (name, notes.messages)
+            await pilot.press("end")
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+        app.open_replay(damaged["header-type"][0])
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, TrialScreen)
+        assert any("bad session header" in text for text, _ in notes.messages)

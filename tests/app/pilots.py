@@ -1,0 +1,34 @@
+"""Helpers for Pilot sessions: a widget alone in an app, keys that start a worker, and what
+the app said in its notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widget import Widget
+
+
+class Host(App[None]):
+    """An app of one widget, to test that widget alone."""
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+async def press_and_settle(pilot: Pilot[Any], *keys: str, pause: float = 0.2) -> None:
+    """Press `keys`, wait for every worker they started (an import, a read) to end, and
+    give the screen `pause` seconds to show the outcome."""
+    await pilot.press(*keys)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(pause)
+
+
+def notes(app: App[Any]) -> list[str]:
+    """The app's notifications so far, as their text."""
+    return [str(n.message) for n in app._notifications]
