@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,16 +19,37 @@ from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial
 from sessions import load_session
 from sessions.analysis.search import Objective
-from tests.app.pilots import press_and_settle
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 SOLO_FIXTURE = Path(__file__).parents[1] / "fixtures" / "a-tiny-seed0.jsonl"
 TWO_EXECUTORS_FIXTURE = Path(__file__).parents[1] / "fixtures" / "t-tiny-seed0.jsonl"
 # A fixed directory: the home screen shows its path.
 SNAPSHOT_SESSIONS = Path("/tmp/fep-tui-snapshot-sessions")
-SIZES = [(80, 24), (120, 40)]
+Size = tuple[int, int]
 
 SnapCompare = Callable[..., bool]
+RunBefore = Callable[[Pilot[None]], Awaitable[None]]
+
+
+def pressing(*keys: str, workers: bool = False) -> RunBefore:
+    """A snapshot's run_before: the app settles, `keys` are pressed (and with `workers`,
+    what they started finishes), and the screen draws."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause(0.3)
+        await pilot.press(*keys)
+        if workers:
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.fixture(params=[(80, 24), (120, 40)])
+def size(request: pytest.FixtureRequest) -> Size:
+    """Every snapshot at both sizes (the files say size0 and size1)."""
+    value: Size = request.param
+    return value
 
 
 @pytest.fixture
@@ -39,17 +60,15 @@ def sessions_dir() -> Path:
     return SNAPSHOT_SESSIONS
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_home(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]) -> None:
+def test_home(snap_compare: SnapCompare, sessions_dir: Path, size: Size) -> None:
     """Home: the title with the session count, the filter box, one row for the fixture
     (arm B, tiny, seed 0, success, 6 lead turns, 32 calls, its cost, SIMULATED), the sort
     hint, and a footer that starts with '? more keys' and fits 80 columns."""
     assert snap_compare(FepApp(sessions_dir), terminal_size=size)
 
 
-@pytest.mark.parametrize("size", SIZES)
 def test_trial_replay_at_turn_four(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+    snap_compare: SnapCompare, sessions_dir: Path, size: Size
 ) -> None:
     """Replay paused at orchestrator turn 4 of 6: the title with seed, card and containment,
     the file name last (cut with '…' at 80 columns, not mid-phrase); counters say
@@ -59,19 +78,13 @@ def test_trial_replay_at_turn_four(
     the last line; tool calls collapsed; the bar 'turn 4/6'; a footer starting '? more
     keys'."""
 
-    async def to_turn_four(pilot: Pilot[None]) -> None:
-        await pilot.pause(0.2)
-        await pilot.press("home", *["right_square_bracket"] * 4)
-        await pilot.pause(0.2)
-
     app = FepApp(sessions_dir, start=StartReplay(FIXTURE))
-    assert snap_compare(app, terminal_size=size, run_before=to_turn_four)
+    assert snap_compare(
+        app, terminal_size=size, run_before=pressing("home", *["right_square_bracket"] * 4)
+    )
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_trial_live_mid_run(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
-) -> None:
+def test_trial_live_mid_run(snap_compare: SnapCompare, sessions_dir: Path, size: Size) -> None:
     """A live trial part-way (the fixture's first 1,000 events fed as they arrived): title
     '(running)' and 'shell sandboxed', counters 'running' with the summaries' share, the live
     bar '● running │ 1,000 events' and no replay keys in the footer."""
@@ -89,18 +102,14 @@ def test_trial_live_mid_run(
     assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=show_live)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_help(snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]) -> None:
+def test_help(snap_compare: SnapCompare, sessions_dir: Path, size: Size) -> None:
     """Help from home: every screen's keys with their descriptions, keys shown as keys
     ('-', ']', '/'), never as names ('minus', 'right_square_bracket'), and the footer says
     how to close it."""
     assert snap_compare(FepApp(sessions_dir), terminal_size=size, press=["question_mark"])
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_new_trial_dialog(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
-) -> None:
+def test_new_trial_dialog(snap_compare: SnapCompare, sessions_dir: Path, size: Size) -> None:
     """The new-trial dialog from home: each field under its label (arm; task and backend;
     seed, rate card and return cap), arm B, tiny, sim (SIMULATED), seed 0, the official
     card and the arm's own cap as defaults, Start and Cancel below, all inside 80x24, and
@@ -108,17 +117,14 @@ def test_new_trial_dialog(
     assert snap_compare(FepApp(sessions_dir), terminal_size=size, press=["n"])
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_trial_solo_replay(
-    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
-) -> None:
+def test_trial_solo_replay(snap_compare: SnapCompare, tmp_path: Path, size: Size) -> None:
     """Arm A (solo) at its end: no delegations pane, the chart takes the right column,
     no summaries line (there is no executor), the solo row in the role table, and the
     judge's verdict line ending the turns."""
     solo = SNAPSHOT_SESSIONS.parent / "fep-tui-snapshot-solo.jsonl"
     shutil.copy(SOLO_FIXTURE, solo)
     app = FepApp(SNAPSHOT_SESSIONS, start=StartReplay(solo))
-    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: pilot.pause(0.3))
+    assert snap_compare(app, terminal_size=size, run_before=pressing())
 
 
 def _scripted_job() -> SearchJob:
@@ -145,9 +151,8 @@ def _scripted_job() -> SearchJob:
     )
 
 
-@pytest.mark.parametrize("size", SIZES)
 def test_search_leaderboard_at_its_end(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+    snap_compare: SnapCompare, sessions_dir: Path, size: Size
 ) -> None:
     """The search screen once elimination is done: the title with trials used and the
     saving over brute force (4x40: every candidate at its cap), the best first in green,
@@ -163,9 +168,8 @@ def test_search_leaderboard_at_its_end(
     assert snap_compare(app, terminal_size=size, run_before=searched)
 
 
-@pytest.mark.parametrize("size", SIZES)
 def test_context_items_of_a_claude_code_session(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
+    snap_compare: SnapCompare, sessions_dir: Path, size: Size
 ) -> None:
     """`i` on an imported Claude Code session: the title with the transcript's name and the
     re-reads' total ($0.0121), seven items costliest first (system prompt and tools, the
@@ -177,17 +181,12 @@ def test_context_items_of_a_claude_code_session(
     [result] = import_sessions([SHOP_SESSION], sessions_dir)
     assert result.summary is not None
 
-    async def open_items(pilot: Pilot[None]) -> None:
-        await pilot.pause(0.3)
-        await press_and_settle(pilot, "i")
-
     app = FepApp(sessions_dir, start=StartReplay(Path(result.summary.session_file)))
-    assert snap_compare(app, terminal_size=size, run_before=open_items)
+    assert snap_compare(app, terminal_size=size, run_before=pressing("i", workers=True))
 
 
-@pytest.mark.parametrize("size", SIZES)
 def test_trial_with_two_executors_at_its_end(
-    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+    snap_compare: SnapCompare, tmp_path: Path, size: Size
 ) -> None:
     """Arm T (Opus orchestrating Haiku and a local Qwen as executor-2) at its end: the role
     table has an `exec` and an `exec2` row, each with its own calls and dollars (exec2 at
@@ -197,14 +196,13 @@ def test_trial_with_two_executors_at_its_end(
         SNAPSHOT_SESSIONS,
         start=StartReplay(SNAPSHOT_SESSIONS.parent / TWO_EXECUTORS_FIXTURE.name),
     )
-    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: pilot.pause(0.3))
+    assert snap_compare(app, terminal_size=size, run_before=pressing())
 
 
-@pytest.mark.parametrize("size", SIZES)
 def test_claude_code_sessions_listed(
     snap_compare: SnapCompare,
     sessions_dir: Path,
-    size: tuple[int, int],
+    size: Size,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`t` from home on the fixture projects: the title naming where they are, one row per
@@ -217,46 +215,24 @@ def test_claude_code_sessions_listed(
     shutil.copytree(PROJECTS, claude / "projects")
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
 
-    async def listed(pilot: Pilot[None]) -> None:
-        await pilot.pause(0.2)
-        await press_and_settle(pilot, "t", pause=0.3)
-
-    assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=listed)
+    app = FepApp(sessions_dir)
+    assert snap_compare(app, terminal_size=size, run_before=pressing("t", workers=True))
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_delete_asks_first(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
-) -> None:
+def test_delete_asks_first(snap_compare: SnapCompare, sessions_dir: Path, size: Size) -> None:
     """`d` on home's one session: the question naming the file, and the two answers."""
 
-    async def asked(pilot: Pilot[None]) -> None:
-        await pilot.pause(0.3)
-        await pilot.press("d")
-        await pilot.pause(0.3)
-
-    assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=asked)
+    assert snap_compare(FepApp(sessions_dir), terminal_size=size, run_before=pressing("d"))
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_go_to_turn_dialog(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
-) -> None:
+def test_go_to_turn_dialog(snap_compare: SnapCompare, sessions_dir: Path, size: Size) -> None:
     """`g` in a replay: which lead turn to go to, out of how many."""
 
-    async def asked(pilot: Pilot[None]) -> None:
-        await pilot.pause(0.3)
-        await pilot.press("g")
-        await pilot.pause(0.3)
-
     app = FepApp(sessions_dir, start=StartReplay(FIXTURE))
-    assert snap_compare(app, terminal_size=size, run_before=asked)
+    assert snap_compare(app, terminal_size=size, run_before=pressing("g"))
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_batch_at_its_end(
-    snap_compare: SnapCompare, sessions_dir: Path, size: tuple[int, int]
-) -> None:
+def test_batch_at_its_end(snap_compare: SnapCompare, sessions_dir: Path, size: Size) -> None:
     """A batch of arms A and B on tiny, resumed in a directory that holds both trials
     already: the title says 2/2 trials, $0.0000 this run, SIMULATED, finished, done; the
     full progress bar; each row `done earlier` with the turns and cost its session file
@@ -283,11 +259,10 @@ def test_batch_at_its_end(
     assert snap_compare(app, terminal_size=size, run_before=finished)
 
 
-@pytest.mark.parametrize("size", SIZES)
 def test_indexing_a_large_session_on_its_first_open(
     snap_compare: SnapCompare,
     sessions_dir: Path,
-    size: tuple[int, int],
+    size: Size,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A large session opened for the first time, a quarter read: the title with the

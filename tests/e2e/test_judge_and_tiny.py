@@ -12,7 +12,7 @@ import pytest
 from tasks import get_task
 from tasks.judge import JudgeCommand, parse_mypy, parse_pytest, parse_ruff_json, run_judge
 from tasks.typer_base.common import under_bash
-from tasks.workspace import apply_replacement
+from tasks.workspace import apply_fixes
 
 
 def test_parse_mypy_counts_errors() -> None:
@@ -78,8 +78,7 @@ def test_tiny_is_red_after_injection_with_known_counts(broken: Path) -> None:
 
 def test_reference_fixes_turn_tiny_green(broken: Path) -> None:
     task = get_task("tiny")
-    for fix in task.fixes:
-        apply_replacement(broken / fix.path, fix.broken, fix.original)
+    apply_fixes(broken, task.fixes)
     result = task.judge(broken)
     assert result.passed, result.one_line()
     verdict = result.verdict("pytest")
@@ -88,8 +87,7 @@ def test_reference_fixes_turn_tiny_green(broken: Path) -> None:
 
 def test_verifier_rejects_suppressions_and_edited_tests(broken: Path) -> None:
     task = get_task("tiny")
-    for fix in task.fixes:
-        apply_replacement(broken / fix.path, fix.broken, fix.original)
+    apply_fixes(broken, task.fixes)
     money = broken / "shopcart/money.py"
     money.write_text(money.read_text() + "\nVALUE = 1  # type: ignore\n")
     (broken / "tests/test_money.py").write_text("def test_nothing() -> None:\n    pass\n")

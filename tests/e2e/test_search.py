@@ -18,6 +18,7 @@ from sessions.analysis.search import (
     Outcomes,
     RunRound,
     SearchError,
+    SearchResult,
     eliminated,
     interval,
     parse_objective,
@@ -97,22 +98,27 @@ def _scripted(patterns: dict[str, list[bool]]) -> tuple[dict[str, int], RunRound
     return ran, run_round
 
 
+def _searched(
+    patterns: dict[str, list[bool]], budget: int, per_candidate: int, **options: Any
+) -> tuple[dict[str, int], SearchResult]:
+    """A search for the most successful of scripted candidates: how often each ran, and
+    what the search found."""
+    ran, run_round = _scripted(patterns)
+    goal = Objective("success")
+    found = search(
+        list(ran), run_round, goal, budget=budget, per_candidate=per_candidate, **options
+    )
+    return ran, found
+
+
 def test_elimination_drops_losers_by_round_and_stops_when_one_is_left() -> None:
-    ran, run_round = _scripted(
-        {
-            "always": [True],
-            "never": [False],
-            "half": [True, False],
-            "mostly": [True, True, True, False],
-        }
-    )
-    result = search(
-        list(ran),
-        run_round,
-        Objective("success"),
-        budget=400,
-        per_candidate=100,
-    )
+    patterns = {
+        "always": [True],
+        "never": [False],
+        "half": [True, False],
+        "mostly": [True, True, True, False],
+    }
+    ran, result = _searched(patterns, budget=400, per_candidate=100)
     assert result.best == "always" and result.stopped == "one left"
     gone = {e.candidate: e.round for e in result.eliminated}
     assert set(gone) == {"never", "half", "mostly"}
@@ -122,29 +128,14 @@ def test_elimination_drops_losers_by_round_and_stops_when_one_is_left() -> None:
 
 
 def test_near_ties_end_as_cannot_tell_apart_within_the_per_candidate_cap() -> None:
-    ran, run_round = _scripted({"a": [True, False], "b": [False, True]})
-    result = search(
-        list(ran),
-        run_round,
-        Objective("success"),
-        budget=1000,
-        per_candidate=10,
-    )
+    ran, result = _searched({"a": [True, False], "b": [False, True]}, 1000, 10)
     assert result.stopped == "cannot tell apart" and sorted(result.survivors) == ["a", "b"]
     assert ran == {"a": 10, "b": 10}
 
 
 def test_a_resumed_search_counts_the_trials_it_already_has() -> None:
-    ran, run_round = _scripted({"good": [True], "bad": [False]})
     known = {"good": [(True, 1.0)] * 20, "bad": [(False, 1.0)] * 20}
-    result = search(
-        list(ran),
-        run_round,
-        Objective("success"),
-        budget=100,
-        per_candidate=50,
-        known=known,
-    )
+    ran, result = _searched({"good": [True], "bad": [False]}, 100, 50, known=known)
     assert result.best == "good" and ran == {"good": 0, "bad": 0}, "nothing run again"
 
 

@@ -82,13 +82,18 @@ def test_t1_counts_exactly_its_errors_by_category(base: TyperBase, tmp_path: Pat
     assert codes == {"F401": 3, "F841": 3, "F821": 3, "F403": 1}
 
 
+def _solved(task: T1Task | T3Task, root: Path) -> None:
+    """`task` prepared in `root` with its reference fixes: the verifier finds nothing."""
+    task.prepare(root)
+    apply_fixes(root, task.fixes)
+    assert task.verify(root) == []
+
+
 def test_t1_verifier_rejects_suppressions_deleted_tests_and_edits_outside(
     base: TyperBase, tmp_path: Path
 ) -> None:
     task = T1Task()
-    task.prepare(tmp_path)
-    apply_fixes(tmp_path, task.fixes)
-    assert task.verify(tmp_path) == []
+    _solved(task, tmp_path)
     main = tmp_path / "typer/main.py"
     main.write_text(main.read_text().replace("import sys\n", "import sys  # type: ignore\n", 1))
     others = tmp_path / "tests/test_others.py"
@@ -124,9 +129,7 @@ def test_t3_verifier_rejects_an_edited_or_deleted_test_file(
     base: TyperBase, tmp_path: Path
 ) -> None:
     task = T3Task()
-    task.prepare(tmp_path)
-    apply_fixes(tmp_path, task.fixes)
-    assert task.verify(tmp_path) == []
+    _solved(task, tmp_path)
     test = tmp_path / TEST_PATH
     test.write_text(test.read_text().replace("DEPLOY V", "deploy v"))
     assert task.verify(tmp_path) == [

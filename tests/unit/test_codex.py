@@ -52,12 +52,19 @@ def test_a_rollout_becomes_one_call_per_moved_token_count_priced_by_hand() -> No
     assert converted.stats.skipped["token counts repeating the last"] == 1
 
 
-def test_import_codex_writes_a_session_once_that_lists_replays_and_reprices(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def codex_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Codex CLI home (`$CODEX_HOME`) holding the fixture rollout under sessions/."""
     home = tmp_path / "codex"
     shutil.copytree(ROLLOUT.parents[3], home / "sessions")
     monkeypatch.setenv("CODEX_HOME", str(home))
+    return home
+
+
+@pytest.mark.usefixtures("codex_home")
+def test_import_codex_writes_a_session_once_that_lists_replays_and_reprices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sessions = tmp_path / "fep"
     assert main(["import", "codex", "--sessions-dir", str(sessions)]) == 0
     assert "1 imported into" in capsys.readouterr().out
@@ -120,12 +127,10 @@ def test_replay_and_whatif_take_a_rollout_as_they_take_a_claude_code_transcript(
     assert not list(ROLLOUT.parent.glob("*.idx")), "nothing written beside the rollout"
 
 
+@pytest.mark.usefixtures("codex_home")
 def test_traces_rolls_codex_sessions_up_by_day_and_project(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = tmp_path / "codex"
-    shutil.copytree(ROLLOUT.parents[3], home / "sessions")
-    monkeypatch.setenv("CODEX_HOME", str(home))
     sessions = ["--sessions-dir", str(tmp_path / "fep")]
     input_tokens = sum(c.input_tokens for c in CALLS)
     cache_read = sum(c.cache_read for c in CALLS)
