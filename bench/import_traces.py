@@ -119,6 +119,10 @@ class _Session:
         return self.line("user", {"role": "user", "content": content}, **extra)
 
 
+def _tool_use(call_id: str, name: str, **tool_input: Any) -> dict[str, Any]:
+    return {"type": "tool_use", "id": call_id, "name": name, "input": tool_input}
+
+
 def write_session(project: Path, index: int, rng: random.Random, pool: str, target: int) -> int:
     sid = f"{index:08d}-0000-4000-8000-{index:012d}"
     s = _Session(sid, f"/home/dev/{project.name}", rng, pool)
@@ -132,21 +136,13 @@ def write_session(project: Path, index: int, rng: random.Random, pool: str, targ
         if call % 12 == 4 and len(agents) < 2:
             agent = f"a{index:x}{call}"
             prompt = s.text(300)
-            task = {
-                "type": "tool_use",
-                "id": f"toolu_t{call}",
-                "name": "Task",
-                "input": {"description": "look", "prompt": prompt, "subagent_type": "Explore"},
-            }
+            task = _tool_use(
+                f"toolu_t{call}", "Task", description="look", prompt=prompt, subagent_type="Explore"
+            )
             main += s.assistant(f"msg_{sid}_{call}", [task], read, "claude-opus-4-5-20251101")
             sub = [s.line("user", {"role": "user", "content": prompt}, sidechain=True)]
             for step in range(12):
-                grep = {
-                    "type": "tool_use",
-                    "id": f"toolu_{agent}_{step}",
-                    "name": "Read",
-                    "input": {"file_path": f"src/m{step}.py"},
-                }
+                grep = _tool_use(f"toolu_{agent}_{step}", "Read", file_path=f"src/m{step}.py")
                 sub += s.assistant(
                     f"msg_{agent}_{step}",
                     [grep],
@@ -176,12 +172,7 @@ def write_session(project: Path, index: int, rng: random.Random, pool: str, targ
             )
         else:
             reply = {"type": "text", "text": s.text(rng.randint(100, 600))}
-            read_call = {
-                "type": "tool_use",
-                "id": f"toolu_r{call}",
-                "name": "Read",
-                "input": {"file_path": f"src/f{call}.py"},
-            }
+            read_call = _tool_use(f"toolu_r{call}", "Read", file_path=f"src/f{call}.py")
             main += s.assistant(
                 f"msg_{sid}_{call}", [reply, read_call], read, "claude-opus-4-5-20251101"
             )

@@ -62,24 +62,18 @@ def write_session(path: Path, events: int) -> int:
             )
             written += 1
 
+        def streamed(role: str, turn: int, model: str, texts: list[str], **start: Any) -> None:
+            """A model turn's start and its text, a delta a piece."""
+            emit("turn_start", role=role, turn=turn, model=model, **start)
+            for text in texts:
+                emit("text_delta", role=role, turn=turn, text=text)
+
         # Shaped like a real orchestrated trace: each lead turn delegates, and the
         # executor's long tool loop makes most of the events.
         while written < events:
             turn += 1
-            emit(
-                "turn_start",
-                role="orchestrator",
-                turn=turn,
-                model="claude-opus-4-7",
-                delegation=None,
-            )
-            for n in range(12):
-                emit(
-                    "text_delta",
-                    role="orchestrator",
-                    turn=turn,
-                    text=f"word{n} of turn {turn} " * 4,
-                )
+            words = [f"word{n} of turn {turn} " * 4 for n in range(12)]
+            streamed("orchestrator", turn, "claude-opus-4-7", words, delegation=None)
             read = sum(attribution.values())
             usage = {
                 "input_tokens": 0,
@@ -125,20 +119,8 @@ def write_session(path: Path, events: int) -> int:
             )
             for _step in range(40):
                 executor_turn += 1
-                emit(
-                    "turn_start",
-                    role="executor",
-                    turn=executor_turn,
-                    model="qwen3.5:9b",
-                    delegation=delegation,
-                )
-                for n in range(20):
-                    emit(
-                        "text_delta",
-                        role="executor",
-                        turn=executor_turn,
-                        text=f"executor word{n} " * 6,
-                    )
+                words = [f"executor word{n} " * 6 for n in range(20)]
+                streamed("executor", executor_turn, "qwen3.5:9b", words, delegation=delegation)
                 executor_usage = {
                     k: executor_usage[k] + v
                     for k, v in {

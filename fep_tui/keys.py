@@ -53,46 +53,22 @@ TRACES: list[BindingType] = [
     Binding("r", "refresh", "Import and refresh", id="traces.refresh"),
 ]
 
+
+def _stepping(
+    keys: str, action: str, description: str, display: str, id: str, show: bool = True
+) -> Binding:
+    """A key that moves through a trial: a priority binding, so it wins over the focused
+    pane's own scrolling."""
+    return Binding(keys, action, description, key_display=display, priority=True, show=show, id=id)
+
+
 TRIAL: list[BindingType] = [
     *pushed("trial"),
-    # Replay keys win over the focused pane's scrolling: priority bindings.
-    Binding(
-        "space", "toggle_play", "Play/pause", key_display="space", priority=True, id="trial.play"
-    ),
-    Binding(
-        "right",
-        "step(1)",
-        "Event +1",
-        key_display="→",
-        priority=True,
-        show=False,
-        id="trial.step_forward",
-    ),
-    Binding(
-        "left",
-        "step(-1)",
-        "Event -1",
-        key_display="←",
-        priority=True,
-        show=False,
-        id="trial.step_back",
-    ),
-    Binding(
-        "right_square_bracket",
-        "turn(1)",
-        "Turn +1",
-        key_display="]",
-        priority=True,
-        id="trial.next_turn",
-    ),
-    Binding(
-        "left_square_bracket",
-        "turn(-1)",
-        "Turn -1",
-        key_display="[",
-        priority=True,
-        id="trial.previous_turn",
-    ),
+    _stepping("space", "toggle_play", "Play/pause", "space", "trial.play"),
+    _stepping("right", "step(1)", "Event +1", "→", "trial.step_forward", show=False),
+    _stepping("left", "step(-1)", "Event -1", "←", "trial.step_back", show=False),
+    _stepping("right_square_bracket", "turn(1)", "Turn +1", "]", "trial.next_turn"),
+    _stepping("left_square_bracket", "turn(-1)", "Turn -1", "[", "trial.previous_turn"),
     Binding("g", "goto_turn", "Go to turn", id="trial.goto"),
     Binding("plus,equals_sign", "faster", "Faster", key_display="+", id="trial.faster"),
     Binding("minus", "slower", "Slower", key_display="-", id="trial.slower"),
@@ -125,22 +101,8 @@ COMPARE: list[BindingType] = [
 
 SIDE_BY_SIDE: list[BindingType] = [
     *pushed("side"),
-    Binding(
-        "right,right_square_bracket",
-        "step(1)",
-        "Turn +1",
-        key_display="→/]",
-        priority=True,
-        id="side.next",
-    ),
-    Binding(
-        "left,left_square_bracket",
-        "step(-1)",
-        "Turn -1",
-        key_display="←/[",
-        priority=True,
-        id="side.previous",
-    ),
+    _stepping("right,right_square_bracket", "step(1)", "Turn +1", "→/]", "side.next"),
+    _stepping("left,left_square_bracket", "step(-1)", "Turn -1", "←/[", "side.previous"),
     Binding("home", "jump(0)", "First turn", id="side.first"),
     Binding("end", "jump(-1)", "Last turn", id="side.last"),
 ]

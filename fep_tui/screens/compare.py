@@ -27,7 +27,14 @@ from fep_tui import keys
 from fep_tui.compare_output import arm_columns
 from fep_tui.tables import fit, screen_cells
 from fep_tui.widgets.key_bar import KeyBar
-from fep_tui.widgets.plot import Mark, Series, arm_style, render_lines, render_scatter
+from fep_tui.widgets.plot import (
+    Mark,
+    Series,
+    arm_style,
+    lines_area,
+    render_lines,
+    render_scatter,
+)
 from fep_tui.widgets.titled import titled
 from fep_tui.write_guard import WriteGuard
 from sessions.analysis.charts import (
@@ -318,14 +325,7 @@ class CompareScreen(Screen[None]):
         if not series:
             growth.update("(growth curves: loading, or no saved sessions for this task)")
             return
-        growth.update(
-            render_lines(
-                series,
-                growth.size.width - 2,
-                max(3, growth.size.height - 4),
-                ("lead turn", "tokens"),
-            )
-        )
+        growth.update(render_lines(series, *lines_area(growth), ("lead turn", "tokens")))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         result = event.worker.result

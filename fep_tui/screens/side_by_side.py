@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from fep_tui import keys
 from fep_tui.widgets.key_bar import KeyBar
-from fep_tui.widgets.plot import Series, render_lines
+from fep_tui.widgets.plot import Series, lines_area, render_lines
 from fep_tui.widgets.titled import titled
 from sessions.analysis.side_by_side import SessionTurns, lead_turns
 
@@ -85,16 +85,9 @@ class SideBySideScreen(Screen[None]):
                 )
                 for index, side in enumerate(self.sides)
             ]
-            widget.update(
-                render_lines(
-                    series,
-                    widget.size.width - 2,
-                    max(3, widget.size.height - 4),
-                    ("lead turn", ""),
-                    (".0f", spec),
-                    cursor=float(self.turn),
-                )
-            )
+            axes, formats = ("lead turn", ""), (".0f", spec)
+            chart = render_lines(series, *lines_area(widget), axes, formats, float(self.turn))
+            widget.update(chart)
 
 
 def _value_at(side: SessionTurns, turn: int, column: str, spec: str) -> str:

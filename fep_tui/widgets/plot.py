@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from rich.text import Text
+from textual.widget import Widget
 
 ARM_STYLES = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_white")
 # One glyph per series too, so lines stay apart without colour.
@@ -109,6 +110,11 @@ def render_scatter(
     for mark in highlights:
         grid.put(mark.x, mark.y, mark.char, f"reverse bold {mark.style}")
     return grid.text(labels[0], labels[1], formats[1], formats[0])
+
+
+def lines_area(widget: Widget) -> tuple[int, int]:
+    """The columns and rows a line chart gets inside a bordered widget, its legend under it."""
+    return widget.size.width - 2, max(3, widget.size.height - 4)
 
 
 def render_lines(
