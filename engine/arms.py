@@ -23,7 +23,7 @@ from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.errors import FepError
 from engine.roles import ADVISOR, ORCHESTRATOR, SOLO, executor_number, executor_role
 from engine.toml_place import TablePlace
-from engine.user_files import parse_toml, read_user_text
+from engine.user_files import parse_toml, read_user_text, section_tables
 from tasks.sandbox import POLICIES
 
 PROVIDERS = ("anthropic", "ollama")
@@ -267,16 +267,8 @@ def load_arms_file(path: Path) -> dict[str, ArmSpec]:
 
 def parse_arms_toml(text: str, origin: str = "<arms>") -> dict[str, ArmSpec]:
     data = parse_toml(text, origin, ArmFileError)
-    arms_table = data.get("arms")
-    if not isinstance(arms_table, dict) or not arms_table:
-        raise ArmFileError(f"{origin}: no [arms.NAME] tables found")
-    arms: dict[str, ArmSpec] = {}
-    for name, table in arms_table.items():
-        where = TablePlace(text, origin, "arms", name)
-        if not isinstance(table, dict):
-            raise ArmFileError(f"{where()}: arms.{name} must be a table")
-        arms[name] = _arm_from_table(name, table, where)
-    return arms
+    tables = section_tables(data, text, origin, "arms", ArmFileError, "[arms.NAME]")
+    return {name: _arm_from_table(name, table, where) for name, table, where in tables}
 
 
 def redefined_builtins(arms: Mapping[str, ArmSpec]) -> list[str]:

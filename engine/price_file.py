@@ -25,7 +25,7 @@ from typing import Any
 from engine.errors import FepError
 from engine.model_price import ModelPrice
 from engine.toml_place import TablePlace
-from engine.user_files import parse_toml, read_user_text
+from engine.user_files import parse_toml, read_user_text, section_tables
 
 ENV_VAR = "FEP_PRICES_FILE"
 _RATES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
@@ -69,7 +69,6 @@ def user_price(model: str, provider: str) -> ModelPrice | None:
 
 def parse_price_toml(text: str, origin: str = "<prices>") -> dict[str, UserPrice]:
     data = parse_toml(text, origin, PriceFileError)
-    models = data.get("models")
     unknown_top = set(data) - {"models"}
     if unknown_top:
         key = sorted(unknown_top)[0]
@@ -77,15 +76,8 @@ def parse_price_toml(text: str, origin: str = "<prices>") -> dict[str, UserPrice
             f"{TablePlace(text, origin, '', key)()}: unknown key {key!r}; prices go in "
             '[models."MODEL"] tables'
         )
-    if not isinstance(models, dict) or not models:
-        raise PriceFileError(f'{origin}: no [models."MODEL"] tables found')
-    prices = {}
-    for model, table in models.items():
-        where = TablePlace(text, origin, "models", model)
-        if not isinstance(table, dict):
-            raise PriceFileError(f"{where()}: models.{model} must be a table")
-        prices[model] = _price(model, table, where)
-    return prices
+    tables = section_tables(data, text, origin, "models", PriceFileError, '[models."MODEL"]')
+    return {model: _price(model, table, where) for model, table, where in tables}
 
 
 def _price(model: str, table: dict[str, Any], where: TablePlace) -> UserPrice:

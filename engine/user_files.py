@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import FepError
+from engine.toml_place import TablePlace
 
 
 def read_user_text(path: Path, what: str, error: type[FepError], hint: str) -> str:
@@ -27,6 +28,24 @@ def read_user_text(path: Path, what: str, error: type[FepError], hint: str) -> s
         raise error(f"{path}: cannot read the {what} ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise error(f"{path}: the {what} is not UTF-8 text") from None
+
+
+def section_tables(
+    data: dict[str, Any], text: str, origin: str, section: str, error: type[FepError], shape: str
+) -> list[tuple[str, dict[str, Any], TablePlace]]:
+    """The `[SECTION.NAME]` tables of a parsed file, each with where it stands (for the
+    messages about its keys); `shape` is how such a table is written, for the message when
+    there is none."""
+    found = data.get(section)
+    if not isinstance(found, dict) or not found:
+        raise error(f"{origin}: no {shape} tables found")
+    tables = []
+    for name, table in found.items():
+        where = TablePlace(text, origin, section, name)
+        if not isinstance(table, dict):
+            raise error(f"{where()}: {section}.{name} must be a table")
+        tables.append((name, table, where))
+    return tables
 
 
 def parse_toml(text: str, origin: str, error: type[FepError]) -> dict[str, Any]:

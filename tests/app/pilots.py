@@ -9,6 +9,9 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from fep_tui.screens.search import SearchJob
+from sessions.analysis.search import Known, Objective, RunRound
+
 
 class Host(App[None]):
     """An app of one widget, to test that widget alone."""
@@ -27,6 +30,25 @@ async def press_and_settle(pilot: Pilot[Any], *keys: str, pause: float = 0.2) ->
     await pilot.press(*keys)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause(pause)
+
+
+def success_search(
+    candidates: dict[str, str],
+    run_round: RunRound,
+    budget: int,
+    per_candidate: int,
+    known: Known | None = None,
+) -> SearchJob:
+    """A search for the most successful candidate by elimination, for StartSearch."""
+    return SearchJob(
+        candidates,
+        Objective("success"),
+        "elimination",
+        budget,
+        per_candidate,
+        run_round,
+        known or {},
+    )
 
 
 def notes(app: App[Any]) -> list[str]:

@@ -18,7 +18,7 @@ from fep_tui.screens.search import SearchJob, SearchScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.sources import LiveTrial
 from sessions import load_session
-from sessions.analysis.search import Objective
+from tests.app.pilots import success_search
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "b-tiny-seed0.jsonl"
 SOLO_FIXTURE = Path(__file__).parents[1] / "fixtures" / "a-tiny-seed0.jsonl"
@@ -141,14 +141,8 @@ def _scripted_job() -> SearchJob:
     def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
         return [(name, next(cycles[name]), 0.05) for name in names]
 
-    return SearchJob(
-        {name: name.replace("+", " orchestrates ") for name in patterns},
-        Objective("success"),
-        "elimination",
-        budget=160,
-        per_candidate=40,
-        run_round=run_round,
-    )
+    candidates = {name: name.replace("+", " orchestrates ") for name in patterns}
+    return success_search(candidates, run_round, budget=160, per_candidate=40)
 
 
 def test_search_leaderboard_at_its_end(

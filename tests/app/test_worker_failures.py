@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from fep_tui.app import FepApp, StartSearch
-from fep_tui.screens.search import SearchJob, SearchScreen
-from sessions.analysis.search import Objective
-from tests.app.pilots import notes, press_and_settle
+from fep_tui.screens.search import SearchScreen
+from tests.app.pilots import notes, press_and_settle, success_search
 
 pytestmark = pytest.mark.anyio
 
@@ -49,14 +48,7 @@ async def test_a_failed_search_round_is_a_notification(tmp_path: Path) -> None:
     def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
         raise RuntimeError("the simulator stopped answering")
 
-    job = SearchJob(
-        {"a": "a alone", "b": "b alone"},
-        Objective("success"),
-        "elimination",
-        budget=8,
-        per_candidate=4,
-        run_round=run_round,
-    )
+    job = success_search({"a": "a alone", "b": "b alone"}, run_round, budget=8, per_candidate=4)
 
     app = FepApp(tmp_path, start=StartSearch(job, tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -25,6 +25,7 @@ from sessions.analysis.search import (
     search,
     wilson,
 )
+from tests.app.pilots import success_search
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.anyio
@@ -430,7 +431,6 @@ async def test_c_on_a_search_compares_only_that_searchs_candidates(tmp_path: Pat
 
     from fep_tui.app import FepApp, StartSearch
     from fep_tui.screens.compare import CompareScreen
-    from fep_tui.screens.search import SearchJob
     from tests.compare_fixtures import make_compare_dir
 
     directory = make_compare_dir(tmp_path / "sessions")  # arms A, B, C and D
@@ -438,14 +438,7 @@ async def test_c_on_a_search_compares_only_that_searchs_candidates(tmp_path: Pat
     def run_round(names: list[str]) -> list[tuple[str, bool, float]]:
         return [(name, True, 0.05) for name in names]
 
-    job = SearchJob(
-        {"A": "A alone", "B": "B orchestrates"},
-        Objective("success"),
-        "elimination",
-        budget=4,
-        per_candidate=2,
-        run_round=run_round,
-    )
+    job = success_search({"A": "A alone", "B": "B orchestrates"}, run_round, 4, 2)
 
     app = FepApp(directory, start=StartSearch(job, directory))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -475,7 +468,7 @@ def test_the_search_screen_shows_a_resumed_search_s_candidates_out_in_their_roun
     from textual.widgets import DataTable
 
     from fep_tui.app import FepApp, StartSearch
-    from fep_tui.screens.search import SearchJob, SearchScreen
+    from fep_tui.screens.search import SearchScreen
 
     patterns = {"always": [True], "never": [False], "half": [True, False]}
     goal = Objective("success")
@@ -485,9 +478,7 @@ def test_the_search_screen_shows_a_resumed_search_s_candidates_out_in_their_roun
     _, again = _scripted(patterns)
     on_file = {name: [(s, c) for _, s, c in again([name] * 100)] for name in patterns}
     ran, run_round = _scripted(patterns)
-    job = SearchJob(
-        dict.fromkeys(patterns, "a candidate"), goal, "elimination", 300, 100, run_round, on_file
-    )
+    job = success_search(dict.fromkeys(patterns, "a candidate"), run_round, 300, 100, on_file)
 
     async def scenario() -> dict[str, str]:
         app = FepApp(tmp_path, start=StartSearch(job, tmp_path))

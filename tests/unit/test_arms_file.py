@@ -45,6 +45,7 @@ def test_user_arm_is_parsed_and_resolvable() -> None:
         ),
         ('[arms.X]\nsolo = { model = "m" }\ncolour = "red"\n', r"unknown key\(s\) colour"),
         ("title = 'no arms'\n", r"no \[arms.NAME\] tables"),
+        ('[arms]\nX = "solo"\n', r"arms.toml:2: arms.X must be a table"),
     ],
 )
 def test_malformed_arm_files_name_the_problem_and_line(text: str, message: str) -> None:

@@ -162,6 +162,7 @@ def test_a_price_file_prices_what_the_database_lacks(
         ("[model.x]\ninput = 1\n", "prices.toml:1: unknown key 'model'"),
         ("[models.x\n", "prices.toml: not valid TOML"),
         ("", 'prices.toml: no [models."MODEL"] tables found'),
+        ('[models]\n"m" = 3\n', "prices.toml:2: models.m must be a table"),
     ],
 )
 def test_a_price_file_with_an_error_names_its_line_and_key(text: str, message: str) -> None:
