@@ -3,13 +3,17 @@ the app said in its notifications."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from engine import TrialConfig, resolve_arm
+from fep_tui.app import FepApp, StartLive
 from fep_tui.screens.search import SearchJob
+from fep_tui.screens.trial import TrialScreen
 from sessions.analysis.search import Known, Objective, RunRound
 
 
@@ -22,6 +26,20 @@ class Host(App[None]):
 
     def compose(self) -> ComposeResult:
         yield self.widget
+
+
+def solo_trial_app(directory: Path) -> FepApp:
+    """The app started on a simulated trial of arm A (solo) on tiny, streamed fast."""
+    config = TrialConfig(resolve_arm("A"), "tiny", sim_stream_delay_s=0.002)
+    return FepApp(directory, start=StartLive(config))
+
+
+async def trial_screen(pilot: Pilot[None]) -> TrialScreen:
+    """The trial screen the app was started on, once drawn."""
+    await pilot.pause(0.3)
+    screen = pilot.app.screen
+    assert isinstance(screen, TrialScreen)
+    return screen
 
 
 async def press_and_settle(pilot: Pilot[Any], *keys: str, pause: float = 0.2) -> None:

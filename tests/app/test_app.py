@@ -24,7 +24,7 @@ from fep_tui.sources import LiveTrial, ReplaySession
 from fep_tui.widgets.counters import CountersBar
 from fep_tui.widgets.transcript import TurnLog
 from sessions import load_session
-from tests.app.pilots import Host
+from tests.app.pilots import Host, solo_trial_app, trial_screen
 
 pytestmark = pytest.mark.anyio
 
@@ -148,9 +148,8 @@ async def test_replay_steps_and_seeks_with_counters_matching_the_file(tmp_path: 
 
 async def _replay_screen(pilot: Pilot[None]) -> tuple[TrialScreen, ReplaySession]:
     """The trial screen of the replay the app was started on, once drawn, and its source."""
-    await pilot.pause(0.3)
-    screen = pilot.app.screen
-    assert isinstance(screen, TrialScreen) and isinstance(screen.source, ReplaySession)
+    screen = await trial_screen(pilot)
+    assert isinstance(screen.source, ReplaySession)
     return screen, screen.source
 
 
@@ -198,13 +197,9 @@ async def test_a_kept_trial_screen_ticking_as_the_app_ends_raises_nothing(
     app in NoMatches (once in CI). Here the tick comes at that point on purpose."""
     from fep_tui.widgets.replay_bar import ReplayBar
 
-    config = TrialConfig(resolve_arm("A"), "tiny", sim_stream_delay_s=0.002)
-
-    app = FepApp(tmp_path, start=StartLive(config))
+    app = solo_trial_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
-        kept = app.screen
-        assert isinstance(kept, TrialScreen)
+        kept = await trial_screen(pilot)
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
         # What shutting down does, in the order that broke: the app stops running, the
@@ -889,7 +884,7 @@ async def test_the_palette_lists_each_command_once_with_its_key_as_typed(tmp_pat
 
     app = FepApp(tmp_path, start=StartReplay(FIXTURE))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
+        await trial_screen(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause(0.5)
         shown = app.screen.query_one(CommandList)
@@ -908,10 +903,10 @@ async def test_t_expands_the_newest_tool_call_without_focusing_the_pane_first(
 
     app = FepApp(tmp_path, start=StartReplay(FIXTURE))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
+        screen = await trial_screen(pilot)
         await pilot.press("end")
         await pilot.pause(0.2)
-        tree = app.screen.query_one(ToolTree)
+        tree = screen.query_one(ToolTree)
         assert not tree.has_focus and tree.cursor_node is None
         await pilot.press("t")
         await pilot.pause(0.1)

@@ -13,11 +13,12 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from engine import TrialConfig, resolve_arm
-from fep_tui.app import FepApp, StartLive
+from fep_tui.app import FepApp
 from fep_tui.screens.home import HomeScreen
 from fep_tui.screens.trial import TrialScreen
 from fep_tui.session_filter import FilterError, parse_filter
 from fep_tui.sources import LiveTrial
+from tests.app.pilots import solo_trial_app, trial_screen
 
 pytestmark = pytest.mark.anyio
 
@@ -123,13 +124,9 @@ async def test_a_running_trial_opens_live_from_home_and_cannot_be_deleted(tmp_pa
     open as a frozen replay of the file so far), on the screen that was left (building a
     new one took up to 0.13 s during a fast stream); delete is refused while it runs. A
     solo arm has no delegations pane."""
-    config = TrialConfig(resolve_arm("A"), "tiny", sim_stream_delay_s=0.002)
-
-    app = FepApp(tmp_path, start=StartLive(config))
+    app = solo_trial_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, TrialScreen)
+        screen = await trial_screen(pilot)
         assert not screen.query_one("#delegations").display, "solo: no delegations pane"
         live = app.running.trials[0]
         for _ in range(100):
