@@ -47,6 +47,29 @@ class Transcript:
     # The executors the delegate tool offers by name, when it offers a choice.
     executors: tuple[str, ...] = ()
 
+    @classmethod
+    def of_request(
+        cls,
+        model: str,
+        system: str,
+        tools: Mapping[str, Any],
+        first_user_text: str,
+        assistant_turns: int,
+        tool_results: tuple[ToolResultView, ...],
+        advisor_model: str | None = None,
+    ) -> Transcript:
+        """From what either wire's request holds; `tools` maps each tool's name to its
+        input schema. The role follows from the system prompt and the tools offered."""
+        return cls(
+            model,
+            role_of(system, list(tools)),
+            first_user_text,
+            assistant_turns,
+            tool_results,
+            advisor_model,
+            executors_offered(tools.get(DELEGATE)),
+        )
+
 
 @dataclass(frozen=True)
 class PlannedCall:

@@ -18,12 +18,9 @@ from engine.billing import INFERENCE_GEOS, accepts_inference_geo
 from engine.caching import PromptBlock, content_hash
 from engine.claude_models import claude_version
 from engine.sim.agents import (
-    DELEGATE,
     PlannedTurn,
     ToolResultView,
     Transcript,
-    executors_offered,
-    role_of,
 )
 from engine.tokens import count_text, count_wire_block, tool_use_overhead
 from engine.usage import Usage
@@ -217,16 +214,14 @@ def parse_request(body: dict[str, Any]) -> ParsedRequest:
         if isinstance(first, str)
         else "".join(str(p.get("text", "")) for p in first if p.get("type") == "text")
     )
-    transcript = Transcript(
-        model=model,
-        role=role_of(system_text, [str(t.get("name")) for t in tools]),
-        first_user_text=first_text,
-        assistant_turns=assistant_turns,
-        tool_results=tuple(results),
-        advisor_model=str(advisor["model"]) if advisor else None,
-        executors=executors_offered(
-            next((t.get("input_schema") for t in tools if t.get("name") == DELEGATE), None)
-        ),
+    transcript = Transcript.of_request(
+        model,
+        system_text,
+        {str(t.get("name")): t.get("input_schema") for t in tools},
+        first_text,
+        assistant_turns,
+        tuple(results),
+        str(advisor["model"]) if advisor else None,
     )
     prompt = sum(b.tokens for b in blocks)
     window = context_window(model)

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.sim.agents import (
-    DELEGATE,
     PlannedTurn,
     ToolResultView,
     Transcript,
-    executors_offered,
-    role_of,
 )
 from engine.tokens import count_text
 
@@ -74,22 +71,14 @@ def parse_chat(body: dict[str, Any]) -> ParsedChat:
     first_user = next((str(m.get("content", "")) for m in messages if m.get("role") == "user"), "")
     per_message = tuple(count_text(json.dumps(m, sort_keys=True)) for m in messages)
     tool_tokens = count_text(json.dumps(tools, sort_keys=True)) if tools else 0
-    transcript = Transcript(
-        model=model,
-        role=role_of(system, [str(t.get("function", {}).get("name")) for t in tools]),
-        first_user_text=first_user,
-        assistant_turns=sum(1 for m in messages if m.get("role") == "assistant"),
-        tool_results=results,
-        executors=executors_offered(
-            next(
-                (
-                    t["function"].get("parameters")
-                    for t in tools
-                    if isinstance(t.get("function"), dict) and t["function"].get("name") == DELEGATE
-                ),
-                None,
-            )
-        ),
+    functions = [t["function"] for t in tools if isinstance(t.get("function"), dict)]
+    transcript = Transcript.of_request(
+        model,
+        system,
+        {str(f.get("name")): f.get("parameters") for f in functions},
+        first_user,
+        sum(1 for m in messages if m.get("role") == "assistant"),
+        results,
     )
     return ParsedChat(
         model,
