@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from cyclopts import App, Parameter
 from cyclopts.exceptions import CycloptsError, UnusedCliTokensError
@@ -64,14 +64,20 @@ def _home(
     return home(arms_file=arms_file, read_only=read_only)
 
 
-# Each command: its name, where it lives under fep_tui.commands (imported only when it
-# runs) and its line in `fep-tui --help`.
-Commands = tuple[tuple[str, str, str], ...]
+class Command(NamedTuple):
+    name: str
+    # module:function under fep_tui.commands, imported only when the command runs.
+    target: str
+    # Its line in `fep-tui --help`.
+    help: str
+
+
+Commands = tuple[Command, ...]
 
 
 def _add(into: App, commands: Commands) -> None:
-    for name, target, help_text in commands:
-        into.command(f"fep_tui.commands.{target}", name=name, help=help_text)
+    for command in commands:
+        into.command(f"fep_tui.commands.{command.target}", name=command.name, help=command.help)
 
 
 def _group(name: str, help_text: str, commands: Commands) -> App:
@@ -84,16 +90,18 @@ def _group(name: str, help_text: str, commands: Commands) -> App:
 _add(
     app,
     (
-        ("run", "trial:run", "run one trial of an arm on a task"),
-        ("replay", "trial:replay", "open a saved session in the trial screen"),
-        ("batch", "batch:batch", "run arms x tasks x trials; running it again resumes"),
-        ("compare", "compare:compare", "compare arms across saved sessions and imported results"),
-        (
+        Command("run", "trial:run", "run one trial of an arm on a task"),
+        Command("replay", "trial:replay", "open a saved session in the trial screen"),
+        Command("batch", "batch:batch", "run arms x tasks x trials; running it again resumes"),
+        Command(
+            "compare", "compare:compare", "compare arms across saved sessions and imported results"
+        ),
+        Command(
             "whatif",
             "compare:whatif",
             "re-price sessions under other terms (card, caching, summary cap)",
         ),
-        (
+        Command(
             "doctor",
             "doctor:doctor",
             "check each model the arms use with one tiny request, before a live run",
@@ -104,19 +112,21 @@ _group(
     "tasks",
     "the task catalog",
     (
-        ("list", "tasks:list_tasks", "the tasks and whether each is ready"),
-        (
+        Command("list", "tasks:list_tasks", "the tasks and whether each is ready"),
+        Command(
             "check",
             "tasks:check",
             "provision a task and prove it: base green, start red, fixes green",
         ),
     ),
 )
-_group("sessions", "saved sessions", (("list", "sessions:list_saved", "list saved sessions"),))
+_group(
+    "sessions", "saved sessions", (Command("list", "sessions:list_saved", "list saved sessions"),)
+)
 _add(
     app,
     (
-        (
+        Command(
             "search",
             "search:search_command",
             "find the best role assignment by arm elimination, without running every one",
@@ -127,7 +137,7 @@ importing = _group(
     "import",
     "bring other tools' sessions in as session files",
     (
-        (
+        Command(
             "claude-code",
             "traces:import_claude_code",
             "import Claude Code sessions (a transcript, a project directory or ~/.claude/projects)",
@@ -137,17 +147,17 @@ importing = _group(
 _add(
     app,
     (
-        (
+        Command(
             "traces",
             "traces:traces",
             "your Claude Code sessions, largest re-read cost of subagent results first",
         ),
-        (
+        Command(
             "watch",
             "traces:watch",
             "follow a Claude Code session live as it is written (the newest unless named)",
         ),
-        (
+        Command(
             "serve",
             "serve:serve",
             "the app in a browser (http://127.0.0.1:8765; pip install 'fep-tui[serve]')",
@@ -158,12 +168,12 @@ _group(
     "export",
     "tables of trials, model calls and delegations as files",
     (
-        (
+        Command(
             "parquet",
             "export:parquet",
             "trials, calls and delegations as Parquet files (pip install 'fep-tui[analysis]')",
         ),
-        (
+        Command(
             "otel",
             "export:otel",
             "each trial as OpenTelemetry spans, to an OTLP receiver or a file "
@@ -175,7 +185,7 @@ _group(
     "sandbox",
     "run a command as the agent's shell would",
     (
-        (
+        Command(
             "run",
             "sandbox:run",
             "run CMD in a fresh task workspace with the agent's environment, sandbox and limits",
