@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+import asyncio
 import copy
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from engine.events import Event
 from engine.sim import SimulatorServer
+
+if TYPE_CHECKING:
+    from engine.trial import TrialOutcome
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +115,53 @@ def captured_servers(monkeypatch: pytest.MonkeyPatch) -> list[SimulatorServer]:
 
     monkeypatch.setattr(SimulatorServer, "start", start)
     return servers
+
+
+@dataclass(frozen=True)
+class TinyTrial:
+    """One simulated trial of a built-in arm on tiny at its default terms: its outcome, every
+    event it emitted, its session file, and the simulator that served it (what it billed and
+    received)."""
+
+    outcome: TrialOutcome
+    events: list[Event]
+    path: Path
+    server: SimulatorServer
+
+    def of(self, kind: str) -> list[Event]:
+        return [e for e in self.events if e.kind == kind]
+
+
+@pytest.fixture(scope="session")
+def tiny_trial(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], TinyTrial]:
+    """The default trial of an arm on tiny, run once for the whole test session: a dozen
+    tests read the same trial, and each run of it takes 5-7 s. Read it, never change it."""
+    from engine import TrialConfig, resolve_arm, run_trial
+    from sessions import SessionWriter
+
+    trials: dict[str, TinyTrial] = {}
+
+    def trial(arm: str) -> TinyTrial:
+        if arm not in trials:
+            recorder = Recorder()
+            writer = SessionWriter(tmp_path_factory.mktemp(f"tiny-{arm}"))
+            servers: list[SimulatorServer] = []
+            original_start = SimulatorServer.start
+
+            def start(self: SimulatorServer) -> SimulatorServer:
+                servers.append(self)
+                return original_start(self)
+
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(SimulatorServer, "start", start)
+                outcome = asyncio.run(
+                    run_trial(TrialConfig(resolve_arm(arm), "tiny"), [writer, recorder])
+                )
+            assert writer.path is not None
+            trials[arm] = TinyTrial(outcome, list(recorder.events), writer.path, servers[0])
+        return trials[arm]
+
+    return trial
 
 
 def run_cli(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from engine.pricing import PUBLISHED
 from engine.sim import FAULT_KINDS, Fault, FaultKind, SimulatorServer
 from engine.sim.faults import OLLAMA_REPLY_FAULTS, REPLY_FAULTS
 from sessions import SessionWriter, load_session
-from tests.conftest import Recorder, run_cli
+from tests.conftest import Recorder, TinyTrial, run_cli
 
 STATUS_FAULTS = {"rate_limit", "overloaded", "server_error"}
 
@@ -312,17 +313,16 @@ def test_no_session_file_written_by_the_suite_holds_the_test_key(
     ],
 )
 def test_usage_per_role_equals_what_the_simulator_billed(
-    arm_name: str, recorder: Recorder, captured_servers: list[SimulatorServer]
+    arm_name: str, tiny_trial: Callable[[str], TinyTrial]
 ) -> None:
     """Through the real SDK clients, each role's usage is exactly what the simulator billed
     for that role's model (no built-in arm uses one model in two roles)."""
-    arm = resolve_arm(arm_name)
-    outcome = asyncio.run(run_trial(TrialConfig(arm, "tiny"), [recorder]))
-    assert outcome.success
-    for role, spec in arm.roles().items():
-        usage = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == role]
+    trial = tiny_trial(arm_name)
+    assert trial.outcome.success
+    for role, spec in resolve_arm(arm_name).roles().items():
+        usage = [e for e in trial.events if isinstance(e, TurnUsage) and e.role == role]
         billed: dict[str, int] = {}
-        for bill in captured_servers[0].billed:
+        for bill in trial.server.billed:
             if bill.model == spec.model:
                 for key, value in bill.usage.to_dict().items():
                     billed[key] = billed.get(key, 0) + value
@@ -376,31 +376,35 @@ def test_advisor_tool_without_the_beta_header_is_rejected(sim: SimulatorServer) 
         )
 
 
-def test_ollama_executor_tokens_and_durations_are_recorded_at_zero_cost(recorder: Recorder) -> None:
-    asyncio.run(run_trial(TrialConfig(resolve_arm("B"), "tiny"), [recorder]))
-    executor = [e for e in recorder.events if isinstance(e, TurnUsage) and e.role == "executor"]
+def test_ollama_executor_tokens_and_durations_are_recorded_at_zero_cost(
+    tiny_trial: Callable[[str], TinyTrial],
+) -> None:
+    events = tiny_trial("B").events
+    executor = [e for e in events if isinstance(e, TurnUsage) and e.role == "executor"]
     assert executor and all(e.cost_usd == 0 for e in executor)
     assert all(e.usage.input_tokens > 0 and e.usage.output_tokens > 0 for e in executor)
     assert all(e.timings["eval_s"] > 0 and e.timings["prompt_eval_s"] > 0 for e in executor)
     assert executor[0].timings["load_s"] > 0 and executor[1].timings.get("load_s", 0) == 0
 
 
-def test_tool_input_streams_as_events_that_add_up_to_the_call(recorder: Recorder) -> None:
+def test_tool_input_streams_as_events_that_add_up_to_the_call(
+    tiny_trial: Callable[[str], TinyTrial],
+) -> None:
     from engine.events import ToolCall, ToolInputDelta
 
-    asyncio.run(run_trial(TrialConfig(resolve_arm("A"), "tiny"), [recorder]))
-    deltas = [e for e in recorder.events if isinstance(e, ToolInputDelta)]
-    calls = [e for e in recorder.events if isinstance(e, ToolCall)]
+    events = tiny_trial("A").events
+    deltas = [e for e in events if isinstance(e, ToolInputDelta)]
+    calls = [e for e in events if isinstance(e, ToolCall)]
     assert deltas and calls
     for call in calls:
         parts = "".join(d.partial_json for d in deltas if d.call_id == call.call_id)
         assert json.loads(parts) == call.input
         first_delta = next(
             i
-            for i, e in enumerate(recorder.events)
+            for i, e in enumerate(events)
             if isinstance(e, ToolInputDelta) and e.call_id == call.call_id
         )
-        assert first_delta < recorder.events.index(call), "input streams before the call is whole"
+        assert first_delta < events.index(call), "input streams before the call is whole"
 
 
 def test_each_iteration_is_billed_with_its_own_split_and_its_own_model() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -11,7 +12,7 @@ from engine import TrialConfig, resolve_arm, run_trial
 from engine.events import ExecutorSummary, JudgeVerdict, TrialEnded, TrialStarted, TurnUsage
 from engine.pricing import PUBLISHED
 from engine.sim import SimulatorServer
-from tests.conftest import Recorder, fresh_python
+from tests.conftest import Recorder, TinyTrial, fresh_python
 
 
 def _run(arm: str, recorder: Recorder, **kwargs: object) -> TrialEnded:
@@ -33,26 +34,32 @@ def _run(arm: str, recorder: Recorder, **kwargs: object) -> TrialEnded:
         pytest.param("D", marks=pytest.mark.slow),
     ],
 )
-def test_builtin_arm_solves_tiny_with_the_judge_green(arm: str, recorder: Recorder) -> None:
-    end = _run(arm, recorder)
-    judge = recorder.of("judge")[0]
+def test_builtin_arm_solves_tiny_with_the_judge_green(
+    arm: str, tiny_trial: Callable[[str], TinyTrial]
+) -> None:
+    trial = tiny_trial(arm)
+    end = trial.events[-1]
+    assert isinstance(end, TrialEnded)
+    judge = trial.of("judge")[0]
     assert isinstance(judge, JudgeVerdict)
     assert judge.passed, judge.summary
     assert end.status == "completed" and end.success
-    started = recorder.events[0]
+    started = trial.events[0]
     assert isinstance(started, TrialStarted) and started.simulated
-    usage_total = sum(e.cost_usd for e in recorder.of("usage") if isinstance(e, TurnUsage))
+    usage_total = sum(e.cost_usd for e in trial.of("usage") if isinstance(e, TurnUsage))
     assert end.total_cost_usd == pytest.approx(usage_total, abs=1e-5)
 
 
-def test_arm_b_executor_is_free_and_summaries_grow_orchestrator_reads(recorder: Recorder) -> None:
-    end = _run("B", recorder)
-    executor = end.roles["executor"]
+def test_arm_b_executor_is_free_and_summaries_grow_orchestrator_reads(
+    tiny_trial: Callable[[str], TinyTrial],
+) -> None:
+    trial = tiny_trial("B")
+    executor = trial.outcome.roles["executor"]
     assert executor.cost_usd == 0 and executor.usage.input_tokens > 0
     lead_turns = [
-        e for e in recorder.of("usage") if isinstance(e, TurnUsage) and e.role == "orchestrator"
+        e for e in trial.of("usage") if isinstance(e, TurnUsage) and e.role == "orchestrator"
     ]
-    summaries = [e for e in recorder.of("executor_summary") if isinstance(e, ExecutorSummary)]
+    summaries = [e for e in trial.of("executor_summary") if isinstance(e, ExecutorSummary)]
     assert len(summaries) == 3
     last = lead_turns[-1].attribution
     assert set(last) >= {"base", "task", "own", "summary:1", "summary:2", "summary:3"}

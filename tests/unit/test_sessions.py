@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from engine import TrialConfig, resolve_arm, run_trial
+from engine import TrialConfig, resolve_arm
 from engine.events import TrialEnded, TrialStarted, TurnUsage
 from engine.trial import trial_start_event
 from sessions import (
@@ -19,17 +19,13 @@ from sessions import (
     resolve_sessions_dir,
 )
 from sessions.redact import MASK, Redactor
-from tests.conftest import Recorder
+from tests.conftest import TinyTrial
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[object]]:
-    directory = tmp_path_factory.mktemp("sessions")
-    recorder = Recorder()
-    writer = SessionWriter(directory)
-    asyncio.run(run_trial(TrialConfig(resolve_arm("B"), "tiny"), [writer, recorder]))
-    assert writer.path is not None
-    return writer.path, list(recorder.events)
+def saved(tiny_trial: Callable[[str], TinyTrial]) -> tuple[Path, list[object]]:
+    trial = tiny_trial("B")
+    return trial.path, list(trial.events)
 
 
 def test_header_then_every_event_in_order(saved: tuple[Path, list[object]]) -> None:
