@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,6 +230,11 @@ def judged_sessions(directory: Path) -> list[SessionSummary]:
     return [s for s in summaries if s.outcome in JUDGED]
 
 
+def trial_results(summaries: Iterable[SessionSummary]) -> list[tuple[str, str, int, bool]]:
+    """(arm, task, seed, success) of each session, as a batch's plan counts them."""
+    return [(s.arm, s.task, s.seed, s.outcome == "success") for s in summaries]
+
+
 def finished_trials(directory: Path) -> list[tuple[str, str, int, bool]]:
     """(arm, task, seed, success) of every judged session in `directory`."""
-    return [(s.arm, s.task, s.seed, s.outcome == "success") for s in judged_sessions(directory)]
+    return trial_results(judged_sessions(directory))

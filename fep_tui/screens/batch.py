@@ -29,7 +29,7 @@ from fep_tui.running import RunningTrials
 from fep_tui.sources import LiveTrial
 from fep_tui.widgets.key_bar import KeyBar
 from sessions.claims import TrialClaims
-from sessions.store import SessionSummary, judged_sessions
+from sessions.store import SessionSummary, judged_sessions, trial_results
 
 COLUMNS = ("arm", "task", "seed", "status", "turns", "cost $")
 # With trials on Ray, the machine each one runs on.
@@ -97,9 +97,7 @@ class BatchScreen(Screen[None]):
 
     def on_mount(self) -> None:
         judged = judged_sessions(self.directory)
-        self.cells = plan_cells(
-            self.plan, [(s.arm, s.task, s.seed, s.outcome == "success") for s in judged]
-        )
+        self.cells = plan_cells(self.plan, trial_results(judged))
         # The first of each, as plan_cells counts it: it shows its turns and cost.
         on_file: dict[TrialKey, SessionSummary] = {}
         for summary in judged:

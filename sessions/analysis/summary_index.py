@@ -24,13 +24,10 @@ from sessions.format import SUFFIX, SessionFileError
 INDEX_NAME = ".fep-compare-index.json"
 
 
-def _row_from_json(data: Any) -> TrialRow:
-    return msgspec.convert(data, TrialRow)
-
-
 # 2: rows say whether the executor and the advisor were ever called.
 # 3: rows carry the lead's re-read dollars and the rate card's name (fep_tui.analysis).
 # 4: rows are TrialRows (roles in one mapping, no dotted columns).
+# 5: a role's figures hold its usage as one object.
 _VERSION = 5
 
 
@@ -55,6 +52,7 @@ def indexed_rows(directory: Path, row_of: Callable[[Path], TrialRow]) -> Indexed
         stat = entry.stat()
         stamp = [stat.st_size, stat.st_mtime_ns]
         cached = old.get(entry.name)
+        row: TrialRow | None = None
         if cached is None or cached.get("stamp") != stamp:
             found.parsed += 1
             try:
@@ -62,9 +60,11 @@ def indexed_rows(directory: Path, row_of: Callable[[Path], TrialRow]) -> Indexed
                 cached = {"stamp": stamp, "row": msgspec.to_builtins(row)}
             except (SessionFileError, OSError, UnicodeDecodeError) as exc:
                 cached = {"stamp": stamp, "rejected": str(exc)}
+        elif "row" in cached:
+            row = msgspec.convert(cached["row"], TrialRow)
         fresh[entry.name] = cached
-        if "row" in cached:
-            found.rows.append(_row_from_json(cached["row"]))
+        if row is not None:
+            found.rows.append(row)
         else:
             found.rejected.append(str(cached["rejected"]))
     if found.parsed or set(fresh) != set(old):
